@@ -1,0 +1,193 @@
+//! Link-layer addresses and the 6LoWPAN context table: the state that the wire does not carry and
+//! that callers pass in explicitly.
+
+use std::fmt;
+use std::net::Ipv6Addr;
+use std::str::FromStr;
+
+/// An IEEE 802.15.4 address as carried in a MAC header (or a mesh header).
+///
+/// Extended addresses are kept in the order they are written for people (most significant octet
+/// first, as in `00:12:4b:00:01:02:03:04`); on the 802.15.4 wire they are little-endian, and the
+/// MAC parser reverses them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum LinkAddr {
+    /// No address field (addressing mode 0).
+    #[default]
+    Absent,
+    /// 16-bit short address.
+    Short(u16),
+    /// 64-bit extended address (EUI-64), most significant octet first.
+    Extended([u8; 8]),
+}
+
+impl LinkAddr {
+    /// The 64-bit interface identifier RFC 4944 §6 / RFC 6282 §3.2.2 derive from this address:
+    /// EUI-64 with the U/L bit inverted, or `0000:00ff:fe00:XXXX` for a short address.
+    pub fn iid(&self) -> Option<[u8; 8]> {
+        match *self {
+            LinkAddr::Absent => None,
+            LinkAddr::Short(s) => {
+                let [hi, lo] = s.to_be_bytes();
+                Some([0, 0, 0, 0xff, 0xfe, 0, hi, lo])
+            }
+            LinkAddr::Extended(mut e) => {
+                e[0] ^= 0x02;
+                Some(e)
+            }
+        }
+    }
+
+    /// True for the 802.15.4 broadcast short address 0xFFFF.
+    pub fn is_broadcast(&self) -> bool {
+        matches!(self, LinkAddr::Short(0xffff))
+    }
+}
+
+impl fmt::Display for LinkAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LinkAddr::Absent => f.write_str("-"),
+            LinkAddr::Short(s) => write!(f, "0x{s:04x}"),
+            LinkAddr::Extended(e) => write!(
+                f,
+                "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+                e[0], e[1], e[2], e[3], e[4], e[5], e[6], e[7]
+            ),
+        }
+    }
+}
+
+impl serde::Serialize for LinkAddr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            LinkAddr::Absent => s.serialize_none(),
+            other => s.collect_str(other),
+        }
+    }
+}
+
+impl FromStr for LinkAddr {
+    type Err = String;
+
+    /// `0xABCD` (short) or `aa:bb:cc:dd:ee:ff:00:11` / `aabbccddeeff0011` (extended).
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let t = s.trim();
+        if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+            if h.len() <= 4 {
+                return u16::from_str_radix(h, 16)
+                    .map(LinkAddr::Short)
+                    .map_err(|_| format!("`{s}`: a short address is 0x followed by up to 4 hex digits"));
+            }
+        }
+        let hex: String = t.chars().filter(|c| !matches!(c, ':' | '-' | '.')).collect();
+        if hex.len() == 16 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            let mut e = [0u8; 8];
+            for (i, b) in e.iter_mut().enumerate() {
+                *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|e| e.to_string())?;
+            }
+            return Ok(LinkAddr::Extended(e));
+        }
+        Err(format!("`{s}`: expected a short address (0xABCD) or an extended one (aa:bb:cc:dd:ee:ff:00:11)"))
+    }
+}
+
+/// One 6LoWPAN context (RFC 6282 §3.1.2): a prefix of up to 128 bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Context {
+    /// The prefix; bits past `len` are ignored.
+    pub prefix: Ipv6Addr,
+    /// Prefix length in bits, 0–128.
+    pub len: u8,
+}
+
+impl FromStr for Context {
+    type Err = String;
+
+    /// `PREFIX/LEN`, e.g. `2001:db8:1::/64`.
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let (p, l) = s.split_once('/').ok_or_else(|| format!("`{s}`: expected PREFIX/LEN"))?;
+        let prefix: Ipv6Addr = p.parse().map_err(|_| format!("`{p}` is not an IPv6 prefix"))?;
+        let len: u8 = l.parse().map_err(|_| format!("`{l}` is not a prefix length"))?;
+        if len > 128 {
+            return Err(format!("prefix length {len} is over 128"));
+        }
+        Ok(Context { prefix, len })
+    }
+}
+
+impl fmt::Display for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.prefix, self.len)
+    }
+}
+
+/// Contexts 0–15, as configured (`--context N=PREFIX/LEN`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContextTable {
+    entries: [Option<Context>; 16],
+}
+
+impl ContextTable {
+    /// An empty table: any context-based compression is then an error naming the context.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets context `id` (0–15); returns false when `id` is out of range.
+    pub fn set(&mut self, id: u8, ctx: Context) -> bool {
+        match self.entries.get_mut(usize::from(id)) {
+            Some(slot) => {
+                *slot = Some(ctx);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Context `id`, when configured.
+    pub fn get(&self, id: u8) -> Option<&Context> {
+        self.entries.get(usize::from(id)).and_then(Option::as_ref)
+    }
+
+    /// The configured contexts, with their ids.
+    pub fn iter(&self) -> impl Iterator<Item = (u8, &Context)> {
+        self.entries.iter().enumerate().filter_map(|(i, c)| c.as_ref().map(|c| (i as u8, c)))
+    }
+
+    /// Parses `N=PREFIX/LEN`, as the command line gives it, and sets it.
+    pub fn set_from_arg(&mut self, arg: &str) -> std::result::Result<(), String> {
+        let (n, c) = arg.split_once('=').ok_or_else(|| format!("`{arg}`: expected N=PREFIX/LEN"))?;
+        let id: u8 = n.trim().parse().map_err(|_| format!("`{n}` is not a context number 0-15"))?;
+        let ctx: Context = c.parse()?;
+        if !self.set(id, ctx) {
+            return Err(format!("context {id} is out of range 0-15"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iid_from_link_addresses() {
+        assert_eq!(LinkAddr::Short(0x1234).iid(), Some([0, 0, 0, 0xff, 0xfe, 0, 0x12, 0x34]));
+        let e: LinkAddr = "00:12:4b:00:01:02:03:04".parse().unwrap();
+        assert_eq!(e.iid(), Some([0x02, 0x12, 0x4b, 0, 1, 2, 3, 4]));
+        assert_eq!(LinkAddr::Absent.iid(), None);
+    }
+
+    #[test]
+    fn parse_and_print() {
+        assert_eq!("0xabcd".parse::<LinkAddr>(), Ok(LinkAddr::Short(0xabcd)));
+        assert_eq!(LinkAddr::Short(0xabcd).to_string(), "0xabcd");
+        assert!("zz".parse::<LinkAddr>().is_err());
+        let mut t = ContextTable::new();
+        t.set_from_arg("3=2001:db8::/64").unwrap();
+        assert_eq!(t.get(3).unwrap().len, 64);
+        assert!(t.set_from_arg("16=2001:db8::/64").is_err());
+        assert!(t.set_from_arg("1=2001:db8::/129").is_err());
+    }
+}
