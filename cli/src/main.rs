@@ -1,1 +1,79 @@
-fn main() {}
+//! `ietfwg`: DNS over HTTPS, 6LoWPAN and IKEv2 in one binary.
+//!
+//! This crate is thin: argument parsing, capture I/O and rendering. Protocol logic lives in the
+//! `ietfwg-*` crates.
+#![forbid(unsafe_code)]
+
+mod capture;
+mod output;
+mod sixlo;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use output::ColorChoice;
+
+/// Exit status: 0 all went well, 1 the input was processed but something in it failed (a frame
+/// that does not decode, …), 2 usage or I/O error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Ok,
+    Findings,
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ietfwg",
+    version,
+    about = "DNS over HTTPS, 6LoWPAN and IKEv2: decode, check and rewrite real traffic",
+    propagate_version = true
+)]
+struct Cli {
+    /// When to colour the output: auto colours a terminal only (and honours NO_COLOR).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// 6LoWPAN over IEEE 802.15.4 (RFC 4944, 6282, 8025, 8066, 8138, 8931).
+    #[command(name = "6lo")]
+    SixLo(sixlo::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            // --help and --version are not errors; clap prints them and says so.
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let out = output::Output::new(cli.color);
+    let result = match cli.command {
+        Command::SixLo(args) => sixlo::run(args, out),
+    };
+    match result {
+        Ok(Status::Ok) => ExitCode::SUCCESS,
+        Ok(Status::Findings) => ExitCode::from(1),
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ietfwg: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A reader closing the pipe (`ietfwg … | head`) is a normal end, not an error.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -77,10 +77,15 @@ impl FromStr for LinkAddr {
             if h.len() <= 4 {
                 return u16::from_str_radix(h, 16)
                     .map(LinkAddr::Short)
-                    .map_err(|_| format!("`{s}`: a short address is 0x followed by up to 4 hex digits"));
+                    .map_err(|_| {
+                        format!("`{s}`: a short address is 0x followed by up to 4 hex digits")
+                    });
             }
         }
-        let hex: String = t.chars().filter(|c| !matches!(c, ':' | '-' | '.')).collect();
+        let hex: String = t
+            .chars()
+            .filter(|c| !matches!(c, ':' | '-' | '.'))
+            .collect();
         if hex.len() == 16 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
             let mut e = [0u8; 8];
             for (i, b) in e.iter_mut().enumerate() {
@@ -88,7 +93,9 @@ impl FromStr for LinkAddr {
             }
             return Ok(LinkAddr::Extended(e));
         }
-        Err(format!("`{s}`: expected a short address (0xABCD) or an extended one (aa:bb:cc:dd:ee:ff:00:11)"))
+        Err(format!(
+            "`{s}`: expected a short address (0xABCD) or an extended one (aa:bb:cc:dd:ee:ff:00:11)"
+        ))
     }
 }
 
@@ -106,9 +113,15 @@ impl FromStr for Context {
 
     /// `PREFIX/LEN`, e.g. `2001:db8:1::/64`.
     fn from_str(s: &str) -> std::result::Result<Self, String> {
-        let (p, l) = s.split_once('/').ok_or_else(|| format!("`{s}`: expected PREFIX/LEN"))?;
-        let prefix: Ipv6Addr = p.parse().map_err(|_| format!("`{p}` is not an IPv6 prefix"))?;
-        let len: u8 = l.parse().map_err(|_| format!("`{l}` is not a prefix length"))?;
+        let (p, l) = s
+            .split_once('/')
+            .ok_or_else(|| format!("`{s}`: expected PREFIX/LEN"))?;
+        let prefix: Ipv6Addr = p
+            .parse()
+            .map_err(|_| format!("`{p}` is not an IPv6 prefix"))?;
+        let len: u8 = l
+            .parse()
+            .map_err(|_| format!("`{l}` is not a prefix length"))?;
         if len > 128 {
             return Err(format!("prefix length {len} is over 128"));
         }
@@ -152,13 +165,21 @@ impl ContextTable {
 
     /// The configured contexts, with their ids.
     pub fn iter(&self) -> impl Iterator<Item = (u8, &Context)> {
-        self.entries.iter().enumerate().filter_map(|(i, c)| c.as_ref().map(|c| (i as u8, c)))
+        self.entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.as_ref().map(|c| (i as u8, c)))
     }
 
     /// Parses `N=PREFIX/LEN`, as the command line gives it, and sets it.
     pub fn set_from_arg(&mut self, arg: &str) -> std::result::Result<(), String> {
-        let (n, c) = arg.split_once('=').ok_or_else(|| format!("`{arg}`: expected N=PREFIX/LEN"))?;
-        let id: u8 = n.trim().parse().map_err(|_| format!("`{n}` is not a context number 0-15"))?;
+        let (n, c) = arg
+            .split_once('=')
+            .ok_or_else(|| format!("`{arg}`: expected N=PREFIX/LEN"))?;
+        let id: u8 = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{n}` is not a context number 0-15"))?;
         let ctx: Context = c.parse()?;
         if !self.set(id, ctx) {
             return Err(format!("context {id} is out of range 0-15"));
@@ -173,7 +194,10 @@ mod tests {
 
     #[test]
     fn iid_from_link_addresses() {
-        assert_eq!(LinkAddr::Short(0x1234).iid(), Some([0, 0, 0, 0xff, 0xfe, 0, 0x12, 0x34]));
+        assert_eq!(
+            LinkAddr::Short(0x1234).iid(),
+            Some([0, 0, 0, 0xff, 0xfe, 0, 0x12, 0x34])
+        );
         let e: LinkAddr = "00:12:4b:00:01:02:03:04".parse().unwrap();
         assert_eq!(e.iid(), Some([0x02, 0x12, 0x4b, 0, 1, 2, 3, 4]));
         assert_eq!(LinkAddr::Absent.iid(), None);

@@ -20,6 +20,8 @@ pub enum Layer {
     Hc1,
     /// Fragment reassembly (RFC 4944 §5.3).
     Reassembly,
+    /// The uncompressed IPv6 datagram and its upper-layer header (RFC 8200).
+    Ipv6,
 }
 
 impl fmt::Display for Layer {
@@ -31,6 +33,7 @@ impl fmt::Display for Layer {
             Layer::Nhc => "NHC",
             Layer::Hc1 => "HC1",
             Layer::Reassembly => "reassembly",
+            Layer::Ipv6 => "IPv6",
         })
     }
 }
@@ -41,7 +44,9 @@ impl fmt::Display for Layer {
 #[non_exhaustive]
 pub enum Error {
     /// The input ended before a field was complete.
-    #[error("{layer}: truncated at byte {offset}: {field} needs {needed} byte(s), {available} left")]
+    #[error(
+        "{layer}: truncated at byte {offset}: {field} needs {needed} byte(s), {available} left"
+    )]
     Truncated {
         layer: Layer,
         field: &'static str,
@@ -61,8 +66,18 @@ pub enum Error {
 
 impl Error {
     /// Convenience constructor for [`Error::Invalid`].
-    pub fn invalid(layer: Layer, field: &'static str, offset: usize, reason: impl Into<String>) -> Self {
-        Error::Invalid { layer, field, offset, reason: reason.into() }
+    pub fn invalid(
+        layer: Layer,
+        field: &'static str,
+        offset: usize,
+        reason: impl Into<String>,
+    ) -> Self {
+        Error::Invalid {
+            layer,
+            field,
+            offset,
+            reason: reason.into(),
+        }
     }
 
     /// The byte offset the error points at.
@@ -89,3 +104,23 @@ impl Error {
 
 /// Result alias for this crate.
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// JSON form: `{"layer": "iphc", "field": "SAM", "offset": 3, "message": "…"}`.
+impl serde::Serialize for Error {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Error", 5)?;
+        st.serialize_field("layer", &self.layer())?;
+        st.serialize_field("field", self.field())?;
+        st.serialize_field("offset", &self.offset())?;
+        st.serialize_field(
+            "kind",
+            match self {
+                Error::Truncated { .. } => "truncated",
+                Error::Invalid { .. } => "invalid",
+            },
+        )?;
+        st.serialize_field("message", &self.to_string())?;
+        st.end()
+    }
+}

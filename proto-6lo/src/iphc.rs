@@ -1,1 +1,722 @@
-//! (being written)
+//! LOWPAN_IPHC decompression (RFC 6282 §3, with RFC 8066's note that 0x7F is IPHC, not ESC).
+//!
+//! ```text
+//!   0                                       1
+//!   0   1   2   3   4   5   6   7   8   9   0   1   2   3   4   5
+//! +---+---+---+---+---+---+---+---+---+---+---+---+---+---+---+---+
+//! | 0 | 1 | 1 |  TF   |NH | HLIM  |CID|SAC|  SAM  | M |DAC|  DAM  |
+//! +---+---+---+---+---+---+---+---+---+---+---+---+---+---+---+---+
+//! ```
+//!
+//! The in-line fields follow in this order (RFC 6282 §3.2): the CID octet (SCI:4 | DCI:4) when
+//! CID=1, then traffic class / flow label per TF, Next Header when NH=0, Hop Limit when HLIM=00,
+//! the source address bits per SAC/SAM, the destination address bits per M/DAC/DAM. With NH=1 a
+//! chain of LOWPAN_NHC headers ([`crate::nhc`]) follows.
+//!
+//! TF (RFC 6282 §3.1.1) — in-line, ECN comes first, then DSCP; the rebuilt IPv6 Traffic Class is
+//! DSCP(6) | ECN(2):
+//!
+//! ```text
+//!  TF=00: |ECN|  DSCP  |rsv|            Flow Label             |   4 octets
+//!  TF=01: |ECN|rsv|             Flow Label                     |   3 octets
+//!  TF=10: |ECN|  DSCP  |                                           1 octet
+//!  TF=11: (elided: traffic class and flow label are zero)
+//! ```
+//!
+//! Decompression is done in two steps so that a compressor can later share the types: the
+//! compressed bytes are parsed into [`IphcRepr`] / [`crate::nhc::NhcRepr`] values, then the
+//! uncompressed headers are emitted from them once the datagram length is known.
+
+use std::net::Ipv6Addr;
+
+use crate::addr::{ContextTable, LinkAddr};
+use crate::error::{Error, Layer, Result};
+use crate::ipv6::{self, ChecksumFix};
+use crate::nhc::{self, NhcRepr};
+use crate::reader::Reader;
+
+/// The 3-bit dispatch pattern of LOWPAN_IPHC: `011xxxxx`.
+pub const DISPATCH: u8 = 0b0110_0000;
+/// Mask selecting the dispatch bits.
+pub const DISPATCH_MASK: u8 = 0b1110_0000;
+
+/// The link-local prefix fe80::/64 used by stateless compression.
+const LINK_LOCAL: [u8; 8] = [0xfe, 0x80, 0, 0, 0, 0, 0, 0];
+
+/// True when `b` is a LOWPAN_IPHC dispatch byte (0x60..=0x7F; 0x7F included, RFC 8066).
+pub fn is_iphc(b: u8) -> bool {
+    b & DISPATCH_MASK == DISPATCH
+}
+
+/// One LOWPAN_IPHC header: the raw encoding fields and the values they decompress to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct IphcRepr {
+    /// Traffic class / flow label encoding (2 bits).
+    pub tf: u8,
+    /// Next Header compressed with LOWPAN_NHC.
+    pub nh: bool,
+    /// Hop limit encoding (2 bits): 00 in-line, 01 = 1, 10 = 64, 11 = 255.
+    pub hlim: u8,
+    /// Context Identifier Extension octet present.
+    pub cid: bool,
+    /// Source Address Compression: context-based when set.
+    pub sac: bool,
+    /// Source Address Mode (2 bits).
+    pub sam: u8,
+    /// Multicast destination.
+    pub m: bool,
+    /// Destination Address Compression: context-based when set.
+    pub dac: bool,
+    /// Destination Address Mode (2 bits).
+    pub dam: u8,
+    /// Source Context Identifier (0 when CID=0).
+    pub sci: u8,
+    /// Destination Context Identifier (0 when CID=0).
+    pub dci: u8,
+    /// Explicit Congestion Notification (2 bits).
+    pub ecn: u8,
+    /// Differentiated Services Code Point (6 bits).
+    pub dscp: u8,
+    /// Flow label (20 bits).
+    pub flow_label: u32,
+    /// The in-line Next Header; None when NH=1 (it comes from the first LOWPAN_NHC).
+    pub next_header: Option<u8>,
+    pub hop_limit: u8,
+    pub src: Ipv6Addr,
+    pub dst: Ipv6Addr,
+    /// How the source address was carried, in words.
+    pub src_mode: &'static str,
+    /// How the destination address was carried, in words.
+    pub dst_mode: &'static str,
+    /// Octets of this IPHC header, including the 2 (or 3 with CID) base octets.
+    pub inline_len: usize,
+}
+
+impl IphcRepr {
+    /// The rebuilt IPv6 Traffic Class: DSCP in the 6 high bits, ECN in the 2 low bits.
+    pub fn traffic_class(&self) -> u8 {
+        (self.dscp << 2) | (self.ecn & 0x03)
+    }
+}
+
+/// The result of decompressing a LOWPAN_IPHC header and its LOWPAN_NHC chain.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Decompressed {
+    pub iphc: IphcRepr,
+    /// LOWPAN_NHC headers in wire order; IPv6-in-IPv6 (EID 7) holds its inner header and chain.
+    pub nhc: Vec<NhcRepr>,
+    /// The uncompressed IPv6 header, extension headers and UDP header(s), ready to be followed
+    /// by the rest of the payload (`buf[consumed..]`).
+    #[serde(skip)]
+    pub headers: Vec<u8>,
+    /// Compressed octets consumed, counted from `buf[0]`.
+    pub consumed: usize,
+    /// UDP checksums elided (C=1), to be computed with [`ipv6::fill_checksums`] once the whole
+    /// datagram is known.
+    pub checksum_fixes: Vec<ChecksumFix>,
+}
+
+/// Where elided interface identifiers come from: the link layer (or mesh header) for the
+/// outermost header, the encapsulating IPv6 header for an inner one (RFC 6282 §3.2.2, §4.2).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Iids {
+    pub(crate) src: Option<[u8; 8]>,
+    pub(crate) dst: Option<[u8; 8]>,
+    pub(crate) from_ipv6: bool,
+}
+
+impl Iids {
+    /// IIDs taken from an encapsulating IPv6 header.
+    pub(crate) fn of_header(src: &Ipv6Addr, dst: &Ipv6Addr) -> Self {
+        Iids {
+            src: Some(low64(src)),
+            dst: Some(low64(dst)),
+            from_ipv6: true,
+        }
+    }
+}
+
+fn low64(a: &Ipv6Addr) -> [u8; 8] {
+    let o = a.octets();
+    let mut i = [0u8; 8];
+    i.copy_from_slice(&o[8..]);
+    i
+}
+
+/// Decompresses the LOWPAN_IPHC header at `buf[0]` (a `011xxxxx` dispatch byte) and any
+/// LOWPAN_NHC chain after it.
+///
+/// * `base`: absolute offset of `buf[0]` in the frame, for error offsets.
+/// * `ctx`: the context table for SAC/DAC=1.
+/// * `link_src` / `link_dst`: the addresses elided IIDs are derived from (MAC addresses, or the
+///   mesh header's originator / final destination); an Absent one that is needed is an error.
+/// * `datagram_size`: None when `buf` holds the whole datagram (IPv6 Payload Length and UDP
+///   Length are derived from the bytes left); Some(n) for a FRAG1, where the datagram is n octets
+///   in total (RFC 4944 §5.3, RFC 6282 §4.3.3).
+pub fn decompress(
+    buf: &[u8],
+    base: usize,
+    ctx: &ContextTable,
+    link_src: LinkAddr,
+    link_dst: LinkAddr,
+    datagram_size: Option<u16>,
+) -> Result<Decompressed> {
+    let mut r = Reader::new(buf, base, Layer::Iphc);
+    let iids = Iids {
+        src: link_src.iid(),
+        dst: link_dst.iid(),
+        from_ipv6: false,
+    };
+    let (iphc, mut chain) = parse(&mut r, ctx, &iids, 0)?;
+    let consumed = r.consumed();
+    let hdr_len = ipv6::HEADER_LEN + nhc::chain_len(&chain);
+    let total = match datagram_size {
+        Some(n) => {
+            let n = usize::from(n);
+            if n < hdr_len {
+                return Err(Error::invalid(
+                    Layer::Iphc,
+                    "datagram size",
+                    base,
+                    format!("the FRAG1 datagram size {n} is smaller than the {hdr_len} octets of decompressed headers"),
+                ));
+            }
+            n
+        }
+        None => hdr_len + r.remaining(),
+    };
+    let mut headers = Vec::with_capacity(hdr_len);
+    let mut checksum_fixes = Vec::new();
+    emit(
+        &iphc,
+        &mut chain,
+        total,
+        base,
+        &mut headers,
+        &mut checksum_fixes,
+    )?;
+    Ok(Decompressed {
+        iphc,
+        nhc: chain,
+        headers,
+        consumed,
+        checksum_fixes,
+    })
+}
+
+/// Emits the uncompressed IPv6 header for `iphc` and then its chain, at `out.len()` in a
+/// datagram of `total` octets; fills in the derived lengths of `chain`.
+pub(crate) fn emit(
+    iphc: &IphcRepr,
+    chain: &mut [NhcRepr],
+    total: usize,
+    base: usize,
+    out: &mut Vec<u8>,
+    fixes: &mut Vec<ChecksumFix>,
+) -> Result<()> {
+    let at = out.len();
+    let payload = total.checked_sub(at + ipv6::HEADER_LEN).and_then(|p| u16::try_from(p).ok()).ok_or_else(|| {
+        Error::invalid(
+            Layer::Iphc,
+            "payload length",
+            base,
+            format!("the IPv6 payload length derived from a {total}-octet datagram does not fit in 16 bits"),
+        )
+    })?;
+    let next_header = match iphc.next_header {
+        Some(n) => n,
+        None => chain
+            .first()
+            .map_or(ipv6::proto::NO_NEXT_HEADER, NhcRepr::protocol),
+    };
+    ipv6::write_header(
+        out,
+        iphc.traffic_class(),
+        iphc.flow_label,
+        payload,
+        next_header,
+        iphc.hop_limit,
+        &iphc.src,
+        &iphc.dst,
+    );
+    nhc::emit_chain(chain, at, total, base, out, fixes)
+}
+
+/// `"context N, …"` strings for N = 0..15, so that modes stay `&'static str`.
+macro_rules! per_context {
+    ($what:literal) => {
+        [
+            concat!("context 0, ", $what),
+            concat!("context 1, ", $what),
+            concat!("context 2, ", $what),
+            concat!("context 3, ", $what),
+            concat!("context 4, ", $what),
+            concat!("context 5, ", $what),
+            concat!("context 6, ", $what),
+            concat!("context 7, ", $what),
+            concat!("context 8, ", $what),
+            concat!("context 9, ", $what),
+            concat!("context 10, ", $what),
+            concat!("context 11, ", $what),
+            concat!("context 12, ", $what),
+            concat!("context 13, ", $what),
+            concat!("context 14, ", $what),
+            concat!("context 15, ", $what),
+        ]
+    };
+}
+
+const CTX_64: [&str; 16] = per_context!("64 bits inline");
+const CTX_16: [&str; 16] = per_context!("16 bits inline");
+const CTX_0: [&str; 16] = per_context!("fully elided (from link address)");
+const CTX_0_IPV6: [&str; 16] = per_context!("fully elided (from encapsulating IPv6 header)");
+const CTX_3306: [&str; 16] = per_context!("RFC 3306 unicast-prefix-based (48 bits)");
+
+fn ctx_mode(table: &'static [&'static str; 16], id: u8) -> &'static str {
+    table
+        .get(usize::from(id))
+        .copied()
+        .unwrap_or("context-based")
+}
+
+/// Copies the first `len` bits of `prefix` over `addr` (RFC 6282 §3.1.1: bits covered by the
+/// context are always taken from it, even when they overlap the IID).
+fn apply_prefix(addr: &mut [u8; 16], prefix: &[u8; 16], len: u8) {
+    let len = usize::from(len.min(128));
+    let full = len / 8;
+    addr[..full].copy_from_slice(&prefix[..full]);
+    let rem = len % 8;
+    if rem != 0 {
+        let mask = 0xffu8 << (8 - rem);
+        addr[full] = (addr[full] & !mask) | (prefix[full] & mask);
+    }
+}
+
+/// The 16-bit short-address IID form `0000:00ff:fe00:XXXX` (RFC 6282 §3.2.2).
+fn short_iid(x: [u8; 2]) -> [u8; 8] {
+    [0, 0, 0, 0xff, 0xfe, 0, x[0], x[1]]
+}
+
+fn with_iid(prefix64: [u8; 8], iid: [u8; 8]) -> [u8; 16] {
+    let mut a = [0u8; 16];
+    a[..8].copy_from_slice(&prefix64);
+    a[8..].copy_from_slice(&iid);
+    a
+}
+
+/// Which address an error or lookup is about.
+#[derive(Clone, Copy)]
+struct Side {
+    mode_field: &'static str,
+    ctx_field: &'static str,
+    link_name: &'static str,
+}
+
+const SRC: Side = Side {
+    mode_field: "SAM",
+    ctx_field: "SCI",
+    link_name: "source",
+};
+const DST: Side = Side {
+    mode_field: "DAM",
+    ctx_field: "DCI",
+    link_name: "destination",
+};
+
+fn elided_iid(
+    r: &Reader<'_>,
+    iid: Option<[u8; 8]>,
+    from_ipv6: bool,
+    side: Side,
+    enc_at: usize,
+) -> Result<[u8; 8]> {
+    iid.ok_or_else(|| {
+        r.invalid_at(
+            side.mode_field,
+            enc_at,
+            format!(
+                "the address is fully elided ({}=11) but the link-layer {} address it derives from is absent{}",
+                side.mode_field,
+                side.link_name,
+                if from_ipv6 { " in the encapsulating header" } else { "" }
+            ),
+        )
+    })
+}
+
+fn context<'c>(
+    r: &Reader<'_>,
+    ctx: &'c ContextTable,
+    id: u8,
+    side: Side,
+    ctx_at: usize,
+) -> Result<&'c crate::addr::Context> {
+    ctx.get(id).ok_or_else(|| {
+        r.invalid_at(
+            side.ctx_field,
+            ctx_at,
+            format!("context {id} is not configured (give it with --context {id}=PREFIX/LEN)"),
+        )
+    })
+}
+
+/// A unicast address per SAC/SAM (or DAC/DAM with M=0). `ctx_id` is used only when `stateful`.
+#[allow(clippy::too_many_arguments)]
+fn unicast(
+    r: &mut Reader<'_>,
+    ctx: &ContextTable,
+    stateful: bool,
+    mode: u8,
+    ctx_id: u8,
+    iid: Option<[u8; 8]>,
+    from_ipv6: bool,
+    side: Side,
+    enc_at: usize,
+    ctx_at: usize,
+) -> Result<(Ipv6Addr, &'static str)> {
+    let field = if side.mode_field == "SAM" {
+        "source address"
+    } else {
+        "destination address"
+    };
+    if !stateful {
+        return Ok(match mode {
+            0 => (
+                Ipv6Addr::from(r.array::<16>(field)?),
+                "stateless, 128 bits inline",
+            ),
+            1 => (
+                Ipv6Addr::from(with_iid(LINK_LOCAL, r.array(field)?)),
+                "stateless, fe80::/64 + 64 bits inline",
+            ),
+            2 => (
+                Ipv6Addr::from(with_iid(LINK_LOCAL, short_iid(r.array(field)?))),
+                "stateless, fe80::ff:fe00:XXXX (16 bits inline)",
+            ),
+            _ => {
+                let i = elided_iid(r, iid, from_ipv6, side, enc_at)?;
+                let mode = if from_ipv6 {
+                    "stateless, fully elided (from encapsulating IPv6 header)"
+                } else {
+                    "stateless, fully elided (from link address)"
+                };
+                (Ipv6Addr::from(with_iid(LINK_LOCAL, i)), mode)
+            }
+        });
+    }
+    // Stateful: mode 0 is handled by the callers (unspecified / reserved).
+    let (i, table) = match mode {
+        1 => (r.array(field)?, &CTX_64),
+        2 => (short_iid(r.array(field)?), &CTX_16),
+        _ => (
+            elided_iid(r, iid, from_ipv6, side, enc_at)?,
+            if from_ipv6 { &CTX_0_IPV6 } else { &CTX_0 },
+        ),
+    };
+    let c = context(r, ctx, ctx_id, side, ctx_at)?;
+    let mut a = with_iid([0; 8], i);
+    apply_prefix(&mut a, &c.prefix.octets(), c.len);
+    Ok((Ipv6Addr::from(a), ctx_mode(table, ctx_id)))
+}
+
+/// Nested IPv6-in-IPv6 (EID 7) levels accepted below the outermost IPHC header.
+pub(crate) const MAX_DEPTH: u8 = 4;
+
+/// Parses one LOWPAN_IPHC header (and, with NH=1, its LOWPAN_NHC chain) from `r`.
+pub(crate) fn parse(
+    r: &mut Reader<'_>,
+    ctx: &ContextTable,
+    iids: &Iids,
+    depth: u8,
+) -> Result<(IphcRepr, Vec<NhcRepr>)> {
+    r.set_layer(Layer::Iphc);
+    let start = r.consumed();
+    let at = r.offset();
+    let b0 = r.u8("IPHC dispatch")?;
+    if !is_iphc(b0) {
+        return Err(r.invalid_at(
+            "IPHC dispatch",
+            at,
+            format!("0x{b0:02x} is not a LOWPAN_IPHC dispatch (011xxxxx)"),
+        ));
+    }
+    let enc_at = r.offset();
+    let b1 = r.u8("IPHC encoding")?;
+    let tf = (b0 >> 3) & 0x03;
+    let nh = b0 & 0x04 != 0;
+    let hlim = b0 & 0x03;
+    let cid = b1 & 0x80 != 0;
+    let sac = b1 & 0x40 != 0;
+    let sam = (b1 >> 4) & 0x03;
+    let m = b1 & 0x08 != 0;
+    let dac = b1 & 0x04 != 0;
+    let dam = b1 & 0x03;
+
+    // Reserved destination modes, reported before reading further.
+    if m && dac && dam != 0 {
+        return Err(r.invalid_at(
+            "M/DAC/DAM",
+            enc_at,
+            format!("M=1 DAC=1 DAM={dam:02b} is reserved (RFC 6282 §3.1.1)"),
+        ));
+    }
+    if !m && dac && dam == 0 {
+        return Err(r.invalid_at(
+            "DAC/DAM",
+            enc_at,
+            "M=0 DAC=1 DAM=00 is reserved (RFC 6282 §3.1.1)",
+        ));
+    }
+
+    let (sci, dci, ctx_at) = if cid {
+        let o = r.offset();
+        let c = r.u8("CID")?;
+        (c >> 4, c & 0x0f, o)
+    } else {
+        (0, 0, enc_at)
+    };
+
+    let (ecn, dscp, flow_label) = match tf {
+        0 => {
+            let v = r.u32_be("traffic class and flow label")?;
+            let b = (v >> 24) as u8;
+            (b >> 6, b & 0x3f, v & 0x000f_ffff)
+        }
+        1 => {
+            let v: [u8; 3] = r.array("ECN and flow label")?;
+            let fl = (u32::from(v[0] & 0x0f) << 16) | (u32::from(v[1]) << 8) | u32::from(v[2]);
+            (v[0] >> 6, 0, fl)
+        }
+        2 => {
+            let b = r.u8("traffic class")?;
+            (b >> 6, b & 0x3f, 0)
+        }
+        _ => (0, 0, 0),
+    };
+    let next_header = if nh { None } else { Some(r.u8("Next Header")?) };
+    let hop_limit = match hlim {
+        0 => r.u8("Hop Limit")?,
+        1 => 1,
+        2 => 64,
+        _ => 255,
+    };
+
+    let (src, src_mode) = if sac && sam == 0 {
+        (Ipv6Addr::UNSPECIFIED, "unspecified address ::")
+    } else {
+        unicast(
+            r,
+            ctx,
+            sac,
+            sam,
+            sci,
+            iids.src,
+            iids.from_ipv6,
+            SRC,
+            enc_at,
+            ctx_at,
+        )?
+    };
+
+    let (dst, dst_mode) = if !m {
+        unicast(
+            r,
+            ctx,
+            dac,
+            dam,
+            dci,
+            iids.dst,
+            iids.from_ipv6,
+            DST,
+            enc_at,
+            ctx_at,
+        )?
+    } else if !dac {
+        let mut a = [0u8; 16];
+        a[0] = 0xff;
+        let mode = match dam {
+            0 => {
+                a = r.array("destination address")?;
+                "multicast, 128 bits inline"
+            }
+            1 => {
+                let v: [u8; 6] = r.array("destination address")?;
+                a[1] = v[0];
+                a[11..16].copy_from_slice(&v[1..]);
+                "multicast ffXX::00XX:XXXX:XXXX (48 bits)"
+            }
+            2 => {
+                let v: [u8; 4] = r.array("destination address")?;
+                a[1] = v[0];
+                a[13..16].copy_from_slice(&v[1..]);
+                "multicast ffXX::00XX:XXXX (32 bits)"
+            }
+            _ => {
+                a[1] = 0x02;
+                a[15] = r.u8("destination address")?;
+                "multicast ff02::00XX (8 bits)"
+            }
+        };
+        (Ipv6Addr::from(a), mode)
+    } else {
+        // M=1 DAC=1 DAM=00: ffXX:XXLL:PPPP:PPPP:PPPP:PPPP:XXXX:XXXX (RFC 3306), X in-line in
+        // order, L (prefix length, at most 64) and P (prefix) from the context.
+        let v: [u8; 6] = r.array("destination address")?;
+        let c = context(r, ctx, dci, DST, ctx_at)?;
+        let plen = c.len.min(64);
+        let mut p = [0u8; 16];
+        apply_prefix(&mut p, &c.prefix.octets(), plen);
+        let mut a = [0u8; 16];
+        a[0] = 0xff;
+        a[1] = v[0];
+        a[2] = v[1];
+        a[3] = plen;
+        a[4..12].copy_from_slice(&p[..8]);
+        a[12..16].copy_from_slice(&v[2..]);
+        (Ipv6Addr::from(a), ctx_mode(&CTX_3306, dci))
+    };
+
+    let iphc = IphcRepr {
+        tf,
+        nh,
+        hlim,
+        cid,
+        sac,
+        sam,
+        m,
+        dac,
+        dam,
+        sci,
+        dci,
+        ecn,
+        dscp,
+        flow_label,
+        next_header,
+        hop_limit,
+        src,
+        dst,
+        src_mode,
+        dst_mode,
+        inline_len: r.consumed() - start,
+    };
+    let chain = if nh {
+        nhc::parse_chain(r, ctx, &iphc, depth)?
+    } else {
+        Vec::new()
+    };
+    r.set_layer(Layer::Iphc);
+    Ok((iphc, chain))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::addr::Context;
+
+    const MAC_SRC: LinkAddr = LinkAddr::Extended([0x00, 0x12, 0x4b, 0x00, 0x01, 0x02, 0x03, 0x04]);
+    const MAC_DST: LinkAddr = LinkAddr::Short(0xabcd);
+
+    fn ctx() -> ContextTable {
+        let mut t = ContextTable::new();
+        t.set(
+            0,
+            Context {
+                prefix: "2001:db8:1::".parse().unwrap(),
+                len: 64,
+            },
+        );
+        t.set(
+            3,
+            Context {
+                prefix: "2001:db8:3:4:5678::".parse().unwrap(),
+                len: 80,
+            },
+        );
+        t
+    }
+
+    #[test]
+    fn fully_elided_link_local_with_hlim_64() {
+        let buf = [
+            0x7a, // 011 TF=11 NH=0 HLIM=10 (64)
+            0x33, // CID=0 SAC=0 SAM=11 M=0 DAC=0 DAM=11
+            0x3a, // Next Header: ICMPv6
+            0x80, 0x00, // payload
+        ];
+        let d = decompress(&buf, 5, &ctx(), MAC_SRC, MAC_DST, None).unwrap();
+        assert_eq!(
+            d.iphc.src,
+            "fe80::212:4b00:102:304".parse::<Ipv6Addr>().unwrap()
+        );
+        assert_eq!(
+            d.iphc.dst,
+            "fe80::ff:fe00:abcd".parse::<Ipv6Addr>().unwrap()
+        );
+        assert_eq!(d.iphc.hop_limit, 64);
+        assert_eq!(d.consumed, 3);
+        assert_eq!(d.iphc.inline_len, 3);
+        assert_eq!(&d.headers[..8], &[0x60, 0, 0, 0, 0x00, 0x02, 0x3a, 0x40]);
+        assert_eq!(d.headers.len(), 40);
+    }
+
+    #[test]
+    fn absent_link_address_names_the_field() {
+        let buf = [0x7a, 0x33, 0x3a];
+        let e = decompress(&buf, 9, &ctx(), LinkAddr::Absent, MAC_DST, None).unwrap_err();
+        assert_eq!(e.field(), "SAM");
+        assert_eq!(e.offset(), 10);
+        let e = decompress(&buf, 9, &ctx(), MAC_SRC, LinkAddr::Absent, None).unwrap_err();
+        assert_eq!(e.field(), "DAM");
+    }
+
+    #[test]
+    fn context_prefix_longer_than_64_bits_overrides_iid() {
+        let buf = [
+            0x7b, // TF=11 NH=0 HLIM=11 (255)
+            0xe0, // CID=1 SAC=1 SAM=10 (16 bits) M=0 DAC=0 DAM=00
+            0x30, // SCI=3 DCI=0
+            0x11, // Next Header: UDP (not compressed)
+            0x00, 0x42, // source: 16 bits
+            0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x09, // dst 128 bits
+        ];
+        let d = decompress(&buf, 0, &ctx(), MAC_SRC, MAC_DST, None).unwrap();
+        // IID 0000:00ff:fe00:0042; context bits 64..80 (0x5678) override 0x0000.
+        assert_eq!(
+            d.iphc.src,
+            "2001:db8:3:4:5678:ff:fe00:42".parse::<Ipv6Addr>().unwrap()
+        );
+        assert_eq!(d.iphc.src_mode, "context 3, 16 bits inline");
+        assert_eq!(d.iphc.dst, "2001:db8::9".parse::<Ipv6Addr>().unwrap());
+    }
+
+    #[test]
+    fn unknown_context_is_named() {
+        let buf = [0x7b, 0xf0, 0x50, 0x11, 0x00];
+        let e = decompress(&buf, 2, &ctx(), MAC_SRC, MAC_DST, None).unwrap_err();
+        assert_eq!(e.field(), "SCI");
+        assert_eq!(e.offset(), 4);
+        assert!(e.to_string().contains("context 5"), "{e}");
+    }
+
+    #[test]
+    fn reserved_modes() {
+        let e = decompress(&[0x7b, 0x0d, 0x11], 0, &ctx(), MAC_SRC, MAC_DST, None).unwrap_err();
+        assert_eq!(e.field(), "M/DAC/DAM");
+        assert_eq!(e.offset(), 1);
+        let e = decompress(&[0x7b, 0x04, 0x11], 0, &ctx(), MAC_SRC, MAC_DST, None).unwrap_err();
+        assert_eq!(e.field(), "DAC/DAM");
+        let e = decompress(&[0x5b, 0x04, 0x11], 0, &ctx(), MAC_SRC, MAC_DST, None).unwrap_err();
+        assert_eq!(e.field(), "IPHC dispatch");
+    }
+
+    #[test]
+    fn apply_prefix_partial_byte() {
+        let mut a = [0xffu8; 16];
+        let mut p = [0u8; 16];
+        p[0] = 0xa5;
+        apply_prefix(&mut a, &p, 4);
+        assert_eq!(a[0], 0xaf);
+        assert_eq!(a[1], 0xff);
+    }
+}

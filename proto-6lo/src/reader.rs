@@ -16,7 +16,12 @@ pub struct Reader<'a> {
 impl<'a> Reader<'a> {
     /// A reader over `buf`, whose first byte sits at absolute offset `base` of the frame.
     pub fn new(buf: &'a [u8], base: usize, layer: Layer) -> Self {
-        Reader { buf, pos: 0, base, layer }
+        Reader {
+            buf,
+            pos: 0,
+            base,
+            layer,
+        }
     }
 
     /// The same reader, reporting errors against another layer from now on.
@@ -58,11 +63,22 @@ impl<'a> Reader<'a> {
 
     /// The error for `field` needing `needed` bytes at the current position.
     pub fn truncated(&self, field: &'static str, needed: usize) -> Error {
-        Error::Truncated { layer: self.layer, field, offset: self.offset(), needed, available: self.remaining() }
+        Error::Truncated {
+            layer: self.layer,
+            field,
+            offset: self.offset(),
+            needed,
+            available: self.remaining(),
+        }
     }
 
     /// An [`Error::Invalid`] for `field` at absolute offset `offset`.
-    pub fn invalid_at(&self, field: &'static str, offset: usize, reason: impl Into<String>) -> Error {
+    pub fn invalid_at(
+        &self,
+        field: &'static str,
+        offset: usize,
+        reason: impl Into<String>,
+    ) -> Error {
         Error::invalid(self.layer, field, offset, reason)
     }
 
@@ -86,7 +102,10 @@ impl<'a> Reader<'a> {
 
     /// Looks at the next byte without consuming it.
     pub fn peek(&self, field: &'static str) -> Result<u8> {
-        self.buf.get(self.pos).copied().ok_or_else(|| self.truncated(field, 1))
+        self.buf
+            .get(self.pos)
+            .copied()
+            .ok_or_else(|| self.truncated(field, 1))
     }
 
     /// One byte.
@@ -120,7 +139,12 @@ impl<'a> Reader<'a> {
     pub fn sub(&mut self, n: usize, field: &'static str) -> Result<Reader<'a>> {
         let base = self.offset();
         let s = self.take(n, field)?;
-        Ok(Reader { buf: s, pos: 0, base, layer: self.layer })
+        Ok(Reader {
+            buf: s,
+            pos: 0,
+            base,
+            layer: self.layer,
+        })
     }
 }
 
@@ -134,7 +158,16 @@ mod tests {
         assert_eq!(r.u8("a"), Ok(1));
         assert_eq!(r.offset(), 11);
         let e = r.u32_be("b").unwrap_err();
-        assert_eq!(e, Error::Truncated { layer: Layer::Iphc, field: "b", offset: 11, needed: 4, available: 2 });
+        assert_eq!(
+            e,
+            Error::Truncated {
+                layer: Layer::Iphc,
+                field: "b",
+                offset: 11,
+                needed: 4,
+                available: 2
+            }
+        );
         assert_eq!(r.u16_be("c"), Ok(0x0203));
         assert_eq!(r.remaining(), 0);
     }

@@ -1,1 +1,757 @@
-//! (being written)
+//! RFC 4944 §5.3 fragment reassembly, bounded and expiring.
+//!
+//! Fragments of one datagram share the link-layer source and destination, the datagram_size and
+//! the datagram_tag ([`FragKey`]). The receiver fills a buffer of datagram_size bytes (of the
+//! *uncompressed* datagram: the caller passes a FRAG1's decompressed headers followed by the
+//! rest of the fragment, and a FRAGN's payload at `datagram_offset * 8`); the datagram is
+//! complete when every byte `0..datagram_size` has arrived. RFC 4944 §5.3 asks for a reassembly
+//! timeout of at most 60 seconds, counted from the first fragment received.
+//!
+//! Exact duplicates and any arrival order are accepted. A fragment that overlaps bytes already
+//! received with different content drops the datagram and is an error naming the frames that
+//! disagree; a fragment reaching past datagram_size is an error (the datagram is kept).
+//!
+//! Memory is bounded whatever the input: at most `max_datagrams` datagrams whose buffers total
+//! at most `max_bytes` (a new datagram evicts the oldest ones, reported as
+//! [`IncompleteReason::Evicted`]); per datagram at most [`MAX_FRAMES`] frame numbers are kept;
+//! at most `max(max_datagrams, 1)` undelivered [`Incomplete`] reports are queued (further ones are
+//! counted by [`Reassembler::dropped_reports`]).
+//!
+//! Errors of this module use [`Layer::Reassembly`]; their `offset` is a byte offset **in the
+//! reassembled datagram** (the reassembler does not see frame offsets).
+
+use std::collections::HashMap;
+
+use crate::addr::LinkAddr;
+use crate::error::{Error, Layer, Result};
+
+/// Most frame numbers remembered per datagram (a 2047-byte datagram in 8-byte FRAGNs is 257
+/// fragments; duplicates beyond this are accepted but not listed).
+pub const MAX_FRAMES: usize = 512;
+
+/// What identifies the fragments of one datagram (RFC 4944 §5.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct FragKey {
+    /// Link-layer source (or mesh originator).
+    pub src: LinkAddr,
+    /// Link-layer destination (or mesh final destination).
+    pub dst: LinkAddr,
+    /// datagram_size.
+    pub size: u16,
+    /// datagram_tag.
+    pub tag: u16,
+}
+
+/// Bounds on what the reassembler holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Datagrams in flight at once (default 256).
+    pub max_datagrams: usize,
+    /// Total datagram buffer bytes in flight (default 1 MiB).
+    pub max_bytes: usize,
+    /// A datagram whose first fragment is older than this is dropped (default 60 s, RFC 4944
+    /// §5.3).
+    pub timeout_nanos: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_datagrams: 256,
+            max_bytes: 1 << 20,
+            timeout_nanos: 60_000_000_000,
+        }
+    }
+}
+
+/// Result of [`Reassembler::push`].
+#[derive(Debug)]
+pub enum Push<M> {
+    /// The datagram still misses bytes.
+    Pending,
+    /// The datagram is complete.
+    Complete(Datagram<M>),
+}
+
+/// A reassembled datagram.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Datagram<M> {
+    /// Its key.
+    pub key: FragKey,
+    /// The `key.size` bytes of the uncompressed datagram.
+    pub data: Vec<u8>,
+    /// Metadata given with the first fragment (offset 0), if any.
+    pub meta: Option<M>,
+    /// Capture frame numbers of its fragments, in arrival order (duplicates included, at most
+    /// [`MAX_FRAMES`]).
+    pub frames: Vec<u64>,
+    /// Capture time of the first fragment received.
+    pub first_time: u64,
+}
+
+/// Why a datagram was given up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncompleteReason {
+    /// Its first fragment is older than the timeout.
+    Expired,
+    /// The capture ended.
+    EndOfCapture,
+    /// Dropped to make room under [`Limits`].
+    Evicted,
+}
+
+/// A datagram that never completed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Incomplete {
+    /// Its key.
+    pub key: FragKey,
+    /// Bytes received (without double counting overlaps).
+    pub received: usize,
+    /// Frames of the fragments received.
+    pub frames: Vec<u64>,
+    /// Why it was given up.
+    pub reason: IncompleteReason,
+}
+
+/// A piece of the datagram that brought new bytes, for naming the frame that wrote a byte.
+#[derive(Debug, Clone, Copy)]
+struct Piece {
+    start: usize,
+    end: usize,
+    frame: u64,
+}
+
+#[derive(Debug)]
+struct Slot<M> {
+    data: Vec<u8>,
+    /// One bit per datagram byte.
+    have: Vec<u64>,
+    received: usize,
+    pieces: Vec<Piece>,
+    meta: Option<M>,
+    frames: Vec<u64>,
+    first_time: u64,
+    seq: u64,
+}
+
+impl<M> Slot<M> {
+    fn new(size: usize, first_time: u64, seq: u64) -> Self {
+        Slot {
+            data: vec![0; size],
+            have: vec![0; size.div_ceil(64)],
+            received: 0,
+            pieces: Vec::new(),
+            meta: None,
+            frames: Vec::new(),
+            first_time,
+            seq,
+        }
+    }
+
+    fn has(&self, i: usize) -> bool {
+        self.have
+            .get(i / 64)
+            .is_some_and(|w| w & (1u64 << (i % 64)) != 0)
+    }
+
+    fn set(&mut self, i: usize) {
+        if let Some(w) = self.have.get_mut(i / 64) {
+            *w |= 1u64 << (i % 64);
+        }
+    }
+
+    /// The frame that first wrote byte `i`.
+    fn writer(&self, i: usize) -> Option<u64> {
+        self.pieces
+            .iter()
+            .find(|p| p.start <= i && i < p.end)
+            .map(|p| p.frame)
+    }
+
+    fn note_frame(&mut self, frame: u64) {
+        if self.frames.len() < MAX_FRAMES {
+            self.frames.push(frame);
+        }
+    }
+}
+
+/// Bytes a datagram of `size` costs against [`Limits::max_bytes`].
+fn cost(size: usize) -> usize {
+    size + size.div_ceil(64) * 8
+}
+
+/// Reassembles RFC 4944 fragments; `M` is metadata attached by the first fragment (offset 0),
+/// for instance what the decompressor needs to finish the datagram, and returned on completion.
+#[derive(Debug)]
+pub struct Reassembler<M> {
+    limits: Limits,
+    slots: HashMap<FragKey, Slot<M>>,
+    bytes: usize,
+    next_seq: u64,
+    reports: Vec<Incomplete>,
+    dropped_reports: u64,
+}
+
+impl<M> Reassembler<M> {
+    /// An empty reassembler.
+    pub fn new(limits: Limits) -> Self {
+        Reassembler {
+            limits,
+            slots: HashMap::new(),
+            bytes: 0,
+            next_seq: 0,
+            reports: Vec::new(),
+            dropped_reports: 0,
+        }
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Adds one fragment.
+    ///
+    /// `offset` is in bytes of the UNCOMPRESSED datagram (FRAG1: 0; FRAGN: `datagram_offset * 8`);
+    /// `data` the bytes (for FRAG1, the decompressed headers followed by the rest of the
+    /// fragment); `meta` is kept when `offset` is 0 (the first one given wins); `frame` is the
+    /// capture frame number and `time_nanos` the capture time. Anything whose first fragment is
+    /// older than the timeout is expired first (see [`take_expired`](Self::take_expired)).
+    pub fn push(
+        &mut self,
+        key: FragKey,
+        offset: usize,
+        data: &[u8],
+        meta: Option<M>,
+        frame: u64,
+        time_nanos: u64,
+    ) -> Result<Push<M>> {
+        self.expire(time_nanos);
+        let size = usize::from(key.size);
+        if size == 0 {
+            return Err(Error::invalid(
+                Layer::Reassembly,
+                "datagram_size",
+                0,
+                format!("frame {frame}: datagram_size 0"),
+            ));
+        }
+        let end = offset.saturating_add(data.len());
+        if end > size {
+            return Err(Error::invalid(
+                Layer::Reassembly,
+                "datagram_offset",
+                offset,
+                format!(
+                    "frame {frame}: fragment covers datagram bytes {offset}..{end}, past datagram_size {size} \
+                     (tag 0x{:04x})",
+                    key.tag
+                ),
+            ));
+        }
+        if !self.slots.contains_key(&key) {
+            self.make_room(cost(size), frame)?;
+            let seq = self.next_seq;
+            self.next_seq += 1;
+            self.slots.insert(key, Slot::new(size, time_nanos, seq));
+            self.bytes += cost(size);
+        }
+        let Some(slot) = self.slots.get_mut(&key) else {
+            return Ok(Push::Pending);
+        };
+
+        // Disagreeing overlap: drop the datagram.
+        let mut conflict = None;
+        for (i, &b) in data.iter().enumerate() {
+            let pos = offset + i;
+            if slot.has(pos) && slot.data.get(pos) != Some(&b) {
+                conflict = Some(pos);
+                break;
+            }
+        }
+        if let Some(pos) = conflict {
+            let earlier = slot
+                .writer(pos)
+                .map_or_else(|| "an earlier frame".to_string(), |f| format!("frame {f}"));
+            let was = slot.data.get(pos).copied().unwrap_or(0);
+            let now = data.get(pos - offset).copied().unwrap_or(0);
+            self.remove(&key);
+            return Err(Error::invalid(
+                Layer::Reassembly,
+                "datagram_offset",
+                pos,
+                format!(
+                    "frame {frame} and {earlier} disagree at datagram byte {pos} (0x{now:02x} vs 0x{was:02x}, \
+                     tag 0x{:04x}); datagram dropped",
+                    key.tag
+                ),
+            ));
+        }
+
+        let mut new_bytes = 0;
+        let mut run_start = None;
+        for (i, &b) in data.iter().enumerate() {
+            let pos = offset + i;
+            if slot.has(pos) {
+                if let Some(s) = run_start.take() {
+                    slot.pieces.push(Piece {
+                        start: s,
+                        end: pos,
+                        frame,
+                    });
+                }
+                continue;
+            }
+            if let Some(d) = slot.data.get_mut(pos) {
+                *d = b;
+            }
+            slot.set(pos);
+            new_bytes += 1;
+            run_start.get_or_insert(pos);
+        }
+        if let Some(s) = run_start {
+            slot.pieces.push(Piece {
+                start: s,
+                end,
+                frame,
+            });
+        }
+        slot.received += new_bytes;
+        slot.note_frame(frame);
+        if offset == 0 && slot.meta.is_none() {
+            slot.meta = meta;
+        }
+        if slot.received < size {
+            return Ok(Push::Pending);
+        }
+        match self.remove(&key) {
+            Some(slot) => Ok(Push::Complete(Datagram {
+                key,
+                data: slot.data,
+                meta: slot.meta,
+                frames: slot.frames,
+                first_time: slot.first_time,
+            })),
+            None => Ok(Push::Pending),
+        }
+    }
+
+    /// Datagrams given up (expired, or evicted to make room) since the last call.
+    pub fn take_expired(&mut self) -> Vec<Incomplete> {
+        std::mem::take(&mut self.reports)
+    }
+
+    /// End of capture: the reports not yet taken, then every datagram still in flight (oldest
+    /// first) as [`IncompleteReason::EndOfCapture`]. Leaves the reassembler empty.
+    pub fn finish(&mut self) -> Vec<Incomplete> {
+        let mut out = std::mem::take(&mut self.reports);
+        let mut left: Vec<(FragKey, Slot<M>)> = self.slots.drain().collect();
+        left.sort_by_key(|(_, s)| s.seq);
+        self.bytes = 0;
+        out.extend(left.into_iter().map(|(key, s)| Incomplete {
+            key,
+            received: s.received,
+            frames: s.frames,
+            reason: IncompleteReason::EndOfCapture,
+        }));
+        out
+    }
+
+    /// Datagrams in flight.
+    pub fn in_flight(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Buffer bytes in flight (counted against [`Limits::max_bytes`]).
+    pub fn bytes_in_flight(&self) -> usize {
+        self.bytes
+    }
+
+    /// Reports discarded because [`take_expired`](Self::take_expired) was not called often
+    /// enough.
+    pub fn dropped_reports(&self) -> u64 {
+        self.dropped_reports
+    }
+
+    fn remove(&mut self, key: &FragKey) -> Option<Slot<M>> {
+        let slot = self.slots.remove(key)?;
+        self.bytes = self.bytes.saturating_sub(cost(slot.data.len()));
+        Some(slot)
+    }
+
+    fn report(&mut self, key: FragKey, slot: Slot<M>, reason: IncompleteReason) {
+        if self.reports.len() >= self.limits.max_datagrams.max(1) {
+            self.dropped_reports += 1;
+            return;
+        }
+        self.reports.push(Incomplete {
+            key,
+            received: slot.received,
+            frames: slot.frames,
+            reason,
+        });
+    }
+
+    fn expire(&mut self, now: u64) {
+        let timeout = self.limits.timeout_nanos;
+        let mut old: Vec<(u64, FragKey)> = self
+            .slots
+            .iter()
+            .filter(|(_, s)| now.saturating_sub(s.first_time) > timeout)
+            .map(|(k, s)| (s.seq, *k))
+            .collect();
+        old.sort_unstable_by_key(|(seq, _)| *seq);
+        for (_, key) in old {
+            if let Some(slot) = self.remove(&key) {
+                self.report(key, slot, IncompleteReason::Expired);
+            }
+        }
+    }
+
+    /// Evicts the oldest datagrams until one more of `need` bytes fits.
+    fn make_room(&mut self, need: usize, frame: u64) -> Result<()> {
+        if need > self.limits.max_bytes || self.limits.max_datagrams == 0 {
+            return Err(Error::invalid(
+                Layer::Reassembly,
+                "datagram_size",
+                0,
+                format!(
+                    "frame {frame}: a datagram needing {need} buffer bytes cannot fit the limits \
+                     ({} datagrams, {} bytes)",
+                    self.limits.max_datagrams, self.limits.max_bytes
+                ),
+            ));
+        }
+        while self.slots.len() >= self.limits.max_datagrams
+            || self.bytes + need > self.limits.max_bytes
+        {
+            let Some(key) = self
+                .slots
+                .iter()
+                .min_by_key(|(_, s)| s.seq)
+                .map(|(k, _)| *k)
+            else {
+                break;
+            };
+            if let Some(slot) = self.remove(&key) {
+                self.report(key, slot, IncompleteReason::Evicted);
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    const SEC: u64 = 1_000_000_000;
+
+    fn key(tag: u16, size: u16) -> FragKey {
+        FragKey {
+            src: LinkAddr::Short(0x0001),
+            dst: LinkAddr::Short(0x0002),
+            size,
+            tag,
+        }
+    }
+
+    /// A datagram of `n` bytes with recognisable content.
+    fn payload(n: usize) -> Vec<u8> {
+        (0..n).map(|i| (i * 7 + 3) as u8).collect()
+    }
+
+    fn complete<M: std::fmt::Debug>(p: Result<Push<M>>) -> Datagram<M> {
+        match p {
+            Ok(Push::Complete(d)) => d,
+            other => panic!("expected completion, got {other:?}"),
+        }
+    }
+
+    fn pending<M: std::fmt::Debug>(p: Result<Push<M>>) {
+        assert!(
+            matches!(p, Ok(Push::Pending)),
+            "expected pending, got {p:?}"
+        );
+    }
+
+    #[test]
+    fn in_order() {
+        let data = payload(100);
+        let k = key(7, 100);
+        let mut r = Reassembler::new(Limits::default());
+        pending(r.push(k, 0, &data[..48], Some("meta"), 1, 10));
+        assert_eq!(r.in_flight(), 1);
+        pending(r.push(k, 48, &data[48..96], None, 2, 11));
+        let d = complete(r.push(k, 96, &data[96..], None, 3, 12));
+        assert_eq!(d.data, data);
+        assert_eq!(d.meta, Some("meta"));
+        assert_eq!(d.frames, vec![1, 2, 3]);
+        assert_eq!((d.first_time, d.key), (10, k));
+        assert_eq!((r.in_flight(), r.bytes_in_flight()), (0, 0));
+        assert!(r.finish().is_empty());
+    }
+
+    #[test]
+    fn out_of_order_and_duplicates() {
+        let data = payload(64);
+        let k = key(1, 64);
+        let mut r = Reassembler::new(Limits::default());
+        pending(r.push(k, 40, &data[40..], None, 1, 0));
+        pending(r.push(k, 40, &data[40..], None, 2, 0)); // exact duplicate
+        pending(r.push(k, 16, &data[16..40], None, 3, 0));
+        pending(r.push(k, 8, &data[8..24], None, 4, 0)); // overlaps 16..24 with the same bytes
+        let d = complete(r.push(k, 0, &data[..8], Some(5u32), 5, 0));
+        assert_eq!(d.data, data);
+        assert_eq!(d.meta, Some(5));
+        assert_eq!(d.frames, vec![1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn meta_only_from_offset_zero() {
+        let data = payload(16);
+        let k = key(1, 16);
+        let mut r = Reassembler::new(Limits::default());
+        pending(r.push(k, 8, &data[8..], Some(99u8), 1, 0));
+        let d = complete(r.push(k, 0, &data[..8], None, 2, 0));
+        assert_eq!(d.meta, None);
+    }
+
+    #[test]
+    fn disagreeing_overlap_drops_the_datagram() {
+        let data = payload(32);
+        let k = key(3, 32);
+        let mut r = Reassembler::<()>::new(Limits::default());
+        pending(r.push(k, 0, &data[..16], None, 10, 0));
+        let mut bad = data[8..24].to_vec();
+        bad[5] ^= 0xff; // datagram byte 13
+        match r.push(k, 8, &bad, None, 11, 0) {
+            Err(Error::Invalid {
+                layer,
+                field,
+                offset,
+                reason,
+            }) => {
+                assert_eq!(
+                    (layer, field, offset),
+                    (Layer::Reassembly, "datagram_offset", 13)
+                );
+                assert!(
+                    reason.contains("frame 11 and frame 10 disagree"),
+                    "{reason}"
+                );
+                assert!(reason.contains("dropped"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!((r.in_flight(), r.bytes_in_flight()), (0, 0));
+        // Starting over works.
+        pending(r.push(k, 0, &data[..16], None, 12, 0));
+        complete(r.push(k, 16, &data[16..], None, 13, 0));
+    }
+
+    #[test]
+    fn past_end_is_an_error_and_keeps_the_datagram() {
+        let data = payload(20);
+        let k = key(4, 20);
+        let mut r = Reassembler::<()>::new(Limits::default());
+        pending(r.push(k, 0, &data[..8], None, 1, 0));
+        match r.push(k, 16, &[0u8; 8], None, 2, 0) {
+            Err(Error::Invalid {
+                layer,
+                field,
+                offset,
+                reason,
+            }) => {
+                assert_eq!(
+                    (layer, field, offset),
+                    (Layer::Reassembly, "datagram_offset", 16)
+                );
+                assert!(
+                    reason.contains("16..24") && reason.contains("datagram_size 20"),
+                    "{reason}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(r.push(key(5, 8), usize::MAX, &[1], None, 3, 0).is_err());
+        assert!(r.push(key(6, 0), 0, &[], None, 4, 0).is_err());
+        assert_eq!(r.in_flight(), 1);
+        complete(r.push(k, 8, &data[8..], None, 5, 0));
+    }
+
+    #[test]
+    fn expiry_by_time() {
+        let k1 = key(1, 16);
+        let k2 = key(2, 16);
+        let mut r = Reassembler::<()>::new(Limits {
+            timeout_nanos: 60 * SEC,
+            ..Limits::default()
+        });
+        pending(r.push(k1, 0, &[1; 8], None, 1, 0));
+        pending(r.push(k2, 0, &[2; 8], None, 2, 30 * SEC));
+        // Exactly at the timeout nothing expires; just after, k1 does.
+        pending(r.push(key(3, 16), 0, &[3; 8], None, 3, 60 * SEC));
+        assert!(r.take_expired().is_empty());
+        pending(r.push(key(4, 16), 0, &[4; 8], None, 4, 60 * SEC + 1));
+        let gone = r.take_expired();
+        assert_eq!(gone.len(), 1);
+        assert_eq!(
+            gone[0],
+            Incomplete {
+                key: k1,
+                received: 8,
+                frames: vec![1],
+                reason: IncompleteReason::Expired
+            }
+        );
+        assert!(r.take_expired().is_empty());
+        // The late second half of k1 starts a new datagram instead of completing the old one.
+        pending(r.push(k1, 8, &[1; 8], None, 5, 61 * SEC));
+        assert_eq!(r.in_flight(), 4);
+    }
+
+    #[test]
+    fn eviction_by_count() {
+        let mut r = Reassembler::<()>::new(Limits {
+            max_datagrams: 2,
+            ..Limits::default()
+        });
+        pending(r.push(key(1, 16), 0, &[1; 8], None, 1, 0));
+        pending(r.push(key(2, 16), 0, &[2; 8], None, 2, 0));
+        pending(r.push(key(3, 16), 0, &[3; 8], None, 3, 0));
+        assert_eq!(r.in_flight(), 2);
+        let gone = r.take_expired();
+        assert_eq!(gone.len(), 1);
+        assert_eq!(
+            (gone[0].key.tag, gone[0].reason),
+            (1, IncompleteReason::Evicted)
+        );
+        // Fragments of a datagram in flight do not evict anything.
+        complete(r.push(key(2, 16), 8, &[2; 8], None, 4, 0));
+        assert!(r.take_expired().is_empty());
+    }
+
+    #[test]
+    fn eviction_by_bytes() {
+        // Each 1000-byte datagram costs 1000 + 16*8 = 1128 bytes.
+        let mut r = Reassembler::<()>::new(Limits {
+            max_bytes: 2500,
+            ..Limits::default()
+        });
+        pending(r.push(key(1, 1000), 0, &[1; 8], None, 1, 0));
+        pending(r.push(key(2, 1000), 0, &[2; 8], None, 2, 0));
+        assert_eq!(r.bytes_in_flight(), 2256);
+        pending(r.push(key(3, 1000), 0, &[3; 8], None, 3, 0));
+        assert_eq!((r.in_flight(), r.bytes_in_flight()), (2, 2256));
+        let gone = r.take_expired();
+        assert_eq!(
+            gone.iter()
+                .map(|i| (i.key.tag, i.reason))
+                .collect::<Vec<_>>(),
+            [(1, IncompleteReason::Evicted)]
+        );
+        // A datagram that can never fit is refused outright.
+        match r.push(key(4, 3000), 0, &[4; 8], None, 4, 0) {
+            Err(Error::Invalid { field, .. }) => assert_eq!(field, "datagram_size"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(r.in_flight(), 2);
+    }
+
+    #[test]
+    fn finish_lists_incompletes() {
+        let mut r = Reassembler::<()>::new(Limits {
+            max_datagrams: 2,
+            ..Limits::default()
+        });
+        pending(r.push(key(1, 32), 0, &[1; 8], None, 1, 0));
+        pending(r.push(key(2, 32), 8, &[2; 16], None, 2, 0));
+        pending(r.push(key(2, 32), 8, &[2; 16], None, 3, 0));
+        pending(r.push(key(3, 32), 0, &[3; 8], None, 4, 0)); // evicts tag 1
+        let left = r.finish();
+        let got: Vec<_> = left
+            .iter()
+            .map(|i| (i.key.tag, i.received, i.frames.clone(), i.reason))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (1, 8, vec![1], IncompleteReason::Evicted),
+                (2, 16, vec![2, 3], IncompleteReason::EndOfCapture),
+                (3, 8, vec![4], IncompleteReason::EndOfCapture),
+            ]
+        );
+        assert_eq!((r.in_flight(), r.bytes_in_flight()), (0, 0));
+        assert!(r.finish().is_empty());
+    }
+
+    #[test]
+    fn interleaved_datagrams_with_different_keys() {
+        let a = payload(24);
+        let b: Vec<u8> = payload(24).iter().map(|x| !x).collect();
+        let ka = key(9, 24);
+        let kb = key(10, 24); // same addresses, other tag
+        let kc = FragKey {
+            src: LinkAddr::Extended([1, 2, 3, 4, 5, 6, 7, 8]),
+            ..ka
+        }; // same tag, other source
+        let mut r = Reassembler::new(Limits::default());
+        pending(r.push(ka, 0, &a[..8], Some('a'), 1, 0));
+        pending(r.push(kb, 16, &b[16..], None, 2, 0));
+        pending(r.push(kc, 0, &b[..8], Some('c'), 3, 0));
+        pending(r.push(kb, 0, &b[..8], Some('b'), 4, 0));
+        pending(r.push(ka, 8, &a[8..16], None, 5, 0));
+        let db = complete(r.push(kb, 8, &b[8..16], None, 6, 0));
+        assert_eq!(
+            (db.data.clone(), db.meta, db.frames.clone()),
+            (b.clone(), Some('b'), vec![2, 4, 6])
+        );
+        let da = complete(r.push(ka, 16, &a[16..], None, 7, 0));
+        assert_eq!((da.data, da.meta, da.frames), (a, Some('a'), vec![1, 5, 7]));
+        assert_eq!(r.in_flight(), 1);
+        let left = r.finish();
+        assert_eq!((left.len(), left[0].key, left[0].received), (1, kc, 8));
+    }
+
+    #[test]
+    fn bounded_under_a_flood() {
+        let mut r = Reassembler::<()>::new(Limits {
+            max_datagrams: 8,
+            max_bytes: 20_000,
+            timeout_nanos: SEC,
+        });
+        let mut state = 12345u64;
+        for frame in 0..50_000u64 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let size = ((state >> 33) % 2048) as u16;
+            let tag = ((state >> 20) % 16) as u16;
+            let off = (((state >> 45) % 256) * 8) as usize;
+            let len = ((state >> 10) % 96) as usize;
+            let _ = r.push(
+                key(tag, size),
+                off,
+                &vec![(state >> 3) as u8; len],
+                None,
+                frame,
+                frame * 1000,
+            );
+            assert!(r.in_flight() <= 8 && r.bytes_in_flight() <= 20_000);
+            if frame % 1000 == 0 {
+                let _ = r.take_expired();
+            }
+        }
+        assert!(r.take_expired().len() <= 8);
+        // Many duplicates of one fragment: the frame list stays bounded.
+        let mut r = Reassembler::<()>::new(Limits::default());
+        for frame in 0..2000 {
+            pending(r.push(key(1, 16), 0, &[1; 8], None, frame, 0));
+        }
+        let left = r.finish();
+        assert_eq!(left[0].frames.len(), MAX_FRAMES);
+    }
+}

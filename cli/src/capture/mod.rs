@@ -1,0 +1,206 @@
+//! Capture I/O shared by every `ietfwg` subcommand.
+//!
+//! | module | covers |
+//! |---|---|
+//! | [`read`] | [`CaptureReader`]: streaming pcap (both byte orders, µs and ns) and pcapng (several interfaces and link types, `if_tsresol`/`if_tsoffset`) |
+//! | [`link`] | link-layer walking (Ethernet + 802.1Q/QinQ, BSD loopback, raw IP, Linux SLL/SLL2) and [`ip_payload`] |
+//! | [`wpan`] | [`wpan_frame`]: where an IEEE 802.15.4 frame sits in a packet and whether it ends in an FCS (DLT 195/230/283, ZEP, raw frames under DLT 101) |
+//! | [`zep`] | the ZigBee Encapsulation Protocol header (v1, v2 data, v2 ack) |
+//! | [`write`] | [`PcapWriter`]: nanosecond pcap output, to a file or stdout |
+//!
+//! Nothing here panics on input: every malformed capture or packet is an [`anyhow::Error`] that
+//! names the frame number and, where it helps, the byte offset.
+
+pub mod link;
+pub mod read;
+pub mod wpan;
+pub mod write;
+pub mod zep;
+
+use std::fmt;
+
+#[allow(unused_imports)] // for the IKEv2 and DoH subcommands (to come)
+pub use link::ip_payload;
+pub use read::CaptureReader;
+pub use wpan::{wpan_frame, Encap, Wpan};
+pub use write::PcapWriter;
+
+/// A capture timestamp: seconds since the Unix epoch and nanoseconds within the second.
+///
+/// Displays as `secs.nnnnnnnnn` (always nine fraction digits, like `tshark -t e`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct Timestamp {
+    /// Whole seconds since 1970-01-01T00:00:00Z.
+    pub secs: u64,
+    /// Nanoseconds within the second, `0..1_000_000_000`.
+    pub nanos: u32,
+}
+
+impl Timestamp {
+    /// Nanoseconds since the epoch (saturates at `u64::MAX`, i.e. in the year 2554).
+    pub fn as_nanos(&self) -> u64 {
+        self.secs
+            .saturating_mul(1_000_000_000)
+            .saturating_add(u64::from(self.nanos))
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{:09}", self.secs, self.nanos)
+    }
+}
+
+/// One captured packet, borrowed from the reader's buffer until the next
+/// [`CaptureReader::next_packet`] call.
+#[derive(Debug, Clone, Copy)]
+pub struct Packet<'a> {
+    /// 1-based frame number, as tshark numbers frames.
+    pub number: u64,
+    /// Capture time.
+    pub ts: Timestamp,
+    /// LINKTYPE_* value of the interface the packet was captured on (per interface in pcapng).
+    pub linktype: u32,
+    /// The captured bytes (at most the snapshot length).
+    pub data: &'a [u8],
+    /// The packet's length on the wire (may exceed `data.len()` when the capture was sliced).
+    pub orig_len: u32,
+}
+
+/// LINKTYPE_* values this module knows by name (tcpdump.org link-layer header types registry).
+pub mod linktype {
+    /// BSD loopback, 4-byte address family in the capturing host's byte order.
+    pub const NULL: u32 = 0;
+    /// IEEE 802.3 Ethernet.
+    pub const ETHERNET: u32 = 1;
+    /// Raw IP (IPv4 or IPv6, decided by the version nibble).
+    pub const RAW: u32 = 101;
+    /// OpenBSD loopback, 4-byte address family in network byte order.
+    pub const LOOP: u32 = 108;
+    /// Linux "cooked" capture v1 (16-byte header).
+    pub const LINUX_SLL: u32 = 113;
+    /// IEEE 802.15.4 with a 2-byte FCS at the end.
+    pub const IEEE802_15_4_WITHFCS: u32 = 195;
+    /// IEEE 802.15.4 non-ASK PHY (preamble, SFD and PHR before the frame).
+    pub const IEEE802_15_4_NONASK_PHY: u32 = 215;
+    /// Raw IPv4.
+    pub const IPV4: u32 = 228;
+    /// Raw IPv6.
+    pub const IPV6: u32 = 229;
+    /// IEEE 802.15.4 without FCS.
+    pub const IEEE802_15_4_NOFCS: u32 = 230;
+    /// Linux "cooked" capture v2 (20-byte header).
+    pub const LINUX_SLL2: u32 = 276;
+    /// IEEE 802.15.4 with a TAP (TLV metadata) header.
+    pub const IEEE802_15_4_TAP: u32 = 283;
+
+    /// The registry name of a link type, or `"unknown"`.
+    pub fn name(linktype: u32) -> &'static str {
+        match linktype {
+            NULL => "NULL",
+            ETHERNET => "ETHERNET",
+            RAW => "RAW",
+            LOOP => "LOOP",
+            LINUX_SLL => "LINUX_SLL",
+            IEEE802_15_4_WITHFCS => "IEEE802_15_4_WITHFCS",
+            IEEE802_15_4_NONASK_PHY => "IEEE802_15_4_NONASK_PHY",
+            IPV4 => "IPV4",
+            IPV6 => "IPV6",
+            IEEE802_15_4_NOFCS => "IEEE802_15_4_NOFCS",
+            LINUX_SLL2 => "LINUX_SLL2",
+            IEEE802_15_4_TAP => "IEEE802_15_4_TAP",
+            105 => "IEEE802_11",
+            127 => "IEEE802_11_RADIOTAP",
+            147..=162 => "USER",
+            252 => "WIRESHARK_UPPER_PDU",
+            _ => "unknown",
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::panic)]
+pub(crate) mod testutil {
+    //! Helpers for tests that read the shared third-party corpus.
+
+    use std::path::{Path, PathBuf};
+
+    /// The `shared/` folder: `$IETFWG_SHARED`, else `<repo>/../shared` (the layout where a clone
+    /// sits beside `shared/`).
+    pub fn shared_dir() -> PathBuf {
+        match std::env::var_os("IETFWG_SHARED") {
+            Some(p) => PathBuf::from(p),
+            None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared")),
+        }
+    }
+
+    /// `shared/corpus/<sub>` if it exists. When it does not: panics under `CI=true`, otherwise
+    /// prints a notice and returns `None` so the calling test can return early.
+    pub fn corpus(sub: &str) -> Option<PathBuf> {
+        let dir = shared_dir().join("corpus").join(sub);
+        if dir.is_dir() {
+            return Some(dir);
+        }
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("corpus folder {} is missing (CI=true)", dir.display());
+        }
+        eprintln!(
+            "notice: {} not found; set IETFWG_SHARED to the shared/ folder to run this test",
+            dir.display()
+        );
+        None
+    }
+
+    /// Every `*.pcap`, `*.pcapng`, `*.cap` under `dir`, recursively, sorted.
+    pub fn capture_files(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            let Ok(rd) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if matches!(
+                    p.extension().and_then(|x| x.to_str()),
+                    Some("pcap" | "pcapng" | "cap")
+                ) {
+                    out.push(p);
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamp_display_and_nanos() {
+        let ts = Timestamp {
+            secs: 1_464_257_477,
+            nanos: 935_494_000,
+        };
+        assert_eq!(ts.to_string(), "1464257477.935494000");
+        assert_eq!(ts.as_nanos(), 1_464_257_477_935_494_000);
+        let small = Timestamp { secs: 0, nanos: 7 };
+        assert_eq!(small.to_string(), "0.000000007");
+        let huge = Timestamp {
+            secs: u64::MAX,
+            nanos: 1,
+        };
+        assert_eq!(huge.as_nanos(), u64::MAX);
+    }
+
+    #[test]
+    fn linktype_names() {
+        assert_eq!(linktype::name(195), "IEEE802_15_4_WITHFCS");
+        assert_eq!(linktype::name(276), "LINUX_SLL2");
+        assert_eq!(linktype::name(9999), "unknown");
+    }
+}

@@ -1,0 +1,307 @@
+//! ZigBee Encapsulation Protocol (ZEP), Exegin's framing for sniffed IEEE 802.15.4 frames sent
+//! over UDP port 17754 (layouts as in Wireshark's `packet-zep.c`; all fields big-endian).
+//!
+//! ```text
+//! ZEP v1 (16 bytes):
+//! | "EX" | ver=1 | channel | device id | LQI/CRC mode | LQI | reserved | length |
+//! |  2   |   1   |    1    |     2     |      1       |  1  |    7     |   1    |
+//!
+//! ZEP v2, type 1 = data (32 bytes):
+//! | "EX" | ver | type | channel | device id | LQI/CRC mode | LQI | NTP time | seq | reserved | length |
+//! |  2   |  1  |  1   |    1    |     2     |      1       |  1  |    8     |  4  |    10    |   1    |
+//!
+//! ZEP v2, type 2 = ack (8 bytes, no frame):
+//! | "EX" | ver | type | seq |
+//! |  2   |  1  |  1   |  4  |
+//! ```
+//!
+//! The length is the low 7 bits of the last header byte; the 802.15.4 frame follows. Versions
+//! above 2 (Sewio sniffers send 3) use the v2 layout, as Wireshark assumes.
+//!
+//! *LQI/CRC mode* says what the frame's last two bytes are: 0 = **LQI mode**, they are TI CC24xx
+//! radio metadata (RSSI as a signed byte, then bit 7 = CRC OK and bits 0–6 = LQI/correlation)
+//! in place of the FCS; non-zero = **CRC mode**, they are the 16-bit FCS. Wireshark hands the
+//! former to its `wpan_cc24xx` dissector and the latter to `wpan`.
+
+use anyhow::{bail, Result};
+use ietfwg_6lo::mac::FcsMode;
+
+/// The UDP port ZEP uses (either source or destination).
+pub const ZEP_PORT: u16 = 17754;
+
+const V1_HEADER: usize = 16;
+const V2_HEADER: usize = 32;
+const V2_ACK: usize = 8;
+const TYPE_DATA: u8 = 1;
+const TYPE_ACK: u8 = 2;
+
+/// The fields of a ZEP data header.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ZepHeader {
+    /// Protocol version (1, 2, or a later version using the v2 layout).
+    pub version: u8,
+    /// Channel the frame was received on.
+    pub channel: u8,
+    /// Sniffer device identifier.
+    pub device_id: u16,
+    /// `true` in LQI mode (mode byte 0): the frame ended in CC24xx metadata, now in `cc24xx`.
+    pub lqi_mode: bool,
+    /// Link quality indication (meaningful in LQI mode).
+    pub lqi: u8,
+    /// NTP timestamp (v2): seconds since 1900 in the high 32 bits, fraction in the low 32.
+    pub ntp_time: Option<u64>,
+    /// Sequence number (v2).
+    pub seq: Option<u32>,
+    /// The length field: bytes of 802.15.4 frame including the last two (FCS or metadata).
+    pub length: u8,
+    /// In LQI mode, the two CC24xx metadata bytes removed from the end of the frame.
+    pub cc24xx: Option<[u8; 2]>,
+}
+
+/// A decoded ZEP datagram.
+#[derive(Debug, Clone)]
+pub enum Zep<'a> {
+    /// A data packet: the header and the 802.15.4 frame. In CRC mode `frame` ends in its FCS
+    /// (`fcs` = Crc16); in LQI mode the metadata bytes are cut off (`fcs` = None).
+    Data {
+        header: ZepHeader,
+        frame: &'a [u8],
+        fcs: FcsMode,
+    },
+    /// A v2 acknowledgement (carries no frame).
+    Ack { version: u8, seq: u32 },
+    /// The payload does not start with the "EX" preamble.
+    NoPreamble,
+}
+
+/// Decodes the payload of a UDP datagram to or from port 17754. Byte offsets in errors are
+/// relative to the start of the UDP payload.
+pub fn decode(p: &[u8]) -> Result<Zep<'_>> {
+    if p.get(..2) != Some(b"EX") {
+        return Ok(Zep::NoPreamble);
+    }
+    let Some(&version) = p.get(2) else {
+        bail!(
+            "ZEP header truncated: {} bytes, the version is at byte 2",
+            p.len()
+        );
+    };
+    let need = |n: usize, what: &str| -> Result<()> {
+        if p.len() < n {
+            bail!(
+                "ZEP v{version} {what} header truncated: {} of {n} bytes",
+                p.len()
+            );
+        }
+        Ok(())
+    };
+    let be16 = |i: usize| u16::from_be_bytes([p[i], p[i + 1]]);
+    let be32 = |i: usize| u32::from_be_bytes([p[i], p[i + 1], p[i + 2], p[i + 3]]);
+    let (header_len, mut header) = match version {
+        0 => bail!("ZEP version 0 at byte 2 is not defined"),
+        1 => {
+            need(V1_HEADER, "")?;
+            (
+                V1_HEADER,
+                ZepHeader {
+                    version,
+                    channel: p[3],
+                    device_id: be16(4),
+                    lqi_mode: p[6] == 0,
+                    lqi: p[7],
+                    ntp_time: None,
+                    seq: None,
+                    length: p[V1_HEADER - 1] & 0x7f,
+                    cc24xx: None,
+                },
+            )
+        }
+        _ => {
+            let Some(&ty) = p.get(3) else {
+                bail!("ZEP v{version} header truncated: 3 bytes, the type is at byte 3");
+            };
+            match ty {
+                TYPE_ACK => {
+                    need(V2_ACK, "ack")?;
+                    return Ok(Zep::Ack {
+                        version,
+                        seq: be32(4),
+                    });
+                }
+                TYPE_DATA => {}
+                t => bail!("ZEP v{version} type {t} at byte 3 is neither 1 (data) nor 2 (ack)"),
+            }
+            need(V2_HEADER, "data")?;
+            let ntp = (u64::from(be32(9)) << 32) | u64::from(be32(13));
+            (
+                V2_HEADER,
+                ZepHeader {
+                    version,
+                    channel: p[4],
+                    device_id: be16(5),
+                    lqi_mode: p[7] == 0,
+                    lqi: p[8],
+                    ntp_time: Some(ntp),
+                    seq: Some(be32(17)),
+                    length: p[V2_HEADER - 1] & 0x7f,
+                    cc24xx: None,
+                },
+            )
+        }
+    };
+    let body = &p[header_len..];
+    let len = usize::from(header.length);
+    if body.len() < len {
+        bail!(
+            "ZEP frame truncated: the length field (byte {}) says {len} bytes, {} captured",
+            header_len - 1,
+            body.len()
+        );
+    }
+    if body.len() > len {
+        bail!(
+            "ZEP length field (byte {}) says {len} bytes but {} follow the header",
+            header_len - 1,
+            body.len()
+        );
+    }
+    if header.lqi_mode {
+        let Some(cut) = len.checked_sub(2) else {
+            bail!("ZEP frame of {len} bytes in LQI mode cannot hold the 2 metadata bytes");
+        };
+        header.cc24xx = Some([body[cut], body[cut + 1]]);
+        return Ok(Zep::Data {
+            header,
+            frame: &body[..cut],
+            fcs: FcsMode::None,
+        });
+    }
+    Ok(Zep::Data {
+        header,
+        frame: body,
+        fcs: FcsMode::Crc16,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A ZEP v2 data header for `frame` (CRC mode unless `lqi_mode`).
+    pub(crate) fn zep_v2(frame: &[u8], lqi_mode: bool) -> Vec<u8> {
+        let mut v = b"EX".to_vec(); // preamble
+        v.push(2); // version
+        v.push(1); // type: data
+        v.push(11); // channel
+        v.extend(0x1234u16.to_be_bytes()); // device id
+        v.push(if lqi_mode { 0 } else { 1 }); // LQI/CRC mode
+        v.push(200); // LQI
+        v.extend(0x0102_0304_0506_0708u64.to_be_bytes()); // NTP timestamp
+        v.extend(77u32.to_be_bytes()); // sequence number
+        v.extend([0u8; 10]); // reserved
+        v.push(frame.len() as u8); // length
+        v.extend_from_slice(frame);
+        v
+    }
+
+    /// A ZEP v1 header for `frame`.
+    pub(crate) fn zep_v1(frame: &[u8]) -> Vec<u8> {
+        let mut v = b"EX".to_vec(); // preamble
+        v.push(1); // version
+        v.push(15); // channel
+        v.extend(7u16.to_be_bytes()); // device id
+        v.push(1); // CRC mode
+        v.push(0); // LQI (unused in CRC mode)
+        v.extend([0u8; 7]); // reserved
+        v.push(frame.len() as u8); // length
+        v.extend_from_slice(frame);
+        v
+    }
+
+    #[test]
+    fn v2_data_crc_and_lqi_modes() {
+        let frame = [0x41, 0xd8, 0x01, 0xcd, 0xab, 0xff, 0xff, 0xaa, 0xbb];
+        match decode(&zep_v2(&frame, false)).unwrap() {
+            Zep::Data {
+                header,
+                frame: f,
+                fcs,
+            } => {
+                assert_eq!(f, &frame);
+                assert_eq!(fcs, FcsMode::Crc16);
+                assert_eq!(
+                    (header.version, header.channel, header.device_id),
+                    (2, 11, 0x1234)
+                );
+                assert_eq!(
+                    (header.lqi_mode, header.seq, header.length),
+                    (false, Some(77), 9)
+                );
+                assert_eq!(header.ntp_time, Some(0x0102_0304_0506_0708));
+            }
+            other => panic!("{other:?}"),
+        }
+        match decode(&zep_v2(&frame, true)).unwrap() {
+            Zep::Data {
+                header,
+                frame: f,
+                fcs,
+            } => {
+                assert_eq!(f, &frame[..7], "metadata cut off");
+                assert_eq!(fcs, FcsMode::None);
+                assert!(header.lqi_mode);
+                assert_eq!(header.lqi, 200);
+                assert_eq!(header.cc24xx, Some([0xaa, 0xbb]));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn v1_and_ack() {
+        match decode(&zep_v1(&[1, 2, 3, 4, 5])).unwrap() {
+            Zep::Data { header, frame, fcs } => {
+                assert_eq!(frame, &[1, 2, 3, 4, 5]);
+                assert_eq!(fcs, FcsMode::Crc16);
+                assert_eq!(
+                    (header.version, header.channel, header.device_id),
+                    (1, 15, 7)
+                );
+                assert_eq!((header.seq, header.ntp_time), (None, None));
+            }
+            other => panic!("{other:?}"),
+        }
+        let ack = [b'E', b'X', 2, 2, 0, 0, 0x01, 0x02];
+        match decode(&ack).unwrap() {
+            Zep::Ack { version, seq } => assert_eq!((version, seq), (2, 258)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn malformed_headers() {
+        assert!(matches!(decode(b"HTTP/1.1").unwrap(), Zep::NoPreamble));
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            (b"EX".to_vec(), "byte 2"),
+            (zep_v2(&[1, 2, 3], false)[..20].to_vec(), "20 of 32"),
+            (zep_v1(&[1, 2, 3])[..10].to_vec(), "10 of 16"),
+            (vec![b'E', b'X', 2, 2, 0], "5 of 8"),
+            (vec![b'E', b'X', 2, 9], "type 9"),
+            (vec![b'E', b'X', 0], "version 0"),
+            (zep_v2(&[1], true), "LQI mode"),
+        ];
+        for (input, want) in cases {
+            let e = decode(&input).unwrap_err().to_string();
+            assert!(e.contains(want), "{input:02x?}: {e}");
+        }
+        let mut long = zep_v2(&[1, 2, 3], false);
+        long.push(9);
+        let e = decode(&long).unwrap_err().to_string();
+        assert!(e.contains("says 3 bytes but 4 follow"), "{e}");
+        let mut short = zep_v2(&[1, 2, 3], false);
+        short.pop();
+        let e = decode(&short).unwrap_err().to_string();
+        assert!(e.contains("byte 31") && e.contains("2 captured"), "{e}");
+    }
+}

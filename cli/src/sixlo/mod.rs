@@ -1,0 +1,404 @@
+//! `ietfwg 6lo …`: decode and decompress IEEE 802.15.4 / 6LoWPAN captures.
+
+mod render;
+
+use std::io::{BufRead, Write};
+
+use anyhow::{bail, Context as _};
+use clap::Subcommand;
+use ietfwg_6lo::lowpan::{Decoder, FrameReport};
+use ietfwg_6lo::mac::FcsMode;
+use ietfwg_6lo::reassembly::Limits;
+use ietfwg_6lo::{ContextTable, LinkAddr};
+
+use crate::capture::{self, CaptureReader, PcapWriter, Wpan};
+use crate::output::Output;
+use crate::Status;
+
+/// pcap link type of the datagrams `decompress` writes (LINKTYPE_RAW: raw IPv4/IPv6).
+const LINKTYPE_RAW: u32 = 101;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every 6lo command shares.
+#[derive(Debug, clap::Args)]
+struct Common {
+    /// A 6LoWPAN context, N=PREFIX/LEN (N 0-15); repeat for several.
+    #[arg(long = "context", value_name = "N=PREFIX/LEN")]
+    contexts: Vec<String>,
+
+    /// Give up on an incomplete fragmented datagram after this many seconds of capture time.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    reassembly_timeout: u64,
+}
+
+impl Common {
+    fn decoder(&self) -> anyhow::Result<Decoder> {
+        let mut table = ContextTable::new();
+        for c in &self.contexts {
+            table
+                .set_from_arg(c)
+                .map_err(|e| anyhow::anyhow!("--context {e}"))?;
+        }
+        let limits = Limits {
+            timeout_nanos: self.reassembly_timeout.saturating_mul(1_000_000_000),
+            ..Limits::default()
+        };
+        Ok(Decoder::new(table, limits))
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// One entry per frame: MAC header, every 6LoWPAN header, the decompressed IPv6 header and
+    /// UDP/ICMPv6 summary; fragments name their datagram and where it completed.
+    Decode(DecodeArgs),
+    /// Write the IPv6 datagrams a capture carries, decompressed and reassembled, as a pcap of
+    /// link type 101 (raw IP), one datagram per packet, stamped with the completing frame's time.
+    Decompress(DecompressArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct DecodeArgs {
+    /// pcap or pcapng file; `-` reads stdin.
+    #[arg(value_name = "FILE", default_value = "-")]
+    input: String,
+
+    /// NDJSON: one object per frame (and one per datagram left incomplete).
+    #[arg(long)]
+    json: bool,
+
+    /// Read hex frames from stdin, one per line, instead of a capture.
+    #[arg(long, conflicts_with = "input")]
+    hex: bool,
+
+    /// With --hex: each line ends with a 2-byte FCS (CRC-16).
+    #[arg(long, requires = "hex")]
+    fcs: bool,
+
+    /// With --hex: each line is a bare 6LoWPAN payload (no MAC header); give --src and --dst.
+    #[arg(long, requires_all = ["hex", "src", "dst"])]
+    payload: bool,
+
+    /// With --payload: the link source address (0xABCD or aa:bb:cc:dd:ee:ff:00:11).
+    #[arg(long, value_name = "ADDR", requires = "payload")]
+    src: Option<LinkAddr>,
+
+    /// With --payload: the link destination address.
+    #[arg(long, value_name = "ADDR", requires = "payload")]
+    dst: Option<LinkAddr>,
+
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Debug, clap::Args)]
+struct DecompressArgs {
+    /// pcap or pcapng file of 802.15.4 frames; `-` reads stdin.
+    #[arg(value_name = "IN")]
+    input: String,
+
+    /// The pcap to write (`-` for stdout).
+    #[arg(short, long, value_name = "OUT")]
+    output: String,
+
+    #[command(flatten)]
+    common: Common,
+}
+
+pub fn run(args: Args, mut out: Output) -> anyhow::Result<Status> {
+    match args.command {
+        Command::Decode(a) => {
+            if a.json {
+                out.set_json();
+            }
+            let status = if a.hex {
+                decode_hex(&a, &mut out)
+            } else {
+                decode_capture(&a, &mut out)
+            }?;
+            out.flush()?;
+            Ok(status)
+        }
+        Command::Decompress(a) => decompress(&a, &out),
+    }
+}
+
+/// Counts what a run saw, for the closing line on stderr and the exit status.
+#[derive(Debug, Default)]
+struct Tally {
+    frames: u64,
+    errors: u64,
+    datagrams: u64,
+    not_wpan: u64,
+    bad_fcs: u64,
+    incomplete: u64,
+}
+
+impl Tally {
+    fn add(&mut self, r: &FrameReport<'_>) {
+        self.frames += 1;
+        // A frame fails when it does not decode, or when the datagram it completes is malformed.
+        self.errors += u64::from(
+            r.error.is_some() || r.datagram.as_ref().is_some_and(|d| d.ipv6_error.is_some()),
+        );
+        self.datagrams += u64::from(r.datagram.is_some());
+        self.bad_fcs += u64::from(
+            r.mac
+                .as_ref()
+                .and_then(|m| m.fcs.as_ref())
+                .is_some_and(|f| !f.ok),
+        );
+    }
+
+    fn status(&self) -> Status {
+        if self.errors > 0 {
+            Status::Findings
+        } else {
+            Status::Ok
+        }
+    }
+
+    fn summary(&self) -> String {
+        let mut s = format!(
+            "{} frames, {} IPv6 datagrams, {} frames failed to decode",
+            self.frames, self.datagrams, self.errors
+        );
+        if self.not_wpan > 0 {
+            s += &format!(", {} packets not 802.15.4", self.not_wpan);
+        }
+        if self.bad_fcs > 0 {
+            s += &format!(", {} bad FCS", self.bad_fcs);
+        }
+        if self.incomplete > 0 {
+            s += &format!(", {} datagrams incomplete", self.incomplete);
+        }
+        s
+    }
+}
+
+fn progress_bar(
+    reader: &CaptureReader,
+    out: &Output,
+    enabled: bool,
+) -> Option<indicatif::ProgressBar> {
+    // A bar only where a person watches stderr and stdout is not interleaving lines with it.
+    let len = reader.len()?;
+    if !(enabled && out.stderr_tty) {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} {wide_bar} {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    Some(bar)
+}
+
+/// `(captured, original)` when the capture cut the frame short (snaplen): its FCS, if it had one,
+/// is not in the captured bytes, so it is neither stripped nor checked.
+fn snapped(pkt: &capture::Packet<'_>, fcs: FcsMode) -> Option<(usize, u32)> {
+    let captured = pkt.data.len();
+    (usize::try_from(pkt.orig_len).is_ok_and(|o| o > captured) && fcs != FcsMode::None)
+        .then_some((captured, pkt.orig_len))
+}
+
+fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
+    let mut reader = CaptureReader::open(&a.input)?;
+    let mut decoder = a.common.decoder()?;
+    let mut tally = Tally::default();
+    let bar = progress_bar(&reader, out, !out.stdout_tty);
+    let json = a.json;
+    while let Some(pkt) = reader.next_packet()? {
+        let (number, ts, linktype) = (pkt.number, pkt.ts, pkt.linktype);
+        match capture::wpan_frame(&pkt) {
+            Ok(Wpan::Frame { frame, fcs, encap }) => {
+                let snapped = snapped(&pkt, fcs);
+                let fcs = if snapped.is_some() {
+                    FcsMode::None
+                } else {
+                    fcs
+                };
+                let report = decoder.decode_frame(frame, fcs, number, ts.as_nanos());
+                tally.add(&report);
+                let link = render::Link {
+                    ts,
+                    linktype,
+                    encap: Some(&encap),
+                    snapped,
+                };
+                if json {
+                    render::frame_json(out, &report, &link)?;
+                } else {
+                    render::frame_text(out, &report, &link)?;
+                }
+            }
+            Ok(Wpan::NotWpan(why)) => {
+                tally.frames += 1;
+                tally.not_wpan += 1;
+                render::skipped(out, json, number, ts, linktype, &why)?;
+            }
+            Err(e) => {
+                tally.frames += 1;
+                tally.errors += 1;
+                render::link_error(out, json, number, ts, linktype, &format!("{e:#}"))?;
+            }
+        }
+        for inc in decoder.take_expired() {
+            tally.incomplete += 1;
+            render::incomplete(out, json, &inc)?;
+        }
+        if let Some(b) = &bar {
+            b.set_position(reader.bytes_read());
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    for inc in decoder.finish() {
+        tally.incomplete += 1;
+        render::incomplete(out, json, &inc)?;
+    }
+    out.flush()?;
+    eprintln!("{}", tally.summary());
+    Ok(tally.status())
+}
+
+fn decode_hex(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
+    let mut decoder = a.common.decoder()?;
+    let mut tally = Tally::default();
+    let stdin = std::io::stdin();
+    let fcs = if a.fcs { FcsMode::Crc16 } else { FcsMode::None };
+    let mut number = 0u64;
+    for line in stdin.lock().lines() {
+        let line = line.context("reading stdin")?;
+        let text: String = line
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != ':')
+            .collect();
+        if text.is_empty() || text.starts_with('#') {
+            continue;
+        }
+        number += 1;
+        let bytes = match hex::decode(&text) {
+            Ok(b) => b,
+            Err(e) => bail!("line {number}: not hex: {e}"),
+        };
+        let report = if a.payload {
+            let (src, dst) = (a.src.unwrap_or_default(), a.dst.unwrap_or_default());
+            decoder.decode_payload(&bytes, src, dst, number, 0)
+        } else {
+            decoder.decode_frame(&bytes, fcs, number, 0)
+        };
+        tally.add(&report);
+        let link = render::Link {
+            ts: capture::Timestamp { secs: 0, nanos: 0 },
+            linktype: 0,
+            encap: None,
+            snapped: None,
+        };
+        if a.json {
+            render::frame_json(out, &report, &link)?;
+        } else {
+            render::frame_text(out, &report, &link)?;
+        }
+    }
+    for inc in decoder.finish() {
+        tally.incomplete += 1;
+        render::incomplete(out, a.json, &inc)?;
+    }
+    out.flush()?;
+    if number == 0 {
+        bail!("no hex frames on stdin");
+    }
+    Ok(tally.status())
+}
+
+fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
+    let mut reader = CaptureReader::open(&a.input)?;
+    let mut decoder = a.common.decoder()?;
+    let mut writer = PcapWriter::create(&a.output, LINKTYPE_RAW)
+        .with_context(|| format!("creating {}", a.output))?;
+    let mut tally = Tally::default();
+    let mut no_ipv6 = 0u64;
+    let bar = progress_bar(&reader, out, a.output != "-");
+    while let Some(pkt) = reader.next_packet()? {
+        let (number, ts) = (pkt.number, pkt.ts);
+        let report = match capture::wpan_frame(&pkt) {
+            Ok(Wpan::Frame { frame, fcs, .. }) => {
+                let fcs = if snapped(&pkt, fcs).is_some() {
+                    FcsMode::None
+                } else {
+                    fcs
+                };
+                decoder.decode_frame(frame, fcs, number, ts.as_nanos())
+            }
+            Ok(Wpan::NotWpan(_)) => {
+                tally.frames += 1;
+                tally.not_wpan += 1;
+                no_ipv6 += 1;
+                continue;
+            }
+            Err(e) => {
+                tally.frames += 1;
+                tally.errors += 1;
+                eprintln!("frame {number}: {e:#}");
+                continue;
+            }
+        };
+        tally.add(&report);
+        if let Some(e) = &report.error {
+            eprintln!("frame {number}: {e}");
+        } else if let Some(e) = report
+            .datagram
+            .as_ref()
+            .filter(|d| d.ipv6.is_some())
+            .and_then(|d| d.ipv6_error.as_ref())
+        {
+            eprintln!("frame {number}: malformed datagram written as captured: {e}");
+        }
+        match &report.datagram {
+            // Only what reads as IPv6 goes out; a datagram that does not even start with an
+            // IPv6 header (a corrupt 0x41 frame) is reported instead.
+            Some(d) if d.ipv6.is_some() => writer.write(ts, &d.bytes)?,
+            Some(d) => {
+                let why = d
+                    .ipv6_error
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                eprintln!("frame {number}: datagram not written: {why}");
+            }
+            None if report.lowpan.as_ref().is_some_and(|l| l.fragment.is_some()) => {}
+            None => no_ipv6 += 1,
+        }
+        for inc in decoder.take_expired() {
+            tally.incomplete += 1;
+            eprintln!("{}", render::incomplete_line(&inc));
+        }
+        if let Some(b) = &bar {
+            b.set_position(reader.bytes_read());
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    for inc in decoder.finish() {
+        tally.incomplete += 1;
+        eprintln!("{}", render::incomplete_line(&inc));
+    }
+    let mut w = writer.finish()?;
+    w.flush()?;
+    eprintln!(
+        "{}; {} datagrams written to {}, {} frames carried no IPv6",
+        tally.summary(),
+        tally.datagrams,
+        a.output,
+        no_ipv6
+    );
+    Ok(tally.status())
+}

@@ -1,0 +1,409 @@
+//! Text and NDJSON rendering of 6LoWPAN frame reports.
+
+use std::io::Write;
+
+use colored::Colorize;
+use ietfwg_6lo::lowpan::{Compression, FrameReport, IncompleteDatagram};
+use serde_json::{json, Map, Value};
+
+use crate::capture::{Encap, Timestamp};
+use crate::output::Output;
+
+const INDENT: &str = "    ";
+
+/// `k=v k=v` from a serialised header, skipping the `type` tag, nulls and empty lists.
+fn fields(v: &Value) -> String {
+    let Value::Object(m) = v else {
+        return v.to_string();
+    };
+    let mut parts = Vec::new();
+    for (k, v) in m {
+        if k == "type" || k == "kind" || v.is_null() || v.as_array().is_some_and(|a| a.is_empty()) {
+            continue;
+        }
+        let s = match v {
+            Value::String(s) => s.clone(),
+            Value::Object(_) => format!("{{{}}}", fields(v)),
+            Value::Array(a) => a.iter().map(fields).collect::<Vec<_>>().join(", "),
+            Value::Number(n) if k == "checksum" || k.ends_with("_tag") => {
+                format!("0x{:04x}", n.as_u64().unwrap_or(0))
+            }
+            other => other.to_string(),
+        };
+        parts.push(format!("{k}={s}"));
+    }
+    parts.join(" ")
+}
+
+/// The `type` tag of a serialised enum, or its single key (`{"mesh": {...}}`).
+fn tag(v: &Value) -> (String, Value) {
+    match v {
+        Value::Object(m) if m.contains_key("type") => {
+            (m["type"].as_str().unwrap_or("?").to_string(), v.clone())
+        }
+        Value::Object(m) if m.contains_key("kind") => {
+            (m["kind"].as_str().unwrap_or("?").to_string(), v.clone())
+        }
+        Value::Object(m) if m.len() == 1 => {
+            let (k, inner) = m
+                .iter()
+                .next()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .unwrap_or_default();
+            (k, inner)
+        }
+        Value::String(s) => (s.clone(), Value::Null),
+        other => (other.to_string(), Value::Null),
+    }
+}
+
+fn label(s: &str) -> String {
+    format!("{INDENT}{:<9}", s).cyan().to_string()
+}
+
+/// What the capture says about a frame, beside the frame itself.
+#[derive(Debug)]
+pub struct Link<'a> {
+    pub ts: Timestamp,
+    pub linktype: u32,
+    pub encap: Option<&'a Encap>,
+    /// `(captured, original)` length when the capture cut the frame short.
+    pub snapped: Option<(usize, u32)>,
+}
+
+pub fn frame_text(out: &mut Output, r: &FrameReport<'_>, link: &Link<'_>) -> anyhow::Result<()> {
+    let (ts, encap) = (link.ts, link.encap);
+    let head = format!("#{}", r.frame).bold();
+    write!(out, "{head}  {ts}")?;
+    if let Some(m) = &r.mac {
+        write!(out, "  {} {}", m.version, m.frame_type.to_string().bold())?;
+        if let Some(seq) = m.seq {
+            write!(out, " seq {seq}")?;
+        }
+        let pan = m.dst_pan.or(m.src_pan);
+        if let Some(p) = pan {
+            write!(out, " PAN 0x{p:04x}")?;
+        }
+        write!(out, "  {} → {}", m.src, m.dst)?;
+        if let Some(f) = &m.fcs {
+            let verdict = if f.ok {
+                "FCS ok".green()
+            } else {
+                format!(
+                    "FCS BAD (0x{:04x}, expected 0x{:04x})",
+                    f.received, f.computed
+                )
+                .red()
+                .bold()
+            };
+            write!(out, "  {verdict}")?;
+        }
+        if m.security_enabled {
+            write!(out, "  {}", "secured".yellow())?;
+        }
+    }
+    writeln!(out)?;
+    if let Some((captured, original)) = link.snapped {
+        writeln!(
+            out,
+            "{}{}",
+            label("capture"),
+            format!("only {captured} of {original} bytes captured: FCS not checked").yellow()
+        )?;
+    }
+    if let Some(e) = encap {
+        let v = serde_json::to_value(e)?;
+        let (t, inner) = tag(&v);
+        if t != "direct" {
+            writeln!(out, "{}{} {}", label("encap"), t, fields(&inner))?;
+        }
+    }
+    if let Some(m) = &r.mac {
+        if !m.header_ies.is_empty() || !m.payload_ies.is_empty() {
+            for ie in serde_json::to_value(&m.header_ies)?
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                writeln!(out, "{}{}", label("header IE"), fields(ie))?;
+            }
+            for ie in serde_json::to_value(&m.payload_ies)?
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                writeln!(out, "{}{}", label("payload IE"), fields(ie))?;
+            }
+        }
+        if let Some(s) = &m.security {
+            writeln!(
+                out,
+                "{}{}",
+                label("security"),
+                fields(&serde_json::to_value(s)?)
+            )?;
+        }
+        if let Some(c) = &m.command {
+            writeln!(
+                out,
+                "{}{}",
+                label("command"),
+                fields(&serde_json::to_value(c)?)
+            )?;
+        }
+        if let Some(b) = &m.beacon {
+            writeln!(
+                out,
+                "{}{}",
+                label("beacon"),
+                fields(&serde_json::to_value(b)?)
+            )?;
+        }
+    }
+    if let Some(l) = &r.lowpan {
+        for h in &l.dispatch {
+            let (t, inner) = tag(&serde_json::to_value(h)?);
+            writeln!(
+                out,
+                "{}{} {}",
+                label("6LoWPAN"),
+                t.to_uppercase(),
+                fields(&inner)
+            )?;
+        }
+        match &l.compression {
+            Some(Compression::Iphc {
+                iphc,
+                nhc,
+                compressed_len,
+                uncompressed_len,
+            }) => {
+                writeln!(
+                    out,
+                    "{}TF={:02b} NH={} HLIM={:02b} CID={} SAC={} SAM={:02b} M={} DAC={} DAM={:02b}  ({} bytes for {})",
+                    label("IPHC"),
+                    iphc.tf,
+                    u8::from(iphc.nh),
+                    iphc.hlim,
+                    u8::from(iphc.cid),
+                    u8::from(iphc.sac),
+                    iphc.sam,
+                    u8::from(iphc.m),
+                    u8::from(iphc.dac),
+                    iphc.dam,
+                    compressed_len,
+                    uncompressed_len
+                )?;
+                writeln!(
+                    out,
+                    "{INDENT}{:<9}src {}  ({})",
+                    "", iphc.src, iphc.src_mode
+                )?;
+                writeln!(
+                    out,
+                    "{INDENT}{:<9}dst {}  ({})",
+                    "", iphc.dst, iphc.dst_mode
+                )?;
+                for n in nhc {
+                    let (t, inner) = tag(&serde_json::to_value(n)?);
+                    writeln!(out, "{}{} {}", label("NHC"), t, fields(&inner))?;
+                }
+            }
+            Some(Compression::Hc1 {
+                hc1,
+                uncompressed_len,
+            }) => {
+                writeln!(
+                    out,
+                    "{}{}  (for {} bytes)",
+                    label("HC1"),
+                    fields(&serde_json::to_value(hc1)?),
+                    uncompressed_len
+                )?;
+            }
+            Some(Compression::Ipv6) => {
+                writeln!(out, "{}uncompressed IPv6 (dispatch 0x41)", label("6LoWPAN"))?
+            }
+            None => {}
+        }
+        if let Some(f) = &l.fragment {
+            let state = if f.completes {
+                "completes it".green().to_string()
+            } else {
+                "pending".to_string()
+            };
+            writeln!(
+                out,
+                "{}bytes {}..{} of datagram {} → {} size {} tag 0x{:04x}: {state}",
+                label("fragment"),
+                f.offset,
+                f.offset + f.len,
+                f.key.src,
+                f.key.dst,
+                f.key.size,
+                f.key.tag
+            )?;
+        }
+    }
+    if let Some(d) = &r.datagram {
+        if let Some(ip) = &d.ipv6 {
+            writeln!(
+                out,
+                "{}{} → {}  plen {} nh {} hlim {} tc 0x{:02x} flow 0x{:05x}",
+                label("IPv6"),
+                ip.src.to_string().bold(),
+                ip.dst.to_string().bold(),
+                ip.payload_length,
+                ip.next_header,
+                ip.hop_limit,
+                ip.traffic_class,
+                ip.flow_label
+            )?;
+            let (t, inner) = tag(&serde_json::to_value(&ip.upper)?);
+            if t != "none" {
+                writeln!(out, "{}{}", label(&t.to_uppercase()), fields(&inner))?;
+            }
+        }
+        if d.frames.len() > 1 {
+            let list: Vec<String> = d.frames.iter().map(|f| format!("#{f}")).collect();
+            writeln!(
+                out,
+                "{}{} bytes reassembled from frames {}",
+                label("datagram"),
+                d.length,
+                list.join(" ")
+            )?;
+        }
+        if d.checksum_recomputed {
+            writeln!(
+                out,
+                "{}UDP checksum elided on the wire, recomputed (RFC 6282 §4.3.2)",
+                label("note")
+            )?;
+        }
+        if let Some(e) = &d.ipv6_error {
+            writeln!(out, "{}{}", label("warning"), e.to_string().yellow())?;
+        }
+    }
+    if let Some(n) = &r.note {
+        writeln!(out, "{}{}", label("note"), n.dimmed())?;
+    }
+    if let Some(e) = &r.error {
+        writeln!(out, "{}{}", label("error"), e.to_string().red().bold())?;
+    }
+    Ok(())
+}
+
+fn time_str(ts: Timestamp) -> String {
+    ts.to_string()
+}
+
+pub fn frame_json(out: &mut Output, r: &FrameReport<'_>, link: &Link<'_>) -> anyhow::Result<()> {
+    let (ts, linktype, encap) = (link.ts, link.linktype, link.encap);
+    let Value::Object(fields) = serde_json::to_value(r)? else {
+        anyhow::bail!("frame report is not an object")
+    };
+    // Frame number, time and link first; then the report in its own field order.
+    let mut m = Map::new();
+    m.insert("frame".into(), json!(r.frame));
+    m.insert("time".into(), json!(time_str(ts)));
+    m.insert("linktype".into(), json!(linktype));
+    m.insert(
+        "encap".into(),
+        encap
+            .map(serde_json::to_value)
+            .transpose()?
+            .unwrap_or(Value::Null),
+    );
+    if let Some((captured, original)) = link.snapped {
+        m.insert(
+            "snapped".into(),
+            json!({"captured": captured, "original": original}),
+        );
+    }
+    m.extend(fields.into_iter().filter(|(k, _)| k != "frame"));
+    if let (Some(d), Some(Value::Object(dm))) = (r.datagram.as_ref(), m.get_mut("datagram")) {
+        dm.insert("bytes".into(), json!(hex::encode(&d.bytes)));
+    }
+    out.json(&Value::Object(m))
+}
+
+pub fn skipped(
+    out: &mut Output,
+    json: bool,
+    number: u64,
+    ts: Timestamp,
+    linktype: u32,
+    why: &str,
+) -> anyhow::Result<()> {
+    if json {
+        let mut m = Map::new();
+        m.insert("frame".into(), json!(number));
+        m.insert("time".into(), json!(time_str(ts)));
+        m.insert("linktype".into(), json!(linktype));
+        m.insert("skipped".into(), json!(why));
+        out.json(&Value::Object(m))
+    } else {
+        writeln!(
+            out,
+            "{}  {ts}  {}",
+            format!("#{number}").bold(),
+            format!("not 802.15.4: {why}").dimmed()
+        )?;
+        Ok(())
+    }
+}
+
+pub fn link_error(
+    out: &mut Output,
+    json: bool,
+    number: u64,
+    ts: Timestamp,
+    linktype: u32,
+    msg: &str,
+) -> anyhow::Result<()> {
+    if json {
+        out.json(&json!({
+            "frame": number,
+            "time": time_str(ts),
+            "linktype": linktype,
+            "error": {"layer": "link", "field": "encapsulation", "offset": 0, "kind": "invalid", "message": msg},
+        }))
+    } else {
+        writeln!(
+            out,
+            "{}  {ts}\n{}{}",
+            format!("#{number}").bold(),
+            label("error"),
+            msg.red().bold()
+        )?;
+        Ok(())
+    }
+}
+
+pub fn incomplete_line(inc: &IncompleteDatagram) -> String {
+    let frames: Vec<String> = inc.frames.iter().map(|f| format!("#{f}")).collect();
+    format!(
+        "incomplete datagram {} → {} size {} tag 0x{:04x}: {} of {} bytes from frames {} ({})",
+        inc.key.src,
+        inc.key.dst,
+        inc.key.size,
+        inc.key.tag,
+        inc.received,
+        inc.key.size,
+        frames.join(" "),
+        serde_json::to_value(inc.reason)
+            .ok()
+            .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+            .unwrap_or_default()
+    )
+}
+
+pub fn incomplete(out: &mut Output, json: bool, inc: &IncompleteDatagram) -> anyhow::Result<()> {
+    if json {
+        out.json(&json!({ "incomplete": inc }))
+    } else {
+        writeln!(out, "{}", incomplete_line(inc).yellow())?;
+        Ok(())
+    }
+}

@@ -1,0 +1,133 @@
+//! Helpers shared by the integration tests: where the third-party corpus is, how to run the
+//! binary and tshark.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// `../shared` (or `$IETFWG_SHARED`). When it is absent the caller skips — unless `CI=true`, where
+/// a missing corpus is a failure.
+pub fn shared() -> Option<PathBuf> {
+    let dir = std::env::var_os("IETFWG_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
+    if dir.join("corpus").is_dir() {
+        return Some(dir);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!(
+            "CI=true but the shared corpus is missing at {}",
+            dir.display()
+        );
+    }
+    eprintln!("notice: {} is absent; skipping this test", dir.display());
+    None
+}
+
+/// tshark, when installed; under CI=true its absence is a failure.
+pub fn tshark() -> Option<&'static str> {
+    let ok = Command::new("tshark")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some("tshark");
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("CI=true but tshark is not installed (scripts/test installs it)");
+    }
+    eprintln!("notice: tshark is not installed; skipping this test");
+    None
+}
+
+/// The capture files of a corpus folder, sorted.
+pub fn captures(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("pcap" | "pcapng" | "cap")
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Runs `ietfwg ARGS…`.
+pub fn ietfwg(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ietfwg"))
+        .args(args)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run ietfwg")
+}
+
+/// Runs `ietfwg ARGS…` with `stdin` as standard input.
+pub fn ietfwg_stdin(args: &[&str], stdin: &[u8]) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ietfwg"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn ietfwg");
+    let mut input = child.stdin.take().expect("stdin");
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().expect("wait ietfwg");
+    writer.join().expect("stdin writer");
+    out
+}
+
+/// NDJSON lines of stdout.
+pub fn ndjson(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+/// tshark's `-T fields` output, one Vec per line.
+pub fn tshark_fields(file: &Path, extra: &[&str], fields: &[&str]) -> Vec<Vec<String>> {
+    let mut cmd = Command::new("tshark");
+    cmd.arg("-n").arg("-r").arg(file).args(extra).args([
+        "-T",
+        "fields",
+        "-E",
+        "separator=\t",
+        "-E",
+        "occurrence=a",
+        "-E",
+        "aggregator=|",
+    ]);
+    for f in fields {
+        cmd.args(["-e", f]);
+    }
+    let out = cmd.output().expect("run tshark");
+    assert!(
+        out.status.success(),
+        "tshark failed on {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.split('\t').map(str::to_string).collect())
+        .collect()
+}
+
+/// A number as tshark prints it: decimal or 0x-prefixed hex.
+pub fn num(s: &str) -> u64 {
+    let s = s.trim();
+    match s.strip_prefix("0x") {
+        Some(h) => u64::from_str_radix(h, 16).unwrap_or_else(|_| panic!("bad hex {s}")),
+        None => s.parse().unwrap_or_else(|_| panic!("bad number {s:?}")),
+    }
+}
