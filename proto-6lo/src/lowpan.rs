@@ -311,8 +311,11 @@ impl Decoder {
                 (bytes, d.checksum_fixes)
             }
             Next::Hc1 => {
-                let d = hc1::decompress(rest, base + at, src, dst, size)?;
-                let tail = rest.get(d.consumed..).unwrap_or_default();
+                // The chain points past the 0x42 dispatch; the HC1 decoder starts at it.
+                let from = at.saturating_sub(1);
+                let hc1_buf = &payload[from..];
+                let d = hc1::decompress(hc1_buf, base + from, src, dst, size)?;
+                let tail = hc1_buf.get(d.consumed..).unwrap_or_default();
                 let mut bytes = Vec::with_capacity(d.headers.len() + tail.len());
                 bytes.extend_from_slice(&d.headers);
                 bytes.extend_from_slice(tail);

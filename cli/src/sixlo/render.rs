@@ -11,14 +11,23 @@ use crate::output::Output;
 
 const INDENT: &str = "    ";
 
-/// `k=v k=v` from a serialised header, skipping the `type` tag, nulls and empty lists.
+/// The key that tags a serialised enum: the codec crates use `type` (dispatch headers) or
+/// `kind` (NHC, upper layers, encapsulations).
+fn tag_key(m: &Map<String, Value>) -> Option<&'static str> {
+    ["kind", "type"]
+        .into_iter()
+        .find(|k| m.get(*k).is_some_and(Value::is_string))
+}
+
+/// `k=v k=v` from a serialised header, skipping the enum tag, nulls and empty lists.
 fn fields(v: &Value) -> String {
     let Value::Object(m) = v else {
         return v.to_string();
     };
+    let skip = tag_key(m);
     let mut parts = Vec::new();
     for (k, v) in m {
-        if k == "type" || k == "kind" || v.is_null() || v.as_array().is_some_and(|a| a.is_empty()) {
+        if Some(k.as_str()) == skip || v.is_null() || v.as_array().is_some_and(|a| a.is_empty()) {
             continue;
         }
         let s = match v {
@@ -35,23 +44,18 @@ fn fields(v: &Value) -> String {
     parts.join(" ")
 }
 
-/// The `type` tag of a serialised enum, or its single key (`{"mesh": {...}}`).
+/// The tag of a serialised enum and the value to list fields of.
 fn tag(v: &Value) -> (String, Value) {
     match v {
-        Value::Object(m) if m.contains_key("type") => {
-            (m["type"].as_str().unwrap_or("?").to_string(), v.clone())
-        }
-        Value::Object(m) if m.contains_key("kind") => {
-            (m["kind"].as_str().unwrap_or("?").to_string(), v.clone())
-        }
-        Value::Object(m) if m.len() == 1 => {
-            let (k, inner) = m
+        Value::Object(m) => match tag_key(m) {
+            Some(k) => (m[k].as_str().unwrap_or("?").to_string(), v.clone()),
+            None if m.len() == 1 => m
                 .iter()
                 .next()
                 .map(|(k, v)| (k.clone(), v.clone()))
-                .unwrap_or_default();
-            (k, inner)
-        }
+                .unwrap_or_default(),
+            None => (String::new(), v.clone()),
+        },
         Value::String(s) => (s.clone(), Value::Null),
         other => (other.to_string(), Value::Null),
     }
