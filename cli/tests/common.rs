@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: where the third-party corpus is, how to run the
 //! binary and tshark.
 #![allow(dead_code)]
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,5 +1,7 @@
 //! `ietfwg 6lo` against the third-party corpus, with tshark as the independent decoder.
 
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 mod common;
 
 use std::collections::BTreeMap;
@@ -7,6 +9,19 @@ use std::path::Path;
 
 use common::*;
 use serde_json::Value;
+
+/// Context 0 of the project's own captures (pcaps/README.md), for tshark and for us.
+const TSHARK_CONTEXT0: &str = "6lowpan.context0:2001:db8:1::/64";
+const CONTEXT0: &str = "0=2001:db8:1::/64";
+
+/// The corpus captures, then the project's own.
+fn all_captures(shared: &Path) -> Vec<std::path::PathBuf> {
+    let mut v = captures(&shared.join("corpus/6lo"));
+    v.extend(captures(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../pcaps/6lo"),
+    ));
+    v
+}
 
 /// The fields compared for every IPv6 datagram tshark decompresses from 6LoWPAN.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +43,14 @@ fn tshark_datagrams(file: &Path) -> BTreeMap<u64, Fields> {
     let rows = tshark_fields(
         file,
         // We decode whatever the FCS says (and report it), so tshark must too.
-        &["-o", "wpan.802154_fcs_ok:FALSE", "-Y", "6lowpan && ipv6"],
+        &[
+            "-o",
+            "wpan.802154_fcs_ok:FALSE",
+            "-o",
+            TSHARK_CONTEXT0,
+            "-Y",
+            "6lowpan && ipv6",
+        ],
         &[
             "frame.number",
             "frame.protocols",
@@ -210,15 +232,19 @@ fn ipv6_and_udp_fields_equal_tsharks() {
     }
     let mut compared = 0;
     let mut mismatches = Vec::new();
-    for file in captures(&shared.join("corpus/6lo")) {
+    let mut files = 0;
+    for file in all_captures(&shared) {
         let theirs = tshark_datagrams(&file);
         if theirs.is_empty() {
             continue;
         }
+        files += 1;
         let out = ietfwg(&[
             "6lo",
             "decode",
             "--json",
+            "--context",
+            CONTEXT0,
             file.to_str().expect("utf-8 path"),
         ]);
         let frames = ndjson(&out);
@@ -256,7 +282,11 @@ fn ipv6_and_udp_fields_equal_tsharks() {
         "compared {compared} datagrams with tshark, {} mismatches",
         mismatches.len()
     );
-    assert!(compared > 1000, "only {compared} datagrams compared");
+    assert!(compared > 7000, "only {compared} datagrams compared");
+    assert!(
+        files >= 48,
+        "only {files} captures had datagrams to compare"
+    );
     assert!(
         mismatches.is_empty(),
         "{} mismatches:\n{}",

@@ -208,8 +208,8 @@ fn snapped(pkt: &capture::Packet<'_>, fcs: FcsMode) -> Option<(usize, u32)> {
 }
 
 fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
-    let mut reader = CaptureReader::open(&a.input)?;
     let mut decoder = a.common.decoder()?;
+    let mut reader = CaptureReader::open(&a.input)?;
     let mut tally = Tally::default();
     let bar = progress_bar(&reader, out, !out.stdout_tty);
     let json = a.json;
@@ -315,12 +315,13 @@ fn decode_hex(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     if number == 0 {
         bail!("no hex frames on stdin");
     }
+    eprintln!("{}", tally.summary());
     Ok(tally.status())
 }
 
 fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
-    let mut reader = CaptureReader::open(&a.input)?;
     let mut decoder = a.common.decoder()?;
+    let mut reader = CaptureReader::open(&a.input)?;
     let mut writer = PcapWriter::create(&a.output, LINKTYPE_RAW)
         .with_context(|| format!("creating {}", a.output))?;
     let mut tally = Tally::default();
