@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use colored::Colorize;
+use ietfwg_6lo::ipv6::{Summary, Upper};
 use ietfwg_6lo::lowpan::{Compression, FrameReport, IncompleteDatagram};
 use serde_json::{json, Map, Value};
 
@@ -251,22 +252,7 @@ pub fn frame_text(out: &mut Output, r: &FrameReport<'_>, link: &Link<'_>) -> any
     }
     if let Some(d) = &r.datagram {
         if let Some(ip) = &d.ipv6 {
-            writeln!(
-                out,
-                "{}{} → {}  plen {} nh {} hlim {} tc 0x{:02x} flow 0x{:05x}",
-                label("IPv6"),
-                ip.src.to_string().bold(),
-                ip.dst.to_string().bold(),
-                ip.payload_length,
-                ip.next_header,
-                ip.hop_limit,
-                ip.traffic_class,
-                ip.flow_label
-            )?;
-            let (t, inner) = tag(&serde_json::to_value(&ip.upper)?);
-            if t != "none" {
-                writeln!(out, "{}{}", label(&t.to_uppercase()), fields(&inner))?;
-            }
+            ipv6_lines(out, ip)?;
         }
         if d.frames.len() > 1 {
             let list: Vec<String> = d.frames.iter().map(|f| format!("#{f}")).collect();
@@ -294,6 +280,52 @@ pub fn frame_text(out: &mut Output, r: &FrameReport<'_>, link: &Link<'_>) -> any
     }
     if let Some(e) = &r.error {
         writeln!(out, "{}{}", label("error"), e.to_string().red().bold())?;
+    }
+    Ok(())
+}
+
+fn checksum_verdict(ok: Option<bool>) -> String {
+    match ok {
+        Some(true) => "ok".green().to_string(),
+        Some(false) => "BAD".red().bold().to_string(),
+        None => "not verified".dimmed().to_string(),
+    }
+}
+
+/// The IPv6 header and its upper layer, one line each (and again for IPv6-in-IPv6).
+fn ipv6_lines(out: &mut Output, ip: &Summary) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "{}{} → {}  plen {} nh {} hlim {} tc 0x{:02x} flow 0x{:05x}",
+        label("IPv6"),
+        ip.src.to_string().bold(),
+        ip.dst.to_string().bold(),
+        ip.payload_length,
+        ip.next_header,
+        ip.hop_limit,
+        ip.traffic_class,
+        ip.flow_label
+    )?;
+    if !ip.ext_headers.is_empty() {
+        let list: Vec<String> = ip.ext_headers.iter().map(|(t, len)| format!("{t} ({len} bytes)")).collect();
+        writeln!(out, "{}{}", label("ext hdrs"), list.join(", "))?;
+    }
+    match &ip.upper {
+        Upper::Udp { src_port, dst_port, length, checksum, checksum_ok } => writeln!(
+            out,
+            "{}{src_port} → {dst_port}  len {length}  checksum 0x{checksum:04x} {}",
+            label("UDP"),
+            checksum_verdict(*checksum_ok)
+        )?,
+        Upper::Icmpv6 { type_, code, name, checksum, checksum_ok } => writeln!(
+            out,
+            "{}{name} (type {type_} code {code})  checksum 0x{checksum:04x} {}",
+            label("ICMPv6"),
+            checksum_verdict(*checksum_ok)
+        )?,
+        Upper::Ipv6(inner) => ipv6_lines(out, inner)?,
+        Upper::Other { protocol } => writeln!(out, "{}protocol {protocol}, not decoded", label("payload"))?,
+        Upper::None => {}
     }
     Ok(())
 }
