@@ -80,6 +80,15 @@ impl Error {
         }
     }
 
+    /// The same error pointing at another byte (for errors found in a derived buffer, such as a
+    /// reassembled datagram, that must point into the frame).
+    pub fn at(mut self, new_offset: usize) -> Self {
+        match &mut self {
+            Error::Truncated { offset, .. } | Error::Invalid { offset, .. } => *offset = new_offset,
+        }
+        self
+    }
+
     /// The byte offset the error points at.
     pub fn offset(&self) -> usize {
         match self {

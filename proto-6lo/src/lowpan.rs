@@ -190,6 +190,11 @@ impl Decoder {
         report
     }
 
+    /// Fragmented datagrams being reassembled now (bounded by the reassembly limits).
+    pub fn in_flight(&self) -> usize {
+        self.reassembler.in_flight()
+    }
+
     /// Datagrams given up because they timed out, since the last call.
     pub fn take_expired(&mut self) -> Vec<IncompleteDatagram> {
         self.reassembler.take_expired()
@@ -353,9 +358,25 @@ impl Decoder {
         };
         let len = bytes.len();
         let meta = (offset == 0).then_some(fixes);
+        // The reassembler counts in datagram bytes; its errors must point into this frame: at
+        // the FRAGN's datagram_offset octet, or at the FRAG1 header.
+        let frag_at = base
+            + chain
+                .headers
+                .iter()
+                .take_while(|h| {
+                    !matches!(
+                        h,
+                        DispatchHeader::Frag1 { .. } | DispatchHeader::FragN { .. }
+                    )
+                })
+                .map(DispatchHeader::len)
+                .sum::<usize>();
+        let field_at = if offset == 0 { frag_at } else { frag_at + 4 };
         let pushed = self
             .reassembler
-            .push(key, offset, &bytes, meta, number, time_nanos);
+            .push(key, offset, &bytes, meta, number, time_nanos)
+            .map_err(|e| e.at(field_at));
         lowpan.fragment = Some(FragmentInfo {
             key,
             offset,

@@ -172,6 +172,10 @@ impl<M> Slot<M> {
     fn note_frame(&mut self, frame: u64) {
         if self.frames.len() < MAX_FRAMES {
             self.frames.push(frame);
+        } else if let Some(last) = self.frames.last_mut() {
+            // Full: keep the first frames and always the latest, so the frame that completes
+            // the datagram is listed.
+            *last = frame;
         }
     }
 }

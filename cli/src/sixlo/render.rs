@@ -307,24 +307,42 @@ fn ipv6_lines(out: &mut Output, ip: &Summary) -> anyhow::Result<()> {
         ip.flow_label
     )?;
     if !ip.ext_headers.is_empty() {
-        let list: Vec<String> = ip.ext_headers.iter().map(|(t, len)| format!("{t} ({len} bytes)")).collect();
+        let list: Vec<String> = ip
+            .ext_headers
+            .iter()
+            .map(|(t, len)| format!("{t} ({len} bytes)"))
+            .collect();
         writeln!(out, "{}{}", label("ext hdrs"), list.join(", "))?;
     }
     match &ip.upper {
-        Upper::Udp { src_port, dst_port, length, checksum, checksum_ok } => writeln!(
+        Upper::Udp {
+            src_port,
+            dst_port,
+            length,
+            checksum,
+            checksum_ok,
+        } => writeln!(
             out,
             "{}{src_port} → {dst_port}  len {length}  checksum 0x{checksum:04x} {}",
             label("UDP"),
             checksum_verdict(*checksum_ok)
         )?,
-        Upper::Icmpv6 { type_, code, name, checksum, checksum_ok } => writeln!(
+        Upper::Icmpv6 {
+            type_,
+            code,
+            name,
+            checksum,
+            checksum_ok,
+        } => writeln!(
             out,
             "{}{name} (type {type_} code {code})  checksum 0x{checksum:04x} {}",
             label("ICMPv6"),
             checksum_verdict(*checksum_ok)
         )?,
         Upper::Ipv6(inner) => ipv6_lines(out, inner)?,
-        Upper::Other { protocol } => writeln!(out, "{}protocol {protocol}, not decoded", label("payload"))?,
+        Upper::Other { protocol } => {
+            writeln!(out, "{}protocol {protocol}, not decoded", label("payload"))?
+        }
         Upper::None => {}
     }
     Ok(())
