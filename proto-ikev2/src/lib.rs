@@ -1,0 +1,13 @@
+//! # ietfwg-ikev2
+//!
+//! IKEv2 messages (RFC 7296 and the ipsecme WG's extensions) parsed and emitted byte-exactly,
+//! without I/O: the caller hands in the bytes of one message and gets a typed tree back, with
+//! precise errors; emitting the tree gives the same bytes.
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod reader;
+pub mod registry;
+pub(crate) mod serhex;
+
+pub use error::{Error, ErrorKind, Result};
