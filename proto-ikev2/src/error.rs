@@ -34,17 +34,34 @@ pub struct Error {
 impl Error {
     /// Truncation of `field` at `offset`.
     pub fn truncated(field: &'static str, offset: usize, needed: usize, available: usize) -> Self {
-        Error { offset, field, path: Vec::new(), kind: ErrorKind::Truncated { needed, available } }
+        Error {
+            offset,
+            field,
+            path: Vec::new(),
+            kind: ErrorKind::Truncated { needed, available },
+        }
     }
 
     /// An invalid `field` at `offset`.
     pub fn invalid(field: &'static str, offset: usize, reason: impl Into<String>) -> Self {
-        Error { offset, field, path: Vec::new(), kind: ErrorKind::Invalid { reason: reason.into() } }
+        Error {
+            offset,
+            field,
+            path: Vec::new(),
+            kind: ErrorKind::Invalid {
+                reason: reason.into(),
+            },
+        }
     }
 
     /// `len` bytes left over after `field` ended at `offset`.
     pub fn trailing(field: &'static str, offset: usize, len: usize) -> Self {
-        Error { offset, field, path: Vec::new(), kind: ErrorKind::Trailing { len } }
+        Error {
+            offset,
+            field,
+            path: Vec::new(),
+            kind: ErrorKind::Trailing { len },
+        }
     }
 
     /// The same error, found inside `what` (prepended to the path).

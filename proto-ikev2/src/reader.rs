@@ -87,7 +87,11 @@ impl<'a> Reader<'a> {
     pub fn sub(&mut self, n: usize, field: &'static str) -> Result<Reader<'a>> {
         let base = self.offset();
         let s = self.take(n, field)?;
-        Ok(Reader { buf: s, pos: 0, base })
+        Ok(Reader {
+            buf: s,
+            pos: 0,
+            base,
+        })
     }
 
     /// An error unless every byte was read: `field` ended with bytes left over.

@@ -297,17 +297,8 @@ fn cooked<'a>(
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
-    use crate::capture::{testutil, CaptureReader, Timestamp};
-
-    fn pkt(linktype: u32, data: &[u8]) -> Packet<'_> {
-        Packet {
-            number: 1,
-            ts: Timestamp::default(),
-            linktype,
-            data,
-            orig_len: data.len() as u32,
-        }
-    }
+    use crate::capture::testutil::{self, pkt};
+    use crate::capture::CaptureReader;
 
     /// An IPv4/UDP packet (28 header bytes) around `payload`.
     pub(crate) fn ipv4_udp(payload: &[u8], sport: u16, dport: u16) -> Vec<u8> {

@@ -125,6 +125,19 @@ pub(crate) mod testutil {
 
     use std::path::{Path, PathBuf};
 
+    use super::{Packet, Timestamp};
+
+    /// A packet of `linktype` holding `data`, as the reader would hand it out.
+    pub fn pkt(linktype: u32, data: &[u8]) -> Packet<'_> {
+        Packet {
+            number: 1,
+            ts: Timestamp::default(),
+            linktype,
+            data,
+            orig_len: data.len() as u32,
+        }
+    }
+
     /// The `shared/` folder: `$IETFWG_SHARED`, else `<repo>/../shared` (the layout where a clone
     /// sits beside `shared/`).
     pub fn shared_dir() -> PathBuf {

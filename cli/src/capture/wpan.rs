@@ -289,18 +289,9 @@ fn tap(data: &[u8]) -> Result<Wpan<'_>> {
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
+    use crate::capture::testutil::{self, pkt};
     use crate::capture::zep::tests::{zep_v1, zep_v2};
-    use crate::capture::{testutil, CaptureReader, Timestamp};
-
-    fn pkt(linktype: u32, data: &[u8]) -> Packet<'_> {
-        Packet {
-            number: 1,
-            ts: Timestamp::default(),
-            linktype,
-            data,
-            orig_len: data.len() as u32,
-        }
-    }
+    use crate::capture::CaptureReader;
 
     fn ipv4_udp(payload: &[u8], sport: u16, dport: u16) -> Vec<u8> {
         let total = (28 + payload.len()) as u16;
