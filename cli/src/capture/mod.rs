@@ -12,6 +12,7 @@
 //! names the frame number and, where it helps, the byte offset.
 
 pub mod link;
+pub mod live;
 pub mod read;
 pub mod wpan;
 pub mod write;
