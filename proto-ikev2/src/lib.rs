@@ -5,6 +5,7 @@
 //! precise errors; emitting the tree gives the same bytes.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod error;
 pub mod reader;
 pub mod registry;

@@ -28,7 +28,10 @@ pub struct LiveCapture {
 
 impl std::fmt::Debug for LiveCapture {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LiveCapture").field("linktype", &self.linktype).field("number", &self.number).finish()
+        f.debug_struct("LiveCapture")
+            .field("linktype", &self.linktype)
+            .field("number", &self.number)
+            .finish()
     }
 }
 
@@ -38,20 +41,29 @@ impl LiveCapture {
         let interfaces = pnet_datalink::interfaces();
         let Some(iface) = interfaces.iter().find(|i| i.name == name) else {
             let names: Vec<&str> = interfaces.iter().map(|i| i.name.as_str()).collect();
-            bail!("no interface named {name:?} (interfaces here: {})", names.join(", "));
+            bail!(
+                "no interface named {name:?} (interfaces here: {})",
+                names.join(", ")
+            );
         };
         let config = pnet_datalink::Config {
             // Wake up regularly to notice Ctrl-C even when no packet arrives.
             read_timeout: Some(Duration::from_millis(200)),
             ..Default::default()
         };
-        let rx = match pnet_datalink::channel(iface, config)
-            .with_context(|| format!("opening {name} for capture (this needs root or CAP_NET_RAW)"))?
-        {
+        let rx = match pnet_datalink::channel(iface, config).with_context(|| {
+            format!("opening {name} for capture (this needs root or CAP_NET_RAW)")
+        })? {
             Channel::Ethernet(_tx, rx) => rx,
             _ => return Err(anyhow!("{name}: unsupported channel type")),
         };
-        Ok(LiveCapture { rx, linktype: linktype_of(iface), number: 0, stop: Arc::new(AtomicBool::new(false)), buf: Vec::new() })
+        Ok(LiveCapture {
+            rx,
+            linktype: linktype_of(iface),
+            number: 0,
+            stop: Arc::new(AtomicBool::new(false)),
+            buf: Vec::new(),
+        })
     }
 
     /// Set it (from a signal handler) to make [`LiveCapture::next_packet`] return `None`.
@@ -71,15 +83,26 @@ impl LiveCapture {
                     self.buf.extend_from_slice(frame);
                     break;
                 }
-                Err(e) if matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::TimedOut
+                            | std::io::ErrorKind::WouldBlock
+                            | std::io::ErrorKind::Interrupted
+                    ) => {}
                 Err(e) => return Err(anyhow!(e).context("reading from the interface")),
             }
         }
         self.number += 1;
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
         Ok(Some(Packet {
             number: self.number,
-            ts: Timestamp { secs: now.as_secs(), nanos: now.subsec_nanos() },
+            ts: Timestamp {
+                secs: now.as_secs(),
+                nanos: now.subsec_nanos(),
+            },
             linktype: self.linktype,
             data: &self.buf,
             orig_len: u32::try_from(self.buf.len()).unwrap_or(u32::MAX),
