@@ -105,8 +105,9 @@ pub struct Decompressed {
     pub iphc: IphcRepr,
     /// LOWPAN_NHC headers in wire order; IPv6-in-IPv6 (EID 7) holds its inner header and chain.
     pub nhc: Vec<NhcRepr>,
-    /// The uncompressed IPv6 header, extension headers and UDP header(s), ready to be followed
-    /// by the rest of the payload (`buf[consumed..]`).
+    /// The uncompressed IPv6 header, extension headers and UDP header(s) — and, for the
+    /// RFC 7400 GHC forms ([`crate::ghc`]), the payload they decompress to — ready to be
+    /// followed by the rest of the payload (`buf[consumed..]`).
     #[serde(skip)]
     pub headers: Vec<u8>,
     /// Compressed octets consumed, counted from `buf[0]`.
@@ -281,7 +282,7 @@ fn ctx_mode(table: &'static [&'static str; 16], id: u8) -> &'static str {
 
 /// Copies the first `len` bits of `prefix` over `addr` (RFC 6282 §3.1.1: bits covered by the
 /// context are always taken from it, even when they overlap the IID).
-fn apply_prefix(addr: &mut [u8; 16], prefix: &[u8; 16], len: u8) {
+pub(crate) fn apply_prefix(addr: &mut [u8; 16], prefix: &[u8; 16], len: u8) {
     let len = usize::from(len.min(128));
     let full = len / 8;
     addr[..full].copy_from_slice(&prefix[..full]);

@@ -20,8 +20,10 @@
 #![forbid(unsafe_code)]
 
 pub mod addr;
+pub mod compress;
 pub mod dispatch;
 pub mod error;
+pub mod ghc;
 pub mod hc1;
 pub mod iphc;
 pub mod ipv6;

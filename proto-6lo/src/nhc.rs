@@ -29,9 +29,14 @@
 //! (8 bits), destination in-line; 11 both 0xF0BX (4 bits each, source in the high nibble).
 //! C=1: checksum elided, to be recomputed ([`crate::ipv6::fill_checksums`]). The UDP Length is
 //! always elided and derived from the datagram.
+//!
+//! RFC 7400 (6LoWPAN-GHC, [`crate::ghc`]) adds three more codes, decoded here too: `11010CPP`
+//! (UDP, the payload in GHC), `11011111` (ICMPv6 in GHC) and `10110IIN` (an extension header in
+//! GHC). Their decompressed octets are part of the rebuilt headers.
 
 use crate::addr::ContextTable;
 use crate::error::{Error, Layer, Result};
+use crate::ghc;
 use crate::iphc::{self, Iids, IphcRepr};
 use crate::ipv6::{self, proto, ChecksumFix};
 use crate::reader::Reader;
@@ -124,15 +129,67 @@ pub enum NhcRepr {
         iphc: IphcRepr,
         nhc: Vec<NhcRepr>,
     },
+    /// GHC-compressed UDP (RFC 7400 §3.1, `11010CPP`): ports and checksum as for
+    /// [`NhcRepr::Udp`], then the UDP payload in GHC bytecode.
+    GhcUdp {
+        /// The P bits (ports encoding).
+        ports: u8,
+        /// The P bits in words.
+        ports_mode: &'static str,
+        /// Checksum elided.
+        c: bool,
+        src_port: u16,
+        dst_port: u16,
+        /// The in-line checksum; None when elided (C=1).
+        checksum: Option<u16>,
+        /// The derived UDP Length.
+        length: u16,
+        /// Octets of GHC bytecode (STOP code included).
+        compressed_len: usize,
+        /// The bytecode ended with a STOP code (else it ran to the end of the frame).
+        stopped: bool,
+        /// The decompressed UDP payload (or its first part, when a STOP code ends it).
+        #[serde(serialize_with = "crate::serhex::bytes")]
+        payload: Vec<u8>,
+    },
+    /// GHC-compressed ICMPv6 (RFC 7400 §3.1, `11011111`): the whole ICMPv6 message.
+    GhcIcmpv6 {
+        /// Octets of GHC bytecode (STOP code included).
+        compressed_len: usize,
+        /// The bytecode ended with a STOP code (else it ran to the end of the frame).
+        stopped: bool,
+        /// The decompressed ICMPv6 message (or its first part, when a STOP code ends it).
+        #[serde(serialize_with = "crate::serhex::bytes")]
+        data: Vec<u8>,
+    },
+    /// A GHC-compressed extension header (RFC 7400 §3.2, `10110IIN`).
+    GhcExtHeader {
+        /// EID 0–3 (the II bits).
+        eid: u8,
+        name: &'static str,
+        /// The NH bit: the next header is LOWPAN_NHC-encoded.
+        nh: bool,
+        /// The in-line Next Header; None when NH=1.
+        next_header: Option<u8>,
+        /// Octets of GHC bytecode (STOP code included).
+        compressed_len: usize,
+        /// The decompressed header octets after Next Header and Length (Fragment: after Next
+        /// Header and Reserved).
+        #[serde(serialize_with = "crate::serhex::bytes")]
+        data: Vec<u8>,
+    },
 }
 
 impl NhcRepr {
     /// The IPv6 Next Header value this header stands for.
     pub fn protocol(&self) -> u8 {
         match self {
-            NhcRepr::Udp { .. } => proto::UDP,
-            NhcRepr::ExtHeader { eid, .. } => eid_protocol(*eid),
+            NhcRepr::Udp { .. } | NhcRepr::GhcUdp { .. } => proto::UDP,
+            NhcRepr::ExtHeader { eid, .. } | NhcRepr::GhcExtHeader { eid, .. } => {
+                eid_protocol(*eid)
+            }
             NhcRepr::Ipv6 { .. } => proto::IPV6,
+            NhcRepr::GhcIcmpv6 { .. } => proto::ICMPV6,
         }
     }
 
@@ -151,6 +208,9 @@ impl NhcRepr {
                 }
             }
             NhcRepr::Ipv6 { nhc, .. } => ipv6::HEADER_LEN + chain_len(nhc),
+            NhcRepr::GhcUdp { payload, .. } => 8 + payload.len(),
+            NhcRepr::GhcIcmpv6 { data, .. } => data.len(),
+            NhcRepr::GhcExtHeader { data, .. } => 2 + data.len(),
         }
     }
 }
@@ -176,11 +236,50 @@ pub(crate) fn parse_chain(
             chain.push(parse_udp(r, b)?);
             return Ok(chain);
         }
+        // RFC 7400 forms. An error inside one points at its NHC octet, the detail (with the
+        // offset of the GHC code at fault) in the message.
+        let ghc_err = |e: Error, what: &str| {
+            Error::invalid(
+                Layer::Nhc,
+                "LOWPAN_NHC",
+                at,
+                format!("0x{b:02x} ({what}, RFC 7400) does not decompress: {e}"),
+            )
+        };
+        if b & ghc::NHC_UDP_MASK == ghc::NHC_UDP {
+            let h = parse_ghc_udp(r, b, outer).map_err(|e| ghc_err(e, "GHC-compressed UDP"))?;
+            chain.push(h);
+            return Ok(chain);
+        }
+        if b == ghc::NHC_ICMPV6 {
+            let start = r.consumed();
+            let d = ghc::decompress(r, &outer.src, &outer.dst)
+                .map_err(|e| ghc_err(e, "GHC-compressed ICMPv6"))?;
+            chain.push(NhcRepr::GhcIcmpv6 {
+                compressed_len: r.consumed() - start,
+                stopped: d.stopped,
+                data: d.data,
+            });
+            return Ok(chain);
+        }
+        if b & ghc::NHC_EXT_MASK == ghc::NHC_EXT {
+            let h = parse_ghc_ext(r, b, outer).map_err(|e| {
+                ghc_err(
+                    e,
+                    &format!("GHC-compressed {} header", eid_name((b >> 1) & 0x03)),
+                )
+            })?;
+            chain.push(h);
+            if b & 0x01 == 0 {
+                return Ok(chain);
+            }
+            continue;
+        }
         if b & 0xf0 != 0xe0 {
             return Err(r.invalid_at(
                 "LOWPAN_NHC",
                 at,
-                format!("0x{b:02x} matches no LOWPAN_NHC encoding (1110EEEN extension header, 11110CPP UDP; RFC 6282 §4)"),
+                format!("0x{b:02x} matches no LOWPAN_NHC encoding (1110EEEN extension header, 11110CPP UDP; RFC 6282 §4; 11010CPP, 11011111, 10110IIN GHC; RFC 7400)"),
             ));
         }
         let e = (b >> 1) & 0x07;
@@ -264,6 +363,83 @@ pub(crate) fn parse_chain(
     }
 }
 
+/// `11010CPP`: the RFC 6282 UDP fields, then the payload in GHC.
+fn parse_ghc_udp(r: &mut Reader<'_>, b: u8, outer: &IphcRepr) -> Result<NhcRepr> {
+    let NhcRepr::Udp {
+        ports,
+        ports_mode,
+        c,
+        src_port,
+        dst_port,
+        checksum,
+        ..
+    } = parse_udp(r, b)?
+    else {
+        return Err(r.invalid_at("LOWPAN_NHC", r.offset(), "UDP fields"));
+    };
+    let start = r.consumed();
+    let d = ghc::decompress(r, &outer.src, &outer.dst)?;
+    Ok(NhcRepr::GhcUdp {
+        ports,
+        ports_mode,
+        c,
+        src_port,
+        dst_port,
+        checksum,
+        length: 0,
+        compressed_len: r.consumed() - start,
+        stopped: d.stopped,
+        payload: d.data,
+    })
+}
+
+/// `10110IIN`: Next Header when N=0, then the header body in GHC up to a STOP code.
+fn parse_ghc_ext(r: &mut Reader<'_>, b: u8, outer: &IphcRepr) -> Result<NhcRepr> {
+    let e = (b >> 1) & 0x03;
+    let nh = b & 0x01 != 0;
+    let next_header = if nh { None } else { Some(r.u8("Next Header")?) };
+    let start = r.consumed();
+    let code_at = r.offset();
+    let d = ghc::decompress(r, &outer.src, &outer.dst)?;
+    if !d.stopped {
+        return Err(r.invalid_at(
+            "GHC code",
+            code_at,
+            format!(
+                "the GHC-compressed {} header ends without a STOP code (RFC 7400 §3.2)",
+                eid_name(e)
+            ),
+        ));
+    }
+    let total = 2 + d.data.len();
+    let at = r.offset();
+    let ok = if e == eid::FRAGMENT {
+        total == 8
+    } else {
+        total % 8 == 0 && total <= 2048
+    };
+    if !ok {
+        return Err(r.invalid_at(
+            "GHC code",
+            at,
+            format!(
+                "the GHC-compressed {} header decompresses to {} octets after its Length, making a {total}-octet header ({})",
+                eid_name(e),
+                d.data.len(),
+                if e == eid::FRAGMENT { "a Fragment header is 8" } else { "not a multiple of 8 up to 2048" }
+            ),
+        ));
+    }
+    Ok(NhcRepr::GhcExtHeader {
+        eid: e,
+        name: eid_name(e),
+        nh,
+        next_header,
+        compressed_len: r.consumed() - start,
+        data: d.data,
+    })
+}
+
 fn parse_udp(r: &mut Reader<'_>, b: u8) -> Result<NhcRepr> {
     let c = b & 0x04 != 0;
     let ports = b & 0x03;
@@ -321,6 +497,13 @@ pub(crate) fn emit_chain(
                 checksum,
                 length,
                 ..
+            }
+            | NhcRepr::GhcUdp {
+                src_port,
+                dst_port,
+                checksum,
+                length,
+                ..
             } => {
                 let at = out.len();
                 let len = total.checked_sub(at).and_then(|l| u16::try_from(l).ok()).ok_or_else(|| {
@@ -345,6 +528,24 @@ pub(crate) fn emit_chain(
                         });
                     }
                 }
+                if let NhcRepr::GhcUdp { payload, .. } = h {
+                    out.extend_from_slice(payload);
+                }
+            }
+            NhcRepr::GhcIcmpv6 { data, .. } => out.extend_from_slice(data),
+            NhcRepr::GhcExtHeader {
+                eid,
+                next_header,
+                data,
+                ..
+            } => {
+                out.push(next_header.or(following).unwrap_or(proto::NO_NEXT_HEADER));
+                if *eid == eid::FRAGMENT {
+                    out.push(0); // Reserved
+                } else {
+                    out.push(((2 + data.len()) / 8).saturating_sub(1) as u8);
+                }
+                out.extend_from_slice(data);
             }
             NhcRepr::ExtHeader {
                 eid,
@@ -469,6 +670,81 @@ mod tests {
         assert_eq!(e.field(), "EID");
         let e = dec(&[0x7e, 0x33, 0xe5, 0x00]).unwrap_err();
         assert_eq!(e.field(), "Length");
+    }
+
+    #[test]
+    fn ghc_udp_payload() {
+        let buf = [
+            0x7e, 0x33, // IPHC NH=1, addresses from the link
+            0xd7, // GHC UDP (11010CPP): C=1 P=11
+            0x12, // ports 0xF0B1 / 0xF0B2
+            0x02, b'h', b'i', // GHC APPEND 2
+            0x82, // GHC ZEROS 4
+        ];
+        let d = dec(&buf).unwrap();
+        assert_eq!(d.consumed, buf.len());
+        assert_eq!(d.headers.len(), 40 + 8 + 6);
+        assert_eq!(
+            &d.headers[40..],
+            &[0xf0, 0xb1, 0xf0, 0xb2, 0x00, 0x0e, 0, 0, b'h', b'i', 0, 0, 0, 0]
+        );
+        assert_eq!(d.headers[6], 17);
+        assert_eq!(d.checksum_fixes.len(), 1);
+        assert!(matches!(
+            &d.nhc[..],
+            [NhcRepr::GhcUdp {
+                length: 14,
+                compressed_len: 4,
+                stopped: false,
+                ..
+            }]
+        ));
+    }
+
+    #[test]
+    fn ghc_icmpv6_with_stop_and_uncompressed_rest() {
+        let buf = [
+            0x7e, 0x33, // IPHC NH=1
+            0xdf, // GHC ICMPv6
+            0x02, 0x80, 0x00, // APPEND type 128 code 0
+            0xa1, // extended arguments: sa = 8
+            0xc8, // backref nnn=1 kkk=0: n = 3, s = 0 + 8 + 3 = 11
+            0x90, // STOP
+            0x42, // carried as is
+        ];
+        let d = dec(&buf).unwrap();
+        assert_eq!(d.consumed, 9);
+        assert_eq!(d.headers[6], 58);
+        // 11 back from the 50 octets so far (48 of dictionary): dictionary octets 39..42, the
+        // static octets 7..10, 01 00 00. The 0x42 after STOP follows uncompressed.
+        assert_eq!(&d.headers[40..], &[0x80, 0x00, 0x01, 0x00, 0x00]);
+    }
+
+    #[test]
+    fn ghc_extension_header() {
+        let buf = [
+            0x7e, 0x33, // IPHC NH=1
+            0xb1, // GHC extension header: II=00 (Hop-by-Hop), N=1
+            0x04, 0x63, 0x02, 0xab, 0xcd, // APPEND 4: option 0x63 len 2
+            0x01, 0x01, // APPEND 1: PadN …
+            0x01, 0x00, // APPEND 1: … of 0
+            0x90, // STOP
+            0xf7, 0x00, // UDP C=1, 4-bit ports
+        ];
+        let d = dec(&buf).unwrap();
+        assert_eq!(
+            &d.headers[40..48],
+            &[17, 0, 0x63, 0x02, 0xab, 0xcd, 0x01, 0x00]
+        );
+        assert_eq!(d.headers[6], 0);
+        // Without a STOP code, or with a length that is not a multiple of 8: errors at the
+        // NHC octet.
+        let e = dec(&[0x7e, 0x33, 0xb1, 0x02, 1, 2]).unwrap_err();
+        assert_eq!((e.field(), e.offset()), ("LOWPAN_NHC", 2));
+        assert!(e.to_string().contains("STOP"), "{e}");
+        let e = dec(&[0x7e, 0x33, 0xb0, 59, 0x02, 1, 2, 0x90]).unwrap_err();
+        assert_eq!((e.field(), e.offset()), ("LOWPAN_NHC", 2));
+        assert!(e.to_string().contains("multiple of 8"), "{e}");
     }
 
     #[test]

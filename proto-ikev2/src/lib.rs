@@ -6,9 +6,19 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod crypto;
 pub mod error;
+pub mod header;
+pub mod ikev1;
+pub mod keys;
+pub mod message;
+pub mod payload;
 pub mod reader;
 pub mod registry;
 pub(crate) mod serhex;
+pub mod transport;
 
 pub use error::{Error, ErrorKind, Result};
+pub use header::Header;
+pub use message::Message;
+pub use payload::{Payload, PayloadBody};

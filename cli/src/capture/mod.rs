@@ -11,9 +11,12 @@
 //! Nothing here panics on input: every malformed capture or packet is an [`anyhow::Error`] that
 //! names the frame number and, where it helps, the byte offset.
 
+pub mod flows;
+pub mod ipfrag;
 pub mod link;
 pub mod live;
 pub mod read;
+pub mod tcp;
 pub mod wpan;
 pub mod write;
 pub mod zep;
