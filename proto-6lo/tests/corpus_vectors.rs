@@ -819,9 +819,10 @@ fn wpan_llt_195_frame_3_iphc_with_fcs() {
 }
 
 /// tcpdump's 802.15.4-2015 data frame: no PAN ID compression with two extended addresses
-/// (802.15.4-2015 Table 7-2: destination PAN only), IPHC NH=1 followed by 0xb0, which is no
-/// LOWPAN_NHC encoding. tshark 4.0.17 gives up on the NHC silently (it shows Next Header 59,
-/// payload length 0); we report an NHC error at that octet (byte 23). The capture holds 38 of
+/// (802.15.4-2015 Table 7-2: destination PAN only), IPHC NH=1 followed by 0xb0, the RFC 7400
+/// GHC Hop-by-Hop encoding, whose bytecode runs past the captured bytes. tshark 4.0.17 knows no
+/// GHC and gives up on the NHC silently (it shows Next Header 59, payload length 0); we report
+/// an NHC error at that octet (byte 23). The capture holds 38 of
 /// the frame's 2086 bytes, so the last two are not an FCS (tshark does not check it either).
 #[test]
 fn tcpdump_802_15_4_data_2015_frame() {
