@@ -902,6 +902,214 @@ pub fn parse_chain(buf: &[u8], base: usize) -> Result<Chain> {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Emitters: the exact inverse of `parse_chain`.
+// ---------------------------------------------------------------------------------------------
+
+fn emit_err(buf: &[u8], field: &'static str, reason: impl Into<String>) -> crate::Error {
+    crate::Error::invalid(Layer::Dispatch, field, buf.len(), reason)
+}
+
+impl MeshHeader {
+    /// A mesh header with `hops_left` hops to go; a Deep Hops Left byte is used when the count
+    /// does not fit the 4-bit field (15 and above, RFC 4944 §5.2 as extended by Wireshark and
+    /// OpenThread's reading of 0xF).
+    pub fn new(hops_left: u8, originator: LinkAddr, final_destination: LinkAddr) -> Self {
+        MeshHeader {
+            hops_left,
+            deep_hops_left: hops_left >= 0x0f,
+            originator,
+            final_destination,
+        }
+    }
+
+    /// Appends the header. Errors (offset = `buf.len()` at the call) when an address is
+    /// [`LinkAddr::Absent`] or when `hops_left` ≥ 15 without `deep_hops_left`.
+    pub fn emit(&self, buf: &mut Vec<u8>) -> Result<()> {
+        let v = match self.originator {
+            LinkAddr::Short(_) => 0x20,
+            LinkAddr::Extended(_) => 0,
+            LinkAddr::Absent => {
+                return Err(emit_err(
+                    buf,
+                    "originator",
+                    "a mesh header needs an originator address",
+                ))
+            }
+        };
+        let f = match self.final_destination {
+            LinkAddr::Short(_) => 0x10,
+            LinkAddr::Extended(_) => 0,
+            LinkAddr::Absent => {
+                return Err(emit_err(
+                    buf,
+                    "final_destination",
+                    "a mesh header needs a final destination address",
+                ))
+            }
+        };
+        if self.deep_hops_left {
+            buf.extend_from_slice(&[code::MESH | v | f | 0x0f, self.hops_left]);
+        } else if self.hops_left >= 0x0f {
+            return Err(emit_err(
+                buf,
+                "hops_left",
+                format!("{} does not fit 4 bits: set deep_hops_left", self.hops_left),
+            ));
+        } else {
+            buf.push(code::MESH | v | f | self.hops_left);
+        }
+        for a in [&self.originator, &self.final_destination] {
+            match a {
+                LinkAddr::Short(s) => buf.extend_from_slice(&s.to_be_bytes()),
+                LinkAddr::Extended(e) => buf.extend_from_slice(e),
+                LinkAddr::Absent => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+impl SixLoRh {
+    /// Appends the 6LoRH: the 2-octet head (form, TSE or Length, Type) and the body.
+    pub fn emit(&self, buf: &mut Vec<u8>) -> Result<()> {
+        let low5 = match self.form {
+            SixLoRhForm::Elective => {
+                let n = self.body.len();
+                if n > 0x1f {
+                    return Err(emit_err(
+                        buf,
+                        "6lorh_length",
+                        format!("body of {n} bytes does not fit 5 bits"),
+                    ));
+                }
+                n as u8
+            }
+            SixLoRhForm::Critical => self.tse.unwrap_or(0),
+        };
+        if low5 > 0x1f {
+            return Err(emit_err(
+                buf,
+                "6lorh",
+                format!("TSE {low5} does not fit 5 bits"),
+            ));
+        }
+        let head = match self.form {
+            SixLoRhForm::Elective => code::SIXLORH_ELECTIVE,
+            SixLoRhForm::Critical => code::SIXLORH_CRITICAL,
+        };
+        buf.extend_from_slice(&[head | low5, self.rh_type]);
+        buf.extend_from_slice(&self.body);
+        Ok(())
+    }
+}
+
+impl Rfrag {
+    /// Appends the 6-octet RFRAG header.
+    pub fn emit(&self, buf: &mut Vec<u8>) -> Result<()> {
+        if self.sequence > 0x1f || self.fragment_size > 0x03ff {
+            return Err(emit_err(
+                buf,
+                "rfrag",
+                "sequence is 5 bits and fragment_size 10 bits",
+            ));
+        }
+        let w = (u16::from(self.ack_request) << 15)
+            | (u16::from(self.sequence) << 10)
+            | self.fragment_size;
+        let last = match (self.sequence, self.datagram_size) {
+            (0, Some(size)) => size,
+            _ => self.fragment_offset,
+        };
+        buf.extend_from_slice(&[code::RFRAG | u8::from(self.ecn), self.datagram_tag]);
+        buf.extend_from_slice(&w.to_be_bytes());
+        buf.extend_from_slice(&last.to_be_bytes());
+        Ok(())
+    }
+}
+
+impl RfragAck {
+    /// Appends the 6-octet RFRAG-ACK header.
+    pub fn emit(&self, buf: &mut Vec<u8>) {
+        buf.extend_from_slice(&[code::RFRAG_ACK | u8::from(self.ecn), self.datagram_tag]);
+        buf.extend_from_slice(&self.bitmap.to_be_bytes());
+    }
+}
+
+impl DispatchHeader {
+    /// Appends this header as [`parse_chain`] reads it. NALP writes nothing: its byte is the
+    /// first byte of the foreign payload. Values that cannot be encoded (an 11-bit
+    /// datagram_size over 2047, a page over 15, an absent mesh address…) are an
+    /// [`crate::Error::Invalid`] whose offset is `buf.len()` at the call.
+    pub fn emit(&self, buf: &mut Vec<u8>) -> Result<()> {
+        match self {
+            DispatchHeader::Nalp { .. } => {}
+            DispatchHeader::Esc { extended_dispatch } => {
+                buf.extend_from_slice(&[code::ESC, *extended_dispatch]);
+            }
+            DispatchHeader::Mesh(m) => m.emit(buf)?,
+            DispatchHeader::Bc0 { seq } => buf.extend_from_slice(&[code::BC0, *seq]),
+            DispatchHeader::Frag1 {
+                datagram_size,
+                datagram_tag,
+            } => {
+                let size = frag_size(buf, *datagram_size)?;
+                buf.extend_from_slice(&((u16::from(code::FRAG1) << 8) | size).to_be_bytes());
+                buf.extend_from_slice(&datagram_tag.to_be_bytes());
+            }
+            DispatchHeader::FragN {
+                datagram_size,
+                datagram_tag,
+                datagram_offset,
+            } => {
+                let size = frag_size(buf, *datagram_size)?;
+                buf.extend_from_slice(&((u16::from(code::FRAGN) << 8) | size).to_be_bytes());
+                buf.extend_from_slice(&datagram_tag.to_be_bytes());
+                buf.push(*datagram_offset);
+            }
+            DispatchHeader::PageSwitch { page } => {
+                if *page > 0x0f {
+                    return Err(emit_err(buf, "page", format!("page {page} is over 15")));
+                }
+                buf.push(code::PAGE | page);
+            }
+            DispatchHeader::SixLoRh(h) => h.emit(buf)?,
+            DispatchHeader::Rfrag(h) => h.emit(buf)?,
+            DispatchHeader::RfragAck(h) => h.emit(buf),
+        }
+        Ok(())
+    }
+}
+
+fn frag_size(buf: &[u8], size: u16) -> Result<u16> {
+    if size > 0x07ff {
+        Err(emit_err(
+            buf,
+            "datagram_size",
+            format!("{size} does not fit 11 bits (RFC 4944 §5.3: at most 2047)"),
+        ))
+    } else {
+        Ok(size)
+    }
+}
+
+impl Chain {
+    /// Appends the headers and the dispatch byte that ends the chain (0x41 for
+    /// [`Next::Ipv6`], 0x42 for [`Next::Hc1`]; IPHC, NALP and fragment payloads start with their
+    /// own bytes). `emit` then the bytes from `payload_offset` on rebuilds the parsed buffer.
+    pub fn emit(&self, buf: &mut Vec<u8>) -> Result<()> {
+        for h in &self.headers {
+            h.emit(buf)?;
+        }
+        match self.next {
+            Next::Ipv6 => buf.push(code::IPV6),
+            Next::Hc1 => buf.push(code::HC1),
+            Next::Iphc | Next::FragmentPayload | Next::None => {}
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 mod tests {
@@ -1471,10 +1679,99 @@ mod tests {
                         .map(DispatchHeader::len)
                         .sum();
                     assert!(hdr <= c.payload_offset, "{buf:02x?} {c:?}");
+                    // Emitting the chain rebuilds the input exactly.
+                    let mut again = Vec::new();
+                    c.emit(&mut again).unwrap();
+                    again.extend_from_slice(&buf[c.payload_offset..]);
+                    assert_eq!(again, buf, "{c:?}");
                 }
                 Err(e) => assert!(e.offset() <= 7 + buf.len(), "{buf:02x?}: {e}"),
             }
         }
         assert!(oks > 1000, "only {oks} inputs parsed");
+    }
+
+    #[test]
+    fn emit_is_the_inverse_of_parse() {
+        let mut extra = vectors();
+        extra.push((RFRAG_ACK.to_vec(), 6));
+        extra.push((vec![0xf1, 0x97, 0x05, 0x09, 0x7a], 4));
+        extra.push((vec![0x3f, 0x01, 0x02], 0));
+        for (v, _) in extra {
+            let c = ok(&v);
+            let mut out = Vec::new();
+            c.emit(&mut out).unwrap();
+            out.extend_from_slice(&v[c.payload_offset..]);
+            assert_eq!(out, v, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn mesh_new_picks_deep_hops() {
+        for hops in [0u8, 5, 14, 15, 16, 200, 255] {
+            let m = MeshHeader::new(hops, LinkAddr::Short(0x0102), LinkAddr::Extended([9; 8]));
+            assert_eq!(m.deep_hops_left, hops >= 15);
+            let mut buf = Vec::new();
+            DispatchHeader::Mesh(m.clone()).emit(&mut buf).unwrap();
+            assert_eq!(buf.len(), m.len());
+            buf.push(0x7a);
+            let c = ok(&buf);
+            assert_eq!(c.mesh(), Some(&m));
+            // V=1 (short originator), F=0 (extended final destination).
+            assert_eq!(buf[0] & 0xf0, 0xa0);
+            assert_eq!(
+                &buf[buf.len() - 11..buf.len() - 9],
+                &[0x01, 0x02],
+                "network order"
+            );
+        }
+    }
+
+    #[test]
+    fn emit_rejects_what_cannot_be_encoded() {
+        let mut buf = vec![0u8; 3];
+        let e = DispatchHeader::Frag1 {
+            datagram_size: 2048,
+            datagram_tag: 1,
+        }
+        .emit(&mut buf)
+        .unwrap_err();
+        assert_eq!((e.field(), e.offset()), ("datagram_size", 3));
+        let m = MeshHeader {
+            hops_left: 15,
+            deep_hops_left: false,
+            originator: LinkAddr::Short(1),
+            final_destination: LinkAddr::Short(2),
+        };
+        assert_eq!(m.emit(&mut buf).unwrap_err().field(), "hops_left");
+        let m = MeshHeader::new(3, LinkAddr::Absent, LinkAddr::Short(2));
+        assert_eq!(m.emit(&mut buf).unwrap_err().field(), "originator");
+        assert_eq!(
+            DispatchHeader::PageSwitch { page: 16 }
+                .emit(&mut buf)
+                .unwrap_err()
+                .field(),
+            "page"
+        );
+        assert_eq!(buf.len(), 3, "nothing written on error");
+    }
+
+    #[test]
+    fn frag_headers_bytes() {
+        let mut buf = Vec::new();
+        DispatchHeader::Frag1 {
+            datagram_size: 188,
+            datagram_tag: 1,
+        }
+        .emit(&mut buf)
+        .unwrap();
+        DispatchHeader::FragN {
+            datagram_size: 136,
+            datagram_tag: 0x1234,
+            datagram_offset: 13,
+        }
+        .emit(&mut buf)
+        .unwrap();
+        assert_eq!(buf, [0xc0, 0xbc, 0x00, 0x01, 0xe0, 0x88, 0x12, 0x34, 0x0d]);
     }
 }

@@ -178,6 +178,13 @@ pub enum Upper {
         checksum: u16,
         /// As for UDP.
         checksum_ok: Option<bool>,
+        /// Neighbor Discovery (types 133–137, RFC 4861) and 6LoWPAN-ND (157/158, RFC 6775 /
+        /// RFC 8505): the message body and its options, as far as they parse.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        nd: Option<Box<crate::nd::NdMessage>>,
+        /// Why `nd` is missing or stops early (a bad option); the summary itself stands.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        nd_error: Option<crate::error::Error>,
     },
     /// IPv6 in IPv6 (RFC 2473): the inner datagram.
     Ipv6(Box<Summary>),
@@ -397,12 +404,15 @@ fn summary_at(d: &[u8], base: usize, depth: u8) -> Result<Summary> {
             let checksum = p.u16_be("ICMPv6 checksum")?;
             let checksum_ok = verifiable
                 .then(|| pseudo_sum(&src_b, &dst_b, proto::ICMPV6, upper_bytes) == 0xffff);
+            let (nd, nd_error) = crate::nd::parse(type_, code, p.rest(), p.offset());
             Upper::Icmpv6 {
                 type_,
                 code,
                 name: icmpv6_name(type_),
                 checksum,
                 checksum_ok,
+                nd: nd.map(Box::new),
+                nd_error,
             }
         }
         proto::IPV6 if depth < MAX_NESTING => {
@@ -532,7 +542,9 @@ mod tests {
                 code: 0,
                 name: "echo request",
                 checksum: c,
-                checksum_ok: Some(true)
+                checksum_ok: Some(true),
+                nd: None,
+                nd_error: None,
             }
         );
         // Truncated inside the extension headers: an error, no panic.

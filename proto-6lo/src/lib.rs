@@ -12,8 +12,14 @@
 //! | [`iphc`] | LOWPAN_IPHC (RFC 6282 §3) |
 //! | [`nhc`] | LOWPAN_NHC (RFC 6282 §4): UDP, IPv6 extension headers, IPv6-in-IPv6 |
 //! | [`hc1`] | LOWPAN_HC1/HC2 (RFC 4944 §10, decode only) |
-//! | [`reassembly`] | RFC 4944 §5.3 fragment reassembly, bounded and expiring |
+//! | [`reassembly`] | RFC 4944 §5.3 and RFC 8931 (RFRAG) reassembly, bounded and expiring |
+//! | [`ghc`] | RFC 7400 generic header compression (GHC), both directions |
+//! | [`sixlorh`] | RFC 8138 6LoRH headers applied: the outer IPv6 header, RPL option and source route they stand for |
+//! | [`nd`] | Neighbor Discovery (RFC 4861) and 6LoWPAN-ND (RFC 6775/8505) messages and options |
 //! | [`lowpan`] | the whole chain for one frame, and a stateful [`lowpan::Decoder`] over a capture |
+//! | [`compress`] | IPHC/NHC compression: the smallest legal encoding of an IPv6 datagram's headers |
+//! | [`fragment`] | RFC 4944 §5.3 fragmentation |
+//! | [`frame`] | whole 802.15.4 frames (MAC header, mesh, BC0, fragments, FCS) from IPv6 datagrams |
 //!
 //! Every decoder of untrusted bytes here returns [`Error`] instead of panicking, reads only
 //! within its input, and allocates at most what the input's declared sizes allow.
@@ -23,16 +29,20 @@ pub mod addr;
 pub mod compress;
 pub mod dispatch;
 pub mod error;
+pub mod fragment;
+pub mod frame;
 pub mod ghc;
 pub mod hc1;
 pub mod iphc;
 pub mod ipv6;
 pub mod lowpan;
 pub mod mac;
+pub mod nd;
 pub mod nhc;
 pub mod reader;
 pub mod reassembly;
 pub(crate) mod serhex;
+pub mod sixlorh;
 
 pub use addr::{Context, ContextTable, LinkAddr};
 pub use error::{Error, Layer, Result};

@@ -1,4 +1,5 @@
-//! RFC 4944 §5.3 fragment reassembly, bounded and expiring.
+//! RFC 4944 §5.3 fragment reassembly ([`Reassembler`]) and RFC 8931 recoverable-fragment
+//! reassembly ([`RfragReassembler`]), bounded and expiring.
 //!
 //! Fragments of one datagram share the link-layer source and destination, the datagram_size and
 //! the datagram_tag ([`FragKey`]). The receiver fills a buffer of datagram_size bytes (of the
@@ -99,6 +100,8 @@ pub enum IncompleteReason {
     EndOfCapture,
     /// Dropped to make room under [`Limits`].
     Evicted,
+    /// The sender aborted it (an RFC 8931 RFRAG with Fragment_Offset 0, or a NULL RFRAG-ACK).
+    Aborted,
 }
 
 /// A datagram that never completed.
@@ -112,6 +115,11 @@ pub struct Incomplete {
     pub frames: Vec<u64>,
     /// Why it was given up.
     pub reason: IncompleteReason,
+    /// True for an RFC 8931 RFRAG datagram: `received` and `key.size` count bytes of the
+    /// compressed datagram, `key.size` is a lower bound (the end of the furthest fragment) when
+    /// the first fragment never came, and `key.tag` holds the 8-bit Datagram_Tag.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub recoverable: bool,
 }
 
 /// A piece of the datagram that brought new bytes, for naming the frame that wrote a byte.
@@ -358,6 +366,7 @@ impl<M> Reassembler<M> {
             received: s.received,
             frames: s.frames,
             reason: IncompleteReason::EndOfCapture,
+            recoverable: false,
         }));
         out
     }
@@ -394,6 +403,7 @@ impl<M> Reassembler<M> {
             received: slot.received,
             frames: slot.frames,
             reason,
+            recoverable: false,
         });
     }
 
@@ -443,6 +453,443 @@ impl<M> Reassembler<M> {
             }
         }
         Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// RFC 8931 recoverable fragments
+// ---------------------------------------------------------------------------------------------
+
+/// What identifies the fragments of one RFRAG datagram (RFC 8931 §5.1: the Datagram_Tag is
+/// unique per link-layer source and destination; the size is only in the first fragment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct RfragKey {
+    /// Link-layer source (or mesh originator).
+    pub src: LinkAddr,
+    /// Link-layer destination (or mesh final destination).
+    pub dst: LinkAddr,
+    /// Datagram_Tag (8 bits).
+    pub tag: u8,
+}
+
+/// Most fragments (distinct pieces) kept per RFRAG datagram; exact duplicates are not kept.
+pub const MAX_RFRAG_PIECES: usize = 256;
+
+/// Highest end offset of an RFRAG: the Datagram_Size is a 16-bit field (RFC 8931 §5.1).
+pub const MAX_RFRAG_END: usize = 0xffff;
+
+#[derive(Debug)]
+struct RPiece {
+    start: usize,
+    data: Vec<u8>,
+    frame: u64,
+}
+
+impl RPiece {
+    fn end(&self) -> usize {
+        self.start + self.data.len()
+    }
+}
+
+#[derive(Debug)]
+struct RSlot<M> {
+    size: Option<usize>,
+    /// Sorted by `start`.
+    pieces: Vec<RPiece>,
+    held: usize,
+    meta: Option<M>,
+    frames: Vec<u64>,
+    first_time: u64,
+    seq: u64,
+}
+
+impl<M> RSlot<M> {
+    /// Bytes covered, without double counting overlaps, and whether `0..size` is covered.
+    fn coverage(&self) -> (usize, bool) {
+        let (mut covered_to, mut total, mut gap) = (0usize, 0usize, false);
+        for p in &self.pieces {
+            if p.start > covered_to {
+                gap = true;
+                total += p.end() - p.start;
+                covered_to = p.end();
+            } else if p.end() > covered_to {
+                total += p.end() - covered_to;
+                covered_to = p.end();
+            }
+        }
+        let complete = self.size.is_some_and(|s| {
+            !gap && covered_to >= s && self.pieces.first().is_some_and(|p| p.start == 0)
+        });
+        (total, complete)
+    }
+
+    fn note_frame(&mut self, frame: u64) {
+        if self.frames.len() < MAX_FRAMES {
+            self.frames.push(frame);
+        } else if let Some(last) = self.frames.last_mut() {
+            *last = frame;
+        }
+    }
+}
+
+/// Reassembles RFC 8931 RFRAG fragments. Unlike RFC 4944, offsets and the Datagram_Size count
+/// bytes of the **compressed** datagram (§5.1): the first fragment (Sequence 0) carries the
+/// compressed headers and the Datagram_Size, later ones a Fragment_Offset. Fragments may come in
+/// any order, the first one last; until it arrives the size is unknown and the pieces are kept
+/// as they came (bounded by [`MAX_RFRAG_PIECES`] and the [`Limits`]).
+///
+/// Bounds and expiry are those of [`Reassembler`]: at most `max_datagrams` datagrams, whose
+/// stored bytes total at most `max_bytes`, each given up `timeout_nanos` after its first
+/// fragment. Errors use [`Layer::Reassembly`] with offsets in the compressed datagram.
+#[derive(Debug)]
+pub struct RfragReassembler<M> {
+    limits: Limits,
+    slots: HashMap<RfragKey, RSlot<M>>,
+    bytes: usize,
+    next_seq: u64,
+    reports: Vec<Incomplete>,
+    dropped_reports: u64,
+}
+
+fn frag_key(key: &RfragKey, size: Option<usize>) -> FragKey {
+    FragKey {
+        src: key.src,
+        dst: key.dst,
+        size: size.and_then(|s| u16::try_from(s).ok()).unwrap_or(0),
+        tag: u16::from(key.tag),
+    }
+}
+
+impl<M> RfragReassembler<M> {
+    /// An empty reassembler.
+    pub fn new(limits: Limits) -> Self {
+        RfragReassembler {
+            limits,
+            slots: HashMap::new(),
+            bytes: 0,
+            next_seq: 0,
+            reports: Vec::new(),
+            dropped_reports: 0,
+        }
+    }
+
+    /// Adds one fragment: `offset` in the compressed datagram (0 for the first fragment),
+    /// `datagram_size` as carried by the first fragment, `data` the Fragment_Size bytes after the
+    /// RFRAG header; `meta` is kept from the fragment at offset 0.
+    #[allow(clippy::too_many_arguments)]
+    pub fn push(
+        &mut self,
+        key: RfragKey,
+        offset: usize,
+        datagram_size: Option<u16>,
+        data: &[u8],
+        meta: Option<M>,
+        frame: u64,
+        time_nanos: u64,
+    ) -> Result<Push<M>> {
+        self.expire(time_nanos);
+        let err = |field: &'static str, at: usize, reason: String| {
+            Error::invalid(
+                Layer::Reassembly,
+                field,
+                at,
+                format!("frame {frame}: {reason}"),
+            )
+        };
+        if datagram_size == Some(0) {
+            return Err(err("datagram_size", 0, "Datagram_Size 0".into()));
+        }
+        let end = offset.saturating_add(data.len());
+        if end > MAX_RFRAG_END {
+            return Err(err(
+                "fragment_offset",
+                offset,
+                format!("fragment ends at byte {end}, past the largest Datagram_Size (65535)"),
+            ));
+        }
+        if !self.slots.contains_key(&key) {
+            self.make_room(data.len(), None, frame)?;
+            let seq = self.next_seq;
+            self.next_seq += 1;
+            self.slots.insert(
+                key,
+                RSlot {
+                    size: None,
+                    pieces: Vec::new(),
+                    held: 0,
+                    meta: None,
+                    frames: Vec::new(),
+                    first_time: time_nanos,
+                    seq,
+                },
+            );
+        }
+        // Size: learnt from the first fragment; every piece must fit it.
+        let tag = key.tag;
+        let drop_err = {
+            let Some(slot) = self.slots.get_mut(&key) else {
+                return Ok(Push::Pending);
+            };
+            let mut drop_err = None;
+            if let Some(n) = datagram_size.map(usize::from) {
+                match slot.size {
+                    Some(s) if s != n => {
+                        drop_err = Some(err(
+                            "datagram_size",
+                            0,
+                            format!("Datagram_Size {n} differs from the {s} given before (tag {tag}); datagram dropped"),
+                        ));
+                    }
+                    _ => {
+                        if let Some(p) = slot.pieces.iter().find(|p| p.end() > n) {
+                            drop_err = Some(err(
+                                "datagram_size",
+                                0,
+                                format!(
+                                    "Datagram_Size {n} is smaller than the bytes {}..{} frame {} carried (tag {tag}); \
+                                     datagram dropped",
+                                    p.start,
+                                    p.end(),
+                                    p.frame
+                                ),
+                            ));
+                        }
+                        slot.size = Some(n);
+                    }
+                }
+            }
+            if drop_err.is_none() {
+                if let Some(s) = slot.size {
+                    if end > s {
+                        return Err(err(
+                            "fragment_offset",
+                            offset,
+                            format!("fragment covers compressed bytes {offset}..{end}, past Datagram_Size {s} (tag {tag})"),
+                        ));
+                    }
+                }
+                for p in slot
+                    .pieces
+                    .iter()
+                    .filter(|p| p.start < end && offset < p.end())
+                {
+                    let from = p.start.max(offset);
+                    let to = p.end().min(end);
+                    if let Some(pos) =
+                        (from..to).find(|&i| p.data.get(i - p.start) != data.get(i - offset))
+                    {
+                        drop_err = Some(err(
+                            "fragment_offset",
+                            pos,
+                            format!(
+                                "disagrees with frame {} at compressed byte {pos} (tag {tag}); datagram dropped",
+                                p.frame
+                            ),
+                        ));
+                        break;
+                    }
+                }
+            }
+            drop_err
+        };
+        if let Some(e) = drop_err {
+            self.remove(&key);
+            return Err(e);
+        }
+        let (duplicate, too_many) = match self.slots.get(&key) {
+            Some(slot) => (
+                slot.pieces
+                    .iter()
+                    .any(|p| p.start <= offset && end <= p.end()),
+                slot.pieces.len() >= MAX_RFRAG_PIECES,
+            ),
+            None => return Ok(Push::Pending),
+        };
+        if !duplicate && !data.is_empty() {
+            if too_many {
+                return Err(err(
+                    "sequence",
+                    offset,
+                    format!("more than {MAX_RFRAG_PIECES} distinct fragments for tag {tag}"),
+                ));
+            }
+            self.make_room(data.len(), Some(key), frame)?;
+            let Some(slot) = self.slots.get_mut(&key) else {
+                return Ok(Push::Pending);
+            };
+            let at = slot.pieces.partition_point(|p| p.start <= offset);
+            slot.pieces.insert(
+                at,
+                RPiece {
+                    start: offset,
+                    data: data.to_vec(),
+                    frame,
+                },
+            );
+            slot.held += data.len();
+            self.bytes += data.len();
+        }
+        let Some(slot) = self.slots.get_mut(&key) else {
+            return Ok(Push::Pending);
+        };
+        slot.note_frame(frame);
+        if offset == 0 && slot.meta.is_none() {
+            slot.meta = meta;
+        }
+        if !slot.coverage().1 {
+            return Ok(Push::Pending);
+        }
+        let Some(slot) = self.remove(&key) else {
+            return Ok(Push::Pending);
+        };
+        let size = slot.size.unwrap_or(0);
+        let mut buf = vec![0u8; size];
+        for p in &slot.pieces {
+            if let Some(dst) = buf.get_mut(p.start..p.end()) {
+                dst.copy_from_slice(&p.data);
+            }
+        }
+        Ok(Push::Complete(Datagram {
+            key: frag_key(&key, slot.size),
+            data: buf,
+            meta: slot.meta,
+            frames: slot.frames,
+            first_time: slot.first_time,
+        }))
+    }
+
+    /// Drops the datagram of `key` (an abort); returns what had been received, if anything.
+    pub fn abort(&mut self, key: &RfragKey) -> Option<Incomplete> {
+        let slot = self.remove(key)?;
+        Some(Self::incomplete(key, slot, IncompleteReason::Aborted))
+    }
+
+    /// The Datagram_Size of `key`, once its first fragment has been seen.
+    pub fn known_size(&self, key: &RfragKey) -> Option<usize> {
+        self.slots.get(key).and_then(|s| s.size)
+    }
+
+    /// Datagrams given up (expired or evicted) since the last call.
+    pub fn take_expired(&mut self) -> Vec<Incomplete> {
+        std::mem::take(&mut self.reports)
+    }
+
+    /// End of capture: the reports not yet taken, then every datagram still in flight.
+    pub fn finish(&mut self) -> Vec<Incomplete> {
+        let mut out = std::mem::take(&mut self.reports);
+        let mut left: Vec<(RfragKey, RSlot<M>)> = self.slots.drain().collect();
+        left.sort_by_key(|(_, s)| s.seq);
+        self.bytes = 0;
+        out.extend(
+            left.into_iter()
+                .map(|(k, s)| Self::incomplete(&k, s, IncompleteReason::EndOfCapture)),
+        );
+        out
+    }
+
+    /// Datagrams in flight.
+    pub fn in_flight(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Fragment bytes held.
+    pub fn bytes_in_flight(&self) -> usize {
+        self.bytes
+    }
+
+    /// Reports discarded because [`take_expired`](Self::take_expired) was not called often
+    /// enough.
+    pub fn dropped_reports(&self) -> u64 {
+        self.dropped_reports
+    }
+
+    fn incomplete(key: &RfragKey, slot: RSlot<M>, reason: IncompleteReason) -> Incomplete {
+        let received = slot.coverage().0;
+        // Without the first fragment the size is unknown: the end of the furthest piece is a
+        // lower bound.
+        let size = slot
+            .size
+            .or_else(|| slot.pieces.iter().map(RPiece::end).max());
+        Incomplete {
+            key: frag_key(key, size),
+            received,
+            frames: slot.frames,
+            reason,
+            recoverable: true,
+        }
+    }
+
+    fn remove(&mut self, key: &RfragKey) -> Option<RSlot<M>> {
+        let slot = self.slots.remove(key)?;
+        self.bytes = self.bytes.saturating_sub(slot.held);
+        Some(slot)
+    }
+
+    fn report(&mut self, key: RfragKey, slot: RSlot<M>, reason: IncompleteReason) {
+        if self.reports.len() >= self.limits.max_datagrams.max(1) {
+            self.dropped_reports += 1;
+            return;
+        }
+        let inc = Self::incomplete(&key, slot, reason);
+        self.reports.push(inc);
+    }
+
+    fn expire(&mut self, now: u64) {
+        let timeout = self.limits.timeout_nanos;
+        let mut old: Vec<(u64, RfragKey)> = self
+            .slots
+            .iter()
+            .filter(|(_, s)| now.saturating_sub(s.first_time) > timeout)
+            .map(|(k, s)| (s.seq, *k))
+            .collect();
+        old.sort_unstable_by_key(|(seq, _)| *seq);
+        for (_, key) in old {
+            if let Some(slot) = self.remove(&key) {
+                self.report(key, slot, IncompleteReason::Expired);
+            }
+        }
+    }
+
+    /// Evicts the oldest datagrams other than `keep` until `need` more bytes (and, for a new
+    /// datagram, one more slot) fit.
+    fn make_room(&mut self, need: usize, keep: Option<RfragKey>, frame: u64) -> Result<()> {
+        if need > self.limits.max_bytes || self.limits.max_datagrams == 0 {
+            return Err(Error::invalid(
+                Layer::Reassembly,
+                "fragment_size",
+                0,
+                format!(
+                    "frame {frame}: {need} fragment bytes cannot fit the limits ({} datagrams, {} bytes)",
+                    self.limits.max_datagrams, self.limits.max_bytes
+                ),
+            ));
+        }
+        loop {
+            let slots_full = keep.is_none() && self.slots.len() >= self.limits.max_datagrams;
+            if !slots_full && self.bytes + need <= self.limits.max_bytes {
+                return Ok(());
+            }
+            let Some(key) = self
+                .slots
+                .iter()
+                .filter(|(k, _)| Some(**k) != keep)
+                .min_by_key(|(_, s)| s.seq)
+                .map(|(k, _)| *k)
+            else {
+                return Err(Error::invalid(
+                    Layer::Reassembly,
+                    "fragment_size",
+                    0,
+                    format!(
+                        "frame {frame}: the datagram outgrew the reassembly byte limit ({})",
+                        self.limits.max_bytes
+                    ),
+                ));
+            };
+            if let Some(slot) = self.remove(&key) {
+                self.report(key, slot, IncompleteReason::Evicted);
+            }
+        }
     }
 }
 
@@ -608,7 +1055,8 @@ mod tests {
                 key: k1,
                 received: 8,
                 frames: vec![1],
-                reason: IncompleteReason::Expired
+                reason: IncompleteReason::Expired,
+                recoverable: false,
             }
         );
         assert!(r.take_expired().is_empty());
@@ -757,5 +1205,128 @@ mod tests {
         }
         let left = r.finish();
         assert_eq!(left[0].frames.len(), MAX_FRAMES);
+    }
+
+    fn rkey(tag: u8) -> RfragKey {
+        RfragKey {
+            src: LinkAddr::Short(1),
+            dst: LinkAddr::Short(2),
+            tag,
+        }
+    }
+
+    #[test]
+    fn rfrag_size_rules() {
+        let data = payload(30);
+        let mut r = RfragReassembler::<()>::new(Limits::default());
+        // A later fragment first, then a first fragment whose size cannot hold it: dropped.
+        pending(r.push(rkey(1), 20, None, &data[20..], None, 1, 0));
+        let e = r
+            .push(rkey(1), 0, Some(25), &data[..10], None, 2, 0)
+            .unwrap_err();
+        assert_eq!(e.field(), "datagram_size");
+        assert!(e.to_string().contains("bytes 20..30 frame 1"), "{e}");
+        assert_eq!((r.in_flight(), r.bytes_in_flight()), (0, 0));
+        // Size known first: a fragment past it is an error, the datagram is kept.
+        pending(r.push(rkey(2), 0, Some(30), &data[..10], Some(()), 3, 0));
+        let e = r
+            .push(rkey(2), 25, None, &data[..10], None, 4, 0)
+            .unwrap_err();
+        assert!(e.to_string().contains("past Datagram_Size 30"), "{e}");
+        assert_eq!(e.offset(), 25);
+        // A first fragment repeating another size: dropped.
+        let e = r
+            .push(rkey(2), 0, Some(31), &data[..10], None, 5, 0)
+            .unwrap_err();
+        assert!(e.to_string().contains("differs"), "{e}");
+        assert_eq!(r.in_flight(), 0);
+        // Datagram_Size 0 and fragments past 65535 are refused.
+        assert!(r.push(rkey(3), 0, Some(0), &[1], None, 6, 0).is_err());
+        assert!(r.push(rkey(3), 0xfff0, None, &[0; 32], None, 7, 0).is_err());
+        // Overlapping pieces that agree complete the datagram.
+        pending(r.push(rkey(4), 5, None, &data[5..20], None, 8, 0));
+        pending(r.push(rkey(4), 15, None, &data[15..30], None, 9, 0));
+        let d = complete(r.push(rkey(4), 0, Some(30), &data[..8], Some(()), 10, 0));
+        assert_eq!(
+            (d.data, d.meta, d.key.size, d.key.tag),
+            (data.clone(), Some(()), 30, 4)
+        );
+        assert_eq!(r.bytes_in_flight(), 0);
+    }
+
+    #[test]
+    fn rfrag_abort_expiry_and_bounds() {
+        let mut r = RfragReassembler::<()>::new(Limits {
+            max_datagrams: 2,
+            max_bytes: 100,
+            timeout_nanos: 10,
+        });
+        pending(r.push(rkey(1), 0, Some(50), &[1; 20], None, 1, 0));
+        let inc = r.abort(&rkey(1)).unwrap();
+        assert_eq!(
+            (inc.received, inc.reason, inc.recoverable),
+            (20, IncompleteReason::Aborted, true)
+        );
+        assert!(r.abort(&rkey(1)).is_none());
+        // Eviction by count and by bytes, oldest first.
+        pending(r.push(rkey(2), 10, None, &[2; 40], None, 2, 0));
+        pending(r.push(rkey(3), 10, None, &[3; 40], None, 3, 0));
+        pending(r.push(rkey(4), 10, None, &[4; 40], None, 4, 0));
+        pending(r.push(rkey(4), 60, None, &[4; 30], None, 5, 0));
+        let gone: Vec<_> = r
+            .take_expired()
+            .iter()
+            .map(|i| (i.key.tag, i.key.size, i.reason))
+            .collect();
+        assert_eq!(
+            gone,
+            [
+                (2, 50, IncompleteReason::Evicted),
+                (3, 50, IncompleteReason::Evicted)
+            ]
+        );
+        assert!(r.bytes_in_flight() <= 100);
+        // Expiry.
+        pending(r.push(rkey(5), 0, Some(9), &[5; 4], None, 6, 100));
+        let gone = r.take_expired();
+        assert_eq!(
+            (gone[0].key.tag, gone[0].reason),
+            (4, IncompleteReason::Expired)
+        );
+        let left = r.finish();
+        assert_eq!(
+            (left[0].key.tag, left[0].received, left[0].key.size),
+            (5, 4, 9)
+        );
+        // A flood stays bounded.
+        let mut r = RfragReassembler::<()>::new(Limits {
+            max_datagrams: 8,
+            max_bytes: 5_000,
+            timeout_nanos: 1_000_000,
+        });
+        let mut state = 99u64;
+        for frame in 0..30_000u64 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let tag = (state >> 40) as u8 % 16;
+            let off = ((state >> 20) % 2000) as usize;
+            let len = ((state >> 8) % 120) as usize;
+            let size = (state % 7 == 0).then_some(((state >> 30) % 2100) as u16 + 1);
+            let _ = r.push(
+                rkey(tag),
+                off,
+                size,
+                &vec![(state >> 50) as u8; len],
+                None,
+                frame,
+                frame,
+            );
+            assert!(r.in_flight() <= 8 && r.bytes_in_flight() <= 5_000);
+            if frame % 500 == 0 {
+                let _ = r.take_expired();
+            }
+        }
+        assert!(r.take_expired().len() <= 8);
     }
 }

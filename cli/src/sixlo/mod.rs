@@ -1,5 +1,6 @@
 //! `ietfwg 6lo …`: decode and decompress IEEE 802.15.4 / 6LoWPAN captures.
 
+mod compress;
 mod render;
 
 use std::io::{BufRead, Write};
@@ -34,6 +35,15 @@ struct Common {
     /// Give up on an incomplete fragmented datagram after this many seconds of capture time.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     reassembly_timeout: u64,
+
+    /// Take contexts from the 6LoWPAN Context Options (RFC 6775 6CO) of router advertisements
+    /// as they appear, for the frames that follow.
+    #[arg(long)]
+    learn_contexts: bool,
+
+    /// The RPL root's address, for RFC 8138 6LoRH headers that elide the encapsulator.
+    #[arg(long, value_name = "IPV6")]
+    rpl_root: Option<std::net::Ipv6Addr>,
 }
 
 impl Common {
@@ -48,7 +58,10 @@ impl Common {
             timeout_nanos: self.reassembly_timeout.saturating_mul(1_000_000_000),
             ..Limits::default()
         };
-        Ok(Decoder::new(table, limits))
+        let mut decoder = Decoder::new(table, limits);
+        decoder.set_learn_contexts(self.learn_contexts);
+        decoder.set_rpl_root(self.rpl_root);
+        Ok(decoder)
     }
 }
 
@@ -60,6 +73,10 @@ enum Command {
     /// Write the IPv6 datagrams a capture carries, decompressed and reassembled, as a pcap of
     /// link type 101 (raw IP), one datagram per packet, stamped with the completing frame's time.
     Decompress(DecompressArgs),
+    /// Compress the IPv6 datagrams of a capture (IP link types, or 802.15.4 frames of any
+    /// 6LoWPAN form) into 6LoWPAN/IPHC over 802.15.4 frames, fragmenting as needed; writes a
+    /// pcap of link type 230 (195 with --fcs).
+    Compress(compress::CompressArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -125,6 +142,7 @@ pub fn run(args: Args, mut out: Output) -> anyhow::Result<Status> {
             Ok(status)
         }
         Command::Decompress(a) => decompress(&a, &out),
+        Command::Compress(a) => compress::run(&a, &out),
     }
 }
 
@@ -374,7 +392,10 @@ fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
                     .unwrap_or_default();
                 eprintln!("frame {number}: datagram not written: {why}");
             }
-            None if report.lowpan.as_ref().is_some_and(|l| l.fragment.is_some()) => {}
+            None if report
+                .lowpan
+                .as_ref()
+                .is_some_and(|l| l.fragment.is_some() || l.rfrag.is_some()) => {}
             None => no_ipv6 += 1,
         }
         for inc in decoder.take_expired() {

@@ -333,12 +333,31 @@ fn ipv6_lines(out: &mut Output, ip: &Summary) -> anyhow::Result<()> {
             name,
             checksum,
             checksum_ok,
-        } => writeln!(
-            out,
-            "{}{name} (type {type_} code {code})  checksum 0x{checksum:04x} {}",
-            label("ICMPv6"),
-            checksum_verdict(*checksum_ok)
-        )?,
+            nd,
+            nd_error,
+        } => {
+            writeln!(
+                out,
+                "{}{name} (type {type_} code {code})  checksum 0x{checksum:04x} {}",
+                label("ICMPv6"),
+                checksum_verdict(*checksum_ok)
+            )?;
+            if let Some(nd) = nd {
+                writeln!(
+                    out,
+                    "{}{}",
+                    label("ND"),
+                    fields(&serde_json::to_value(&nd.body)?)
+                )?;
+                for o in &nd.options {
+                    let (t, inner) = tag(&serde_json::to_value(o)?);
+                    writeln!(out, "{}{t} {}", label("ND option"), fields(&inner))?;
+                }
+            }
+            if let Some(e) = nd_error {
+                writeln!(out, "{}{}", label("warning"), e.to_string().yellow())?;
+            }
+        }
         Upper::Ipv6(inner) => ipv6_lines(out, inner)?,
         Upper::Other { protocol } => {
             writeln!(out, "{}protocol {protocol}, not decoded", label("payload"))?

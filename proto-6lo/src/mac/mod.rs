@@ -47,12 +47,14 @@ use crate::error::{Error, Layer, Result};
 use crate::reader::Reader;
 
 mod command;
+mod emit;
 mod ie;
 mod security;
 #[cfg(test)]
 mod tests;
 
 pub use command::{Beacon, CommandId, GtsDescriptor, MacCommand};
+pub use emit::{append_fcs, emit, MacHeader, BROADCAST_PAN};
 pub use ie::{
     Csl, HeaderIe, HeaderIeId, MlmeSubIe, MlmeSubIeId, PayloadIe, PayloadIeGroup, TimeCorrection,
 };

@@ -1,0 +1,334 @@
+//! `ietfwg 6lo compress IN -o OUT`: IPv6 datagrams → 6LoWPAN over IEEE 802.15.4 frames.
+//!
+//! Input is any capture:
+//! - IP link types (Ethernet, raw IP, Linux SLL/SLL2, loopback): every IPv6 packet is
+//!   compressed; link addresses are `--src-addr` / `--dst-addr`, or derived from the IPv6
+//!   addresses ([`ietfwg_6lo::frame::link_addr_from_ipv6`]); the PAN is `--pan` (default 0xabcd);
+//!   MAC sequence numbers count from 0.
+//! - 802.15.4 captures (any 6LoWPAN dispatch, fragmented or not, ZEP/TAP included): each
+//!   datagram is decompressed ([`ietfwg_6lo::lowpan::Decoder`]) and compressed again with the MAC
+//!   addressing, PANs, frame version, sequence number and mesh header of the frame that carried
+//!   it (the completing frame for a reassembled one; further fragments take the next sequence
+//!   numbers).
+//!
+//! Output: pcap link type 230 (no FCS), or 195 with `--fcs`; each frame carries the capture
+//! time of the packet its datagram came from.
+//!
+//! A datagram IPHC cannot describe (its Payload Length disagrees with its size) is sent as
+//! uncompressed IPv6 (dispatch 0x41), so that it still arrives byte for byte, and named on stderr.
+//!
+//! Exit status: 0; 1 when a datagram could not be compressed (or went uncompressed) or a frame
+//! of an 802.15.4 input did not decode (each named on stderr); 2 for usage and I/O errors.
+
+use std::io::Write;
+
+use anyhow::Context as _;
+use ietfwg_6lo::compress::Options;
+use ietfwg_6lo::dispatch::DispatchHeader;
+use ietfwg_6lo::frame::{self, Config, Framed, Framer, Target};
+use ietfwg_6lo::mac::{FcsMode, MacHeader};
+use ietfwg_6lo::LinkAddr;
+
+use super::Common;
+use crate::capture::{self, CaptureReader, PcapWriter, Timestamp, Wpan};
+use crate::output::Output;
+use crate::Status;
+
+/// PAN used for IP input when `--pan` is not given.
+const DEFAULT_PAN: u16 = 0xabcd;
+
+#[derive(Debug, clap::Args)]
+pub struct CompressArgs {
+    /// pcap or pcapng of IPv6 (Ethernet, raw IP, SLL/SLL2, loopback) or of 802.15.4 frames;
+    /// `-` reads stdin.
+    #[arg(value_name = "IN")]
+    input: String,
+
+    /// The pcap to write (`-` for stdout): link type 230, or 195 with --fcs.
+    #[arg(short, long, value_name = "OUT")]
+    output: String,
+
+    /// Elide UDP checksums (RFC 6282 §4.3.2 allows it only when upper layers cover integrity).
+    #[arg(long)]
+    elide_udp_checksum: bool,
+
+    /// Compress UDP payloads, ICMPv6 and extension headers with RFC 7400 GHC.
+    #[arg(long)]
+    ghc: bool,
+
+    /// Largest frame in octets, MAC header and FCS included; larger datagrams are fragmented
+    /// (RFC 4944 §5.3).
+    #[arg(long, value_name = "N", default_value_t = frame::DEFAULT_FRAME_SIZE as u16,
+          value_parser = clap::value_parser!(u16).range(16..=2047))]
+    frame_size: u16,
+
+    /// End every frame with a CRC-16 FCS and write link type 195.
+    #[arg(long)]
+    fcs: bool,
+
+    /// Add a mesh header (RFC 4944 §5.2) with this Hops Left; originator and final destination
+    /// are the link source and destination.
+    #[arg(long, value_name = "N")]
+    mesh_hops: Option<u8>,
+
+    /// Add a LOWPAN_BC0 broadcast header (RFC 4944 §11.1), sequence numbers from 0.
+    #[arg(long)]
+    bc0: bool,
+
+    /// IP input: the link source address (0xABCD or aa:bb:cc:dd:ee:ff:00:11) instead of the one
+    /// derived from the IPv6 source.
+    #[arg(long, value_name = "ADDR")]
+    src_addr: Option<LinkAddr>,
+
+    /// IP input: the link destination address instead of the derived one.
+    #[arg(long, value_name = "ADDR")]
+    dst_addr: Option<LinkAddr>,
+
+    /// IP input: the PAN ID (default 0xabcd).
+    #[arg(long, value_name = "0xABCD", value_parser = parse_pan)]
+    pan: Option<u16>,
+
+    /// Print per-capture counts on stderr: datagrams, bytes in and out, header bytes saved,
+    /// ratio.
+    #[arg(long)]
+    stats: bool,
+
+    #[command(flatten)]
+    common: Common,
+}
+
+fn parse_pan(s: &str) -> Result<u16, String> {
+    let t = s.trim();
+    let r = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(h) => u16::from_str_radix(h, 16),
+        None => t.parse::<u16>(),
+    };
+    r.map_err(|_| format!("`{s}`: a PAN ID is 0xABCD (hex) or 0-65535"))
+}
+
+/// What a run compressed.
+#[derive(Debug, Default)]
+struct Stats {
+    packets: u64,
+    datagrams: u64,
+    frames_out: u64,
+    /// Uncompressed IPv6 octets in.
+    bytes_in: u64,
+    /// 802.15.4 MAC payload octets out.
+    payload_out: u64,
+    /// Whole frames out (as written).
+    frame_bytes_out: u64,
+    /// Uncompressed header octets minus compressed header octets.
+    header_saved: i64,
+    fragmented: u64,
+    /// Sent as uncompressed IPv6 (0x41): IPHC cannot describe them.
+    uncompressed: u64,
+    failed: u64,
+    decode_errors: u64,
+    not_ipv6: u64,
+    not_ip: u64,
+    incomplete: u64,
+}
+
+impl Stats {
+    fn add(&mut self, datagram_len: usize, f: &Framed) {
+        self.datagrams += 1;
+        self.frames_out += f.frames.len() as u64;
+        self.bytes_in += datagram_len as u64;
+        self.payload_out += f.payload_bytes as u64;
+        self.frame_bytes_out += f.frame_bytes as u64;
+        self.header_saved += f.consumed as i64 - f.header_len as i64;
+        self.uncompressed += u64::from(f.compressed.is_none());
+        self.fragmented += u64::from(f.datagram_tag.is_some());
+    }
+
+    fn ratio(&self) -> f64 {
+        if self.bytes_in == 0 {
+            0.0
+        } else {
+            self.payload_out as f64 / self.bytes_in as f64
+        }
+    }
+}
+
+pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
+    let mut decoder = a.common.decoder()?;
+    let contexts = decoder.contexts().clone();
+    let config = Config {
+        frame_size: usize::from(a.frame_size),
+        fcs: if a.fcs { FcsMode::Crc16 } else { FcsMode::None },
+        options: Options {
+            elide_udp_checksum: a.elide_udp_checksum,
+            ghc: a.ghc,
+        },
+        mesh_hops: a.mesh_hops,
+        bc0: a.bc0,
+    };
+    let mut framer = Framer::new(config, contexts);
+    let mut reader = CaptureReader::open(&a.input)?;
+    let linktype = if a.fcs {
+        capture::linktype::IEEE802_15_4_WITHFCS
+    } else {
+        capture::linktype::IEEE802_15_4_NOFCS
+    };
+    let mut writer = PcapWriter::create(&a.output, linktype)
+        .with_context(|| format!("creating {}", a.output))?;
+    let mut st = Stats::default();
+
+    while let Some(pkt) = reader.next_packet()? {
+        st.packets += 1;
+        let (number, ts) = (pkt.number, pkt.ts);
+        match capture::wpan_frame(&pkt) {
+            Ok(Wpan::Frame { frame, fcs, .. }) => {
+                let fcs = if super::snapped(&pkt, fcs).is_some() {
+                    FcsMode::None
+                } else {
+                    fcs
+                };
+                let report = decoder.decode_frame(frame, fcs, number, ts.as_nanos());
+                if let Some(e) = &report.error {
+                    st.decode_errors += 1;
+                    eprintln!("frame {number}: {e}");
+                }
+                let (Some(d), Some(mac)) = (&report.datagram, &report.mac) else {
+                    continue;
+                };
+                if d.ipv6.is_none() {
+                    st.failed += 1;
+                    let why = d.ipv6_error.as_ref().map(ToString::to_string);
+                    eprintln!(
+                        "frame {number}: datagram not compressed: not IPv6: {}",
+                        why.unwrap_or_default()
+                    );
+                    continue;
+                }
+                let mesh = report.lowpan.as_ref().and_then(|l| {
+                    l.dispatch.iter().find_map(|h| match h {
+                        DispatchHeader::Mesh(m) => Some(m.clone()),
+                        _ => None,
+                    })
+                });
+                let target = Target {
+                    mac: MacHeader::from_frame(mac),
+                    mesh,
+                };
+                one(
+                    &mut framer,
+                    &mut writer,
+                    &mut st,
+                    number,
+                    ts,
+                    &d.bytes,
+                    &target,
+                )?;
+            }
+            Ok(Wpan::NotWpan(_)) => match capture::ip_payload(&pkt) {
+                Ok(Some(ip)) if ip.first().is_some_and(|b| b >> 4 == 6) => {
+                    let target = ip_target(a, ip);
+                    one(&mut framer, &mut writer, &mut st, number, ts, ip, &target)?;
+                }
+                Ok(Some(_)) => st.not_ipv6 += 1,
+                Ok(None) => st.not_ip += 1,
+                Err(e) => {
+                    st.not_ip += 1;
+                    eprintln!("frame {number}: {e:#}");
+                }
+            },
+            Err(e) => {
+                st.decode_errors += 1;
+                eprintln!("frame {number}: {e:#}");
+            }
+        }
+        st.incomplete += decoder.take_expired().len() as u64;
+    }
+    st.incomplete += decoder.finish().len() as u64;
+    let mut w = writer.finish()?;
+    w.flush()?;
+
+    let mut line = format!(
+        "{} packets, {} IPv6 datagrams compressed into {} frames written to {}",
+        st.packets, st.datagrams, st.frames_out, a.output
+    );
+    if st.fragmented > 0 {
+        line += &format!(" ({} datagrams fragmented)", st.fragmented);
+    }
+    for (n, what) in [
+        (st.failed, "datagrams not compressed"),
+        (st.uncompressed, "datagrams sent uncompressed"),
+        (st.decode_errors, "frames failed to decode"),
+        (st.incomplete, "fragmented datagrams incomplete"),
+        (st.not_ipv6, "packets IPv4, not IPv6"),
+        (st.not_ip, "packets carry no IP"),
+    ] {
+        if n > 0 {
+            line += &format!(", {n} {what}");
+        }
+    }
+    eprintln!("{line}");
+    if a.stats {
+        eprintln!(
+            "stats {}: {} datagrams, {} bytes in (IPv6), {} bytes out (802.15.4 payload), \
+             {} bytes in {} frames, {} header bytes saved, ratio {:.3}",
+            a.input,
+            st.datagrams,
+            st.bytes_in,
+            st.payload_out,
+            st.frame_bytes_out,
+            st.frames_out,
+            st.header_saved,
+            st.ratio()
+        );
+    }
+    Ok(
+        if st.failed > 0 || st.uncompressed > 0 || st.decode_errors > 0 {
+            Status::Findings
+        } else {
+            Status::Ok
+        },
+    )
+}
+
+/// Link addressing for an IPv6 packet from an IP capture.
+fn ip_target(a: &CompressArgs, ip: &[u8]) -> Target {
+    let (src, dst) = frame::link_addrs(ip).unwrap_or((LinkAddr::Absent, LinkAddr::Absent));
+    Target::new(
+        a.src_addr.unwrap_or(src),
+        a.dst_addr.unwrap_or(dst),
+        a.pan.unwrap_or(DEFAULT_PAN),
+    )
+}
+
+/// Compresses and writes one datagram; a datagram that cannot be compressed is named on stderr
+/// and counted.
+fn one<W: Write>(
+    framer: &mut Framer,
+    writer: &mut PcapWriter<W>,
+    st: &mut Stats,
+    number: u64,
+    ts: Timestamp,
+    datagram: &[u8],
+    target: &Target,
+) -> anyhow::Result<()> {
+    match framer.frame(datagram, target) {
+        Ok(f) => {
+            if let Some(e) = &f.uncompressed_because {
+                eprintln!(
+                    "frame {number}: datagram sent uncompressed (IPv6 dispatch 0x41), IPHC cannot \
+                     describe it: {e}"
+                );
+            }
+            for fr in &f.frames {
+                writer.write(ts, fr)?;
+            }
+            st.add(datagram.len(), &f);
+        }
+        Err(e) => {
+            st.failed += 1;
+            eprintln!(
+                "frame {number}: datagram not compressed ({} bytes): {e}",
+                datagram.len()
+            );
+        }
+    }
+    Ok(())
+}
