@@ -124,7 +124,7 @@ codepoint! {
 
 impl PayloadType {
     /// The IANA notation (Wireshark/strongSwan-style abbreviation): `SA`, `KE`, `IDi`, `IDr`,
-    /// `CERT`, `CERTREQ`, `AUTH`, `No` (Ni/Nr), `N`, `D`, `V`, `TSi`, `TSr`, `SK`, `CP`, `EAP`,
+    /// `CERT`, `CERTREQ`, `AUTH`, `Nonce` (Ni/Nr, as Wireshark writes it), `N`, `D`, `V`, `TSi`, `TSr`, `SK`, `CP`, `EAP`,
     /// `GSPM`, `IDg`, `GSA`, `KD`, `SKF`, `PS`. `None` for 0 and for unassigned values.
     pub fn short(self) -> Option<&'static str> {
         Some(match self.0 {
@@ -135,7 +135,7 @@ impl PayloadType {
             37 => "CERT",
             38 => "CERTREQ",
             39 => "AUTH",
-            40 => "No",
+            40 => "Nonce",
             41 => "N",
             42 => "D",
             43 => "V",
@@ -1462,7 +1462,7 @@ mod tests {
             .collect();
         assert_eq!(
             shorts.join(" "),
-            "SA KE IDi IDr CERT CERTREQ AUTH No N D V TSi TSr SK CP EAP GSPM IDg GSA KD SKF PS"
+            "SA KE IDi IDr CERT CERTREQ AUTH Nonce N D V TSi TSr SK CP EAP GSPM IDg GSA KD SKF PS"
         );
         assert_eq!(PayloadType::NONE.short(), None);
         assert_eq!(PayloadType(55).short(), None);

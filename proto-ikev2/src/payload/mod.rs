@@ -162,33 +162,11 @@ pub enum PayloadBody {
 /// Short name of a payload type as RFC 7296 §3.2 abbreviates it ("SA", "IDi", "N"…), or
 /// "payload type N" for others.
 pub fn short_name(t: PayloadType) -> std::borrow::Cow<'static, str> {
-    let s = match t.0 {
-        0 => "NONE",
-        33 => "SA",
-        34 => "KE",
-        35 => "IDi",
-        36 => "IDr",
-        37 => "CERT",
-        38 => "CERTREQ",
-        39 => "AUTH",
-        40 => "Nonce",
-        41 => "N",
-        42 => "D",
-        43 => "V",
-        44 => "TSi",
-        45 => "TSr",
-        46 => "SK",
-        47 => "CP",
-        48 => "EAP",
-        49 => "GSPM",
-        50 => "IDg",
-        51 => "GSA",
-        52 => "KD",
-        53 => "SKF",
-        54 => "PS",
-        n => return std::borrow::Cow::Owned(format!("type-{n}")),
-    };
-    std::borrow::Cow::Borrowed(s)
+    match (t, t.short()) {
+        (PayloadType::NONE, _) => std::borrow::Cow::Borrowed("NONE"),
+        (_, Some(s)) => std::borrow::Cow::Borrowed(s),
+        (PayloadType(n), None) => std::borrow::Cow::Owned(format!("type-{n}")),
+    }
 }
 
 impl Payload {
