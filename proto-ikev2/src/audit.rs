@@ -319,6 +319,93 @@ pub fn rate_auth(method: AuthMethod) -> Rating {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Audit of a captured IKE SA (`ietfwg ikev2 audit`)
+// ---------------------------------------------------------------------------------------------
+
+/// Where a rated transform appeared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Role {
+    /// In the initiator's offer: `proposal` is the Proposal Num, `position` the 1-based
+    /// position of the proposal in the SA payload (1 = the initiator's first choice).
+    Offered {
+        /// Proposal Num.
+        proposal: u8,
+        /// 1-based position of the proposal in the SA payload.
+        position: usize,
+    },
+    /// In the responder's chosen proposal.
+    Chosen,
+}
+
+/// One IKE SA transform of a captured SA, rated.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuditEntry {
+    /// The SA's initiator SPI (16 hex digits).
+    pub sa_spi_i: String,
+    /// Offered or chosen.
+    pub role: Role,
+    /// Transform Type.
+    pub transform_type: TransformType,
+    /// Transform ID.
+    pub id: u16,
+    /// Display name (`ENCR_AES_CBC_128`, `2048-bit MODP Group (14)`).
+    pub name: String,
+    /// Key Length attribute, bits.
+    pub key_length: Option<u16>,
+    /// RFC 8247 / RFC 9395 rating.
+    pub rating: Rating,
+}
+
+/// Rates every transform of the SA's IKE proposals: the initiator's last IKE_SA_INIT offer
+/// (or, for an SA created by a decrypted rekey, the rekey's offer) and the responder's choice.
+/// Only proposals whose Protocol ID is IKE are rated (ESP/AH are out of this module's scope).
+pub fn audit(sa: &crate::summary::SaSummary) -> Vec<AuditEntry> {
+    let mut out = Vec::new();
+    let mut push = |role: Role, p: &crate::summary::ProposalSummary| {
+        if p.protocol != "IKE" {
+            return;
+        }
+        for t in &p.transforms {
+            out.push(AuditEntry {
+                sa_spi_i: sa.spi_i.clone(),
+                role,
+                transform_type: t.transform_type,
+                id: t.id,
+                name: t.name.clone(),
+                key_length: t.key_length,
+                rating: rate(t.transform_type, t.id, t.key_length),
+            });
+        }
+    };
+    if let Some(offer) = &sa.offered {
+        for p in &offer.proposals {
+            push(
+                Role::Offered {
+                    proposal: p.number,
+                    position: p.position,
+                },
+                p,
+            );
+        }
+    }
+    if let Some(c) = &sa.chosen {
+        push(Role::Chosen, &c.proposal);
+    }
+    out
+}
+
+/// True when a MUST NOT transform was chosen, or offered in the initiator's first proposal:
+/// `ietfwg ikev2 audit` then exits with status 1. A MUST NOT in a later, fallback proposal that
+/// was not chosen is reported but does not fail.
+pub fn fails(entries: &[AuditEntry]) -> bool {
+    entries.iter().any(|e| {
+        e.rating.requirement == Requirement::MustNot
+            && matches!(e.role, Role::Chosen | Role::Offered { position: 1, .. })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

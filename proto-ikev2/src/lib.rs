@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod crypto;
 pub mod error;
+pub mod explain;
 pub mod header;
 pub mod ikev1;
 pub mod keys;
@@ -16,6 +17,7 @@ pub mod payload;
 pub mod reader;
 pub mod registry;
 pub(crate) mod serhex;
+pub mod summary;
 pub mod transport;
 
 pub use error::{Error, ErrorKind, Result};
