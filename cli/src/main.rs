@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod capture;
+mod ikev2;
 mod output;
 mod sixlo;
 
@@ -43,6 +44,8 @@ enum Command {
     /// 6LoWPAN over IEEE 802.15.4 (RFC 4944, 6282, 8025, 8066, 8138, 8931).
     #[command(name = "6lo")]
     SixLo(sixlo::Args),
+    /// IKEv2 (RFC 7296) and its extensions; IKEv1, ESP and NAT-keepalives labelled.
+    Ikev2(ikev2::Args),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
     let out = output::Output::new(cli.color);
     let result = match cli.command {
         Command::SixLo(args) => sixlo::run(args, out),
+        Command::Ikev2(args) => ikev2::run(args, out),
     };
     match result {
         Ok(Status::Ok) => ExitCode::SUCCESS,

@@ -1,0 +1,325 @@
+//! `ietfwg ikev2 …`: decode IKEv2 (and label IKEv1, ESP, keepalives) from captures or a live
+//! interface.
+//!
+//! | module | role |
+//! |---|---|
+//! | [`stream`] | packets → [`stream::Event`]s: IP/TCP reassembly, UDP 500/4500 and RFC 9329 TCP demultiplexing (the driver every `ikev2` command shares) |
+//! | [`decode`] | events → [`decode::Decoded`]: IKEv2 parse, SK/SKF decryption with a key table, RFC 7383 reassembly, IKEv1 labelling |
+//! | [`render`] | text and NDJSON output |
+
+pub mod decode;
+pub mod render;
+pub mod stream;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::{anyhow, Context as _};
+use clap::Subcommand;
+use ietfwg_ikev2::keys::{self, SaKeys};
+
+use crate::capture::live::LiveCapture;
+use crate::capture::{CaptureReader, Packet};
+use crate::output::Output;
+use crate::Status;
+
+use decode::{Decoded, Decoder, FragmentState, Outcome};
+use stream::IkeStream;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// One entry per IKE message (UDP 500, UDP 4500 after the non-ESP marker, TCP 4500 per RFC
+    /// 9329): endpoints, transport, header, every payload; ESP packets and NAT-keepalives
+    /// summarised. With --keys, SK/SKF payloads are decrypted and fragments reassembled.
+    Decode(DecodeArgs),
+}
+
+/// Where packets come from: a capture file (or stdin), or an interface.
+#[derive(Debug, clap::Args)]
+pub struct SourceArgs {
+    /// pcap or pcapng file; `-` reads stdin.
+    #[arg(value_name = "FILE", default_value = "-", conflicts_with = "interface")]
+    pub input: String,
+
+    /// Capture live from this interface instead (needs root or CAP_NET_RAW); Ctrl-C stops.
+    #[arg(short, long, value_name = "IFACE")]
+    pub interface: Option<String>,
+
+    /// Stop after this many IKE messages (IKEv2 or IKEv1).
+    #[arg(short = 'c', long, value_name = "N")]
+    pub count: Option<u64>,
+
+    /// Wireshark `ikev2_decryption_table` file: decrypt SK and SKF payloads of the IKE SAs it
+    /// lists.
+    #[arg(long, value_name = "FILE")]
+    pub keys: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+struct DecodeArgs {
+    #[command(flatten)]
+    source: SourceArgs,
+
+    /// NDJSON: one object per message.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args, mut out: Output) -> anyhow::Result<Status> {
+    match args.command {
+        Command::Decode(a) => {
+            if a.json {
+                out.set_json();
+            }
+            let status = decode_cmd(&a, &mut out);
+            out.flush()?;
+            status
+        }
+    }
+}
+
+/// Reads and parses a `--keys` table; errors name the line and column.
+pub fn load_keys(path: &str) -> anyhow::Result<Vec<SaKeys>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading --keys {path}"))?;
+    keys::parse_table(&text).map_err(|e| anyhow!("--keys {path}: {e}"))
+}
+
+/// A capture file or a live interface, handing out packets the same way.
+pub enum Source {
+    /// A pcap/pcapng file or stdin.
+    File(CaptureReader),
+    /// An interface.
+    Live(Live),
+}
+
+/// A live capture. On a loopback interface an AF_PACKET socket sees every packet twice (once
+/// leaving, once arriving; libpcap drops the outgoing copy, pnet cannot tell them apart): a
+/// frame identical to the previous one and less than [`LOOPBACK_TWIN_NS`] after it is skipped
+/// there, and frames are numbered as kept.
+#[derive(Debug)]
+pub struct Live {
+    cap: LiveCapture,
+    loopback: bool,
+    prev: Vec<u8>,
+    prev_ns: u64,
+    number: u64,
+}
+
+/// How close in time the second copy of a loopback frame arrives.
+pub const LOOPBACK_TWIN_NS: u64 = 5_000_000;
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::File(_) => f.write_str("Source::File"),
+            Source::Live(l) => write!(f, "Source::Live({:?})", l.cap),
+        }
+    }
+}
+
+impl Source {
+    /// Opens what `a` names; for an interface, Ctrl-C stops the capture.
+    pub fn open(a: &SourceArgs) -> anyhow::Result<Source> {
+        match &a.interface {
+            Some(iface) => {
+                let cap = LiveCapture::open(iface)?;
+                let stop: Arc<AtomicBool> = cap.stop_flag();
+                ctrlc::set_handler(move || stop.store(true, Ordering::Relaxed))
+                    .context("installing the Ctrl-C handler")?;
+                let loopback = pnet_datalink::interfaces()
+                    .iter()
+                    .any(|i| i.name == *iface && i.is_loopback());
+                Ok(Source::Live(Live {
+                    cap,
+                    loopback,
+                    prev: Vec::new(),
+                    prev_ns: 0,
+                    number: 0,
+                }))
+            }
+            None => Ok(Source::File(CaptureReader::open(&a.input)?)),
+        }
+    }
+
+    /// The next packet, `None` at the end (or once stopped).
+    pub fn next_packet(&mut self) -> anyhow::Result<Option<Packet<'_>>> {
+        let live = match self {
+            Source::File(r) => return r.next_packet(),
+            Source::Live(l) => l,
+        };
+        let Live {
+            cap,
+            loopback,
+            prev,
+            prev_ns,
+            number,
+        } = live;
+        let (ts, linktype, orig_len) = loop {
+            let Some(p) = cap.next_packet()? else {
+                return Ok(None);
+            };
+            let ns = p.ts.as_nanos();
+            let twin = *loopback
+                && p.data == prev.as_slice()
+                && ns.saturating_sub(*prev_ns) < LOOPBACK_TWIN_NS;
+            if twin {
+                // Once: a third identical frame is a real repetition.
+                prev.clear();
+                continue;
+            }
+            prev.clear();
+            prev.extend_from_slice(p.data);
+            *prev_ns = ns;
+            break (p.ts, p.linktype, p.orig_len);
+        };
+        *number += 1;
+        Ok(Some(Packet {
+            number: *number,
+            ts,
+            linktype,
+            data: prev,
+            orig_len,
+        }))
+    }
+
+    fn is_live(&self) -> bool {
+        matches!(self, Source::Live(_))
+    }
+}
+
+/// What a run saw: the closing line on stderr and the exit status.
+#[derive(Debug, Default)]
+struct Tally {
+    ikev2: u64,
+    ikev1: u64,
+    esp: u64,
+    keepalives: u64,
+    decrypted: u64,
+    reassembled: u64,
+    errors: u64,
+}
+
+impl Tally {
+    fn add(&mut self, d: &Decoded) {
+        match d {
+            Decoded::Ikev2(x) => {
+                self.ikev2 += 1;
+                if let Some(Outcome::Done(inner)) = x.encrypted.as_ref().map(|e| &e.outcome) {
+                    self.decrypted += u64::from(inner.decrypted.icv_ok);
+                    self.reassembled +=
+                        u64::from(matches!(inner.fragments, Some(FragmentState::Complete(_))));
+                }
+            }
+            Decoded::Ikev1(_) => self.ikev1 += 1,
+            Decoded::Esp { .. } => self.esp += 1,
+            Decoded::Keepalive => self.keepalives += 1,
+            Decoded::Transport(_) => {}
+        }
+        self.errors += u64::from(d.is_error());
+    }
+
+    fn messages(&self) -> u64 {
+        self.ikev2 + self.ikev1
+    }
+
+    fn summary(&self, with_keys: bool) -> String {
+        let mut s = format!(
+            "{} IKE messages ({} IKEv2, {} IKEv1), {} ESP, {} keepalives",
+            self.messages(),
+            self.ikev2,
+            self.ikev1,
+            self.esp,
+            self.keepalives
+        );
+        if with_keys {
+            s += &format!(
+                ", {} decrypted, {} reassembled from fragments",
+                self.decrypted, self.reassembled
+            );
+        }
+        s += &format!(", {} errors", self.errors);
+        s
+    }
+}
+
+fn progress_bar(src: &Source, out: &Output) -> Option<indicatif::ProgressBar> {
+    // A bar only where a person watches stderr and stdout is not interleaving lines with it.
+    let Source::File(reader) = src else {
+        return None;
+    };
+    let len = reader.len()?;
+    if out.stdout_tty || !out.stderr_tty {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} {wide_bar} {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    Some(bar)
+}
+
+fn decode_cmd(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
+    let keys = a.source.keys.as_deref().map(load_keys).transpose()?;
+    let with_keys = keys.is_some();
+    let mut source = Source::open(&a.source)?;
+    let live = source.is_live();
+    let bar = progress_bar(&source, out);
+    let mut stream = IkeStream::new();
+    let mut decoder = Decoder::new(keys);
+    let mut tally = Tally::default();
+    let limit = a.source.count;
+    'packets: while let Some(pkt) = source.next_packet()? {
+        let (number, ts) = (pkt.number, pkt.ts);
+        match stream.push(&pkt) {
+            Ok(events) => {
+                for ev in events {
+                    let d = decoder.decode(&ev);
+                    tally.add(&d);
+                    if a.json {
+                        render::entry_json(out, &ev, &d)?;
+                    } else {
+                        render::entry_text(out, &ev, &d)?;
+                    }
+                    if live {
+                        out.flush()?;
+                    }
+                    if limit.is_some_and(|n| tally.messages() >= n) {
+                        break 'packets;
+                    }
+                }
+            }
+            Err(e) => {
+                tally.errors += 1;
+                let msg = format!("{e:#}");
+                if a.json {
+                    render::packet_error_json(out, number, ts, &msg)?;
+                } else {
+                    render::packet_error_text(out, number, ts, &msg)?;
+                }
+            }
+        }
+        if let (Some(b), Source::File(r)) = (&bar, &source) {
+            b.set_position(r.bytes_read());
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    out.flush()?;
+    for note in stream.finish().into_iter().chain(decoder.finish()) {
+        eprintln!("note: {note}");
+    }
+    eprintln!("{}", tally.summary(with_keys));
+    Ok(if tally.errors > 0 {
+        Status::Findings
+    } else {
+        Status::Ok
+    })
+}
