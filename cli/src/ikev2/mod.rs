@@ -10,6 +10,7 @@
 pub mod decode;
 pub mod render;
 pub mod stream;
+pub mod summary;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -38,6 +39,13 @@ enum Command {
     /// 9329): endpoints, transport, header, every payload; ESP packets and NAT-keepalives
     /// summarised. With --keys, SK/SKF payloads are decrypted and fragments reassembled.
     Decode(DecodeArgs),
+    /// One block per IKE SA: the exchange ladder, what the initiator offered and the responder
+    /// chose, NAT detection, fragmentation, retransmissions, unanswered requests, and every
+    /// error explained with what to check. Exit 1 when an SA failed.
+    Summary(summary::AnalysisArgs),
+    /// Rates every offered and chosen IKE transform against RFC 8247 (and RFC 9395's
+    /// deprecations). Exit 1 when a MUST NOT is chosen or offered first.
+    Audit(summary::AnalysisArgs),
 }
 
 /// Where packets come from: a capture file (or stdin), or an interface.
@@ -80,6 +88,18 @@ pub fn run(args: Args, mut out: Output) -> anyhow::Result<Status> {
             let status = decode_cmd(&a, &mut out);
             out.flush()?;
             status
+        }
+        Command::Summary(a) => {
+            if a.json {
+                out.set_json();
+            }
+            summary::summary_cmd(&a, &mut out)
+        }
+        Command::Audit(a) => {
+            if a.json {
+                out.set_json();
+            }
+            summary::audit_cmd(&a, &mut out)
         }
     }
 }

@@ -1,0 +1,321 @@
+//! `ietfwg ikev2 summary` and `ietfwg ikev2 audit`: the capture driven through the shared
+//! [`IkeStream`] and [`Decoder`] into `ietfwg_ikev2::summary::Analyzer`; this module only renders.
+
+use std::io::Write;
+
+use colored::Colorize;
+use ietfwg_ikev2::audit::{self, AuditEntry, Requirement, Role};
+use ietfwg_ikev2::summary::{Analyzer, Evidence, Observed, Outcome, SaSummary, Severity};
+
+use super::decode::{Decoded, Decoder};
+use super::stream::{Content, IkeStream};
+use super::{load_keys, Source, SourceArgs};
+use crate::output::Output;
+use crate::Status;
+
+/// Options of `summary` and `audit`.
+#[derive(Debug, clap::Args)]
+pub struct AnalysisArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    /// NDJSON: one object per IKE SA (summary) or per rated transform (audit).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Reads the whole source and returns the IKE SAs it holds, plus the count of messages that
+/// did not parse.
+fn analyze(source: &SourceArgs) -> anyhow::Result<(Vec<SaSummary>, u64)> {
+    let keys = source.keys.as_deref().map(load_keys).transpose()?;
+    let mut input = Source::open(source)?;
+    let mut stream = IkeStream::new();
+    let mut decoder = Decoder::new(keys);
+    let mut analyzer = Analyzer::new();
+    let (mut messages, mut broken) = (0u64, 0u64);
+    while let Some(pkt) = input.next_packet()? {
+        for ev in stream.push(&pkt)? {
+            let Content::Ikev2(bytes) = &ev.content else {
+                continue;
+            };
+            let Decoded::Ikev2(d) = decoder.decode(&ev) else {
+                continue;
+            };
+            messages += 1;
+            let Ok(message) = &d.message else {
+                broken += 1;
+                continue;
+            };
+            analyzer.push(&Observed {
+                frame: ev.frame,
+                time_nanos: ev.ts.as_nanos(),
+                src: ev.src,
+                dst: ev.dst,
+                bytes,
+                message,
+                decrypted: d.decrypted_payloads(),
+                ip_fragments: 0,
+            });
+            if source.count.is_some_and(|n| messages >= n) {
+                return Ok((analyzer.finish(), broken));
+            }
+        }
+    }
+    for note in stream.finish().into_iter().chain(decoder.finish()) {
+        eprintln!("note: {note}");
+    }
+    Ok((analyzer.finish(), broken))
+}
+
+pub fn summary_cmd(a: &AnalysisArgs, out: &mut Output) -> anyhow::Result<Status> {
+    let (sas, broken) = analyze(&a.source)?;
+    let mut failed = broken > 0;
+    for sa in &sas {
+        // An SA that failed, or one with an error finding (a CHILD_SA refused, a request never
+        // answered), makes the exit status 1.
+        failed |= sa.outcome == Outcome::Failed
+            || sa.findings.iter().any(|f| f.severity == Severity::Error);
+        if a.json {
+            out.json(sa)?;
+        } else {
+            sa_text(out, sa)?;
+        }
+    }
+    out.flush()?;
+    let established = sas
+        .iter()
+        .filter(|s| s.outcome == Outcome::Established)
+        .count();
+    let failures = sas.iter().filter(|s| s.outcome == Outcome::Failed).count();
+    eprintln!("{} IKE SAs: {established} established, {failures} failed, {} incomplete; {broken} messages did not parse", sas.len(), sas.len() - established - failures);
+    Ok(if failed { Status::Findings } else { Status::Ok })
+}
+
+pub fn audit_cmd(a: &AnalysisArgs, out: &mut Output) -> anyhow::Result<Status> {
+    let (sas, _) = analyze(&a.source)?;
+    let mut failing = 0usize;
+    for sa in &sas {
+        let entries = audit::audit(sa);
+        let fails = audit::fails(&entries);
+        failing += usize::from(fails);
+        if a.json {
+            for e in &entries {
+                out.json(e)?;
+            }
+        } else {
+            audit_text(out, sa, &entries, fails)?;
+        }
+    }
+    out.flush()?;
+    eprintln!("{} IKE SAs audited against RFC 8247/9395; {failing} with a MUST NOT chosen or offered first", sas.len());
+    Ok(if failing > 0 {
+        Status::Findings
+    } else {
+        Status::Ok
+    })
+}
+
+fn requirement_coloured(r: Requirement) -> String {
+    let s = r.to_string();
+    match r {
+        Requirement::MustNot => s.red().bold().to_string(),
+        Requirement::ShouldNot => s.yellow().to_string(),
+        Requirement::Must | Requirement::ShouldPlus | Requirement::Should => s.green().to_string(),
+        _ => s,
+    }
+}
+
+fn audit_text(
+    out: &mut Output,
+    sa: &SaSummary,
+    entries: &[AuditEntry],
+    fails: bool,
+) -> anyhow::Result<()> {
+    let verdict = if fails {
+        "FAILS".red().bold().to_string()
+    } else {
+        "ok".green().to_string()
+    };
+    writeln!(
+        out,
+        "{} {}  {} ⇄ {}  {verdict}",
+        "IKE SA".bold(),
+        sa.spi_i,
+        sa.initiator,
+        sa.responder
+    )?;
+    for e in entries {
+        let role = match e.role {
+            Role::Offered { proposal, position } => {
+                format!("offered #{proposal} (position {position})")
+            }
+            Role::Chosen => "chosen".to_string(),
+        };
+        let note = if e.rating.note.is_empty() {
+            String::new()
+        } else {
+            format!(" — {}", e.rating.note)
+        };
+        writeln!(
+            out,
+            "    {:<26} {:<5} {:<40} {:<10} {}{note}",
+            role,
+            e.transform_type.short().unwrap_or("?"),
+            e.name,
+            requirement_coloured(e.rating.requirement),
+            e.rating.source
+        )?;
+    }
+    Ok(())
+}
+
+fn sa_text(out: &mut Output, sa: &SaSummary) -> anyhow::Result<()> {
+    let outcome = match sa.outcome {
+        Outcome::Established => "ESTABLISHED".green().bold(),
+        Outcome::Failed => "FAILED".red().bold(),
+        Outcome::Incomplete => "INCOMPLETE".yellow().bold(),
+    };
+    let spi_r = sa.spi_r.as_deref().unwrap_or("0000000000000000");
+    writeln!(
+        out,
+        "{} {}/{}  {} ⇄ {}  {outcome}",
+        "IKE SA".bold(),
+        sa.spi_i,
+        spi_r,
+        sa.initiator,
+        sa.responder
+    )?;
+    let inferred = if sa.outcome_inferred {
+        " (inferred)"
+    } else {
+        ""
+    };
+    writeln!(out, "  {:<14}{}{inferred}", "outcome", sa.outcome_text)?;
+    if let Some(ended) = &sa.ended {
+        writeln!(out, "  {:<14}{ended}", "ended")?;
+    }
+    if let (Some(i), r) = (&sa.identities.initiator, &sa.identities.responder) {
+        writeln!(
+            out,
+            "  {:<14}{i} ⇄ {}",
+            "identities",
+            r.as_deref().unwrap_or("?")
+        )?;
+    }
+    for c in &sa.endpoint_changes {
+        writeln!(
+            out,
+            "  {:<14}frame {}: {} → {} ({})",
+            "endpoint", c.frame, c.from, c.to, c.note
+        )?;
+    }
+    if let Some(o) = &sa.offered {
+        for (i, p) in o.proposals.iter().enumerate() {
+            writeln!(
+                out,
+                "  {:<14}{}",
+                if i == 0 { "offered" } else { "" },
+                p.text
+            )?;
+        }
+    }
+    if let Some(c) = &sa.chosen {
+        writeln!(out, "  {:<14}{}", "chosen", c.proposal.text.bold())?;
+    }
+    for child in &sa.child_sas {
+        writeln!(
+            out,
+            "  {:<14}{} {}",
+            "CHILD_SA", child.exchange, child.status_text
+        )?;
+    }
+    if let Some(r) = &sa.rekeyed_to {
+        writeln!(
+            out,
+            "  {:<14}into IKE SA {} (frame {})",
+            "rekeyed", r.new_spi_i, r.request_frame
+        )?;
+    }
+    writeln!(out, "  {:<14}{}", "NAT", sa.nat.text)?;
+    let f = &sa.fragmentation;
+    if f.initiator_supported
+        || f.responder_supported
+        || !f.skf.is_empty()
+        || !f.ip_fragmented.is_empty()
+    {
+        let skf: Vec<String> = f
+            .skf
+            .iter()
+            .map(|m| {
+                format!(
+                    "{} {} in {} fragments (frames {:?})",
+                    m.exchange,
+                    if m.response { "response" } else { "request" },
+                    m.total,
+                    m.frames
+                )
+            })
+            .collect();
+        writeln!(
+            out,
+            "  {:<14}IKEv2 fragmentation announced by initiator: {}, responder: {}{}{}",
+            "fragmentation",
+            f.initiator_supported,
+            f.responder_supported,
+            if skf.is_empty() {
+                String::new()
+            } else {
+                format!("; {}", skf.join("; "))
+            },
+            if f.ip_fragmented.is_empty() {
+                String::new()
+            } else {
+                format!("; {} IKE messages IP-fragmented", f.ip_fragmented.len())
+            }
+        )?;
+    }
+    writeln!(out, "  {}", "ladder".cyan())?;
+    for l in &sa.ladder {
+        let kind = if l.response { "response" } else { "request " };
+        let mut line = format!(
+            "    #{:<5} {:>9.3}s {} {:<16} {kind} mid {:<3} {}",
+            l.frame,
+            l.rel_ms / 1000.0,
+            l.direction.arrow(),
+            l.exchange,
+            l.message_id,
+            l.payloads.join(" ")
+        );
+        if let Some(inner) = &l.inner {
+            line += &format!(" [{}]", inner.join(" "));
+        }
+        line += &format!("  {} B", l.size);
+        if let Some(of) = l.retransmission_of {
+            line += &format!("  {}", format!("retransmission of #{of}").yellow());
+        }
+        if l.unanswered {
+            line += &format!("  {}", "no answer".red());
+        }
+        writeln!(out, "{line}")?;
+    }
+    if !sa.findings.is_empty() {
+        writeln!(out, "  {}", "findings".cyan())?;
+    }
+    for f in &sa.findings {
+        let sev = match f.severity {
+            Severity::Error => "error".red().bold(),
+            Severity::Warning => "warning".yellow().bold(),
+            Severity::Info => "info".blue().bold(),
+        };
+        let seen = match f.evidence {
+            Evidence::Seen => "",
+            Evidence::Inferred => " (inferred)",
+        };
+        writeln!(out, "    {sev} {}{seen}: {}", f.code.bold(), f.text)?;
+        if !f.check.is_empty() {
+            writeln!(out, "      check: {}", f.check)?;
+        }
+    }
+    writeln!(out)?;
+    Ok(())
+}
