@@ -185,7 +185,7 @@ fn sa_text(out: &mut Output, sa: &SaSummary) -> anyhow::Result<()> {
         sa.initiator,
         sa.responder
     )?;
-    let inferred = if sa.outcome_inferred {
+    let inferred = if sa.outcome_inferred && !sa.outcome_text.contains("inferred") {
         " (inferred)"
     } else {
         ""
