@@ -16,10 +16,9 @@ pub enum ErrorKind {
     Trailing { len: usize },
 }
 
-/// A decoding error. `offset` counts from the first byte of the IKE header (after any non-ESP
-/// marker or TCP framing).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, thiserror::Error)]
-pub struct Error {
+/// Where and what: the content of an [`Error`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ErrorInfo {
     /// Absolute offset of the field.
     pub offset: usize,
     /// The field's name as the RFC names it.
@@ -31,42 +30,62 @@ pub struct Error {
     pub kind: ErrorKind,
 }
 
+/// A decoding error. `offset` counts from the first byte of the IKE header (after any non-ESP
+/// marker or TCP framing). Boxed, so that every `Result` the parsers pass around stays one
+/// pointer wide on the happy path; its fields read through `Deref` (`e.offset`, `e.field`…).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct Error(Box<ErrorInfo>);
+
+impl std::ops::Deref for Error {
+    type Target = ErrorInfo;
+    fn deref(&self) -> &ErrorInfo {
+        &self.0
+    }
+}
+
+impl serde::Serialize for Error {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
 impl Error {
-    /// Truncation of `field` at `offset`.
-    pub fn truncated(field: &'static str, offset: usize, needed: usize, available: usize) -> Self {
-        Error {
+    fn new(offset: usize, field: &'static str, kind: ErrorKind) -> Self {
+        Error(Box::new(ErrorInfo {
             offset,
             field,
             path: Vec::new(),
-            kind: ErrorKind::Truncated { needed, available },
-        }
+            kind,
+        }))
+    }
+
+    /// Truncation of `field` at `offset`.
+    #[cold]
+    pub fn truncated(field: &'static str, offset: usize, needed: usize, available: usize) -> Self {
+        Error::new(offset, field, ErrorKind::Truncated { needed, available })
     }
 
     /// An invalid `field` at `offset`.
+    #[cold]
     pub fn invalid(field: &'static str, offset: usize, reason: impl Into<String>) -> Self {
-        Error {
+        Error::new(
             offset,
             field,
-            path: Vec::new(),
-            kind: ErrorKind::Invalid {
+            ErrorKind::Invalid {
                 reason: reason.into(),
             },
-        }
+        )
     }
 
     /// `len` bytes left over after `field` ended at `offset`.
+    #[cold]
     pub fn trailing(field: &'static str, offset: usize, len: usize) -> Self {
-        Error {
-            offset,
-            field,
-            path: Vec::new(),
-            kind: ErrorKind::Trailing { len },
-        }
+        Error::new(offset, field, ErrorKind::Trailing { len })
     }
 
     /// The same error, found inside `what` (prepended to the path).
     pub fn within(mut self, what: impl Into<String>) -> Self {
-        self.path.insert(0, what.into());
+        self.0.path.insert(0, what.into());
         self
     }
 }

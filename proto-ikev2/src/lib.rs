@@ -20,7 +20,7 @@ pub(crate) mod serhex;
 pub mod summary;
 pub mod transport;
 
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorInfo, ErrorKind, Result};
 pub use header::Header;
 pub use message::Message;
 pub use payload::{Payload, PayloadBody};

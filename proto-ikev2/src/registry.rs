@@ -1131,14 +1131,11 @@ const VENDOR_IDS: &[(VidPattern, &str)] = {
 /// MS-Negotiation Discovery Capable, Vid-Initial-Contact, IKE CGA, Cisco Delete Reason, FlexVPN,
 /// Cisco Copyright and the fragmentation Vendor ID.
 pub fn vendor_id(bytes: &[u8]) -> Option<&'static str> {
-    for &(pattern, name) in VENDOR_IDS {
-        let hit = match pattern {
-            VidPattern::HexPrefix(hex) => hex_prefix_matches(hex, bytes),
-            VidPattern::TextPrefix(text) => bytes.starts_with(text),
-        };
-        if hit {
-            return Some(name);
-        }
+    if let Some(&(_, name)) = vendor_table()
+        .iter()
+        .find(|(prefix, _)| bytes.starts_with(prefix))
+    {
+        return Some(name);
     }
     if bytes.len() == 12
         && bytes.starts_with(b"OE")
@@ -1151,18 +1148,35 @@ pub fn vendor_id(bytes: &[u8]) -> Option<&'static str> {
     None
 }
 
-/// Whether the bytes spelled by `hex` (lowercase, even length) are a prefix of `bytes`.
-fn hex_prefix_matches(hex: &str, bytes: &[u8]) -> bool {
-    let digits = hex.as_bytes();
-    if digits.len() % 2 != 0 || digits.len() / 2 > bytes.len() {
-        return false;
-    }
-    digits.chunks_exact(2).zip(bytes).all(|(pair, &b)| {
-        match (nibble(pair.first()), nibble(pair.get(1))) {
-            (Some(hi), Some(lo)) => (hi << 4 | lo) == b,
-            _ => false,
-        }
+/// [`VENDOR_IDS`] with every pattern as bytes, built once (the table is kept as hex text to
+/// read like Wireshark's, from which it is transcribed). A pattern that is not valid hex never
+/// matches and is left out.
+fn vendor_table() -> &'static [(Vec<u8>, &'static str)] {
+    static TABLE: std::sync::OnceLock<Vec<(Vec<u8>, &'static str)>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        VENDOR_IDS
+            .iter()
+            .filter_map(|&(pattern, name)| {
+                let bytes = match pattern {
+                    VidPattern::HexPrefix(hex) => hex_bytes(hex)?,
+                    VidPattern::TextPrefix(text) => text.to_vec(),
+                };
+                Some((bytes, name))
+            })
+            .collect()
     })
+}
+
+/// The bytes spelled by `hex` (lowercase, even length), or `None` if it is not that.
+fn hex_bytes(hex: &str) -> Option<Vec<u8>> {
+    let digits = hex.as_bytes();
+    if digits.len() % 2 != 0 {
+        return None;
+    }
+    digits
+        .chunks_exact(2)
+        .map(|pair| Some(nibble(pair.first())? << 4 | nibble(pair.get(1))?))
+        .collect()
 }
 
 fn nibble(c: Option<&u8>) -> Option<u8> {
@@ -1178,7 +1192,11 @@ fn nibble(c: Option<&u8>) -> Option<u8> {
 /// Windows 7 and later) without naming releases. `None` when `bytes` is not that Vendor ID or
 /// carries no version.
 pub fn ms_nt5_isakmpoakley_version(bytes: &[u8]) -> Option<u32> {
-    let prefix_ok = hex_prefix_matches("1e2b516905991c7d7c96fcbfb587e461", bytes);
+    const MS_NT5: [u8; 16] = [
+        0x1e, 0x2b, 0x51, 0x69, 0x05, 0x99, 0x1c, 0x7d, 0x7c, 0x96, 0xfc, 0xbf, 0xb5, 0x87, 0xe4,
+        0x61,
+    ];
+    let prefix_ok = bytes.starts_with(&MS_NT5);
     match (prefix_ok, bytes.get(16..20)) {
         (true, Some(&[a, b, c, d])) => Some(u32::from_be_bytes([a, b, c, d])),
         _ => None,

@@ -343,7 +343,9 @@ impl Proposal {
             ));
         }
         let spi = b.take(usize::from(spi_size), "SPI")?.to_vec();
-        let mut transforms = Vec::new();
+        // Sized from the count field, bounded by what the proposal can hold (a transform is at
+        // least 8 octets), so input cannot inflate it.
+        let mut transforms = Vec::with_capacity(usize::from(num_transforms).min(b.remaining() / 8));
         let mut more = !b.is_empty() || num_transforms > 0;
         while more {
             let n = transforms.len() + 1;
