@@ -50,6 +50,9 @@ pub struct L4<'a> {
     pub payload: Cow<'a, [u8]>,
     /// TCP only.
     pub tcp: Option<TcpMeta>,
+    /// How many IP fragments the packet carrying this payload was reassembled from (0 when it
+    /// was not fragmented).
+    pub ip_fragments: usize,
 }
 
 /// State across packets: IP fragments waiting, TCP streams.
@@ -87,8 +90,11 @@ impl Flows {
             proto,
             payload,
             truncated,
+            fragments,
             ..
         } = p;
+        // An unfragmented packet counts as one "fragment" in the reassembler.
+        let ip_fragments = if fragments > 1 { fragments } else { 0 };
         match proto {
             17 => {
                 let h = UdpHeaderSlice::from_slice(&payload)
@@ -119,6 +125,7 @@ impl Flows {
                     proto: Proto::Udp,
                     payload: body,
                     tcp: None,
+                    ip_fragments,
                 }])
             }
             6 => {
@@ -166,6 +173,7 @@ impl Flows {
                     proto: Proto::Tcp,
                     payload: bytes,
                     tcp: Some(meta),
+                    ip_fragments,
                 }])
             }
             _ => Ok(Vec::new()),

@@ -95,6 +95,8 @@ pub struct Event {
     pub transport: Transport,
     /// What it is.
     pub content: Content,
+    /// IP fragments the datagram was reassembled from (0: not fragmented).
+    pub ip_fragments: usize,
 }
 
 /// Octets a direction may hold while looking for a message boundary after a hole.
@@ -186,6 +188,7 @@ impl IkeStream {
                 dst: l4.dst,
                 transport,
                 content,
+                ip_fragments: l4.ip_fragments,
             };
             match l4.proto {
                 Proto::Udp => {

@@ -54,7 +54,7 @@ fn analyze(source: &SourceArgs) -> anyhow::Result<(Vec<SaSummary>, u64)> {
                 bytes,
                 message,
                 decrypted: d.decrypted_payloads(),
-                ip_fragments: 0,
+                ip_fragments: ev.ip_fragments,
             });
             if source.count.is_some_and(|n| messages >= n) {
                 return Ok((analyzer.finish(), broken));
