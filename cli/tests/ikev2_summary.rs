@@ -167,6 +167,10 @@ fn an_unanswered_ip_fragmented_ike_auth() {
         text.contains("3468 bytes") && text.contains("retransmitted 2 time(s)"),
         "{text}"
     );
+    assert!(
+        text.contains("sent in 3 IP fragments"),
+        "the driver reassembled the IP fragments: {text}"
+    );
 }
 
 #[test]
