@@ -284,7 +284,9 @@ impl Payload {
 /// with Next Payload 0, or with an SK/SKF payload (whose Next Payload names its first inner
 /// payload; nothing may follow it). Each payload takes at least 4 bytes, so the walk ends.
 pub fn parse_chain(r: &mut Reader<'_>, first: PayloadType) -> Result<Vec<Payload>> {
-    let mut out = Vec::new();
+    // Sized for a typical message (IKE_SA_INIT carries about ten payloads), never more than the
+    // input could hold.
+    let mut out = Vec::with_capacity((r.remaining() / 4).min(12));
     let mut next = first;
     let mut n = 0usize;
     while next != payload_type::NONE {

@@ -209,7 +209,8 @@ impl Transform {
         let transform_type = TransformType(b.u8("Transform Type")?);
         let reserved2 = b.u8("RESERVED")?;
         let transform_id = TransformId::new(transform_type, b.u16("Transform ID")?);
-        let mut attributes = Vec::new();
+        // An attribute takes at least 4 octets; most transforms carry none or one (Key Length).
+        let mut attributes = Vec::with_capacity((b.remaining() / 4).min(2));
         let mut k = 0usize;
         while !b.is_empty() {
             k += 1;
@@ -415,7 +416,8 @@ impl Sa {
         if r.is_empty() {
             return Err(Error::truncated("Proposal", r.offset(), 8, 0));
         }
-        let mut proposals = Vec::new();
+        // A proposal takes at least 8 octets: sized from what the payload can hold, capped.
+        let mut proposals = Vec::with_capacity((r.remaining() / 8).min(4));
         loop {
             let n = proposals.len() + 1;
             let mut last = false;
