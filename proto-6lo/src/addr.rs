@@ -27,14 +27,10 @@ impl LinkAddr {
     pub fn iid(&self) -> Option<[u8; 8]> {
         match *self {
             LinkAddr::Absent => None,
-            LinkAddr::Short(s) => {
-                let [hi, lo] = s.to_be_bytes();
-                Some([0, 0, 0, 0xff, 0xfe, 0, hi, lo])
-            }
-            LinkAddr::Extended(mut e) => {
-                e[0] ^= 0x02;
-                Some(e)
-            }
+            // Computed as integers: built octet by octet, the array would be read back wider
+            // than it was written (a store-forwarding stall on the decoding hot path).
+            LinkAddr::Short(s) => Some((0x0000_00ff_fe00_0000 | u64::from(s)).to_be_bytes()),
+            LinkAddr::Extended(e) => Some((u64::from_be_bytes(e) ^ (0x02 << 56)).to_be_bytes()),
         }
     }
 

@@ -171,13 +171,13 @@ struct Header {
 
 fn fixed_header(d: &[u8], at: usize) -> Result<Header> {
     let Some(h) = d.get(at..).and_then(|h| h.get(..ipv6::HEADER_LEN)) else {
-        return Err(Error::Truncated {
-            layer: Layer::Ipv6,
-            field: "IPv6 header",
-            offset: at,
-            needed: ipv6::HEADER_LEN,
-            available: d.len().saturating_sub(at),
-        });
+        return Err(Error::truncated(
+            Layer::Ipv6,
+            "IPv6 header",
+            at,
+            ipv6::HEADER_LEN,
+            d.len().saturating_sub(at),
+        ));
     };
     if h[0] >> 4 != 6 {
         return Err(Error::invalid(

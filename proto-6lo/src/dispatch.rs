@@ -728,10 +728,27 @@ pub fn dispatch_name(b: u8, page: u8) -> &'static str {
 /// `buf` is the MAC payload; `base` its absolute offset in the frame (error offsets are
 /// absolute). An empty payload gives an empty chain with [`Next::None`]. A payload that ends
 /// right after a header that must be followed by another (mesh, BC0, FRAG1, first RFRAG, page
-/// switch, 6LoRH) is [`crate::Error::Truncated`]. Header order violations, reserved values and unknown
-/// pages or critical 6LoRH types are [`crate::Error::Invalid`] with field `dispatch` (or the field at
-/// fault) at the offending byte.
+/// switch, 6LoRH) is [`crate::ErrorKind::Truncated`]. Header order violations, reserved values
+/// and unknown pages or critical 6LoRH types are [`crate::ErrorKind::Invalid`] with field
+/// `dispatch` (or the field at fault) at the offending byte.
+#[inline]
 pub fn parse_chain(buf: &[u8], base: usize) -> Result<Chain> {
+    // The common case, small enough to be inlined into the caller (which then sees the
+    // constant chain): the payload starts with LOWPAN_IPHC, no dispatch header before it.
+    if let Some(0x60..=0x7f) = buf.first() {
+        return Ok(Chain {
+            headers: Vec::new(),
+            next: Next::Iphc,
+            payload_offset: 0,
+            page: 0,
+        });
+    }
+    parse_headers(buf, base)
+}
+
+/// [`parse_chain`] when the payload does not start with LOWPAN_IPHC.
+#[inline(never)]
+fn parse_headers(buf: &[u8], base: usize) -> Result<Chain> {
     let mut r = Reader::new(buf, base, Layer::Dispatch);
     let mut headers = Vec::new();
     let mut page = 0u8;
@@ -1040,7 +1057,7 @@ impl DispatchHeader {
     /// Appends this header as [`parse_chain`] reads it. NALP writes nothing: its byte is the
     /// first byte of the foreign payload. Values that cannot be encoded (an 11-bit
     /// datagram_size over 2047, a page over 15, an absent mesh address…) are an
-    /// [`crate::Error::Invalid`] whose offset is `buf.len()` at the call.
+    /// [`crate::ErrorKind::Invalid`] whose offset is `buf.len()` at the call.
     pub fn emit(&self, buf: &mut Vec<u8>) -> Result<()> {
         match self {
             DispatchHeader::Nalp { .. } => {}
@@ -1114,7 +1131,7 @@ impl Chain {
 #[allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-    use crate::error::Error;
+    use crate::error::{Error, ErrorKind};
 
     const BASE: usize = 100;
 
@@ -1133,8 +1150,8 @@ mod tests {
     }
 
     fn assert_invalid(e: &Error, field: &str, offset: usize, needle: &str) {
-        match e {
-            Error::Invalid {
+        match e.kind() {
+            ErrorKind::Invalid {
                 layer,
                 field: f,
                 offset: o,
@@ -1590,8 +1607,8 @@ mod tests {
             &[0xf1],
             &[0xb1, 0, 1, 0, 2],
         ] {
-            match err(v) {
-                Error::Truncated {
+            match err(v).into_kind() {
+                ErrorKind::Truncated {
                     field,
                     offset,
                     needed,
@@ -1606,8 +1623,8 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
-        match err(&[0xc0, 0x50, 0]) {
-            Error::Truncated {
+        match err(&[0xc0, 0x50, 0]).into_kind() {
+            ErrorKind::Truncated {
                 field,
                 offset,
                 needed,

@@ -40,9 +40,18 @@ impl fmt::Display for Layer {
 
 /// A decoding error. `offset` is counted from the first byte of the 802.15.4 frame (or of the
 /// 6LoWPAN payload, when only a payload was given).
+///
+/// The details ([`ErrorKind`]) live behind one pointer, so that an `Error` is a single word and
+/// the `Result`s of the hot decoding paths are returned in registers; errors are the rare path.
+/// Match on [`Error::kind`]; build one with [`Error::truncated`], [`Error::invalid`] or
+/// `Error::from(ErrorKind::…)`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Error(Box<ErrorKind>);
+
+/// What went wrong, where: the contents of an [`Error`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum Error {
+pub enum ErrorKind {
     /// The input ended before a field was complete.
     #[error(
         "{layer}: truncated at byte {offset}: {field} needs {needed} byte(s), {available} left"
@@ -64,52 +73,112 @@ pub enum Error {
     },
 }
 
+impl From<ErrorKind> for Error {
+    #[cold]
+    fn from(kind: ErrorKind) -> Self {
+        Error(Box::new(kind))
+    }
+}
+
 impl Error {
-    /// Convenience constructor for [`Error::Invalid`].
+    /// Convenience constructor for [`ErrorKind::Truncated`].
+    #[cold]
+    #[inline(never)]
+    pub fn truncated(
+        layer: Layer,
+        field: &'static str,
+        offset: usize,
+        needed: usize,
+        available: usize,
+    ) -> Self {
+        Error(Box::new(ErrorKind::Truncated {
+            layer,
+            field,
+            offset,
+            needed,
+            available,
+        }))
+    }
+
+    /// Convenience constructor for [`ErrorKind::Invalid`].
+    #[cold]
     pub fn invalid(
         layer: Layer,
         field: &'static str,
         offset: usize,
         reason: impl Into<String>,
     ) -> Self {
-        Error::Invalid {
+        Self::invalid_string(layer, field, offset, reason.into())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn invalid_string(layer: Layer, field: &'static str, offset: usize, reason: String) -> Self {
+        Error(Box::new(ErrorKind::Invalid {
             layer,
             field,
             offset,
-            reason: reason.into(),
-        }
+            reason,
+        }))
+    }
+
+    /// What went wrong, to match on.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.0
+    }
+
+    /// The [`ErrorKind`], by value.
+    pub fn into_kind(self) -> ErrorKind {
+        *self.0
     }
 
     /// The same error pointing at another byte (for errors found in a derived buffer, such as a
     /// reassembled datagram, that must point into the frame).
     pub fn at(mut self, new_offset: usize) -> Self {
-        match &mut self {
-            Error::Truncated { offset, .. } | Error::Invalid { offset, .. } => *offset = new_offset,
+        match &mut *self.0 {
+            ErrorKind::Truncated { offset, .. } | ErrorKind::Invalid { offset, .. } => {
+                *offset = new_offset
+            }
         }
         self
     }
 
     /// The byte offset the error points at.
     pub fn offset(&self) -> usize {
-        match self {
-            Error::Truncated { offset, .. } | Error::Invalid { offset, .. } => *offset,
+        match &*self.0 {
+            ErrorKind::Truncated { offset, .. } | ErrorKind::Invalid { offset, .. } => *offset,
         }
     }
 
     /// The field the error names.
     pub fn field(&self) -> &'static str {
-        match self {
-            Error::Truncated { field, .. } | Error::Invalid { field, .. } => field,
+        match &*self.0 {
+            ErrorKind::Truncated { field, .. } | ErrorKind::Invalid { field, .. } => field,
         }
     }
 
     /// The layer the error was found in.
     pub fn layer(&self) -> Layer {
-        match self {
-            Error::Truncated { layer, .. } | Error::Invalid { layer, .. } => *layer,
+        match &*self.0 {
+            ErrorKind::Truncated { layer, .. } | ErrorKind::Invalid { layer, .. } => *layer,
         }
     }
 }
+
+/// The same text as [`ErrorKind`]'s `Debug` (`Truncated { layer: …, … }`).
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl std::error::Error for Error {}
 
 /// Result alias for this crate.
 pub type Result<T> = std::result::Result<T, Error>;
@@ -124,12 +193,39 @@ impl serde::Serialize for Error {
         st.serialize_field("offset", &self.offset())?;
         st.serialize_field(
             "kind",
-            match self {
-                Error::Truncated { .. } => "truncated",
-                Error::Invalid { .. } => "invalid",
+            match &*self.0 {
+                ErrorKind::Truncated { .. } => "truncated",
+                ErrorKind::Invalid { .. } => "invalid",
             },
         )?;
         st.serialize_field("message", &self.to_string())?;
         st.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_word_and_same_text() {
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+        assert_eq!(
+            std::mem::size_of::<Result<u16>>(),
+            2 * std::mem::size_of::<usize>()
+        );
+        let e = Error::truncated(Layer::Mac, "FCS", 3, 2, 1);
+        assert_eq!(
+            e.to_string(),
+            "802.15.4 MAC: truncated at byte 3: FCS needs 2 byte(s), 1 left"
+        );
+        assert_eq!(
+            format!("{e:?}"),
+            "Truncated { layer: Mac, field: \"FCS\", offset: 3, needed: 2, available: 1 }"
+        );
+        let e = Error::invalid(Layer::Iphc, "SAM", 7, "bad").at(9);
+        assert_eq!(e.to_string(), "IPHC: byte 9: SAM: bad");
+        assert_eq!((e.layer(), e.field(), e.offset()), (Layer::Iphc, "SAM", 9));
+        assert!(matches!(e.kind(), ErrorKind::Invalid { reason, .. } if reason == "bad"));
     }
 }

@@ -102,13 +102,13 @@ impl Bits<'_> {
         let avail_bits = self.buf.len() * 8 - self.bit.min(self.buf.len() * 8);
         if n > avail_bits {
             let byte = self.bit / 8;
-            return Err(Error::Truncated {
-                layer: Layer::Hc1,
+            return Err(Error::truncated(
+                Layer::Hc1,
                 field,
-                offset: self.base + byte,
-                needed: (self.bit % 8 + n).div_ceil(8),
-                available: self.buf.len().saturating_sub(byte),
-            });
+                self.base + byte,
+                (self.bit % 8 + n).div_ceil(8),
+                self.buf.len().saturating_sub(byte),
+            ));
         }
         let mut v: u32 = 0;
         for _ in 0..n {

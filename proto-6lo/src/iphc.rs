@@ -40,8 +40,8 @@ pub const DISPATCH: u8 = 0b0110_0000;
 /// Mask selecting the dispatch bits.
 pub const DISPATCH_MASK: u8 = 0b1110_0000;
 
-/// The link-local prefix fe80::/64 used by stateless compression.
-const LINK_LOCAL: [u8; 8] = [0xfe, 0x80, 0, 0, 0, 0, 0, 0];
+/// The link-local prefix fe80::/64 used by stateless compression, as the high 64 bits.
+const LINK_LOCAL: u64 = 0xfe80_0000_0000_0000;
 
 /// True when `b` is a LOWPAN_IPHC dispatch byte (0x60..=0x7F; 0x7F included, RFC 8066).
 pub fn is_iphc(b: u8) -> bool {
@@ -162,47 +162,120 @@ pub fn decompress(
     link_dst: LinkAddr,
     datagram_size: Option<u16>,
 ) -> Result<Decompressed> {
+    // Allocated before anything is parsed (room for the IPv6 and a UDP header; more is reserved
+    // if the chain needs it), so that the vector's own fields are long settled in memory when
+    // it is moved into the result.
+    let mut headers = Vec::with_capacity(ipv6::HEADER_LEN + 8);
+    let (iphc, nhc, consumed, checksum_fixes) = decompress_into(
+        buf,
+        base,
+        ctx,
+        link_src,
+        link_dst,
+        datagram_size,
+        &mut headers,
+        0,
+    )?;
+    Ok(Decompressed {
+        iphc,
+        nhc,
+        headers,
+        consumed,
+        checksum_fixes,
+    })
+}
+
+/// [`decompress`], appending the uncompressed headers to `out` (which must be empty; it may
+/// have capacity already) with room reserved for `extra` more octets (the payload the caller
+/// appends next): the IPHC fields, the NHC chain, the compressed octets consumed and the
+/// checksums to fill.
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+#[inline(always)]
+pub(crate) fn decompress_into(
+    buf: &[u8],
+    base: usize,
+    ctx: &ContextTable,
+    link_src: LinkAddr,
+    link_dst: LinkAddr,
+    datagram_size: Option<u16>,
+    out: &mut Vec<u8>,
+    extra: usize,
+) -> Result<(IphcRepr, Vec<NhcRepr>, usize, Vec<ChecksumFix>)> {
     let mut r = Reader::new(buf, base, Layer::Iphc);
     let iids = Iids {
         src: link_src.iid(),
         dst: link_dst.iid(),
         from_ipv6: false,
     };
-    let (iphc, mut chain) = parse(&mut r, ctx, &iids, 0)?;
+    // `parse` without its call: the header is read inline so that the optimiser can keep the
+    // fields in registers and store them once, where they end up.
+    let iphc = parse_header(&mut r, ctx, &iids)?;
+    let mut chain = if iphc.nh {
+        let mut t = r.clone();
+        let c = nhc::parse_chain(&mut t, ctx, &iphc, 0);
+        r = t;
+        c?
+    } else {
+        Vec::new()
+    };
     let consumed = r.consumed();
     let hdr_len = ipv6::HEADER_LEN + nhc::chain_len(&chain);
     let total = match datagram_size {
         Some(n) => {
             let n = usize::from(n);
             if n < hdr_len {
-                return Err(Error::invalid(
-                    Layer::Iphc,
-                    "datagram size",
-                    base,
-                    format!("the FRAG1 datagram size {n} is smaller than the {hdr_len} octets of decompressed headers"),
-                ));
+                return Err(datagram_size_error(base, n, hdr_len));
             }
             n
         }
         None => hdr_len + r.remaining(),
     };
-    let mut headers = Vec::with_capacity(hdr_len);
-    let mut checksum_fixes = Vec::new();
-    emit(
-        &iphc,
-        &mut chain,
+    out.reserve(hdr_len + extra);
+    emit_header(
+        iphc.traffic_class(),
+        iphc.flow_label,
+        iphc.next_header,
+        iphc.hop_limit,
+        iphc.src,
+        iphc.dst,
+        &chain,
         total,
         base,
-        &mut headers,
-        &mut checksum_fixes,
+        out,
     )?;
-    Ok(Decompressed {
-        iphc,
-        nhc: chain,
-        headers,
-        consumed,
-        checksum_fixes,
-    })
+    // Without a chain the list stays a constant (no vector on the stack to copy back).
+    let checksum_fixes = if chain.is_empty() {
+        Vec::new()
+    } else {
+        let mut fixes = Vec::new();
+        nhc::emit_chain(&mut chain, 0, total, base, out, &mut fixes)?;
+        fixes
+    };
+    Ok((iphc, chain, consumed, checksum_fixes))
+}
+
+#[cold]
+#[inline(never)]
+fn datagram_size_error(base: usize, n: usize, hdr_len: usize) -> Error {
+    Error::invalid(
+        Layer::Iphc,
+        "datagram size",
+        base,
+        format!("the FRAG1 datagram size {n} is smaller than the {hdr_len} octets of decompressed headers"),
+    )
+}
+
+#[cold]
+#[inline(never)]
+fn payload_length_error(base: usize, total: usize) -> Error {
+    Error::invalid(
+        Layer::Iphc,
+        "payload length",
+        base,
+        format!(
+            "the IPv6 payload length derived from a {total}-octet datagram does not fit in 16 bits"
+        ),
+    )
 }
 
 /// Emits the uncompressed IPv6 header for `iphc` and then its chain, at `out.len()` in a
@@ -216,15 +289,45 @@ pub(crate) fn emit(
     fixes: &mut Vec<ChecksumFix>,
 ) -> Result<()> {
     let at = out.len();
-    let payload = total.checked_sub(at + ipv6::HEADER_LEN).and_then(|p| u16::try_from(p).ok()).ok_or_else(|| {
-        Error::invalid(
-            Layer::Iphc,
-            "payload length",
-            base,
-            format!("the IPv6 payload length derived from a {total}-octet datagram does not fit in 16 bits"),
-        )
-    })?;
-    let next_header = match iphc.next_header {
+    emit_header(
+        iphc.traffic_class(),
+        iphc.flow_label,
+        iphc.next_header,
+        iphc.hop_limit,
+        iphc.src,
+        iphc.dst,
+        chain,
+        total,
+        base,
+        out,
+    )?;
+    nhc::emit_chain(chain, at, total, base, out, fixes)
+}
+
+/// The fixed IPv6 header of [`emit`], from the IPHC fields passed by value.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn emit_header(
+    traffic_class: u8,
+    flow_label: u32,
+    next_header: Option<u8>,
+    hop_limit: u8,
+    src: Ipv6Addr,
+    dst: Ipv6Addr,
+    chain: &[NhcRepr],
+    total: usize,
+    base: usize,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    let at = out.len();
+    let payload = match total
+        .checked_sub(at + ipv6::HEADER_LEN)
+        .and_then(|p| u16::try_from(p).ok())
+    {
+        Some(p) => p,
+        None => return Err(payload_length_error(base, total)),
+    };
+    let next_header = match next_header {
         Some(n) => n,
         None => chain
             .first()
@@ -232,15 +335,15 @@ pub(crate) fn emit(
     };
     ipv6::write_header(
         out,
-        iphc.traffic_class(),
-        iphc.flow_label,
+        traffic_class,
+        flow_label,
         payload,
         next_header,
-        iphc.hop_limit,
-        &iphc.src,
-        &iphc.dst,
+        hop_limit,
+        &src,
+        &dst,
     );
-    nhc::emit_chain(chain, at, total, base, out, fixes)
+    Ok(())
 }
 
 /// `"context N, …"` strings for N = 0..15, so that modes stay `&'static str`.
@@ -293,16 +396,20 @@ pub(crate) fn apply_prefix(addr: &mut [u8; 16], prefix: &[u8; 16], len: u8) {
     }
 }
 
+// Addresses are assembled as integers rather than octet by octet: an array written a byte at a
+// time and then read back whole stalls store forwarding, which showed in the profiles.
+
 /// The 16-bit short-address IID form `0000:00ff:fe00:XXXX` (RFC 6282 §3.2.2).
-fn short_iid(x: [u8; 2]) -> [u8; 8] {
-    [0, 0, 0, 0xff, 0xfe, 0, x[0], x[1]]
+#[inline(always)]
+fn short_iid(x: [u8; 2]) -> u64 {
+    0x0000_00ff_fe00_0000 | u64::from(u16::from_be_bytes(x))
 }
 
-fn with_iid(prefix64: [u8; 8], iid: [u8; 8]) -> [u8; 16] {
-    let mut a = [0u8; 16];
-    a[..8].copy_from_slice(&prefix64);
-    a[8..].copy_from_slice(&iid);
-    a
+/// The address `prefix64` (high 64 bits) + `iid`, as an integer (converted to [`Ipv6Addr`] only
+/// when stored, so that it stays in registers).
+#[inline(always)]
+fn with_iid(prefix64: u64, iid: u64) -> u128 {
+    (u128::from(prefix64) << 64) | u128::from(iid)
 }
 
 /// Which address an error or lookup is about.
@@ -324,45 +431,52 @@ const DST: Side = Side {
     link_name: "destination",
 };
 
-fn elided_iid(
-    r: &Reader<'_>,
-    iid: Option<[u8; 8]>,
-    from_ipv6: bool,
-    side: Side,
-    enc_at: usize,
-) -> Result<[u8; 8]> {
-    iid.ok_or_else(|| {
-        r.invalid_at(
+#[cold]
+#[inline(never)]
+fn elided_iid_error(from_ipv6: bool, side: Side, enc_at: usize) -> Error {
+    Error::invalid(
+        Layer::Iphc,
+        side.mode_field,
+        enc_at,
+        format!(
+            "the address is fully elided ({}=11) but the link-layer {} address it derives from is absent{}",
             side.mode_field,
-            enc_at,
-            format!(
-                "the address is fully elided ({}=11) but the link-layer {} address it derives from is absent{}",
-                side.mode_field,
-                side.link_name,
-                if from_ipv6 { " in the encapsulating header" } else { "" }
-            ),
-        )
-    })
+            side.link_name,
+            if from_ipv6 { " in the encapsulating header" } else { "" }
+        ),
+    )
 }
 
-fn context<'c>(
-    r: &Reader<'_>,
-    ctx: &'c ContextTable,
-    id: u8,
-    side: Side,
-    ctx_at: usize,
-) -> Result<&'c crate::addr::Context> {
-    ctx.get(id).ok_or_else(|| {
-        r.invalid_at(
-            side.ctx_field,
-            ctx_at,
-            format!("context {id} is not configured (give it with --context {id}=PREFIX/LEN)"),
-        )
-    })
+#[inline(always)]
+fn elided_iid(iid: Option<[u8; 8]>, from_ipv6: bool, side: Side, enc_at: usize) -> Result<[u8; 8]> {
+    match iid {
+        Some(i) => Ok(i),
+        None => Err(elided_iid_error(from_ipv6, side, enc_at)),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn context_error(id: u8, side: Side, ctx_at: usize) -> Error {
+    Error::invalid(
+        Layer::Iphc,
+        side.ctx_field,
+        ctx_at,
+        format!("context {id} is not configured (give it with --context {id}=PREFIX/LEN)"),
+    )
+}
+
+#[inline]
+fn context(ctx: &ContextTable, id: u8, side: Side, ctx_at: usize) -> Result<&crate::addr::Context> {
+    match ctx.get(id) {
+        Some(c) => Ok(c),
+        None => Err(context_error(id, side, ctx_at)),
+    }
 }
 
 /// A unicast address per SAC/SAM (or DAC/DAM with M=0). `ctx_id` is used only when `stateful`.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 fn unicast(
     r: &mut Reader<'_>,
     ctx: &ContextTable,
@@ -374,48 +488,68 @@ fn unicast(
     side: Side,
     enc_at: usize,
     ctx_at: usize,
-) -> Result<(Ipv6Addr, &'static str)> {
-    let field = if side.mode_field == "SAM" {
-        "source address"
-    } else {
-        "destination address"
-    };
+    field: &'static str,
+) -> Result<(u128, &'static str)> {
     if !stateful {
         return Ok(match mode {
             0 => (
-                Ipv6Addr::from(r.array::<16>(field)?),
+                u128::from_be_bytes(r.array::<16>(field)?),
                 "stateless, 128 bits inline",
             ),
             1 => (
-                Ipv6Addr::from(with_iid(LINK_LOCAL, r.array(field)?)),
+                with_iid(LINK_LOCAL, u64::from_be_bytes(r.array(field)?)),
                 "stateless, fe80::/64 + 64 bits inline",
             ),
             2 => (
-                Ipv6Addr::from(with_iid(LINK_LOCAL, short_iid(r.array(field)?))),
+                with_iid(LINK_LOCAL, short_iid(r.array(field)?)),
                 "stateless, fe80::ff:fe00:XXXX (16 bits inline)",
             ),
             _ => {
-                let i = elided_iid(r, iid, from_ipv6, side, enc_at)?;
+                let i = elided_iid(iid, from_ipv6, side, enc_at)?;
                 let mode = if from_ipv6 {
                     "stateless, fully elided (from encapsulating IPv6 header)"
                 } else {
                     "stateless, fully elided (from link address)"
                 };
-                (Ipv6Addr::from(with_iid(LINK_LOCAL, i)), mode)
+                (with_iid(LINK_LOCAL, u64::from_be_bytes(i)), mode)
             }
         });
     }
+    // Out of line, on a copy of the reader, so that `r` itself never has its address taken.
+    let mut t = r.clone();
+    let res = stateful_unicast(
+        &mut t, ctx, mode, ctx_id, iid, from_ipv6, side, enc_at, ctx_at, field,
+    );
+    *r = t;
+    res.map(|(a, m)| (u128::from(a), m))
+}
+
+/// The context-based (SAC/DAC=1) forms of [`unicast`], out of line.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn stateful_unicast(
+    r: &mut Reader<'_>,
+    ctx: &ContextTable,
+    mode: u8,
+    ctx_id: u8,
+    iid: Option<[u8; 8]>,
+    from_ipv6: bool,
+    side: Side,
+    enc_at: usize,
+    ctx_at: usize,
+    field: &'static str,
+) -> Result<(Ipv6Addr, &'static str)> {
     // Stateful: mode 0 is handled by the callers (unspecified / reserved).
     let (i, table) = match mode {
-        1 => (r.array(field)?, &CTX_64),
+        1 => (u64::from_be_bytes(r.array(field)?), &CTX_64),
         2 => (short_iid(r.array(field)?), &CTX_16),
         _ => (
-            elided_iid(r, iid, from_ipv6, side, enc_at)?,
+            u64::from_be_bytes(elided_iid(iid, from_ipv6, side, enc_at)?),
             if from_ipv6 { &CTX_0_IPV6 } else { &CTX_0 },
         ),
     };
-    let c = context(r, ctx, ctx_id, side, ctx_at)?;
-    let mut a = with_iid([0; 8], i);
+    let c = context(ctx, ctx_id, side, ctx_at)?;
+    let mut a = with_iid(0, i).to_be_bytes();
     apply_prefix(&mut a, &c.prefix.octets(), c.len);
     Ok((Ipv6Addr::from(a), ctx_mode(table, ctx_id)))
 }
@@ -431,15 +565,59 @@ pub(crate) fn parse(
     depth: u8,
 ) -> Result<(IphcRepr, Vec<NhcRepr>)> {
     r.set_layer(Layer::Iphc);
+    // The header is read with a local copy of the reader, which the optimiser keeps in
+    // registers; `r` catches up before the NHC chain and at the end.
+    let mut l = r.clone();
+    let iphc = parse_header(&mut l, ctx, iids)?;
+    *r = l;
+    let chain = if iphc.nh {
+        nhc::parse_chain(r, ctx, &iphc, depth)?
+    } else {
+        Vec::new()
+    };
+    r.set_layer(Layer::Iphc);
+    Ok((iphc, chain))
+}
+
+#[cold]
+#[inline(never)]
+fn not_iphc(at: usize, b0: u8) -> Error {
+    Error::invalid(
+        Layer::Iphc,
+        "IPHC dispatch",
+        at,
+        format!("0x{b0:02x} is not a LOWPAN_IPHC dispatch (011xxxxx)"),
+    )
+}
+
+#[cold]
+#[inline(never)]
+fn reserved_dst_mode(enc_at: usize, m: bool, dam: u8) -> Error {
+    if m {
+        Error::invalid(
+            Layer::Iphc,
+            "M/DAC/DAM",
+            enc_at,
+            format!("M=1 DAC=1 DAM={dam:02b} is reserved (RFC 6282 §3.1.1)"),
+        )
+    } else {
+        Error::invalid(
+            Layer::Iphc,
+            "DAC/DAM",
+            enc_at,
+            "M=0 DAC=1 DAM=00 is reserved (RFC 6282 §3.1.1)",
+        )
+    }
+}
+
+/// The LOWPAN_IPHC header proper (RFC 6282 §3.1–3.2), without the NHC chain.
+#[inline(always)]
+fn parse_header(r: &mut Reader<'_>, ctx: &ContextTable, iids: &Iids) -> Result<IphcRepr> {
     let start = r.consumed();
     let at = r.offset();
     let b0 = r.u8("IPHC dispatch")?;
     if !is_iphc(b0) {
-        return Err(r.invalid_at(
-            "IPHC dispatch",
-            at,
-            format!("0x{b0:02x} is not a LOWPAN_IPHC dispatch (011xxxxx)"),
-        ));
+        return Err(not_iphc(at, b0));
     }
     let enc_at = r.offset();
     let b1 = r.u8("IPHC encoding")?;
@@ -454,19 +632,8 @@ pub(crate) fn parse(
     let dam = b1 & 0x03;
 
     // Reserved destination modes, reported before reading further.
-    if m && dac && dam != 0 {
-        return Err(r.invalid_at(
-            "M/DAC/DAM",
-            enc_at,
-            format!("M=1 DAC=1 DAM={dam:02b} is reserved (RFC 6282 §3.1.1)"),
-        ));
-    }
-    if !m && dac && dam == 0 {
-        return Err(r.invalid_at(
-            "DAC/DAM",
-            enc_at,
-            "M=0 DAC=1 DAM=00 is reserved (RFC 6282 §3.1.1)",
-        ));
+    if dac && ((m && dam != 0) || (!m && dam == 0)) {
+        return Err(reserved_dst_mode(enc_at, m, dam));
     }
 
     let (sci, dci, ctx_at) = if cid {
@@ -503,7 +670,7 @@ pub(crate) fn parse(
     };
 
     let (src, src_mode) = if sac && sam == 0 {
-        (Ipv6Addr::UNSPECIFIED, "unspecified address ::")
+        (0u128, "unspecified address ::")
     } else {
         unicast(
             r,
@@ -516,6 +683,7 @@ pub(crate) fn parse(
             SRC,
             enc_at,
             ctx_at,
+            "source address",
         )?
     };
 
@@ -531,53 +699,44 @@ pub(crate) fn parse(
             DST,
             enc_at,
             ctx_at,
+            "destination address",
         )?
     } else if !dac {
-        let mut a = [0u8; 16];
-        a[0] = 0xff;
-        let mode = match dam {
-            0 => {
-                a = r.array("destination address")?;
-                "multicast, 128 bits inline"
-            }
+        // ffXX::… with the in-line octets at the end (RFC 6282 §3.1.1, DAM for M=1).
+        let be = |v: &[u8]| v.iter().fold(0u128, |acc, &b| (acc << 8) | u128::from(b));
+        match dam {
+            0 => (
+                u128::from_be_bytes(r.array::<16>("destination address")?),
+                "multicast, 128 bits inline",
+            ),
             1 => {
                 let v: [u8; 6] = r.array("destination address")?;
-                a[1] = v[0];
-                a[11..16].copy_from_slice(&v[1..]);
-                "multicast ffXX::00XX:XXXX:XXXX (48 bits)"
+                (
+                    (0xff << 120) | (u128::from(v[0]) << 112) | be(&v[1..]),
+                    "multicast ffXX::00XX:XXXX:XXXX (48 bits)",
+                )
             }
             2 => {
                 let v: [u8; 4] = r.array("destination address")?;
-                a[1] = v[0];
-                a[13..16].copy_from_slice(&v[1..]);
-                "multicast ffXX::00XX:XXXX (32 bits)"
+                (
+                    (0xff << 120) | (u128::from(v[0]) << 112) | be(&v[1..]),
+                    "multicast ffXX::00XX:XXXX (32 bits)",
+                )
             }
-            _ => {
-                a[1] = 0x02;
-                a[15] = r.u8("destination address")?;
-                "multicast ff02::00XX (8 bits)"
-            }
-        };
-        (Ipv6Addr::from(a), mode)
+            _ => (
+                (0xff02 << 112) | u128::from(r.u8("destination address")?),
+                "multicast ff02::00XX (8 bits)",
+            ),
+        }
     } else {
-        // M=1 DAC=1 DAM=00: ffXX:XXLL:PPPP:PPPP:PPPP:PPPP:XXXX:XXXX (RFC 3306), X in-line in
-        // order, L (prefix length, at most 64) and P (prefix) from the context.
-        let v: [u8; 6] = r.array("destination address")?;
-        let c = context(r, ctx, dci, DST, ctx_at)?;
-        let plen = c.len.min(64);
-        let mut p = [0u8; 16];
-        apply_prefix(&mut p, &c.prefix.octets(), plen);
-        let mut a = [0u8; 16];
-        a[0] = 0xff;
-        a[1] = v[0];
-        a[2] = v[1];
-        a[3] = plen;
-        a[4..12].copy_from_slice(&p[..8]);
-        a[12..16].copy_from_slice(&v[2..]);
-        (Ipv6Addr::from(a), ctx_mode(&CTX_3306, dci))
+        let mut t = r.clone();
+        let res = multicast_3306(&mut t, ctx, dci, ctx_at);
+        *r = t;
+        let (a, m) = res?;
+        (u128::from(a), m)
     };
 
-    let iphc = IphcRepr {
+    Ok(IphcRepr {
         tf,
         nh,
         hlim,
@@ -594,19 +753,36 @@ pub(crate) fn parse(
         flow_label,
         next_header,
         hop_limit,
-        src,
-        dst,
+        src: Ipv6Addr::from(src),
+        dst: Ipv6Addr::from(dst),
         src_mode,
         dst_mode,
         inline_len: r.consumed() - start,
-    };
-    let chain = if nh {
-        nhc::parse_chain(r, ctx, &iphc, depth)?
-    } else {
-        Vec::new()
-    };
-    r.set_layer(Layer::Iphc);
-    Ok((iphc, chain))
+    })
+}
+
+/// M=1 DAC=1 DAM=00: ffXX:XXLL:PPPP:PPPP:PPPP:PPPP:XXXX:XXXX (RFC 3306), X in-line in order,
+/// L (prefix length, at most 64) and P (prefix) from the context.
+#[inline(never)]
+fn multicast_3306(
+    r: &mut Reader<'_>,
+    ctx: &ContextTable,
+    dci: u8,
+    ctx_at: usize,
+) -> Result<(Ipv6Addr, &'static str)> {
+    let v: [u8; 6] = r.array("destination address")?;
+    let c = context(ctx, dci, DST, ctx_at)?;
+    let plen = c.len.min(64);
+    let mut p = [0u8; 16];
+    apply_prefix(&mut p, &c.prefix.octets(), plen);
+    let mut a = [0u8; 16];
+    a[0] = 0xff;
+    a[1] = v[0];
+    a[2] = v[1];
+    a[3] = plen;
+    a[4..12].copy_from_slice(&p[..8]);
+    a[12..16].copy_from_slice(&v[2..]);
+    Ok((Ipv6Addr::from(a), ctx_mode(&CTX_3306, dci)))
 }
 
 #[cfg(test)]

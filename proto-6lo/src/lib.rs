@@ -45,4 +45,4 @@ pub(crate) mod serhex;
 pub mod sixlorh;
 
 pub use addr::{Context, ContextTable, LinkAddr};
-pub use error::{Error, Layer, Result};
+pub use error::{Error, ErrorKind, Layer, Result};

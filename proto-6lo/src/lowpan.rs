@@ -25,8 +25,8 @@ pub enum Compression {
     Ipv6,
     /// LOWPAN_IPHC with its NHC chain.
     Iphc {
-        /// The IPHC fields.
-        iphc: Box<iphc::IphcRepr>,
+        /// The IPHC fields (held in place, not boxed: nearly every frame has them).
+        iphc: iphc::IphcRepr,
         /// The NHC headers, in wire order.
         nhc: Vec<nhc::NhcRepr>,
         /// Compressed header bytes.
@@ -140,11 +140,11 @@ pub struct LowpanReport {
     pub fragment: Option<FragmentInfo>,
     /// The RFC 8931 recoverable fragment this frame carries.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rfrag: Option<RfragFragmentInfo>,
+    pub rfrag: Option<Box<RfragFragmentInfo>>,
     /// What the frame's RFC 8138 6LoRHs stand for (outer IPv6 header, RPL Option, source
     /// route), as applied to the datagram.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sixlorh: Option<Expansion>,
+    pub sixlorh: Option<Box<Expansion>>,
     /// Why the 6LoRHs could not be applied (the inner datagram is then decoded alone).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sixlorh_error: Option<Error>,
@@ -278,6 +278,20 @@ impl Decoder {
         number: u64,
         time_nanos: u64,
     ) -> FrameReport<'a> {
+        self.decode_frame_with(frame, fcs, number, time_nanos, true)
+    }
+
+    /// [`Decoder::decode_frame`]; `fast` takes [`Decoder::decode_iphc_frame`] for the frames it
+    /// covers (always, outside the tests that compare it with the general path).
+    #[inline(always)]
+    fn decode_frame_with<'a>(
+        &mut self,
+        frame: &'a [u8],
+        fcs: FcsMode,
+        number: u64,
+        time_nanos: u64,
+        fast: bool,
+    ) -> FrameReport<'a> {
         let mut report = FrameReport::empty(number);
         let parsed = match mac::parse(frame, fcs) {
             Ok(f) => f,
@@ -304,11 +318,109 @@ impl Decoder {
                 "data frame with an empty payload".to_string()
             });
         }
+        if fast && carries_lowpan && payload.first().is_some_and(|&b| iphc::is_iphc(b)) {
+            return self.decode_iphc_frame(parsed, payload, base, src, dst, number);
+        }
         report.mac = Some(parsed);
         if carries_lowpan {
             self.decode_into(&mut report, payload, base, src, dst, time_nanos);
         }
         report
+    }
+
+    /// [`Decoder::decode_frame`] for the common case, a MAC payload that starts with
+    /// LOWPAN_IPHC (no mesh, broadcast, fragment, page or 6LoRH header before it): what
+    /// `decode_into` would produce, built in one piece so that the parts are moved once, into
+    /// the report, and the headers are decompressed straight into the datagram buffer.
+    #[inline(never)]
+    fn decode_iphc_frame<'a>(
+        &mut self,
+        mac: mac::Frame<'a>,
+        payload: &[u8],
+        base: usize,
+        src: LinkAddr,
+        dst: LinkAddr,
+        number: u64,
+    ) -> FrameReport<'a> {
+        // Allocated first, with room for the usual headers and the rest of the payload (see
+        // `iphc::decompress`).
+        let mut bytes = Vec::with_capacity(ipv6::HEADER_LEN + 8 + payload.len());
+        let decompressed = iphc::decompress_into(
+            payload,
+            base,
+            &self.contexts,
+            src,
+            dst,
+            None,
+            &mut bytes,
+            payload.len(),
+        );
+        let (iphc, nhc, consumed, fixes) = match decompressed {
+            Ok(d) => d,
+            Err(e) => {
+                return FrameReport {
+                    frame: number,
+                    mac: Some(mac),
+                    lowpan: Some(LowpanReport {
+                        dispatch: Vec::new(),
+                        page: 0,
+                        compression: None,
+                        fragment: None,
+                        rfrag: None,
+                        sixlorh: None,
+                        sixlorh_error: None,
+                        rfrag_ack: None,
+                    }),
+                    note: None,
+                    datagram: None,
+                    error: Some(e),
+                    learned_contexts: Vec::new(),
+                }
+            }
+        };
+        let uncompressed_len = bytes.len();
+        bytes.extend_from_slice(payload.get(consumed..).unwrap_or_default());
+        // `datagram_report`, written out so that its parts are stored in the report directly.
+        ipv6::fill_checksums(&mut bytes, &fixes);
+        let (ipv6, ipv6_error) = match ipv6::summary(&bytes) {
+            Ok(s) => (Some(s), None),
+            Err(e) => (ipv6::header(&bytes).ok(), Some(e)),
+        };
+        let frames = vec![number];
+        let learned_contexts = match &ipv6 {
+            Some(s) if self.learn_contexts => self.learn_from(s),
+            _ => Vec::new(),
+        };
+        FrameReport {
+            frame: number,
+            mac: Some(mac),
+            lowpan: Some(LowpanReport {
+                dispatch: Vec::new(),
+                page: 0,
+                compression: Some(Compression::Iphc {
+                    iphc,
+                    nhc,
+                    compressed_len: consumed,
+                    uncompressed_len,
+                }),
+                fragment: None,
+                rfrag: None,
+                sixlorh: None,
+                sixlorh_error: None,
+                rfrag_ack: None,
+            }),
+            note: None,
+            datagram: Some(DatagramReport {
+                length: bytes.len(),
+                frames,
+                checksum_recomputed: !fixes.is_empty(),
+                ipv6,
+                ipv6_error,
+                bytes,
+            }),
+            error: None,
+            learned_contexts,
+        }
     }
 
     /// Decodes a bare 6LoWPAN payload that arrived between `src` and `dst`.
@@ -696,19 +808,29 @@ impl Decoder {
                     }
                     _ => inner_size(0, 0)?,
                 };
-                let d = iphc::decompress(rest, base + at, &self.contexts, src, dst, pre)?;
-                let tail = rest.get(d.consumed..).unwrap_or_default();
-                let mut bytes = Vec::with_capacity(d.headers.len() + tail.len());
-                bytes.extend_from_slice(&d.headers);
+                // The headers go straight into the datagram buffer, with room for the rest.
+                let mut bytes = Vec::new();
+                let (iphc, nhc, consumed, checksum_fixes) = iphc::decompress_into(
+                    rest,
+                    base + at,
+                    &self.contexts,
+                    src,
+                    dst,
+                    pre,
+                    &mut bytes,
+                    rest.len(),
+                )?;
+                let uncompressed_len = bytes.len();
+                let tail = rest.get(consumed..).unwrap_or_default();
                 bytes.extend_from_slice(tail);
                 lowpan.compression = Some(Compression::Iphc {
-                    compressed_len: d.consumed,
-                    uncompressed_len: d.headers.len(),
-                    iphc: Box::new(d.iphc),
-                    nhc: d.nhc,
+                    compressed_len: consumed,
+                    uncompressed_len,
+                    iphc,
+                    nhc,
                 });
                 let total = pre.map_or(bytes.len(), usize::from);
-                (bytes, d.checksum_fixes, tail.len(), total)
+                (bytes, checksum_fixes, tail.len(), total)
             }
             Next::Hc1 => {
                 // The chain points past the 0x42 dispatch; the HC1 decoder starts at it.
@@ -752,7 +874,7 @@ impl Decoder {
             },
             None => inner,
         };
-        lowpan.sixlorh = expansion;
+        lowpan.sixlorh = expansion.map(Box::new);
         Ok(Some(First {
             bytes,
             fixes,
@@ -802,20 +924,20 @@ impl Decoder {
             completes: false,
         };
         if abort {
-            lowpan.rfrag = Some(info(self.rfrag.known_size(&key)));
+            lowpan.rfrag = Some(Box::new(info(self.rfrag.known_size(&key))));
             if let Some(inc) = self.rfrag.abort(&key) {
                 log_abort(inc);
             }
             return Ok(None);
         }
         if avail < need {
-            return Err(Error::Truncated {
-                layer: Layer::Dispatch,
-                field: "RFRAG fragment",
-                offset: base + data_at,
-                needed: need,
-                available: avail,
-            });
+            return Err(Error::truncated(
+                Layer::Dispatch,
+                "RFRAG fragment",
+                base + data_at,
+                need,
+                avail,
+            ));
         }
         let data = payload.get(data_at..data_at + need).unwrap_or_default();
         let meta = if rf.sequence == 0 {
@@ -880,11 +1002,11 @@ impl Decoder {
                 time_nanos,
             )
             .map_err(|e| e.at(base + start + 4));
-        lowpan.rfrag = Some(info(
+        lowpan.rfrag = Some(Box::new(info(
             rf.datagram_size
                 .map(usize::from)
                 .or_else(|| self.rfrag.known_size(&key)),
-        ));
+        )));
         match pushed? {
             Push::Pending => Ok(None),
             Push::Complete(Datagram {
@@ -914,6 +1036,7 @@ impl Decoder {
 /// function so the intent is named.
 fn log_abort(_: Incomplete) {}
 
+#[inline]
 fn datagram_report(mut bytes: Vec<u8>, fixes: &[ChecksumFix], frames: Vec<u64>) -> DatagramReport {
     ipv6::fill_checksums(&mut bytes, fixes);
     // A datagram whose extension headers or upper layer do not parse still shows its fixed
@@ -929,5 +1052,96 @@ fn datagram_report(mut bytes: Vec<u8>, fixes: &[ChecksumFix], frames: Vec<u64>) 
         ipv6,
         ipv6_error,
         bytes,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+
+    /// Classic pcap captures of link type 195 / 230 in `dir`, with their frames.
+    fn captures(dir: &Path) -> Vec<(PathBuf, FcsMode, Vec<Vec<u8>>)> {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        let mut paths: Vec<PathBuf> = rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "pcap"))
+            .collect();
+        paths.sort();
+        let mut out = Vec::new();
+        for path in paths {
+            let data = std::fs::read(&path).unwrap();
+            let Ok((mut rest, header)) = pcap_parser::parse_pcap_header(&data) else {
+                continue; // pcapng
+            };
+            let fcs = match header.network.0 {
+                230 => FcsMode::None,
+                195 => FcsMode::Crc16,
+                _ => continue,
+            };
+            let mut frames = Vec::new();
+            while !rest.is_empty() {
+                let parsed = if header.is_bigendian() {
+                    pcap_parser::parse_pcap_frame_be(rest)
+                } else {
+                    pcap_parser::parse_pcap_frame(rest)
+                };
+                let Ok((r, b)) = parsed else { break };
+                frames.push(b.data.to_vec());
+                rest = r;
+            }
+            out.push((path, fcs, frames));
+        }
+        out
+    }
+
+    /// The IPHC fast path (`decode_iphc_frame`) gives exactly the report of the general path,
+    /// frame by frame, over the project's captures and (when `IETFWG_SHARED` names it) the
+    /// third-party corpus, FCS checked and not, contexts learnt or not.
+    #[test]
+    fn iphc_fast_path_matches_general_path() {
+        let mut dirs = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("../pcaps/6lo")];
+        if let Some(shared) = std::env::var_os("IETFWG_SHARED") {
+            dirs.push(PathBuf::from(shared).join("corpus/6lo"));
+        }
+        let (mut frames_seen, mut fast_frames) = (0usize, 0usize);
+        for dir in dirs {
+            for (path, fcs, frames) in captures(&dir) {
+                for learn in [false, true] {
+                    let mut fast = Decoder::new(ContextTable::new(), Limits::default());
+                    let mut general = Decoder::new(ContextTable::new(), Limits::default());
+                    fast.set_learn_contexts(learn);
+                    general.set_learn_contexts(learn);
+                    for (i, f) in frames.iter().enumerate() {
+                        let n = i as u64 + 1;
+                        // With the FCS as captured, and without it (link type 195 only).
+                        let mut variants = vec![(&f[..], fcs)];
+                        if fcs == FcsMode::Crc16 && f.len() >= 2 {
+                            variants.push((&f[..f.len() - 2], FcsMode::None));
+                        }
+                        for (bytes, mode) in variants {
+                            let a = fast.decode_frame_with(bytes, mode, n, 0, true);
+                            let b = general.decode_frame_with(bytes, mode, n, 0, false);
+                            assert_eq!(a, b, "{} frame {n} ({mode:?})", path.display());
+                            frames_seen += 1;
+                            let iphc_first = a.mac.as_ref().is_some_and(|m| {
+                                m.frame_type == mac::FrameType::DATA
+                                    && !m.payload_encrypted
+                                    && m.payload.first().is_some_and(|&b| iphc::is_iphc(b))
+                            });
+                            fast_frames += usize::from(iphc_first);
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            frames_seen > 0 && fast_frames > 0,
+            "{frames_seen} {fast_frames}"
+        );
     }
 }

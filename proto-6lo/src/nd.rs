@@ -335,16 +335,7 @@ pub fn parse(type_: u8, code: u8, body: &[u8], base: usize) -> (Option<NdMessage
         Err(e) => return (None, Some(e)),
     };
     let mut options = Vec::new();
-    let mut error = None;
-    while r.remaining() > 0 {
-        match parse_option(&mut r) {
-            Ok(o) => options.push(o),
-            Err(e) => {
-                error = Some(e);
-                break;
-            }
-        }
-    }
+    let error = parse_options(&mut r, &mut options);
     (
         Some(NdMessage {
             body: fixed,
@@ -352,6 +343,42 @@ pub fn parse(type_: u8, code: u8, body: &[u8], base: usize) -> (Option<NdMessage
         }),
         error,
     )
+}
+
+/// [`parse`], with the message built in its box (what [`crate::ipv6::summary`] keeps) rather
+/// than on the stack and copied there.
+pub(crate) fn parse_boxed(
+    type_: u8,
+    code: u8,
+    body: &[u8],
+    base: usize,
+) -> (Option<Box<NdMessage>>, Option<Error>) {
+    if !is_nd(type_) {
+        return (None, None);
+    }
+    let mut r = Reader::new(body, base, Layer::Ipv6);
+    let fixed = match parse_body(type_, code, &mut r) {
+        Ok(b) => b,
+        Err(e) => return (None, Some(e)),
+    };
+    let mut m = Box::new(NdMessage {
+        body: fixed,
+        options: Vec::new(),
+    });
+    let error = parse_options(&mut r, &mut m.options);
+    (Some(m), error)
+}
+
+/// The options after the fixed body, into `options`, up to the first that does not parse (its
+/// error is returned).
+fn parse_options(r: &mut Reader<'_>, options: &mut Vec<NdOption>) -> Option<Error> {
+    while r.remaining() > 0 {
+        match parse_option(r) {
+            Ok(o) => options.push(o),
+            Err(e) => return Some(e),
+        }
+    }
+    None
 }
 
 fn addr(r: &mut Reader<'_>, field: &'static str) -> Result<Ipv6Addr> {
@@ -791,8 +818,8 @@ mod tests {
         let (m, e) = parse(types::NS, 0, &body, 0);
         assert!(m.unwrap().options.is_empty());
         assert!(matches!(
-            e,
-            Some(Error::Truncated {
+            e.as_ref().map(Error::kind),
+            Some(crate::ErrorKind::Truncated {
                 field: "ND option body",
                 offset: 22,
                 ..
@@ -807,8 +834,8 @@ mod tests {
         let (m, e) = parse(types::NA, 0, &[0xe0, 0, 0, 0, 0xfe], 0);
         assert!(m.is_none());
         assert!(matches!(
-            e,
-            Some(Error::Truncated {
+            e.as_ref().map(Error::kind),
+            Some(crate::ErrorKind::Truncated {
                 field: "NA Target Address",
                 ..
             })

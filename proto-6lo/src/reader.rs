@@ -15,6 +15,7 @@ pub struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     /// A reader over `buf`, whose first byte sits at absolute offset `base` of the frame.
+    #[inline]
     pub fn new(buf: &'a [u8], base: usize, layer: Layer) -> Self {
         Reader {
             buf,
@@ -25,36 +26,43 @@ impl<'a> Reader<'a> {
     }
 
     /// The same reader, reporting errors against another layer from now on.
+    #[inline]
     pub fn set_layer(&mut self, layer: Layer) {
         self.layer = layer;
     }
 
     /// The layer errors are reported against.
+    #[inline]
     pub fn layer(&self) -> Layer {
         self.layer
     }
 
     /// Absolute offset of the next byte to be read.
+    #[inline]
     pub fn offset(&self) -> usize {
         self.base + self.pos
     }
 
     /// Bytes consumed so far.
+    #[inline]
     pub fn consumed(&self) -> usize {
         self.pos
     }
 
     /// Bytes left.
+    #[inline]
     pub fn remaining(&self) -> usize {
         self.buf.len() - self.pos
     }
 
     /// The bytes not read yet (does not consume them).
+    #[inline]
     pub fn rest(&self) -> &'a [u8] {
         &self.buf[self.pos..]
     }
 
     /// Takes every byte left.
+    #[inline]
     pub fn take_rest(&mut self) -> &'a [u8] {
         let r = &self.buf[self.pos..];
         self.pos = self.buf.len();
@@ -62,17 +70,13 @@ impl<'a> Reader<'a> {
     }
 
     /// The error for `field` needing `needed` bytes at the current position.
+    #[inline]
     pub fn truncated(&self, field: &'static str, needed: usize) -> Error {
-        Error::Truncated {
-            layer: self.layer,
-            field,
-            offset: self.offset(),
-            needed,
-            available: self.remaining(),
-        }
+        Error::truncated(self.layer, field, self.offset(), needed, self.remaining())
     }
 
-    /// An [`Error::Invalid`] for `field` at absolute offset `offset`.
+    /// An [`crate::ErrorKind::Invalid`] error for `field` at absolute offset `offset`.
+    #[inline]
     pub fn invalid_at(
         &self,
         field: &'static str,
@@ -83,6 +87,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Takes `n` bytes.
+    #[inline]
     pub fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8]> {
         if self.remaining() < n {
             return Err(self.truncated(field, n));
@@ -93,6 +98,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Takes exactly `N` bytes as an array.
+    #[inline]
     pub fn array<const N: usize>(&mut self, field: &'static str) -> Result<[u8; N]> {
         let s = self.take(N, field)?;
         let mut a = [0u8; N];
@@ -101,6 +107,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Looks at the next byte without consuming it.
+    #[inline]
     pub fn peek(&self, field: &'static str) -> Result<u8> {
         self.buf
             .get(self.pos)
@@ -109,6 +116,7 @@ impl<'a> Reader<'a> {
     }
 
     /// One byte.
+    #[inline]
     pub fn u8(&mut self, field: &'static str) -> Result<u8> {
         let b = self.peek(field)?;
         self.pos += 1;
@@ -116,26 +124,31 @@ impl<'a> Reader<'a> {
     }
 
     /// A big-endian (network order) u16.
+    #[inline]
     pub fn u16_be(&mut self, field: &'static str) -> Result<u16> {
         Ok(u16::from_be_bytes(self.array(field)?))
     }
 
     /// A little-endian u16 (802.15.4 fields are little-endian).
+    #[inline]
     pub fn u16_le(&mut self, field: &'static str) -> Result<u16> {
         Ok(u16::from_le_bytes(self.array(field)?))
     }
 
     /// A big-endian u32.
+    #[inline]
     pub fn u32_be(&mut self, field: &'static str) -> Result<u32> {
         Ok(u32::from_be_bytes(self.array(field)?))
     }
 
     /// A little-endian u32.
+    #[inline]
     pub fn u32_le(&mut self, field: &'static str) -> Result<u32> {
         Ok(u32::from_le_bytes(self.array(field)?))
     }
 
     /// A sub-reader over the next `n` bytes (consumed from this one), for a nested region.
+    #[inline]
     pub fn sub(&mut self, n: usize, field: &'static str) -> Result<Reader<'a>> {
         let base = self.offset();
         let s = self.take(n, field)?;
@@ -160,8 +173,8 @@ mod tests {
         assert_eq!(r.offset(), 11);
         let e = r.u32_be("b").unwrap_err();
         assert_eq!(
-            e,
-            Error::Truncated {
+            *e.kind(),
+            crate::ErrorKind::Truncated {
                 layer: Layer::Iphc,
                 field: "b",
                 offset: 11,

@@ -897,6 +897,7 @@ impl<M> RfragReassembler<M> {
 #[allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
 
     const SEC: u64 = 1_000_000_000;
 
@@ -978,8 +979,8 @@ mod tests {
         pending(r.push(k, 0, &data[..16], None, 10, 0));
         let mut bad = data[8..24].to_vec();
         bad[5] ^= 0xff; // datagram byte 13
-        match r.push(k, 8, &bad, None, 11, 0) {
-            Err(Error::Invalid {
+        match r.push(k, 8, &bad, None, 11, 0).map_err(Error::into_kind) {
+            Err(ErrorKind::Invalid {
                 layer,
                 field,
                 offset,
@@ -1009,8 +1010,11 @@ mod tests {
         let k = key(4, 20);
         let mut r = Reassembler::<()>::new(Limits::default());
         pending(r.push(k, 0, &data[..8], None, 1, 0));
-        match r.push(k, 16, &[0u8; 8], None, 2, 0) {
-            Err(Error::Invalid {
+        match r
+            .push(k, 16, &[0u8; 8], None, 2, 0)
+            .map_err(Error::into_kind)
+        {
+            Err(ErrorKind::Invalid {
                 layer,
                 field,
                 offset,
@@ -1106,8 +1110,11 @@ mod tests {
             [(1, IncompleteReason::Evicted)]
         );
         // A datagram that can never fit is refused outright.
-        match r.push(key(4, 3000), 0, &[4; 8], None, 4, 0) {
-            Err(Error::Invalid { field, .. }) => assert_eq!(field, "datagram_size"),
+        match r
+            .push(key(4, 3000), 0, &[4; 8], None, 4, 0)
+            .map_err(Error::into_kind)
+        {
+            Err(ErrorKind::Invalid { field, .. }) => assert_eq!(field, "datagram_size"),
             other => panic!("{other:?}"),
         }
         assert_eq!(r.in_flight(), 2);

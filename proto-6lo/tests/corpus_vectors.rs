@@ -24,7 +24,7 @@ use ietfwg_6lo::lowpan::{Compression, DatagramReport, Decoder, FrameReport};
 use ietfwg_6lo::mac::{FcsMode, FrameType, FrameVersion};
 use ietfwg_6lo::nhc::NhcRepr;
 use ietfwg_6lo::reassembly::Limits;
-use ietfwg_6lo::{ContextTable, Error, Layer, LinkAddr};
+use ietfwg_6lo::{ContextTable, ErrorKind, Layer, LinkAddr};
 
 // ---------------------------------------------------------------------------------------------
 // Reading captures
@@ -860,8 +860,8 @@ fn tcpdump_802_15_4_data_2015_frame() {
 fn tcpdump_802_15_4_beacon_malformed_ie() {
     corpus("802_15_4_beacon.pcap", 1, |r| {
         assert!(r.mac.is_none() && r.lowpan.is_none());
-        match r.error.as_ref().expect("malformed") {
-            Error::Truncated {
+        match r.error.as_ref().expect("malformed").kind() {
+            ErrorKind::Truncated {
                 layer,
                 offset,
                 needed,

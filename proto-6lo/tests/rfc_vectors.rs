@@ -9,7 +9,7 @@ use ietfwg_6lo::hc1;
 use ietfwg_6lo::iphc::{self, Decompressed};
 use ietfwg_6lo::ipv6::{self, ChecksumFix, Upper};
 use ietfwg_6lo::nhc::NhcRepr;
-use ietfwg_6lo::{ContextTable, Error, LinkAddr};
+use ietfwg_6lo::{ContextTable, ErrorKind, LinkAddr};
 
 /// 802.15.4 source: extended 00:12:4b:00:01:02:03:04 -> IID 0212:4b00:0102:0304 (U/L flipped).
 const MAC_SRC: LinkAddr = LinkAddr::Extended([0x00, 0x12, 0x4b, 0x00, 0x01, 0x02, 0x03, 0x04]);
@@ -283,8 +283,8 @@ fn reserved_and_unknown_context_errors() {
         .unwrap_err();
         assert!(
             matches!(
-                e,
-                Error::Invalid {
+                e.kind(),
+                ErrorKind::Invalid {
                     field: "M/DAC/DAM",
                     offset: 10,
                     ..
@@ -314,8 +314,8 @@ fn reserved_and_unknown_context_errors() {
         None,
     )
     .unwrap_err();
-    match e {
-        Error::Invalid {
+    match e.into_kind() {
+        ErrorKind::Invalid {
             field: "DCI",
             offset: 11,
             ref reason,

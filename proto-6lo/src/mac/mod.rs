@@ -25,7 +25,8 @@
 //! - Frame types 0–3 (beacon, data, acknowledgment, MAC command) in all three frame versions.
 //!   Type 4 is reserved; types 5 (multipurpose), 6 (fragment / FRAK) and 7 (extended) have a
 //!   different frame control layout (802.15.4-2015 §7.3.5–7.3.7). They are recognised and
-//!   rejected with an [`Error::Invalid`] on the field `frame type` saying "not decoded".
+//!   rejected with an [`crate::ErrorKind::Invalid`] error on the field `frame type` saying
+//!   "not decoded".
 //! - Addressing mode 1 is reserved (2003/2006) and has no meaning for frame types 0–3 in 2015
 //!   either: it is an error naming the addressing-mode field.
 //! - 2003/2006 frames: bits 7–9 of the frame control are reserved; they are kept in
@@ -230,7 +231,9 @@ pub struct Frame<'a> {
     /// True when the Source PAN ID field itself was in the frame.
     pub src_pan_on_wire: bool,
     pub src: LinkAddr,
-    pub security: Option<AuxSecurity>,
+    /// Boxed, like `command` and `beacon`: rarely present, and a data frame's `Frame` stays
+    /// small to move.
+    pub security: Option<Box<AuxSecurity>>,
     pub header_ies: Vec<HeaderIe>,
     pub payload_ies: Vec<PayloadIe>,
     /// The payload (and, in 2015 frames, the payload IEs and command identifier) is ciphertext.
@@ -244,8 +247,8 @@ pub struct Frame<'a> {
     /// Offset of `payload[0]` in the frame.
     pub payload_offset: usize,
     pub payload_len: usize,
-    pub command: Option<MacCommand>,
-    pub beacon: Option<Beacon>,
+    pub command: Option<Box<MacCommand>>,
+    pub beacon: Option<Box<Beacon>>,
     pub fcs: Option<Fcs>,
 }
 
@@ -321,25 +324,27 @@ fn pan_presence_2015(dst_mode: u8, src_mode: u8, compression: bool) -> PanPresen
     }
 }
 
+/// CRC-16 of the FCS (ITU-T, reflected: CRC-16/KERMIT), slice-by-16 table built at compile time.
+static FCS16: crc::Crc<u16, crc::Table<16>> =
+    crc::Crc::<u16, crc::Table<16>>::new(&crc::CRC_16_KERMIT);
+
+/// CRC-32 of the 4-octet FCS (CRC-32/ISO-HDLC), slice-by-16 table built at compile time.
+static FCS32: crc::Crc<u32, crc::Table<16>> =
+    crc::Crc::<u32, crc::Table<16>>::new(&crc::CRC_32_ISO_HDLC);
+
 fn crc16(data: &[u8]) -> u16 {
-    crc::Crc::<u16>::new(&crc::CRC_16_KERMIT).checksum(data)
+    FCS16.checksum(data)
 }
 
 fn crc32(data: &[u8]) -> u32 {
-    crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(data)
+    FCS32.checksum(data)
 }
 
 /// Splits off and checks the FCS. Returns the frame without its FCS.
 fn split_fcs(frame: &[u8], mode: FcsMode) -> Result<(&[u8], Option<Fcs>)> {
     let n = mode.len();
     if frame.len() < n {
-        return Err(Error::Truncated {
-            layer: Layer::Mac,
-            field: "FCS",
-            offset: 0,
-            needed: n,
-            available: frame.len(),
-        });
+        return Err(Error::truncated(Layer::Mac, "FCS", 0, n, frame.len()));
     }
     let (body, tail) = frame.split_at(frame.len() - n);
     let fcs = match mode {
@@ -370,6 +375,7 @@ fn split_fcs(frame: &[u8], mode: FcsMode) -> Result<(&[u8], Option<Fcs>)> {
     Ok((body, fcs))
 }
 
+#[inline(always)]
 fn read_addr(r: &mut Reader<'_>, mode: u8, field: &'static str) -> Result<LinkAddr> {
     Ok(match mode {
         ADDR_SHORT => LinkAddr::Short(r.u16_le(field)?),
@@ -380,6 +386,18 @@ fn read_addr(r: &mut Reader<'_>, mode: u8, field: &'static str) -> Result<LinkAd
         }
         _ => LinkAddr::Absent,
     })
+}
+
+/// Header IEs, then payload IEs when they follow and the payload is not encrypted.
+#[inline(never)]
+fn parse_ies(rest: &mut Reader<'_>, encrypted: bool) -> Result<(Vec<HeaderIe>, Vec<PayloadIe>)> {
+    let mut header_ies = Vec::new();
+    let mut payload_ies = Vec::new();
+    let payload_ies_follow = ie::parse_header_ies(rest, &mut header_ies)?;
+    if payload_ies_follow && !encrypted {
+        ie::parse_payload_ies(rest, &mut payload_ies)?;
+    }
+    Ok((header_ies, payload_ies))
 }
 
 /// Decodes one IEEE 802.15.4 MAC frame. `fcs` says whether the last 2 or 4 octets are an FCS.
@@ -490,9 +508,56 @@ pub fn parse(frame: &[u8], fcs: FcsMode) -> Result<Frame<'_>> {
         None => None,
     };
 
+    // The common case — a data or acknowledgment frame without security or IEs — in one
+    // piece: everything after the addresses is payload. Building the frame here from plain
+    // values (rather than merging with the general path below) lets it be stored once, in
+    // place, instead of being assembled on the stack and copied.
+    if !security_enabled
+        && !ie_present
+        && (frame_type == FrameType::DATA || frame_type == FrameType::ACK)
+    {
+        let payload_offset = r.offset();
+        let payload = r.take_rest();
+        return Ok(Frame {
+            frame_type,
+            version,
+            security_enabled,
+            frame_pending,
+            ack_request,
+            pan_id_compression,
+            seq_suppressed,
+            ie_present,
+            dst_addr_mode,
+            src_addr_mode,
+            fcf,
+            seq,
+            dst_pan,
+            dst,
+            src_pan,
+            src_pan_on_wire: src_pan_wire.is_some(),
+            src,
+            security: None,
+            header_ies: Vec::new(),
+            payload_ies: Vec::new(),
+            payload_encrypted: false,
+            mic: None,
+            payload,
+            payload_offset,
+            payload_len: payload.len(),
+            command: None,
+            beacon: None,
+            fcs,
+        });
+    }
+
     // Auxiliary security header (2006 and 2015 only).
+    // The rare parts (security, IEs, beacon, command) are read with copies of the readers, so
+    // that `r` and `rest` never have their address taken and stay in registers.
     let security = if security_enabled && version != FrameVersion::V2003 {
-        Some(security::parse_aux(&mut r, version)?)
+        let mut t = r.clone();
+        let s = security::parse_aux(&mut t, version);
+        r = t;
+        Some(Box::new(s?))
     } else {
         None
     };
@@ -505,13 +570,13 @@ pub fn parse(frame: &[u8], fcs: FcsMode) -> Result<Frame<'_>> {
 
     // Everything after the MHR fields read so far, minus the MIC.
     if r.remaining() < mic_len {
-        return Err(Error::Truncated {
-            layer: Layer::Mac,
-            field: "MIC",
-            offset: r.offset(),
-            needed: mic_len,
-            available: r.remaining(),
-        });
+        return Err(Error::truncated(
+            Layer::Mac,
+            "MIC",
+            r.offset(),
+            mic_len,
+            r.remaining(),
+        ));
     }
     let mut rest = r.sub(r.remaining() - mic_len, "MAC payload")?;
     let mic = if mic_len > 0 {
@@ -521,30 +586,33 @@ pub fn parse(frame: &[u8], fcs: FcsMode) -> Result<Frame<'_>> {
     };
 
     // Information elements (2015).
-    let mut header_ies = Vec::new();
-    let mut payload_ies = Vec::new();
-    if ie_present {
-        let payload_ies_follow = ie::parse_header_ies(&mut rest, &mut header_ies)?;
-        if payload_ies_follow && !encrypted {
-            ie::parse_payload_ies(&mut rest, &mut payload_ies)?;
-        }
-    }
+    let (header_ies, payload_ies) = if ie_present {
+        let mut t = rest.clone();
+        let res = parse_ies(&mut t, encrypted);
+        rest = t;
+        res?
+    } else {
+        (Vec::new(), Vec::new())
+    };
 
     let mut beacon = None;
     let mut command = None;
     match frame_type {
         FrameType::BEACON if !is_2015 => {
             // Superframe specification, GTS and pending address fields are never encrypted.
-            beacon = Some(command::parse_beacon(&mut rest)?);
+            let mut t = rest.clone();
+            let b = command::parse_beacon(&mut t);
+            rest = t;
+            beacon = Some(Box::new(b?));
         }
         FrameType::MAC_COMMAND if !(is_2015 && encrypted) => {
             let offset = rest.offset();
             let id = CommandId(rest.u8("command frame identifier")?);
-            command = Some(MacCommand {
+            command = Some(Box::new(MacCommand {
                 id,
                 offset,
                 content: rest.rest().to_vec(),
-            });
+            }));
         }
         _ => {}
     }

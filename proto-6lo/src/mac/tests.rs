@@ -593,8 +593,8 @@ fn truncated_source_address_names_field_and_offset() {
     let frame = &CASES_2006[7].bytes[..10];
     let e = parse(frame, FcsMode::None).unwrap_err();
     assert_eq!(
-        e,
-        Error::Truncated {
+        *e.kind(),
+        crate::ErrorKind::Truncated {
             layer: Layer::Mac,
             field: "source address",
             offset: 7,
@@ -792,8 +792,8 @@ fn ack_with_fcs() {
     // Shorter than the FCS: truncated.
     let e = parse(&[0x02], FcsMode::Crc16).unwrap_err();
     assert_eq!(
-        e,
-        Error::Truncated {
+        *e.kind(),
+        crate::ErrorKind::Truncated {
             layer: Layer::Mac,
             field: "FCS",
             offset: 0,
@@ -889,8 +889,8 @@ fn mac_command_2015_beacon_request_and_unknown_id() {
     // No command identifier at all.
     let e = parse(&[0x03, 0x08, 0x01, 0xff, 0xff, 0xff, 0xff], FcsMode::None).unwrap_err();
     assert_eq!(
-        e,
-        Error::Truncated {
+        *e.kind(),
+        crate::ErrorKind::Truncated {
             layer: Layer::Mac,
             field: "command frame identifier",
             offset: 7,
@@ -1063,8 +1063,8 @@ fn secured_frame_too_short_for_its_mic() {
     ];
     let e = parse(&frame, FcsMode::None).unwrap_err();
     assert_eq!(
-        e,
-        Error::Truncated {
+        *e.kind(),
+        crate::ErrorKind::Truncated {
             layer: Layer::Mac,
             field: "MIC",
             offset: 14,
@@ -1258,8 +1258,8 @@ fn ie_errors_name_field_and_offset() {
     )
     .unwrap_err();
     assert_eq!(
-        e,
-        Error::Truncated {
+        *e.kind(),
+        crate::ErrorKind::Truncated {
             layer: Layer::Mac,
             field: "header IE content",
             offset: 5,
@@ -1280,8 +1280,8 @@ fn ie_errors_name_field_and_offset() {
     )
     .unwrap_err();
     assert_eq!(
-        e,
-        Error::Truncated {
+        *e.kind(),
+        crate::ErrorKind::Truncated {
             layer: Layer::Mac,
             field: "payload IE content",
             offset: 7,
@@ -1304,8 +1304,8 @@ fn ie_errors_name_field_and_offset() {
     )
     .unwrap_err();
     assert_eq!(
-        e,
-        Error::Truncated {
+        *e.kind(),
+        crate::ErrorKind::Truncated {
             layer: Layer::Mac,
             field: "MLME sub-IE content",
             offset: 9,
@@ -1976,8 +1976,8 @@ fn corpus_spot_checks_against_tshark() {
     };
     let e = parse(&pkts[0].data, mode).unwrap_err();
     assert_eq!(
-        e,
-        Error::Truncated {
+        *e.kind(),
+        crate::ErrorKind::Truncated {
             layer: Layer::Mac,
             field: "header IE content",
             offset: 18,
