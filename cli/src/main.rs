@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod capture;
+mod doh;
 mod ikev2;
 mod output;
 mod sixlo;
@@ -41,6 +42,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// DNS over HTTPS (RFC 8484): query, batch, encode, decode.
+    Doh(doh::Args),
     /// 6LoWPAN over IEEE 802.15.4 (RFC 4944, 6282, 8025, 8066, 8138, 8931).
     #[command(name = "6lo")]
     SixLo(sixlo::Args),
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
     };
     let out = output::Output::new(cli.color);
     let result = match cli.command {
+        Command::Doh(args) => doh::run(args, out),
         Command::SixLo(args) => sixlo::run(args, out),
         Command::Ikev2(args) => ikev2::run(args, out),
     };

@@ -8,7 +8,10 @@
 //! | [`render`] | text and NDJSON output |
 
 pub mod decode;
+pub mod net;
+pub mod probe;
 pub mod render;
+pub mod replay;
 pub mod stream;
 pub mod summary;
 
@@ -46,6 +49,13 @@ enum Command {
     /// Rates every offered and chosen IKE transform against RFC 8247 (and RFC 9395's
     /// deprecations). Exit 1 when a MUST NOT is chosen or offered first.
     Audit(summary::AnalysisArgs),
+    /// Sends each recorded IKE SA's IKE_SA_INIT again (fresh SPI, nonce and key exchange) to a
+    /// responder, acts on COOKIE, INVALID_KE_PAYLOAD and REDIRECT, and compares the answers;
+    /// with --psk, completes IKE_AUTH.
+    Replay(replay::ReplayArgs),
+    /// Sends IKE_SA_INIT offers to a responder and reports which it accepts (--scan walks each
+    /// transform type), rated against RFC 8247. Nothing is sent after IKE_SA_INIT.
+    Probe(probe::ProbeArgs),
 }
 
 /// Where packets come from: a capture file (or stdin), or an interface.
@@ -101,6 +111,8 @@ pub fn run(args: Args, mut out: Output) -> anyhow::Result<Status> {
             }
             summary::audit_cmd(&a, &mut out)
         }
+        Command::Replay(a) => replay::run(a, out),
+        Command::Probe(a) => probe::run(a, out),
     }
 }
 

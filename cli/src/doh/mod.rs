@@ -1,0 +1,51 @@
+//! `ietfwg doh …`: DNS over HTTPS (RFC 8484) — query, batch, encode, decode.
+//!
+//! | module | role |
+//! |---|---|
+//! | [`flags`] | the query flags every command shares (type, class, EDNS, padding, DO/CD/RD) |
+//! | [`conn`] | server, bootstrap, TLS and HTTP options → one client connection |
+//! | [`query`] | `doh query` |
+//! | [`batch`] | `doh batch` |
+//! | [`encode`] | `doh encode` |
+//! | [`decode`] | `doh decode` |
+//! | [`render`] | dig-like text and JSON for an answer |
+
+pub mod batch;
+pub mod conn;
+pub mod decode;
+pub mod encode;
+pub mod flags;
+pub mod query;
+pub mod render;
+
+use clap::Subcommand;
+
+use crate::output::Output;
+use crate::Status;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Ask one question over DoH and show the answer like dig (or --short, or --json).
+    Query(query::QueryArgs),
+    /// Ask many questions (`NAME [TYPE]` per line) concurrently over one connection: NDJSON.
+    Batch(batch::BatchArgs),
+    /// Print the DNS query a DoH client would send: base64url, hex, raw bytes or the GET URL.
+    Encode(encode::EncodeArgs),
+    /// Read one DNS message on stdin (binary, hex or base64url) and print it.
+    Decode(decode::DecodeArgs),
+}
+
+pub fn run(args: Args, out: Output) -> anyhow::Result<Status> {
+    match args.command {
+        Command::Query(a) => query::run(a, out),
+        Command::Batch(a) => batch::run(a, out),
+        Command::Encode(a) => encode::run(a, out),
+        Command::Decode(a) => decode::run(a, out),
+    }
+}

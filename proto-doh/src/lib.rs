@@ -1,0 +1,25 @@
+//! DNS over HTTPS (RFC 8484).
+//!
+//! | module | role |
+//! |---|---|
+//! | [`query`] | DNS queries as RFC 8484 wants them: ID 0, EDNS(0), RFC 8467 padding, flags |
+//! | [`wire`] | the GET (`?dns=` base64url) and POST forms, media types, the JSON API URL |
+//! | [`answer`] | one answer model for `application/dns-message` and `application/dns-json` |
+//! | [`check`] | response checks: HTTP status, content type, size |
+//! | [`cache`] | RFC 8484 §5.1: HTTP freshness lifetime against the answer's smallest TTL |
+//! | [`input`] | a DNS message given as binary, hex or base64url, auto-detected |
+//! | [`client`] | the HTTP/1.1 and HTTP/2 client (hyper over tokio-rustls): one connection, timing, TLS details |
+//!
+//! Everything but [`client`] is sans-I/O.
+#![forbid(unsafe_code)]
+
+pub mod answer;
+pub mod cache;
+pub mod check;
+pub mod client;
+pub mod error;
+pub mod input;
+pub mod query;
+pub mod wire;
+
+pub use error::{Error, Result};
