@@ -1,11 +1,831 @@
-//! `ietfwg ikev2 replay` (being written).
+//! `ietfwg ikev2 replay FILE --to HOST[:PORT]`: sends each recorded IKE SA's IKE_SA_INIT
+//! request again and compares what the responder answers now with what it answered then.
+//!
+//! The protocol work is in [`ietfwg_ikev2::initiator`] (sans-I/O); this module finds the
+//! recorded exchanges in the capture, moves the bytes ([`super::net`]) and prints.
+//!
+//! Per IKE SA (keyed by the initiator's SPI): the first IKE_SA_INIT request and the last
+//! IKE_SA_INIT response of the capture (COOKIE and INVALID_KE_PAYLOAD rounds before it are
+//! counted). Messages after IKE_SA_INIT are encrypted with keys of the recorded SA and cannot
+//! be replayed as bytes; with `--psk` a real IKE_AUTH is made with the new SA's keys instead.
 
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context as _};
+use colored::Colorize;
+use ietfwg_ikev2::initiator::{
+    self, Answer, AuthConfig, AuthOutcome, Difference, IdSpec, InitExchange, Step,
+};
+use ietfwg_ikev2::payload::{notify_type, short_name, GatewayId, PayloadBody};
+use ietfwg_ikev2::registry::ExchangeType;
+use ietfwg_ikev2::Message;
+
+use super::net::{self, Pacer, Retransmit, UdpTransport};
+use super::stream::{Content, IkeStream};
+use crate::capture::CaptureReader;
 use crate::output::Output;
 use crate::Status;
 
 #[derive(Debug, clap::Args)]
-pub struct ReplayArgs {}
+pub struct ReplayArgs {
+    /// pcap or pcapng file holding the recorded IKE_SA_INIT exchanges; `-` reads stdin.
+    #[arg(value_name = "FILE")]
+    input: String,
 
-pub fn run(_args: ReplayArgs, _out: Output) -> anyhow::Result<Status> {
-    anyhow::bail!("ietfwg ikev2 replay is not written yet")
+    /// The responder to send to (port 500 unless given). Nothing is sent anywhere else;
+    /// broadcast, multicast and unspecified addresses are refused.
+    #[arg(long, value_name = "HOST[:PORT]")]
+    to: String,
+
+    /// Only the IKE SA with this initiator SPI (16 hex digits, as `decode` prints it).
+    #[arg(long, value_name = "SPIi")]
+    sa: Option<String>,
+
+    /// Send the recorded IKE_SA_INIT bytes unchanged (recorded SPI, nonce and key exchange
+    /// data; only N(COOKIE) is added when asked). No IKE_AUTH is then possible.
+    #[arg(long, conflicts_with = "psk")]
+    verbatim: bool,
+
+    /// Complete IKE_AUTH with this pre-shared key (RFC 7296 §2.15) after IKE_SA_INIT. The
+    /// environment variable keeps it out of the process list.
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "IETFWG_PSK",
+        hide_env_values = true
+    )]
+    psk: Option<String>,
+
+    /// IDi: `ipv4:A`, `ipv6:A`, `fqdn:NAME`, `email:USER@HOST`, `keyid:HEX`, or an address or
+    /// name (default: the local address, ID_IPV4_ADDR/ID_IPV6_ADDR).
+    #[arg(long, value_name = "ID", requires = "psk")]
+    id: Option<String>,
+
+    /// IDr to ask for (same forms as --id; default: none).
+    #[arg(long = "remote-id", value_name = "ID", requires = "psk")]
+    remote_id: Option<String>,
+
+    /// TSi of the CHILD_SA: ADDR[/PREFIX], repeatable (default: the local address /32).
+    #[arg(long, value_name = "CIDR", requires = "psk")]
+    ts: Vec<String>,
+
+    /// TSr of the CHILD_SA: ADDR[/PREFIX], repeatable (default: the responder's address /32).
+    #[arg(long = "remote-ts", value_name = "CIDR", requires = "psk")]
+    remote_ts: Vec<String>,
+
+    /// Append the new IKE SAs' keys to FILE in Wireshark's ikev2_decryption_table format.
+    #[arg(long, value_name = "FILE", requires = "psk")]
+    keylog: Option<String>,
+
+    /// Seconds one exchange may take, retransmissions included.
+    #[arg(long, value_name = "S", default_value_t = 10.0)]
+    timeout: f64,
+
+    /// Retransmissions of a request (RFC 7296 §2.1: 0.5 s, then doubling).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    retries: u32,
+
+    /// Local UDP port (default: an ephemeral one).
+    #[arg(long, value_name = "PORT")]
+    source_port: Option<u16>,
+
+    /// REDIRECTs (RFC 5685) followed at most; 0 does not follow any.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    max_redirects: u32,
+
+    /// Messages per second at most, retransmissions included.
+    #[arg(long, value_name = "N", default_value_t = 10.0)]
+    rate: f64,
+
+    /// NDJSON: one object per IKE SA.
+    #[arg(long)]
+    json: bool,
+}
+
+/// One IKE SA found in the capture.
+#[derive(Debug)]
+struct RecordedSa {
+    spi_i: u64,
+    frame: u64,
+    src: SocketAddr,
+    dst: SocketAddr,
+    request: Vec<u8>,
+    /// The last IKE_SA_INIT response: frame, bytes, responder, initiator.
+    response: Option<(u64, Vec<u8>, SocketAddr, SocketAddr)>,
+    cookies: u32,
+    invalid_ke: Vec<String>,
+}
+
+/// One message of the replay, for the report.
+#[derive(Debug, Clone, serde::Serialize)]
+struct ExchangeRec {
+    direction: &'static str,
+    exchange: String,
+    message_id: u32,
+    peer: String,
+    payloads: Vec<String>,
+    notifies: Vec<String>,
+    /// The payloads are those inside the Encrypted (SK) payload.
+    encrypted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transmissions: Option<u32>,
+    /// For a response: milliseconds from the first transmission of its request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rtt_ms: Option<u64>,
+}
+
+/// What happened to one IKE SA.
+#[derive(Debug, Clone, serde::Serialize)]
+struct SaReport {
+    spi_i: String,
+    frame: u64,
+    recorded_from: String,
+    recorded_to: String,
+    target: String,
+    new_spi_i: Option<String>,
+    recorded: Answer,
+    now: Answer,
+    differences: Vec<Difference>,
+    exchanges: Vec<ExchangeRec>,
+    auth: Option<AuthOutcome>,
+    delete: Option<String>,
+    notes: Vec<String>,
+    error: Option<String>,
+    ok: bool,
+}
+
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn hex_spi(v: u64) -> String {
+    format!("{v:016x}")
+}
+
+fn parse_spi(s: &str) -> anyhow::Result<u64> {
+    let t = s.trim().trim_start_matches("0x").trim_start_matches("0X");
+    if t.is_empty() || t.len() > 16 {
+        bail!("--sa {s:?}: expected up to 16 hex digits");
+    }
+    u64::from_str_radix(t, 16).map_err(|_| anyhow!("--sa {s:?}: not hexadecimal"))
+}
+
+/// The IKE SAs of the capture, in the order their first IKE_SA_INIT request appears.
+fn recorded_sas(path: &str) -> anyhow::Result<Vec<RecordedSa>> {
+    let mut reader = CaptureReader::open(path)?;
+    let mut stream = IkeStream::new();
+    let mut sas: Vec<RecordedSa> = Vec::new();
+    let mut index: HashMap<u64, usize> = HashMap::new();
+    while let Some(pkt) = reader.next_packet()? {
+        let Ok(events) = stream.push(&pkt) else {
+            continue;
+        };
+        for ev in events {
+            let Content::Ikev2(bytes) = &ev.content else {
+                continue;
+            };
+            let Ok(m) = Message::parse(bytes) else {
+                continue;
+            };
+            let h = &m.header;
+            if h.exchange != ExchangeType::IKE_SA_INIT || h.message_id != 0 {
+                continue;
+            }
+            if !h.response() {
+                if let std::collections::hash_map::Entry::Vacant(e) = index.entry(h.spi_i) {
+                    e.insert(sas.len());
+                    sas.push(RecordedSa {
+                        spi_i: h.spi_i,
+                        frame: ev.frame,
+                        src: ev.src,
+                        dst: ev.dst,
+                        request: bytes.clone(),
+                        response: None,
+                        cookies: 0,
+                        invalid_ke: Vec::new(),
+                    });
+                }
+            } else if let Some(&i) = index.get(&h.spi_i) {
+                let sa = &mut sas[i];
+                let a = Answer::from_response(&m, ev.src, ev.dst);
+                if a.notifies.iter().any(|n| n == "COOKIE") {
+                    sa.cookies += 1;
+                }
+                for p in &m.payloads {
+                    if let PayloadBody::Notify(n) = &p.body {
+                        if let ietfwg_ikev2::payload::NotifyData::InvalidKePayload { group } =
+                            n.decoded
+                        {
+                            sa.invalid_ke.push(ietfwg_ikev2::summary::transform_name(
+                                ietfwg_ikev2::registry::TransformType::KE,
+                                group.0,
+                                None,
+                            ));
+                        }
+                    }
+                }
+                sa.response = Some((ev.frame, bytes.clone(), ev.src, ev.dst));
+            }
+        }
+    }
+    Ok(sas)
+}
+
+fn recorded_answer(sa: &RecordedSa) -> Answer {
+    let Some((_, bytes, from, to)) = &sa.response else {
+        return Answer::default();
+    };
+    let Ok(m) = Message::parse(bytes) else {
+        return Answer::default();
+    };
+    let mut a = Answer::from_response(&m, *from, *to);
+    // The final response of a COOKIE / INVALID_KE round is itself one of the rounds.
+    a.cookies = sa
+        .cookies
+        .saturating_sub(u32::from(a.notifies.iter().any(|n| n == "COOKIE")));
+    a.invalid_ke = sa.invalid_ke.clone();
+    if a.notifies.iter().any(|n| n == "INVALID_KE_PAYLOAD") {
+        a.invalid_ke.pop();
+    }
+    a
+}
+
+fn describe(bytes: &[u8], direction: &'static str, peer: SocketAddr) -> ExchangeRec {
+    match Message::parse(bytes) {
+        Ok(m) => ExchangeRec {
+            direction,
+            exchange: m.header.exchange.to_string(),
+            message_id: m.header.message_id,
+            peer: peer.to_string(),
+            payloads: m
+                .payloads
+                .iter()
+                .map(|p| short_name(p.payload_type).into_owned())
+                .collect(),
+            notifies: m
+                .payloads
+                .iter()
+                .filter_map(|p| match &p.body {
+                    PayloadBody::Notify(n) => Some(n.notify_type.to_string()),
+                    _ => None,
+                })
+                .collect(),
+            encrypted: false,
+            transmissions: None,
+            rtt_ms: None,
+        },
+        Err(e) => ExchangeRec {
+            direction,
+            exchange: "?".into(),
+            message_id: 0,
+            peer: peer.to_string(),
+            payloads: vec![format!("does not parse: {e}")],
+            notifies: Vec::new(),
+            encrypted: false,
+            transmissions: None,
+            rtt_ms: None,
+        },
+    }
+}
+
+/// Settings shared by every SA.
+#[derive(Debug)]
+struct Plan {
+    target: SocketAddr,
+    rt: Retransmit,
+    rate: f64,
+    source_port: Option<u16>,
+    verbatim: bool,
+    max_redirects: u32,
+    psk: Option<Vec<u8>>,
+    id: Option<IdSpec>,
+    remote_id: Option<IdSpec>,
+    ts: Vec<ietfwg_ikev2::payload::TrafficSelector>,
+    remote_ts: Vec<ietfwg_ikev2::payload::TrafficSelector>,
+}
+
+/// Where a REDIRECT points, checked like --to.
+fn redirect_target(gw: &GatewayId, port: u16) -> anyhow::Result<SocketAddr> {
+    let addr = match gw {
+        GatewayId::Ipv4(a) => SocketAddr::new(IpAddr::V4(*a), port),
+        GatewayId::Ipv6(a) => SocketAddr::new(IpAddr::V6(*a), port),
+        GatewayId::Fqdn(name) => net::resolve_target(name, port)?,
+        GatewayId::Raw(_) => bail!("REDIRECT names a gateway of an unknown type"),
+    };
+    net::check_target(addr.ip(), "REDIRECT target")?;
+    Ok(addr)
+}
+
+async fn replay_sa(sa: &RecordedSa, plan: &Plan, keylog: &mut Option<std::fs::File>) -> SaReport {
+    let recorded = recorded_answer(sa);
+    let mut r = SaReport {
+        spi_i: hex_spi(sa.spi_i),
+        frame: sa.frame,
+        recorded_from: sa.src.to_string(),
+        recorded_to: sa.dst.to_string(),
+        target: plan.target.to_string(),
+        new_spi_i: None,
+        recorded,
+        now: Answer::default(),
+        differences: Vec::new(),
+        exchanges: Vec::new(),
+        auth: None,
+        delete: None,
+        notes: Vec::new(),
+        error: None,
+        ok: false,
+    };
+    if let Err(e) = exchange_all(sa, plan, keylog, &mut r).await {
+        r.error = Some(format!("{e:#}"));
+        r.ok = false;
+    }
+    r.differences = initiator::differences(&r.recorded, &r.now);
+    r
+}
+
+async fn exchange_all(
+    sa: &RecordedSa,
+    plan: &Plan,
+    keylog: &mut Option<std::fs::File>,
+    r: &mut SaReport,
+) -> anyhow::Result<()> {
+    let mut init = InitExchange::new(&sa.request, plan.verbatim, plan.max_redirects)?;
+    let mut target = plan.target;
+    let mut t = UdpTransport::connect(target, plan.source_port).await?;
+    t.set_pacer(Pacer::new(plan.rate));
+    let answered = loop {
+        let local = t.local()?;
+        let req = init.build(local, target);
+        r.new_spi_i = Some(hex_spi(init.spi_i()));
+        let mut rec = describe(&req, "sent", target);
+        let spi = init.spi_i();
+        let got = t
+            .exchange(&req, plan.rt, |m| net::is_response_to(m, spi, 0))
+            .await?;
+        let Some(got) = got else {
+            rec.transmissions = Some(t.transmissions());
+            r.exchanges.push(rec);
+            break false;
+        };
+        rec.transmissions = Some(got.transmissions);
+        r.exchanges.push(rec);
+        r.exchanges
+            .push(describe(&got.response, "received", target));
+        init.note_retransmissions(got.transmissions - 1);
+        match init.on_response(&got.response, target, local)? {
+            Step::Again => continue,
+            Step::Done => break true,
+            Step::Redirect(gw) => {
+                let new = match redirect_target(&gw, target.port()) {
+                    Ok(a) => a,
+                    Err(e) => {
+                        r.notes.push(format!("REDIRECT not followed: {e:#}"));
+                        break true;
+                    }
+                };
+                init.redirected(target.ip())?;
+                target = new;
+                r.target = target.to_string();
+                t = UdpTransport::connect(target, plan.source_port).await?;
+                t.set_pacer(Pacer::new(plan.rate));
+            }
+        }
+    };
+    r.now = init.answer().clone();
+    if !answered {
+        r.now.answered = false;
+        r.notes.push(format!(
+            "no answer from {target} within {:.1} s ({} transmissions)",
+            plan.rt.timeout.as_secs_f64(),
+            t.transmissions()
+        ));
+        return Ok(());
+    }
+    let Some(psk) = &plan.psk else {
+        r.notes.push(
+            "messages after IKE_SA_INIT are encrypted with the recorded SA's keys and cannot be replayed as bytes; stopped after IKE_SA_INIT (--psk SECRET completes IKE_AUTH as a real initiator)"
+                .into(),
+        );
+        r.ok = true;
+        return Ok(());
+    };
+    if !r.now.accepted() {
+        r.notes
+            .push("IKE_AUTH not attempted: the responder did not accept IKE_SA_INIT".into());
+        return Ok(());
+    }
+    let mut ike = init.established()?;
+    if let Some(f) = keylog.as_mut() {
+        writeln!(f, "{}", ike.keylog_line()).context("writing --keylog")?;
+        f.flush().context("writing --keylog")?;
+    }
+    // RFC 7296 §2.23: after NAT_DETECTION_* were exchanged, the initiator moves to port 4500.
+    let sent_nat = Message::parse(init.request()).is_ok_and(|m| {
+        m.payloads.iter().any(|p| {
+            matches!(&p.body, PayloadBody::Notify(n)
+                if n.notify_type == notify_type::NAT_DETECTION_SOURCE_IP)
+        })
+    });
+    if sent_nat && r.now.nat.is_some() && t.switch_to_natt().await? {
+        r.notes.push(format!(
+            "NAT detection payloads exchanged: IKE_AUTH goes to port {} with the non-ESP marker (RFC 7296 §2.23)",
+            t.peer().port()
+        ));
+    }
+    let local = t.local()?;
+    let cfg = AuthConfig {
+        psk: psk.clone(),
+        id_i: plan.id.clone().unwrap_or_else(|| IdSpec::ip(local.ip())),
+        id_r: plan.remote_id.clone(),
+        ts_i: if plan.ts.is_empty() {
+            vec![initiator::parse_ts(&local.ip().to_string()).map_err(|e| anyhow!(e))?]
+        } else {
+            plan.ts.clone()
+        },
+        ts_r: if plan.remote_ts.is_empty() {
+            vec![initiator::parse_ts(&t.peer().ip().to_string()).map_err(|e| anyhow!(e))?]
+        } else {
+            plan.remote_ts.clone()
+        },
+    };
+    let (spi_i, _) = ike.spis();
+    let req = ike.auth_request(&cfg)?;
+    let mut rec = ExchangeRec {
+        direction: "sent",
+        exchange: "IKE_AUTH".into(),
+        message_id: 1,
+        peer: t.peer().to_string(),
+        payloads: {
+            let mut v = vec!["IDi"];
+            if cfg.id_r.is_some() {
+                v.push("IDr");
+            }
+            v.extend(["AUTH", "SA", "TSi", "TSr"]);
+            v.into_iter().map(str::to_owned).collect()
+        },
+        notifies: Vec::new(),
+        encrypted: true,
+        transmissions: None,
+        rtt_ms: None,
+    };
+    let got = t
+        .exchange(&req, plan.rt, |m| net::is_response_to(m, spi_i, 1))
+        .await?;
+    let Some(got) = got else {
+        rec.transmissions = Some(t.transmissions());
+        r.exchanges.push(rec);
+        r.notes
+            .push(format!("no answer to IKE_AUTH from {}", t.peer()));
+        return Ok(());
+    };
+    rec.transmissions = Some(got.transmissions);
+    r.exchanges.push(rec);
+    // RFC 7383: a fragmented response arrives as Total Fragments messages, in any order.
+    let mut fragments: Vec<Vec<u8>> = vec![got.response.clone()];
+    if let Some((_, total)) = initiator::fragment_of(&got.response) {
+        let until = tokio::time::Instant::now() + plan.rt.timeout;
+        let mut seen: Vec<u16> = fragments
+            .iter()
+            .filter_map(|f| initiator::fragment_of(f).map(|x| x.0))
+            .collect();
+        while seen.len() < usize::from(total) {
+            let Some(m) = t.recv_until(until).await? else {
+                break;
+            };
+            if !net::is_response_to(m, spi_i, 1) {
+                continue;
+            }
+            if let Some((n, _)) = initiator::fragment_of(m) {
+                if !seen.contains(&n) {
+                    seen.push(n);
+                    fragments.push(m.to_vec());
+                }
+            }
+        }
+        r.notes.push(format!(
+            "the IKE_AUTH response came in {} of {total} fragments (RFC 7383)",
+            fragments.len()
+        ));
+    }
+    let parts: Vec<&[u8]> = fragments.iter().map(Vec::as_slice).collect();
+    let outcome = ike.on_auth_response_fragments(&parts)?;
+    r.exchanges.push(ExchangeRec {
+        direction: "received",
+        exchange: "IKE_AUTH".into(),
+        message_id: 1,
+        peer: t.peer().to_string(),
+        payloads: outcome.payloads.clone(),
+        notifies: outcome.notifies.clone(),
+        encrypted: true,
+        transmissions: None,
+        rtt_ms: Some(ms(got.elapsed)),
+    });
+    r.ok = outcome.success();
+    let responder_has_sa = outcome.responder_auth_ok.is_some();
+    r.auth = Some(outcome);
+    if responder_has_sa {
+        // Good manners: delete the IKE SA this run created (and with it its CHILD_SA).
+        let del = ike.delete_request()?;
+        let rt = Retransmit {
+            initial: plan.rt.initial,
+            retries: plan.rt.retries.min(2),
+            timeout: plan.rt.timeout.min(Duration::from_secs(3)),
+        };
+        let mut rec = ExchangeRec {
+            direction: "sent",
+            exchange: "INFORMATIONAL".into(),
+            message_id: 2,
+            peer: t.peer().to_string(),
+            payloads: vec!["D".into()],
+            notifies: Vec::new(),
+            encrypted: true,
+            transmissions: None,
+            rtt_ms: None,
+        };
+        let got = t
+            .exchange(&del, rt, |m| net::is_response_to(m, spi_i, 2))
+            .await?;
+        match got {
+            Some(g) => {
+                rec.transmissions = Some(g.transmissions);
+                r.exchanges.push(rec);
+                let notifies = ike.on_informational_response(&g.response)?;
+                r.exchanges.push(ExchangeRec {
+                    direction: "received",
+                    exchange: "INFORMATIONAL".into(),
+                    message_id: 2,
+                    peer: t.peer().to_string(),
+                    payloads: Vec::new(),
+                    notifies,
+                    encrypted: true,
+                    transmissions: None,
+                    rtt_ms: Some(ms(g.elapsed)),
+                });
+                r.delete = Some("the IKE SA created by this run was deleted".into());
+            }
+            None => {
+                rec.transmissions = Some(t.transmissions());
+                r.exchanges.push(rec);
+                r.delete = Some("Delete sent, no answer".into());
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn run(args: ReplayArgs, mut out: Output) -> anyhow::Result<Status> {
+    if args.json {
+        out.set_json();
+    }
+    // Where to send is checked before anything else is read.
+    let target = net::resolve_target(&args.to, ietfwg_ikev2::transport::IKE_PORT)?;
+    if !(args.timeout.is_finite() && args.timeout > 0.0) {
+        bail!("--timeout must be a positive number of seconds");
+    }
+    if !(args.rate.is_finite() && args.rate > 0.0) {
+        bail!("--rate must be a positive number of messages per second");
+    }
+    let idspec = |s: &Option<String>, flag: &str| {
+        s.as_deref()
+            .map(|v| IdSpec::parse(v).map_err(|e| anyhow!("{flag}: {e}")))
+            .transpose()
+    };
+    let ts = |v: &[String], flag: &str| {
+        v.iter()
+            .map(|s| initiator::parse_ts(s).map_err(|e| anyhow!("{flag}: {e}")))
+            .collect::<anyhow::Result<Vec<_>>>()
+    };
+    let plan = Plan {
+        target,
+        rt: Retransmit {
+            initial: Duration::from_millis(500),
+            retries: args.retries,
+            timeout: Duration::from_secs_f64(args.timeout),
+        },
+        rate: args.rate,
+        source_port: args.source_port,
+        verbatim: args.verbatim,
+        max_redirects: args.max_redirects,
+        psk: args.psk.as_ref().map(|s| s.as_bytes().to_vec()),
+        id: idspec(&args.id, "--id")?,
+        remote_id: idspec(&args.remote_id, "--remote-id")?,
+        ts: ts(&args.ts, "--ts")?,
+        remote_ts: ts(&args.remote_ts, "--remote-ts")?,
+    };
+    let only = args.sa.as_deref().map(parse_spi).transpose()?;
+    let mut sas = recorded_sas(&args.input)?;
+    if sas.is_empty() {
+        bail!("{}: no IKE_SA_INIT request found", args.input);
+    }
+    if let Some(spi) = only {
+        sas.retain(|s| s.spi_i == spi);
+        if sas.is_empty() {
+            bail!(
+                "{}: no IKE SA with initiator SPI {}",
+                args.input,
+                hex_spi(spi)
+            );
+        }
+    }
+    let mut keylog = match &args.keylog {
+        Some(p) => Some(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .with_context(|| format!("opening --keylog {p}"))?,
+        ),
+        None => None,
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let mut all_ok = true;
+    for sa in &sas {
+        let report = rt.block_on(replay_sa(sa, &plan, &mut keylog));
+        all_ok &= report.ok;
+        if args.json {
+            out.json(&report)?;
+        } else {
+            print_text(&mut out, &report)?;
+        }
+        out.flush()?;
+    }
+    Ok(if all_ok { Status::Ok } else { Status::Findings })
+}
+
+/// The abbreviations strongSwan's log uses for the common notifies, which operators know;
+/// other names are kept whole.
+fn short_notify(name: &str) -> &str {
+    match name {
+        "NAT_DETECTION_SOURCE_IP" => "NATD_S_IP",
+        "NAT_DETECTION_DESTINATION_IP" => "NATD_D_IP",
+        "IKEV2_FRAGMENTATION_SUPPORTED" => "FRAG_SUP",
+        "SIGNATURE_HASH_ALGORITHMS" => "HASH_ALG",
+        "REDIRECT_SUPPORTED" => "REDIR_SUP",
+        "CHILDLESS_IKEV2_SUPPORTED" => "CHDLESS_SUP",
+        "MULTIPLE_AUTH_SUPPORTED" => "MULT_AUTH",
+        "MOBIKE_SUPPORTED" => "MOBIKE_SUP",
+        other => other,
+    }
+}
+
+/// Width of a value column in the side-by-side table; longer values wrap.
+const COLUMN: usize = 40;
+
+/// `s` in lines of at most `width` characters, broken at spaces (a longer word stays whole).
+fn wrap(s: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in s.split(' ') {
+        if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    lines.push(cur);
+    lines
+}
+
+fn print_text(out: &mut Output, r: &SaReport) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "{} {} (frame {}, {} → {}) replayed to {}{}",
+        "IKE SA".bold(),
+        r.spi_i.bold(),
+        r.frame,
+        r.recorded_from,
+        r.recorded_to,
+        r.target,
+        r.new_spi_i
+            .as_ref()
+            .map(|s| format!(" as SPIi {s}"))
+            .unwrap_or_default()
+    )?;
+    let rec = r.recorded.rows();
+    let now = r.now.rows();
+    let width = rec
+        .iter()
+        .map(|(_, v)| v.chars().count())
+        .max()
+        .unwrap_or(8)
+        .clamp(8, COLUMN);
+    writeln!(
+        out,
+        "  {:<19} {}{}  {}",
+        "",
+        "recorded".underline(),
+        " ".repeat(width - 8),
+        "now".underline()
+    )?;
+    for ((label, a), (_, b)) in rec.iter().zip(&now) {
+        let differs = a != b;
+        let mark = if differs { "≠" } else { " " };
+        let (la, lb) = (wrap(a, width), wrap(b, COLUMN));
+        for i in 0..la.len().max(lb.len()) {
+            let x = la.get(i).map_or("", String::as_str);
+            let y = lb.get(i).map_or("", String::as_str);
+            let y = if differs {
+                y.yellow().bold().to_string()
+            } else {
+                y.to_owned()
+            };
+            let (m, l) = if i == 0 { (mark, *label) } else { (" ", "") };
+            let line = format!("{m} {l:<19} {x:<width$}  {y}");
+            writeln!(out, "{}", line.trim_end())?;
+        }
+    }
+    for n in &r.now.notes {
+        writeln!(out, "  note: {n}")?;
+    }
+    for e in &r.exchanges {
+        let arrow = if e.direction == "sent" { "→" } else { "←" };
+        let tx = match e.transmissions {
+            Some(n) if n > 1 => format!(" ({n} transmissions)"),
+            _ => String::new(),
+        };
+        let mut names = e.notifies.iter();
+        let list: Vec<String> = e
+            .payloads
+            .iter()
+            .map(
+                |p| match (p.as_str() == "N").then(|| names.next()).flatten() {
+                    Some(n) => format!("N({})", short_notify(n)),
+                    None => p.clone(),
+                },
+            )
+            .collect();
+        let payloads = match (list.is_empty(), e.encrypted) {
+            (true, true) => "SK{}".to_owned(),
+            (true, false) => "(no payloads)".to_owned(),
+            (false, true) => format!("SK{{{}}}", list.join(" ")),
+            (false, false) => list.join(" "),
+        };
+        writeln!(
+            out,
+            "  {arrow} {} #{} {payloads}{tx}",
+            e.exchange, e.message_id
+        )?;
+    }
+    if let Some(a) = &r.auth {
+        let verdict = if a.success() {
+            "IKE SA and CHILD_SA established".green().bold().to_string()
+        } else if a.ike_sa {
+            "IKE SA established, CHILD_SA not"
+                .yellow()
+                .bold()
+                .to_string()
+        } else {
+            "failed".red().bold().to_string()
+        };
+        writeln!(out, "  IKE_AUTH: {verdict}")?;
+        if let Some(id) = &a.id_r {
+            writeln!(out, "    IDr {id}")?;
+        }
+        match a.responder_auth_ok {
+            Some(true) => writeln!(out, "    responder's AUTH verified with the PSK")?,
+            Some(false) => writeln!(
+                out,
+                "    {}",
+                "responder's AUTH does NOT verify with the PSK".red()
+            )?,
+            None => {}
+        }
+        if let Some(c) = &a.child_sa {
+            writeln!(out, "    CHILD_SA {}", c.text)?;
+            writeln!(
+                out,
+                "    TSi {}  TSr {}",
+                a.ts_i.join(", "),
+                a.ts_r.join(", ")
+            )?;
+        }
+        if let Some(e) = &a.error {
+            writeln!(out, "    {} {}", "error:".red().bold(), e.name)?;
+            if let Some(m) = &e.meaning {
+                writeln!(out, "      {m}")?;
+            }
+            if let Some(c) = &e.check {
+                writeln!(out, "      check: {c}")?;
+            }
+        }
+    }
+    if let Some(d) = &r.delete {
+        writeln!(out, "  {d}")?;
+    }
+    for n in &r.notes {
+        writeln!(out, "  note: {n}")?;
+    }
+    if let Some(e) = &r.error {
+        writeln!(out, "  {} {e}", "error:".red().bold())?;
+    }
+    writeln!(out)?;
+    Ok(())
 }
