@@ -1,11 +1,341 @@
-//! `ietfwg doh batch` (being written).
+//! `ietfwg doh batch [FILE|-]`: many questions (`NAME [TYPE]` per line) sent concurrently over
+//! ONE connection (HTTP/2 streams; over HTTP/1.1 they take turns), one NDJSON object per input
+//! line, in input order or, with `--unordered`, as they complete. A summary goes to stderr.
+//!
+//! ```text
+//!   lines ──► N workers (--concurrency) ──► one Client (one connection) ──► server
+//!                      │ results (line index)
+//!                      ▼
+//!            reorder buffer (input order) ──► NDJSON on stdout
+//! ```
 
+use std::collections::VecDeque;
+use std::io::Read as _;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use ietfwg_doh::client::Client;
+use ietfwg_doh::query::QueryOptions;
+use serde::Serialize;
+
+use super::conn::{self, ConnArgs};
+use super::flags::QueryFlags;
+use super::query::{exchange, ms, Form, Outcome};
 use crate::output::Output;
 use crate::Status;
 
 #[derive(Debug, clap::Args)]
-pub struct BatchArgs {}
+pub struct BatchArgs {
+    /// File of `NAME [TYPE]` lines (TYPE defaults to A; blank lines and `#` comments are
+    /// skipped). `-` or nothing: standard input.
+    pub file: Option<PathBuf>,
 
-pub fn run(_args: BatchArgs, _out: Output) -> anyhow::Result<Status> {
-    anyhow::bail!("ietfwg doh batch is not written yet")
+    /// How many queries may be outstanding at once (HTTP/2 streams on the one connection).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub concurrency: u16,
+
+    /// Print each result as it completes instead of in input order.
+    #[arg(long)]
+    pub unordered: bool,
+
+    /// Send the queries with GET (`?dns=` base64url) instead of POST.
+    #[arg(long)]
+    pub get: bool,
+
+    #[command(flatten)]
+    pub flags: QueryFlags,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// One input line to ask about.
+#[derive(Debug)]
+struct Job {
+    line: usize,
+    name: String,
+    qtype: String,
+    /// The options and the wire query, or why the line cannot be sent.
+    prepared: Result<(QueryOptions, Vec<u8>), String>,
+}
+
+/// One NDJSON result line.
+#[derive(Debug, Serialize)]
+struct LineResult {
+    /// 1-based line number in the input.
+    line: usize,
+    name: String,
+    #[serde(rename = "type")]
+    qtype: String,
+    /// "NOERROR", "NXDOMAIN", …; null when no DNS answer came back.
+    rcode: Option<String>,
+    /// The answer section's data, in presentation format.
+    answers: Vec<String>,
+    /// HTTP status; null when the request did not complete.
+    status: Option<u16>,
+    ttfb_ms: Option<f64>,
+    /// Why there is no answer (bad line, HTTP error, failed check, network error); else null.
+    error: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct Counts {
+    sent: usize,
+    noerror: usize,
+    nxdomain: usize,
+    other: usize,
+    errors: usize,
+}
+
+impl Counts {
+    fn add(&mut self, sent: bool, r: &LineResult) {
+        if sent {
+            self.sent += 1;
+        }
+        match (r.error.is_some(), r.rcode.as_deref()) {
+            (true, _) | (false, None) => self.errors += 1,
+            (false, Some("NOERROR")) => self.noerror += 1,
+            (false, Some("NXDOMAIN")) => self.nxdomain += 1,
+            (false, Some(_)) => self.other += 1,
+        }
+    }
+}
+
+/// Splits the input into jobs. Comments start at a `#` that begins a field.
+fn parse_jobs(input: &str, flags: &QueryFlags) -> Vec<Job> {
+    let mut jobs = Vec::new();
+    for (i, raw) in input.lines().enumerate() {
+        let line = i + 1;
+        let fields: Vec<&str> = raw
+            .split_whitespace()
+            .take_while(|f| !f.starts_with('#'))
+            .collect();
+        let (name, qtype, extra) = match fields.as_slice() {
+            [] => continue,
+            [name] => (*name, "A", None),
+            [name, qtype] => (*name, *qtype, None),
+            [name, qtype, rest @ ..] => (*name, *qtype, Some(rest.len() + 2)),
+        };
+        let prepared = match extra {
+            Some(n) => Err(format!(
+                "line {line}: expected NAME [TYPE], found {n} fields: {:?}",
+                raw.trim()
+            )),
+            None => flags
+                .options(name, qtype)
+                .and_then(|o| {
+                    let w = ietfwg_doh::query::build(&o)?;
+                    Ok((o, w))
+                })
+                .map_err(|e| format!("line {line}: {e:#}")),
+        };
+        jobs.push(Job {
+            line,
+            name: name.to_string(),
+            qtype: qtype.to_string(),
+            prepared,
+        });
+    }
+    jobs
+}
+
+async fn run_job(client: &Client, server: &str, form: Form, job: &Job) -> (bool, LineResult) {
+    let mut r = LineResult {
+        line: job.line,
+        name: job.name.clone(),
+        qtype: job.qtype.clone(),
+        rcode: None,
+        answers: Vec::new(),
+        status: None,
+        ttfb_ms: None,
+        error: None,
+    };
+    let (opts, wire) = match &job.prepared {
+        Ok(p) => p,
+        Err(e) => {
+            r.error = Some(e.clone());
+            return (false, r);
+        }
+    };
+    match exchange(client, server, opts, wire, form).await {
+        Ok(Outcome::Answer {
+            answer, response, ..
+        }) => {
+            r.status = Some(response.status);
+            r.ttfb_ms = Some(ms(response.ttfb));
+            r.rcode = Some(answer.rcode.clone());
+            r.answers = answer.answer.iter().map(|rec| rec.data.clone()).collect();
+        }
+        Ok(Outcome::Failed { response, error }) => {
+            r.status = Some(response.status);
+            r.ttfb_ms = Some(ms(response.ttfb));
+            r.error = Some(error);
+        }
+        Err(e) => r.error = Some(format!("{e:#}")),
+    }
+    (true, r)
+}
+
+fn read_input(file: Option<&PathBuf>) -> anyhow::Result<String> {
+    let mut bytes = Vec::new();
+    match file {
+        Some(p) if p.as_os_str() != "-" => {
+            bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?
+        }
+        _ => {
+            std::io::stdin()
+                .lock()
+                .read_to_end(&mut bytes)
+                .context("cannot read standard input")?;
+        }
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        anyhow::anyhow!("the input is not UTF-8 text (byte offset {at})")
+    })
+}
+
+fn progress_bar(n: usize, out: &Output) -> Option<indicatif::ProgressBar> {
+    if !out.stderr_tty || n < 2 {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(n as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} {wide_bar} {per_sec} {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    Some(bar)
+}
+
+pub fn run(args: BatchArgs, mut out: Output) -> anyhow::Result<Status> {
+    let input = read_input(args.file.as_ref())?;
+    let jobs = Arc::new(parse_jobs(&input, &args.flags));
+    let cfg = conn::client_config(&args.conn)?;
+    let server: Arc<str> = Arc::from(cfg.url.as_str());
+    let form = if args.get { Form::Get } else { Form::Post };
+    out.set_json();
+    let n = jobs.len();
+    let bar = progress_bar(n, &out);
+
+    let rt = conn::runtime(2)?;
+    let start = Instant::now();
+    let mut counts = Counts::default();
+    let connections = rt.block_on(async {
+        // The one connection every query of the batch uses.
+        let client = conn::connect(cfg).await?;
+        let next = Arc::new(AtomicUsize::new(0));
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let workers = usize::from(args.concurrency).min(n.max(1));
+        for _ in 0..workers {
+            let (client, jobs, next, tx, server) = (
+                client.clone(),
+                Arc::clone(&jobs),
+                Arc::clone(&next),
+                tx.clone(),
+                Arc::clone(&server),
+            );
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(job) = jobs.get(i) else { break };
+                    let (sent, r) = run_job(&client, &server, form, job).await;
+                    if tx.send((i, sent, r)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+
+        // Results arrive in completion order; in input order they wait in `pending` until
+        // every earlier line is out.
+        let mut pending: VecDeque<Option<LineResult>> = VecDeque::new();
+        let mut emitted = 0usize;
+        while let Some((i, sent, r)) = rx.recv().await {
+            counts.add(sent, &r);
+            if let Some(b) = &bar {
+                b.inc(1);
+            }
+            if args.unordered {
+                out.json(&r)?;
+                continue;
+            }
+            let slot = i - emitted;
+            if pending.len() <= slot {
+                pending.resize_with(slot + 1, || None);
+            }
+            pending[slot] = Some(r);
+            while let Some(Some(_)) = pending.front() {
+                if let Some(Some(r)) = pending.pop_front() {
+                    out.json(&r)?;
+                    emitted += 1;
+                }
+            }
+        }
+        anyhow::Ok(1usize)
+    });
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    out.flush()?;
+    let connections = connections?;
+    let elapsed = start.elapsed();
+    let secs = elapsed.as_secs_f64();
+    let rate = if secs > 0.0 {
+        counts.sent as f64 / secs
+    } else {
+        0.0
+    };
+    eprintln!(
+        "ietfwg: batch: sent {}, NOERROR {}, NXDOMAIN {}, other {}, errors {}, elapsed {:.2} s, \
+         {:.0} q/s, connections: {}",
+        counts.sent,
+        counts.noerror,
+        counts.nxdomain,
+        counts.other,
+        counts.errors,
+        secs,
+        rate,
+        connections
+    );
+    Ok(if counts.noerror == n {
+        Status::Ok
+    } else {
+        Status::Findings
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_classify() {
+        let mut c = Counts::default();
+        let mut r = LineResult {
+            line: 1,
+            name: "a".into(),
+            qtype: "A".into(),
+            rcode: Some("NOERROR".into()),
+            answers: vec![],
+            status: Some(200),
+            ttfb_ms: None,
+            error: None,
+        };
+        c.add(true, &r);
+        r.rcode = Some("NXDOMAIN".into());
+        c.add(true, &r);
+        r.rcode = Some("SERVFAIL".into());
+        c.add(true, &r);
+        r.rcode = None;
+        r.error = Some("x".into());
+        c.add(false, &r);
+        assert_eq!(
+            (c.sent, c.noerror, c.nxdomain, c.other, c.errors),
+            (3, 1, 1, 1, 1)
+        );
+    }
 }

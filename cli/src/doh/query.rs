@@ -1,11 +1,454 @@
-//! `ietfwg doh query` (being written).
+//! `ietfwg doh query NAME [TYPE]`: one question over one connection, shown like dig (or
+//! `--short`, or one `--json` object), with the RFC 8484 response checks, the §5.1 cache report,
+//! and on request the connection's timing and TLS details.
 
+use std::io::Write as _;
+use std::time::{Duration, Instant};
+
+use colored::Colorize;
+use ietfwg_doh::answer::Answer;
+use ietfwg_doh::cache::{self, Freshness};
+use ietfwg_doh::check::{self, HttpFacts};
+use ietfwg_doh::client::{Client, ConnectTiming, Method, Response, TlsInfo};
+use ietfwg_doh::query::QueryOptions;
+use ietfwg_doh::wire;
+use serde::Serialize;
+
+use super::conn::{self, ConnArgs};
+use super::flags::QueryFlags;
+use super::render;
 use crate::output::Output;
 use crate::Status;
 
 #[derive(Debug, clap::Args)]
-pub struct QueryArgs {}
+pub struct QueryArgs {
+    /// The name to ask about ("." is the root).
+    pub name: String,
 
-pub fn run(_args: QueryArgs, _out: Output) -> anyhow::Result<Status> {
-    anyhow::bail!("ietfwg doh query is not written yet")
+    /// Record type, by name or number: A, AAAA, TXT, MX, HTTPS, TYPE65, 65…
+    #[arg(default_value = "A")]
+    pub qtype: String,
+
+    #[command(flatten)]
+    pub flags: QueryFlags,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
+
+    /// Send the query with GET (`?dns=` base64url) instead of POST.
+    #[arg(long)]
+    pub get: bool,
+
+    /// Ask the server's JSON API (`application/dns-json`, `?name=…&type=…`) instead of sending
+    /// a DNS message.
+    #[arg(long, conflicts_with = "get")]
+    pub json_api: bool,
+
+    /// Print only the answer data, one per line.
+    #[arg(long, conflicts_with = "json")]
+    pub short: bool,
+
+    /// One JSON object: question, flags, RCODE, sections, EDNS, HTTP, timing, cache.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Show how long each phase took: DNS lookup of the server, TCP connect, TLS handshake,
+    /// first response byte, total.
+    #[arg(long)]
+    pub timing: bool,
+
+    /// Show the TLS session: version, cipher suite, ALPN, the certificate chain and the SPKI
+    /// SHA-256 pin.
+    #[arg(long)]
+    pub tls: bool,
+}
+
+/// What one exchange gave.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// A DNS answer that passed the response checks.
+    Answer {
+        answer: Box<Answer>,
+        response: Response,
+        cache: Freshness,
+        /// Remarks that are not findings (e.g. a response ID other than ours).
+        notes: Vec<String>,
+    },
+    /// The server answered but a check failed: not 2xx, wrong content type, empty or
+    /// unparsable body. Never parsed as DNS when the status is not 2xx.
+    Failed { response: Response, error: String },
+}
+
+/// The HTTP request form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Form {
+    Post,
+    Get,
+    JsonApi,
+}
+
+impl Form {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Form::Post => "POST",
+            Form::Get => "GET",
+            Form::JsonApi => "GET (JSON API)",
+        }
+    }
+}
+
+/// Sends one query (already built as `wire` unless JSON API), checks and parses the answer.
+/// Err is a network/HTTP-layer failure (nothing usable came back).
+pub(crate) async fn exchange(
+    client: &Client,
+    server: &str,
+    opts: &QueryOptions,
+    wire_query: &[u8],
+    form: Form,
+) -> anyhow::Result<Outcome> {
+    let sent = match form {
+        Form::Post => client.query(wire_query, Method::Post).await,
+        Form::Get => client.query(wire_query, Method::Get).await,
+        // The whole URL: the client sends its path and query on the one connection.
+        Form::JsonApi => client.json_api(&wire::json_api_url(server, opts)).await,
+    };
+    let response = sent.map_err(|e| conn::explain(client, e))?;
+    let json_api = form == Form::JsonApi;
+    let facts = HttpFacts {
+        status: response.status,
+        content_type: response.header("content-type"),
+        body: &response.body,
+        json_api,
+    };
+    if let Err(e) = check::check_response(&facts) {
+        return Ok(Outcome::Failed {
+            error: e.to_string(),
+            response,
+        });
+    }
+    let parsed = if json_api {
+        match std::str::from_utf8(&response.body) {
+            Ok(text) => Answer::from_json_api(text),
+            Err(e) => {
+                return Ok(Outcome::Failed {
+                    error: format!(
+                        "the JSON API body is not UTF-8 (byte {}): {}",
+                        e.valid_up_to(),
+                        check::body_summary(&response.body)
+                    ),
+                    response,
+                })
+            }
+        }
+    } else {
+        Answer::from_wire(&response.body)
+    };
+    let answer = match parsed {
+        Ok(a) => a,
+        Err(e) => {
+            return Ok(Outcome::Failed {
+                error: format!("the response body is not a valid DNS answer: {e}"),
+                response,
+            })
+        }
+    };
+    let mut notes = Vec::new();
+    if !json_api && answer.id != opts.id {
+        // RFC 8484 §4.1: HTTP pairs request and response, so the DNS ID plays no part in
+        // matching them; a different ID is accepted.
+        notes.push(format!(
+            "the response's DNS ID is {} where the query's was {}; HTTP pairs them, so it is \
+             accepted (RFC 8484 §4.1)",
+            answer.id, opts.id
+        ));
+    }
+    let cache = cache::freshness(
+        response.header("cache-control"),
+        response.header("age"),
+        &answer,
+    );
+    Ok(Outcome::Answer {
+        answer: Box::new(answer),
+        response,
+        cache,
+        notes,
+    })
+}
+
+/// One line saying how the HTTP freshness lifetime compares with the answer's TTLs.
+pub(crate) fn cache_line(c: &Freshness) -> String {
+    let ttl = match c.min_ttl {
+        Some(t) => format!("smallest TTL {t} s"),
+        None => "no TTL to compare (empty answer, no SOA)".to_string(),
+    };
+    let lifetime = match c.lifetime {
+        Some(l) => format!("HTTP freshness lifetime {l} s"),
+        None if c.no_store => "HTTP freshness lifetime not given (no-store)".to_string(),
+        None => "HTTP freshness lifetime not given (no Cache-Control max-age)".to_string(),
+    };
+    let mut s = format!("{lifetime}, {ttl}");
+    if c.exceeds {
+        s.push_str(" — the lifetime exceeds the smallest TTL (RFC 8484 §5.1)");
+    }
+    s
+}
+
+/// Milliseconds with microsecond precision, for JSON.
+pub(crate) fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}
+
+#[derive(Debug, Serialize)]
+struct Timing {
+    /// DNS lookup of the server's name; null when an IP or --resolve gave the address.
+    dns_ms: Option<f64>,
+    connect_ms: f64,
+    /// null over cleartext.
+    tls_ms: Option<f64>,
+    /// From sending the request to the first response byte.
+    ttfb_ms: f64,
+    /// From the start of the connection to the last response byte.
+    total_ms: f64,
+}
+
+impl Timing {
+    fn new(c: &ConnectTiming, r: &Response, total: Duration) -> Timing {
+        Timing {
+            dns_ms: c.dns.map(ms),
+            connect_ms: ms(c.tcp),
+            tls_ms: c.tls.map(ms),
+            ttfb_ms: ms(r.ttfb),
+            total_ms: ms(total),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct HttpReport<'a> {
+    status: u16,
+    version: ietfwg_doh::client::HttpVersion,
+    content_type: Option<&'a str>,
+    body_size: usize,
+    /// Lowercase names; repeated headers joined with ", " (RFC 9110 §5.3).
+    headers: serde_json::Map<String, serde_json::Value>,
+}
+
+impl<'a> HttpReport<'a> {
+    fn new(r: &'a Response) -> HttpReport<'a> {
+        let mut headers = serde_json::Map::new();
+        for (n, v) in &r.headers {
+            let n = n.to_ascii_lowercase();
+            let joined = match headers.get(&n).and_then(|x| x.as_str()) {
+                Some(prev) => format!("{prev}, {v}"),
+                None => v.clone(),
+            };
+            headers.insert(n, serde_json::Value::String(joined));
+        }
+        HttpReport {
+            status: r.status,
+            version: r.version,
+            content_type: r.header("content-type"),
+            body_size: r.body.len(),
+            headers,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct Report<'a> {
+    server: &'a str,
+    method: &'static str,
+    #[serde(flatten)]
+    answer: Option<&'a Answer>,
+    error: Option<&'a str>,
+    http: HttpReport<'a>,
+    timing: Timing,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tls: Option<&'a TlsInfo>,
+    cache: Option<&'a Freshness>,
+    notes: &'a [String],
+}
+
+pub fn run(args: QueryArgs, mut out: Output) -> anyhow::Result<Status> {
+    let opts = args.flags.options(&args.name, &args.qtype)?;
+    let cfg = conn::client_config(&args.conn)?;
+    let server = cfg.url.clone();
+    let form = if args.json_api {
+        Form::JsonApi
+    } else if args.get {
+        Form::Get
+    } else {
+        Form::Post
+    };
+    let wire_query = if form == Form::JsonApi {
+        Vec::new()
+    } else {
+        ietfwg_doh::query::build(&opts)?
+    };
+    if args.json {
+        out.set_json();
+    }
+
+    let rt = conn::runtime(1)?;
+    let start = Instant::now();
+    let (client, outcome) = rt.block_on(async {
+        let client = conn::connect(cfg).await?;
+        let outcome = exchange(&client, &server, &opts, &wire_query, form).await?;
+        anyhow::Ok((client, outcome))
+    })?;
+    let total = start.elapsed();
+
+    let (answer, response, cache, notes, error) = match &outcome {
+        Outcome::Answer {
+            answer,
+            response,
+            cache,
+            notes,
+        } => (
+            Some(answer.as_ref()),
+            response,
+            Some(cache),
+            notes.as_slice(),
+            None,
+        ),
+        Outcome::Failed { response, error } => {
+            (None, response, None, &[][..], Some(error.as_str()))
+        }
+    };
+    let tls = if args.tls { client.tls() } else { None };
+    let timing = Timing::new(client.connect_timing(), response, total);
+
+    for n in notes {
+        eprintln!("ietfwg: note: {n}");
+    }
+    if let Some(e) = error {
+        eprintln!("ietfwg: {e}");
+    }
+    // --short shows data only: say why the exit status is 1 when the answer is not NOERROR.
+    if let Some(a) = answer.filter(|a| args.short && !a.is_noerror()) {
+        eprintln!("ietfwg: {} for {} {}", a.rcode, args.name, args.qtype);
+    }
+    if let Some(c) = cache.filter(|c| c.exceeds) {
+        eprintln!("ietfwg: finding: {}", cache_line(c));
+    }
+
+    if args.json {
+        out.json(&Report {
+            server: &server,
+            method: form.name(),
+            answer,
+            error,
+            http: HttpReport::new(response),
+            timing,
+            tls,
+            cache,
+            notes,
+        })?;
+    } else {
+        let mut text = String::new();
+        if let Some(a) = answer {
+            if args.short {
+                text.push_str(&render::short(a));
+            } else {
+                text.push_str(&render::text(a, out.color));
+            }
+            if !text.is_empty() && !text.ends_with('\n') {
+                text.push('\n');
+            }
+        }
+        if !args.short {
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            let mut footer = vec![format!(
+                ";; SERVER: {server} ({}, {}, status {})",
+                version_name(response),
+                form.name(),
+                response.status
+            )];
+            footer.push(format!(";; MSG SIZE rcvd: {}", response.body.len()));
+            if let Some(c) = cache {
+                footer.push(format!(";; CACHE: {}", cache_line(c)));
+            }
+            text.push_str(&paint(&footer, out.color));
+        }
+        if args.timing {
+            text.push_str(&paint(&timing_lines(&timing), out.color));
+        }
+        if args.tls {
+            text.push_str(&paint(&tls_lines(client.tls()), out.color));
+        }
+        out.write_all(text.as_bytes())?;
+    }
+    out.flush()?;
+
+    let ok = answer.is_some_and(Answer::is_noerror) && !cache.is_some_and(|c| c.exceeds);
+    Ok(if ok { Status::Ok } else { Status::Findings })
+}
+
+fn version_name(r: &Response) -> &'static str {
+    match r.version {
+        ietfwg_doh::client::HttpVersion::Http2 => "HTTP/2",
+        ietfwg_doh::client::HttpVersion::Http11 => "HTTP/1.1",
+    }
+}
+
+/// `;;` lines, dimmed on a colour terminal.
+fn paint(lines: &[String], color: bool) -> String {
+    let mut s = String::new();
+    for l in lines {
+        if color {
+            s.push_str(&l.dimmed().to_string());
+        } else {
+            s.push_str(l);
+        }
+        s.push('\n');
+    }
+    s
+}
+
+fn timing_lines(t: &Timing) -> Vec<String> {
+    let f = |v: Option<f64>, none: &str| match v {
+        Some(v) => format!("{v:>9.3} ms"),
+        None => format!("{:>12}  ({none})", "-"),
+    };
+    vec![
+        ";; TIMING:".to_string(),
+        format!(";;   DNS lookup     {}", f(t.dns_ms, "address given")),
+        format!(";;   TCP connect    {}", f(Some(t.connect_ms), "")),
+        format!(";;   TLS handshake  {}", f(t.tls_ms, "cleartext")),
+        format!(
+            ";;   first byte     {}  after the request",
+            f(Some(t.ttfb_ms), "")
+        ),
+        format!(";;   total          {}", f(Some(t.total_ms), "")),
+    ]
+}
+
+fn tls_lines(tls: Option<&TlsInfo>) -> Vec<String> {
+    let Some(t) = tls else {
+        return vec![";; TLS: none (cleartext HTTP)".to_string()];
+    };
+    let mut v = vec![
+        ";; TLS:".to_string(),
+        format!(";;   version        {}", t.version),
+        format!(";;   cipher suite   {}", t.cipher_suite),
+        format!(
+            ";;   ALPN           {}",
+            t.alpn.as_deref().unwrap_or("(none negotiated)")
+        ),
+    ];
+    for (i, c) in t.chain.iter().enumerate() {
+        v.push(format!(";;   certificate {i}  {}", c.subject));
+        v.push(format!(";;     issuer       {}", c.issuer));
+        if !c.sans.is_empty() {
+            v.push(format!(";;     SANs         {}", c.sans.join(", ")));
+        }
+        v.push(format!(
+            ";;     valid        {} to {}",
+            c.not_before, c.not_after
+        ));
+    }
+    v.push(format!(";;   SPKI pin       sha256//{}", t.spki_sha256));
+    v
 }

@@ -1,1 +1,354 @@
-//! (being written)
+//! The DoH client: hyper over tokio-rustls, one connection per [`Client`] reused for every
+//! request, with the timing of each phase and the TLS details of the session.
+//!
+//! ```text
+//!  Client::connect ── DNS lookup (tokio, unless --resolve or an IP) ── TCP ── TLS (ALPN h2 |
+//!  http/1.1) ── HTTP/2 handshake (or HTTP/1.1) ──► one connection
+//!  Client::query   ── POST body | GET ?dns= ──► Response { status, version, headers, body,
+//!                                                         ttfb, total }
+//! ```
+//!
+//! RFC 8484 §5.2 recommends HTTP/2; it is the default, and requests issued concurrently
+//! (cloned [`Client`]s, `join`, spawned tasks) are multiplexed as streams over the one
+//! connection. Over HTTP/1.1 they are serialised on it. `http://` URLs are served in
+//! cleartext (HTTP/2 with prior knowledge, RFC 9113 §3.3), for local test servers.
+//!
+//! The client moves bytes: building and judging DNS messages is the sans-I/O modules' work.
+//! An HTTP status that is not 2xx is returned in the [`Response`], not as an error.
+
+mod connect;
+mod error;
+mod frames;
+mod http;
+mod tls;
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+pub use error::ClientError;
+pub use tls::{cert_info, spki_pin, CertInfo, TlsInfo};
+
+/// The largest response body collected; beyond it the request fails. (A DNS message is at
+/// most 65535 octets; JSON API answers are text and may be longer.)
+pub const MAX_BODY: usize = 1 << 20;
+
+/// The HTTP version to speak, chosen by ALPN (RFC 7301) over TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum HttpVersion {
+    /// HTTP/2 (ALPN "h2"), the default (RFC 8484 §5.2).
+    #[serde(rename = "HTTP/2")]
+    Http2,
+    /// HTTP/1.1 (ALPN "http/1.1").
+    #[serde(rename = "HTTP/1.1")]
+    Http11,
+}
+
+impl HttpVersion {
+    /// The ALPN protocol identifier.
+    pub fn alpn(self) -> &'static str {
+        match self {
+            HttpVersion::Http2 => "h2",
+            HttpVersion::Http11 => "http/1.1",
+        }
+    }
+}
+
+impl std::fmt::Display for HttpVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            HttpVersion::Http2 => "HTTP/2",
+            HttpVersion::Http11 => "HTTP/1.1",
+        })
+    }
+}
+
+/// The two request forms of RFC 8484 §4.1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    /// The DNS message as the body, `Content-Type: application/dns-message`.
+    Post,
+    /// The DNS message base64url-encoded without padding in the `dns` query parameter.
+    Get,
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Method::Post => "POST",
+            Method::Get => "GET",
+        })
+    }
+}
+
+/// Where and how to connect.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// `https://host[:port]/path`; `http://` for cleartext (HTTP/2 with prior knowledge).
+    pub url: String,
+    /// HTTP/2 by default.
+    pub http: HttpVersion,
+    /// `--resolve HOST:IP`: addresses used instead of a DNS lookup (port from the URL).
+    pub resolve: Vec<(String, IpAddr)>,
+    /// Name for SNI, certificate verification and `:authority`/Host, when the URL holds an
+    /// IP address (or a name other than the certificate's).
+    pub tls_name: Option<String>,
+    /// PEM bundle of CA certificates replacing the system roots.
+    pub cacert: Option<PathBuf>,
+    /// Accept any certificate (the caller warns).
+    pub insecure: bool,
+    /// Extra headers on every request; one with the name of a default (Accept…) replaces it.
+    pub headers: Vec<(String, String)>,
+    /// None by default: RFC 8484 §8 advises against identifying headers.
+    pub user_agent: Option<String>,
+    /// Limit for each connect phase: DNS lookup, TCP connect, TLS handshake.
+    pub connect_timeout: Duration,
+    /// Limit for each request, from sending it to the end of the response body.
+    pub request_timeout: Duration,
+}
+
+impl ClientConfig {
+    /// Defaults: HTTP/2, system roots, 5 s per connect phase, 10 s per request.
+    pub fn new(url: &str) -> ClientConfig {
+        ClientConfig {
+            url: url.to_string(),
+            http: HttpVersion::Http2,
+            resolve: Vec::new(),
+            tls_name: None,
+            cacert: None,
+            insecure: false,
+            headers: Vec::new(),
+            user_agent: None,
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// How long connecting took, phase by phase (`--timing`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ConnectTiming {
+    /// DNS lookup of the server name; None when `--resolve` or an IP address gave it.
+    #[serde(rename = "dns_ms", serialize_with = "opt_ms")]
+    pub dns: Option<Duration>,
+    /// TCP connect.
+    #[serde(rename = "tcp_ms", serialize_with = "ms")]
+    pub tcp: Duration,
+    /// TLS handshake; None for `http://`.
+    #[serde(rename = "tls_ms", serialize_with = "opt_ms")]
+    pub tls: Option<Duration>,
+}
+
+/// One HTTP response, whatever its status.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Response {
+    /// HTTP status code.
+    pub status: u16,
+    /// The version the response came in.
+    pub version: HttpVersion,
+    /// Lowercase names, in the order received (repeated names repeated).
+    pub headers: Vec<(String, String)>,
+    /// The body, at most [`MAX_BODY`] octets.
+    #[serde(skip)]
+    pub body: Bytes,
+    /// From sending the request to the response headers.
+    #[serde(rename = "ttfb_ms", serialize_with = "ms")]
+    pub ttfb: Duration,
+    /// From sending the request to the end of the body.
+    #[serde(rename = "total_ms", serialize_with = "ms")]
+    pub total: Duration,
+}
+
+impl Response {
+    /// The first header of that name (case-insensitive), if any.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The media type of `Content-Type` without parameters, lowercase.
+    pub fn content_type(&self) -> Option<String> {
+        self.header("content-type").map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+    }
+}
+
+fn ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((d.as_secs_f64() * 1e6).round() / 1e3)
+}
+
+fn opt_ms<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => ms(d, s),
+        None => s.serialize_none(),
+    }
+}
+
+/// A connection to one DoH server. Cloning is cheap and shares the connection.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    target: connect::Target,
+    peer: SocketAddr,
+    timing: ConnectTiming,
+    tls: Option<TlsInfo>,
+    sender: http::Sender,
+    extra: ::http::HeaderMap,
+    request_timeout: Duration,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("url", &self.inner.target.url)
+            .field("peer", &self.inner.peer)
+            .field("version", &self.inner.sender.version())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Resolves, connects, does the TLS handshake and the HTTP/2 (or HTTP/1.1) setup. Each
+    /// phase has `cfg.connect_timeout`.
+    pub async fn connect(cfg: ClientConfig) -> Result<Client, ClientError> {
+        let target = connect::Target::parse(&cfg)?;
+        let extra = http::extra_headers(&cfg)?;
+        let conn = connect::connect(&cfg, &target).await?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                target,
+                peer: conn.peer,
+                timing: conn.timing,
+                tls: conn.tls,
+                sender: conn.sender,
+                extra,
+                request_timeout: cfg.request_timeout,
+            }),
+        })
+    }
+
+    /// Time spent in each connect phase.
+    pub fn connect_timing(&self) -> &ConnectTiming {
+        &self.inner.timing
+    }
+
+    /// The TLS session, None for `http://`.
+    pub fn tls(&self) -> Option<&TlsInfo> {
+        self.inner.tls.as_ref()
+    }
+
+    /// The HTTP version of the connection, as negotiated by ALPN.
+    pub fn http_version(&self) -> HttpVersion {
+        self.inner.sender.version()
+    }
+
+    /// The server's address.
+    pub fn peer(&self) -> SocketAddr {
+        self.inner.peer
+    }
+
+    /// The server URL.
+    pub fn url(&self) -> &str {
+        &self.inner.target.url
+    }
+
+    /// Sends a DNS message (RFC 8484 §4.1): POST with it as the body, or GET with it
+    /// base64url-encoded without padding in `?dns=`; `Accept: application/dns-message`.
+    pub async fn query(&self, wire: &[u8], method: Method) -> Result<Response, ClientError> {
+        use base64::Engine as _;
+        let path = &self.inner.target.path_and_query;
+        match method {
+            Method::Post => {
+                self.send(
+                    ::http::Method::POST,
+                    path.clone(),
+                    DNS_MESSAGE,
+                    Some(Bytes::copy_from_slice(wire)),
+                )
+                .await
+            }
+            Method::Get => {
+                let dns = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(wire);
+                let sep = if path.contains('?') { '&' } else { '?' };
+                self.send(
+                    ::http::Method::GET,
+                    format!("{path}{sep}dns={dns}"),
+                    DNS_MESSAGE,
+                    None,
+                )
+                .await
+            }
+        }
+    }
+
+    /// GET with `Accept: application/dns-json` (the JSON API some resolvers offer).
+    /// `url_query` is the query string (`name=example.com&type=AAAA`, with or without a
+    /// leading `?`), or a whole URL whose path and query are used on this connection.
+    pub async fn json_api(&self, url_query: &str) -> Result<Response, ClientError> {
+        let path = &self.inner.target.path_and_query;
+        let pq = if url_query.contains("://") {
+            match url_query.parse::<::http::Uri>() {
+                Ok(u) => u
+                    .path_and_query()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_else(|| "/".into()),
+                Err(e) => {
+                    return Err(ClientError::Url {
+                        url: url_query.to_string(),
+                        reason: e.to_string(),
+                    })
+                }
+            }
+        } else {
+            let q = url_query.trim_start_matches('?');
+            let sep = if path.contains('?') { '&' } else { '?' };
+            format!("{path}{sep}{q}")
+        };
+        self.send(::http::Method::GET, pq, DNS_JSON, None).await
+    }
+
+    async fn send(
+        &self,
+        method: ::http::Method,
+        path_and_query: String,
+        accept: &'static str,
+        body: Option<Bytes>,
+    ) -> Result<Response, ClientError> {
+        let i = &self.inner;
+        let req = http::build_request(
+            &i.target,
+            &i.sender,
+            &i.extra,
+            method,
+            &path_and_query,
+            accept,
+            body,
+        )?;
+        let label = format!(
+            "{} {} {}://{}{}",
+            i.sender.version(),
+            req.method(),
+            i.target.scheme,
+            i.target.authority,
+            i.target.path_only()
+        );
+        i.sender.send(req, &label, i.request_timeout).await
+    }
+}
+
+const DNS_MESSAGE: &str = "application/dns-message";
+const DNS_JSON: &str = "application/dns-json";
