@@ -185,6 +185,150 @@ pub fn decompress(
     })
 }
 
+impl Default for IphcRepr {
+    /// An all-zero header (TF=00, NH=0, HLIM=00, stateless in-line addresses `::`), a
+    /// placeholder for [`Decompressed::default`].
+    fn default() -> Self {
+        IphcRepr {
+            tf: 0,
+            nh: false,
+            hlim: 0,
+            cid: false,
+            sac: false,
+            sam: 0,
+            m: false,
+            dac: false,
+            dam: 0,
+            sci: 0,
+            dci: 0,
+            ecn: 0,
+            dscp: 0,
+            flow_label: 0,
+            next_header: None,
+            hop_limit: 0,
+            src: Ipv6Addr::UNSPECIFIED,
+            dst: Ipv6Addr::UNSPECIFIED,
+            src_mode: "",
+            dst_mode: "",
+            inline_len: 0,
+        }
+    }
+}
+
+impl Default for Decompressed {
+    /// Empty: no headers, no chain. A slot for [`decompress_to`] to fill.
+    fn default() -> Self {
+        Decompressed {
+            iphc: IphcRepr::default(),
+            nhc: Vec::new(),
+            headers: Vec::new(),
+            consumed: 0,
+            checksum_fixes: Vec::new(),
+        }
+    }
+}
+
+/// [`decompress`] into `out`, reusing the allocations of its vectors: for a caller that
+/// decompresses many headers in a row, no allocation at all once `out.headers` has grown to
+/// the largest header set (and `out.nhc` / `out.checksum_fixes` to the longest chain). Every
+/// field of `out` is overwritten; on error its contents are unspecified (but valid) and the
+/// error is the one [`decompress`] returns.
+///
+/// ```
+/// use ietfwg_6lo::{iphc, ContextTable, LinkAddr};
+///
+/// let mut slot = iphc::Decompressed::default();
+/// let ctx = ContextTable::new();
+/// let src = LinkAddr::Short(0x0001);
+/// let dst = LinkAddr::Short(0x0002);
+/// // TF=11 NH=0 HLIM=10, SAM=11 DAM=11: both addresses from the link layer.
+/// for packet in [&[0x7a, 0x33, 0x3a, 0x80][..], &[0x7a, 0x33, 0x11, 0x00, 0x01]] {
+///     iphc::decompress_to(&mut slot, packet, 0, &ctx, src, dst, None).unwrap();
+///     assert_eq!(slot.headers.len(), 40);
+///     assert_eq!(slot.consumed, 3);
+/// }
+/// assert_eq!(slot.iphc.next_header, Some(0x11));
+/// ```
+#[inline]
+pub fn decompress_to(
+    out: &mut Decompressed,
+    buf: &[u8],
+    base: usize,
+    ctx: &ContextTable,
+    link_src: LinkAddr,
+    link_dst: LinkAddr,
+    datagram_size: Option<u16>,
+) -> Result<()> {
+    out.headers.clear();
+    out.checksum_fixes.clear();
+    let mut r = Reader::new(buf, base, Layer::Iphc);
+    let iids = Iids {
+        src: link_src.iid(),
+        dst: link_dst.iid(),
+        from_ipv6: false,
+    };
+    let iphc = parse_header(&mut r, ctx, &iids)?;
+    if iphc.nh {
+        let mut t = r.clone();
+        let c = nhc::parse_chain(&mut t, ctx, &iphc, 0);
+        r = t;
+        out.nhc = c?;
+    } else {
+        // Keeps its allocation.
+        out.nhc.clear();
+    }
+    let consumed = r.consumed();
+    let hdr_len = ipv6::HEADER_LEN + nhc::chain_len(&out.nhc);
+    let total = datagram_total(datagram_size, hdr_len, r.remaining(), base)?;
+    out.headers.reserve(hdr_len);
+    emit_header(
+        iphc.traffic_class(),
+        iphc.flow_label,
+        iphc.next_header,
+        iphc.hop_limit,
+        iphc.src,
+        iphc.dst,
+        &out.nhc,
+        total,
+        base,
+        &mut out.headers,
+    )?;
+    if !out.nhc.is_empty() {
+        nhc::emit_chain(
+            &mut out.nhc,
+            0,
+            total,
+            base,
+            &mut out.headers,
+            &mut out.checksum_fixes,
+        )?;
+    }
+    out.iphc = iphc;
+    out.consumed = consumed;
+    Ok(())
+}
+
+/// The datagram's total uncompressed length: `datagram_size` (a FRAG1's), checked against the
+/// decompressed headers, or the headers plus the `remaining` octets of the buffer.
+#[inline(always)]
+fn datagram_total(
+    datagram_size: Option<u16>,
+    hdr_len: usize,
+    remaining: usize,
+    base: usize,
+) -> Result<usize> {
+    match datagram_size {
+        Some(n) => {
+            let n = usize::from(n);
+            if n < hdr_len {
+                return Err(datagram_size_error(base, n, hdr_len));
+            }
+            Ok(n)
+        }
+        None => Ok(hdr_len + remaining),
+    }
+}
+
 /// [`decompress`], appending the uncompressed headers to `out` (which must be empty; it may
 /// have capacity already) with room reserved for `extra` more octets (the payload the caller
 /// appends next): the IPHC fields, the NHC chain, the compressed octets consumed and the
@@ -220,16 +364,7 @@ pub(crate) fn decompress_into(
     };
     let consumed = r.consumed();
     let hdr_len = ipv6::HEADER_LEN + nhc::chain_len(&chain);
-    let total = match datagram_size {
-        Some(n) => {
-            let n = usize::from(n);
-            if n < hdr_len {
-                return Err(datagram_size_error(base, n, hdr_len));
-            }
-            n
-        }
-        None => hdr_len + r.remaining(),
-    };
+    let total = datagram_total(datagram_size, hdr_len, r.remaining(), base)?;
     out.reserve(hdr_len + extra);
     emit_header(
         iphc.traffic_class(),

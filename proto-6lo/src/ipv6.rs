@@ -274,7 +274,17 @@ const MAX_NESTING: u8 = 8;
 /// verified when the datagram is complete. Data beyond the Payload Length is ignored; a datagram
 /// shorter than its Payload Length (e.g. a first fragment) is summarised as far as it goes.
 pub fn summary(datagram: &[u8]) -> Result<Summary> {
-    summary_at(datagram, 0, 0)
+    summary_at(datagram, 0, 0, &mut None)
+}
+
+/// [`summary`], building a Neighbor Discovery message (if the datagram carries one) in `spare`
+/// when it holds a box — a previous summary's, whose allocations (box and option vector) are
+/// reused — rather than in a new one.
+pub(crate) fn summary_reusing(
+    datagram: &[u8],
+    spare: &mut Option<Box<crate::nd::NdMessage>>,
+) -> Result<Summary> {
+    summary_at(datagram, 0, 0, spare)
 }
 
 /// The fixed 40-byte header (RFC 8200 §3), read with a reader positioned at its first byte.
@@ -334,7 +344,12 @@ pub fn header(datagram: &[u8]) -> Result<Summary> {
     })
 }
 
-fn summary_at(d: &[u8], base: usize, depth: u8) -> Result<Summary> {
+fn summary_at(
+    d: &[u8],
+    base: usize,
+    depth: u8,
+    spare: &mut Option<Box<crate::nd::NdMessage>>,
+) -> Result<Summary> {
     let mut r = Reader::new(d, base, Layer::Ipv6);
     let Fixed {
         traffic_class,
@@ -433,7 +448,7 @@ fn summary_at(d: &[u8], base: usize, depth: u8) -> Result<Summary> {
                     upper_bytes,
                 ) == 0xffff
             });
-            let (nd, nd_error) = crate::nd::parse_boxed(type_, code, p.rest(), p.offset());
+            let (nd, nd_error) = crate::nd::parse_boxed(type_, code, p.rest(), p.offset(), spare);
             Upper::Icmpv6 {
                 type_,
                 code,
@@ -444,9 +459,12 @@ fn summary_at(d: &[u8], base: usize, depth: u8) -> Result<Summary> {
                 nd_error,
             }
         }
-        proto::IPV6 if depth < MAX_NESTING => {
-            Upper::Ipv6(Box::new(summary_at(upper_bytes, p.offset(), depth + 1)?))
-        }
+        proto::IPV6 if depth < MAX_NESTING => Upper::Ipv6(Box::new(summary_at(
+            upper_bytes,
+            p.offset(),
+            depth + 1,
+            spare,
+        )?)),
         proto::NO_NEXT_HEADER => Upper::None,
         protocol => Upper::Other { protocol },
     };

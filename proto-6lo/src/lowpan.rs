@@ -174,6 +174,13 @@ pub struct FrameReport<'a> {
     pub learned_contexts: Vec<LearnedContext>,
 }
 
+impl Default for FrameReport<'_> {
+    /// An empty report (frame 0, nothing decoded): a slot for [`Decoder::decode_frame_into`].
+    fn default() -> Self {
+        FrameReport::empty(0)
+    }
+}
+
 impl FrameReport<'_> {
     fn empty(frame: u64) -> Self {
         FrameReport {
@@ -195,6 +202,15 @@ struct RfragHead {
     head: Vec<u8>,
     fixes: Vec<ChecksumFix>,
     compressed_head: usize,
+}
+
+/// Allocations a previous report lends to the next frame's datagram (emptied before use):
+/// its bytes, its frame list, and the box of its Neighbor Discovery message.
+#[derive(Default)]
+struct Scratch {
+    bytes: Vec<u8>,
+    frames: Vec<u64>,
+    nd: Option<Box<crate::nd::NdMessage>>,
 }
 
 /// How the total size of the datagram is known to the header decompressor.
@@ -278,11 +294,51 @@ impl Decoder {
         number: u64,
         time_nanos: u64,
     ) -> FrameReport<'a> {
-        self.decode_frame_with(frame, fcs, number, time_nanos, true)
+        let mut report = FrameReport::empty(number);
+        self.decode_frame_with(frame, fcs, number, time_nanos, true, &mut report);
+        report
     }
 
-    /// [`Decoder::decode_frame`]; `fast` takes [`Decoder::decode_iphc_frame`] for the frames it
-    /// covers (always, outside the tests that compare it with the general path).
+    /// [`Decoder::decode_frame`] into `report`, which it overwrites entirely: the result is the
+    /// report `decode_frame` returns. The previous contents of `report` lend their
+    /// allocations — the datagram buffer, its frame list, a Neighbor Discovery message's box —
+    /// so that a caller decoding a capture frame after frame with one report allocates less per
+    /// frame.
+    ///
+    /// ```
+    /// use ietfwg_6lo::lowpan::{Decoder, FrameReport};
+    /// use ietfwg_6lo::mac::FcsMode;
+    /// use ietfwg_6lo::{reassembly::Limits, ContextTable};
+    ///
+    /// // 802.15.4-2006 data frame, short addresses 0x0002 -> 0x0001 in PAN 0xabcd, carrying
+    /// // IPHC (TF=11 NH=0 HLIM=10, both addresses from the link layer) and an ICMPv6 echo.
+    /// let frame = [
+    ///     0x41, 0x98, 0x01, 0xcd, 0xab, 0x01, 0x00, 0x02, 0x00, // MHR
+    ///     0x7a, 0x33, 0x3a, // IPHC, Next Header 58
+    ///     0x80, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, // ICMPv6 echo request
+    /// ];
+    /// let mut decoder = Decoder::new(ContextTable::new(), Limits::default());
+    /// let mut report = FrameReport::default();
+    /// for number in 1..=3 {
+    ///     decoder.decode_frame_into(&frame, FcsMode::None, number, 0, &mut report);
+    ///     let datagram = report.datagram.as_ref().unwrap();
+    ///     assert_eq!(datagram.frames, [number]);
+    ///     assert_eq!(datagram.length, 48);
+    /// }
+    /// ```
+    pub fn decode_frame_into<'a>(
+        &mut self,
+        frame: &'a [u8],
+        fcs: FcsMode,
+        number: u64,
+        time_nanos: u64,
+        report: &mut FrameReport<'a>,
+    ) {
+        self.decode_frame_with(frame, fcs, number, time_nanos, true, report);
+    }
+
+    /// [`Decoder::decode_frame_into`]; `fast` takes [`Decoder::decode_iphc_frame`] for the
+    /// frames it covers (always, outside the tests that compare it with the general path).
     #[inline(always)]
     fn decode_frame_with<'a>(
         &mut self,
@@ -291,14 +347,43 @@ impl Decoder {
         number: u64,
         time_nanos: u64,
         fast: bool,
-    ) -> FrameReport<'a> {
-        let mut report = FrameReport::empty(number);
-        let parsed = match mac::parse(frame, fcs) {
-            Ok(f) => f,
+        report: &mut FrameReport<'a>,
+    ) {
+        // The previous datagram's allocations, for the fast path to reuse, taken out of the old
+        // report in place (moving the whole `DatagramReport` out would copy it); the rest of it
+        // is dropped just below.
+        let scratch = match &mut report.datagram {
+            Some(d) => Scratch {
+                bytes: std::mem::take(&mut d.bytes),
+                frames: std::mem::take(&mut d.frames),
+                nd: match &mut d.ipv6 {
+                    Some(Summary {
+                        upper: Upper::Icmpv6 { nd, .. },
+                        ..
+                    }) => nd.take(),
+                    _ => None,
+                },
+            },
+            None => Scratch::default(),
+        };
+        // `FrameReport::empty(number)`, field by field, and the MAC frame parsed straight into
+        // its place in the report (a `Frame` moved through locals is copied at every step).
+        report.frame = number;
+        report.lowpan = None;
+        report.note = None;
+        report.datagram = None;
+        report.error = None;
+        report.learned_contexts = Vec::new();
+        report.mac = match mac::parse(frame, fcs) {
+            Ok(f) => Some(f),
             Err(e) => {
+                report.mac = None;
                 report.error = Some(e);
-                return report;
+                return;
             }
+        };
+        let Some(parsed) = report.mac.as_ref() else {
+            return;
         };
         let (payload, base, src, dst) = (
             parsed.payload,
@@ -309,6 +394,9 @@ impl Decoder {
         let carries_lowpan = parsed.frame_type == mac::FrameType::DATA
             && !parsed.payload_encrypted
             && !payload.is_empty();
+        if fast && carries_lowpan && payload.first().is_some_and(|&b| iphc::is_iphc(b)) {
+            return self.decode_iphc_frame(report, payload, base, src, dst, number, scratch);
+        }
         if !carries_lowpan {
             report.note = Some(if parsed.payload_encrypted {
                 "payload is encrypted (MAC security enabled)".to_string()
@@ -318,33 +406,36 @@ impl Decoder {
                 "data frame with an empty payload".to_string()
             });
         }
-        if fast && carries_lowpan && payload.first().is_some_and(|&b| iphc::is_iphc(b)) {
-            return self.decode_iphc_frame(parsed, payload, base, src, dst, number);
-        }
-        report.mac = Some(parsed);
         if carries_lowpan {
-            self.decode_into(&mut report, payload, base, src, dst, time_nanos);
+            self.decode_into(report, payload, base, src, dst, time_nanos);
         }
-        report
     }
 
     /// [`Decoder::decode_frame`] for the common case, a MAC payload that starts with
     /// LOWPAN_IPHC (no mesh, broadcast, fragment, page or 6LoRH header before it): what
-    /// `decode_into` would produce, built in one piece so that the parts are moved once, into
-    /// the report, and the headers are decompressed straight into the datagram buffer.
+    /// `decode_into` would produce, written into `report` field by field so that the parts are
+    /// moved once, and the headers are decompressed straight into the datagram buffer (the
+    /// previous report's, when it had one).
+    #[allow(clippy::too_many_arguments)]
     #[inline(never)]
     fn decode_iphc_frame<'a>(
         &mut self,
-        mac: mac::Frame<'a>,
+        report: &mut FrameReport<'a>,
         payload: &[u8],
         base: usize,
         src: LinkAddr,
         dst: LinkAddr,
         number: u64,
-    ) -> FrameReport<'a> {
-        // Allocated first, with room for the usual headers and the rest of the payload (see
-        // `iphc::decompress`).
-        let mut bytes = Vec::with_capacity(ipv6::HEADER_LEN + 8 + payload.len());
+        scratch: Scratch,
+    ) {
+        let Scratch {
+            mut bytes,
+            mut frames,
+            nd: mut spare_nd,
+        } = scratch;
+        bytes.clear();
+        // Room for the usual headers and the rest of the payload (see `iphc::decompress`).
+        bytes.reserve(ipv6::HEADER_LEN + 8 + payload.len());
         let decompressed = iphc::decompress_into(
             payload,
             base,
@@ -358,69 +449,58 @@ impl Decoder {
         let (iphc, nhc, consumed, fixes) = match decompressed {
             Ok(d) => d,
             Err(e) => {
-                return FrameReport {
-                    frame: number,
-                    mac: Some(mac),
-                    lowpan: Some(LowpanReport {
-                        dispatch: Vec::new(),
-                        page: 0,
-                        compression: None,
-                        fragment: None,
-                        rfrag: None,
-                        sixlorh: None,
-                        sixlorh_error: None,
-                        rfrag_ack: None,
-                    }),
-                    note: None,
-                    datagram: None,
-                    error: Some(e),
-                    learned_contexts: Vec::new(),
-                }
+                report.lowpan = Some(LowpanReport {
+                    dispatch: Vec::new(),
+                    page: 0,
+                    compression: None,
+                    fragment: None,
+                    rfrag: None,
+                    sixlorh: None,
+                    sixlorh_error: None,
+                    rfrag_ack: None,
+                });
+                report.error = Some(e);
+                return;
             }
         };
         let uncompressed_len = bytes.len();
         bytes.extend_from_slice(payload.get(consumed..).unwrap_or_default());
         // `datagram_report`, written out so that its parts are stored in the report directly.
         ipv6::fill_checksums(&mut bytes, &fixes);
-        let (ipv6, ipv6_error) = match ipv6::summary(&bytes) {
+        let (ipv6, ipv6_error) = match ipv6::summary_reusing(&bytes, &mut spare_nd) {
             Ok(s) => (Some(s), None),
             Err(e) => (ipv6::header(&bytes).ok(), Some(e)),
         };
-        let frames = vec![number];
-        let learned_contexts = match &ipv6 {
-            Some(s) if self.learn_contexts => self.learn_from(s),
-            _ => Vec::new(),
-        };
-        FrameReport {
-            frame: number,
-            mac: Some(mac),
-            lowpan: Some(LowpanReport {
-                dispatch: Vec::new(),
-                page: 0,
-                compression: Some(Compression::Iphc {
-                    iphc,
-                    nhc,
-                    compressed_len: consumed,
-                    uncompressed_len,
-                }),
-                fragment: None,
-                rfrag: None,
-                sixlorh: None,
-                sixlorh_error: None,
-                rfrag_ack: None,
-            }),
-            note: None,
-            datagram: Some(DatagramReport {
-                length: bytes.len(),
-                frames,
-                checksum_recomputed: !fixes.is_empty(),
-                ipv6,
-                ipv6_error,
-                bytes,
-            }),
-            error: None,
-            learned_contexts,
+        frames.clear();
+        frames.push(number);
+        if let Some(s) = &ipv6 {
+            if self.learn_contexts {
+                report.learned_contexts = self.learn_from(s);
+            }
         }
+        report.lowpan = Some(LowpanReport {
+            dispatch: Vec::new(),
+            page: 0,
+            compression: Some(Compression::Iphc {
+                iphc,
+                nhc,
+                compressed_len: consumed,
+                uncompressed_len,
+            }),
+            fragment: None,
+            rfrag: None,
+            sixlorh: None,
+            sixlorh_error: None,
+            rfrag_ack: None,
+        });
+        report.datagram = Some(DatagramReport {
+            length: bytes.len(),
+            frames,
+            checksum_recomputed: !fixes.is_empty(),
+            ipv6,
+            ipv6_error,
+            bytes,
+        });
     }
 
     /// Decodes a bare 6LoWPAN payload that arrived between `src` and `dst`.
@@ -1099,8 +1179,59 @@ mod tests {
         out
     }
 
+    /// `iphc::decompress_to` with one slot reused for a whole capture gives what
+    /// `iphc::decompress` gives, frame by frame (errors included), over the same captures as
+    /// below: every frame whose payload has an IPHC header after its dispatch headers.
+    #[test]
+    fn decompress_to_with_a_reused_slot_matches_decompress() {
+        let mut dirs = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("../pcaps/6lo")];
+        if let Some(shared) = std::env::var_os("IETFWG_SHARED") {
+            dirs.push(PathBuf::from(shared).join("corpus/6lo"));
+        }
+        let ctx = ContextTable::new();
+        let (mut ok, mut err, mut with_nhc) = (0usize, 0usize, 0usize);
+        for dir in dirs {
+            for (path, fcs, frames) in captures(&dir) {
+                let mut slot = iphc::Decompressed::default();
+                for (i, f) in frames.iter().enumerate() {
+                    let Ok(m) = mac::parse(f, fcs) else { continue };
+                    let Ok(chain) = dispatch::parse_chain(m.payload, m.payload_offset) else {
+                        continue;
+                    };
+                    let Some(rest) = m.payload.get(chain.payload_offset..) else {
+                        continue;
+                    };
+                    if !rest.first().is_some_and(|&b| iphc::is_iphc(b)) {
+                        continue;
+                    }
+                    let base = m.payload_offset + chain.payload_offset;
+                    let fresh = iphc::decompress(rest, base, &ctx, m.src, m.dst, None);
+                    let reused =
+                        iphc::decompress_to(&mut slot, rest, base, &ctx, m.src, m.dst, None);
+                    let at = format!("{} frame {}", path.display(), i + 1);
+                    match (fresh, reused) {
+                        (Ok(d), Ok(())) => {
+                            assert_eq!(slot, d, "{at}");
+                            // `headers` is not part of the serialised form: compare it too.
+                            assert_eq!(slot.headers, d.headers, "{at}");
+                            ok += 1;
+                            with_nhc += usize::from(!d.nhc.is_empty());
+                        }
+                        (Err(a), Err(b)) => {
+                            assert_eq!(a, b, "{at}");
+                            err += 1;
+                        }
+                        (a, b) => panic!("{at}: decompress {a:?}, decompress_to {b:?}"),
+                    }
+                }
+            }
+        }
+        assert!(ok > 0 && with_nhc > 0, "{ok} {err} {with_nhc}");
+    }
+
     /// The IPHC fast path (`decode_iphc_frame`) gives exactly the report of the general path,
-    /// frame by frame, over the project's captures and (when `IETFWG_SHARED` names it) the
+    /// and so does `decode_frame_into` with one report reused from frame to frame, frame by
+    /// frame, over the project's captures and (when `IETFWG_SHARED` names it) the
     /// third-party corpus, FCS checked and not, contexts learnt or not.
     #[test]
     fn iphc_fast_path_matches_general_path() {
@@ -1114,8 +1245,12 @@ mod tests {
                 for learn in [false, true] {
                     let mut fast = Decoder::new(ContextTable::new(), Limits::default());
                     let mut general = Decoder::new(ContextTable::new(), Limits::default());
+                    let mut reusing = Decoder::new(ContextTable::new(), Limits::default());
                     fast.set_learn_contexts(learn);
                     general.set_learn_contexts(learn);
+                    reusing.set_learn_contexts(learn);
+                    // One report for the whole capture, its buffers passed from frame to frame.
+                    let mut reused = FrameReport::default();
                     for (i, f) in frames.iter().enumerate() {
                         let n = i as u64 + 1;
                         // With the FCS as captured, and without it (link type 195 only).
@@ -1124,9 +1259,18 @@ mod tests {
                             variants.push((&f[..f.len() - 2], FcsMode::None));
                         }
                         for (bytes, mode) in variants {
-                            let a = fast.decode_frame_with(bytes, mode, n, 0, true);
-                            let b = general.decode_frame_with(bytes, mode, n, 0, false);
+                            let mut a = FrameReport::default();
+                            fast.decode_frame_with(bytes, mode, n, 0, true, &mut a);
+                            let mut b = FrameReport::default();
+                            general.decode_frame_with(bytes, mode, n, 0, false, &mut b);
                             assert_eq!(a, b, "{} frame {n} ({mode:?})", path.display());
+                            reusing.decode_frame_into(bytes, mode, n, 0, &mut reused);
+                            assert_eq!(
+                                reused,
+                                a,
+                                "{} frame {n} ({mode:?}), report reused",
+                                path.display()
+                            );
                             frames_seen += 1;
                             let iphc_first = a.mac.as_ref().is_some_and(|m| {
                                 m.frame_type == mac::FrameType::DATA

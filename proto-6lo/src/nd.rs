@@ -346,12 +346,14 @@ pub fn parse(type_: u8, code: u8, body: &[u8], base: usize) -> (Option<NdMessage
 }
 
 /// [`parse`], with the message built in its box (what [`crate::ipv6::summary`] keeps) rather
-/// than on the stack and copied there.
+/// than on the stack and copied there: the box `spare` holds, when it holds one (its option
+/// vector emptied and reused), else a new one.
 pub(crate) fn parse_boxed(
     type_: u8,
     code: u8,
     body: &[u8],
     base: usize,
+    spare: &mut Option<Box<NdMessage>>,
 ) -> (Option<Box<NdMessage>>, Option<Error>) {
     if !is_nd(type_) {
         return (None, None);
@@ -361,10 +363,17 @@ pub(crate) fn parse_boxed(
         Ok(b) => b,
         Err(e) => return (None, Some(e)),
     };
-    let mut m = Box::new(NdMessage {
-        body: fixed,
-        options: Vec::new(),
-    });
+    let mut m = match spare.take() {
+        Some(mut m) => {
+            m.body = fixed;
+            m.options.clear();
+            m
+        }
+        None => Box::new(NdMessage {
+            body: fixed,
+            options: Vec::new(),
+        }),
+    };
     let error = parse_options(&mut r, &mut m.options);
     (Some(m), error)
 }
