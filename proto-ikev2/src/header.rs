@@ -82,6 +82,23 @@ impl Header {
 
     /// Reads the 28-byte header. Does not check the version or the length against anything.
     pub fn parse(r: &mut Reader<'_>) -> Result<Header> {
+        if r.remaining() >= Self::LEN {
+            let b = r.array::<{ Self::LEN }>("IKE header")?;
+            let [i0, i1, i2, i3, i4, i5, i6, i7, s0, s1, s2, s3, s4, s5, s6, s7, np, ver, ex, flags, m0, m1, m2, m3, l0, l1, l2, l3] =
+                b;
+            return Ok(Header {
+                spi_i: u64::from_be_bytes([i0, i1, i2, i3, i4, i5, i6, i7]),
+                spi_r: u64::from_be_bytes([s0, s1, s2, s3, s4, s5, s6, s7]),
+                next_payload: PayloadType(np),
+                major_version: ver >> 4,
+                minor_version: ver & 0x0f,
+                exchange: ExchangeType(ex),
+                flags,
+                message_id: u32::from_be_bytes([m0, m1, m2, m3]),
+                length: u32::from_be_bytes([l0, l1, l2, l3]),
+            });
+        }
+        // Short: read field by field, so that the error names the field cut short.
         let spi_i = r.u64("IKE SA Initiator's SPI")?;
         let spi_r = r.u64("IKE SA Responder's SPI")?;
         let next_payload = PayloadType(r.u8("Next Payload")?);

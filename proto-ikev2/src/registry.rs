@@ -1131,9 +1131,10 @@ const VENDOR_IDS: &[(VidPattern, &str)] = {
 /// MS-Negotiation Discovery Capable, Vid-Initial-Contact, IKE CGA, Cisco Delete Reason, FlexVPN,
 /// Cisco Copyright and the fragmentation Vendor ID.
 pub fn vendor_id(bytes: &[u8]) -> Option<&'static str> {
+    let first = usize::from(*bytes.first()?);
     if let Some(&(_, name)) = vendor_table()
-        .iter()
-        .find(|(prefix, _)| bytes.starts_with(prefix))
+        .get(first)
+        .and_then(|bucket| bucket.iter().find(|(prefix, _)| bytes.starts_with(prefix)))
     {
         return Some(name);
     }
@@ -1148,22 +1149,27 @@ pub fn vendor_id(bytes: &[u8]) -> Option<&'static str> {
     None
 }
 
-/// [`VENDOR_IDS`] with every pattern as bytes, built once (the table is kept as hex text to
-/// read like Wireshark's, from which it is transcribed). A pattern that is not valid hex never
-/// matches and is left out.
-fn vendor_table() -> &'static [(Vec<u8>, &'static str)] {
-    static TABLE: std::sync::OnceLock<Vec<(Vec<u8>, &'static str)>> = std::sync::OnceLock::new();
+/// [`VENDOR_IDS`] with every pattern as bytes, grouped by first byte (256 buckets, each in
+/// table order, so the first match in a bucket is the first match in the table), built once
+/// (the table is kept as hex text to read like Wireshark's, from which it is transcribed). A
+/// pattern that is not valid hex never matches and is left out.
+type VendorBucket = Vec<(Vec<u8>, &'static str)>;
+
+fn vendor_table() -> &'static [VendorBucket] {
+    static TABLE: std::sync::OnceLock<Vec<VendorBucket>> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| {
-        VENDOR_IDS
-            .iter()
-            .filter_map(|&(pattern, name)| {
-                let bytes = match pattern {
-                    VidPattern::HexPrefix(hex) => hex_bytes(hex)?,
-                    VidPattern::TextPrefix(text) => text.to_vec(),
-                };
-                Some((bytes, name))
-            })
-            .collect()
+        let mut buckets: Vec<VendorBucket> = vec![Vec::new(); 256];
+        for &(pattern, name) in VENDOR_IDS {
+            let bytes = match pattern {
+                VidPattern::HexPrefix(hex) => hex_bytes(hex),
+                VidPattern::TextPrefix(text) => Some(text.to_vec()),
+            };
+            let Some(bytes) = bytes else { continue };
+            if let Some(bucket) = bytes.first().and_then(|&b| buckets.get_mut(usize::from(b))) {
+                bucket.push((bytes, name));
+            }
+        }
+        buckets
     })
 }
 

@@ -34,6 +34,7 @@ pub struct Eap {
 
 impl Eap {
     /// Parses the body (all of `r`).
+    #[inline]
     pub fn parse(r: &mut Reader<'_>) -> Result<Eap> {
         let code = EapCode(r.u8("Code")?);
         let identifier = r.u8("Identifier")?;

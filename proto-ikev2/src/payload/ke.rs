@@ -28,6 +28,7 @@ pub struct Ke {
 
 impl Ke {
     /// Parses the body (all of `r`).
+    #[inline]
     pub fn parse(r: &mut Reader<'_>) -> Result<Ke> {
         let group = KeId(r.u16("Diffie-Hellman Group Num")?);
         let reserved = r.u16("RESERVED")?;

@@ -196,50 +196,8 @@ impl Payload {
     /// the Next Payload field it carried.
     pub fn parse(r: &mut Reader<'_>, payload_type: PayloadType) -> Result<(Payload, PayloadType)> {
         let offset = r.offset();
-        let next = PayloadType(r.u8("Next Payload")?);
-        let cb = r.u8("Critical")?;
-        let length = r.u16("Payload Length")?;
-        if length < 4 {
-            return Err(Error::invalid(
-                "Payload Length",
-                offset + 2,
-                format!("{length} is less than the 4-byte generic payload header"),
-            ));
-        }
-        let body_len = usize::from(length) - 4;
-        if body_len > r.remaining() {
-            return Err(Error::invalid(
-                "Payload Length",
-                offset + 2,
-                format!(
-                    "{length} runs {} byte(s) past the end of the message",
-                    body_len - r.remaining()
-                ),
-            ));
-        }
-        let mut b = r.sub(body_len, "payload body")?;
-        let body = match payload_type.0 {
-            33 => PayloadBody::Sa(Sa::parse(&mut b)?),
-            34 => PayloadBody::Ke(Ke::parse(&mut b)?),
-            35 | 36 => PayloadBody::Id(Id::parse(&mut b)?),
-            37 => PayloadBody::Cert(Cert::parse(&mut b)?),
-            38 => PayloadBody::CertReq(CertReq::parse(&mut b)?),
-            39 => PayloadBody::Auth(Auth::parse(&mut b)?),
-            40 => PayloadBody::Nonce(Nonce::parse(&mut b)?),
-            41 => PayloadBody::Notify(Notify::parse(&mut b)?),
-            42 => PayloadBody::Delete(Delete::parse(&mut b)?),
-            43 => PayloadBody::VendorId(VendorId::parse(&mut b)?),
-            44 | 45 => PayloadBody::Ts(Ts::parse(&mut b)?),
-            46 => PayloadBody::Sk(Sk::parse(&mut b, next)?),
-            47 => PayloadBody::Cp(Cp::parse(&mut b)?),
-            48 => PayloadBody::Eap(Eap::parse(&mut b)?),
-            53 => PayloadBody::Skf(Skf::parse(&mut b, next)?),
-            54 => PayloadBody::Puzzle(PuzzleSolution::parse(&mut b)?),
-            _ => PayloadBody::Unknown {
-                data: b.take_rest().to_vec(),
-            },
-        };
-        b.expect_end("payload body")?;
+        let (next, cb, length, mut b) = generic_header(r)?;
+        let body = parse_body(&mut b, payload_type, next)?;
         let p = Payload {
             payload_type,
             critical: cb & 0x80 != 0,
@@ -280,25 +238,121 @@ impl Payload {
     }
 }
 
+/// Reads the generic payload header (§3.2) and checks Payload Length against what is left;
+/// returns Next Payload, the C/RESERVED octet, Payload Length and a reader over the body.
+#[inline]
+fn generic_header<'a>(r: &mut Reader<'a>) -> Result<(PayloadType, u8, u16, Reader<'a>)> {
+    let offset = r.offset();
+    let next = PayloadType(r.u8("Next Payload")?);
+    let cb = r.u8("Critical")?;
+    let length = r.u16("Payload Length")?;
+    if length < 4 {
+        return Err(Error::invalid(
+            "Payload Length",
+            offset + 2,
+            format!("{length} is less than the 4-byte generic payload header"),
+        ));
+    }
+    let body_len = usize::from(length) - 4;
+    if body_len > r.remaining() {
+        return Err(Error::invalid(
+            "Payload Length",
+            offset + 2,
+            format!(
+                "{length} runs {} byte(s) past the end of the message",
+                body_len - r.remaining()
+            ),
+        ));
+    }
+    let b = r.sub(body_len, "payload body")?;
+    Ok((next, cb, length, b))
+}
+
+/// Decodes a payload body of type `payload_type` (all of `b`); `next` is the generic header's
+/// Next Payload (kept by SK and SKF).
+#[inline]
+fn parse_body(
+    b: &mut Reader<'_>,
+    payload_type: PayloadType,
+    next: PayloadType,
+) -> Result<PayloadBody> {
+    let body = match payload_type.0 {
+        33 => PayloadBody::Sa(Sa::parse(b)?),
+        34 => PayloadBody::Ke(Ke::parse(b)?),
+        35 | 36 => PayloadBody::Id(Id::parse(b)?),
+        37 => PayloadBody::Cert(Cert::parse(b)?),
+        38 => PayloadBody::CertReq(CertReq::parse(b)?),
+        39 => PayloadBody::Auth(Auth::parse(b)?),
+        40 => PayloadBody::Nonce(Nonce::parse(b)?),
+        41 => PayloadBody::Notify(Notify::parse(b)?),
+        42 => PayloadBody::Delete(Delete::parse(b)?),
+        43 => PayloadBody::VendorId(VendorId::parse(b)?),
+        44 | 45 => PayloadBody::Ts(Ts::parse(b)?),
+        46 => PayloadBody::Sk(Sk::parse(b, next)?),
+        47 => PayloadBody::Cp(Cp::parse(b)?),
+        48 => PayloadBody::Eap(Eap::parse(b)?),
+        53 => PayloadBody::Skf(Skf::parse(b, next)?),
+        54 => PayloadBody::Puzzle(PuzzleSolution::parse(b)?),
+        _ => PayloadBody::Unknown {
+            data: b.take_rest().to_vec(),
+        },
+    };
+    b.expect_end("payload body")?;
+    Ok(body)
+}
+
+/// How many payloads the chain starting with type `first` holds, by walking the generic
+/// headers only (an upper bound when the chain is malformed: parsing then fails anyway).
+fn count_chain(mut rest: &[u8], first: PayloadType) -> usize {
+    let mut n = 0;
+    let mut next = first;
+    while next != payload_type::NONE {
+        let Some(&[np, _, l0, l1]) = rest.first_chunk::<4>() else {
+            break;
+        };
+        n += 1;
+        if matches!(next, payload_type::SK | payload_type::SKF) {
+            break;
+        }
+        let len = usize::from(u16::from_be_bytes([l0, l1]));
+        match rest.get(len.max(4)..) {
+            Some(r) => rest = r,
+            None => break,
+        }
+        next = PayloadType(np);
+    }
+    n
+}
+
 /// Reads the payload chain that starts with type `first` and must fill `r` exactly: it ends
 /// with Next Payload 0, or with an SK/SKF payload (whose Next Payload names its first inner
 /// payload; nothing may follow it). Each payload takes at least 4 bytes, so the walk ends.
 pub fn parse_chain(r: &mut Reader<'_>, first: PayloadType) -> Result<Vec<Payload>> {
-    // Sized for a typical message (IKE_SA_INIT carries about ten payloads), never more than the
-    // input could hold.
-    let mut out = Vec::with_capacity((r.remaining() / 4).min(12));
+    // Sized exactly from a first walk over the generic headers (at most one payload per 4
+    // bytes of input).
+    let mut out = Vec::with_capacity(count_chain(r.rest(), first));
     let mut next = first;
-    let mut n = 0usize;
     while next != payload_type::NONE {
-        n += 1;
         let ty = next;
-        let what = || format!("{} payload #{n}", short_name(ty));
+        let what = |n: usize| format!("{} payload #{n}", short_name(ty));
         if r.is_empty() {
-            return Err(Error::truncated("payload header", r.offset(), 4, 0).within(what()));
+            return Err(
+                Error::truncated("payload header", r.offset(), 4, 0).within(what(out.len() + 1))
+            );
         }
-        let (p, np) = Payload::parse(r, ty).map_err(|e| e.within(what()))?;
-        let encrypted = matches!(p.body, PayloadBody::Sk(_) | PayloadBody::Skf(_));
-        out.push(p);
+        let offset = r.offset();
+        let (np, cb, length, mut b) =
+            generic_header(r).map_err(|e| e.within(what(out.len() + 1)))?;
+        let body = parse_body(&mut b, ty, np).map_err(|e| e.within(what(out.len() + 1)))?;
+        let encrypted = matches!(body, PayloadBody::Sk(_) | PayloadBody::Skf(_));
+        out.push(Payload {
+            payload_type: ty,
+            critical: cb & 0x80 != 0,
+            reserved: cb & 0x7f,
+            offset,
+            length,
+            body,
+        });
         if encrypted {
             if !r.is_empty() {
                 return Err(Error::invalid(
@@ -310,7 +364,7 @@ pub fn parse_chain(r: &mut Reader<'_>, first: PayloadType) -> Result<Vec<Payload
                         short_name(ty)
                     ),
                 )
-                .within(what()));
+                .within(what(out.len())));
             }
             return Ok(out);
         }

@@ -13,6 +13,7 @@ pub struct Nonce {
 
 impl Nonce {
     /// Parses the body (all of `r`).
+    #[inline]
     pub fn parse(r: &mut Reader<'_>) -> Result<Nonce> {
         Ok(Nonce {
             data: r.take_rest().to_vec(),

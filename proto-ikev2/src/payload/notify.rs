@@ -356,11 +356,23 @@ fn decode_redirect(
 
 impl Notify {
     /// Parses the body (all of `r`).
+    #[inline]
     pub fn parse(r: &mut Reader<'_>) -> Result<Notify> {
-        let protocol_id = ProtocolId(r.u8("Protocol ID")?);
-        let size_at = r.offset();
-        let spi_size = r.u8("SPI Size")?;
-        let notify_type = NotifyType(r.u16("Notify Message Type")?);
+        let size_at = r.offset() + 1;
+        // The 4 octets at once when they are there; field by field otherwise (the error then
+        // names the field that is cut short).
+        let (protocol_id, spi_size, notify_type) = match r.peek::<4>() {
+            Some(&[p, s, t0, t1]) => {
+                r.skip(4);
+                (p, s, u16::from_be_bytes([t0, t1]))
+            }
+            None => (
+                r.u8("Protocol ID")?,
+                r.u8("SPI Size")?,
+                r.u16("Notify Message Type")?,
+            ),
+        };
+        let (protocol_id, notify_type) = (ProtocolId(protocol_id), NotifyType(notify_type));
         if usize::from(spi_size) > r.remaining() {
             return Err(Error::invalid(
                 "SPI Size",

@@ -23,6 +23,7 @@ pub struct PuzzleSolution {
 
 impl PuzzleSolution {
     /// Parses the body (all of `r`).
+    #[inline]
     pub fn parse(r: &mut Reader<'_>) -> Result<PuzzleSolution> {
         Ok(PuzzleSolution {
             data: r.take_rest().to_vec(),

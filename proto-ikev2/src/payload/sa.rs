@@ -173,9 +173,19 @@ impl Transform {
 
     fn parse(r: &mut Reader<'_>, last: &mut bool) -> Result<Transform> {
         let start = r.offset();
-        let ls = r.u8("Last Substruc")?;
-        let reserved1 = r.u8("RESERVED")?;
-        let length = r.u16("Transform Length")?;
+        // The 8-byte transform header at once when it is there; field by field otherwise (the
+        // error then names the field that is cut short).
+        let (ls, reserved1, length) = match r.peek::<4>() {
+            Some(&[ls, reserved1, l0, l1]) => {
+                r.skip(4);
+                (ls, reserved1, u16::from_be_bytes([l0, l1]))
+            }
+            None => (
+                r.u8("Last Substruc")?,
+                r.u8("RESERVED")?,
+                r.u16("Transform Length")?,
+            ),
+        };
         if length < 8 {
             return Err(Error::invalid(
                 "Transform Length",
@@ -206,17 +216,21 @@ impl Transform {
                 ))
             }
         };
-        let transform_type = TransformType(b.u8("Transform Type")?);
-        let reserved2 = b.u8("RESERVED")?;
-        let transform_id = TransformId::new(transform_type, b.u16("Transform ID")?);
+        // body_len >= 4, checked above.
+        let [transform_type, reserved2, i0, i1] = b.array::<4>("Transform Type")?;
+        let transform_type = TransformType(transform_type);
+        let transform_id = TransformId::new(transform_type, u16::from_be_bytes([i0, i1]));
         // An attribute takes at least 4 octets; most transforms carry none or one (Key Length).
-        let mut attributes = Vec::with_capacity((b.remaining() / 4).min(2));
-        let mut k = 0usize;
-        while !b.is_empty() {
-            k += 1;
-            let a =
-                TransformAttr::parse(&mut b).map_err(|e| e.within(format!("attribute #{k}")))?;
-            attributes.push(a);
+        let mut attributes = Vec::new();
+        if !b.is_empty() {
+            attributes.reserve_exact((b.remaining() / 4).min(2));
+            let mut k = 0usize;
+            while !b.is_empty() {
+                k += 1;
+                let a = TransformAttr::parse(&mut b)
+                    .map_err(|e| e.within(format!("attribute #{k}")))?;
+                attributes.push(a);
+            }
         }
         Ok(Transform {
             reserved1,
@@ -285,9 +299,17 @@ impl TransformAttr {
 impl Proposal {
     fn parse(r: &mut Reader<'_>, last: &mut bool) -> Result<Proposal> {
         let start = r.offset();
-        let ls = r.u8("Last Substruc")?;
-        let reserved = r.u8("RESERVED")?;
-        let length = r.u16("Proposal Length")?;
+        let (ls, reserved, length) = match r.peek::<4>() {
+            Some(&[ls, reserved, l0, l1]) => {
+                r.skip(4);
+                (ls, reserved, u16::from_be_bytes([l0, l1]))
+            }
+            None => (
+                r.u8("Last Substruc")?,
+                r.u8("RESERVED")?,
+                r.u16("Proposal Length")?,
+            ),
+        };
         if length < 8 {
             return Err(Error::invalid(
                 "Proposal Length",
@@ -318,12 +340,11 @@ impl Proposal {
                 ))
             }
         };
-        let proposal_num = b.u8("Proposal Num")?;
-        let protocol_id = ProtocolId(b.u8("Protocol ID")?);
-        let spi_size_at = b.offset();
-        let spi_size = b.u8("SPI Size")?;
-        let num_at = b.offset();
-        let num_transforms = b.u8("Num Transforms")?;
+        // body_len >= 4, checked above.
+        let spi_size_at = b.offset() + 2;
+        let num_at = b.offset() + 3;
+        let [proposal_num, protocol_id, spi_size, num_transforms] = b.array::<4>("Proposal Num")?;
+        let protocol_id = ProtocolId(protocol_id);
         let ok = match protocol_id.0 {
             1 => spi_size == 0 || spi_size == 8,
             2 | 3 => spi_size == 4,

@@ -41,6 +41,7 @@ pub struct Sk {
 
 impl Sk {
     /// Parses the body (all of `r`); `next_payload` is the generic header's Next Payload.
+    #[inline]
     pub fn parse(r: &mut Reader<'_>, next_payload: PayloadType) -> Result<Sk> {
         Ok(Sk {
             next_payload,
@@ -70,6 +71,7 @@ pub struct Skf {
 
 impl Skf {
     /// Parses the body (all of `r`); `next_payload` is the generic header's Next Payload.
+    #[inline]
     pub fn parse(r: &mut Reader<'_>, next_payload: PayloadType) -> Result<Skf> {
         let fragment_number = r.u16("Fragment Number")?;
         let total_fragments = r.u16("Total Fragments")?;

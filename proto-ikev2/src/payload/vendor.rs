@@ -14,6 +14,7 @@ pub struct VendorId {
 
 impl VendorId {
     /// Parses the body (all of `r`).
+    #[inline]
     pub fn parse(r: &mut Reader<'_>) -> Result<VendorId> {
         let data = r.take_rest().to_vec();
         let vendor = crate::registry::vendor_id(&data);
