@@ -18,10 +18,26 @@ const CONFIGURED: &str =
     "aes256-sha256-modp2048,aes128gcm16-prfsha256-ecp256,chacha20poly1305-prfsha512-x25519";
 
 fn responder() -> Option<Responder> {
+    responder_with_cookie_threshold(None)
+}
+
+/// A responder with the CONFIGURED proposals and `cookie_threshold` (test-support's
+/// `ResponderConfig`: None is strongSwan's default, Some(0) never asks for a COOKIE).
+fn responder_with_cookie_threshold(cookie_threshold: Option<u32>) -> Option<Responder> {
     Responder::start(ResponderConfig {
         ike_proposals: CONFIGURED.into(),
+        cookie_threshold,
         ..ResponderConfig::default()
     })
+}
+
+/// `probe ARGS… --proposals P…`, one `--proposals` option per proposal.
+fn probe_offers(r: &Responder, args: &[&str], proposals: &[&str]) -> Output {
+    let mut all = args.to_vec();
+    for p in proposals {
+        all.extend(["--proposals", p]);
+    }
+    probe(r, &all)
 }
 
 fn probe(r: &Responder, args: &[&str]) -> Output {
@@ -31,6 +47,13 @@ fn probe(r: &Responder, args: &[&str]) -> Output {
         .env_remove("NO_COLOR")
         .output()
         .expect("run ietfwg inside the namespace")
+}
+
+/// `probe TARGET --json --proposals P…`, which must exit 0: its NDJSON lines.
+fn probe_json(r: &Responder, target: &str, proposals: &[&str]) -> Vec<serde_json::Value> {
+    let o = probe_offers(r, &[target, "--json"], proposals);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    common::ndjson(&o)
 }
 
 fn text(b: &[u8]) -> String {
@@ -204,23 +227,16 @@ fn offers_are_accepted_rejected_and_retried_after_invalid_ke() {
     // ecp256 first: the responder wants modp2048 (INVALID_KE_PAYLOAD), the retry with a real
     // MODP public value is accepted; ECP and X25519 values are accepted as sent (charon checks
     // the points).
-    let o = probe(
+    let v = probe_json(
         &r,
+        "127.0.0.1:500",
         &[
-            "127.0.0.1:500",
-            "--json",
-            "--proposals",
             "aes256-sha256-ecp256-modp2048",
-            "--proposals",
             "aes128gcm16-prfsha256-ecp256",
-            "--proposals",
             "chacha20poly1305-prfsha512-x25519",
-            "--proposals",
             "aes128-sha1-modp2048",
         ],
     );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    let v = common::ndjson(&o);
     assert_eq!(v.len(), 5);
     assert_eq!(v[0]["result"], "accepted", "{}", v[0]);
     assert_eq!(v[0]["ke_group"]["id"], 14);
@@ -241,17 +257,8 @@ fn offers_are_accepted_rejected_and_retried_after_invalid_ke() {
     assert_eq!(v[1]["responder"]["nat_detection"], true);
 
     // port 4500: the request carries the non-ESP marker (RFC 7296 §2.23), charon answers
-    let o = probe(
-        &r,
-        &[
-            "127.0.0.1:4500",
-            "--json",
-            "--proposals",
-            "aes128gcm16-prfsha256-ecp256",
-        ],
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    assert_eq!(common::ndjson(&o)[0]["result"], "accepted");
+    let v = probe_json(&r, "127.0.0.1:4500", &["aes128gcm16-prfsha256-ecp256"]);
+    assert_eq!(v[0]["result"], "accepted");
 
     // usage errors: exit 2
     let o = probe(&r, &["127.0.0.1", "--proposals", "aes256-sha256-modp2049"]);
@@ -264,11 +271,11 @@ fn rate_is_never_exceeded_on_the_wire() {
     let Some(r) = responder() else { return };
     let pcap = r.dir().join("rate.pcap");
     let cap = r.capture(&pcap);
-    let mut args = vec!["127.0.0.1", "--rate", "4", "--json"];
-    for _ in 0..10 {
-        args.extend(["--proposals", "aes128-sha1-modp1024"]);
-    }
-    let o = probe(&r, &args);
+    let o = probe_offers(
+        &r,
+        &["127.0.0.1", "--rate", "4", "--json"],
+        &["aes128-sha1-modp1024"; 10],
+    );
     let pcap = cap.stop();
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     let d = datagrams(&pcap);
@@ -311,26 +318,17 @@ fn broadcast_and_multicast_targets_are_refused_without_sending() {
 fn cookie_is_returned_when_the_responder_asks() {
     // RFC 7296 §2.6: with cookie_threshold 1, the responder demands a COOKIE once one IKE SA
     // is half open — here, after the first accepted offer.
-    let Some(r) = Responder::start(ResponderConfig {
-        ike_proposals: CONFIGURED.into(),
-        cookie_threshold: Some(1),
-        ..ResponderConfig::default()
-    }) else {
+    let Some(r) = responder_with_cookie_threshold(Some(1)) else {
         return;
     };
-    let o = probe(
+    let v = probe_json(
         &r,
+        "127.0.0.1",
         &[
-            "127.0.0.1",
-            "--json",
-            "--proposals",
             "aes256-sha256-modp2048",
-            "--proposals",
             "chacha20poly1305-prfsha512-x25519",
         ],
     );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    let v = common::ndjson(&o);
     assert_eq!(v[0]["result"], "accepted");
     assert_eq!(v[0]["cookie"], false);
     assert_eq!(v[1]["result"], "accepted", "{}", v[1]);
@@ -342,30 +340,19 @@ fn cookie_is_returned_when_the_responder_asks() {
 #[test]
 fn cookie_threshold_zero_never_asks_for_a_cookie() {
     // test-support documents `cookie_threshold: Some(0)` as "never" (strongSwan skips the check)
-    let Some(r) = Responder::start(ResponderConfig {
-        ike_proposals: CONFIGURED.into(),
-        cookie_threshold: Some(0),
-        ..ResponderConfig::default()
-    }) else {
+    let Some(r) = responder_with_cookie_threshold(Some(0)) else {
         return;
     };
-    let o = probe(
+    let v = probe_json(
         &r,
+        "127.0.0.1",
         &[
-            "127.0.0.1",
-            "--json",
-            "--proposals",
             "aes256-sha256-modp2048",
-            "--proposals",
             "aes128gcm16-prfsha256-ecp256",
-            "--proposals",
             "chacha20poly1305-prfsha512-x25519",
-            "--proposals",
             "aes256-sha256-modp2048",
         ],
     );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    let v = common::ndjson(&o);
     // with strongSwan's default (cookie_threshold_ip = 3) the 4th would need a cookie
     for p in &v[..4] {
         assert_eq!(p["result"], "accepted", "{p}");

@@ -41,10 +41,34 @@ fn recorded_proposals(name: &str) -> &'static str {
 }
 
 fn responder(ike: &str) -> Option<Responder> {
+    responder_with(ike, ResponderConfig::default())
+}
+
+/// A responder with the IKE proposals `ike` and the rest of `config`.
+fn responder_with(ike: &str, config: ResponderConfig) -> Option<Responder> {
     Responder::start(ResponderConfig {
         ike_proposals: ike.into(),
-        ..ResponderConfig::default()
+        ..config
     })
+}
+
+/// Traffic selectors for the lab's IKE_AUTH: the recorded CHILD_SA's /24 (a /32 covering the
+/// IKE endpoints themselves conflicts with the IKE traffic in the responder's kernel-libipsec
+/// routes).
+const LAB_TS: [&str; 4] = ["--ts", "127.0.0.0/24", "--remote-ts", "127.0.0.0/24"];
+
+/// Runs `ietfwg ikev2 replay ARGS…` inside the responder's namespace, `IETFWG_PSK` set to `psk`
+/// (or unset).
+fn run_replay(r: &Responder, args: &[&str], psk: Option<&str>) -> Output {
+    let mut cmd = r.command(env!("CARGO_BIN_EXE_ietfwg"));
+    match psk {
+        Some(k) => cmd.env("IETFWG_PSK", k),
+        None => cmd.env_remove("IETFWG_PSK"),
+    };
+    cmd.args(["ikev2", "replay"])
+        .args(args)
+        .output()
+        .expect("run ietfwg")
 }
 
 /// Runs `ietfwg ikev2 replay ARGS… --json` inside the responder's namespace.
@@ -54,17 +78,8 @@ fn replay(r: &Responder, args: &[&str]) -> (Output, Vec<Value>) {
 
 /// [`replay`] with `IETFWG_PSK` set to `psk` (or unset).
 fn replay_env(r: &Responder, args: &[&str], psk: Option<&str>) -> (Output, Vec<Value>) {
-    let mut cmd = r.command(env!("CARGO_BIN_EXE_ietfwg"));
-    match psk {
-        Some(k) => cmd.env("IETFWG_PSK", k),
-        None => cmd.env_remove("IETFWG_PSK"),
-    };
-    let out = cmd
-        .args(["ikev2", "replay"])
-        .args(args)
-        .args(["--to", "127.0.0.1", "--timeout", "5", "--json"])
-        .output()
-        .expect("run ietfwg");
+    let args = [args, &["--to", "127.0.0.1", "--timeout", "5", "--json"]].concat();
+    let out = run_replay(r, &args, psk);
     let lines = String::from_utf8(out.stdout.clone())
         .unwrap()
         .lines()
@@ -195,22 +210,14 @@ fn psk_completes_ike_auth_and_the_keylog_decrypts_it() {
     let _ = std::fs::remove_file(&keylog);
     let cap = r.capture(&tmp.join("replay.pcap"));
     let file = pcap("aes-cbc-sha256-modp2048");
-    let (out, sas) = replay(
-        &r,
-        &[
-            file.to_str().unwrap(),
-            "--psk",
-            "ietfwg-test-psk",
-            "--keylog",
-            keylog.to_str().unwrap(),
-            // the recorded CHILD_SA's selectors: a /32 covering the IKE endpoints themselves
-            // conflicts with the IKE traffic in the responder's kernel-libipsec routes
-            "--ts",
-            "127.0.0.0/24",
-            "--remote-ts",
-            "127.0.0.0/24",
-        ],
-    );
+    let args = [
+        file.to_str().unwrap(),
+        "--psk",
+        "ietfwg-test-psk",
+        "--keylog",
+        keylog.to_str().unwrap(),
+    ];
+    let (out, sas) = replay(&r, &[&args[..], &LAB_TS].concat());
     let pcap_path = cap.stop();
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     let sa = &sas[0];
@@ -336,11 +343,13 @@ fn psk_completes_ike_auth_and_the_keylog_decrypts_it() {
 #[test]
 fn cookie_is_sent_back_first_when_asked() {
     // cookie_threshold 1: while one IKE SA is half open, the next IKE_SA_INIT gets N(COOKIE).
-    let Some(r) = Responder::start(ResponderConfig {
-        ike_proposals: "aes128-sha256-x25519".into(),
-        cookie_threshold: Some(1),
-        ..ResponderConfig::default()
-    }) else {
+    let Some(r) = responder_with(
+        "aes128-sha256-x25519",
+        ResponderConfig {
+            cookie_threshold: Some(1),
+            ..ResponderConfig::default()
+        },
+    ) else {
         return;
     };
     // cookie.pcap holds two IKE SAs; the first stays half open at the responder (no IKE_AUTH).
@@ -370,17 +379,9 @@ fn invalid_ke_payload_retry_then_ike_auth() {
         return;
     };
     // The key from the environment (kept out of the process list).
-    let (out, sas) = replay_env(
-        &r,
-        &[
-            pcap("invalid-ke").to_str().unwrap(),
-            "--ts",
-            "127.0.0.0/24",
-            "--remote-ts",
-            "127.0.0.0/24",
-        ],
-        Some("ietfwg-test-psk"),
-    );
+    let file = pcap("invalid-ke");
+    let args = [&[file.to_str().unwrap()][..], &LAB_TS].concat();
+    let (out, sas) = replay_env(&r, &args, Some("ietfwg-test-psk"));
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     let sa = &sas[0];
     assert_eq!(strs(&sa["now"]["invalid_ke"]), ["2048-bit MODP Group (14)"]);
@@ -399,13 +400,9 @@ fn text_output_side_by_side_and_unanswered() {
         return;
     };
     // The recorded SA chose aes128-sha256-modp2048; this responder refuses it.
-    let out = r
-        .command(env!("CARGO_BIN_EXE_ietfwg"))
-        .args(["ikev2", "replay"])
-        .arg(pcap("aes-cbc-sha256-modp2048"))
-        .args(["--to", "127.0.0.1", "--color", "never"])
-        .output()
-        .unwrap();
+    let file = pcap("aes-cbc-sha256-modp2048");
+    let file = file.to_str().unwrap();
+    let out = run_replay(&r, &[file, "--to", "127.0.0.1", "--color", "never"], None);
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     let text = String::from_utf8_lossy(&out.stdout);
     let chosen = text
@@ -418,13 +415,11 @@ fn text_output_side_by_side_and_unanswered() {
     assert!(error.contains("NO_PROPOSAL_CHOSEN"), "{text}");
     assert!(text.contains("cannot be replayed as bytes"), "{text}");
     // Nobody on port 600: the ICMP port unreachable ends the SA's replay, exit 1.
-    let out = r
-        .command(env!("CARGO_BIN_EXE_ietfwg"))
-        .args(["ikev2", "replay"])
-        .arg(pcap("aes-cbc-sha256-modp2048"))
-        .args(["--to", "127.0.0.1:600", "--timeout", "1", "--json"])
-        .output()
-        .unwrap();
+    let out = run_replay(
+        &r,
+        &[file, "--to", "127.0.0.1:600", "--timeout", "1", "--json"],
+        None,
+    );
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["now"]["answered"], false, "{v}");
@@ -434,13 +429,19 @@ fn text_output_side_by_side_and_unanswered() {
     );
 
     // IPv6: the same request to ::1, NAT detection hashes computed over the IPv6 addresses.
-    let out = r
-        .command(env!("CARGO_BIN_EXE_ietfwg"))
-        .args(["ikev2", "replay"])
-        .arg(pcap("aes-gcm-ecp256"))
-        .args(["--to", "[::1]:500", "--timeout", "5", "--json"])
-        .output()
-        .unwrap();
+    let gcm = pcap("aes-gcm-ecp256");
+    let out = run_replay(
+        &r,
+        &[
+            gcm.to_str().unwrap(),
+            "--to",
+            "[::1]:500",
+            "--timeout",
+            "5",
+            "--json",
+        ],
+        None,
+    );
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["target"], "[::1]:500", "{v}");
@@ -466,25 +467,18 @@ fn fragmented_ike_auth_response_is_reassembled() {
     // fragment_size 200: the responder's IKE_AUTH response (IDr, AUTH, SA, TSi, TSr) does not
     // fit and goes as RFC 7383 fragments, since the replayed request offers
     // IKEV2_FRAGMENTATION_SUPPORTED as recorded.
-    let Some(r) = Responder::start(ResponderConfig {
-        ike_proposals: "aes256-sha256-x25519".into(),
-        charon_extra: "  fragment_size = 200".into(),
-        ..ResponderConfig::default()
-    }) else {
+    let Some(r) = responder_with(
+        "aes256-sha256-x25519",
+        ResponderConfig {
+            charon_extra: "  fragment_size = 200".into(),
+            ..ResponderConfig::default()
+        },
+    ) else {
         return;
     };
-    let (out, sas) = replay(
-        &r,
-        &[
-            pcap("fragmentation").to_str().unwrap(),
-            "--psk",
-            "ietfwg-test-psk",
-            "--ts",
-            "127.0.0.0/24",
-            "--remote-ts",
-            "127.0.0.0/24",
-        ],
-    );
+    let file = pcap("fragmentation");
+    let args = [file.to_str().unwrap(), "--psk", "ietfwg-test-psk"];
+    let (out, sas) = replay(&r, &[&args[..], &LAB_TS].concat());
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     let sa = &sas[0];
     let notes = strs(&sa["notes"]).join(" ");

@@ -99,8 +99,8 @@ fn random_u64() -> Result<u64, InitError> {
     Ok(u64::from_be_bytes(b).max(1))
 }
 
-/// A notify payload built here (protocol 0, no SPI).
-fn notify(t: NotifyType, data: Vec<u8>) -> Payload {
+/// A notify payload built here (protocol 0, no SPI); `probe` builds its notifies with it too.
+pub(crate) fn notify(t: NotifyType, data: Vec<u8>) -> Payload {
     let decoded = NotifyData::decode(t, &data);
     Payload::new(
         payload_type::N,
@@ -959,29 +959,15 @@ fn encr_of(t: &Transform) -> Option<Encr> {
         EncrId(11) => Encr::Null,
         EncrId(12) => Encr::AesCbc(bits?),
         EncrId(13) => Encr::AesCtr(bits?),
-        EncrId(14) => Encr::AesCcm {
+        // RFC 4309 / RFC 4106 (RFC 5282 for IKE): 14–16 are AES-CCM and 18–20 AES-GCM with an
+        // 8-, 12- and 16-octet ICV.
+        EncrId(n @ 14..=16) => Encr::AesCcm {
             key: bits?,
-            icv: IcvLen::from_octets(8)?,
+            icv: IcvLen::from_octets(8 + 4 * usize::from(n - 14))?,
         },
-        EncrId(15) => Encr::AesCcm {
+        EncrId(n @ 18..=20) => Encr::AesGcm {
             key: bits?,
-            icv: IcvLen::from_octets(12)?,
-        },
-        EncrId(16) => Encr::AesCcm {
-            key: bits?,
-            icv: IcvLen::from_octets(16)?,
-        },
-        EncrId(18) => Encr::AesGcm {
-            key: bits?,
-            icv: IcvLen::from_octets(8)?,
-        },
-        EncrId(19) => Encr::AesGcm {
-            key: bits?,
-            icv: IcvLen::from_octets(12)?,
-        },
-        EncrId(20) => Encr::AesGcm {
-            key: bits?,
-            icv: IcvLen::from_octets(16)?,
+            icv: IcvLen::from_octets(8 + 4 * usize::from(n - 18))?,
         },
         EncrId(28) => Encr::ChaCha20Poly1305,
         _ => return None,

@@ -388,12 +388,9 @@ where
 mod tests {
     use super::*;
 
+    /// Hex digits (white space ignored) to octets.
     fn hex(s: &str) -> Vec<u8> {
-        let s: String = s.split_whitespace().collect();
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
+        ::hex::decode(s.split_whitespace().collect::<String>()).unwrap()
     }
 
     const ALL: [KeId; 6] = [
@@ -449,136 +446,100 @@ mod tests {
         }
     }
 
+    /// Both parties of a published test vector: each private key gives its public value, and
+    /// each side computes the same shared secret from the other's public value.
+    fn check_vector(group: KeId, a: [&str; 2], b: [&str; 2], shared: &str) {
+        let [a_private, a_public] = a;
+        let [b_private, b_public] = b;
+        let a = KeyExchange::from_private(group, &hex(a_private)).unwrap();
+        assert_eq!(a.public(), hex(a_public), "{group}");
+        let b = KeyExchange::from_private(group, &hex(b_private)).unwrap();
+        assert_eq!(b.public(), hex(b_public), "{group}");
+        let k = hex(shared);
+        assert_eq!(a.shared_secret(b.public()).unwrap(), k, "{group}");
+        assert_eq!(b.shared_secret(a.public()).unwrap(), k, "{group}");
+    }
+
     /// RFC 7748 §6.1.
     #[test]
     fn x25519_rfc7748_vectors() {
-        let a = KeyExchange::from_private(
+        check_vector(
             KeId::CURVE25519,
-            &hex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"),
-        )
-        .unwrap();
-        assert_eq!(
-            a.public(),
-            hex("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a")
+            [
+                "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
+                "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a",
+            ],
+            [
+                "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb",
+                "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f",
+            ],
+            "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742",
         );
-        let b = KeyExchange::from_private(
-            KeId::CURVE25519,
-            &hex("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb"),
-        )
-        .unwrap();
-        assert_eq!(
-            b.public(),
-            hex("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f")
-        );
-        let k = hex("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
-        assert_eq!(a.shared_secret(b.public()).unwrap(), k);
-        assert_eq!(b.shared_secret(a.public()).unwrap(), k);
     }
 
     /// RFC 7748 §6.2.
     #[test]
     fn x448_rfc7748_vectors() {
-        let a = KeyExchange::from_private(
+        check_vector(
             KeId::CURVE448,
-            &hex("9a8f4925d1519f5775cf46b04b5800d4ee9ee8bae8bc5565d498c28d
-                  d9c9baf574a9419744897391006382a6f127ab1d9ac2d8c0a598726b"),
-        )
-        .unwrap();
-        assert_eq!(
-            a.public(),
-            hex("9b08f7cc31b7e3e67d22d5aea121074a273bd2b83de09c63faa73d2c
-                 22c5d9bbc836647241d953d40c5b12da88120d53177f80e532c41fa0")
+            [
+                "9a8f4925d1519f5775cf46b04b5800d4ee9ee8bae8bc5565d498c28d
+                 d9c9baf574a9419744897391006382a6f127ab1d9ac2d8c0a598726b",
+                "9b08f7cc31b7e3e67d22d5aea121074a273bd2b83de09c63faa73d2c
+                 22c5d9bbc836647241d953d40c5b12da88120d53177f80e532c41fa0",
+            ],
+            [
+                "1c306a7ac2a0e2e0990b294470cba339e6453772b075811d8fad0d1d
+                 6927c120bb5ee8972b0d3e21374c9c921b09d1b0366f10b65173992d",
+                "3eb7a829b0cd20f5bcfc0b599b6feccf6da4627107bdb0d4f345b430
+                 27d8b972fc3e34fb4232a13ca706dcb57aec3dae07bdc1c67bf33609",
+            ],
+            "07fff4181ac6cc95ec1c16a94a0f74d12da232ce40a77552281d282b
+             b60c0b56fd2464c335543936521c24403085d59a449a5037514a879d",
         );
-        let b = KeyExchange::from_private(
-            KeId::CURVE448,
-            &hex("1c306a7ac2a0e2e0990b294470cba339e6453772b075811d8fad0d1d
-                  6927c120bb5ee8972b0d3e21374c9c921b09d1b0366f10b65173992d"),
-        )
-        .unwrap();
-        assert_eq!(
-            b.public(),
-            hex("3eb7a829b0cd20f5bcfc0b599b6feccf6da4627107bdb0d4f345b430
-                 27d8b972fc3e34fb4232a13ca706dcb57aec3dae07bdc1c67bf33609")
-        );
-        let k = hex("07fff4181ac6cc95ec1c16a94a0f74d12da232ce40a77552281d282b
-                     b60c0b56fd2464c335543936521c24403085d59a449a5037514a879d");
-        assert_eq!(a.shared_secret(b.public()).unwrap(), k);
-        assert_eq!(b.shared_secret(a.public()).unwrap(), k);
     }
 
     /// RFC 5903 §8.1.
     #[test]
     fn ecp256_rfc5903_vectors() {
-        let i = KeyExchange::from_private(
+        check_vector(
             KeId::ECP_256,
-            &hex("C88F01F5 10D9AC3F 70A292DA A2316DE5 44E9AAB8 AFE84049 C62A9C57 862D1433"),
-        )
-        .unwrap();
-        assert_eq!(
-            i.public(),
-            hex(
+            [
+                "C88F01F5 10D9AC3F 70A292DA A2316DE5 44E9AAB8 AFE84049 C62A9C57 862D1433",
                 "DAD0B653 94221CF9 B051E1FE CA5787D0 98DFE637 FC90B9EF 945D0C37 72581180
-                 5271A046 1CDB8252 D61F1C45 6FA3E59A B1F45B33 ACCF5F58 389E0577 B8990BB3"
-            )
-        );
-        let r = KeyExchange::from_private(
-            KeId::ECP_256,
-            &hex("C6EF9C5D 78AE012A 011164AC B397CE20 88685D8F 06BF9BE0 B283AB46 476BEE53"),
-        )
-        .unwrap();
-        assert_eq!(
-            r.public(),
-            hex(
+                 5271A046 1CDB8252 D61F1C45 6FA3E59A B1F45B33 ACCF5F58 389E0577 B8990BB3",
+            ],
+            [
+                "C6EF9C5D 78AE012A 011164AC B397CE20 88685D8F 06BF9BE0 B283AB46 476BEE53",
                 "D12DFB52 89C8D4F8 1208B702 70398C34 2296970A 0BCCB74C 736FC755 4494BF63
-                 56FBF3CA 366CC23E 8157854C 13C58D6A AC23F046 ADA30F83 53E74F33 039872AB"
-            )
+                 56FBF3CA 366CC23E 8157854C 13C58D6A AC23F046 ADA30F83 53E74F33 039872AB",
+            ],
+            "D6840F6B 42F6EDAF D13116E0 E1256520 2FEF8E9E CE7DCE03 812464D0 4B9442DE",
         );
-        let k = hex("D6840F6B 42F6EDAF D13116E0 E1256520 2FEF8E9E CE7DCE03 812464D0 4B9442DE");
-        assert_eq!(i.shared_secret(r.public()).unwrap(), k);
-        assert_eq!(r.shared_secret(i.public()).unwrap(), k);
     }
 
     /// RFC 5903 §8.2.
     #[test]
     fn ecp384_rfc5903_vectors() {
-        let i = KeyExchange::from_private(
+        check_vector(
             KeId::ECP_384,
-            &hex(
+            [
                 "099F3C70 34D4A2C6 99884D73 A375A67F 7624EF7C 6B3C0F16 0647B674 14DCE655
-                  E35B5380 41E649EE 3FAEF896 783AB194",
-            ),
-        )
-        .unwrap();
-        assert_eq!(
-            i.public(),
-            hex(
+                 E35B5380 41E649EE 3FAEF896 783AB194",
                 "667842D7 D180AC2C DE6F74F3 7551F557 55C7645C 20EF73E3 1634FE72 B4C55EE6
                  DE3AC808 ACB4BDB4 C88732AE E95F41AA 9482ED1F C0EEB9CA FC498462 5CCFC23F
-                 65032149 E0E144AD A0241815 35A0F38E EB9FCFF3 C2C947DA E69B4C63 4573A81C"
-            )
-        );
-        let r = KeyExchange::from_private(
-            KeId::ECP_384,
-            &hex(
+                 65032149 E0E144AD A0241815 35A0F38E EB9FCFF3 C2C947DA E69B4C63 4573A81C",
+            ],
+            [
                 "41CB0779 B4BDB85D 47846725 FBEC3C94 30FAB46C C8DC5060 855CC9BD A0AA2942
-                  E0308312 916B8ED2 960E4BD5 5A7448FC",
-            ),
-        )
-        .unwrap();
-        assert_eq!(
-            r.public(),
-            hex(
+                 E0308312 916B8ED2 960E4BD5 5A7448FC",
                 "E558DBEF 53EECDE3 D3FCCFC1 AEA08A89 A987475D 12FD950D 83CFA417 32BC509D
                  0D1AC43A 0336DEF9 6FDA41D0 774A3571 DCFBEC7A ACF31964 72169E83 8430367F
-                 66EEBE3C 6E70C416 DD5F0C68 759DD1FF F83FA401 42209DFF 5EAAD96D B9E6386C"
-            )
-        );
-        let k = hex(
+                 66EEBE3C 6E70C416 DD5F0C68 759DD1FF F83FA401 42209DFF 5EAAD96D B9E6386C",
+            ],
             "11187331 C279962D 93D60424 3FD592CB 9D0A926F 422E4718 7521287E 7156C5C4
-                     D6031355 69B9E9D0 9CF5D4A2 70F59746",
+             D6031355 69B9E9D0 9CF5D4A2 70F59746",
         );
-        assert_eq!(i.shared_secret(r.public()).unwrap(), k);
-        assert_eq!(r.shared_secret(i.public()).unwrap(), k);
     }
 
     /// MODP with known exponents: 2^2 = 4 padded to the modulus' length, (2^2)^3 = 64, and

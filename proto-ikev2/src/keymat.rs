@@ -422,12 +422,9 @@ mod tests {
     use super::*;
     use crate::keys::{parse_table, AesBits, IcvLen};
 
+    /// Hex digits (white space ignored) to octets.
     fn hexd(s: &str) -> Vec<u8> {
-        let s: String = s.split_whitespace().collect();
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
+        ::hex::decode(s.split_whitespace().collect::<String>()).unwrap()
     }
 
     fn prf(id: u16) -> Prf {

@@ -37,17 +37,19 @@ use std::fmt;
 use std::net::SocketAddr;
 
 use crate::header::Header;
+use crate::initiator::notify;
 use crate::kex::{KexError, KeyExchange};
 use crate::message::Message;
 use crate::payload::sa::AttrValue;
 use crate::payload::{
-    notify_type, payload_type, Ke, Nonce, Notify, NotifyData, Payload, PayloadBody, Proposal, Sa,
+    notify_type, payload_type, Ke, Nonce, NotifyData, Payload, PayloadBody, Proposal, Sa,
     Transform, TransformAttr, TransformId,
 };
 use crate::registry::{
     EncrId, ExchangeType, IntegId, KeId, NotifyType, PrfId, ProtocolId, TransformAttrType,
     TransformType,
 };
+use crate::summary;
 
 /// An encryption transform: its ID and Key Length attribute (bits; RFC 7296 §3.3.5), which AES
 /// and Camellia require and the others must not carry.
@@ -590,31 +592,9 @@ pub struct InitRequest<'a> {
     pub nat: Option<(SocketAddr, SocketAddr)>,
 }
 
-/// RFC 7296 §2.23: SHA-1(SPIi | SPIr | IP address | port).
+/// RFC 7296 §2.23: SHA-1(SPIi | SPIr | IP address | port) ([`summary::nat_detection_hash`]).
 pub fn nat_detection_hash(spi_i: u64, spi_r: u64, addr: SocketAddr) -> Vec<u8> {
-    use sha1::Digest;
-    let mut h = sha1::Sha1::new();
-    h.update(spi_i.to_be_bytes());
-    h.update(spi_r.to_be_bytes());
-    match addr.ip() {
-        std::net::IpAddr::V4(a) => h.update(a.octets()),
-        std::net::IpAddr::V6(a) => h.update(a.octets()),
-    }
-    h.update(addr.port().to_be_bytes());
-    h.finalize().to_vec()
-}
-
-fn notify(t: NotifyType, data: Vec<u8>) -> Payload {
-    Payload::new(
-        payload_type::N,
-        PayloadBody::Notify(Notify {
-            protocol_id: ProtocolId(0),
-            notify_type: t,
-            spi: Vec::new(),
-            decoded: NotifyData::decode(t, &data),
-            data,
-        }),
-    )
+    summary::nat_detection_hash(spi_i, spi_r, addr).to_vec()
 }
 
 /// Builds the IKE_SA_INIT request (RFC 7296 §1.2): `[N(COOKIE),] SA, KE, Ni,

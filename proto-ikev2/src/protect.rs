@@ -288,25 +288,40 @@ fn seal_one(
     Ok(msg)
 }
 
+/// Evaluates `$body` with the type alias `$c` set to the AES block cipher of `$bits`
+/// (`AesBits`): one generic call instead of a match arm per key length.
+macro_rules! with_aes {
+    ($bits:expr, $c:ident => $body:expr) => {
+        match $bits {
+            AesBits::B128 => {
+                type $c = aes::Aes128;
+                $body
+            }
+            AesBits::B192 => {
+                type $c = aes::Aes192;
+                $body
+            }
+            AesBits::B256 => {
+                type $c = aes::Aes256;
+                $body
+            }
+        }
+    };
+}
+
 /// NULL, CBC and CTR: encrypts `buf` in place.
 fn separate(encr: Encr, key: &[u8], salt: &[u8], iv: &[u8], buf: &mut [u8]) -> Option<()> {
     match encr {
         Encr::Null => Some(()),
         Encr::TripleDesCbc => cbc_encrypt::<des::TdesEde3>(key, iv, buf),
-        Encr::AesCbc(AesBits::B128) => cbc_encrypt::<aes::Aes128>(key, iv, buf),
-        Encr::AesCbc(AesBits::B192) => cbc_encrypt::<aes::Aes192>(key, iv, buf),
-        Encr::AesCbc(AesBits::B256) => cbc_encrypt::<aes::Aes256>(key, iv, buf),
+        Encr::AesCbc(bits) => with_aes!(bits, C => cbc_encrypt::<C>(key, iv, buf)),
         Encr::AesCtr(bits) => {
             // RFC 3686 §4: nonce ‖ IV ‖ block counter (32 bits, big-endian, from 1).
             let mut block = [0u8; 16];
             block.get_mut(..4)?.copy_from_slice(salt.get(..4)?);
             block.get_mut(4..12)?.copy_from_slice(iv.get(..8)?);
             block[15] = 1;
-            match bits {
-                AesBits::B128 => ctr_apply::<aes::Aes128>(key, &block, buf),
-                AesBits::B192 => ctr_apply::<aes::Aes192>(key, &block, buf),
-                AesBits::B256 => ctr_apply::<aes::Aes256>(key, &block, buf),
-            }
+            with_aes!(bits, C => ctr_apply::<C>(key, &block, buf))
         }
         Encr::AesGcm { .. } | Encr::AesCcm { .. } | Encr::ChaCha20Poly1305 => None,
     }
@@ -337,50 +352,17 @@ fn combined(
     aad: &[u8],
     buf: &mut Vec<u8>,
 ) -> Option<Vec<u8>> {
-    use aes::{Aes128, Aes192, Aes256};
-    use AesBits::*;
-    use IcvLen::*;
     match encr {
         // GCM: the full 16-octet tag; the caller keeps its leftmost 8, 12 or 16 octets.
-        Encr::AesGcm { key: B128, .. } => aead::<AesGcm<Aes128, U12, U16>>(key, nonce, aad, buf),
-        Encr::AesGcm { key: B192, .. } => aead::<AesGcm<Aes192, U12, U16>>(key, nonce, aad, buf),
-        Encr::AesGcm { key: B256, .. } => aead::<AesGcm<Aes256, U12, U16>>(key, nonce, aad, buf),
-        Encr::AesCcm {
-            key: B128,
-            icv: Octets8,
-        } => aead::<Ccm<Aes128, U8, U11>>(key, nonce, aad, buf),
-        Encr::AesCcm {
-            key: B128,
-            icv: Octets12,
-        } => aead::<Ccm<Aes128, U12, U11>>(key, nonce, aad, buf),
-        Encr::AesCcm {
-            key: B128,
-            icv: Octets16,
-        } => aead::<Ccm<Aes128, U16, U11>>(key, nonce, aad, buf),
-        Encr::AesCcm {
-            key: B192,
-            icv: Octets8,
-        } => aead::<Ccm<Aes192, U8, U11>>(key, nonce, aad, buf),
-        Encr::AesCcm {
-            key: B192,
-            icv: Octets12,
-        } => aead::<Ccm<Aes192, U12, U11>>(key, nonce, aad, buf),
-        Encr::AesCcm {
-            key: B192,
-            icv: Octets16,
-        } => aead::<Ccm<Aes192, U16, U11>>(key, nonce, aad, buf),
-        Encr::AesCcm {
-            key: B256,
-            icv: Octets8,
-        } => aead::<Ccm<Aes256, U8, U11>>(key, nonce, aad, buf),
-        Encr::AesCcm {
-            key: B256,
-            icv: Octets12,
-        } => aead::<Ccm<Aes256, U12, U11>>(key, nonce, aad, buf),
-        Encr::AesCcm {
-            key: B256,
-            icv: Octets16,
-        } => aead::<Ccm<Aes256, U16, U11>>(key, nonce, aad, buf),
+        Encr::AesGcm { key: bits, .. } => {
+            with_aes!(bits, C => aead::<AesGcm<C, U12, U16>>(key, nonce, aad, buf))
+        }
+        // CCM: the tag length is a parameter of the mode (RFC 3610 §2.2); 11-octet nonce.
+        Encr::AesCcm { key: bits, icv } => with_aes!(bits, C => match icv {
+            IcvLen::Octets8 => aead::<Ccm<C, U8, U11>>(key, nonce, aad, buf),
+            IcvLen::Octets12 => aead::<Ccm<C, U12, U11>>(key, nonce, aad, buf),
+            IcvLen::Octets16 => aead::<Ccm<C, U16, U11>>(key, nonce, aad, buf),
+        }),
         Encr::ChaCha20Poly1305 => aead::<ChaCha20Poly1305>(key, nonce, aad, buf),
         Encr::Null | Encr::TripleDesCbc | Encr::AesCbc(_) | Encr::AesCtr(_) => None,
     }
@@ -459,17 +441,13 @@ mod tests {
         }
     }
 
+    /// Every cipher: AEAD ones alone, the others with every HMAC (every integrity algorithm
+    /// but NONE and the keyless "no checking" ones).
     fn pairs() -> Vec<(Encr, Integ)> {
-        let hmacs = [
-            Integ::HmacMd5_96,
-            Integ::HmacSha1_96,
-            Integ::HmacMd5_128,
-            Integ::HmacSha1_160,
-            Integ::HmacSha2_256_96,
-            Integ::HmacSha2_256_128,
-            Integ::HmacSha2_384_192,
-            Integ::HmacSha2_512_256,
-        ];
+        let hmacs: Vec<Integ> = Integ::ALL
+            .into_iter()
+            .filter(|i| !matches!(i, Integ::None | Integ::Unchecked(_)))
+            .collect();
         let mut v = Vec::new();
         for e in Encr::ALL {
             if e.is_aead() {
@@ -558,31 +536,19 @@ mod tests {
             }
         }
         let k = keys(Encr::AesCbc(AesBits::B256), Integ::HmacSha2_512_256);
+        let frags = |inner: &[u8], max| {
+            seal_fragments(&header(true), PayloadType(35), inner, &k, true, max)
+        };
+        // IKE header, SKF header, IV, ICV: 84 octets; one 16-octet block more is needed.
         assert!(matches!(
-            seal_fragments(
-                &header(true),
-                PayloadType(35),
-                &inner,
-                &k,
-                true,
-                28 + 8 + 16 + 32 + 15
-            ),
+            frags(&inner, 28 + 8 + 16 + 32 + 15),
             Err(ProtectError::TooSmall { .. })
         ));
         assert_eq!(
-            seal_fragments(
-                &header(true),
-                PayloadType(35),
-                &inner,
-                &k,
-                true,
-                28 + 8 + 16 + 32 + 32
-            )
-            .unwrap()
-            .len(),
+            frags(&inner, 28 + 8 + 16 + 32 + 32).unwrap().len(),
             1000usize.div_ceil(31)
         );
-        let one = seal_fragments(&header(true), PayloadType(35), &[], &k, true, 1280).unwrap();
+        let one = frags(&[], 1280).unwrap();
         assert_eq!(one.len(), 1);
     }
 

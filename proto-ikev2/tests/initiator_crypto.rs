@@ -19,6 +19,8 @@
 //!   cipher × integrity pair is in `protect`'s unit tests.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod capture;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -27,6 +29,8 @@ use ietfwg_ikev2::keymat::{self, IkeSaKeys, Prf};
 use ietfwg_ikev2::keys::{self, Encr, SaKeys};
 use ietfwg_ikev2::registry::PrfId;
 
+use capture::{find_sk, ike_messages, Msg};
+
 /// The PSK of the recording lab (`pcaps/record-ikev2`).
 const LAB_PSK: &[u8] = b"ietfwg-test-psk";
 /// The initiator's PSK in the `wrong-psk` recording.
@@ -34,93 +38,6 @@ const WRONG_PSK: &[u8] = b"ietfwg-wrong-psk";
 
 fn recordings() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../pcaps/ikev2")
-}
-
-/// One IKEv2 message of a capture, from the IKE header on (non-ESP marker removed).
-#[derive(Debug, Clone)]
-struct Msg {
-    frame: usize,
-    bytes: Vec<u8>,
-}
-
-impl Msg {
-    fn spi_i(&self) -> u64 {
-        u64::from_be_bytes(self.bytes[0..8].try_into().unwrap())
-    }
-    fn spi_r(&self) -> u64 {
-        u64::from_be_bytes(self.bytes[8..16].try_into().unwrap())
-    }
-    fn exchange(&self) -> u8 {
-        self.bytes[18]
-    }
-    fn is_from_initiator(&self) -> bool {
-        self.bytes[19] & 0x08 != 0
-    }
-    fn response(&self) -> bool {
-        self.bytes[19] & 0x20 != 0
-    }
-    fn message_id(&self) -> u32 {
-        u32::from_be_bytes(self.bytes[20..24].try_into().unwrap())
-    }
-}
-
-/// The IKEv2 messages of a pcap: UDP 500, and UDP 4500 after the non-ESP marker.
-fn ike_messages(path: &Path) -> Vec<Msg> {
-    use pcap_parser::{PcapBlockOwned, PcapError};
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut reader = pcap_parser::create_reader(1 << 16, file).unwrap();
-    let mut linktype = 1;
-    let mut out = Vec::new();
-    let mut frame = 0;
-    loop {
-        match reader.next() {
-            Ok((offset, block)) => {
-                let data = match block {
-                    PcapBlockOwned::LegacyHeader(h) => {
-                        linktype = h.network.0;
-                        None
-                    }
-                    PcapBlockOwned::Legacy(b) => Some(b.data.to_vec()),
-                    PcapBlockOwned::NG(_) => panic!("{}: pcapng", path.display()),
-                };
-                reader.consume(offset);
-                let Some(data) = data else { continue };
-                frame += 1;
-                let sliced = match linktype {
-                    1 => etherparse::SlicedPacket::from_ethernet(&data),
-                    0 => etherparse::SlicedPacket::from_ip(&data[4..]),
-                    101 => etherparse::SlicedPacket::from_ip(&data),
-                    other => panic!("{}: link type {other}", path.display()),
-                }
-                .unwrap();
-                let Some(etherparse::TransportSlice::Udp(udp)) = sliced.transport else {
-                    continue;
-                };
-                let ports = [udp.source_port(), udp.destination_port()];
-                let payload = udp.payload();
-                let ike = if ports.contains(&4500) {
-                    match payload.strip_prefix(&[0, 0, 0, 0]) {
-                        Some(rest) => rest,
-                        None => continue,
-                    }
-                } else if ports.contains(&500) {
-                    payload
-                } else {
-                    continue;
-                };
-                if ike.len() >= 28 && ike[17] >> 4 == 2 {
-                    out.push(Msg {
-                        frame,
-                        bytes: ike.to_vec(),
-                    });
-                }
-            }
-            Err(PcapError::Eof) => break,
-            Err(PcapError::Incomplete(_)) => reader.refill().unwrap(),
-            Err(e) => panic!("{}: {e:?}", path.display()),
-        }
-    }
-    out
 }
 
 /// (type, body) of each payload of a chain starting with type `first` at `chain[0]`.
@@ -141,21 +58,6 @@ fn payloads(first: u8, chain: &[u8]) -> Vec<(u8, Vec<u8>)> {
 /// The outer payloads of a message (up to, not including, SK/SKF).
 fn outer(m: &Msg) -> Vec<(u8, Vec<u8>)> {
     payloads(m.bytes[16], &m.bytes[28..])
-}
-
-/// Offset of the SK or SKF payload.
-fn sk_offset(m: &Msg) -> Option<usize> {
-    let mut next = m.bytes[16];
-    let mut off = 28;
-    while next != 0 {
-        if next == 46 || next == 53 {
-            return Some(off);
-        }
-        let len = usize::from(u16::from_be_bytes([m.bytes[off + 2], m.bytes[off + 3]]));
-        next = m.bytes[off];
-        off += len;
-    }
-    None
 }
 
 fn body_of(ps: &[(u8, Vec<u8>)], t: u8) -> Option<Vec<u8>> {
@@ -189,7 +91,7 @@ fn proposal_spi(sa: &[u8]) -> Vec<u8> {
 fn open(parts: &[&Msg], keys: &SaKeys) -> (u8, Vec<u8>) {
     let mut frags: BTreeMap<u16, (u8, Vec<u8>)> = BTreeMap::new();
     for m in parts {
-        let off = sk_offset(m).unwrap();
+        let (off, _) = find_sk(&m.bytes).unwrap();
         let d = decrypt(&m.bytes, off, keys, m.is_from_initiator())
             .unwrap_or_else(|e| panic!("frame {}: {e}", m.frame));
         assert!(d.icv_ok, "frame {}: ICV", m.frame);
@@ -579,7 +481,7 @@ fn tshark_decrypts_what_seal_builds() {
     use ietfwg_ikev2::header::Header;
     use ietfwg_ikev2::kex::KeyExchange;
     use ietfwg_ikev2::keys::{AesBits::*, IcvLen::*, Integ};
-    use ietfwg_ikev2::protect::seal;
+    use ietfwg_ikev2::protect::{seal, seal_fragments};
     use ietfwg_ikev2::registry::{ExchangeType, KeId, PayloadType};
     let Some(tshark) = tshark() else { return };
     // tshark 4.0's table has every cipher but ChaCha20-Poly1305.
@@ -664,16 +566,12 @@ fn tshark_decrypts_what_seal_builds() {
             message_id: 1,
             length: 0,
         };
-        messages.push(
-            seal(
-                &header(Header::FLAG_INITIATOR),
-                PayloadType(35),
-                &auth_inner(b"initiator@test.local"),
-                &k,
-                true,
-            )
-            .unwrap(),
+        // The IKE_AUTH request and response.
+        let (request, from_i) = (
+            auth_inner(b"initiator@test.local"),
+            header(Header::FLAG_INITIATOR),
         );
+        messages.push(seal(&from_i, PayloadType(35), &request, &k, true).unwrap());
         messages.push(
             seal(
                 &header(Header::FLAG_RESPONSE),
@@ -686,15 +584,7 @@ fn tshark_decrypts_what_seal_builds() {
         );
         if n == 2 || n == 6 {
             // The same IKE_AUTH request in RFC 7383 fragments of at most 100 octets.
-            let frags = ietfwg_ikev2::protect::seal_fragments(
-                &header(Header::FLAG_INITIATOR),
-                PayloadType(35),
-                &auth_inner(b"initiator@test.local"),
-                &k,
-                true,
-                100,
-            )
-            .unwrap();
+            let frags = seal_fragments(&from_i, PayloadType(35), &request, &k, true, 100).unwrap();
             assert!(frags.len() >= 2, "{encr}: {} fragment(s)", frags.len());
             fragments.push((n, frags));
         }

@@ -387,22 +387,15 @@ mod tests {
 
     #[test]
     fn resolves_forms() {
-        assert_eq!(
-            resolve_target("127.0.0.1", 500).unwrap(),
-            "127.0.0.1:500".parse().unwrap()
-        );
-        assert_eq!(
-            resolve_target("192.0.2.255:4500", 500).unwrap(),
-            "192.0.2.255:4500".parse().unwrap()
-        );
-        assert_eq!(
-            resolve_target("::1", 500).unwrap(),
-            "[::1]:500".parse().unwrap()
-        );
-        assert_eq!(
-            resolve_target("[::1]:600", 500).unwrap(),
-            "[::1]:600".parse().unwrap()
-        );
+        for (target, want) in [
+            ("127.0.0.1", "127.0.0.1:500"),
+            ("192.0.2.255:4500", "192.0.2.255:4500"),
+            ("::1", "[::1]:500"),
+            ("[::1]:600", "[::1]:600"),
+        ] {
+            let want: SocketAddr = want.parse().unwrap();
+            assert_eq!(resolve_target(target, 500).unwrap(), want, "{target}");
+        }
         assert!(resolve_target("127.0.0.1:x", 500).is_err());
         assert!(resolve_target("127.0.0.1:0", 500).is_err());
         assert!(resolve_target("", 500).is_err());

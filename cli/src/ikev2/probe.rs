@@ -534,55 +534,35 @@ fn rated(
     integ: &[ietfwg_ikev2::registry::IntegId],
     ke: &[KeId],
 ) -> Vec<RatedValue> {
-    let mut v = Vec::new();
-    let mut push =
-        |t: TransformType, id: u16, key_len: Option<u16>, keyword: String, name: String| {
-            v.push(RatedValue {
-                transform_type: t.short().unwrap_or("?"),
-                id,
-                name,
-                keyword,
-                key_len,
-                rating: audit::rate(t, id, key_len),
-            })
-        };
-    for e in encr {
-        push(
-            TransformType::ENCR,
-            e.id.0,
-            e.key_len,
-            e.keyword(),
-            e.id.to_string(),
-        );
-    }
-    for x in prf {
-        push(
-            TransformType::PRF,
-            x.0,
-            None,
-            probe::keyword(TransformType::PRF, x.0),
-            x.to_string(),
-        );
-    }
-    for x in integ {
-        push(
-            TransformType::INTEG,
-            x.0,
-            None,
-            probe::keyword(TransformType::INTEG, x.0),
-            x.to_string(),
-        );
-    }
-    for x in ke {
-        push(
-            TransformType::KE,
-            x.0,
-            None,
-            probe::keyword(TransformType::KE, x.0),
-            x.to_string(),
-        );
-    }
-    v
+    let encr = encr.iter().map(|e| {
+        let t = TransformType::ENCR;
+        (t, e.id.0, e.key_len, e.keyword(), e.id.to_string())
+    });
+    // The other types carry no Key Length; their swanctl keyword comes from `probe::keyword`.
+    let other =
+        |t: TransformType, id: u16, name: String| (t, id, None, probe::keyword(t, id), name);
+    encr.chain(
+        prf.iter()
+            .map(|x| other(TransformType::PRF, x.0, x.to_string())),
+    )
+    .chain(
+        integ
+            .iter()
+            .map(|x| other(TransformType::INTEG, x.0, x.to_string())),
+    )
+    .chain(
+        ke.iter()
+            .map(|x| other(TransformType::KE, x.0, x.to_string())),
+    )
+    .map(|(t, id, key_len, keyword, name)| RatedValue {
+        transform_type: t.short().unwrap_or("?"),
+        id,
+        name,
+        keyword,
+        key_len,
+        rating: audit::rate(t, id, key_len),
+    })
+    .collect()
 }
 
 fn emit(out: &mut Output, json: bool, rec: &ProbeRecord) -> anyhow::Result<()> {

@@ -137,6 +137,31 @@ struct ExchangeRec {
     rtt_ms: Option<u64>,
 }
 
+impl ExchangeRec {
+    /// A message protected with the new IKE SA's keys: `payloads` and `notifies` are those
+    /// inside its SK payload (as built, or as decrypted).
+    fn encrypted(
+        direction: &'static str,
+        exchange: &str,
+        message_id: u32,
+        peer: SocketAddr,
+        payloads: Vec<String>,
+        notifies: Vec<String>,
+    ) -> ExchangeRec {
+        ExchangeRec {
+            direction,
+            exchange: exchange.into(),
+            message_id,
+            peer: peer.to_string(),
+            payloads,
+            notifies,
+            encrypted: true,
+            transmissions: None,
+            rtt_ms: None,
+        }
+    }
+}
+
 /// What happened to one IKE SA.
 #[derive(Debug, Clone, serde::Serialize)]
 struct SaReport {
@@ -365,13 +390,12 @@ async fn exchange_all(
         let got = t
             .exchange(&req, plan.rt, |m| net::is_response_to(m, spi, 0))
             .await?;
+        // Answered or not: how many times the request went out.
+        rec.transmissions = Some(t.transmissions());
+        r.exchanges.push(rec);
         let Some(got) = got else {
-            rec.transmissions = Some(t.transmissions());
-            r.exchanges.push(rec);
             break false;
         };
-        rec.transmissions = Some(got.transmissions);
-        r.exchanges.push(rec);
         r.exchanges
             .push(describe(&got.response, "received", target));
         init.note_retransmissions(got.transmissions - 1);
@@ -453,36 +477,24 @@ async fn exchange_all(
     };
     let (spi_i, _) = ike.spis();
     let req = ike.auth_request(&cfg)?;
-    let mut rec = ExchangeRec {
-        direction: "sent",
-        exchange: "IKE_AUTH".into(),
-        message_id: 1,
-        peer: t.peer().to_string(),
-        payloads: {
-            let mut v = vec!["IDi"];
-            if cfg.id_r.is_some() {
-                v.push("IDr");
-            }
-            v.extend(["AUTH", "SA", "TSi", "TSr"]);
-            v.into_iter().map(str::to_owned).collect()
-        },
-        notifies: Vec::new(),
-        encrypted: true,
-        transmissions: None,
-        rtt_ms: None,
-    };
+    let mut sent = vec!["IDi"];
+    if cfg.id_r.is_some() {
+        sent.push("IDr");
+    }
+    sent.extend(["AUTH", "SA", "TSi", "TSr"]);
+    let sent = sent.into_iter().map(str::to_owned).collect();
     let got = t
         .exchange(&req, plan.rt, |m| net::is_response_to(m, spi_i, 1))
         .await?;
+    r.exchanges.push(ExchangeRec {
+        transmissions: Some(t.transmissions()),
+        ..ExchangeRec::encrypted("sent", "IKE_AUTH", 1, t.peer(), sent, Vec::new())
+    });
     let Some(got) = got else {
-        rec.transmissions = Some(t.transmissions());
-        r.exchanges.push(rec);
         r.notes
             .push(format!("no answer to IKE_AUTH from {}", t.peer()));
         return Ok(());
     };
-    rec.transmissions = Some(got.transmissions);
-    r.exchanges.push(rec);
     // RFC 7383: a fragmented response arrives as Total Fragments messages, in any order.
     let mut fragments: Vec<Vec<u8>> = vec![got.response.clone()];
     if let Some((_, total)) = initiator::fragment_of(&got.response) {
@@ -513,15 +525,15 @@ async fn exchange_all(
     let parts: Vec<&[u8]> = fragments.iter().map(Vec::as_slice).collect();
     let outcome = ike.on_auth_response_fragments(&parts)?;
     r.exchanges.push(ExchangeRec {
-        direction: "received",
-        exchange: "IKE_AUTH".into(),
-        message_id: 1,
-        peer: t.peer().to_string(),
-        payloads: outcome.payloads.clone(),
-        notifies: outcome.notifies.clone(),
-        encrypted: true,
-        transmissions: None,
         rtt_ms: Some(ms(got.elapsed)),
+        ..ExchangeRec::encrypted(
+            "received",
+            "IKE_AUTH",
+            1,
+            t.peer(),
+            outcome.payloads.clone(),
+            outcome.notifies.clone(),
+        )
     });
     r.ok = outcome.success();
     let responder_has_sa = outcome.responder_auth_ok.is_some();
@@ -534,43 +546,37 @@ async fn exchange_all(
             retries: plan.rt.retries.min(2),
             timeout: plan.rt.timeout.min(Duration::from_secs(3)),
         };
-        let mut rec = ExchangeRec {
-            direction: "sent",
-            exchange: "INFORMATIONAL".into(),
-            message_id: 2,
-            peer: t.peer().to_string(),
-            payloads: vec!["D".into()],
-            notifies: Vec::new(),
-            encrypted: true,
-            transmissions: None,
-            rtt_ms: None,
-        };
         let got = t
             .exchange(&del, rt, |m| net::is_response_to(m, spi_i, 2))
             .await?;
+        r.exchanges.push(ExchangeRec {
+            transmissions: Some(t.transmissions()),
+            ..ExchangeRec::encrypted(
+                "sent",
+                "INFORMATIONAL",
+                2,
+                t.peer(),
+                vec!["D".into()],
+                Vec::new(),
+            )
+        });
         match got {
             Some(g) => {
-                rec.transmissions = Some(g.transmissions);
-                r.exchanges.push(rec);
                 let notifies = ike.on_informational_response(&g.response)?;
                 r.exchanges.push(ExchangeRec {
-                    direction: "received",
-                    exchange: "INFORMATIONAL".into(),
-                    message_id: 2,
-                    peer: t.peer().to_string(),
-                    payloads: Vec::new(),
-                    notifies,
-                    encrypted: true,
-                    transmissions: None,
                     rtt_ms: Some(ms(g.elapsed)),
+                    ..ExchangeRec::encrypted(
+                        "received",
+                        "INFORMATIONAL",
+                        2,
+                        t.peer(),
+                        Vec::new(),
+                        notifies,
+                    )
                 });
                 r.delete = Some("the IKE SA created by this run was deleted".into());
             }
-            None => {
-                rec.transmissions = Some(t.transmissions());
-                r.exchanges.push(rec);
-                r.delete = Some("Delete sent, no answer".into());
-            }
+            None => r.delete = Some("Delete sent, no answer".into()),
         }
     }
     Ok(())
