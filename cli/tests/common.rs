@@ -9,36 +9,12 @@ use std::process::{Command, Output};
 /// `../shared` (or `$IETFWG_SHARED`). When it is absent the caller skips — unless `CI=true`, where
 /// a missing corpus is a failure.
 pub fn shared() -> Option<PathBuf> {
-    let dir = std::env::var_os("IETFWG_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    if dir.join("corpus").is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!(
-            "CI=true but the shared corpus is missing at {}",
-            dir.display()
-        );
-    }
-    eprintln!("notice: {} is absent; skipping this test", dir.display());
-    None
+    ietfwg_test_support::shared::shared()
 }
 
 /// tshark, when installed; under CI=true its absence is a failure.
 pub fn tshark() -> Option<&'static str> {
-    let ok = Command::new("tshark")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some("tshark");
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("CI=true but tshark is not installed (scripts/test installs it)");
-    }
-    eprintln!("notice: tshark is not installed; skipping this test");
-    None
+    ietfwg_test_support::shared::program("tshark").map(|_| "tshark")
 }
 
 /// The capture files of a corpus folder, sorted.
@@ -57,11 +33,13 @@ pub fn captures(dir: &Path) -> Vec<PathBuf> {
     v
 }
 
-/// Runs `ietfwg ARGS…`.
+/// Runs `ietfwg ARGS…` (NO_COLOR and the default DoH server of the environment are not
+/// passed on).
 pub fn ietfwg(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ietfwg"))
         .args(args)
         .env_remove("NO_COLOR")
+        .env_remove("IETFWG_DOH_SERVER")
         .output()
         .expect("run ietfwg")
 }
@@ -85,6 +63,51 @@ pub fn ietfwg_stdin(args: &[&str], stdin: &[u8]) -> Output {
     let out = child.wait_with_output().expect("wait ietfwg");
     writer.join().expect("stdin writer");
     out
+}
+
+/// Standard output, as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Standard error, as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts the exit code, showing standard error when it is another.
+#[track_caller]
+pub fn assert_exit(o: &Output, code: i32) {
+    assert_eq!(o.status.code(), Some(code), "{}", stderr(o));
+}
+
+/// Asserts the exit code and that standard error says `needle`.
+#[track_caller]
+pub fn assert_fails_with(o: &Output, code: i32, needle: &str) {
+    assert_exit(o, code);
+    assert!(
+        stderr(o).contains(needle),
+        "{needle:?} missing from: {}",
+        stderr(o)
+    );
+}
+
+/// `ietfwg doh query NAME TYPE --server URL --cacert CA EXTRA…`.
+pub fn doh_query(url: &str, cacert: &Path, name: &str, qtype: &str, extra: &[&str]) -> Output {
+    let ca = cacert.to_string_lossy();
+    let mut args = vec![
+        "doh", "query", name, qtype, "--server", url, "--cacert", &ca,
+    ];
+    args.extend_from_slice(extra);
+    ietfwg(&args)
+}
+
+/// `ietfwg doh batch - --server URL --cacert CA EXTRA…` with `input` on standard input.
+pub fn doh_batch(url: &str, cacert: &Path, input: &str, extra: &[&str]) -> Output {
+    let ca = cacert.to_string_lossy();
+    let mut args = vec!["doh", "batch", "-", "--server", url, "--cacert", &ca];
+    args.extend_from_slice(extra);
+    ietfwg_stdin(&args, input.as_bytes())
 }
 
 /// NDJSON lines of stdout.

@@ -11,39 +11,18 @@ mod common;
 
 use std::process::{Command, Output};
 
+use common::{assert_exit, assert_fails_with, ietfwg, stderr, stdout};
+
 use base64::Engine as _;
 use hickory_proto::op::{Message, MessageType, Query};
 use hickory_proto::rr::rdata::opt::EdnsCode;
 use hickory_proto::rr::{Name, RecordType};
-use ietfwg_test_support::doh_server::{echo_answer, DohServer, Recorded, Responder, ServerConfig};
+use ietfwg_test_support::doh_server::{echo_answer, DohServer, Recorded, ServerConfig};
 use serde_json::Value;
 
-fn ietfwg(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ietfwg"))
-        .args(args)
-        .env_remove("IETFWG_DOH_SERVER")
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("run ietfwg")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-/// `ietfwg doh query NAME TYPE --server URL --cacert CA EXTRA…`.
+/// `ietfwg doh query NAME TYPE --server URL --cacert CA EXTRA…` against `server`.
 fn query(server: &DohServer, name: &str, qtype: &str, extra: &[&str]) -> Output {
-    let url = server.url();
-    let ca = server.ca_pem_path().to_string_lossy().into_owned();
-    let mut args = vec![
-        "doh", "query", name, qtype, "--server", &url, "--cacert", &ca,
-    ];
-    args.extend_from_slice(extra);
-    ietfwg(&args)
+    common::doh_query(&server.url(), server.ca_pem_path(), name, qtype, extra)
 }
 
 /// The one JSON object of `query --json`.
@@ -74,25 +53,14 @@ fn reference_query(name: &str) -> Vec<u8> {
 }
 
 fn fixed(status: u16, content_type: &str, body: Vec<u8>, headers: &[(&str, &str)]) -> DohServer {
-    DohServer::start(ServerConfig {
-        responder: Responder::Fixed {
-            status,
-            content_type: content_type.to_string(),
-            body,
-            headers: headers
-                .iter()
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect(),
-        },
-        ..ServerConfig::default()
-    })
+    DohServer::start(ServerConfig::fixed(status, content_type, body, headers))
 }
 
 #[test]
 fn post_by_default_with_id_0_padding_and_rfc8484_headers() {
     let server = DohServer::start(ServerConfig::default());
     let out = query(&server, "www.example.test", "AAAA", &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     let r = only_request(&server);
     assert_eq!(r.method, "POST");
     assert_eq!(r.path, "/dns-query");
@@ -128,7 +96,7 @@ fn post_by_default_with_id_0_padding_and_rfc8484_headers() {
 fn get_sends_base64url_without_padding() {
     let server = DohServer::start(ServerConfig::default());
     let out = query(&server, "www.example.test", "A", &["--get"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     let r = only_request(&server);
     assert_eq!(r.method, "GET");
     assert!(r.body.is_empty());
@@ -168,25 +136,24 @@ fn extra_headers_and_user_agent_only_when_asked() {
             "ietfwg-test/1.0",
         ],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     let r = only_request(&server);
     assert_eq!(r.header("x-lab"), Some("one"));
     assert_eq!(r.header("x-other"), Some("two"));
     assert_eq!(r.header("user-agent"), Some("ietfwg-test/1.0"));
 
     let bad = query(&server, "www.example.test", "A", &["-H", "no colon here"]);
-    assert_eq!(bad.status.code(), Some(2));
-    assert!(stderr(&bad).contains("Name: value"), "{}", stderr(&bad));
+    assert_fails_with(&bad, 2, "Name: value");
 }
 
 #[test]
 fn http2_by_default_http11_on_request() {
     let server = DohServer::start(ServerConfig::default());
     let out = query(&server, "www.example.test", "A", &["--json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     assert_eq!(json(&out)["http"]["version"], "HTTP/2");
     let out = query(&server, "www.example.test", "A", &["--json", "--http1.1"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     assert_eq!(json(&out)["http"]["version"], "HTTP/1.1");
     let versions: Vec<String> = server.requests().into_iter().map(|r| r.version).collect();
     assert_eq!(versions, ["HTTP/2", "HTTP/1.1"]);
@@ -201,7 +168,7 @@ fn http11_against_a_server_that_speaks_only_http11() {
         ..ServerConfig::default()
     });
     let out = query(&server, "www.example.test", "A", &["--http1.1", "--short"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     assert_eq!(stdout(&out).trim(), "192.0.2.1");
     // Without --http1.1 the client asks for h2 only: a clear error, not a hang.
     let out = query(&server, "www.example.test", "A", &[]);
@@ -222,7 +189,7 @@ fn query_flags_reach_the_wire() {
         "TXT",
         &["--do", "--cd", "--no-rd"],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     let m = parse(&only_request(&server).body);
     assert!(!m.recursion_desired());
     assert!(m.checking_disabled());
@@ -234,7 +201,7 @@ fn query_flags_reach_the_wire() {
 fn no_pad_sends_no_padding_option() {
     let server = DohServer::start(ServerConfig::default());
     let out = query(&server, "www.example.test", "A", &["--no-pad"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     let r = only_request(&server);
     let m = parse(&r.body);
     let edns = m.extensions().as_ref().expect("EDNS stays on");
@@ -256,7 +223,7 @@ fn json_output_holds_question_answer_http_and_timing() {
         "A",
         &["--json", "--resolve", "localhost:127.0.0.1"],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     let v = json(&out);
     assert_eq!(v["rcode"], "NOERROR");
     assert_eq!(v["method"], "POST");
@@ -292,7 +259,7 @@ fn another_response_id_is_accepted_with_a_note() {
         &[("cache-control", "max-age=300")],
     );
     let out = query(&server, "www.example.test", "A", &["--json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     assert_eq!(json(&out)["id"], 0x1234);
     let err = stderr(&out);
     assert!(err.contains("DNS ID") && err.contains("4660"), "{err}");
@@ -331,9 +298,7 @@ fn http_error_is_reported_not_parsed_as_dns() {
 fn wrong_content_type_is_a_failed_check() {
     let server = fixed(200, "text/html", b"<html>hello</html>".to_vec(), &[]);
     let out = query(&server, "www.example.test", "A", &[]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    assert!(err.contains("text/html"), "{err}");
+    assert_fails_with(&out, 1, "text/html");
 }
 
 #[test]
@@ -346,7 +311,7 @@ fn cache_lifetime_beyond_the_ttl_is_a_finding() {
         &[("cache-control", "public, max-age=3600")],
     );
     let out = query(&server, "www.example.test", "A", &["--json"]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_exit(&out, 1);
     let v = json(&out);
     assert_eq!(v["rcode"], "NOERROR");
     assert_eq!(v["cache"]["lifetime"], 3600);
@@ -370,7 +335,7 @@ fn cache_lifetime_beyond_the_ttl_is_a_finding() {
         &[("cache-control", "max-age=3600"), ("age", "3400")],
     );
     let out = query(&server, "www.example.test", "A", &["--json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     let v = json(&out);
     assert_eq!(v["cache"]["lifetime"], 200);
     assert_eq!(v["cache"]["exceeds"], false);
@@ -380,7 +345,7 @@ fn cache_lifetime_beyond_the_ttl_is_a_finding() {
 fn json_api_maps_to_the_same_answer() {
     let server = DohServer::start(ServerConfig::default());
     let out = query(&server, "www.example.test", "A", &["--json-api", "--json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     let r = only_request(&server);
     assert_eq!(r.method, "GET");
     assert_eq!(r.header("accept"), Some("application/dns-json"));
@@ -399,9 +364,7 @@ fn timeout_is_a_clear_error() {
         ..ServerConfig::default()
     });
     let out = query(&server, "www.example.test", "A", &["--timeout", "0.5"]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = stderr(&out);
-    assert!(err.contains("timed out"), "{err}");
+    assert_fails_with(&out, 2, "timed out");
 }
 
 #[test]
@@ -417,7 +380,7 @@ fn insecure_works_without_the_ca_and_warns() {
         "--insecure",
         "--short",
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     assert_eq!(stdout(&out).trim(), "192.0.2.1");
     assert!(stderr(&out).contains("--insecure"), "{}", stderr(&out));
 }
@@ -438,7 +401,7 @@ fn server_from_the_environment() {
         .env("IETFWG_DOH_SERVER", server.url())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     assert_eq!(server.requests().len(), 1);
 }
 
@@ -455,18 +418,14 @@ fn batch_input(n: usize) -> String {
 }
 
 fn batch(server: &DohServer, input: &str, extra: &[&str]) -> Output {
-    let url = server.url();
-    let ca = server.ca_pem_path().to_string_lossy().into_owned();
-    let mut args = vec!["doh", "batch", "-", "--server", &url, "--cacert", &ca];
-    args.extend_from_slice(extra);
-    common::ietfwg_stdin(&args, input.as_bytes())
+    common::doh_batch(&server.url(), server.ca_pem_path(), input, extra)
 }
 
 #[test]
 fn batch_uses_one_connection_and_keeps_input_order() {
     let server = DohServer::start(ServerConfig::default());
     let out = batch(&server, &batch_input(300), &["--concurrency", "16"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     assert_eq!(
         server.connections(),
         1,
@@ -504,7 +463,7 @@ fn batch_over_http11_and_get_still_one_connection() {
         &batch_input(40),
         &["--http1.1", "--get", "--unordered"],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     assert_eq!(server.connections(), 1);
     let reqs = server.requests();
     assert_eq!(reqs.len(), 40);
@@ -524,7 +483,7 @@ fn batch_reports_bad_lines_by_number() {
     let server = DohServer::start(ServerConfig::default());
     let input = "www.example.test A\nwww.example.test NOSUCHTYPE\na b c\nok.example.test\n";
     let out = batch(&server, input, &[]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_exit(&out, 1);
     let lines = common::ndjson(&out);
     assert_eq!(lines.len(), 4);
     assert_eq!(lines[0]["rcode"], "NOERROR");

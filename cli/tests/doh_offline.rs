@@ -7,7 +7,10 @@ mod common;
 
 use std::path::Path;
 
-use common::{ietfwg, ietfwg_stdin, ndjson, num, tshark, tshark_fields};
+use common::{
+    assert_exit, assert_fails_with, ietfwg, ietfwg_stdin, ndjson, num, stderr, stdout, tshark,
+    tshark_fields,
+};
 
 /// RFC 8484 §4.1.1: www.example.com IN A, ID 0, RD, no EDNS.
 const RFC_QUERY_B64: &str = "AAABAAABAAAAAAAAA3d3dwdleGFtcGxlA2NvbQAAAQAB";
@@ -23,80 +26,66 @@ const RFC_RESPONSE: &str = "00 00 81 80 00 01 00 01  00 00 00 00 03 77 77 77
 b8 ab cd 00 12 00 01 00  02 00 03 00 04
 ";
 
-fn stdout(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-fn stderr(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
 #[test]
 fn encode_gives_rfc8484_examples() {
-    let o = ietfwg(&["doh", "encode", "www.example.com", "A", "--no-edns"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(stdout(&o), format!("{RFC_QUERY_B64}\n"));
-    let o = ietfwg(&[
-        "doh",
-        "encode",
-        "www.example.com",
-        "--no-edns",
-        "--format",
-        "hex",
-    ]);
-    assert_eq!(stdout(&o), format!("{RFC_QUERY_HEX}\n"));
-    let o = ietfwg(&["doh", "encode", RFC_LONG_NAME, "--no-edns"]);
-    assert_eq!(stdout(&o), format!("{RFC_LONG_B64}\n"));
-    let o = ietfwg(&[
-        "doh",
-        "encode",
-        "www.example.com",
-        "--no-edns",
-        "--format",
-        "url",
-        "--server",
-        "https://dnsserver.example.net/dns-query",
-    ]);
-    assert_eq!(
-        stdout(&o),
-        format!("https://dnsserver.example.net/dns-query?dns={RFC_QUERY_B64}\n")
-    );
-    let o = ietfwg(&[
-        "doh",
-        "encode",
-        "www.example.com",
-        "--no-edns",
-        "--format",
-        "raw",
-    ]);
-    assert_eq!(hex::encode(&o.stdout), RFC_QUERY_HEX);
+    let url = "https://dnsserver.example.net/dns-query";
+    let cases: [(&[&str], Vec<u8>); 5] = [
+        (
+            &["www.example.com", "A", "--no-edns"],
+            format!("{RFC_QUERY_B64}\n").into(),
+        ),
+        (
+            &["www.example.com", "--no-edns", "--format", "hex"],
+            format!("{RFC_QUERY_HEX}\n").into(),
+        ),
+        (
+            &[RFC_LONG_NAME, "--no-edns"],
+            format!("{RFC_LONG_B64}\n").into(),
+        ),
+        (
+            &[
+                "www.example.com",
+                "--no-edns",
+                "--format",
+                "url",
+                "--server",
+                url,
+            ],
+            format!("{url}?dns={RFC_QUERY_B64}\n").into(),
+        ),
+        (
+            &["www.example.com", "--no-edns", "--format", "raw"],
+            hex::decode(RFC_QUERY_HEX).unwrap(),
+        ),
+    ];
+    for (args, want) in cases {
+        let o = ietfwg(&[&["doh", "encode"][..], args].concat());
+        assert_exit(&o, 0);
+        assert_eq!(o.stdout, want, "{args:?}: {}", stdout(&o));
+    }
 }
 
 #[test]
 fn encode_errors() {
-    let o = ietfwg(&["doh", "encode", "example.com", "BOGUS"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("unknown record type \"BOGUS\""),
-        "{}",
-        stderr(&o)
-    );
-    let o = ietfwg(&["doh", "encode", "example.com", "--no-edns", "--do"]);
-    assert_eq!(o.status.code(), Some(2));
     let long = format!("{}.com", "a".repeat(64));
-    let o = ietfwg(&["doh", "encode", &long]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("a label of 64 octets"),
-        "{}",
-        stderr(&o)
-    );
+    for (args, want) in [
+        (
+            &["example.com", "BOGUS"][..],
+            "unknown record type \"BOGUS\"",
+        ),
+        (&["example.com", "--no-edns", "--do"][..], ""),
+        (&[long.as_str()][..], "a label of 64 octets"),
+    ] {
+        let o = ietfwg(&[&["doh", "encode"][..], args].concat());
+        assert_fails_with(&o, 2, want);
+    }
 }
 
 #[test]
 fn decode_rfc8484_examples() {
     // The GET query, base64url auto-detected.
     let o = ietfwg_stdin(&["doh", "decode", "--json"], RFC_QUERY_B64.as_bytes());
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert_exit(&o, 0);
     let j = &ndjson(&o)[0];
     assert_eq!(j["question"][0]["name"], "www.example.com.");
     assert_eq!(j["question"][0]["qtype"], "A");
@@ -109,7 +98,7 @@ fn decode_rfc8484_examples() {
         &["doh", "decode", "--color", "never"],
         RFC_RESPONSE.as_bytes(),
     );
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert_exit(&o, 0);
     let t = stdout(&o);
     assert!(
         t.starts_with(";; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: 0\n;; flags: qr rd ra; QUERY: 1, ANSWER: 1, AUTHORITY: 0, ADDITIONAL: 0\n"),
@@ -133,54 +122,32 @@ fn decode_rfc8484_examples() {
 #[test]
 fn decode_errors_are_precise() {
     let padded = format!("{RFC_QUERY_B64}==");
-    let o = ietfwg_stdin(&["doh", "decode"], padded.as_bytes());
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("'=' at offset 44: DoH's base64url has no padding"),
-        "{}",
-        stderr(&o)
-    );
     let std_b64 = RFC_LONG_B64.replace('-', "+");
-    let o = ietfwg_stdin(&["doh", "decode"], std_b64.as_bytes());
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("'+' at offset 19 is standard base64"),
-        "{}",
-        stderr(&o)
-    );
-    // Cut in the middle of the answer's RDATA.
+    // Cut in the middle of the question's name.
     let cut = &RFC_QUERY_HEX[..40];
-    let o = ietfwg_stdin(&["doh", "decode"], cut.as_bytes());
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("malformed DNS message (20 octets): question 1: a label of 7 octets at offset 16 runs past the end"),
-        "{}",
-        stderr(&o)
-    );
-    let resp = hex::decode(RFC_RESPONSE.split_whitespace().collect::<String>()).unwrap();
-    let o = ietfwg_stdin(&["doh", "decode", "--format", "binary"], &resp[..55]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("answer record 1 (of 1): RDLENGTH 16 at offset 43 runs past the end of the message (10 octets left)"),
-        "{}",
-        stderr(&o)
-    );
-    let o = ietfwg_stdin(&["doh", "decode"], b"");
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("empty input"), "{}", stderr(&o));
-    let o = ietfwg_stdin(&["doh", "decode", "--format", "hex"], b"0001 0g");
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("'g' at offset 6 is not a hex digit"),
-        "{}",
-        stderr(&o)
-    );
-    let o = ietfwg_stdin(&["doh", "decode", "--format", "binary"], &[0; 11]);
-    assert!(
-        stderr(&o).contains("11 octets cannot hold the 12-octet header"),
-        "{}",
-        stderr(&o)
-    );
+    let resp = rfc_response();
+    let cases: [(&[&str], &[u8], &str); 7] = [
+        (&[], padded.as_bytes(), "'=' at offset 44: DoH's base64url has no padding"),
+        (&[], std_b64.as_bytes(), "'+' at offset 19 is standard base64"),
+        (
+            &[],
+            cut.as_bytes(),
+            "malformed DNS message (20 octets): question 1: a label of 7 octets at offset 16 runs past the end",
+        ),
+        // Cut in the middle of the answer's RDATA.
+        (
+            &["--format", "binary"],
+            &resp[..55],
+            "answer record 1 (of 1): RDLENGTH 16 at offset 43 runs past the end of the message (10 octets left)",
+        ),
+        (&[], b"", "empty input"),
+        (&["--format", "hex"], b"0001 0g", "'g' at offset 6 is not a hex digit"),
+        (&["--format", "binary"], &[0; 11], "11 octets cannot hold the 12-octet header"),
+    ];
+    for (args, input, want) in cases {
+        let o = ietfwg_stdin(&[&["doh", "decode"][..], args].concat(), input);
+        assert_fails_with(&o, 2, want);
+    }
 }
 
 #[test]
@@ -197,7 +164,7 @@ fn encode_decode_round_trip() {
     ]);
     assert!(enc.status.success(), "{}", stderr(&enc));
     let o = ietfwg_stdin(&["doh", "decode", "--json"], &enc.stdout);
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert_exit(&o, 0);
     let j = &ndjson(&o)[0];
     assert_eq!(j["id"], 513);
     assert_eq!(j["question"][0]["qtype"], "HTTPS");
@@ -206,6 +173,11 @@ fn encode_decode_round_trip() {
     assert_eq!(j["edns"]["udp_payload_size"], 1232);
     assert_eq!(j["edns"]["options"][0]["name"], "PADDING");
     assert_eq!(j["size"], 128);
+}
+
+/// [`RFC_RESPONSE`] as octets.
+fn rfc_response() -> Vec<u8> {
+    hex::decode(RFC_RESPONSE.split_whitespace().collect::<String>()).unwrap()
 }
 
 /// A hand-assembled NXDOMAIN with an SOA and an OPT record carrying NSID, COOKIE,
@@ -325,7 +297,7 @@ fn decode_hand_assembled_messages() {
         &["doh", "decode", "--format", "binary"],
         &answer_with_records(),
     );
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert_exit(&o, 0);
     let t = stdout(&o);
     for line in [
         ";; flags: qr aa rd ra; QUERY: 1, ANSWER: 10, AUTHORITY: 0, ADDITIONAL: 0",
@@ -552,7 +524,7 @@ fn our_decode_agrees_with_tshark() {
     }
     let nx = nxdomain_with_options();
     let ans = answer_with_records();
-    let rfc = hex::decode(RFC_RESPONSE.split_whitespace().collect::<String>()).unwrap();
+    let rfc = rfc_response();
     let pcap = tmp("responses.pcap");
     write_pcap(&pcap, &[(true, &nx), (true, &ans), (true, &rfc)]);
     let rows = tshark_fields(
@@ -593,21 +565,9 @@ fn our_decode_agrees_with_tshark() {
             .iter()
             .flat_map(|s| j[*s].as_array().unwrap())
             .collect();
-        let names: Vec<&str> = row[2]
-            .split('|')
-            .filter(|n| !n.is_empty() && *n != "<Root>")
-            .collect();
-        let types: Vec<u64> = row[3]
-            .split('|')
-            .filter(|t| !t.is_empty())
-            .map(num)
-            .filter(|t| *t != 41)
-            .collect();
-        let ttls: Vec<u64> = row[4]
-            .split('|')
-            .filter(|t| !t.is_empty())
-            .map(num)
-            .collect();
+        let names: Vec<&str> = occurrences(&row[2]).filter(|n| *n != "<Root>").collect();
+        let types: Vec<u64> = occurrences(&row[3]).map(num).filter(|t| *t != 41).collect();
+        let ttls: Vec<u64> = occurrences(&row[4]).map(num).collect();
         // tshark files an SRV record's owner under a field of its own.
         let owners: Vec<&str> = records
             .iter()
@@ -622,16 +582,8 @@ fn our_decode_agrees_with_tshark() {
             assert_eq!(ttls[k], r["ttl"].as_u64().unwrap(), "{ctx}");
         }
         let opts = j["edns"]["options"].as_array().cloned().unwrap_or_default();
-        let codes: Vec<u64> = row[6]
-            .split('|')
-            .filter(|c| !c.is_empty())
-            .map(num)
-            .collect();
-        let lens: Vec<u64> = row[7]
-            .split('|')
-            .filter(|c| !c.is_empty())
-            .map(num)
-            .collect();
+        let codes: Vec<u64> = occurrences(&row[6]).map(num).collect();
+        let lens: Vec<u64> = occurrences(&row[7]).map(num).collect();
         assert_eq!(
             codes,
             opts.iter()
@@ -666,12 +618,7 @@ fn our_decode_agrees_with_tshark() {
                 .map(|r| r["data"].as_str().unwrap().to_string())
                 .collect()
         };
-        let split = |s: &str| -> Vec<String> {
-            s.split('|')
-                .filter(|x| !x.is_empty())
-                .map(str::to_string)
-                .collect()
-        };
+        let split = |s: &str| -> Vec<String> { occurrences(s).map(str::to_string).collect() };
         assert_eq!(split(&row[12]), data("A"), "{ctx}");
         assert_eq!(split(&row[13]), data("AAAA"), "{ctx}");
         let mx: Vec<String> = data("MX")
@@ -689,6 +636,11 @@ fn our_decode_agrees_with_tshark() {
             assert_eq!(soa.split(' ').nth(6).unwrap(), row[5], "{ctx}");
         }
     }
+}
+
+/// The values of a tshark field that occurs several times (joined by `|`), empty ones left out.
+fn occurrences(field: &str) -> impl Iterator<Item = &str> {
+    field.split('|').filter(|v| !v.is_empty())
 }
 
 /// The mnemonics the hand-assembled messages use.
@@ -765,7 +717,7 @@ fn our_text_agrees_with_kdig() {
     let Some(kdig) = ietfwg_test_support::shared::program("kdig") else {
         return;
     };
-    let rfc = hex::decode(RFC_RESPONSE.split_whitespace().collect::<String>()).unwrap();
+    let rfc = rfc_response();
     let cases: [(Vec<u8>, &str, &str); 3] = [
         (rfc, "www.example.com", "AAAA"),
         (answer_with_records(), "example.test", "ANY"),
@@ -851,7 +803,7 @@ fn raw_octets_are_not_written_to_a_terminal() {
 
 #[test]
 fn colour_only_when_asked_or_on_a_terminal() {
-    let msg = hex::decode(RFC_RESPONSE.split_whitespace().collect::<String>()).unwrap();
+    let msg = rfc_response();
     let o = ietfwg_stdin(&["doh", "decode", "--color", "always"], &msg);
     assert!(stdout(&o).contains("\u{1b}["), "{}", stdout(&o));
     let o = ietfwg_stdin(&["doh", "decode"], &msg);

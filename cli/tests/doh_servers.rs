@@ -18,6 +18,8 @@ use ietfwg_test_support::doh_server::{DohServer, ServerConfig};
 use ietfwg_test_support::shared::program;
 use serde_json::Value;
 
+use common::{assert_exit, doh_batch, doh_query, ietfwg, stderr, stdout};
+
 /// A DoH server of the lab.
 #[derive(Debug, Clone)]
 struct Srv {
@@ -61,31 +63,9 @@ fn servers() -> Vec<Srv> {
     }
 }
 
-fn ietfwg(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ietfwg"))
-        .args(args)
-        .env_remove("IETFWG_DOH_SERVER")
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("run ietfwg")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-/// `ietfwg doh query NAME TYPE --server URL --cacert CA EXTRA…`.
+/// `ietfwg doh query NAME TYPE --server URL --cacert CA EXTRA…` against `s`.
 fn query(s: &Srv, name: &str, qtype: &str, extra: &[&str]) -> Output {
-    let ca = s.cacert.to_string_lossy().into_owned();
-    let mut args = vec![
-        "doh", "query", name, qtype, "--server", &s.url, "--cacert", &ca,
-    ];
-    args.extend_from_slice(extra);
-    ietfwg(&args)
+    common::doh_query(&s.url, &s.cacert, name, qtype, extra)
 }
 
 fn query_json(s: &Srv, name: &str, qtype: &str, extra: &[&str]) -> (Option<i32>, Value, String) {
@@ -310,19 +290,14 @@ fn http11_is_refused_by_h2_only_servers_with_an_alpn_message() {
     }
     // The same command works where the server has HTTP/1.1.
     let d = DohServer::start(ServerConfig::default());
-    let ca = d.ca_pem_path().to_string_lossy().into_owned();
-    let out = ietfwg(&[
-        "doh",
-        "query",
-        "www.example.test",
-        "--server",
+    let out = doh_query(
         &d.url(),
-        "--cacert",
-        &ca,
-        "--http1.1",
-        "--json",
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        d.ca_pem_path(),
+        "www.example.test",
+        "A",
+        &["--http1.1", "--json"],
+    );
+    assert_exit(&out, 0);
     assert_eq!(common::ndjson(&out)[0]["http"]["version"], "HTTP/1.1");
 }
 
@@ -437,7 +412,7 @@ fn openssl_pin(port: u16) -> Option<String> {
 fn timing_and_tls_details() {
     let Some(s) = bind() else { return };
     let out = query(&s, "www.example.test", "A", &["--timing", "--tls"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     let text = stdout(&out);
     for want in [
         "TCP connect",
@@ -495,7 +470,7 @@ fn cleartext_doh_on_bind() {
         &url,
         "--json",
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_exit(&out, 0);
     let v = &common::ndjson(&out)[0];
     assert_eq!(data_set(v, "AAAA"), expected("www.example.test", "AAAA"));
     assert!(v["timing"]["tls_ms"].is_null());
@@ -506,7 +481,6 @@ fn cleartext_doh_on_bind() {
 fn batch_of_10000_names_over_one_connection() {
     // A BIND of its own, so that nothing else connects to it meanwhile.
     let Some(b) = Bind::start() else { return };
-    let ca = b.cacert().to_string_lossy().into_owned();
     let mut input = String::from("# 9,000 existing names and 1,000 that do not exist\n");
     let mut want = Vec::new();
     for i in 0..10_000usize {
@@ -520,13 +494,15 @@ fn batch_of_10000_names_over_one_connection() {
     }
     let before = b.accepted_connections();
     // POST (the default) at the default concurrency of 32.
+    let ca = b.cacert().to_string_lossy().into_owned();
+    // No input file: standard input.
     let out = common::ietfwg_stdin(
         &["doh", "batch", "--server", &b.doh_url(), "--cacert", &ca],
         input.as_bytes(),
     );
     let after = b.accepted_connections();
     // Exit 1: the NXDOMAIN answers are findings.
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_exit(&out, 1);
     assert_eq!(
         after - before,
         1,
@@ -568,17 +544,14 @@ fn batch_of_10000_names_over_one_connection() {
 #[test]
 fn batch_against_unbound_ordered_and_unordered() {
     let Some(s) = unbound() else { return };
-    let ca = s.cacert.to_string_lossy().into_owned();
     let mut input = String::new();
     for i in 0..200 {
         input.push_str(&format!("{} A\n", dns_lab::bulk_name(i)));
     }
     input.push_str("www.example.test MX\n");
     for extra in [&[][..], &["--unordered", "--concurrency", "8"][..]] {
-        let mut args = vec!["doh", "batch", "-", "--server", &s.url, "--cacert", &ca];
-        args.extend_from_slice(extra);
-        let out = common::ietfwg_stdin(&args, input.as_bytes());
-        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let out = doh_batch(&s.url, &s.cacert, &input, extra);
+        assert_exit(&out, 0);
         let lines = common::ndjson(&out);
         assert_eq!(lines.len(), 201);
         let mut seen = BTreeSet::new();
@@ -604,25 +577,11 @@ fn batch_against_unbound_ordered_and_unordered() {
 #[test]
 fn batch_get_against_bind() {
     let Some(s) = bind() else { return };
-    let ca = s.cacert.to_string_lossy().into_owned();
     let input: String = (0..1000)
         .map(|i| format!("{}\n", dns_lab::bulk_name(i)))
         .collect();
-    let out = common::ietfwg_stdin(
-        &[
-            "doh",
-            "batch",
-            "--get",
-            "--concurrency",
-            "64",
-            "--server",
-            &s.url,
-            "--cacert",
-            &ca,
-        ],
-        input.as_bytes(),
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = doh_batch(&s.url, &s.cacert, &input, &["--get", "--concurrency", "64"]);
+    assert_exit(&out, 0);
     let lines = common::ndjson(&out);
     assert_eq!(lines.len(), 1000);
     for (i, v) in lines.iter().enumerate() {

@@ -8,8 +8,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use base64::Engine as _;
-use ietfwg_doh::client::{Client, ClientConfig, ClientError, HttpVersion, Method, MAX_BODY};
-use ietfwg_test_support::doh_server::{DohServer, Responder, ServerConfig, TestPki};
+use ietfwg_doh::client::{
+    Client, ClientConfig, ClientError, HttpVersion, Method, Response, MAX_BODY,
+};
+use ietfwg_test_support::doh_server::{DohServer, ServerConfig, TestPki};
 use ietfwg_test_support::shared::program;
 
 /// A query for www.example.com A with the given ID, RD, and an OPT record padded to 128
@@ -54,6 +56,38 @@ fn connect_err(cfg: ClientConfig) -> ClientError {
     }
 }
 
+/// Connects with `cfg` and sends `wire` once: the client (for what connecting learned: the
+/// TLS session, the timing, the HTTP version) and the outcome of the query.
+fn query_once(
+    cfg: ClientConfig,
+    wire: &[u8],
+    method: Method,
+) -> (Client, Result<Response, ClientError>) {
+    rt().block_on(async {
+        let client = Client::connect(cfg).await.unwrap();
+        let outcome = client.query(wire, method).await;
+        (client, outcome)
+    })
+}
+
+/// Sends every `(key, query, method)` at once over `client`: the outcomes, keyed, in the order
+/// they complete.
+async fn all_at_once<K: Send + 'static>(
+    client: &Client,
+    queries: impl IntoIterator<Item = (K, Vec<u8>, Method)>,
+) -> Vec<(K, Result<Response, ClientError>)> {
+    let mut set = tokio::task::JoinSet::new();
+    for (key, wire, method) in queries {
+        let c = client.clone();
+        set.spawn(async move { (key, c.query(&wire, method).await) });
+    }
+    let mut out = Vec::new();
+    while let Some(r) = set.join_next().await {
+        out.push(r.unwrap());
+    }
+    out
+}
+
 /// The echo's answer: our ID, QR set, one A 192.0.2.1 and the OPT record back.
 fn assert_echo(body: &[u8], id: u16) {
     assert_eq!(&body[..2], &id.to_be_bytes());
@@ -68,13 +102,11 @@ fn assert_echo(body: &[u8], id: u16) {
 fn post_over_http2_reaches_the_server_as_sent() {
     let server = DohServer::start(ServerConfig::default());
     let q = query();
-    let (resp, timing) = rt().block_on(async {
-        let client = Client::connect(trusting(&server)).await.unwrap();
-        assert_eq!(client.http_version(), HttpVersion::Http2);
-        assert_eq!(client.tls().unwrap().alpn.as_deref(), Some("h2"));
-        let resp = client.query(&q, Method::Post).await.unwrap();
-        (resp, client.connect_timing().clone())
-    });
+    let (client, resp) = query_once(trusting(&server), &q, Method::Post);
+    let resp = resp.unwrap();
+    assert_eq!(client.http_version(), HttpVersion::Http2);
+    assert_eq!(client.tls().unwrap().alpn.as_deref(), Some("h2"));
+    let timing = client.connect_timing();
     assert_eq!(resp.status, 200);
     assert_eq!(resp.version, HttpVersion::Http2);
     assert_eq!(resp.header("content-type"), Some("application/dns-message"));
@@ -166,16 +198,11 @@ fn http1_1_when_asked_serialised_on_one_connection() {
         let client = Client::connect(cfg).await.unwrap();
         assert_eq!(client.http_version(), HttpVersion::Http11);
         assert_eq!(client.tls().unwrap().alpn.as_deref(), Some("http/1.1"));
-        let mut set = tokio::task::JoinSet::new();
-        for id in 0..8u16 {
-            let c = client.clone();
-            set.spawn(async move { (id, c.query(&query_id(id), Method::Post).await) });
-        }
-        let mut out = Vec::new();
-        while let Some(r) = set.join_next().await {
-            out.push(r.unwrap());
-        }
-        out
+        all_at_once(
+            &client,
+            (0..8u16).map(|id| (id, query_id(id), Method::Post)),
+        )
+        .await
     });
     assert_eq!(resps.len(), 8);
     for (id, r) in resps {
@@ -202,21 +229,15 @@ fn concurrent_requests_share_one_http2_connection() {
     let n = 200u16;
     let resps = rt().block_on(async {
         let client = Client::connect(trusting(&server)).await.unwrap();
-        let mut set = tokio::task::JoinSet::new();
-        for id in 0..n {
-            let c = client.clone();
+        let queries = (0..n).map(|id| {
             let method = if id % 2 == 0 {
                 Method::Post
             } else {
                 Method::Get
             };
-            set.spawn(async move { (id, c.query(&query_id(id), method).await) });
-        }
-        let mut out = Vec::new();
-        while let Some(r) = set.join_next().await {
-            out.push(r.unwrap());
-        }
-        out
+            (id, query_id(id), method)
+        });
+        all_at_once(&client, queries).await
     });
     assert_eq!(resps.len(), usize::from(n));
     for (id, r) in resps {
@@ -243,10 +264,7 @@ fn extra_headers_and_user_agent_are_sent_and_replace_defaults() {
         ("accept".into(), "application/dns-message, */*;q=0.1".into()),
     ];
     cfg.user_agent = Some("lab-probe/1.0".into());
-    let resp = rt().block_on(async {
-        let client = Client::connect(cfg).await.unwrap();
-        client.query(&query(), Method::Post).await.unwrap()
-    });
+    let resp = query_once(cfg, &query(), Method::Post).1.unwrap();
     assert_eq!(resp.status, 200);
     let r = &server.requests()[0];
     assert_eq!(r.header("x-trace"), Some("abc 123"));
@@ -375,12 +393,9 @@ fn insecure_accepts_the_untrusted_certificate() {
     let server = DohServer::start(ServerConfig::default());
     let mut cfg = ClientConfig::new(&server.url());
     cfg.insecure = true;
-    let (resp, tls) = rt().block_on(async {
-        let client = Client::connect(cfg).await.unwrap();
-        let resp = client.query(&query(), Method::Post).await.unwrap();
-        (resp, client.tls().unwrap().clone())
-    });
-    assert_eq!(resp.status, 200);
+    let (client, resp) = query_once(cfg, &query(), Method::Post);
+    assert_eq!(resp.unwrap().status, 200);
+    let tls = client.tls().unwrap();
     assert!(!tls.verified);
     assert_eq!(tls.chain[0].subject, "CN=localhost");
     assert_eq!(server.requests().len(), 1);
@@ -410,13 +425,9 @@ fn tls_name_resolve_and_ip_urls_bootstrap_without_dns() {
     let mut cfg = trusting(&server);
     cfg.url = format!("https://127.0.0.1:{port}/dns-query");
     cfg.tls_name = Some("localhost".into());
-    let (resp, timing) = rt.block_on(async {
-        let c = Client::connect(cfg).await.unwrap();
-        let r = c.query(&query(), Method::Post).await.unwrap();
-        (r, c.connect_timing().clone())
-    });
-    assert_eq!(resp.status, 200);
-    assert_eq!(timing.dns, None, "no lookup for an IP address");
+    let (c, resp) = query_once(cfg, &query(), Method::Post);
+    assert_eq!(resp.unwrap().status, 200);
+    assert_eq!(c.connect_timing().dns, None, "no lookup for an IP address");
     let auth = format!("localhost:{port}");
     assert_eq!(
         server.requests()[0].authority.as_deref(),
@@ -435,13 +446,13 @@ fn tls_name_resolve_and_ip_urls_bootstrap_without_dns() {
     cfg.url = format!("https://doh.invalid:{port}/dns-query");
     cfg.resolve = vec![("doh.invalid".into(), "127.0.0.1".parse().unwrap())];
     cfg.tls_name = Some("localhost".into());
-    let (resp, timing) = rt.block_on(async {
-        let c = Client::connect(cfg).await.unwrap();
-        let r = c.query(&query(), Method::Get).await.unwrap();
-        (r, c.connect_timing().clone())
-    });
-    assert_eq!(resp.status, 200);
-    assert_eq!(timing.dns, None, "--resolve replaces the lookup");
+    let (c, resp) = query_once(cfg, &query(), Method::Get);
+    assert_eq!(resp.unwrap().status, 200);
+    assert_eq!(
+        c.connect_timing().dns,
+        None,
+        "--resolve replaces the lookup"
+    );
     assert_eq!(server.requests().len(), 2);
 
     // --resolve for the URL's own name, which the certificate carries.
@@ -508,11 +519,9 @@ fn a_silent_server_times_out_naming_the_phase() {
         let mut cfg = ClientConfig::new(&format!("http://127.0.0.1:{port}/dns-query"));
         cfg.http = http;
         cfg.request_timeout = Duration::from_secs(1);
-        let err = rt().block_on(async {
-            let c = Client::connect(cfg).await.unwrap();
-            assert!(c.tls().is_none());
-            c.query(&query(), Method::Post).await.unwrap_err()
-        });
+        let (c, outcome) = query_once(cfg, &query(), Method::Post);
+        assert!(c.tls().is_none());
+        let err = outcome.unwrap_err();
         assert_eq!(
             err.to_string(),
             format!(
@@ -530,10 +539,7 @@ fn a_slow_answer_times_out_naming_the_request() {
     });
     let mut cfg = trusting(&server);
     cfg.request_timeout = Duration::from_millis(500);
-    let err = rt().block_on(async {
-        let c = Client::connect(cfg).await.unwrap();
-        c.query(&query(), Method::Get).await.unwrap_err()
-    });
+    let err = query_once(cfg, &query(), Method::Get).1.unwrap_err();
     assert!(matches!(err, ClientError::Timeout { .. }), "{err}");
     let msg = err.to_string();
     assert!(
@@ -582,14 +588,10 @@ fn cleartext_http2_with_prior_knowledge() {
         ..ServerConfig::default()
     });
     assert!(server.url().starts_with("http://"));
-    let resp = rt().block_on(async {
-        let c = Client::connect(ClientConfig::new(&server.url()))
-            .await
-            .unwrap();
-        assert!(c.tls().is_none());
-        assert!(c.connect_timing().tls.is_none());
-        c.query(&query(), Method::Post).await.unwrap()
-    });
+    let (c, resp) = query_once(ClientConfig::new(&server.url()), &query(), Method::Post);
+    assert!(c.tls().is_none());
+    assert!(c.connect_timing().tls.is_none());
+    let resp = resp.unwrap();
     assert_eq!(resp.status, 200);
     assert_eq!(resp.version, HttpVersion::Http2);
     assert_eq!(server.requests()[0].version, "HTTP/2");
@@ -597,19 +599,15 @@ fn cleartext_http2_with_prior_knowledge() {
 
 #[test]
 fn error_statuses_are_responses_not_errors() {
-    let server = DohServer::start(ServerConfig {
-        responder: Responder::Fixed {
-            status: 404,
-            content_type: "text/plain".into(),
-            body: b"no DoH here\n".to_vec(),
-            headers: vec![("X-Reason".into(), "fixed".into())],
-        },
-        ..ServerConfig::default()
-    });
-    let resp = rt().block_on(async {
-        let c = Client::connect(trusting(&server)).await.unwrap();
-        c.query(&query(), Method::Post).await.unwrap()
-    });
+    let server = DohServer::start(ServerConfig::fixed(
+        404,
+        "text/plain",
+        b"no DoH here\n".to_vec(),
+        &[("X-Reason", "fixed")],
+    ));
+    let resp = query_once(trusting(&server), &query(), Method::Post)
+        .1
+        .unwrap();
     assert_eq!(resp.status, 404);
     assert_eq!(&resp.body[..], b"no DoH here\n");
     assert_eq!(resp.header("x-reason"), Some("fixed"));
@@ -619,29 +617,22 @@ fn error_statuses_are_responses_not_errors() {
     let echo = DohServer::start(ServerConfig::default());
     let mut cfg = trusting(&echo);
     cfg.url = cfg.url.replace("/dns-query", "/wrong");
-    let resp = rt().block_on(async {
-        let c = Client::connect(cfg).await.unwrap();
-        c.query(&query(), Method::Get).await.unwrap()
-    });
+    let resp = query_once(cfg, &query(), Method::Get).1.unwrap();
     assert_eq!(resp.status, 404);
     assert_eq!(echo.requests()[0].path, "/wrong");
 }
 
 #[test]
 fn an_oversized_body_is_refused() {
-    let server = DohServer::start(ServerConfig {
-        responder: Responder::Fixed {
-            status: 200,
-            content_type: "application/dns-message".into(),
-            body: vec![0; MAX_BODY + 1],
-            headers: vec![],
-        },
-        ..ServerConfig::default()
-    });
-    let err = rt().block_on(async {
-        let c = Client::connect(trusting(&server)).await.unwrap();
-        c.query(&query(), Method::Post).await.unwrap_err()
-    });
+    let server = DohServer::start(ServerConfig::fixed(
+        200,
+        "application/dns-message",
+        vec![0; MAX_BODY + 1],
+        &[],
+    ));
+    let err = query_once(trusting(&server), &query(), Method::Post)
+        .1
+        .unwrap_err();
     assert!(matches!(err, ClientError::BodyTooLarge { .. }), "{err}");
     assert!(
         err.to_string()
@@ -740,15 +731,12 @@ fn curl_and_this_client_get_the_same_answer() {
 
 #[test]
 fn a_closed_http1_1_connection_is_reported() {
-    let server = DohServer::start(ServerConfig {
-        responder: Responder::Fixed {
-            status: 200,
-            content_type: "application/dns-message".into(),
-            body: query(),
-            headers: vec![("Connection".into(), "close".into())],
-        },
-        ..ServerConfig::default()
-    });
+    let server = DohServer::start(ServerConfig::fixed(
+        200,
+        "application/dns-message",
+        query(),
+        &[("Connection", "close")],
+    ));
     let mut cfg = trusting(&server);
     cfg.http = HttpVersion::Http11;
     let (first, second) = rt().block_on(async {
@@ -799,10 +787,7 @@ fn http1_1_to_an_http2_only_server_hints_at_http2() {
     });
     let mut cfg = ClientConfig::new(&server.url());
     cfg.http = HttpVersion::Http11;
-    let err = rt().block_on(async {
-        let c = Client::connect(cfg).await.unwrap();
-        c.query(&query(), Method::Post).await.unwrap_err()
-    });
+    let err = query_once(cfg, &query(), Method::Post).1.unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, ClientError::Http { .. }), "{msg}");
     assert!(
@@ -821,12 +806,9 @@ fn a_self_signed_ca_certificate_given_with_cacert_is_trusted() {
         pki: Some(TestPki::self_signed(&["localhost", "127.0.0.1"])),
         ..ServerConfig::default()
     });
-    let (resp, tls) = rt().block_on(async {
-        let c = Client::connect(trusting(&server)).await.unwrap();
-        let r = c.query(&query(), Method::Post).await.unwrap();
-        (r, c.tls().unwrap().clone())
-    });
-    assert_eq!(resp.status, 200);
+    let (c, resp) = query_once(trusting(&server), &query(), Method::Post);
+    assert_eq!(resp.unwrap().status, 200);
+    let tls = c.tls().unwrap();
     assert!(tls.verified);
     assert_eq!(tls.chain[0].subject, tls.chain[0].issuer);
 
@@ -876,18 +858,9 @@ fn bind_answers_bursts_over_one_connection_each() {
             cfg.request_timeout = Duration::from_secs(5);
             let results = rt().block_on(async {
                 let client = Client::connect(cfg).await.unwrap();
-                let mut set = tokio::task::JoinSet::new();
-                for i in round * burst..(round + 1) * burst {
-                    let c = client.clone();
-                    set.spawn(async move {
-                        (i, c.query(&query_for(&bulk_name(i)), Method::Post).await)
-                    });
-                }
-                let mut out = Vec::new();
-                while let Some(r) = set.join_next().await {
-                    out.push(r.unwrap());
-                }
-                out
+                let queries = (round * burst..(round + 1) * burst)
+                    .map(|i| (i, query_for(&bulk_name(i)), Method::Post));
+                all_at_once(&client, queries).await
             });
             assert_eq!(results.len(), burst);
             for (i, r) in results {

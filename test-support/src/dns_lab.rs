@@ -374,15 +374,71 @@ fn port_in_use(log: &str) -> bool {
     l.contains("address in use") || l.contains("address already in use")
 }
 
-/// BIND 9.18 authoritative for [`ZONE`], serving DoH over HTTP/2 + TLS, cleartext DoH and plain
-/// DNS on 127.0.0.1, with a statistics channel (for [`Bind::accepted_connections`]). Stopped on
-/// Drop.
+/// Runs `attempt` up to three times while the daemon's log says a port was taken (a port
+/// found free may be taken again before the daemon binds it). Panics with the log otherwise.
+fn start_retrying<T>(what: &str, mut attempt: impl FnMut() -> Result<T, String>) -> T {
+    let mut last = String::new();
+    for _ in 0..3 {
+        match attempt() {
+            Ok(started) => return started,
+            Err(log) if port_in_use(&log) => last = log,
+            Err(log) => panic!("{what} did not start: {log}"),
+        }
+    }
+    panic!("{what} did not start (ports taken three times): {last}");
+}
+
+/// A daemon of the lab serving DoH and plain DNS on 127.0.0.1 — [`Bind`] or [`Unbound`], whose
+/// own parts are `K` — with a certificate made at start-up. Stopped on Drop.
 #[derive(Debug)]
-pub struct Bind {
+pub struct LabServer<K> {
     daemon: Daemon,
     certs: Certs,
     dns_port: u16,
     doh_port: u16,
+    own: K,
+}
+
+impl<K> LabServer<K> {
+    /// `https://127.0.0.1:PORT/dns-query` (the certificate names `127.0.0.1` and `localhost`).
+    pub fn doh_url(&self) -> String {
+        format!("https://127.0.0.1:{}{DOH_PATH}", self.doh_port)
+    }
+
+    /// The DoH (HTTPS) port.
+    pub fn doh_port(&self) -> u16 {
+        self.doh_port
+    }
+
+    /// The plain DNS port (UDP and TCP).
+    pub fn dns_port(&self) -> u16 {
+        self.dns_port
+    }
+
+    /// The CA certificate (PEM) that signed the server's certificate.
+    pub fn cacert(&self) -> PathBuf {
+        self.certs.ca.clone()
+    }
+
+    /// The lab directory (config, certificates, the daemon's log; BIND's zone).
+    pub fn dir(&self) -> &Path {
+        &self.daemon.dir
+    }
+
+    /// The daemon's output so far.
+    pub fn log(&self) -> String {
+        self.daemon.log()
+    }
+}
+
+/// BIND 9.18 authoritative for [`ZONE`], serving DoH over HTTP/2 + TLS, cleartext DoH and plain
+/// DNS on 127.0.0.1, with a statistics channel (for [`Bind::accepted_connections`]). Stopped on
+/// Drop.
+pub type Bind = LabServer<BindOwn>;
+
+/// What only [`Bind`] has: the cleartext DoH listener and the statistics channel.
+#[derive(Debug)]
+pub struct BindOwn {
     http_port: u16,
     stats_port: u16,
     /// Statistics requests made so far (each is an accepted TCP connection too).
@@ -394,15 +450,7 @@ impl Bind {
     /// `CI=true`). Panics with named's log when it is installed but does not start.
     pub fn start() -> Option<Bind> {
         let named = program("named")?;
-        let mut last = String::new();
-        for _ in 0..3 {
-            match Bind::try_start(&named) {
-                Ok(b) => return Some(b),
-                Err(log) if port_in_use(&log) => last = log,
-                Err(log) => panic!("BIND did not start: {log}"),
-            }
-        }
-        panic!("BIND did not start (ports taken three times): {last}");
+        Some(start_retrying("BIND", || Bind::try_start(&named)))
     }
 
     fn try_start(named: &Path) -> Result<Bind, String> {
@@ -453,45 +501,17 @@ zone "{ZONE}" {{ type primary; file "{d}/example.test.zone"; }};
             certs,
             dns_port,
             doh_port,
-            http_port,
-            stats_port,
-            stats_reads: AtomicUsize::new(0),
+            own: BindOwn {
+                http_port,
+                stats_port,
+                stats_reads: AtomicUsize::new(0),
+            },
         })
-    }
-
-    /// `https://127.0.0.1:PORT/dns-query` (the certificate names `127.0.0.1` and `localhost`).
-    pub fn doh_url(&self) -> String {
-        format!("https://127.0.0.1:{}{DOH_PATH}", self.doh_port)
     }
 
     /// Cleartext DoH: `http://127.0.0.1:PORT/dns-query` (HTTP/2 with prior knowledge).
     pub fn http_url(&self) -> String {
-        format!("http://127.0.0.1:{}{DOH_PATH}", self.http_port)
-    }
-
-    /// The DoH (HTTPS) port.
-    pub fn doh_port(&self) -> u16 {
-        self.doh_port
-    }
-
-    /// The plain DNS port (UDP and TCP).
-    pub fn dns_port(&self) -> u16 {
-        self.dns_port
-    }
-
-    /// The CA certificate (PEM) that signed the server's certificate.
-    pub fn cacert(&self) -> PathBuf {
-        self.certs.ca.clone()
-    }
-
-    /// The lab directory (config, zone, certificates, named.log).
-    pub fn dir(&self) -> &Path {
-        &self.daemon.dir
-    }
-
-    /// named's output so far.
-    pub fn log(&self) -> String {
-        self.daemon.log()
+        format!("http://127.0.0.1:{}{DOH_PATH}", self.own.http_port)
     }
 
     /// TCP connections named has accepted so far on all its listeners (DoH, cleartext DoH,
@@ -499,8 +519,9 @@ zone "{ZONE}" {{ type primary; file "{d}/example.test.zone"; }};
     /// counting the statistics requests themselves. Compare two readings to count the
     /// connections a client opened in between.
     pub fn accepted_connections(&self) -> u64 {
-        let reads = self.stats_reads.fetch_add(1, Ordering::SeqCst) as u64 + 1;
-        let mut s = TcpStream::connect(("127.0.0.1", self.stats_port)).expect("statistics channel");
+        let reads = self.own.stats_reads.fetch_add(1, Ordering::SeqCst) as u64 + 1;
+        let mut s =
+            TcpStream::connect(("127.0.0.1", self.own.stats_port)).expect("statistics channel");
         s.set_read_timeout(Some(Duration::from_secs(5)))
             .expect("timeout");
         s.write_all(b"GET /json/v1/net HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
@@ -524,13 +545,12 @@ zone "{ZONE}" {{ type primary; file "{d}/example.test.zone"; }};
 
 /// unbound 1.17 serving DoH (HTTP/2 + TLS) and plain DNS on 127.0.0.1, forwarding everything
 /// to a [`Bind`]. Sends no Cache-Control. Stopped on Drop.
+pub type Unbound = LabServer<UnboundOwn>;
+
+/// What only [`Unbound`] has: the BIND it forwards to, when [`Unbound::start`] started one
+/// for it.
 #[derive(Debug)]
-pub struct Unbound {
-    daemon: Daemon,
-    certs: Certs,
-    dns_port: u16,
-    doh_port: u16,
-    /// The BIND it forwards to, when [`Unbound::start`] started one for it.
+pub struct UnboundOwn {
     _upstream: Option<Bind>,
 }
 
@@ -541,7 +561,7 @@ impl Unbound {
         program("unbound")?;
         let bind = Bind::start()?;
         let mut u = Unbound::start_with(&bind)?;
-        u._upstream = Some(bind);
+        u.own._upstream = Some(bind);
         Some(u)
     }
 
@@ -549,15 +569,9 @@ impl Unbound {
     /// when `unbound` is not installed (a panic under `CI=true`).
     pub fn start_with(bind: &Bind) -> Option<Unbound> {
         let unbound = program("unbound")?;
-        let mut last = String::new();
-        for _ in 0..3 {
-            match Unbound::try_start(&unbound, bind.dns_port()) {
-                Ok(u) => return Some(u),
-                Err(log) if port_in_use(&log) => last = log,
-                Err(log) => panic!("unbound did not start: {log}"),
-            }
-        }
-        panic!("unbound did not start (ports taken three times): {last}");
+        Some(start_retrying("unbound", || {
+            Unbound::try_start(&unbound, bind.dns_port())
+        }))
     }
 
     fn try_start(unbound: &Path, upstream: u16) -> Result<Unbound, String> {
@@ -605,38 +619,8 @@ forward-zone:
             certs,
             dns_port,
             doh_port,
-            _upstream: None,
+            own: UnboundOwn { _upstream: None },
         })
-    }
-
-    /// `https://127.0.0.1:PORT/dns-query`.
-    pub fn doh_url(&self) -> String {
-        format!("https://127.0.0.1:{}{DOH_PATH}", self.doh_port)
-    }
-
-    /// The DoH (HTTPS) port.
-    pub fn doh_port(&self) -> u16 {
-        self.doh_port
-    }
-
-    /// The plain DNS port (UDP and TCP).
-    pub fn dns_port(&self) -> u16 {
-        self.dns_port
-    }
-
-    /// The CA certificate (PEM) that signed the server's certificate.
-    pub fn cacert(&self) -> PathBuf {
-        self.certs.ca.clone()
-    }
-
-    /// The lab directory.
-    pub fn dir(&self) -> &Path {
-        &self.daemon.dir
-    }
-
-    /// unbound's output so far.
-    pub fn log(&self) -> String {
-        self.daemon.log()
     }
 }
 

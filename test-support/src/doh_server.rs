@@ -61,6 +61,30 @@ impl Default for ServerConfig {
     }
 }
 
+impl ServerConfig {
+    /// The default configuration with a [`Responder::Fixed`]: the same status, content type,
+    /// body and further headers for every request.
+    pub fn fixed(
+        status: u16,
+        content_type: &str,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> ServerConfig {
+        ServerConfig {
+            responder: Responder::Fixed {
+                status,
+                content_type: content_type.to_string(),
+                body,
+                headers: headers
+                    .iter()
+                    .map(|(n, v)| (n.to_string(), v.to_string()))
+                    .collect(),
+            },
+            ..ServerConfig::default()
+        }
+    }
+}
+
 /// What the server answers.
 #[derive(Debug, Clone)]
 pub enum Responder {
@@ -149,27 +173,12 @@ impl TestPki {
     /// One self-signed certificate with `CA:TRUE`, as `openssl req -x509` makes by default:
     /// the server's certificate is its own CA (`ca_pem == cert_pem`).
     pub fn self_signed(names: &[&str]) -> TestPki {
-        use rcgen::{
-            BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, KeyPair,
-        };
-        let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
-        let mut params = CertificateParams::new(names.clone()).expect("params");
+        use rcgen::{BasicConstraints, IsCa, KeyPair};
+        let mut params = server_params(names);
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let mut dn = DistinguishedName::new();
-        dn.push(
-            DnType::CommonName,
-            names.first().cloned().unwrap_or_default(),
-        );
-        params.distinguished_name = dn;
         let key = KeyPair::generate().expect("key");
         let cert = params.self_signed(&key).expect("certificate");
-        TestPki {
-            ca_pem: cert.pem(),
-            cert_pem: cert.pem(),
-            cert_der: cert.der().to_vec(),
-            key_pem: key.serialize_pem(),
-            key_der: key.serialize_der(),
-        }
+        TestPki::of(cert.pem(), &cert, &key)
     }
 
     /// The same with the server certificate valid from `not_before` to `not_after`
@@ -192,28 +201,40 @@ impl TestPki {
         let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().expect("CA key"))
             .expect("CA certificate");
 
-        let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
-        let mut leaf = CertificateParams::new(names.clone()).expect("server params");
-        let mut dn = DistinguishedName::new();
-        dn.push(
-            DnType::CommonName,
-            names.first().cloned().unwrap_or_default(),
-        );
-        leaf.distinguished_name = dn;
+        let mut leaf = server_params(names);
         leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         leaf.use_authority_key_identifier_extension = true;
         leaf.not_before = rcgen::date_time_ymd(not_before.0, not_before.1, not_before.2);
         leaf.not_after = rcgen::date_time_ymd(not_after.0, not_after.1, not_after.2);
         let key = KeyPair::generate().expect("server key");
         let cert = leaf.signed_by(&key, &ca).expect("server certificate");
+        TestPki::of(ca.pem(), &cert, &key)
+    }
+
+    fn of(ca_pem: String, cert: &rcgen::Certificate, key: &rcgen::KeyPair) -> TestPki {
         TestPki {
-            ca_pem: ca.pem(),
+            ca_pem,
             cert_pem: cert.pem(),
             cert_der: cert.der().to_vec(),
             key_pem: key.serialize_pem(),
             key_der: key.serialize_der(),
         }
     }
+}
+
+/// Certificate parameters for `names` (DNS names and IP addresses), the subject
+/// "CN=<first name>".
+fn server_params(names: &[&str]) -> rcgen::CertificateParams {
+    use rcgen::{CertificateParams, DistinguishedName, DnType};
+    let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    let mut params = CertificateParams::new(names.clone()).expect("server params");
+    let mut dn = DistinguishedName::new();
+    dn.push(
+        DnType::CommonName,
+        names.first().cloned().unwrap_or_default(),
+    );
+    params.distinguished_name = dn;
+    params
 }
 
 /// The running server; stopped and its files removed on drop.
@@ -376,22 +397,9 @@ async fn serve(
         let state = state.clone();
         tokio::spawn(async move {
             let _ = tcp.set_nodelay(true);
-            let svc_state = state.clone();
-            let svc_cfg = cfg.clone();
-            let svc = hyper::service::service_fn(move |req| {
-                handle(req, svc_cfg.clone(), svc_state.clone())
-            });
             if cfg.cleartext {
-                if cfg.http2 {
-                    let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(tcp), svc)
-                        .await;
-                } else {
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(tcp), svc)
-                        .await;
-                }
-                return;
+                let h2 = cfg.http2;
+                return serve_http(tcp, h2, cfg, state).await;
             }
             let Ok(tls) = acceptor.accept(tcp).await else {
                 return;
@@ -400,16 +408,26 @@ async fn serve(
                 Some(p) => p == b"h2",
                 None => !cfg.http1,
             };
-            if h2 {
-                let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(tls), svc)
-                    .await;
-            } else {
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(tls), svc)
-                    .await;
-            }
+            serve_http(tls, h2, cfg, state).await;
         });
+    }
+}
+
+/// Serves one connection, HTTP/2 when `h2`, else HTTP/1.1, until the client closes it.
+async fn serve_http<I>(io: I, h2: bool, cfg: Arc<ServerConfig>, state: Arc<State>)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let svc = hyper::service::service_fn(move |req| handle(req, cfg.clone(), state.clone()));
+    let io = TokioIo::new(io);
+    if h2 {
+        let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+            .serve_connection(io, svc)
+            .await;
+    } else {
+        let _ = hyper::server::conn::http1::Builder::new()
+            .serve_connection(io, svc)
+            .await;
     }
 }
 
