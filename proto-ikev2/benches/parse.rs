@@ -373,7 +373,7 @@ fn compare(
                 if !n.data.is_empty() {
                     f.add("Notify: with Notification Data", 1);
                 }
-                if n.data != theirs {
+                if n.data.as_slice() != theirs {
                     f.add_eg("Notify: ipsec-parser's notify_data is cut short (4 octets missing; None when <= 4)", || {
                         format!(
                             "{here}: type {}: ours {} octets, ipsec-parser {} ({})",

@@ -450,7 +450,7 @@ impl InitExchange {
                 ));
                 return Ok(Step::Done);
             }
-            return Ok(Step::Redirect(gateway_id.clone()));
+            return Ok(Step::Redirect(GatewayId::clone(gateway_id)));
         }
         Ok(Step::Done)
     }
@@ -1140,12 +1140,12 @@ impl IkeSa {
         }
         inner.push(Payload::new(
             payload_type::AUTH,
-            PayloadBody::Auth(Auth {
+            PayloadBody::Auth(Box::new(Auth {
                 method: AuthMethod::SHARED_KEY_MIC,
                 reserved: [0; 3],
                 data: auth.into(),
                 signature: None,
-            }),
+            })),
         ));
         inner.push(Payload::new(
             payload_type::SA,
@@ -1384,7 +1384,7 @@ fn child_sa_offer(spi: &[u8; 4]) -> Sa {
     let esp = ProtocolId::ESP;
     let no_esn = transform(TransformType::SN, 0, None);
     Sa {
-        proposals: vec![
+        proposals: smallvec::smallvec![
             Proposal {
                 reserved: 0,
                 length: 0,

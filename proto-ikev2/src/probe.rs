@@ -336,7 +336,7 @@ impl Offer {
             transform_type: ty,
             reserved2: 0,
             transform_id: TransformId::new(ty, id),
-            attributes: attrs,
+            attributes: attrs.into(),
         };
         let mut transforms = Vec::new();
         for e in &self.encr {
@@ -833,7 +833,7 @@ pub fn classify(bytes: &[u8], spi_i: u64, offers: &[Offer]) -> Response {
                     }
                     (NotifyData::Cookie(c), _) => Some(Outcome::Cookie { cookie: c.clone() }),
                     (_, t) if t == notify_type::COOKIE => Some(Outcome::Cookie {
-                        cookie: n.data.clone(),
+                        cookie: n.data.to_vec(),
                     }),
                     (NotifyData::Redirect { .. }, _) => Some(Outcome::Redirect),
                     (_, t) if t.is_error() => Some(Outcome::Error { notify: t }),
@@ -1515,7 +1515,7 @@ mod tests {
                 Payload::new(
                     payload_type::SA,
                     PayloadBody::Sa(Sa {
-                        proposals: vec![chosen.proposal(2)],
+                        proposals: smallvec::smallvec![chosen.proposal(2)],
                     }),
                 ),
                 notify(notify_type::IKEV2_FRAGMENTATION_SUPPORTED, Vec::new()),

@@ -1132,10 +1132,12 @@ const VENDOR_IDS: &[(VidPattern, &str)] = {
 /// Cisco Copyright and the fragmentation Vendor ID.
 pub fn vendor_id(bytes: &[u8]) -> Option<&'static str> {
     let first = usize::from(*bytes.first()?);
-    if let Some(&(_, name)) = vendor_table()
-        .get(first)
-        .and_then(|bucket| bucket.iter().find(|(prefix, _)| bytes.starts_with(prefix)))
-    {
+    let head = head8(bytes);
+    if let Some(&(_, name, ..)) = vendor_table().get(first).and_then(|bucket| {
+        bucket
+            .iter()
+            .find(|(prefix, _, want, mask)| head & mask == *want && bytes.starts_with(prefix))
+    }) {
         return Some(name);
     }
     if bytes.len() == 12
@@ -1153,7 +1155,17 @@ pub fn vendor_id(bytes: &[u8]) -> Option<&'static str> {
 /// table order, so the first match in a bucket is the first match in the table), built once
 /// (the table is kept as hex text to read like Wireshark's, from which it is transcribed). A
 /// pattern that is not valid hex never matches and is left out.
-type VendorBucket = Vec<(Vec<u8>, &'static str)>;
+/// Each entry also holds the pattern's first (up to) 8 bytes as a big-endian number and the
+/// mask covering them, so most non-matching patterns are rejected by one comparison.
+type VendorBucket = Vec<(Vec<u8>, &'static str, u64, u64)>;
+
+/// The first 8 bytes of `b` as a big-endian number, zero-padded when shorter.
+fn head8(b: &[u8]) -> u64 {
+    let mut a = [0u8; 8];
+    let n = b.len().min(8);
+    a[..n].copy_from_slice(&b[..n]);
+    u64::from_be_bytes(a)
+}
 
 fn vendor_table() -> &'static [VendorBucket] {
     static TABLE: std::sync::OnceLock<Vec<VendorBucket>> = std::sync::OnceLock::new();
@@ -1166,7 +1178,11 @@ fn vendor_table() -> &'static [VendorBucket] {
             };
             let Some(bytes) = bytes else { continue };
             if let Some(bucket) = bytes.first().and_then(|&b| buckets.get_mut(usize::from(b))) {
-                bucket.push((bytes, name));
+                // 1 to 8 bytes of the pattern are covered (it is not empty: it has a first byte).
+                let n = bytes.len().min(8);
+                let mask = u64::MAX << (8 * (8 - n));
+                let head = head8(&bytes);
+                bucket.push((bytes, name, head, mask));
             }
         }
         buckets

@@ -950,7 +950,7 @@ impl Rec {
                 }
                 PayloadBody::Sa(sa) => {
                     if self.sa.is_none() {
-                        self.sa = Some(sa.proposals.clone());
+                        self.sa = Some(sa.proposals.to_vec());
                     }
                     "SA".to_owned()
                 }
@@ -3181,7 +3181,7 @@ mod tests {
                 protocol_id: ProtocolId(if spi.is_empty() { 0 } else { 3 }),
                 notify_type: NotifyType(t),
                 spi,
-                data: Vec::new(),
+                data: Default::default(),
                 decoded: NotifyData::Empty,
             }),
         )
@@ -3191,7 +3191,7 @@ mod tests {
         Payload::new(
             PayloadType(33),
             PayloadBody::Sa(SaBody {
-                proposals: vec![Proposal {
+                proposals: smallvec::smallvec![Proposal {
                     reserved: 0,
                     length: 0,
                     proposal_num: 1,
@@ -3220,12 +3220,12 @@ mod tests {
     fn auth() -> Payload {
         Payload::new(
             PayloadType(39),
-            PayloadBody::Auth(Auth {
+            PayloadBody::Auth(Box::new(Auth {
                 method: AuthMethod(2),
                 reserved: [0; 3],
                 data: vec![0; 32],
                 signature: None,
-            }),
+            })),
         )
     }
 

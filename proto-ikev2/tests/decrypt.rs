@@ -50,8 +50,6 @@ fn shared_dir() -> Option<PathBuf> {
     None
 }
 
-/// One IKEv2 message of a capture.
-
 /// Walks an inner payload chain to its end exactly: the payload types in order.
 fn walk_inner(first: u8, chain: &[u8]) -> Vec<u8> {
     let mut types = Vec::new();

@@ -583,7 +583,10 @@ fn tshark_ipsec_cap_first_ike_sa_init() {
     assert_eq!(
         n.decoded,
         NotifyData::NatDetectionHash(
-            hex::decode("ad1dd832ce714000847d531388189c014c7eea0b").unwrap()
+            hex::decode("ad1dd832ce714000847d531388189c014c7eea0b")
+                .unwrap()
+                .try_into()
+                .unwrap()
         )
     );
     let PayloadBody::Notify(n) = &m.payloads[4].body else {
@@ -621,7 +624,7 @@ fn tshark_scapy_redirect() {
     assert_eq!(*decoded[3], NotifyData::Empty); // REDIRECT_SUPPORTED
     assert_eq!(
         *decoded[4],
-        NotifyData::SignatureHashAlgorithms(vec![
+        NotifyData::SignatureHashAlgorithms(smallvec::smallvec![
             HashAlgorithm(1),
             HashAlgorithm(2),
             HashAlgorithm(3),
@@ -652,7 +655,7 @@ fn tshark_scapy_redirect() {
     };
     assert_eq!((*gateway_id_type, *gateway_id_len), (GatewayIdType(3), 28));
     assert_eq!(
-        *gateway_id,
+        **gateway_id,
         GatewayId::Fqdn("moneybin.duckburg.disney.com".into())
     );
     let nonce = nonce.as_ref().unwrap();
@@ -677,7 +680,7 @@ fn tshark_scapy_redirect() {
         NotifyData::Redirect {
             gateway_id_type: GatewayIdType(1),
             gateway_id_len: 4,
-            gateway_id: GatewayId::Ipv4(Ipv4Addr::new(10, 5, 2, 52)),
+            gateway_id: Box::new(GatewayId::Ipv4(Ipv4Addr::new(10, 5, 2, 52))),
             nonce: None
         }
     );
@@ -770,7 +773,7 @@ fn vector_ike_sa_init_with_notifies_and_vendor_id() {
     };
     assert_eq!(
         n.decoded,
-        NotifyData::SignatureHashAlgorithms(vec![
+        NotifyData::SignatureHashAlgorithms(smallvec::smallvec![
             HashAlgorithm(2),
             HashAlgorithm(3),
             HashAlgorithm(4)

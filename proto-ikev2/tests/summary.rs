@@ -888,7 +888,7 @@ fn transform(t: u8, id: u16) -> Transform {
         transform_type: TransformType(t),
         reserved2: 0,
         transform_id: TransformId::new(TransformType(t), id),
-        attributes: Vec::new(),
+        attributes: Default::default(),
     }
 }
 
@@ -910,7 +910,7 @@ fn with_offer(proposals: Vec<Proposal>) -> SaSummary {
     for p in prepared.iter_mut().filter(|p| !p.msg.header.response()) {
         for pl in &mut p.msg.payloads {
             if let PayloadBody::Sa(sa) = &mut pl.body {
-                sa.proposals = proposals.clone();
+                sa.proposals = proposals.clone().into();
             }
         }
         p.d.ike = p.msg.emit();

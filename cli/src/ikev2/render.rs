@@ -497,7 +497,7 @@ fn notify_text(n: &ietfwg_ikev2::payload::Notify) -> String {
             nonce,
             ..
         } => {
-            let gw = match gateway_id {
+            let gw = match &**gateway_id {
                 GatewayId::Ipv4(a) => a.to_string(),
                 GatewayId::Ipv6(a) => a.to_string(),
                 GatewayId::Fqdn(f) => format!("{f:?}"),

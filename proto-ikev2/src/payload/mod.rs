@@ -125,12 +125,12 @@ pub enum PayloadBody {
     Ke(Ke),
     /// Identification, IDi (35) and IDr (36).
     Id(Id),
-    /// Certificate (37).
-    Cert(Cert),
+    /// Certificate (37); boxed, as it is large and rare, to keep every [`Payload`] small.
+    Cert(Box<Cert>),
     /// Certificate Request (38).
     CertReq(CertReq),
-    /// Authentication (39).
-    Auth(Auth),
+    /// Authentication (39); boxed, as it is large and rare.
+    Auth(Box<Auth>),
     /// Nonce, Ni/Nr (40).
     Nonce(Nonce),
     /// Notify (41).
@@ -280,9 +280,9 @@ fn parse_body(
         33 => PayloadBody::Sa(Sa::parse(b)?),
         34 => PayloadBody::Ke(Ke::parse(b)?),
         35 | 36 => PayloadBody::Id(Id::parse(b)?),
-        37 => PayloadBody::Cert(Cert::parse(b)?),
+        37 => PayloadBody::Cert(Box::new(Cert::parse(b)?)),
         38 => PayloadBody::CertReq(CertReq::parse(b)?),
-        39 => PayloadBody::Auth(Auth::parse(b)?),
+        39 => PayloadBody::Auth(Box::new(Auth::parse(b)?)),
         40 => PayloadBody::Nonce(Nonce::parse(b)?),
         41 => PayloadBody::Notify(Notify::parse(b)?),
         42 => PayloadBody::Delete(Delete::parse(b)?),

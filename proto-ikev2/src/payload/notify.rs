@@ -15,6 +15,7 @@
 //! The Notification Data is always kept raw (it is what is emitted); [`NotifyData`] is its
 //! decoding for the types whose layout an RFC defines.
 
+use smallvec::SmallVec;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::{ipv4, ipv6, utf8, Error, Reader, Result, Writer};
@@ -103,9 +104,10 @@ pub struct Notify {
     /// SPI (its length is SPI Size).
     #[serde(serialize_with = "crate::serhex::bytes")]
     pub spi: Vec<u8>,
-    /// Notification Data, raw (what is emitted).
+    /// Notification Data, raw (what is emitted); held inline up to 24 bytes (a NAT_DETECTION
+    /// hash is 20), so most notifications need no allocation.
     #[serde(serialize_with = "crate::serhex::bytes")]
-    pub data: Vec<u8>,
+    pub data: SmallVec<[u8; 24]>,
     /// Notification Data decoded by type.
     pub decoded: NotifyData,
 }
@@ -119,7 +121,7 @@ pub enum NotifyData {
     /// Data whose layout is not decoded (unknown or opaque types): see `data`.
     Raw,
     /// NAT_DETECTION_SOURCE_IP / NAT_DETECTION_DESTINATION_IP: SHA-1(SPIs | IP | port).
-    NatDetectionHash(#[serde(serialize_with = "crate::serhex::bytes")] Vec<u8>),
+    NatDetectionHash(#[serde(serialize_with = "crate::serhex::bytes")] [u8; 20]),
     /// COOKIE.
     Cookie(#[serde(serialize_with = "crate::serhex::bytes")] Vec<u8>),
     /// INVALID_KE_PAYLOAD: the group the responder wants.
@@ -138,7 +140,7 @@ pub enum NotifyData {
         message_id: u32,
     },
     /// SIGNATURE_HASH_ALGORITHMS: the hash algorithms supported.
-    SignatureHashAlgorithms(Vec<HashAlgorithm>),
+    SignatureHashAlgorithms(SmallVec<[HashAlgorithm; 8]>),
     /// REDIRECT (RFC 5685 §8, with the Nonce of IKE_SA_INIT when present) or
     /// REDIRECTED_FROM (no nonce).
     Redirect {
@@ -146,8 +148,9 @@ pub enum NotifyData {
         gateway_id_type: GatewayIdType,
         /// GW Identity Len as received.
         gateway_id_len: u8,
-        /// New Responder GW Identity.
-        gateway_id: GatewayId,
+        /// New Responder GW Identity (boxed: rare, and it would double the size of every
+        /// [`NotifyData`]).
+        gateway_id: Box<GatewayId>,
         /// Nonce Data (REDIRECT in IKE_SA_INIT), absent otherwise.
         #[serde(serialize_with = "crate::serhex::opt_bytes")]
         nonce: Option<Vec<u8>>,
@@ -256,7 +259,9 @@ impl NotifyData {
                 cpi: be16(data),
                 transform_id: data.get(2).copied().unwrap_or_default(),
             }),
-            16388 | 16389 => fixed(20).map(|()| NotifyData::NatDetectionHash(data.to_vec())),
+            16388 | 16389 => fixed(20).map(|()| {
+                NotifyData::NatDetectionHash(<[u8; 20]>::try_from(data).unwrap_or_default())
+            }),
             16390 if (1..=64).contains(&data.len()) => Ok(NotifyData::Cookie(data.to_vec())),
             16390 => Err(bad(format!(
                 "COOKIE of {} byte(s), expected 1 to 64",
@@ -349,7 +354,7 @@ fn decode_redirect(
     Ok(NotifyData::Redirect {
         gateway_id_type: GatewayIdType(*ty),
         gateway_id_len: *len,
-        gateway_id,
+        gateway_id: Box::new(gateway_id),
         nonce: (!nonce.is_empty()).then(|| nonce.to_vec()),
     })
 }
@@ -384,7 +389,7 @@ impl Notify {
             ));
         }
         let spi = r.take(usize::from(spi_size), "SPI")?.to_vec();
-        let data = r.take_rest().to_vec();
+        let data = SmallVec::from_slice(r.take_rest());
         let decoded = NotifyData::decode(notify_type, &data);
         Ok(Notify {
             protocol_id,
@@ -454,7 +459,7 @@ mod tests {
         ]);
         assert_eq!(
             n.decoded,
-            NotifyData::SignatureHashAlgorithms(vec![
+            NotifyData::SignatureHashAlgorithms(smallvec::smallvec![
                 HashAlgorithm(2),
                 HashAlgorithm(3),
                 HashAlgorithm(4)
@@ -464,7 +469,7 @@ mod tests {
         b.extend([0x5a; 20]); // SHA-1 hash
         assert_eq!(
             roundtrip(&b).decoded,
-            NotifyData::NatDetectionHash(vec![0x5a; 20])
+            NotifyData::NatDetectionHash([0x5a; 20])
         );
         // IKEV2_FRAGMENTATION_SUPPORTED (16430) with no data.
         assert_eq!(roundtrip(&[0, 0, 0x40, 0x2e]).decoded, NotifyData::Empty);
@@ -497,7 +502,7 @@ mod tests {
             NotifyData::Redirect {
                 gateway_id_type: GatewayIdType(1),
                 gateway_id_len: 4,
-                gateway_id: GatewayId::Ipv4(Ipv4Addr::new(192, 0, 2, 7)),
+                gateway_id: Box::new(GatewayId::Ipv4(Ipv4Addr::new(192, 0, 2, 7))),
                 nonce: Some(vec![0xaa, 0xbb, 0xcc]),
             }
         );
@@ -506,7 +511,7 @@ mod tests {
             3, 5, b'g', b'w', b'.', b'e', b'x', // FQDN "gw.ex"
         ]);
         assert!(
-            matches!(n.decoded, NotifyData::Redirect { gateway_id: GatewayId::Fqdn(ref s), nonce: None, .. } if s == "gw.ex")
+            matches!(n.decoded, NotifyData::Redirect { ref gateway_id, nonce: None, .. } if matches!(**gateway_id, GatewayId::Fqdn(ref s) if s == "gw.ex"))
         );
         // REDIRECTED_FROM with trailing bytes, identity length too long.
         assert!(matches!(

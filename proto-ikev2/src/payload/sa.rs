@@ -38,12 +38,13 @@ use super::{is_zero_u8, Error, Reader, Result, Writer};
 use crate::registry::{
     EncrId, IntegId, KeId, PrfId, ProtocolId, SeqNumId, TransformAttrType, TransformType,
 };
+pub use smallvec::{smallvec, SmallVec};
 
 /// Security Association payload body: one or more proposals.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Sa {
-    /// The proposals, in order.
-    pub proposals: Vec<Proposal>,
+    /// The proposals, in order (held inline when there is one, the usual case).
+    pub proposals: SmallVec<[Proposal; 1]>,
 }
 
 /// One proposal (§3.3.1).
@@ -81,9 +82,10 @@ pub struct Transform {
     pub reserved2: u8,
     /// Transform ID, typed by Transform Type.
     pub transform_id: TransformId,
-    /// Transform attributes (Key Length is the only one RFC 7296 defines).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub attributes: Vec<TransformAttr>,
+    /// Transform attributes (Key Length is the only one RFC 7296 defines), held inline when
+    /// there is at most one.
+    #[serde(skip_serializing_if = "SmallVec::is_empty")]
+    pub attributes: SmallVec<[TransformAttr; 1]>,
 }
 
 /// A Transform ID in the registry its Transform Type selects.
@@ -221,17 +223,11 @@ impl Transform {
         let transform_type = TransformType(transform_type);
         let transform_id = TransformId::new(transform_type, u16::from_be_bytes([i0, i1]));
         // An attribute takes at least 4 octets; most transforms carry none or one (Key Length).
-        let mut attributes = Vec::new();
-        if !b.is_empty() {
-            attributes.reserve_exact((b.remaining() / 4).min(2));
-            let mut k = 0usize;
-            while !b.is_empty() {
-                k += 1;
-                let a = TransformAttr::parse(&mut b)
-                    .map_err(|e| e.within(format!("attribute #{k}")))?;
-                attributes.push(a);
-            }
-        }
+        let attributes = if b.is_empty() {
+            SmallVec::new()
+        } else {
+            TransformAttr::parse_all(&mut b)?
+        };
         Ok(Transform {
             reserved1,
             length,
@@ -258,6 +254,20 @@ impl Transform {
 }
 
 impl TransformAttr {
+    /// Every attribute up to the end of `r` (not empty); one, the usual case, is stored
+    /// without going through the growth path.
+    fn parse_all(r: &mut Reader<'_>) -> Result<SmallVec<[TransformAttr; 1]>> {
+        let first = TransformAttr::parse(r).map_err(|e| e.within("attribute #1"))?;
+        let mut attributes = SmallVec::from_buf([first]);
+        let mut k = 1usize;
+        while !r.is_empty() {
+            k += 1;
+            let a = TransformAttr::parse(r).map_err(|e| e.within(format!("attribute #{k}")))?;
+            attributes.push(a);
+        }
+        Ok(attributes)
+    }
+
     fn parse(r: &mut Reader<'_>) -> Result<TransformAttr> {
         let t = r.u16("Attribute Type")?;
         let attr_type = TransformAttrType(t & 0x7fff);
@@ -437,8 +447,8 @@ impl Sa {
         if r.is_empty() {
             return Err(Error::truncated("Proposal", r.offset(), 8, 0));
         }
-        // A proposal takes at least 8 octets: sized from what the payload can hold, capped.
-        let mut proposals = Vec::with_capacity((r.remaining() / 8).min(4));
+        // Usually one proposal: held inline, no allocation.
+        let mut proposals = SmallVec::new();
         loop {
             let n = proposals.len() + 1;
             let mut last = false;
