@@ -243,11 +243,12 @@ impl Default for Decompressed {
 /// let dst = LinkAddr::Short(0x0002);
 /// // TF=11 NH=0 HLIM=10, SAM=11 DAM=11: both addresses from the link layer.
 /// for packet in [&[0x7a, 0x33, 0x3a, 0x80][..], &[0x7a, 0x33, 0x11, 0x00, 0x01]] {
-///     iphc::decompress_to(&mut slot, packet, 0, &ctx, src, dst, None).unwrap();
+///     iphc::decompress_to(&mut slot, packet, 0, &ctx, src, dst, None)?;
 ///     assert_eq!(slot.headers.len(), 40);
 ///     assert_eq!(slot.consumed, 3);
 /// }
 /// assert_eq!(slot.iphc.next_header, Some(0x11));
+/// # Ok::<(), ietfwg_6lo::Error>(())
 /// ```
 #[inline]
 pub fn decompress_to(

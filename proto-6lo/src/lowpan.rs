@@ -321,10 +321,13 @@ impl Decoder {
     /// let mut report = FrameReport::default();
     /// for number in 1..=3 {
     ///     decoder.decode_frame_into(&frame, FcsMode::None, number, 0, &mut report);
-    ///     let datagram = report.datagram.as_ref().unwrap();
+    ///     let Some(datagram) = report.datagram.as_ref() else {
+    ///         return Err(format!("frame {number}: no datagram: {:?}", report.error));
+    ///     };
     ///     assert_eq!(datagram.frames, [number]);
     ///     assert_eq!(datagram.length, 48);
     /// }
+    /// # Ok::<(), String>(())
     /// ```
     pub fn decode_frame_into<'a>(
         &mut self,
