@@ -49,8 +49,7 @@ use ietfwg_6lo::mac::{FcsMode, MacHeader};
 use ietfwg_6lo::nhc::NhcRepr;
 use ietfwg_6lo::reassembly::Limits;
 use ietfwg_6lo::{iphc, ipv6, ContextTable, LinkAddr};
-use pcap_parser::pcapng::Block;
-use pcap_parser::{create_reader, PcapBlockOwned, PcapError};
+use ietfwg_test_support::capture::{read_capture, Raw};
 use smoltcp::phy::ChecksumCapabilities;
 use smoltcp::wire::{
     Ieee802154Address, IpProtocol, Ipv6Packet, Ipv6Repr, SixlowpanIphcPacket, SixlowpanIphcRepr,
@@ -63,13 +62,6 @@ const LINKTYPE_WITH_FCS: i32 = 195;
 const LINKTYPE_NO_FCS: i32 = 230;
 const IPV6_HEADER: usize = 40;
 const UDP_HEADER: usize = 8;
-
-/// One frame as captured.
-struct Raw {
-    number: usize,
-    linktype: i32,
-    data: Vec<u8>,
-}
 
 /// smoltcp's Reprs for one datagram, built before timing.
 struct SmolPrepared {
@@ -112,57 +104,6 @@ fn pcaps_in(dir: &Path) -> Vec<PathBuf> {
         .collect();
     v.sort();
     v
-}
-
-/// Every frame of `path` with its link type (pcap of either byte order, or pcapng).
-fn read_capture(path: &Path) -> Vec<Raw> {
-    let name = path.display().to_string();
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let mut reader =
-        create_reader(1 << 16, file).unwrap_or_else(|e| panic!("{name}: not a capture: {e:?}"));
-    let mut out = Vec::new();
-    let mut legacy_linktype = 0i32;
-    let mut ng_linktypes: Vec<i32> = Vec::new();
-    loop {
-        match reader.next() {
-            Ok((offset, block)) => {
-                match block {
-                    PcapBlockOwned::LegacyHeader(h) => legacy_linktype = h.network.0,
-                    PcapBlockOwned::Legacy(b) => out.push(Raw {
-                        number: out.len() + 1,
-                        linktype: legacy_linktype,
-                        data: b.data.to_vec(),
-                    }),
-                    PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
-                        ng_linktypes.push(idb.linktype.0)
-                    }
-                    PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => {
-                        let lt = ng_linktypes.get(epb.if_id as usize).copied().unwrap_or(-1);
-                        let len = (epb.caplen as usize).min(epb.data.len());
-                        out.push(Raw {
-                            number: out.len() + 1,
-                            linktype: lt,
-                            data: epb.data[..len].to_vec(),
-                        });
-                    }
-                    PcapBlockOwned::NG(_) => {}
-                }
-                reader.consume(offset);
-            }
-            Err(PcapError::Eof) => break,
-            Err(PcapError::Incomplete(_)) => {
-                if reader.refill().is_err() {
-                    eprintln!("bench: {name}: truncated at the end, stopping there");
-                    break;
-                }
-            }
-            Err(e) => {
-                eprintln!("bench: {name}: read error {e:?}, stopping there");
-                break;
-            }
-        }
-    }
-    out
 }
 
 /// The 802.15.4 frame (FCS included) in an IPv6 / UDP 17754 / ZEP v2 data packet.
@@ -339,7 +280,7 @@ fn load(ctxs: &[ContextTable; 2]) -> Vec<Dgram> {
         let ctx = contexts_for(&file);
         let mut decoder = Decoder::new(ctxs[ctx].clone(), Limits::default());
         let mut kept = 0usize;
-        for raw in read_capture(path) {
+        for raw in read_capture(path, &path.display().to_string()) {
             frames += 1;
             let Some((frame, fcs)) = wpan_frame(&raw) else {
                 not_wpan += 1;

@@ -46,8 +46,7 @@ use ietfwg_6lo::mac::{self, FcsMode};
 use ietfwg_6lo::nhc::NhcRepr;
 use ietfwg_6lo::reassembly::Limits;
 use ietfwg_6lo::{dispatch, iphc, ipv6, ContextTable};
-use pcap_parser::pcapng::Block;
-use pcap_parser::{create_reader, PcapBlockOwned, PcapError};
+use ietfwg_test_support::capture::read_capture;
 use smoltcp::phy::ChecksumCapabilities;
 use smoltcp::wire::{
     Ieee802154Frame, Ieee802154Repr, IpProtocol, SixlowpanExtHeaderPacket, SixlowpanExtHeaderRepr,
@@ -57,15 +56,6 @@ use smoltcp::wire::{
 
 const LINKTYPE_WITH_FCS: i32 = 195;
 const LINKTYPE_NO_FCS: i32 = 230;
-
-/// One frame as captured.
-struct Raw {
-    file: String,
-    /// 1-based frame number in `file`.
-    number: usize,
-    linktype: i32,
-    data: Vec<u8>,
-}
 
 /// One frame of the benchmark set.
 struct Selected {
@@ -123,65 +113,6 @@ fn pcaps_in(dir: &Path) -> Vec<PathBuf> {
         .collect();
     v.sort();
     v
-}
-
-/// Every frame of `path` with its link type (pcap of either byte order, or pcapng).
-fn read_capture(path: &Path, out: &mut Vec<Raw>) {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut reader = create_reader(1 << 16, file)
-        .unwrap_or_else(|e| panic!("{}: not a capture: {e:?}", path.display()));
-    let mut legacy_linktype = 0i32;
-    let mut number = 0usize;
-    let mut ng_linktypes: Vec<i32> = Vec::new();
-    loop {
-        match reader.next() {
-            Ok((offset, block)) => {
-                match block {
-                    PcapBlockOwned::LegacyHeader(h) => legacy_linktype = h.network.0,
-                    PcapBlockOwned::Legacy(b) => {
-                        number += 1;
-                        out.push(Raw {
-                            file: name.clone(),
-                            number,
-                            linktype: legacy_linktype,
-                            data: b.data.to_vec(),
-                        })
-                    }
-                    PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
-                        ng_linktypes.push(idb.linktype.0)
-                    }
-                    PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => {
-                        let lt = ng_linktypes.get(epb.if_id as usize).copied().unwrap_or(-1);
-                        let len = (epb.caplen as usize).min(epb.data.len());
-                        number += 1;
-                        out.push(Raw {
-                            file: name.clone(),
-                            number,
-                            linktype: lt,
-                            data: epb.data[..len].to_vec(),
-                        });
-                    }
-                    PcapBlockOwned::NG(_) => {}
-                }
-                reader.consume(offset);
-            }
-            Err(PcapError::Eof) => break,
-            Err(PcapError::Incomplete(_)) => {
-                if reader.refill().is_err() {
-                    eprintln!("bench: {}: truncated at the end, stopping there", name);
-                    break;
-                }
-            }
-            Err(e) => {
-                eprintln!("bench: {}: read error {e:?}, stopping there", name);
-                break;
-            }
-        }
-    }
 }
 
 /// smoltcp's decode of one FCS-less frame, the work timed in `decode/smoltcp`.
@@ -315,7 +246,11 @@ fn load() -> Vec<Selected> {
 
     let mut raw = Vec::new();
     for f in &files {
-        read_capture(f, &mut raw);
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        raw.extend(read_capture(f, &name));
     }
     let total = raw.len();
     let caps = ChecksumCapabilities::default();

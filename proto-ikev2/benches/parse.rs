@@ -37,25 +37,15 @@ use etherparse::{SlicedPacket, TransportSlice};
 use ietfwg_ikev2::payload::{IdValue, NotifyData, SignatureInfo};
 use ietfwg_ikev2::transport::{classify_udp, UdpPayload, IKE_PORT, NAT_T_PORT};
 use ietfwg_ikev2::{Message, PayloadBody};
+use ietfwg_test_support::capture::{read_capture, Raw};
 use ipsec_parser::{
     nom, parse_ikev2_header, parse_ikev2_payload_list, IkeV2Header, IkeV2Payload,
     IkeV2PayloadContent,
 };
-use pcap_parser::pcapng::Block;
-use pcap_parser::{create_reader, PcapBlockOwned, PcapError};
 
 /// The strongSwan lab in `pcaps/ikev2` runs the initiator on these ports.
 const LAB_IKE_PORT: u16 = 1500;
 const LAB_NAT_T_PORT: u16 = 14500;
-
-/// One packet as captured.
-struct Raw {
-    file: String,
-    /// 1-based frame number in `file`.
-    number: usize,
-    linktype: i32,
-    data: Vec<u8>,
-}
 
 /// One IKEv2 message (from its first header byte) and where it came from.
 struct Candidate {
@@ -97,62 +87,6 @@ fn captures_in(dir: &Path, out: &mut Vec<PathBuf>) {
         }
     }
     out.sort();
-}
-
-/// Every packet of `path` with its link type (pcap of either byte order, or pcapng).
-fn read_capture(path: &Path, label: &str, out: &mut Vec<Raw>) {
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut reader = create_reader(1 << 16, file)
-        .unwrap_or_else(|e| panic!("{}: not a capture: {e:?}", path.display()));
-    let mut legacy_linktype = 0i32;
-    let mut number = 0usize;
-    let mut ng_linktypes: Vec<i32> = Vec::new();
-    loop {
-        match reader.next() {
-            Ok((offset, block)) => {
-                match block {
-                    // The high bits may carry FCS information (pcap-linktype §"LinkType").
-                    PcapBlockOwned::LegacyHeader(h) => legacy_linktype = h.network.0 & 0xffff,
-                    PcapBlockOwned::Legacy(b) => {
-                        number += 1;
-                        out.push(Raw {
-                            file: label.to_owned(),
-                            number,
-                            linktype: legacy_linktype,
-                            data: b.data.to_vec(),
-                        })
-                    }
-                    PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
-                        ng_linktypes.push(idb.linktype.0)
-                    }
-                    PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => {
-                        let lt = ng_linktypes.get(epb.if_id as usize).copied().unwrap_or(-1);
-                        let len = (epb.caplen as usize).min(epb.data.len());
-                        number += 1;
-                        out.push(Raw {
-                            file: label.to_owned(),
-                            number,
-                            linktype: lt,
-                            data: epb.data[..len].to_vec(),
-                        });
-                    }
-                    PcapBlockOwned::NG(_) => {}
-                }
-                reader.consume(offset);
-            }
-            Err(PcapError::Eof) => break,
-            Err(PcapError::Incomplete(_)) => {
-                if reader.refill().is_err() {
-                    eprintln!("bench: {label}: truncated at the end, stopping there");
-                    break;
-                }
-            }
-            Err(e) => {
-                eprintln!("bench: {label}: read error {e:?}, stopping there");
-                break;
-            }
-        }
-    }
 }
 
 /// The lab's ports read as the IANA ones.
@@ -507,7 +441,14 @@ fn load() -> Vec<Candidate> {
     });
     let mut raws = Vec::new();
     for (p, label) in &files {
-        read_capture(p, label, &mut raws);
+        // The high bits of a pcap header's link type may carry FCS information
+        // (pcap-linktype §"LinkType"): only the low 16 bits name the link type.
+        raws.extend(read_capture(p, label).into_iter().map(|mut r| {
+            if r.linktype >= 0 {
+                r.linktype &= 0xffff;
+            }
+            r
+        }));
     }
     let mut skipped = Skipped::default();
     let mut candidates = Vec::new();
