@@ -44,9 +44,12 @@ impl Output {
         // `colored` decides on its own too; make it follow our decision only.
         colored::control::set_override(color);
         let w: Box<dyn Write> = if stdout_tty {
-            Box::new(io::LineWriter::new(io::stdout()))
+            Box::new(io::LineWriter::new(ClosedPipeEnds(io::stdout())))
         } else {
-            Box::new(io::BufWriter::with_capacity(64 * 1024, io::stdout()))
+            Box::new(io::BufWriter::with_capacity(
+                64 * 1024,
+                ClosedPipeEnds(io::stdout()),
+            ))
         };
         Output {
             color,
@@ -64,7 +67,14 @@ impl Output {
 
     /// One NDJSON line.
     pub fn json<T: serde::Serialize>(&mut self, v: &T) -> anyhow::Result<()> {
-        serde_json::to_writer(&mut self.w, v)?;
+        // serde_json's error hides the io::Error from `source()`: give it back as one.
+        serde_json::to_writer(&mut self.w, v).map_err(|e| {
+            if e.is_io() {
+                anyhow::Error::from(io::Error::from(e))
+            } else {
+                anyhow::Error::from(e)
+            }
+        })?;
         self.w.write_all(b"\n")?;
         Ok(())
     }
@@ -80,5 +90,32 @@ impl Write for Output {
     }
     fn flush(&mut self) -> io::Result<()> {
         self.w.flush()
+    }
+}
+
+/// stdout that ends the process quietly with status 0 when the reader has gone (`ietfwg … |
+/// head`): the results it wanted were written, and whatever layer the write error would surface
+/// in (a renderer, a serialiser, a progress callback, a flush at drop), nothing more can be
+/// said on stdout. Rust ignores SIGPIPE, so the closed pipe arrives here as `BrokenPipe`.
+struct ClosedPipeEnds<W>(W);
+
+impl<W: Write> ClosedPipeEnds<W> {
+    fn check<T>(r: io::Result<T>) -> io::Result<T> {
+        match r {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => std::process::exit(0),
+            r => r,
+        }
+    }
+}
+
+impl<W: Write> Write for ClosedPipeEnds<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        Self::check(self.0.write(buf))
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        Self::check(self.0.write_all(buf))
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Self::check(self.0.flush())
     }
 }
