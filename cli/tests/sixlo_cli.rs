@@ -120,9 +120,32 @@ fn unknown_context_is_an_error_naming_it() {
 }
 
 #[test]
+fn bad_hex_lines_are_reported_and_the_next_lines_decode() {
+    // A line that is not hex, and one far longer than any frame (stored only up to the line
+    // limit), each counts as a frame that failed; the frames around them still decode.
+    let long = "00".repeat(4 << 20);
+    let out = ietfwg_stdin(
+        &["6lo", "decode", "--hex"],
+        format!("zz\n{FRAME}\n{long}\n{FRAME}\n").as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("line 1: not hex"), "{err}");
+    assert!(
+        err.contains("line 3: longer than 16384 characters"),
+        "{err}"
+    );
+    assert!(
+        err.contains("4 frames, 2 IPv6 datagrams, 2 frames failed to decode"),
+        "{err}"
+    );
+    assert_eq!(text(&out.stdout).matches("echo request").count(), 2);
+}
+
+#[test]
 fn usage_and_io_errors_exit_2() {
     for (args, stdin, needle) in [
-        (vec!["6lo", "decode", "--hex"], "zz\n", "line 1: not hex"),
+        (vec!["6lo", "decode", "--hex"], "", "no hex frames on stdin"),
         (
             vec!["6lo", "decode", "--context", "16=2001:db8::/64", "-"],
             "",

@@ -292,19 +292,34 @@ fn decode_hex(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     let stdin = std::io::stdin();
     let fcs = if a.fcs { FcsMode::Crc16 } else { FcsMode::None };
     let mut number = 0u64;
-    for line in stdin.lock().lines() {
-        let line = line.context("reading stdin")?;
-        let text: String = line
+    let mut input = stdin.lock();
+    let mut line = Vec::new();
+    while let Some(fits) = read_bounded_line(&mut input, &mut line).context("reading stdin")? {
+        let text: String = String::from_utf8_lossy(&line)
             .chars()
             .filter(|c| !c.is_whitespace() && *c != ':')
             .collect();
-        if text.is_empty() || text.starts_with('#') {
+        if fits && (text.is_empty() || text.starts_with('#')) {
             continue;
         }
         number += 1;
-        let bytes = match hex::decode(&text) {
+        // A bad line is reported and counted as a frame that failed; the next line goes on.
+        let parsed = if fits {
+            hex::decode(&text).map_err(|e| format!("not hex: {e}"))
+        } else {
+            Err(format!(
+                "longer than {HEX_LINE_LIMIT} characters (an 802.15.4 frame is at most 2,047 octets)"
+            ))
+        };
+        let bytes = match parsed {
             Ok(b) => b,
-            Err(e) => bail!("line {number}: not hex: {e}"),
+            Err(e) => {
+                tally.frames += 1;
+                tally.errors += 1;
+                out.flush()?;
+                eprintln!("ietfwg: line {number}: {e}");
+                continue;
+            }
         };
         let report = if a.payload {
             let (src, dst) = (a.src.unwrap_or_default(), a.dst.unwrap_or_default());
@@ -335,6 +350,42 @@ fn decode_hex(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     }
     eprintln!("{}", tally.summary());
     Ok(tally.status())
+}
+
+/// The longest stdin line `--hex` takes: the largest 802.15.4 frame (2,047 octets, a SUN PHY
+/// frame of IEEE 802.15.4-2015) as hex with a separator after every octet fits well within it.
+const HEX_LINE_LIMIT: usize = 16 * 1024;
+
+/// Reads one line (without its newline) into `line`, storing at most [`HEX_LINE_LIMIT`] bytes:
+/// `Some(true)` a line, `Some(false)` a line that was longer (the rest of it is skipped
+/// without being stored), `None` at the end of input.
+fn read_bounded_line(r: &mut impl BufRead, line: &mut Vec<u8>) -> std::io::Result<Option<bool>> {
+    line.clear();
+    let mut fits = true;
+    let mut any = false;
+    loop {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(any.then_some(fits));
+        }
+        any = true;
+        let (chunk, done) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (&buf[..i], Some(i + 1)),
+            None => (buf, None),
+        };
+        let room = HEX_LINE_LIMIT.saturating_sub(line.len());
+        if chunk.len() > room {
+            fits = false;
+        }
+        if fits {
+            line.extend_from_slice(chunk);
+        }
+        let used = done.unwrap_or(buf.len());
+        r.consume(used);
+        if done.is_some() {
+            return Ok(Some(fits));
+        }
+    }
 }
 
 fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
