@@ -6,7 +6,7 @@
 //! | module | covers |
 //! |---|---|
 //! | [`read`] | [`CaptureReader`]: streaming pcap (both byte orders, µs and ns) and pcapng (several interfaces and link types, `if_tsresol`/`if_tsoffset`) over any [`std::io::Read`] |
-//! | [`write`] | [`CaptureWriter`]: pcap (ns) and pcapng (`if_tsresol` = ns) output, to any [`std::io::Write`], a file or stdout |
+//! | [`mod@write`] | [`CaptureWriter`]: pcap (ns) and pcapng (`if_tsresol` = ns) output, to any [`std::io::Write`], a file or stdout |
 //! | [`link`] | link-layer walking (Ethernet + 802.1Q/QinQ, BSD loopback, raw IP, Linux SLL/SLL2) and [`ip_payload`] |
 //! | [`wpan`] | [`wpan_frame`]: where an IEEE 802.15.4 frame sits in a packet and what the encapsulation says about its FCS (DLT 195/230/283, ZEP, Linux wpan devices, raw frames under DLT 101) |
 //! | [`zep`] | the ZigBee Encapsulation Protocol header (v1, v2 data, v2 ack) |

@@ -7,8 +7,8 @@
 //! | 0 NULL, 108 LOOP | 4-byte address family: host order (NULL: the capturing host's, so both are tried) or network order (LOOP); AF_INET = 2, AF_INET6 = 24 (NetBSD/OpenBSD), 28 (FreeBSD/DragonFly), 30 (macOS) |
 //! | 101 RAW | IPv4 or IPv6 by the version nibble |
 //! | 228 IPV4, 229 IPV6 | the IP header directly |
-//! | 113 LINUX_SLL | 16-byte cooked header (hand-parsed, see [`sll`]) |
-//! | 276 LINUX_SLL2 | 20-byte cooked header (hand-parsed, see [`sll2`]) |
+//! | 113 LINUX_SLL | 16-byte cooked header (hand-parsed, see `sll`) |
+//! | 276 LINUX_SLL2 | 20-byte cooked header (hand-parsed, see `sll2`) |
 //!
 //! Errors name the byte offset within the packet; they do not name the frame number (the caller
 //! has [`Packet::number`]).

@@ -134,7 +134,8 @@ impl LiveCapture {
     }
 }
 
-/// Interfaces without a link-layer header deliver bare IP packets.
+/// What an AF_PACKET socket delivers: LINKTYPE_ETHERNET on Ethernet and on Linux loopback;
+/// LINKTYPE_RAW (bare IP packets) on point-to-point interfaces without a link header (tun, wg).
 fn linktype_of(iface: &NetworkInterface) -> u32 {
     if iface.is_point_to_point() && iface.mac.is_none() {
         linktype::RAW

@@ -44,17 +44,15 @@ pub fn guess_fcs(frame: &[u8]) -> FcsMode {
 mod tests {
     use super::*;
 
-    /// An 802.15.4 data frame (FCF 0x8841: data, PAN ID compression, short addresses) and its
-    /// FCS (CRC-16/KERMIT 0xd3f4, least significant octet first).
-    const FRAME_WITH_FCS: [u8; 14] = [
-        0x41, 0x88, // frame control
-        0x2a, // sequence number
-        0xcd, 0xab, // destination PAN
-        0xff, 0xff, // destination: broadcast
-        0x01, 0x00, // source short address
-        0x7a, 0x3b, 0x3a, // payload (IPHC...)
-        0xf4, 0xd3, // FCS
-    ];
+    /// An 802.15.4 data frame (FCF 0x8841: data, PAN ID compression, short addresses: seq 0x2a,
+    /// PAN 0xabcd, broadcast from 0x0001, IPHC payload) and its FCS.
+    fn frame_with_fcs() -> Vec<u8> {
+        let mut f = vec![
+            0x41, 0x88, 0x2a, 0xcd, 0xab, 0xff, 0xff, 0x01, 0x00, 0x7a, 0x3b, 0x3a,
+        ];
+        mac::append_fcs(&mut f, FcsMode::Crc16);
+        f
+    }
 
     #[test]
     fn fcs16_known_vector() {
@@ -64,13 +62,19 @@ mod tests {
         assert!(mac::fcs_matches(&f, FcsMode::Crc16));
         assert!(!mac::fcs_matches(&f[..10], FcsMode::Crc16));
         assert!(!mac::fcs_matches(&[0x00], FcsMode::Crc16));
-        assert!(mac::fcs_matches(&FRAME_WITH_FCS, FcsMode::Crc16));
+        let f = frame_with_fcs();
+        assert_eq!(
+            f[12..],
+            [0xf4, 0xd3],
+            "CRC-16/KERMIT, least significant octet first"
+        );
+        assert!(mac::fcs_matches(&f, FcsMode::Crc16));
     }
 
     /// Raw frames under DLT 101: the FCS is there exactly when the CRC says so.
     #[test]
     fn raw_802154_under_dlt_raw() {
-        let f = FRAME_WITH_FCS;
+        let f = frame_with_fcs();
         assert_eq!(capture_fcs(&f, None), FcsMode::Crc16);
         let nofcs = &f[..f.len() - 2];
         assert_eq!(capture_fcs(nofcs, None), FcsMode::None);
@@ -80,7 +84,7 @@ mod tests {
 
     #[test]
     fn declared_lengths() {
-        let f = FRAME_WITH_FCS;
+        let f = frame_with_fcs();
         assert_eq!(capture_fcs(&f, Some(0)), FcsMode::None);
         assert_eq!(capture_fcs(&f, Some(2)), FcsMode::Crc16);
         assert_eq!(capture_fcs(&f, Some(4)), FcsMode::Crc32);
