@@ -337,8 +337,8 @@ impl CaptureReader {
 
     /// Reads a capture from any byte stream (stdin, a decompressor, a test buffer); errors name
     /// it `<input>`.
-    pub fn from_reader(reader: Box<dyn Read>) -> Result<Self, ReadError> {
-        Self::with_name("<input>".to_string(), reader, None)
+    pub fn from_reader(reader: impl Read + 'static) -> Result<Self, ReadError> {
+        Self::with_name("<input>".to_string(), Box::new(reader), None)
     }
 
     fn with_name(
