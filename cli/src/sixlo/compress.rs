@@ -28,7 +28,6 @@ use ietfwg_6lo::dispatch::DispatchHeader;
 use ietfwg_6lo::frame::{self, Config, Framed, Framer, Target};
 use ietfwg_6lo::mac::{FcsMode, MacHeader};
 use ietfwg_6lo::LinkAddr;
-
 use ietfwg_capture::{
     ip_payload, linktype, wpan_frame, CaptureReader, CaptureWriter, Format, Timestamp, Wpan,
 };

@@ -227,14 +227,10 @@ fn frame_fcs(pkt: &Packet<'_>, w: &WpanFrame<'_>) -> (FcsMode, Option<(usize, u3
     let snapped = (usize::try_from(pkt.orig_len).is_ok_and(|o| o > captured)
         && fcs != FcsMode::None)
         .then_some((captured, pkt.orig_len));
-    (
-        if snapped.is_some() {
-            FcsMode::None
-        } else {
-            fcs
-        },
-        snapped,
-    )
+    match snapped {
+        Some(_) => (FcsMode::None, snapped),
+        None => (fcs, None),
+    }
 }
 
 fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
