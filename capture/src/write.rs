@@ -417,30 +417,19 @@ mod tests {
         assert_eq!(p.orig_len, SNAPLEN + 10);
     }
 
+    /// The error writing a one-octet packet stamped `secs`.`nanos`.
+    fn write_error(w: &mut CaptureWriter<Vec<u8>>, secs: u64, nanos: u32) -> String {
+        w.write(Timestamp { secs, nanos }, b"x")
+            .unwrap_err()
+            .to_string()
+    }
+
     #[test]
     fn bad_timestamps_are_errors() {
         let mut w = CaptureWriter::new(Vec::new(), Format::Pcap, 1).unwrap();
-        let e = w
-            .write(
-                Timestamp {
-                    secs: 1 << 32,
-                    nanos: 0,
-                },
-                b"x",
-            )
-            .unwrap_err()
-            .to_string();
+        let e = write_error(&mut w, 1 << 32, 0);
         assert!(e.contains("frame 1") && e.contains("2106"), "{e}");
-        let e = w
-            .write(
-                Timestamp {
-                    secs: 1,
-                    nanos: 1_000_000_000,
-                },
-                b"x",
-            )
-            .unwrap_err()
-            .to_string();
+        let e = write_error(&mut w, 1, 1_000_000_000);
         assert!(e.contains("nanoseconds"), "{e}");
         assert_eq!(
             w.finish().unwrap().len(),
@@ -507,27 +496,9 @@ mod tests {
         let mut w = CaptureWriter::new(Vec::new(), Format::PcapNg, 1).unwrap();
         let big = vec![7u8; SNAPLEN as usize + 10];
         w.write(Timestamp::default(), &big).unwrap();
-        let e = w
-            .write(
-                Timestamp {
-                    secs: u64::MAX / 1_000_000_000 + 1,
-                    nanos: 0,
-                },
-                b"x",
-            )
-            .unwrap_err()
-            .to_string();
+        let e = write_error(&mut w, u64::MAX / 1_000_000_000 + 1, 0);
         assert!(e.contains("frame 2") && e.contains("2554"), "{e}");
-        let e = w
-            .write(
-                Timestamp {
-                    secs: 1,
-                    nanos: 1_000_000_000,
-                },
-                b"x",
-            )
-            .unwrap_err()
-            .to_string();
+        let e = write_error(&mut w, 1, 1_000_000_000);
         assert!(e.contains("nanoseconds"), "{e}");
         let bytes = w.finish().unwrap();
         let mut r = CaptureReader::from_reader(Box::new(Cursor::new(bytes))).unwrap();
