@@ -1,10 +1,9 @@
 //! `ietfwg`: DNS over HTTPS, 6LoWPAN and IKEv2 in one binary.
 //!
-//! This crate is thin: argument parsing, capture I/O and rendering. Protocol logic lives in the
-//! `ietfwg-*` crates.
+//! This crate is thin: argument parsing, wiring and rendering. Protocol logic lives in the
+//! `ietfwg-*` protocol crates, capture reading and writing in `ietfwg-capture`.
 #![forbid(unsafe_code)]
 
-mod capture;
 mod doh;
 mod ikev2;
 mod output;

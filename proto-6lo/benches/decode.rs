@@ -3,7 +3,8 @@
 //!
 //! Frames: every frame of `$IETFWG_SHARED/corpus/6lo/*.pcap` (default `../../shared` beside the
 //! workspace) whose link type is 195 (`IEEE802_15_4_WITHFCS`) or 230 (`IEEE802_15_4_NOFCS`), plus
-//! the project's own `pcaps/6lo/*.pcap`. The FCS of link type 195 is stripped once, before
+//! the project's own `pcaps/6lo/*.pcap`, read and found by `ietfwg-capture` (through
+//! `ietfwg_test_support::capture`). The FCS of link type 195 is stripped once, before
 //! timing, so both decoders see the same FCS-less bytes.
 //!
 //! Frame set: data frames whose 6LoWPAN payload starts with LOWPAN_IPHC (0x60–0x7F, no mesh /
@@ -41,21 +42,19 @@ use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use ietfwg_6lo::encap;
 use ietfwg_6lo::lowpan::{Compression, Decoder, FrameReport};
 use ietfwg_6lo::mac::{self, FcsMode};
 use ietfwg_6lo::nhc::NhcRepr;
 use ietfwg_6lo::reassembly::Limits;
 use ietfwg_6lo::{dispatch, iphc, ipv6, ContextTable};
-use ietfwg_test_support::capture::read_capture;
+use ietfwg_test_support::capture::{read_capture, Encap};
 use smoltcp::phy::ChecksumCapabilities;
 use smoltcp::wire::{
     Ieee802154Frame, Ieee802154Repr, IpProtocol, SixlowpanExtHeaderPacket, SixlowpanExtHeaderRepr,
     SixlowpanIphcPacket, SixlowpanIphcRepr, SixlowpanNextHeader, SixlowpanNhcPacket,
     SixlowpanUdpNhcPacket, SixlowpanUdpNhcRepr,
 };
-
-const LINKTYPE_WITH_FCS: i32 = 195;
-const LINKTYPE_NO_FCS: i32 = 230;
 
 /// One frame of the benchmark set.
 struct Selected {
@@ -264,11 +263,18 @@ fn load() -> Vec<Selected> {
     let mut per_file: Vec<(String, usize)> = Vec::new();
     let mut selected = Vec::new();
     for r in raw {
-        let (bytes, fcs) = match r.linktype {
-            LINKTYPE_WITH_FCS if r.data.len() >= 2 => {
-                (r.data[..r.data.len() - 2].to_vec(), FcsMode::Crc16)
+        // 802.15.4 directly on the link (link types 195 and 230), as `ietfwg-capture` finds it.
+        let direct = r.wpan().filter(|w| w.encap == Encap::Direct).map(|w| {
+            (
+                w.frame.to_vec(),
+                encap::capture_fcs(w.frame, w.fcs.octets()),
+            )
+        });
+        let (bytes, original, fcs) = match direct {
+            Some((f, FcsMode::Crc16)) if f.len() >= 2 => {
+                (f[..f.len() - 2].to_vec(), f, FcsMode::Crc16)
             }
-            LINKTYPE_NO_FCS => (r.data.clone(), FcsMode::None),
+            Some((f, FcsMode::None)) => (f.clone(), f, FcsMode::None),
             _ => {
                 other_linktype += 1;
                 continue;
@@ -371,7 +377,7 @@ fn load() -> Vec<Selected> {
         }
         selected.push(Selected {
             bytes,
-            original: r.data,
+            original,
             fcs,
         });
     }

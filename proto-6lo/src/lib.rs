@@ -8,6 +8,7 @@
 //! | module | covers |
 //! |---|---|
 //! | [`mac`] | IEEE 802.15.4-2003/2006/2015 MAC header, IEs, auxiliary security header, FCS |
+//! | [`encap`] | captured frames: whether one ends in an FCS where the capture does not say (IEEE 802.15.4-2020 §7.2.10) |
 //! | [`dispatch`] | 6LoWPAN dispatch (RFC 4944, 8025, 8066): mesh, BC0, FRAG1/FRAGN, ESC, pages, 6LoRH (RFC 8138) and RFRAG (RFC 8931) recognition |
 //! | [`iphc`] | LOWPAN_IPHC (RFC 6282 §3) |
 //! | [`nhc`] | LOWPAN_NHC (RFC 6282 §4): UDP, IPv6 extension headers, IPv6-in-IPv6 |
@@ -28,6 +29,7 @@
 pub mod addr;
 pub mod compress;
 pub mod dispatch;
+pub mod encap;
 pub mod error;
 pub mod fragment;
 pub mod frame;

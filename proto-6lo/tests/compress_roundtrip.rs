@@ -13,11 +13,13 @@ use std::path::{Path, PathBuf};
 use ietfwg_6lo::addr::Context;
 use ietfwg_6lo::compress::{compress, Compressed, Options};
 use ietfwg_6lo::dispatch::DispatchHeader;
+use ietfwg_6lo::encap;
 use ietfwg_6lo::lowpan::{Compression, Decoder, FrameReport};
 use ietfwg_6lo::mac::FcsMode;
 use ietfwg_6lo::nhc::NhcRepr;
 use ietfwg_6lo::reassembly::Limits;
 use ietfwg_6lo::{iphc, ipv6, ContextTable, Layer, LinkAddr};
+use ietfwg_test_support::capture::read_capture;
 use proptest::prelude::*;
 
 // ---------------------------------------------------------------------------------------------
@@ -49,60 +51,20 @@ fn ours_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../pcaps/6lo")
 }
 
-/// All packets of a classic pcap (either byte order): (link type, packets).
-fn read_pcap(path: &Path) -> (u32, Vec<Vec<u8>>) {
-    let data = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let (mut rest, header) = pcap_parser::parse_pcap_header(&data).unwrap();
-    let mut frames = Vec::new();
-    while !rest.is_empty() {
-        let parsed = if header.is_bigendian() {
-            pcap_parser::parse_pcap_frame_be(rest)
-        } else {
-            pcap_parser::parse_pcap_frame(rest)
-        };
-        let Ok((r, b)) = parsed else { break };
-        frames.push(b.data.to_vec());
-        rest = r;
-    }
-    (header.network.0 as u32, frames)
-}
-
-/// The 802.15.4 frame in an IPv6 / UDP (port 17754) / ZEP v2 data packet, else None.
-fn zep(ip: &[u8]) -> Option<Vec<u8>> {
-    if ip.len() < 48 + 32 || ip[0] >> 4 != 6 || ip[6] != 17 {
-        return None;
-    }
-    if u16::from_be_bytes([ip[42], ip[43]]) != 17754 {
-        return None;
-    }
-    let z = &ip[48..];
-    if &z[..2] != b"EX" || z[2] != 2 || z[3] != 1 {
-        return None;
-    }
-    z.get(32..32 + usize::from(z[31])).map(<[u8]>::to_vec)
-}
-
-/// The 802.15.4 frames of a capture (ZEP unwrapped) and their FCS mode; None for other link
-/// types.
-fn frames_of(path: &Path) -> Option<(FcsMode, Vec<Vec<u8>>)> {
-    let (lt, packets) = read_pcap(path);
-    match lt {
-        195 => Some((FcsMode::Crc16, packets)),
-        230 => Some((FcsMode::None, packets)),
-        101 => Some((
-            FcsMode::Crc16,
-            packets.iter().filter_map(|p| zep(p)).collect(),
-        )),
-        1 => Some((
-            FcsMode::Crc16,
-            packets
-                .iter()
-                .filter(|p| p.len() > 14 && p[12..14] == [0x86, 0xdd])
-                .filter_map(|p| zep(&p[14..]))
-                .collect(),
-        )),
-        _ => None,
-    }
+/// The 802.15.4 frames of a capture — found by `ietfwg-capture` as the binary finds them (link
+/// types 195/230, ZEP unwrapped, ...) — each with its FCS mode; packets that carry none are left
+/// out.
+fn frames_of(path: &Path) -> Vec<(Vec<u8>, FcsMode)> {
+    read_capture(path, &path.display().to_string())
+        .iter()
+        .filter_map(|raw| {
+            let w = raw.wpan()?;
+            Some((
+                w.frame.to_vec(),
+                encap::capture_fcs(w.frame, w.fcs.octets()),
+            ))
+        })
+        .collect()
 }
 
 fn contexts_for(file: &str) -> ContextTable {
@@ -177,12 +139,12 @@ struct FileStats {
 /// Decodes one capture and round-trips each complete datagram with every option set.
 fn round_trip_file(path: &Path) -> Option<FileStats> {
     let file = path.file_name()?.to_str()?.to_string();
-    let (fcs, frames) = frames_of(path)?;
+    let frames = frames_of(path);
     let ctx = contexts_for(&file);
     let mut dec = Decoder::new(ctx.clone(), Limits::default());
     let mut st = FileStats::default();
-    for (i, f) in frames.iter().enumerate() {
-        let r = dec.decode_frame(f, fcs, i as u64 + 1, i as u64 * 1_000_000);
+    for (i, (f, fcs)) in frames.iter().enumerate() {
+        let r = dec.decode_frame(f, *fcs, i as u64 + 1, i as u64 * 1_000_000);
         let Some(dg) = &r.datagram else { continue };
         let datagram = &dg.bytes;
         let (src, dst) = link_addrs(&r);

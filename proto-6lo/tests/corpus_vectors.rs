@@ -11,7 +11,8 @@
 //! (`$IETFWG_SHARED`, else `CARGO_MANIFEST_DIR/../../shared`) those tests print a notice and
 //! pass, unless `CI=true`. The OpenMote sniffer captures are link type 101 (raw IPv6): each
 //! packet is IPv6 / UDP (port 17754) / ZEP v2, and the 802.15.4 frame (FCS included, ZEP
-//! "LQI/CRC mode" = CRC) starts after the 32-byte ZEP data header, as tshark decodes it.
+//! "LQI/CRC mode" = CRC) starts after the 32-byte ZEP data header, as tshark decodes it; frames
+//! are taken out of every capture by `ietfwg-capture`, through `ietfwg_test_support::capture`.
 #![allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)]
 
 use std::net::Ipv6Addr;
@@ -19,12 +20,14 @@ use std::path::{Path, PathBuf};
 
 use ietfwg_6lo::addr::Context;
 use ietfwg_6lo::dispatch::{DispatchHeader, MeshHeader};
+use ietfwg_6lo::encap;
 use ietfwg_6lo::ipv6::{Summary, Upper};
 use ietfwg_6lo::lowpan::{Compression, DatagramReport, Decoder, FrameReport};
 use ietfwg_6lo::mac::{FcsMode, FrameType, FrameVersion};
 use ietfwg_6lo::nhc::NhcRepr;
 use ietfwg_6lo::reassembly::Limits;
 use ietfwg_6lo::{ContextTable, ErrorKind, Layer, LinkAddr};
+use ietfwg_test_support::capture::read_capture;
 
 // ---------------------------------------------------------------------------------------------
 // Reading captures
@@ -58,65 +61,30 @@ fn ours(file: &str) -> PathBuf {
         .join(file)
 }
 
-/// All frames of a classic pcap (either byte order): (link type, frames).
-fn read_pcap(path: &Path) -> (u32, Vec<Vec<u8>>) {
-    let data = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let (mut rest, header) = pcap_parser::parse_pcap_header(&data).unwrap();
-    let mut frames = Vec::new();
-    while !rest.is_empty() {
-        let (r, b) = if header.is_bigendian() {
-            pcap_parser::parse_pcap_frame_be(rest)
-        } else {
-            pcap_parser::parse_pcap_frame(rest)
-        }
-        .unwrap();
-        frames.push(b.data.to_vec());
-        rest = r;
-    }
-    (header.network.0 as u32, frames)
-}
-
-/// The 802.15.4 frame inside an IPv6/UDP/ZEP v2 packet (link type 101, as the OpenMote sniffer
-/// writes them).
-///
-/// ```text
-/// IPv6 header (40, Next Header 17) | UDP header (8, dst port 17754)
-/// ZEP v2: "EX" | version 2 | type 1 (data) | channel | device id (2) | LQI/CRC mode |
-///         LQI | NTP timestamp (8) | sequence (4) | reserved (10) | length (1)   = 32 octets
-/// 802.15.4 frame (length octets, FCS included in CRC mode)
-/// ```
-fn zep_frame(packet: &[u8]) -> Vec<u8> {
-    assert_eq!(packet[0] >> 4, 6, "IPv6");
-    assert_eq!(packet[6], 17, "UDP");
-    assert_eq!(
-        u16::from_be_bytes([packet[42], packet[43]]),
-        17754,
-        "ZEP port"
-    );
-    let zep = &packet[48..];
-    assert_eq!(&zep[..2], b"EX", "ZEP preamble");
-    assert_eq!((zep[2], zep[3]), (2, 1), "ZEP v2 data");
-    assert_eq!(
-        zep[7], 1,
-        "ZEP LQI/CRC mode: CRC (the frame ends with its FCS)"
-    );
-    let len = usize::from(zep[31]);
-    assert_eq!(zep.len(), 32 + len, "ZEP length");
-    zep[32..].to_vec()
-}
-
-/// The 802.15.4 frames of a capture and their FCS mode (ZEP-wrapped ones unwrapped).
+/// The 802.15.4 frames of a capture, one per packet, and their FCS mode (the same for all) —
+/// found by `ietfwg-capture` as the binary finds them: link types 195/230, and for the OpenMote
+/// sniffer captures (link type 101) IPv6 / UDP 17754 / ZEP v2 in CRC mode, the frame (FCS
+/// included) after the 32-byte ZEP data header, as tshark decodes it.
 fn frames_of(path: &Path) -> (FcsMode, Vec<Vec<u8>>) {
-    let (lt, frames) = read_pcap(path);
-    match lt {
-        195 => (FcsMode::Crc16, frames),
-        230 => (FcsMode::None, frames),
-        101 => (
-            FcsMode::Crc16,
-            frames.iter().map(|p| zep_frame(p)).collect(),
-        ),
-        other => panic!("{}: link type {other}", path.display()),
-    }
+    let mut fcs = None;
+    let frames = read_capture(path, &path.display().to_string())
+        .iter()
+        .map(|raw| {
+            let w = raw
+                .wpan()
+                .unwrap_or_else(|| panic!("{} frame {}: no 802.15.4 frame", raw.file, raw.number));
+            let mode = encap::capture_fcs(w.frame, w.fcs.octets());
+            assert_eq!(
+                *fcs.get_or_insert(mode),
+                mode,
+                "{} frame {}",
+                raw.file,
+                raw.number
+            );
+            w.frame.to_vec()
+        })
+        .collect();
+    (fcs.unwrap_or(FcsMode::None), frames)
 }
 
 /// Decodes frames 1..=`upto` of a capture in order and returns the report of frame `upto`.

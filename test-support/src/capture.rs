@@ -1,11 +1,13 @@
 //! Packets of a capture file with their link types, for the benchmarks and tests that build
-//! their input from the corpus. Read with `pcap-parser`, independently of the binary's own
-//! capture reader (`cli/src/capture`), so that the libraries are measured on bytes the binary
-//! did not prepare.
+//! their input from the corpus, read with `ietfwg-capture` — the reader the binary uses — and
+//! the IEEE 802.15.4 frames they carry, found by `ietfwg_capture::wpan_frame` (link types
+//! 195/230/283, ZEP over UDP, Linux wpan devices, raw frames under link type 101): one path from
+//! a capture file to a frame for every test, benchmark and the binary.
 
 use std::path::Path;
 
-use pcap_parser::{create_reader, Block, PcapBlockOwned, PcapError};
+use ietfwg_capture::{wpan_frame, CaptureReader};
+pub use ietfwg_capture::{Encap, Fcs, Packet, Timestamp, WpanFrame};
 
 /// One packet as captured.
 #[derive(Debug, Clone)]
@@ -14,60 +16,57 @@ pub struct Raw {
     pub file: String,
     /// 1-based frame number in the file, as tshark counts.
     pub number: usize,
-    /// The link type: of the pcap header (whole, high bits included), or of the pcapng
-    /// packet's interface (-1 when the packet names no described interface).
+    /// The LINKTYPE_* value: of the pcap header (its low 16 bits), or of the pcapng packet's
+    /// interface.
     pub linktype: i32,
+    /// Capture time.
+    pub ts: Timestamp,
+    /// Length on the wire (more than `data.len()` when the capture cut the packet).
+    pub orig_len: u32,
     pub data: Vec<u8>,
 }
 
-/// Every packet of `path` (pcap of either byte order, or pcapng), labelled `label`. A file cut
-/// short or unreadable part-way is read up to there, with a notice on stderr.
+impl Raw {
+    /// The packet as `ietfwg-capture` hands it out.
+    pub fn packet(&self) -> Packet<'_> {
+        Packet {
+            number: self.number as u64,
+            ts: self.ts,
+            linktype: self.linktype as u32,
+            data: &self.data,
+            orig_len: self.orig_len,
+        }
+    }
+
+    /// The IEEE 802.15.4 frame this packet carries, with what its encapsulation says about the
+    /// FCS (`ietfwg_6lo::encap::capture_fcs` turns that into an `FcsMode`); `None` when it
+    /// carries none or the encapsulation is malformed.
+    pub fn wpan(&self) -> Option<WpanFrame<'_>> {
+        wpan_frame(&self.packet()).ok()?.frame()
+    }
+}
+
+/// Every packet of `path` (pcap of either byte order and resolution, or pcapng), labelled
+/// `label`. A file cut short or unreadable part-way is read up to there, with a notice on stderr.
 pub fn read_capture(path: &Path, label: &str) -> Vec<Raw> {
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut reader = create_reader(1 << 16, file)
-        .unwrap_or_else(|e| panic!("{}: not a capture: {e:?}", path.display()));
+    let name = path
+        .to_str()
+        .unwrap_or_else(|| panic!("{}: not UTF-8", path.display()));
+    let mut reader = CaptureReader::open(name).unwrap_or_else(|e| panic!("{e}"));
     let mut out = Vec::new();
-    let mut legacy_linktype = 0i32;
-    let mut ng_linktypes: Vec<i32> = Vec::new();
     loop {
-        match reader.next() {
-            Ok((offset, block)) => {
-                let packet = match block {
-                    PcapBlockOwned::LegacyHeader(h) => {
-                        legacy_linktype = h.network.0;
-                        None
-                    }
-                    PcapBlockOwned::Legacy(b) => Some((legacy_linktype, b.data.to_vec())),
-                    PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
-                        ng_linktypes.push(idb.linktype.0);
-                        None
-                    }
-                    PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => {
-                        let lt = ng_linktypes.get(epb.if_id as usize).copied().unwrap_or(-1);
-                        let len = (epb.caplen as usize).min(epb.data.len());
-                        Some((lt, epb.data[..len].to_vec()))
-                    }
-                    PcapBlockOwned::NG(_) => None,
-                };
-                if let Some((linktype, data)) = packet {
-                    out.push(Raw {
-                        file: label.to_owned(),
-                        number: out.len() + 1,
-                        linktype,
-                        data,
-                    });
-                }
-                reader.consume(offset);
-            }
-            Err(PcapError::Eof) => break,
-            Err(PcapError::Incomplete(_)) => {
-                if reader.refill().is_err() {
-                    eprintln!("{label}: truncated at the end, stopping there");
-                    break;
-                }
-            }
+        match reader.next_packet() {
+            Ok(Some(p)) => out.push(Raw {
+                file: label.to_owned(),
+                number: out.len() + 1,
+                linktype: p.linktype as i32,
+                ts: p.ts,
+                orig_len: p.orig_len,
+                data: p.data.to_vec(),
+            }),
+            Ok(None) => break,
             Err(e) => {
-                eprintln!("{label}: read error {e:?}, stopping there");
+                eprintln!("{label}: {e}, stopping there");
                 break;
             }
         }

@@ -440,7 +440,7 @@ fn missing(set: &FragSet) -> Vec<u16> {
 mod tests {
     use super::super::stream::IkeStream;
     use super::*;
-    use crate::capture::CaptureReader;
+    use ietfwg_capture::CaptureReader;
 
     /// The events of one of the project's own captures, and its key table.
     fn events(name: &str) -> (Vec<Event>, Vec<SaKeys>) {

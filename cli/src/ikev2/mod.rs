@@ -20,10 +20,10 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, Context as _};
 use clap::Subcommand;
+use ietfwg_capture::live::LiveCapture;
+use ietfwg_capture::{CaptureReader, Packet};
 use ietfwg_ikev2::keys::{self, SaKeys};
 
-use crate::capture::live::LiveCapture;
-use crate::capture::{CaptureReader, Packet};
 use crate::output::Output;
 use crate::Status;
 
@@ -182,7 +182,7 @@ impl Source {
     /// The next packet, `None` at the end (or once stopped).
     pub fn next_packet(&mut self) -> anyhow::Result<Option<Packet<'_>>> {
         let live = match self {
-            Source::File(r) => return r.next_packet(),
+            Source::File(r) => return Ok(r.next_packet()?),
             Source::Live(l) => l,
         };
         let Live {

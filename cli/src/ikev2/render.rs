@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use colored::Colorize;
+use ietfwg_capture::Timestamp;
 use ietfwg_ikev2::ikev1::{Ikev1Message, Ikev1Payload};
 use ietfwg_ikev2::payload::{
     AttrValue, CfgValue, GatewayId, IdValue, NotifyData, Payload, PayloadBody, Proposal,
@@ -25,7 +26,6 @@ use serde_json::{json, Map, Value};
 
 use super::decode::{Decoded, Encrypted, FragmentState, Ikev2Decoded, Inner, Outcome};
 use super::stream::Event;
-use crate::capture::Timestamp;
 use crate::output::Output;
 
 /// Octets of a byte string shown in text output before it is cut.

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _};
 use colored::Colorize;
+use ietfwg_capture::CaptureReader;
 use ietfwg_ikev2::initiator::{
     self, Answer, AuthConfig, AuthOutcome, Difference, IdSpec, InitExchange, Step,
 };
@@ -25,7 +26,6 @@ use ietfwg_ikev2::Message;
 
 use super::net::{self, Pacer, Retransmit, UdpTransport};
 use super::stream::{Content, IkeStream};
-use crate::capture::CaptureReader;
 use crate::output::Output;
 use crate::Status;
 

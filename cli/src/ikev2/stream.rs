@@ -30,8 +30,8 @@ use ietfwg_ikev2::transport::{
     IKE_PORT, NAT_T_PORT,
 };
 
-use crate::capture::flows::{Flows, Proto, TcpMeta, L4};
-use crate::capture::{Packet, Timestamp};
+use ietfwg_capture::flows::{Flows, Proto, TcpMeta, L4};
+use ietfwg_capture::{Packet, Timestamp};
 
 /// How an IKE message (or ESP packet) travelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -411,8 +411,8 @@ fn find_boundary(buf: &[u8]) -> Option<usize> {
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
-    use crate::capture::linktype;
     use etherparse::PacketBuilder;
+    use ietfwg_capture::linktype;
 
     /// A 28-octet IKEv2 header: IKE_SA_INIT request from SPIi `spi`, no payloads.
     fn ike(spi: u8, version: u8) -> Vec<u8> {
@@ -583,8 +583,8 @@ mod tests {
     /// it once its buffer limit is reached): framing resumes at the next IKE message.
     #[test]
     fn tcp_hole_then_resync() {
-        use crate::capture::ipfrag::Reassembler;
-        use crate::capture::tcp::{TcpConfig, TcpReassembler};
+        use ietfwg_capture::ipfrag::Reassembler;
+        use ietfwg_capture::tcp::{TcpConfig, TcpReassembler};
         let tcp_cfg = TcpConfig {
             max_stream_buffer: 64,
             ..TcpConfig::default()

@@ -28,9 +28,11 @@ use ietfwg_6lo::dispatch::DispatchHeader;
 use ietfwg_6lo::frame::{self, Config, Framed, Framer, Target};
 use ietfwg_6lo::mac::{FcsMode, MacHeader};
 use ietfwg_6lo::LinkAddr;
+use ietfwg_capture::{
+    ip_payload, linktype, wpan_frame, CaptureReader, CaptureWriter, Format, Timestamp, Wpan,
+};
 
 use super::Common;
-use crate::capture::{self, CaptureReader, PcapWriter, Timestamp, Wpan};
 use crate::output::Output;
 use crate::Status;
 
@@ -167,25 +169,21 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
     let mut framer = Framer::new(config, contexts);
     let mut reader = CaptureReader::open(&a.input)?;
     let linktype = if a.fcs {
-        capture::linktype::IEEE802_15_4_WITHFCS
+        linktype::IEEE802_15_4_WITHFCS
     } else {
-        capture::linktype::IEEE802_15_4_NOFCS
+        linktype::IEEE802_15_4_NOFCS
     };
-    let mut writer = PcapWriter::create(&a.output, linktype)
+    let mut writer = CaptureWriter::create(&a.output, Format::Pcap, linktype)
         .with_context(|| format!("creating {}", a.output))?;
     let mut st = Stats::default();
 
     while let Some(pkt) = reader.next_packet()? {
         st.packets += 1;
         let (number, ts) = (pkt.number, pkt.ts);
-        match capture::wpan_frame(&pkt) {
-            Ok(Wpan::Frame { frame, fcs, .. }) => {
-                let fcs = if super::snapped(&pkt, fcs).is_some() {
-                    FcsMode::None
-                } else {
-                    fcs
-                };
-                let report = decoder.decode_frame(frame, fcs, number, ts.as_nanos());
+        match wpan_frame(&pkt) {
+            Ok(Wpan::Frame(w)) => {
+                let (fcs, _) = super::frame_fcs(&pkt, &w);
+                let report = decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
                 if let Some(e) = &report.error {
                     st.decode_errors += 1;
                     eprintln!("frame {number}: {e}");
@@ -222,7 +220,7 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
                     &target,
                 )?;
             }
-            Ok(Wpan::NotWpan(_)) => match capture::ip_payload(&pkt) {
+            Ok(Wpan::NotWpan(_)) => match ip_payload(&pkt) {
                 Ok(Some(ip)) if ip.first().is_some_and(|b| b >> 4 == 6) => {
                     let target = ip_target(a, ip);
                     one(&mut framer, &mut writer, &mut st, number, ts, ip, &target)?;
@@ -302,7 +300,7 @@ fn ip_target(a: &CompressArgs, ip: &[u8]) -> Target {
 /// and counted.
 fn one<W: Write>(
     framer: &mut Framer,
-    writer: &mut PcapWriter<W>,
+    writer: &mut CaptureWriter<W>,
     st: &mut Stats,
     number: u64,
     ts: Timestamp,

@@ -7,17 +7,17 @@ use std::io::{BufRead, Write};
 
 use anyhow::{bail, Context as _};
 use clap::Subcommand;
+use ietfwg_6lo::encap;
 use ietfwg_6lo::lowpan::{Decoder, FrameReport};
 use ietfwg_6lo::mac::FcsMode;
 use ietfwg_6lo::reassembly::Limits;
 use ietfwg_6lo::{ContextTable, LinkAddr};
+use ietfwg_capture::{
+    linktype, wpan_frame, CaptureReader, CaptureWriter, Format, Packet, Timestamp, Wpan, WpanFrame,
+};
 
-use crate::capture::{self, CaptureReader, PcapWriter, Wpan};
 use crate::output::Output;
 use crate::Status;
-
-/// pcap link type of the datagrams `decompress` writes (LINKTYPE_RAW: raw IPv4/IPv6).
-const LINKTYPE_RAW: u32 = 101;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -217,12 +217,20 @@ fn progress_bar(
     Some(bar)
 }
 
+/// The FCS mode to decode a frame found in `pkt` with — what its encapsulation declares, or,
+/// where the capture cannot say, what the frame's CRC shows ([`encap::capture_fcs`]) — and
 /// `(captured, original)` when the capture cut the frame short (snaplen): its FCS, if it had one,
 /// is not in the captured bytes, so it is neither stripped nor checked.
-fn snapped(pkt: &capture::Packet<'_>, fcs: FcsMode) -> Option<(usize, u32)> {
+fn frame_fcs(pkt: &Packet<'_>, w: &WpanFrame<'_>) -> (FcsMode, Option<(usize, u32)>) {
+    let fcs = encap::capture_fcs(w.frame, w.fcs.octets());
     let captured = pkt.data.len();
-    (usize::try_from(pkt.orig_len).is_ok_and(|o| o > captured) && fcs != FcsMode::None)
-        .then_some((captured, pkt.orig_len))
+    let snapped = (usize::try_from(pkt.orig_len).is_ok_and(|o| o > captured)
+        && fcs != FcsMode::None)
+        .then_some((captured, pkt.orig_len));
+    match snapped {
+        Some(_) => (FcsMode::None, snapped),
+        None => (fcs, None),
+    }
 }
 
 fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
@@ -233,20 +241,15 @@ fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     let json = a.json;
     while let Some(pkt) = reader.next_packet()? {
         let (number, ts, linktype) = (pkt.number, pkt.ts, pkt.linktype);
-        match capture::wpan_frame(&pkt) {
-            Ok(Wpan::Frame { frame, fcs, encap }) => {
-                let snapped = snapped(&pkt, fcs);
-                let fcs = if snapped.is_some() {
-                    FcsMode::None
-                } else {
-                    fcs
-                };
-                let report = decoder.decode_frame(frame, fcs, number, ts.as_nanos());
+        match wpan_frame(&pkt) {
+            Ok(Wpan::Frame(w)) => {
+                let (fcs, snapped) = frame_fcs(&pkt, &w);
+                let report = decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
                 tally.add(&report);
                 let link = render::Link {
                     ts,
                     linktype,
-                    encap: Some(&encap),
+                    encap: Some(&w.encap),
                     snapped,
                 };
                 if json {
@@ -329,7 +332,7 @@ fn decode_hex(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
         };
         tally.add(&report);
         let link = render::Link {
-            ts: capture::Timestamp { secs: 0, nanos: 0 },
+            ts: Timestamp { secs: 0, nanos: 0 },
             linktype: 0,
             encap: None,
             snapped: None,
@@ -391,21 +394,18 @@ fn read_bounded_line(r: &mut impl BufRead, line: &mut Vec<u8>) -> std::io::Resul
 fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
     let mut decoder = a.common.decoder()?;
     let mut reader = CaptureReader::open(&a.input)?;
-    let mut writer = PcapWriter::create(&a.output, LINKTYPE_RAW)
+    // Raw IPv4/IPv6 datagrams.
+    let mut writer = CaptureWriter::create(&a.output, Format::Pcap, linktype::RAW)
         .with_context(|| format!("creating {}", a.output))?;
     let mut tally = Tally::default();
     let mut no_ipv6 = 0u64;
     let bar = progress_bar(&reader, out, a.output != "-");
     while let Some(pkt) = reader.next_packet()? {
         let (number, ts) = (pkt.number, pkt.ts);
-        let report = match capture::wpan_frame(&pkt) {
-            Ok(Wpan::Frame { frame, fcs, .. }) => {
-                let fcs = if snapped(&pkt, fcs).is_some() {
-                    FcsMode::None
-                } else {
-                    fcs
-                };
-                decoder.decode_frame(frame, fcs, number, ts.as_nanos())
+        let report = match wpan_frame(&pkt) {
+            Ok(Wpan::Frame(w)) => {
+                let (fcs, _) = frame_fcs(&pkt, &w);
+                decoder.decode_frame(w.frame, fcs, number, ts.as_nanos())
             }
             Ok(Wpan::NotWpan(_)) => {
                 tally.frames += 1;

@@ -5,9 +5,9 @@ use std::io::Write;
 use colored::Colorize;
 use ietfwg_6lo::ipv6::{Summary, Upper};
 use ietfwg_6lo::lowpan::{Compression, FrameReport, IncompleteDatagram};
+use ietfwg_capture::{Encap, Timestamp};
 use serde_json::{json, Map, Value};
 
-use crate::capture::{Encap, Timestamp};
 use crate::output::Output;
 
 const INDENT: &str = "    ";

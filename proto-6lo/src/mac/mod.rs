@@ -340,6 +340,12 @@ fn crc32(data: &[u8]) -> u32 {
     FCS32.checksum(data)
 }
 
+/// Whether `frame` ends in an FCS of kind `mode` that matches the octets before it
+/// (IEEE 802.15.4-2020 §7.2.10); false for [`FcsMode::None`] and for frames shorter than the FCS.
+pub fn fcs_matches(frame: &[u8], mode: FcsMode) -> bool {
+    matches!(split_fcs(frame, mode), Ok((_, Some(Fcs { ok: true, .. }))))
+}
+
 /// Splits off and checks the FCS. Returns the frame without its FCS.
 fn split_fcs(frame: &[u8], mode: FcsMode) -> Result<(&[u8], Option<Fcs>)> {
     let n = mode.len();

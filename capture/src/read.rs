@@ -17,7 +17,6 @@ use std::fs::File;
 use std::io::{self, Cursor, Read};
 use std::sync::{Arc, Mutex};
 
-use anyhow::{anyhow, bail, Context, Result};
 use pcap_parser::pcapng::{Block, OptionCode};
 use pcap_parser::traits::{PcapNGPacketBlock, PcapReaderIterator};
 use pcap_parser::{LegacyPcapReader, PcapBlockOwned, PcapError, PcapNGReader};
@@ -31,6 +30,213 @@ pub const INITIAL_BUFFER: usize = 64 * 1024;
 pub const MAX_BUFFER: usize = 16 * 1024 * 1024;
 
 const PCAPNG_MAGIC: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
+
+/// [`MAX_BUFFER`] in MiB, as error messages give it.
+const MAX_BUFFER_MIB: usize = MAX_BUFFER / (1024 * 1024);
+
+/// Why a capture could not be read. `name` is the path, `<stdin>` or `<input>`; `frame` is the
+/// number the packet being read would have had (1-based, as tshark counts); `offset` is the file
+/// offset of the record (block) being read. After an error the reader is finished.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// The file cannot be opened.
+    #[error("cannot open capture {path}")]
+    Open {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
+    /// The file header cannot be read.
+    #[error("{name}: cannot read")]
+    Unreadable {
+        name: String,
+        #[source]
+        source: io::Error,
+    },
+    /// The input is not a capture this reader knows; `reason` says what it is instead.
+    #[error("{name}: {reason}")]
+    NotCapture { name: String, reason: FormatError },
+    /// `pcap-parser` rejected the file header (`what`: "pcap file header" or "pcapng section
+    /// header").
+    #[error("{name}: invalid {what}: {detail}")]
+    InvalidHeader {
+        name: String,
+        what: &'static str,
+        detail: String,
+    },
+    /// A block was read but cannot be used; `reason` says why.
+    #[error("{name}: frame {frame} (block at file offset {offset}): {reason}")]
+    Block {
+        name: String,
+        frame: u64,
+        offset: u64,
+        reason: BlockError,
+    },
+    /// The underlying reader keeps returning no data without reaching its end.
+    #[error("{name}: frame {frame} at file offset {offset}: reader makes no progress")]
+    NoProgress {
+        name: String,
+        frame: u64,
+        offset: u64,
+    },
+    /// A record still does not fit after the buffer grew to [`MAX_BUFFER`].
+    #[error(
+        "{name}: frame {frame} at file offset {offset}: record does not fit in the \
+         {MAX_BUFFER_MIB} MiB buffer"
+    )]
+    DoesNotFit {
+        name: String,
+        frame: u64,
+        offset: u64,
+    },
+    /// A record declares a length above [`MAX_BUFFER`].
+    #[error(
+        "{name}: frame {frame} at file offset {offset}: record of {len} bytes exceeds the \
+         {MAX_BUFFER_MIB} MiB limit (corrupt length field?)"
+    )]
+    TooLarge {
+        name: String,
+        frame: u64,
+        offset: u64,
+        len: u64,
+    },
+    /// The file ends inside a pcap record header (`got` of `need` bytes).
+    #[error(
+        "{name}: frame {frame}: truncated record header at file offset {offset}: {got} of {need} \
+         bytes before end of file"
+    )]
+    TruncatedRecordHeader {
+        name: String,
+        frame: u64,
+        offset: u64,
+        got: usize,
+        need: usize,
+    },
+    /// The file ends inside a pcap record's data (`got` of `need` bytes; `need` unknown: `None`).
+    #[error(
+        "{name}: frame {frame}: truncated record at file offset {offset}: {got} of {} data \
+         bytes before end of file",
+        need.map_or_else(|| "?".to_string(), |n| n.to_string())
+    )]
+    TruncatedRecord {
+        name: String,
+        frame: u64,
+        offset: u64,
+        got: usize,
+        need: Option<u64>,
+    },
+    /// The file ends inside a pcapng block (`got` of `need` bytes).
+    #[error(
+        "{name}: frame {frame}: truncated pcapng block at file offset {offset}: {got} of {need} \
+         bytes before end of file"
+    )]
+    TruncatedBlock {
+        name: String,
+        frame: u64,
+        offset: u64,
+        got: usize,
+        need: u64,
+    },
+    /// The file ends inside a pcapng block header.
+    #[error(
+        "{name}: frame {frame}: truncated pcapng block header at file offset {offset}: {got} \
+         bytes before end of file"
+    )]
+    TruncatedBlockHeader {
+        name: String,
+        frame: u64,
+        offset: u64,
+        got: usize,
+    },
+    /// The underlying reader failed; `cause` is its error (pcap-parser keeps no more than that).
+    #[error("{name}: frame {frame}: read failed at file offset {offset}: {cause}")]
+    Io {
+        name: String,
+        frame: u64,
+        offset: u64,
+        cause: String,
+    },
+    /// `pcap-parser` rejected a record. `block` is the pcapng block's (type, length) when known.
+    #[error(
+        "{name}: frame {frame}: malformed record at file offset {offset}{}: {reason}",
+        block.map_or_else(String::new, |(t, l)| format!(" (block type 0x{t:08x}, length {l})"))
+    )]
+    Malformed {
+        name: String,
+        frame: u64,
+        offset: u64,
+        block: Option<(u32, u32)>,
+        reason: String,
+    },
+    /// A broken invariant of this reader (never expected).
+    #[error("{name}: {what}")]
+    Internal { name: String, what: String },
+}
+
+/// Why the first bytes of an input are not a capture this reader knows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FormatError {
+    /// No bytes at all.
+    #[error("empty input: not a pcap or pcapng file")]
+    Empty,
+    /// Fewer than the 4 bytes of a magic number (`head`: those bytes in hex).
+    #[error("not a pcap or pcapng file: only {got} bytes ({head})")]
+    TooShort { got: usize, head: String },
+    /// A pcap magic number, but the file header is cut short.
+    #[error("truncated pcap file header: {got} of 24 bytes")]
+    TruncatedPcapHeader { got: usize },
+    /// A pcapng magic number, but the section header is cut short (`need`: its declared length,
+    /// `None` when the length field itself is missing).
+    #[error(
+        "truncated pcapng section header: {got} of {}",
+        need.map_or_else(|| "at least 28 bytes".to_string(), |n| format!("{n} bytes"))
+    )]
+    TruncatedSectionHeader { got: usize, need: Option<usize> },
+    /// The section header's byte-order magic is neither 1a2b3c4d nor 4d3c2b1a (hex).
+    #[error("pcapng section header with an invalid byte-order magic {bom}")]
+    ByteOrderMagic { bom: String },
+    /// The section header's length is below 28, above [`MAX_BUFFER`] or not a multiple of 4.
+    #[error("pcapng section header block length {len} is invalid")]
+    SectionLength { len: usize },
+    /// gzip magic.
+    #[error(
+        "gzip-compressed input: not a pcap or pcapng file (decompress it first, e.g. `zcat FILE | ietfwg ... -`)"
+    )]
+    Gzip,
+    /// A pcap-like magic this reader does not read (hex).
+    #[error("unsupported pcap variant (magic {magic})")]
+    UnsupportedVariant { magic: String },
+    /// Anything else; `start` is the first (up to 8) bytes in hex.
+    #[error("not a pcap or pcapng file (starts with {start})")]
+    Unknown { start: String },
+}
+
+/// Why a block that `pcap-parser` read cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BlockError {
+    /// An enhanced packet block names an interface the section did not describe.
+    #[error("enhanced packet block names interface {if_id} but the section describes {described}")]
+    UnknownInterface { if_id: u32, described: usize },
+    /// A pcapng timestamp that is before 1970 or does not fit.
+    #[error(
+        "timestamp {ticks} with if_tsresol 0x{tsresol:02x} and if_tsoffset {tsoffset} is not \
+         representable"
+    )]
+    Timestamp {
+        ticks: u64,
+        tsresol: u8,
+        tsoffset: i64,
+    },
+    /// A simple packet block before any interface description block.
+    #[error("simple packet block before any interface description block")]
+    NoInterface,
+    /// A pcap record in a pcapng file or the reverse.
+    #[error("frame {frame}: block does not belong to this file format")]
+    WrongFormat { frame: u64 },
+}
 
 /// Streaming reader over a pcap or pcapng capture; see the module documentation.
 pub struct CaptureReader {
@@ -113,11 +319,14 @@ enum Fail {
 
 impl CaptureReader {
     /// Opens a capture file; `"-"` reads standard input.
-    pub fn open(path: &str) -> Result<Self> {
+    pub fn open(path: &str) -> Result<Self, ReadError> {
         if path == "-" {
             return Self::with_name("<stdin>".to_string(), Box::new(io::stdin()), None);
         }
-        let file = File::open(path).with_context(|| format!("cannot open capture {path}"))?;
+        let file = File::open(path).map_err(|source| ReadError::Open {
+            path: path.to_string(),
+            source,
+        })?;
         let len = file
             .metadata()
             .ok()
@@ -126,16 +335,26 @@ impl CaptureReader {
         Self::with_name(path.to_string(), Box::new(file), len)
     }
 
-    /// Reads a capture from any byte stream (stdin, a decompressor, a test buffer).
-    #[allow(dead_code)] // used by tests; public API for callers with their own stream
-    pub fn from_reader(reader: Box<dyn Read>) -> Result<Self> {
-        Self::with_name("<input>".to_string(), reader, None)
+    /// Reads a capture from any byte stream (stdin, a decompressor, a test buffer); errors name
+    /// it `<input>`.
+    pub fn from_reader(reader: impl Read + 'static) -> Result<Self, ReadError> {
+        Self::with_name("<input>".to_string(), Box::new(reader), None)
     }
 
-    fn with_name(name: String, mut reader: Box<dyn Read>, len: Option<u64>) -> Result<Self> {
+    fn with_name(
+        name: String,
+        mut reader: Box<dyn Read>,
+        len: Option<u64>,
+    ) -> Result<Self, ReadError> {
         let io_error = Arc::new(Mutex::new(None));
-        let head = read_head(&mut reader).with_context(|| format!("{name}: cannot read"))?;
-        let kind = sniff(&head).with_context(|| name.clone())?;
+        let head = match read_head(&mut reader) {
+            Ok(h) => h,
+            Err(source) => return Err(ReadError::Unreadable { name, source }),
+        };
+        let kind = match sniff(&head) {
+            Ok(k) => k,
+            Err(reason) => return Err(ReadError::NotCapture { name, reason }),
+        };
         let capacity = INITIAL_BUFFER.max(head.len().next_power_of_two());
         // The head goes back in front of the stream, so pcap-parser's first (single) read sees
         // the complete file header even on a pipe that delivers a few bytes at a time.
@@ -143,11 +362,16 @@ impl CaptureReader {
             inner: reader,
             slot: Arc::clone(&io_error),
         });
+        let invalid = |what: &'static str, e: PcapError<&[u8]>| ReadError::InvalidHeader {
+            name: name.clone(),
+            what,
+            detail: e.to_string(),
+        };
         let (inner, format): (Box<dyn PcapReaderIterator>, Format) = match kind {
             Kind::Pcap => (
                 Box::new(
                     LegacyPcapReader::new(capacity, stream)
-                        .map_err(|e| anyhow!("{name}: invalid pcap file header: {e}"))?,
+                        .map_err(|e| invalid("pcap file header", e))?,
                 ),
                 Format::Pcap {
                     linktype: 0,
@@ -159,7 +383,7 @@ impl CaptureReader {
             Kind::PcapNg => (
                 Box::new(
                     PcapNGReader::new(capacity, stream)
-                        .map_err(|e| anyhow!("{name}: invalid pcapng section header: {e}"))?,
+                        .map_err(|e| invalid("pcapng section header", e))?,
                 ),
                 Format::PcapNg {
                     big_endian: false,
@@ -203,7 +427,7 @@ impl CaptureReader {
     ///
     /// Errors (truncated or malformed record, oversized record, I/O) name the frame number and
     /// the file offset of the offending record; after an error the reader is finished.
-    pub fn next_packet(&mut self) -> Result<Option<Packet<'_>>> {
+    pub fn next_packet(&mut self) -> Result<Option<Packet<'_>>, ReadError> {
         if self.pending > 0 {
             self.inner.consume(self.pending);
             self.offset += self.pending as u64;
@@ -226,12 +450,14 @@ impl CaptureReader {
                     self.offset += len as u64;
                 }
                 Ok((len, Ok(step))) => break (len, step),
-                Ok((_, Err(e))) => {
+                Ok((_, Err(reason))) => {
                     self.done = true;
-                    return Err(e.context(format!(
-                        "{}: frame {frame} (block at file offset {offset})",
-                        self.name
-                    )));
+                    return Err(ReadError::Block {
+                        name: self.name.clone(),
+                        frame,
+                        offset,
+                        reason,
+                    });
                 }
                 Err(Fail::Eof) => {
                     self.done = true;
@@ -247,10 +473,11 @@ impl CaptureReader {
                         stalls += 1;
                         if stalls > 64 {
                             self.done = true;
-                            bail!(
-                                "{}: frame {frame} at file offset {offset}: reader makes no progress",
-                                self.name
-                            );
+                            return Err(ReadError::NoProgress {
+                                name: self.name.clone(),
+                                frame,
+                                offset,
+                            });
                         }
                     } else {
                         stalls = 0;
@@ -266,12 +493,11 @@ impl CaptureReader {
                         stalls += 1;
                         if stalls > 64 {
                             self.done = true;
-                            bail!(
-                                "{}: frame {frame} at file offset {offset}: record does not fit \
-                                 in the {} MiB buffer",
-                                self.name,
-                                MAX_BUFFER / (1024 * 1024)
-                            );
+                            return Err(ReadError::DoesNotFit {
+                                name: self.name.clone(),
+                                frame,
+                                offset,
+                            });
                         }
                     } else {
                         stalls = 0;
@@ -285,13 +511,15 @@ impl CaptureReader {
                     self.done = true;
                     return Err(self.read_error(frame, offset));
                 }
-                Err(Fail::Malformed(what)) => {
+                Err(Fail::Malformed(reason)) => {
                     self.done = true;
-                    let detail = self.describe_block();
-                    bail!(
-                        "{}: frame {frame}: malformed record at file offset {offset}{detail}: {what}",
-                        self.name
-                    );
+                    return Err(ReadError::Malformed {
+                        name: self.name.clone(),
+                        frame,
+                        offset,
+                        block: self.block_header(),
+                        reason,
+                    });
                 }
             }
         };
@@ -304,7 +532,10 @@ impl CaptureReader {
         } = step
         else {
             // `Skip` never leaves the loop.
-            bail!("{}: internal error: skipped block returned", self.name);
+            return Err(ReadError::Internal {
+                name: self.name.clone(),
+                what: "internal error: skipped block returned".to_string(),
+            });
         };
         self.pending = block_len;
         self.frames += 1;
@@ -312,12 +543,12 @@ impl CaptureReader {
         let data = addr
             .checked_sub(buf.as_ptr() as usize)
             .and_then(|start| buf.get(start..start.checked_add(len)?))
-            .ok_or_else(|| {
-                anyhow!(
-                    "{}: frame {}: internal error: packet data outside the read buffer",
-                    self.name,
+            .ok_or_else(|| ReadError::Internal {
+                name: self.name.clone(),
+                what: format!(
+                    "frame {}: internal error: packet data outside the read buffer",
                     self.frames
-                )
+                ),
             })?;
         Ok(Some(Packet {
             number: self.frames,
@@ -329,17 +560,17 @@ impl CaptureReader {
     }
 
     /// The record at the head of the buffer does not fit: grow the buffer to hold it.
-    fn grow_for(&mut self, frame: u64, offset: u64) -> Result<()> {
+    fn grow_for(&mut self, frame: u64, offset: u64) -> Result<(), ReadError> {
         let needed = self
             .declared_block_len()
             .unwrap_or(self.capacity as u64 * 2);
         if needed > MAX_BUFFER as u64 {
-            bail!(
-                "{}: frame {frame} at file offset {offset}: record of {needed} bytes exceeds the \
-                 {} MiB limit (corrupt length field?)",
-                self.name,
-                MAX_BUFFER / (1024 * 1024)
-            );
+            return Err(ReadError::TooLarge {
+                name: self.name.clone(),
+                frame,
+                offset,
+                len: needed,
+            });
         }
         // `needed` ≤ MAX_BUFFER, so this fits in usize; +1 because pcap-parser wants strictly more.
         let new_cap = (needed as usize + 1)
@@ -367,90 +598,84 @@ impl CaptureReader {
                 ..
             } => {
                 // ts_sec, ts_frac, caplen, origlen
-                let b: [u8; 4] = d.get(8..12)?.try_into().ok()?;
-                let caplen = if *big_endian {
-                    u32::from_be_bytes(b)
-                } else {
-                    u32::from_le_bytes(b)
-                };
+                let caplen = u32_at(d, 8, *big_endian)?;
                 Some(*rec_hdr as u64 + u64::from(caplen))
             }
-            Format::PcapNg { big_endian, .. } => {
-                let b: [u8; 4] = d.get(4..8)?.try_into().ok()?;
-                Some(u64::from(if *big_endian {
-                    u32::from_be_bytes(b)
-                } else {
-                    u32::from_le_bytes(b)
-                }))
-            }
+            Format::PcapNg { big_endian, .. } => u32_at(d, 4, *big_endian).map(u64::from),
         }
     }
 
-    fn truncated(&self, frame: u64, offset: u64) -> anyhow::Error {
-        let avail = self.inner.data().len();
+    fn truncated(&self, frame: u64, offset: u64) -> ReadError {
+        let name = self.name.clone();
+        let got = self.inner.data().len();
         match &self.format {
-            Format::Pcap { rec_hdr, .. } if avail < *rec_hdr => anyhow!(
-                "{}: frame {frame}: truncated record header at file offset {offset}: {avail} of \
-                 {rec_hdr} bytes before end of file",
-                self.name
-            ),
-            Format::Pcap { rec_hdr, .. } => anyhow!(
-                "{}: frame {frame}: truncated record at file offset {offset}: {} of {} data \
-                 bytes before end of file",
-                self.name,
-                avail - rec_hdr,
-                self.declared_block_len()
-                    .map_or_else(|| "?".to_string(), |n| (n - *rec_hdr as u64).to_string())
-            ),
+            Format::Pcap { rec_hdr, .. } if got < *rec_hdr => ReadError::TruncatedRecordHeader {
+                name,
+                frame,
+                offset,
+                got,
+                need: *rec_hdr,
+            },
+            Format::Pcap { rec_hdr, .. } => ReadError::TruncatedRecord {
+                name,
+                frame,
+                offset,
+                got: got - rec_hdr,
+                need: self.declared_block_len().map(|n| n - *rec_hdr as u64),
+            },
             Format::PcapNg { .. } => match self.declared_block_len() {
-                Some(n) => anyhow!(
-                    "{}: frame {frame}: truncated pcapng block at file offset {offset}: {avail} \
-                     of {n} bytes before end of file",
-                    self.name
-                ),
-                None => anyhow!(
-                    "{}: frame {frame}: truncated pcapng block header at file offset {offset}: \
-                     {avail} bytes before end of file",
-                    self.name
-                ),
+                Some(need) => ReadError::TruncatedBlock {
+                    name,
+                    frame,
+                    offset,
+                    got,
+                    need,
+                },
+                None => ReadError::TruncatedBlockHeader {
+                    name,
+                    frame,
+                    offset,
+                    got,
+                },
             },
         }
     }
 
-    fn read_error(&self, frame: u64, offset: u64) -> anyhow::Error {
+    fn read_error(&self, frame: u64, offset: u64) -> ReadError {
         let cause = self
             .io_error
             .lock()
             .ok()
             .and_then(|mut g| g.take())
             .map_or_else(|| "read error".to_string(), |e| e.to_string());
-        anyhow!(
-            "{}: frame {frame}: read failed at file offset {offset}: {cause}",
-            self.name
-        )
-    }
-
-    fn describe_block(&self) -> String {
-        let d = self.inner.data();
-        match &self.format {
-            Format::PcapNg { big_endian, .. } if d.len() >= 8 => {
-                let rd = |b: &[u8]| -> u32 {
-                    let a: [u8; 4] = b.try_into().unwrap_or_default();
-                    if *big_endian {
-                        u32::from_be_bytes(a)
-                    } else {
-                        u32::from_le_bytes(a)
-                    }
-                };
-                format!(
-                    " (block type 0x{:08x}, length {})",
-                    rd(&d[0..4]),
-                    rd(&d[4..8])
-                )
-            }
-            _ => String::new(),
+        ReadError::Io {
+            name: self.name.clone(),
+            frame,
+            offset,
+            cause,
         }
     }
+
+    /// The (type, length) of the pcapng block at the head of the buffer.
+    fn block_header(&self) -> Option<(u32, u32)> {
+        let d = self.inner.data();
+        match &self.format {
+            Format::PcapNg { big_endian, .. } => {
+                Some((u32_at(d, 0, *big_endian)?, u32_at(d, 4, *big_endian)?))
+            }
+            Format::Pcap { .. } => None,
+        }
+    }
+}
+
+/// The 32-bit field at `at` of `d`, in the file's byte order.
+fn u32_at(d: &[u8], at: usize, big_endian: bool) -> Option<u32> {
+    let b: [u8; 4] = d.get(at..at + 4)?.try_into().ok()?;
+    Some(if big_endian {
+        u32::from_be_bytes(b)
+    } else {
+        u32::from_le_bytes(b)
+    })
 }
 
 /// Reads the file header ahead of pcap-parser: the 24-byte pcap header, or the complete pcapng
@@ -494,16 +719,15 @@ enum Kind {
     PcapNg,
 }
 
-fn sniff(head: &[u8]) -> Result<Kind> {
+fn sniff(head: &[u8]) -> Result<Kind, FormatError> {
     let Some(magic) = head.get(0..4) else {
         if head.is_empty() {
-            bail!("empty input: not a pcap or pcapng file");
+            return Err(FormatError::Empty);
         }
-        bail!(
-            "not a pcap or pcapng file: only {} bytes ({})",
-            head.len(),
-            hex::encode(head)
-        );
+        return Err(FormatError::TooShort {
+            got: head.len(),
+            head: hex::encode(head),
+        });
     };
     match magic {
         [0xd4, 0xc3, 0xb2, 0xa1]
@@ -512,47 +736,45 @@ fn sniff(head: &[u8]) -> Result<Kind> {
         | [0xa1, 0xb2, 0x3c, 0x4d]
         | [0x34, 0xcd, 0xb2, 0xa1] => {
             if head.len() < 24 {
-                bail!("truncated pcap file header: {} of 24 bytes", head.len());
+                return Err(FormatError::TruncatedPcapHeader { got: head.len() });
             }
             Ok(Kind::Pcap)
         }
         [0x0a, 0x0d, 0x0d, 0x0a] => {
             let (Some(len), Some(bom)) = (head.get(4..8), head.get(8..12)) else {
-                bail!(
-                    "truncated pcapng section header: {} of at least 28 bytes",
-                    head.len()
-                );
+                return Err(FormatError::TruncatedSectionHeader {
+                    got: head.len(),
+                    need: None,
+                });
             };
             let len = [len[0], len[1], len[2], len[3]];
             let declared = match bom {
                 [0x4d, 0x3c, 0x2b, 0x1a] => u32::from_le_bytes(len),
                 [0x1a, 0x2b, 0x3c, 0x4d] => u32::from_be_bytes(len),
-                _ => bail!(
-                    "pcapng section header with an invalid byte-order magic {}",
-                    hex::encode(bom)
-                ),
+                _ => {
+                    return Err(FormatError::ByteOrderMagic {
+                        bom: hex::encode(bom),
+                    })
+                }
             } as usize;
             if !(28..=MAX_BUFFER).contains(&declared) || declared % 4 != 0 {
-                bail!("pcapng section header block length {declared} is invalid");
+                return Err(FormatError::SectionLength { len: declared });
             }
             if head.len() < declared {
-                bail!(
-                    "truncated pcapng section header: {} of {declared} bytes",
-                    head.len()
-                );
+                return Err(FormatError::TruncatedSectionHeader {
+                    got: head.len(),
+                    need: Some(declared),
+                });
             }
             Ok(Kind::PcapNg)
         }
-        [0x1f, 0x8b, _, _] => {
-            bail!("gzip-compressed input: not a pcap or pcapng file (decompress it first, e.g. `zcat FILE | ietfwg ... -`)")
-        }
-        [0x34, 0xcd, _, _] | [_, _, 0xcd, 0x34] => {
-            bail!("unsupported pcap variant (magic {})", hex::encode(magic))
-        }
-        _ => bail!(
-            "not a pcap or pcapng file (starts with {})",
-            hex::encode(&head[..head.len().min(8)])
-        ),
+        [0x1f, 0x8b, _, _] => Err(FormatError::Gzip),
+        [0x34, 0xcd, _, _] | [_, _, 0xcd, 0x34] => Err(FormatError::UnsupportedVariant {
+            magic: hex::encode(magic),
+        }),
+        _ => Err(FormatError::Unknown {
+            start: hex::encode(&head[..head.len().min(8)]),
+        }),
     }
 }
 
@@ -571,7 +793,11 @@ fn fail_kind(e: PcapError<&[u8]>) -> Fail {
 }
 
 /// Turns one block into a step, updating the format state (link types, interfaces).
-fn classify(format: &mut Format, block: PcapBlockOwned<'_>, frame: u64) -> Result<Step> {
+fn classify(
+    format: &mut Format,
+    block: PcapBlockOwned<'_>,
+    frame: u64,
+) -> Result<Step, BlockError> {
     match (format, block) {
         (
             Format::Pcap {
@@ -643,22 +869,21 @@ fn classify(format: &mut Format, block: PcapBlockOwned<'_>, frame: u64) -> Resul
                 Ok(Step::Skip)
             }
             Block::EnhancedPacket(epb) => {
-                let iface = interfaces.get(epb.if_id as usize).ok_or_else(|| {
-                    anyhow!(
-                        "enhanced packet block names interface {} but the section describes {}",
-                        epb.if_id,
-                        interfaces.len()
-                    )
-                })?;
+                let iface =
+                    interfaces
+                        .get(epb.if_id as usize)
+                        .ok_or(BlockError::UnknownInterface {
+                            if_id: epb.if_id,
+                            described: interfaces.len(),
+                        })?;
                 let ticks = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
-                let ts = ticks_to_ts(ticks, iface.tsresol, iface.tsoffset).ok_or_else(|| {
-                    anyhow!(
-                        "timestamp {ticks} with if_tsresol 0x{:02x} and if_tsoffset {} is not \
-                         representable",
-                        iface.tsresol,
-                        iface.tsoffset
-                    )
-                })?;
+                let ts = ticks_to_ts(ticks, iface.tsresol, iface.tsoffset).ok_or(
+                    BlockError::Timestamp {
+                        ticks,
+                        tsresol: iface.tsresol,
+                        tsoffset: iface.tsoffset,
+                    },
+                )?;
                 let data = epb.packet_data();
                 Ok(Step::Packet {
                     addr: data.as_ptr() as usize,
@@ -669,9 +894,7 @@ fn classify(format: &mut Format, block: PcapBlockOwned<'_>, frame: u64) -> Resul
                 })
             }
             Block::SimplePacket(spb) => {
-                let iface = interfaces.first().ok_or_else(|| {
-                    anyhow!("simple packet block before any interface description block")
-                })?;
+                let iface = interfaces.first().ok_or(BlockError::NoInterface)?;
                 let mut data = spb.packet_data();
                 if iface.snaplen != 0 {
                     data = data.get(..iface.snaplen as usize).unwrap_or(data);
@@ -687,7 +910,7 @@ fn classify(format: &mut Format, block: PcapBlockOwned<'_>, frame: u64) -> Resul
             }
             _ => Ok(Step::Skip),
         },
-        (_, _) => bail!("frame {frame}: block does not belong to this file format"),
+        (_, _) => Err(BlockError::WrongFormat { frame }),
     }
 }
 
@@ -738,7 +961,7 @@ impl Read for KeepError {
 #[allow(clippy::unwrap_used, clippy::panic)]
 pub(crate) mod tests {
     use super::*;
-    use crate::capture::testutil;
+    use crate::testutil;
 
     /// Builds a classic pcap file. `be`: big-endian; `nanos`: ns magic.
     pub(crate) fn pcap_bytes(
@@ -770,7 +993,7 @@ pub(crate) mod tests {
     /// (number, ts, linktype, data, orig_len)
     type Row = (u64, Timestamp, u32, Vec<u8>, u32);
 
-    fn read_all(bytes: Vec<u8>) -> Result<Vec<Row>> {
+    fn read_all(bytes: Vec<u8>) -> Result<Vec<Row>, ReadError> {
         let mut r = CaptureReader::from_reader(Box::new(Cursor::new(bytes)))?;
         let mut out = Vec::new();
         while let Some(p) = r.next_packet()? {
@@ -1328,7 +1551,7 @@ pub(crate) mod tests {
     ];
 
     /// Reads a whole capture, returning (frames, first ts, last ts, bytes_read, len).
-    fn drain(path: &std::path::Path) -> Result<(u64, String, String, u64, Option<u64>)> {
+    fn drain(path: &std::path::Path) -> Result<(u64, String, String, u64, Option<u64>), ReadError> {
         let mut r = CaptureReader::open(path.to_str().unwrap_or("?"))?;
         let (mut n, mut first, mut last) = (0, String::new(), String::new());
         while let Some(p) = r.next_packet()? {

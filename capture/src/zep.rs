@@ -23,8 +23,7 @@
 //! in place of the FCS; non-zero = **CRC mode**, they are the 16-bit FCS. Wireshark hands the
 //! former to its `wpan_cc24xx` dissector and the latter to `wpan`.
 
-use anyhow::{bail, Result};
-use ietfwg_6lo::mac::FcsMode;
+use super::wpan::Fcs;
 
 /// The UDP port ZEP uses (either source or destination).
 pub const ZEP_PORT: u16 = 17754;
@@ -34,6 +33,41 @@ const V2_HEADER: usize = 32;
 const V2_ACK: usize = 8;
 const TYPE_DATA: u8 = 1;
 const TYPE_ACK: u8 = 2;
+
+/// A malformed ZEP datagram. Byte offsets are relative to the start of the UDP payload.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ZepError {
+    /// "EX" and nothing more.
+    #[error("ZEP header truncated: {got} bytes, the version is at byte 2")]
+    NoVersion { got: usize },
+    /// Version 0 is not defined.
+    #[error("ZEP version 0 at byte 2 is not defined")]
+    Version0,
+    /// A v2 header without its type byte.
+    #[error("ZEP v{version} header truncated: 3 bytes, the type is at byte 3")]
+    NoType { version: u8 },
+    /// A v2 type other than data and ack.
+    #[error("ZEP v{version} type {ty} at byte 3 is neither 1 (data) nor 2 (ack)")]
+    Type { version: u8, ty: u8 },
+    /// The header is cut short (`what`: "" for v1, "data" or "ack" for v2).
+    #[error("ZEP v{version} {what} header truncated: {got} of {need} bytes")]
+    Truncated {
+        version: u8,
+        what: &'static str,
+        got: usize,
+        need: usize,
+    },
+    /// Fewer frame bytes than the length field (at byte `at`) says.
+    #[error("ZEP frame truncated: the length field (byte {at}) says {len} bytes, {got} captured")]
+    FrameTruncated { at: usize, len: usize, got: usize },
+    /// More bytes after the header than the length field (at byte `at`) says.
+    #[error("ZEP length field (byte {at}) says {len} bytes but {got} follow the header")]
+    TrailingBytes { at: usize, len: usize, got: usize },
+    /// An LQI-mode frame shorter than its two metadata bytes.
+    #[error("ZEP frame of {len} bytes in LQI mode cannot hold the 2 metadata bytes")]
+    NoMetadata { len: usize },
+}
 
 /// The fields of a ZEP data header.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -62,11 +96,11 @@ pub struct ZepHeader {
 #[derive(Debug, Clone)]
 pub enum Zep<'a> {
     /// A data packet: the header and the 802.15.4 frame. In CRC mode `frame` ends in its FCS
-    /// (`fcs` = Crc16); in LQI mode the metadata bytes are cut off (`fcs` = None).
+    /// (`fcs` = Crc16); in LQI mode the metadata bytes are cut off (`fcs` = Absent).
     Data {
         header: ZepHeader,
         frame: &'a [u8],
-        fcs: FcsMode,
+        fcs: Fcs,
     },
     /// A v2 acknowledgement (carries no frame).
     Ack { version: u8, seq: u32 },
@@ -76,29 +110,28 @@ pub enum Zep<'a> {
 
 /// Decodes the payload of a UDP datagram to or from port 17754. Byte offsets in errors are
 /// relative to the start of the UDP payload.
-pub fn decode(p: &[u8]) -> Result<Zep<'_>> {
+pub fn decode(p: &[u8]) -> Result<Zep<'_>, ZepError> {
     if p.get(..2) != Some(b"EX") {
         return Ok(Zep::NoPreamble);
     }
     let Some(&version) = p.get(2) else {
-        bail!(
-            "ZEP header truncated: {} bytes, the version is at byte 2",
-            p.len()
-        );
+        return Err(ZepError::NoVersion { got: p.len() });
     };
-    let need = |n: usize, what: &str| -> Result<()> {
+    let need = |n: usize, what: &'static str| -> Result<(), ZepError> {
         if p.len() < n {
-            bail!(
-                "ZEP v{version} {what} header truncated: {} of {n} bytes",
-                p.len()
-            );
+            return Err(ZepError::Truncated {
+                version,
+                what,
+                got: p.len(),
+                need: n,
+            });
         }
         Ok(())
     };
     let be16 = |i: usize| u16::from_be_bytes([p[i], p[i + 1]]);
     let be32 = |i: usize| u32::from_be_bytes([p[i], p[i + 1], p[i + 2], p[i + 3]]);
     let (header_len, mut header) = match version {
-        0 => bail!("ZEP version 0 at byte 2 is not defined"),
+        0 => return Err(ZepError::Version0),
         1 => {
             need(V1_HEADER, "")?;
             (
@@ -118,7 +151,7 @@ pub fn decode(p: &[u8]) -> Result<Zep<'_>> {
         }
         _ => {
             let Some(&ty) = p.get(3) else {
-                bail!("ZEP v{version} header truncated: 3 bytes, the type is at byte 3");
+                return Err(ZepError::NoType { version });
             };
             match ty {
                 TYPE_ACK => {
@@ -129,7 +162,7 @@ pub fn decode(p: &[u8]) -> Result<Zep<'_>> {
                     });
                 }
                 TYPE_DATA => {}
-                t => bail!("ZEP v{version} type {t} at byte 3 is neither 1 (data) nor 2 (ack)"),
+                ty => return Err(ZepError::Type { version, ty }),
             }
             need(V2_HEADER, "data")?;
             let ntp = (u64::from(be32(9)) << 32) | u64::from(be32(13));
@@ -152,34 +185,34 @@ pub fn decode(p: &[u8]) -> Result<Zep<'_>> {
     let body = &p[header_len..];
     let len = usize::from(header.length);
     if body.len() < len {
-        bail!(
-            "ZEP frame truncated: the length field (byte {}) says {len} bytes, {} captured",
-            header_len - 1,
-            body.len()
-        );
+        return Err(ZepError::FrameTruncated {
+            at: header_len - 1,
+            len,
+            got: body.len(),
+        });
     }
     if body.len() > len {
-        bail!(
-            "ZEP length field (byte {}) says {len} bytes but {} follow the header",
-            header_len - 1,
-            body.len()
-        );
+        return Err(ZepError::TrailingBytes {
+            at: header_len - 1,
+            len,
+            got: body.len(),
+        });
     }
     if header.lqi_mode {
         let Some(cut) = len.checked_sub(2) else {
-            bail!("ZEP frame of {len} bytes in LQI mode cannot hold the 2 metadata bytes");
+            return Err(ZepError::NoMetadata { len });
         };
         header.cc24xx = Some([body[cut], body[cut + 1]]);
         return Ok(Zep::Data {
             header,
             frame: &body[..cut],
-            fcs: FcsMode::None,
+            fcs: Fcs::Absent,
         });
     }
     Ok(Zep::Data {
         header,
         frame: body,
-        fcs: FcsMode::Crc16,
+        fcs: Fcs::Crc16,
     })
 }
 
@@ -229,7 +262,7 @@ pub(crate) mod tests {
                 fcs,
             } => {
                 assert_eq!(f, &frame);
-                assert_eq!(fcs, FcsMode::Crc16);
+                assert_eq!(fcs, Fcs::Crc16);
                 assert_eq!(
                     (header.version, header.channel, header.device_id),
                     (2, 11, 0x1234)
@@ -249,7 +282,7 @@ pub(crate) mod tests {
                 fcs,
             } => {
                 assert_eq!(f, &frame[..7], "metadata cut off");
-                assert_eq!(fcs, FcsMode::None);
+                assert_eq!(fcs, Fcs::Absent);
                 assert!(header.lqi_mode);
                 assert_eq!(header.lqi, 200);
                 assert_eq!(header.cc24xx, Some([0xaa, 0xbb]));
@@ -263,7 +296,7 @@ pub(crate) mod tests {
         match decode(&zep_v1(&[1, 2, 3, 4, 5])).unwrap() {
             Zep::Data { header, frame, fcs } => {
                 assert_eq!(frame, &[1, 2, 3, 4, 5]);
-                assert_eq!(fcs, FcsMode::Crc16);
+                assert_eq!(fcs, Fcs::Crc16);
                 assert_eq!(
                     (header.version, header.channel, header.device_id),
                     (1, 15, 7)

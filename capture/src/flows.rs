@@ -2,17 +2,40 @@
 //! datagrams as they are and TCP streams in order ([`super::tcp`]). The IKE commands call
 //! [`Flows::push`] once per packet and [`Flows::finish`] at the end.
 
-#![allow(dead_code)] // used by the IKEv2 subcommands (to come)
-
 use std::borrow::Cow;
 use std::net::SocketAddr;
 
-use anyhow::{bail, Result};
 use etherparse::{TcpHeaderSlice, UdpHeaderSlice};
 
-use super::ipfrag::{IpPacket, Reassembler};
+use super::ipfrag::{IpError, IpPacket, Reassembler};
+use super::link::LinkError;
 use super::tcp::{Segment, TcpReassembler};
 use super::{ip_payload, Packet};
+
+/// Why a packet gave no transport payload: its link layer, its IP header or fragment, or its
+/// UDP/TCP header (etherparse's words).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FlowError {
+    /// The link layer.
+    #[error(transparent)]
+    Link(#[from] LinkError),
+    /// The IP header, or IP reassembly.
+    #[error(transparent)]
+    Ip(#[from] IpError),
+    /// The UDP header is cut short.
+    #[error("UDP header: {detail}")]
+    UdpHeader { detail: String },
+    /// A UDP Length below the header's 8 octets.
+    #[error("UDP length {len} is less than the 8-octet header")]
+    UdpTooShort { len: usize },
+    /// A UDP Length beyond what the (complete) IP packet carries.
+    #[error("UDP length {len} exceeds the {carried} octets the IP packet carries")]
+    UdpTooLong { len: usize, carried: usize },
+    /// The TCP header is cut short or malformed.
+    #[error("TCP header: {detail}")]
+    TcpHeader { detail: String },
+}
 
 /// The transport protocol of an [`L4`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -69,7 +92,6 @@ impl Flows {
     }
 
     /// With explicit reassemblers (for other limits).
-    #[allow(dead_code)]
     pub fn with(ipfrag: Reassembler, tcp: TcpReassembler) -> Self {
         Flows { ipfrag, tcp }
     }
@@ -77,7 +99,7 @@ impl Flows {
     /// One captured packet: what UDP or TCP payload it makes available (usually zero or one).
     /// Packets that are not IP, or carry neither UDP nor TCP, give nothing. `Err`: a malformed
     /// IP/UDP/TCP header or an invalid fragment (the caller names the frame).
-    pub fn push<'a>(&mut self, pkt: &Packet<'a>) -> Result<Vec<L4<'a>>> {
+    pub fn push<'a>(&mut self, pkt: &Packet<'a>) -> Result<Vec<L4<'a>>, FlowError> {
         let Some(ip) = ip_payload(pkt)? else {
             return Ok(Vec::new());
         };
@@ -97,18 +119,19 @@ impl Flows {
         let ip_fragments = if fragments > 1 { fragments } else { 0 };
         match proto {
             17 => {
-                let h = UdpHeaderSlice::from_slice(&payload)
-                    .map_err(|e| anyhow::anyhow!("UDP header: {e}"))?;
+                let h = UdpHeaderSlice::from_slice(&payload).map_err(|e| FlowError::UdpHeader {
+                    detail: e.to_string(),
+                })?;
                 let (sport, dport) = (h.source_port(), h.destination_port());
                 let ulen = usize::from(h.length());
                 if ulen < 8 {
-                    bail!("UDP length {ulen} is less than the 8-octet header");
+                    return Err(FlowError::UdpTooShort { len: ulen });
                 }
                 if ulen > payload.len() && !truncated {
-                    bail!(
-                        "UDP length {ulen} exceeds the {} octets the IP packet carries",
-                        payload.len()
-                    );
+                    return Err(FlowError::UdpTooLong {
+                        len: ulen,
+                        carried: payload.len(),
+                    });
                 }
                 let end = ulen.min(payload.len());
                 let body = match payload {
@@ -129,8 +152,9 @@ impl Flows {
                 }])
             }
             6 => {
-                let h = TcpHeaderSlice::from_slice(&payload)
-                    .map_err(|e| anyhow::anyhow!("TCP header: {e}"))?;
+                let h = TcpHeaderSlice::from_slice(&payload).map_err(|e| FlowError::TcpHeader {
+                    detail: e.to_string(),
+                })?;
                 let hl = h.slice().len();
                 let src = SocketAddr::new(src, h.source_port());
                 let dst = SocketAddr::new(dst, h.destination_port());

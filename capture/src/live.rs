@@ -1,20 +1,39 @@
 //! Live capture from a network interface (pnet's datalink layer: an AF_PACKET socket on Linux),
 //! handing out [`Packet`]s exactly as the file reader does, so every command that reads a capture
-//! can also read an interface.
+//! can also read an interface. Cargo feature `live`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::{anyhow, bail, Context};
 use pnet_datalink::{Channel, DataLinkReceiver, NetworkInterface};
 
-use super::{Packet, Timestamp};
+use super::{linktype, Packet, Timestamp};
 
-/// LINKTYPE_ETHERNET: what an AF_PACKET socket delivers on Ethernet and on Linux loopback.
-const LINKTYPE_ETHERNET: u32 = 1;
-/// LINKTYPE_RAW: what it delivers on point-to-point interfaces without a link header (tun, wg).
-const LINKTYPE_RAW: u32 = 101;
+/// Why a live capture could not start or go on.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LiveError {
+    /// No interface of that name; `available` lists the ones there are.
+    #[error("no interface named {name:?} (interfaces here: {})", available.join(", "))]
+    NoInterface {
+        name: String,
+        available: Vec<String>,
+    },
+    /// The capture socket cannot be opened.
+    #[error("opening {name} for capture (this needs root or CAP_NET_RAW)")]
+    Open {
+        name: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// pnet offers a channel type other than Ethernet.
+    #[error("{name}: unsupported channel type")]
+    Channel { name: String },
+    /// Reading from the socket failed.
+    #[error("reading from the interface")]
+    Read(#[source] std::io::Error),
+}
 
 /// Packets from one interface until [`LiveCapture::stop_flag`] is set (Ctrl-C) or the caller
 /// stops asking.
@@ -37,25 +56,30 @@ impl std::fmt::Debug for LiveCapture {
 
 impl LiveCapture {
     /// Opens `name` for capture. Needs root or CAP_NET_RAW.
-    pub fn open(name: &str) -> anyhow::Result<Self> {
+    pub fn open(name: &str) -> Result<Self, LiveError> {
         let interfaces = pnet_datalink::interfaces();
         let Some(iface) = interfaces.iter().find(|i| i.name == name) else {
-            let names: Vec<&str> = interfaces.iter().map(|i| i.name.as_str()).collect();
-            bail!(
-                "no interface named {name:?} (interfaces here: {})",
-                names.join(", ")
-            );
+            return Err(LiveError::NoInterface {
+                name: name.to_string(),
+                available: interfaces.iter().map(|i| i.name.clone()).collect(),
+            });
         };
         let config = pnet_datalink::Config {
             // Wake up regularly to notice Ctrl-C even when no packet arrives.
             read_timeout: Some(Duration::from_millis(200)),
             ..Default::default()
         };
-        let rx = match pnet_datalink::channel(iface, config).with_context(|| {
-            format!("opening {name} for capture (this needs root or CAP_NET_RAW)")
-        })? {
+        let channel = pnet_datalink::channel(iface, config).map_err(|source| LiveError::Open {
+            name: name.to_string(),
+            source,
+        })?;
+        let rx = match channel {
             Channel::Ethernet(_tx, rx) => rx,
-            _ => return Err(anyhow!("{name}: unsupported channel type")),
+            _ => {
+                return Err(LiveError::Channel {
+                    name: name.to_string(),
+                })
+            }
         };
         Ok(LiveCapture {
             rx,
@@ -72,7 +96,7 @@ impl LiveCapture {
     }
 
     /// The next packet, or `None` once stopped.
-    pub fn next_packet(&mut self) -> anyhow::Result<Option<Packet<'_>>> {
+    pub fn next_packet(&mut self) -> Result<Option<Packet<'_>>, LiveError> {
         loop {
             if self.stop.load(Ordering::Relaxed) {
                 return Ok(None);
@@ -90,7 +114,7 @@ impl LiveCapture {
                             | std::io::ErrorKind::WouldBlock
                             | std::io::ErrorKind::Interrupted
                     ) => {}
-                Err(e) => return Err(anyhow!(e).context("reading from the interface")),
+                Err(e) => return Err(LiveError::Read(e)),
             }
         }
         self.number += 1;
@@ -110,11 +134,12 @@ impl LiveCapture {
     }
 }
 
-/// Interfaces without a link-layer header deliver bare IP packets.
+/// What an AF_PACKET socket delivers: LINKTYPE_ETHERNET on Ethernet and on Linux loopback;
+/// LINKTYPE_RAW (bare IP packets) on point-to-point interfaces without a link header (tun, wg).
 fn linktype_of(iface: &NetworkInterface) -> u32 {
     if iface.is_point_to_point() && iface.mac.is_none() {
-        LINKTYPE_RAW
+        linktype::RAW
     } else {
-        LINKTYPE_ETHERNET
+        linktype::ETHERNET
     }
 }

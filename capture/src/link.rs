@@ -7,17 +7,57 @@
 //! | 0 NULL, 108 LOOP | 4-byte address family: host order (NULL: the capturing host's, so both are tried) or network order (LOOP); AF_INET = 2, AF_INET6 = 24 (NetBSD/OpenBSD), 28 (FreeBSD/DragonFly), 30 (macOS) |
 //! | 101 RAW | IPv4 or IPv6 by the version nibble |
 //! | 228 IPV4, 229 IPV6 | the IP header directly |
-//! | 113 LINUX_SLL | 16-byte cooked header (hand-parsed, see [`sll`]) |
-//! | 276 LINUX_SLL2 | 20-byte cooked header (hand-parsed, see [`sll2`]) |
+//! | 113 LINUX_SLL | 16-byte cooked header (hand-parsed, see `sll`) |
+//! | 276 LINUX_SLL2 | 20-byte cooked header (hand-parsed, see `sll2`) |
 //!
 //! Errors name the byte offset within the packet; they do not name the frame number (the caller
 //! has [`Packet::number`]).
 
-use anyhow::{anyhow, bail, Result};
 use etherparse::{Ethernet2HeaderSlice, SingleVlanHeaderSlice};
-use ietfwg_6lo::mac::FcsMode;
 
+use super::wpan::Fcs;
 use super::{linktype, Packet};
+
+/// A malformed link layer, or one this module does not walk. Offsets are bytes from the start
+/// of the captured packet.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LinkError {
+    /// The Ethernet header is cut short (etherparse's words).
+    #[error("Ethernet header: {detail}")]
+    Ethernet { detail: String },
+    /// An 802.1Q / 802.1ad tag is cut short (etherparse's words).
+    #[error("VLAN tag at byte {offset}: {detail}")]
+    VlanTag { offset: usize, detail: String },
+    /// More than 4 stacked VLAN tags.
+    #[error("more than 4 VLAN tags before byte {offset}")]
+    TooManyTags { offset: usize },
+    /// A fixed-size link header is cut short.
+    #[error("{header} header: {got} of {need} bytes")]
+    Truncated {
+        header: &'static str,
+        got: usize,
+        need: usize,
+    },
+    /// Nothing after the link header.
+    #[error("empty IP packet at byte {offset}")]
+    EmptyIp { offset: usize },
+    /// The link layer says IPv4 (or IPv6) but the version field says otherwise.
+    #[error(
+        "link layer announces IPv{announced} but the version field at byte {offset} is {found}"
+    )]
+    VersionMismatch {
+        offset: usize,
+        announced: u8,
+        found: u8,
+    },
+    /// An IP version field that is neither 4 nor 6.
+    #[error("IP version field at byte {offset} is {version}, not 4 or 6")]
+    IpVersion { offset: usize, version: u8 },
+    /// A link type this module does not walk.
+    #[error("link type {linktype} ({}) is not supported", linktype::name(*linktype))]
+    Unsupported { linktype: u32 },
+}
 
 /// What a packet carries above its link layer.
 #[derive(Debug, Clone)]
@@ -26,11 +66,11 @@ pub(crate) enum Net<'a> {
     /// (Ethernet padding removed), or at the end of the capture if that is shorter.
     Ip(&'a [u8]),
     /// An IEEE 802.15.4 frame straight on the link (Linux cooked capture of a wpan device).
-    Wpan { frame: &'a [u8], fcs: FcsMode },
+    Wpan { frame: &'a [u8], fcs: Fcs },
     /// Something that is not IP; the string says what.
     Other(String),
-    /// A link type this module does not walk; the string says which.
-    Unsupported(String),
+    /// A link type this module does not walk.
+    Unsupported(u32),
 }
 
 /// The IP packet a frame carries, starting at its IPv4/IPv6 header (for IKEv2, DoH, and as
@@ -39,21 +79,21 @@ pub(crate) enum Net<'a> {
 /// `Ok(None)`: the frame carries no IP packet (ARP, LLDP, a non-IP loopback family, an 802.15.4
 /// link type, ...). `Err`: the link-layer framing is malformed, or the link type is not supported.
 /// The slice is trimmed to the length the IP header declares when the capture holds all of it.
-#[allow(dead_code)] // for the IKEv2 and DoH subcommands (to come)
-pub fn ip_payload<'a>(pkt: &Packet<'a>) -> Result<Option<&'a [u8]>> {
+pub fn ip_payload<'a>(pkt: &Packet<'a>) -> Result<Option<&'a [u8]>, LinkError> {
     match network(pkt.linktype, pkt.data, pkt.orig_len)? {
         Net::Ip(ip) => Ok(Some(ip)),
         Net::Wpan { .. } | Net::Other(_) => Ok(None),
-        Net::Unsupported(why) => bail!("{why}"),
+        Net::Unsupported(linktype) => Err(LinkError::Unsupported { linktype }),
     }
 }
 
 /// Walks the link layer of one packet.
-pub(crate) fn network(lt: u32, data: &[u8], orig_len: u32) -> Result<Net<'_>> {
+pub(crate) fn network(lt: u32, data: &[u8], orig_len: u32) -> Result<Net<'_>, LinkError> {
     match lt {
         linktype::ETHERNET => {
-            let eth = Ethernet2HeaderSlice::from_slice(data)
-                .map_err(|e| anyhow!("Ethernet header: {e}"))?;
+            let eth = Ethernet2HeaderSlice::from_slice(data).map_err(|e| LinkError::Ethernet {
+                detail: e.to_string(),
+            })?;
             ether_payload(eth.ether_type().0, data.get(14..).unwrap_or_default(), 14)
         }
         linktype::NULL => loopback(data, false),
@@ -81,10 +121,7 @@ pub(crate) fn network(lt: u32, data: &[u8], orig_len: u32) -> Result<Net<'_>> {
             "link type {lt} ({}) carries 802.15.4 frames (6LoWPAN), not IP",
             linktype::name(lt)
         ))),
-        _ => Ok(Net::Unsupported(format!(
-            "link type {lt} ({}) is not supported",
-            linktype::name(lt)
-        ))),
+        _ => Ok(Net::Unsupported(lt)),
     }
 }
 
@@ -117,16 +154,18 @@ pub(crate) fn raw_ip_plausible(data: &[u8], orig_len: u32) -> bool {
 
 /// `data` is an IP packet at byte `off` of the frame; `expected` is the version the link layer
 /// announced, if any.
-fn ip(data: &[u8], expected: Option<u8>, off: usize) -> Result<Net<'_>> {
+fn ip(data: &[u8], expected: Option<u8>, off: usize) -> Result<Net<'_>, LinkError> {
     let Some(&b0) = data.first() else {
-        bail!("empty IP packet at byte {off}");
+        return Err(LinkError::EmptyIp { offset: off });
     };
     let version = b0 >> 4;
     if let Some(want) = expected {
         if version != want {
-            bail!(
-                "link layer announces IPv{want} but the version field at byte {off} is {version}"
-            );
+            return Err(LinkError::VersionMismatch {
+                offset: off,
+                announced: want,
+                found: version,
+            });
         }
     }
     let be16 = |i: usize| {
@@ -136,7 +175,12 @@ fn ip(data: &[u8], expected: Option<u8>, off: usize) -> Result<Net<'_>> {
     let declared = match version {
         4 => be16(2).filter(|&total| total >= 20),
         6 => be16(4).filter(|&payload| payload > 0).map(|p| p + 40),
-        v => bail!("IP version field at byte {off} is {v}, not 4 or 6"),
+        v => {
+            return Err(LinkError::IpVersion {
+                offset: off,
+                version: v,
+            })
+        }
     };
     Ok(Net::Ip(match declared {
         Some(n) if n <= data.len() => &data[..n],
@@ -146,12 +190,19 @@ fn ip(data: &[u8], expected: Option<u8>, off: usize) -> Result<Net<'_>> {
 
 /// Walks 802.1Q/802.1ad tags from `ether_type`; `data` follows the EtherType field, at byte
 /// `off` of the frame.
-fn ether_payload(mut ether_type: u16, mut data: &[u8], mut off: usize) -> Result<Net<'_>> {
+fn ether_payload(
+    mut ether_type: u16,
+    mut data: &[u8],
+    mut off: usize,
+) -> Result<Net<'_>, LinkError> {
     for _ in 0..=4 {
         match ether_type {
             0x8100 | 0x88a8 | 0x9100 => {
-                let tag = SingleVlanHeaderSlice::from_slice(data)
-                    .map_err(|e| anyhow!("VLAN tag at byte {off}: {e}"))?;
+                let tag =
+                    SingleVlanHeaderSlice::from_slice(data).map_err(|e| LinkError::VlanTag {
+                        offset: off,
+                        detail: e.to_string(),
+                    })?;
                 ether_type = tag.ether_type().0;
                 data = data.get(4..).unwrap_or_default();
                 off += 4;
@@ -171,7 +222,7 @@ fn ether_payload(mut ether_type: u16, mut data: &[u8], mut off: usize) -> Result
             }
         }
     }
-    bail!("more than 4 VLAN tags before byte {off}")
+    Err(LinkError::TooManyTags { offset: off })
 }
 
 fn ether_type_name(t: u16) -> Option<&'static str> {
@@ -191,9 +242,13 @@ fn ether_type_name(t: u16) -> Option<&'static str> {
 }
 
 /// BSD loopback: a 4-byte address family, then the packet.
-fn loopback(data: &[u8], network_order: bool) -> Result<Net<'_>> {
+fn loopback(data: &[u8], network_order: bool) -> Result<Net<'_>, LinkError> {
     let Some(&[a, b, c, d]) = data.get(..4) else {
-        bail!("loopback header: {} of 4 bytes", data.len());
+        return Err(LinkError::Truncated {
+            header: "loopback",
+            got: data.len(),
+            need: 4,
+        });
     };
     let is_ip = |f: u32| matches!(f, 2 | 24 | 28 | 30);
     let le = u32::from_le_bytes([a, b, c, d]);
@@ -220,9 +275,13 @@ fn loopback(data: &[u8], network_order: bool) -> Result<Net<'_>> {
 /// Hand-parsed rather than with etherparse's `LinuxSllHeaderSlice`, which rejects every ARPHRD
 /// type but five; captures on Linux's "any" device routinely contain ARPHRD_LOOPBACK (772),
 /// ARPHRD_NONE (65534, tun devices) and ARPHRD_IEEE802154 (804) packets.
-fn sll(data: &[u8]) -> Result<Net<'_>> {
+fn sll(data: &[u8]) -> Result<Net<'_>, LinkError> {
     let Some(h) = data.get(..16) else {
-        bail!("Linux cooked (SLL) header: {} of 16 bytes", data.len());
+        return Err(LinkError::Truncated {
+            header: "Linux cooked (SLL)",
+            got: data.len(),
+            need: 16,
+        });
     };
     let hatype = u16::from_be_bytes([h[2], h[3]]);
     let protocol = u16::from_be_bytes([h[14], h[15]]);
@@ -245,9 +304,13 @@ fn sll(data: &[u8]) -> Result<Net<'_>> {
 /// ```
 ///
 /// Hand-parsed: etherparse (0.21) has no SLL2 support.
-fn sll2(data: &[u8]) -> Result<Net<'_>> {
+fn sll2(data: &[u8]) -> Result<Net<'_>, LinkError> {
     let Some(h) = data.get(..20) else {
-        bail!("Linux cooked v2 (SLL2) header: {} of 20 bytes", data.len());
+        return Err(LinkError::Truncated {
+            header: "Linux cooked v2 (SLL2)",
+            got: data.len(),
+            need: 20,
+        });
     };
     let protocol = u16::from_be_bytes([h[0], h[1]]);
     let hatype = u16::from_be_bytes([h[8], h[9]]);
@@ -270,21 +333,21 @@ fn cooked<'a>(
     rest: &'a [u8],
     off: usize,
     what: &str,
-) -> Result<Net<'a>> {
+) -> Result<Net<'a>, LinkError> {
     match hatype {
         // Linux mac802154 strips the FCS before handing frames to a wpan device, but appends it
         // again for monitor devices (net/mac802154/rx.c).
         ARPHRD_IEEE802154_MONITOR => Ok(Net::Wpan {
             frame: rest,
-            fcs: FcsMode::Crc16,
+            fcs: Fcs::Crc16,
         }),
         ARPHRD_IEEE802154 => Ok(Net::Wpan {
             frame: rest,
-            fcs: FcsMode::None,
+            fcs: Fcs::Absent,
         }),
         _ if protocol == ETH_P_IEEE802154 => Ok(Net::Wpan {
             frame: rest,
-            fcs: FcsMode::None,
+            fcs: Fcs::Absent,
         }),
         _ if protocol < 0x0600 => Ok(Net::Other(format!(
             "Linux {what} protocol 0x{protocol:04x} on ARPHRD {hatype}, not IP"
@@ -295,10 +358,10 @@ fn cooked<'a>(
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::panic)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use crate::capture::testutil::{self, pkt};
-    use crate::capture::CaptureReader;
+    use crate::testutil::{self, pkt};
+    use crate::CaptureReader;
 
     /// An IPv4/UDP packet (28 header bytes) around `payload`.
     pub(crate) fn ipv4_udp(payload: &[u8], sport: u16, dport: u16) -> Vec<u8> {
@@ -464,7 +527,7 @@ mod tests {
         match network(113, &wpan, 19).unwrap() {
             Net::Wpan { frame, fcs } => {
                 assert_eq!(frame, &[0x41, 0x88, 0x00]);
-                assert_eq!(fcs, FcsMode::Crc16);
+                assert_eq!(fcs, Fcs::Crc16);
             }
             other => panic!("{other:?}"),
         }

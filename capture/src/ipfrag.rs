@@ -26,18 +26,121 @@
 //!   through as unfragmented.
 //! * A fragment the capture holds only partly (snapshot length) cannot be reassembled: error.
 
-#![allow(dead_code)] // used by the IKEv2 subcommands (to come)
-
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
+use std::fmt;
 use std::net::IpAddr;
 
-use anyhow::{anyhow, bail, Result};
 use etherparse::{
     Ipv4HeaderSlice, Ipv6FragmentHeaderSlice, Ipv6HeaderSlice, Ipv6RawExtHeaderSlice,
 };
 
 use super::Timestamp;
+
+/// A malformed IP packet, or a fragment that made its datagram invalid. Header details in
+/// etherparse's words; offsets are octets from the start of the IPv6 payload where they say so.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IpError {
+    /// No octets at all.
+    #[error("empty IP packet")]
+    Empty,
+    /// A version field that is neither 4 nor 6.
+    #[error("IP version {version}, not 4 or 6")]
+    Version { version: u8 },
+    /// The IPv4 header is cut short or malformed.
+    #[error("IPv4 header: {detail}")]
+    Ipv4Header { detail: String },
+    /// The IPv4 Total Length is below the header length.
+    #[error("IPv4 total length {total} is less than the header length {header}")]
+    Ipv4TotalLength { total: usize, header: usize },
+    /// The IPv6 header is cut short.
+    #[error("IPv6 header: {detail}")]
+    Ipv6Header { detail: String },
+    /// A hop-by-hop, routing or destination options header is cut short.
+    #[error("IPv6 extension header {next} at payload byte {at}: {detail}")]
+    Ipv6ExtHeader { next: u8, at: usize, detail: String },
+    /// An Authentication Header without its first two octets.
+    #[error("IPv6 Authentication Header at payload byte {at}: truncated")]
+    AuthTruncated { at: usize },
+    /// An Authentication Header longer than what follows it.
+    #[error("IPv6 Authentication Header at payload byte {at}: {len} octets, {present} present")]
+    AuthLength {
+        at: usize,
+        len: usize,
+        present: usize,
+    },
+    /// A Fragment header is cut short.
+    #[error("IPv6 Fragment header at payload byte {at}: {detail}")]
+    Ipv6FragmentHeader { at: usize, detail: String },
+    /// The extension header walk stopped after 64 headers.
+    #[error("more than 64 IPv6 extension headers")]
+    TooManyExtHeaders,
+    /// An atomic fragment followed by a second Fragment header.
+    #[error("IPv6 packet with two Fragment headers")]
+    TwoFragmentHeaders,
+    /// A reassembled IPv6 datagram holds another Fragment header.
+    #[error("reassembled IPv6 datagram of {key} contains a second Fragment header")]
+    SecondFragmentHeader { key: FragKey },
+    /// This fragment makes its datagram invalid (or cannot be used); the datagram is dropped.
+    #[error("IP fragment of {key}: {problem}")]
+    Fragment { key: FragKey, problem: FragProblem },
+}
+
+/// Why a fragment condemns its datagram.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FragProblem {
+    /// The capture cut the fragment short (snapshot length).
+    #[error(
+        "the capture holds only part of this fragment (snapshot length), so the datagram cannot \
+         be reassembled"
+    )]
+    Snapped,
+    /// A non-final fragment whose length is not a multiple of 8 (RFC 791, RFC 8200 §4.5).
+    #[error("non-final fragment at offset {offset} carries {len} octets, not a multiple of 8")]
+    NotMultipleOf8 { offset: usize, len: usize },
+    /// A fragment ending past the 65535-octet maximum.
+    #[error("fragment at offset {offset} ends at octet {end}, past 65535")]
+    TooLong { offset: usize, end: usize },
+    /// Overlapping fragments (RFC 5722).
+    #[error(
+        "fragment at offset {offset} (length {len}) overlaps {with}; the datagram is discarded \
+         (RFC 5722)"
+    )]
+    Overlap {
+        offset: usize,
+        len: usize,
+        with: Overlapped,
+    },
+    /// Two last fragments (M = 0) ending at different octets.
+    #[error("a second last fragment ends at {end}, the first at {first}")]
+    SecondLast { end: usize, first: usize },
+    /// A last fragment ending before data already seen.
+    #[error("the last fragment ends at {end} but data was already seen up to {seen}")]
+    LastBeforeData { end: usize, seen: usize },
+    /// A fragment ending past the last fragment's end.
+    #[error("fragment ends at {end}, past the last fragment's end {last}")]
+    PastLast { end: usize, last: usize },
+}
+
+/// What a fragment overlaps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overlapped {
+    /// The octets `start..end` of a fragment stored before it.
+    Octets { start: usize, end: usize },
+    /// A fragment stored at this offset, after it.
+    FragmentAt(usize),
+}
+
+impl fmt::Display for Overlapped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Overlapped::Octets { start, end } => write!(f, "octets {start}..{end}"),
+            Overlapped::FragmentAt(o) => write!(f, "a fragment at offset {o}"),
+        }
+    }
+}
 
 /// An IP packet's upper-layer payload, after reassembly when it was fragmented.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,8 +193,8 @@ pub struct FragKey {
     pub proto: Option<u8>,
 }
 
-impl std::fmt::Display for FragKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for FragKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} > {} id 0x{:x}", self.src, self.dst, self.id)?;
         if let Some(p) = self.proto {
             write!(f, " proto {p}")?;
@@ -186,7 +289,7 @@ impl Reassembler {
         frame: u64,
         ts: Timestamp,
         ip: &'a [u8],
-    ) -> Result<Option<IpPacket<'a>>> {
+    ) -> Result<Option<IpPacket<'a>>, IpError> {
         let now = ts.as_nanos();
         self.sweep(now);
         let frag = match parse(ip)? {
@@ -266,7 +369,12 @@ impl Reassembler {
         }
     }
 
-    fn fragment<'a>(&mut self, frame: u64, now: u64, f: Frag<'a>) -> Result<Option<IpPacket<'a>>> {
+    fn fragment<'a>(
+        &mut self,
+        frame: u64,
+        now: u64,
+        f: Frag<'a>,
+    ) -> Result<Option<IpPacket<'a>>, IpError> {
         let key = f.key;
         let end = f.offset + f.data.len();
         if self.pending.get(&key).is_some_and(|p| p.rejected) {
@@ -274,18 +382,17 @@ impl Reassembler {
         }
         // Errors that condemn the datagram.
         let fatal = if f.truncated {
-            Some("the capture holds only part of this fragment (snapshot length), so the datagram cannot be reassembled".to_string())
+            Some(FragProblem::Snapped)
         } else if f.more && f.data.len() % 8 != 0 {
-            Some(format!(
-                "non-final fragment at offset {} carries {} octets, not a multiple of 8",
-                f.offset,
-                f.data.len()
-            ))
+            Some(FragProblem::NotMultipleOf8 {
+                offset: f.offset,
+                len: f.data.len(),
+            })
         } else if end > MAX_PAYLOAD {
-            Some(format!(
-                "fragment at offset {} ends at octet {end}, past 65535",
-                f.offset
-            ))
+            Some(FragProblem::TooLong {
+                offset: f.offset,
+                end,
+            })
         } else {
             None
         };
@@ -305,9 +412,9 @@ impl Reassembler {
                 },
             );
         }
-        if let Some(why) = fatal {
+        if let Some(problem) = fatal {
             self.reject(&key);
-            bail!("IP fragment of {key}: {why}");
+            return Err(IpError::Fragment { key, problem });
         }
         let Some(p) = self.pending.get_mut(&key) else {
             return Ok(None);
@@ -325,31 +432,32 @@ impl Reassembler {
             .map(|(o, d)| (*o, o + d.len()));
         let after = p.parts.range(f.offset + 1..).next().map(|(o, _)| *o);
         let overlap = match (before, after) {
-            (Some((o, e)), _) if o == f.offset || e > f.offset => Some(format!("octets {o}..{e}")),
-            (_, Some(o)) if o < end => Some(format!("a fragment at offset {o}")),
+            (Some((start, end)), _) if start == f.offset || end > f.offset => {
+                Some(Overlapped::Octets { start, end })
+            }
+            (_, Some(o)) if o < end => Some(Overlapped::FragmentAt(o)),
             _ => None,
         };
         let bad_total = match (f.more, p.total) {
-            (false, Some(t)) if t != end => Some(format!(
-                "a second last fragment ends at {end}, the first at {t}"
-            )),
+            (false, Some(first)) if first != end => Some(FragProblem::SecondLast { end, first }),
             (false, None) => p
                 .parts
                 .iter()
                 .next_back()
                 .map(|(o, d)| o + d.len())
-                .filter(|&e| e > end)
-                .map(|e| {
-                    format!("the last fragment ends at {end} but data was already seen up to {e}")
-                }),
-            (true, Some(t)) if end > t => Some(format!(
-                "fragment ends at {end}, past the last fragment's end {t}"
-            )),
+                .filter(|&seen| seen > end)
+                .map(|seen| FragProblem::LastBeforeData { end, seen }),
+            (true, Some(last)) if end > last => Some(FragProblem::PastLast { end, last }),
             _ => None,
         };
-        if let Some(what) = overlap.map(|o| format!("fragment at offset {} (length {}) overlaps {o}; the datagram is discarded (RFC 5722)", f.offset, f.data.len())).or(bad_total) {
+        let overlap = overlap.map(|with| FragProblem::Overlap {
+            offset: f.offset,
+            len: f.data.len(),
+            with,
+        });
+        if let Some(problem) = overlap.or(bad_total) {
             self.reject(&key);
-            bail!("IP fragment of {key}: {what}");
+            return Err(IpError::Fragment { key, problem });
         }
         if f.offset == 0 {
             p.proto = Some(f.proto);
@@ -388,9 +496,7 @@ impl Reassembler {
         // IPv6: the fragmentable part may start with extension headers (RFC 8200 §4.5).
         let (proto, skip) = if key.proto.is_none() {
             match ipv6_exts(proto, &payload)? {
-                (_, _, Some(_)) => {
-                    bail!("reassembled IPv6 datagram of {key} contains a second Fragment header")
-                }
+                (_, _, Some(_)) => return Err(IpError::SecondFragmentHeader { key }),
                 (proto, skip, None) => (proto, skip),
             }
         } else {
@@ -449,21 +555,26 @@ fn describe(k: &FragKey, p: &Pending, what: &str) -> String {
 }
 
 /// Splits an IP packet into header facts and payload.
-fn parse(ip: &[u8]) -> Result<Parsed<'_>> {
+fn parse(ip: &[u8]) -> Result<Parsed<'_>, IpError> {
     match ip.first().map(|b| b >> 4) {
         Some(4) => parse_v4(ip),
         Some(6) => parse_v6(ip),
-        Some(v) => bail!("IP version {v}, not 4 or 6"),
-        None => bail!("empty IP packet"),
+        Some(version) => Err(IpError::Version { version }),
+        None => Err(IpError::Empty),
     }
 }
 
-fn parse_v4(ip: &[u8]) -> Result<Parsed<'_>> {
-    let h = Ipv4HeaderSlice::from_slice(ip).map_err(|e| anyhow!("IPv4 header: {e}"))?;
+fn parse_v4(ip: &[u8]) -> Result<Parsed<'_>, IpError> {
+    let h = Ipv4HeaderSlice::from_slice(ip).map_err(|e| IpError::Ipv4Header {
+        detail: e.to_string(),
+    })?;
     let hlen = h.slice().len();
     let total = usize::from(h.total_len());
     if total < hlen {
-        bail!("IPv4 total length {total} is less than the header length {hlen}");
+        return Err(IpError::Ipv4TotalLength {
+            total,
+            header: hlen,
+        });
     }
     let truncated = total > ip.len();
     let payload = ip.get(hlen..total.min(ip.len())).unwrap_or_default();
@@ -503,7 +614,7 @@ fn parse_v4(ip: &[u8]) -> Result<Parsed<'_>> {
 fn ipv6_exts(
     mut next: u8,
     data: &[u8],
-) -> Result<(u8, usize, Option<Ipv6FragmentHeaderSlice<'_>>)> {
+) -> Result<(u8, usize, Option<Ipv6FragmentHeaderSlice<'_>>), IpError> {
     let mut at = 0;
     // At most a few dozen headers fit in 65535 octets; bound the walk anyway.
     for _ in 0..64 {
@@ -511,7 +622,11 @@ fn ipv6_exts(
         match next {
             0 | 43 | 60 => {
                 let h = Ipv6RawExtHeaderSlice::from_slice(rest).map_err(|e| {
-                    anyhow!("IPv6 extension header {next} at payload byte {at}: {e}")
+                    IpError::Ipv6ExtHeader {
+                        next,
+                        at,
+                        detail: e.to_string(),
+                    }
                 })?;
                 next = h.next_header().0;
                 at += h.slice().len();
@@ -519,32 +634,39 @@ fn ipv6_exts(
             51 => {
                 // Authentication Header: Payload Len in 4-octet units, minus 2 (RFC 4302 §2.2).
                 let Some(&[nh, len]) = rest.get(..2) else {
-                    bail!("IPv6 Authentication Header at payload byte {at}: truncated");
+                    return Err(IpError::AuthTruncated { at });
                 };
                 let l = (usize::from(len) + 2) * 4;
                 if rest.len() < l {
-                    bail!(
-                        "IPv6 Authentication Header at payload byte {at}: {l} octets, {} present",
-                        rest.len()
-                    );
+                    return Err(IpError::AuthLength {
+                        at,
+                        len: l,
+                        present: rest.len(),
+                    });
                 }
                 next = nh;
                 at += l;
             }
             44 => {
-                let h = Ipv6FragmentHeaderSlice::from_slice(rest)
-                    .map_err(|e| anyhow!("IPv6 Fragment header at payload byte {at}: {e}"))?;
+                let h = Ipv6FragmentHeaderSlice::from_slice(rest).map_err(|e| {
+                    IpError::Ipv6FragmentHeader {
+                        at,
+                        detail: e.to_string(),
+                    }
+                })?;
                 let nh = h.next_header().0;
                 return Ok((nh, at + 8, Some(h)));
             }
             p => return Ok((p, at, None)),
         }
     }
-    bail!("more than 64 IPv6 extension headers")
+    Err(IpError::TooManyExtHeaders)
 }
 
-fn parse_v6(ip: &[u8]) -> Result<Parsed<'_>> {
-    let h = Ipv6HeaderSlice::from_slice(ip).map_err(|e| anyhow!("IPv6 header: {e}"))?;
+fn parse_v6(ip: &[u8]) -> Result<Parsed<'_>, IpError> {
+    let h = Ipv6HeaderSlice::from_slice(ip).map_err(|e| IpError::Ipv6Header {
+        detail: e.to_string(),
+    })?;
     let plen = usize::from(h.payload_length());
     let body = ip.get(40..).unwrap_or_default();
     // Payload length 0: a jumbogram (RFC 2675) or an unset length: take what was captured.
@@ -575,7 +697,7 @@ fn parse_v6(ip: &[u8]) -> Result<Parsed<'_>> {
             // Atomic fragment: the rest may hold more extension headers.
             let (proto, skip2, again) = ipv6_exts(proto, payload)?;
             if again.is_some() {
-                bail!("IPv6 packet with two Fragment headers");
+                return Err(IpError::TwoFragmentHeaders);
             }
             let payload = payload.get(skip2..).unwrap_or_default();
             Ok(Parsed::Whole(IpPacket {

@@ -17,8 +17,6 @@
 //! * A segment the capture holds only partly (snapshot length) delivers what it has; the missing
 //!   tail becomes a gap.
 
-#![allow(dead_code)] // used by the IKEv2 subcommands (to come)
-
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;

@@ -1,19 +1,34 @@
-//! Capture I/O shared by every `ietfwg` subcommand.
+//! # ietfwg-capture
+//!
+//! Packet captures, with no protocol knowledge above UDP and TCP: what the `ietfwg` binary reads
+//! and writes, and where in a captured packet the bytes a protocol decoder wants are.
 //!
 //! | module | covers |
 //! |---|---|
-//! | [`read`] | [`CaptureReader`]: streaming pcap (both byte orders, µs and ns) and pcapng (several interfaces and link types, `if_tsresol`/`if_tsoffset`) |
+//! | [`read`] | [`CaptureReader`]: streaming pcap (both byte orders, µs and ns) and pcapng (several interfaces and link types, `if_tsresol`/`if_tsoffset`) over any [`std::io::Read`] |
+//! | [`mod@write`] | [`CaptureWriter`]: pcap (ns) and pcapng (`if_tsresol` = ns) output, to any [`std::io::Write`], a file or stdout |
 //! | [`link`] | link-layer walking (Ethernet + 802.1Q/QinQ, BSD loopback, raw IP, Linux SLL/SLL2) and [`ip_payload`] |
-//! | [`wpan`] | [`wpan_frame`]: where an IEEE 802.15.4 frame sits in a packet and whether it ends in an FCS (DLT 195/230/283, ZEP, raw frames under DLT 101) |
+//! | [`wpan`] | [`wpan_frame`]: where an IEEE 802.15.4 frame sits in a packet and what the encapsulation says about its FCS (DLT 195/230/283, ZEP, Linux wpan devices, raw frames under DLT 101) |
 //! | [`zep`] | the ZigBee Encapsulation Protocol header (v1, v2 data, v2 ack) |
-//! | [`write`] | [`PcapWriter`]: nanosecond pcap output, to a file or stdout |
+//! | [`ipfrag`] | IPv4 (RFC 791) and IPv6 (RFC 8200 §4.5) fragment reassembly, bounded |
+//! | [`tcp`] | TCP stream reassembly per direction (RFC 9293 §3.4), bounded |
+//! | [`flows`] | [`Flows`]: packets → UDP datagrams and in-order TCP stream bytes |
+//! | `live` | `LiveCapture` (cargo feature `live`): packets from a network interface through pnet |
 //!
-//! Nothing here panics on input: every malformed capture or packet is an [`anyhow::Error`] that
-//! names the frame number and, where it helps, the byte offset.
+//! Everything but `live` and the file/stdout constructors is sans-I/O: the reader takes any
+//! byte stream, the writer any sink, the reassemblers take packets.
+//!
+//! Nothing here panics on input: every malformed capture or packet is an error value. Errors of
+//! the reader and writer ([`ReadError`], [`WriteError`]) name the frame number and the file
+//! offset; errors about one packet ([`LinkError`], [`WpanError`], [`IpError`], [`FlowError`])
+//! name the byte offset within the layer they concern (the caller has [`Packet::number`]).
+//! [`Error`] gathers them all.
+#![forbid(unsafe_code)]
 
 pub mod flows;
 pub mod ipfrag;
 pub mod link;
+#[cfg(feature = "live")]
 pub mod live;
 pub mod read;
 pub mod tcp;
@@ -23,11 +38,43 @@ pub mod zep;
 
 use std::fmt;
 
-#[allow(unused_imports)] // for the IKEv2 and DoH subcommands (to come)
-pub use link::ip_payload;
-pub use read::CaptureReader;
-pub use wpan::{wpan_frame, Encap, Wpan};
-pub use write::PcapWriter;
+pub use flows::{FlowError, Flows};
+pub use ipfrag::IpError;
+pub use link::{ip_payload, LinkError};
+#[cfg(feature = "live")]
+pub use live::{LiveCapture, LiveError};
+pub use read::{CaptureReader, ReadError};
+pub use wpan::{wpan_frame, Encap, Fcs, Wpan, WpanError, WpanFrame};
+pub use write::{CaptureWriter, Format, WriteError};
+pub use zep::ZepError;
+
+/// Any error of this crate.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading a capture.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// Writing a capture.
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    /// A packet's link layer.
+    #[error(transparent)]
+    Link(#[from] LinkError),
+    /// Finding a packet's IEEE 802.15.4 frame.
+    #[error(transparent)]
+    Wpan(#[from] WpanError),
+    /// An IP header or fragment.
+    #[error(transparent)]
+    Ip(#[from] IpError),
+    /// A packet's transport layer.
+    #[error(transparent)]
+    Flow(#[from] FlowError),
+    /// Live capture.
+    #[cfg(feature = "live")]
+    #[error(transparent)]
+    Live(#[from] LiveError),
+}
 
 /// A capture timestamp: seconds since the Unix epoch and nanoseconds within the second.
 ///
@@ -71,7 +118,7 @@ pub struct Packet<'a> {
     pub orig_len: u32,
 }
 
-/// LINKTYPE_* values this module knows by name (tcpdump.org link-layer header types registry).
+/// LINKTYPE_* values this crate knows by name (tcpdump.org link-layer header types registry).
 pub mod linktype {
     /// BSD loopback, 4-byte address family in the capturing host's byte order.
     pub const NULL: u32 = 0;
@@ -123,7 +170,6 @@ pub mod linktype {
 }
 
 #[cfg(test)]
-#[allow(clippy::panic)]
 pub(crate) mod testutil {
     //! Helpers for tests that read the shared third-party corpus.
 
@@ -142,30 +188,14 @@ pub(crate) mod testutil {
         }
     }
 
-    /// The `shared/` folder: `$IETFWG_SHARED`, else `<repo>/../shared` (the layout where a clone
-    /// sits beside `shared/`).
-    pub fn shared_dir() -> PathBuf {
-        match std::env::var_os("IETFWG_SHARED") {
-            Some(p) => PathBuf::from(p),
-            None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared")),
-        }
-    }
-
-    /// `shared/corpus/<sub>` if it exists. When it does not: panics under `CI=true`, otherwise
-    /// prints a notice and returns `None` so the calling test can return early.
+    /// `shared/corpus/<sub>` through the workspace's corpus locator: `None` (with a notice) when
+    /// the corpus is absent, a failure under `CI=true`.
     pub fn corpus(sub: &str) -> Option<PathBuf> {
-        let dir = shared_dir().join("corpus").join(sub);
-        if dir.is_dir() {
-            return Some(dir);
-        }
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("corpus folder {} is missing (CI=true)", dir.display());
-        }
-        eprintln!(
-            "notice: {} not found; set IETFWG_SHARED to the shared/ folder to run this test",
-            dir.display()
-        );
-        None
+        Some(
+            ietfwg_test_support::shared::shared()?
+                .join("corpus")
+                .join(sub),
+        )
     }
 
     /// Every `*.pcap`, `*.pcapng`, `*.cap` under `dir`, recursively, sorted.
