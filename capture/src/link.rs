@@ -144,7 +144,9 @@ pub(crate) fn raw_ip_plausible(data: &[u8], orig_len: u32) -> bool {
             ihl >= 20 && be16(2).is_some_and(|total| total >= ihl && total <= wire)
         }
         Some(6) => match be16(4) {
-            Some(0) => data.get(6) == Some(&0),
+            // Payload Length 0: a jumbogram (RFC 2675: Hop-by-Hop next) or a header with
+            // nothing after it (No Next Header, RFC 8200 §4.7), which is then all there is.
+            Some(0) => data.get(6) == Some(&0) || wire == 40,
             Some(payload) => 40 + payload <= wire,
             None => false,
         },

@@ -218,7 +218,14 @@ pub enum FormatError {
 #[non_exhaustive]
 pub enum BlockError {
     /// An enhanced packet block names an interface the section did not describe.
-    #[error("enhanced packet block names interface {if_id} but the section describes {described}")]
+    #[error(
+        "enhanced packet block names interface {if_id} but {}",
+        match described {
+            0 => "no interface description block precedes it in this section".to_string(),
+            1 => "the section describes only interface 0".to_string(),
+            n => format!("the section describes only interfaces 0–{}", n - 1),
+        }
+    )]
     UnknownInterface { if_id: u32, described: usize },
     /// A pcapng timestamp that is before 1970 or does not fit.
     #[error(
@@ -786,8 +793,22 @@ fn fail_kind(e: PcapError<&[u8]>) -> Fail {
         PcapError::UnexpectedEof => Fail::UnexpectedEof,
         PcapError::ReadError => Fail::ReadError,
         PcapError::HeaderNotRecognized => Fail::Malformed("header not recognised".to_string()),
+        // pcap-parser reports a failed check by the parser combinator's name; say what it
+        // checks instead (its block parsers `verify` the length fields).
         PcapError::NomError(_, kind) | PcapError::OwnedNomError(_, kind) => {
-            Fail::Malformed(format!("parser check {kind:?} failed"))
+            Fail::Malformed(match kind {
+                pcap_parser::nom::error::ErrorKind::Verify => {
+                    "a length field is inconsistent: the block total \
+                     length is too small for the block's fixed fields, not a multiple of 4, or \
+                     differs from the copy that ends the block"
+                        .to_string()
+                }
+                pcap_parser::nom::error::ErrorKind::Eof
+                | pcap_parser::nom::error::ErrorKind::Complete => {
+                    "a field runs past the end of its block".to_string()
+                }
+                kind => format!("the block's layout is invalid (parser check {kind:?} failed)"),
+            })
         }
     }
 }
@@ -1188,10 +1209,41 @@ pub(crate) mod tests {
         assert!(r.next_packet().unwrap().is_some());
         let e = format!("{:#}", r.next_packet().unwrap_err());
         assert!(e.contains("frame 2") && e.contains("interface 3"), "{e}");
+        assert!(e.contains("the section describes only interface 0"), "{e}");
         assert!(
             r.next_packet().unwrap().is_none(),
             "reader is finished after an error"
         );
+        // No interface description at all before the packet.
+        let mut ng = Ng::new(false);
+        ng.epb(0, 0, b"bad");
+        let mut r = CaptureReader::from_reader(Box::new(Cursor::new(ng.out))).unwrap();
+        let e = format!("{:#}", r.next_packet().unwrap_err());
+        assert!(
+            e.contains("interface 0 but no interface description block precedes it"),
+            "{e}"
+        );
+    }
+
+    /// A block whose total length is smaller than its fixed fields: the message says which
+    /// check failed in words, not by the parser's internal name.
+    #[test]
+    fn pcapng_inconsistent_block_length_is_explained() {
+        let mut ng = Ng::new(false);
+        ng.idb(1, None, None);
+        ng.epb(0, 0, b"ok");
+        let start = ng.out.len();
+        ng.epb(0, 0, b"bad!");
+        // Enhanced packet block: total length 8 (both copies) cannot hold its 20 fixed octets.
+        ng.out[start + 4..start + 8].copy_from_slice(&8u32.to_le_bytes());
+        let end = ng.out.len();
+        ng.out[end - 4..].copy_from_slice(&8u32.to_le_bytes());
+        let mut r = CaptureReader::from_reader(Box::new(Cursor::new(ng.out))).unwrap();
+        assert!(r.next_packet().unwrap().is_some());
+        let e = format!("{:#}", r.next_packet().unwrap_err());
+        assert!(e.contains("frame 2"), "{e}");
+        assert!(!e.contains("Verify"), "{e}");
+        assert!(e.contains("length"), "{e}");
     }
 
     #[test]

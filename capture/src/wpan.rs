@@ -543,6 +543,28 @@ mod tests {
         }
     }
 
+    /// A lone IPv6 header (Payload Length 0, No Next Header) under DLT 101 is IP, not an
+    /// 802.15.4 frame.
+    #[test]
+    fn ipv6_no_next_header_under_dlt_raw_is_ip() {
+        let mut v6 = vec![0x60, 0, 0, 0, 0, 0, 59, 64];
+        v6.extend_from_slice(&[0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        v6.extend_from_slice(&[0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+        match wpan_frame(&pkt(101, &v6)).unwrap() {
+            Wpan::NotWpan(_) => {}
+            other => panic!("{other:?}"),
+        }
+        // One octet more than the header says: not a consistent IPv6 packet.
+        v6.push(0);
+        assert!(matches!(
+            wpan_frame(&pkt(101, &v6)).unwrap(),
+            Wpan::Frame(WpanFrame {
+                encap: Encap::RawIpHeuristic,
+                ..
+            })
+        ));
+    }
+
     fn tap_header(tlvs: &[(u16, &[u8])]) -> Vec<u8> {
         let mut body = Vec::new();
         for &(ty, value) in tlvs {

@@ -93,7 +93,7 @@ impl Write for Output {
     }
 }
 
-/// stdout that ends the process quietly with status 0 when the reader has gone (`ietfwg … |
+/// stdout that names itself in write errors, and ends the process quietly with status 0 when the reader has gone (`ietfwg … |
 /// head`): the results it wanted were written, and whatever layer the write error would surface
 /// in (a renderer, a serialiser, a progress callback, a flush at drop), nothing more can be
 /// said on stdout. Rust ignores SIGPIPE, so the closed pipe arrives here as `BrokenPipe`.
@@ -103,6 +103,11 @@ impl<W: Write> ClosedPipeEnds<W> {
     fn check<T>(r: io::Result<T>) -> io::Result<T> {
         match r {
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => std::process::exit(0),
+            // Say where: "No space left on device" alone does not tell which file was full.
+            Err(e) => Err(io::Error::new(
+                e.kind(),
+                format!("writing to standard output: {e}"),
+            )),
             r => r,
         }
     }

@@ -107,3 +107,33 @@ fn doh_decode_ends_quietly() {
     assert_quiet(&["doh", "decode"], q);
     assert_quiet(&["doh", "decode", "--json"], q);
 }
+
+/// A full disk behind stdout (`/dev/full`) is an I/O error, exit 2, naming standard output.
+#[test]
+fn full_stdout_is_named() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        eprintln!("notice: /dev/full is absent, skipping");
+        return;
+    };
+    let cap = Path::new(env!("CARGO_MANIFEST_DIR")).join("../pcaps/6lo/frag-udp.pcap");
+    let cap = cap.to_str().expect("utf-8 path");
+    for args in [
+        &["6lo", "decode", cap][..],
+        &["6lo", "decode", cap, "--json"],
+        &["6lo", "decompress", cap, "-o", "-"],
+        &["6lo", "compress", cap, "-o", "-"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_ietfwg"))
+            .args(args)
+            .stdout(full.try_clone().expect("dup /dev/full"))
+            .stderr(Stdio::piped())
+            .output()
+            .expect("run ietfwg");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("writing to standard output") && err.contains("No space left"),
+            "{args:?}: {err}"
+        );
+    }
+}

@@ -240,8 +240,11 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
         st.incomplete += decoder.take_expired().len() as u64;
     }
     st.incomplete += decoder.finish().len() as u64;
-    let mut w = writer.finish()?;
-    w.flush()?;
+    let mut w = writer
+        .finish()
+        .with_context(|| format!("writing to {}", super::output_label(&a.output)))?;
+    w.flush()
+        .with_context(|| format!("writing to {}", super::output_label(&a.output)))?;
 
     let mut line = format!(
         "{} packets, {} IPv6 datagrams compressed into {} frames written to {}",

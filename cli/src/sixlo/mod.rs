@@ -355,6 +355,15 @@ fn decode_hex(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     Ok(tally.status())
 }
 
+/// How an output path is named in messages: `-` is standard output.
+pub(crate) fn output_label(path: &str) -> &str {
+    if path == "-" {
+        "standard output"
+    } else {
+        path
+    }
+}
+
 /// The longest stdin line `--hex` takes: the largest 802.15.4 frame (2,047 octets, a SUN PHY
 /// frame of IEEE 802.15.4-2015) as hex with a separator after every octet fits well within it.
 const HEX_LINE_LIMIT: usize = 16 * 1024;
@@ -434,7 +443,9 @@ fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
         match &report.datagram {
             // Only what reads as IPv6 goes out; a datagram that does not even start with an
             // IPv6 header (a corrupt 0x41 frame) is reported instead.
-            Some(d) if d.ipv6.is_some() => writer.write(ts, &d.bytes)?,
+            Some(d) if d.ipv6.is_some() => writer
+                .write(ts, &d.bytes)
+                .with_context(|| format!("writing to {}", output_label(&a.output)))?,
             Some(d) => {
                 let why = d
                     .ipv6_error
@@ -464,8 +475,11 @@ fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
         tally.incomplete += 1;
         eprintln!("{}", render::incomplete_line(&inc));
     }
-    let mut w = writer.finish()?;
-    w.flush()?;
+    let mut w = writer
+        .finish()
+        .with_context(|| format!("writing to {}", output_label(&a.output)))?;
+    w.flush()
+        .with_context(|| format!("writing to {}", output_label(&a.output)))?;
     eprintln!(
         "{}; {} datagrams written to {}, {} frames carried no IPv6",
         tally.summary(),
