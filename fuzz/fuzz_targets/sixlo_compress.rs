@@ -35,9 +35,17 @@ enum Addr {
 
 #[derive(Debug, Arbitrary)]
 enum Next {
-    Udp { src: u16, dst: u16, good_checksum: bool, payload: Vec<u8> },
+    Udp {
+        src: u16,
+        dst: u16,
+        good_checksum: bool,
+        payload: Vec<u8>,
+    },
     Icmpv6(Vec<u8>),
-    HopByHop { options: Vec<u8>, inner: Box<Next> },
+    HopByHop {
+        options: Vec<u8>,
+        inner: Box<Next>,
+    },
     Encapsulated(Box<Next>),
     Other(u8, Vec<u8>),
 }
@@ -114,7 +122,12 @@ fn addr(a: &Addr, link: LinkAddr) -> Ipv6Addr {
 /// source and destination for checksums.
 fn body(n: &Next, src: Ipv6Addr, dst: Ipv6Addr, depth: u8) -> (u8, Vec<u8>) {
     match n {
-        Next::Udp { src: sp, dst: dp, good_checksum, payload } => {
+        Next::Udp {
+            src: sp,
+            dst: dp,
+            good_checksum,
+            payload,
+        } => {
             let payload = &payload[..payload.len().min(1200)];
             let len = (8 + payload.len()) as u16;
             let mut u = Vec::with_capacity(usize::from(len));
@@ -123,7 +136,11 @@ fn body(n: &Next, src: Ipv6Addr, dst: Ipv6Addr, depth: u8) -> (u8, Vec<u8>) {
             u.extend_from_slice(&len.to_be_bytes());
             u.extend_from_slice(&[0, 0]);
             u.extend_from_slice(payload);
-            let sum = if *good_checksum { checksum(src, dst, 17, &u) } else { 0x1234 };
+            let sum = if *good_checksum {
+                checksum(src, dst, 17, &u)
+            } else {
+                0x1234
+            };
             u[6..8].copy_from_slice(&sum.to_be_bytes());
             (17, u)
         }
@@ -219,18 +236,36 @@ fuzz_target!(|input: Input| {
     let src = addr(&input.src, link_src);
     let dst = addr(&input.dst, link_dst);
     let (nh, rest) = body(&input.next, src, dst, 0);
-    let datagram = ipv6(input.traffic_class, input.flow_label, input.hop_limit, src, dst, nh, &rest);
+    let datagram = ipv6(
+        input.traffic_class,
+        input.flow_label,
+        input.hop_limit,
+        src,
+        dst,
+        nh,
+        &rest,
+    );
 
     let mut contexts = ContextTable::new();
     for (id, prefix, len) in input.contexts.iter().take(16) {
-        contexts.set(id % 16, Context { prefix: Ipv6Addr::from(*prefix), len: len % 129 });
+        contexts.set(
+            id % 16,
+            Context {
+                prefix: Ipv6Addr::from(*prefix),
+                len: len % 129,
+            },
+        );
     }
     let mut config = Config::new(Options {
         elide_udp_checksum: input.elide_udp_checksum,
         ghc: input.ghc,
     });
     config.frame_size = usize::from(input.frame_size).max(40);
-    config.fcs = if input.fcs { FcsMode::Crc16 } else { FcsMode::None };
+    config.fcs = if input.fcs {
+        FcsMode::Crc16
+    } else {
+        FcsMode::None
+    };
     config.mesh_hops = input.mesh_hops;
     config.bc0 = input.bc0;
     let mut framer = Framer::new(config, contexts.clone());
@@ -238,16 +273,28 @@ fuzz_target!(|input: Input| {
         Ok(f) => f,
         Err(e) => {
             let text = e.to_string();
-            assert!(!text.contains("internal error"), "compressor disowned its output: {text}");
+            assert!(
+                !text.contains("internal error"),
+                "compressor disowned its output: {text}"
+            );
             return; // e.g. a frame size too small for the headers: refused, said why
         }
     };
     let mut decoder = Decoder::new(contexts, Limits::default());
     let mut got = None;
     for (i, f) in framed.frames.iter().enumerate() {
-        let fcs = if input.fcs { FcsMode::Crc16 } else { FcsMode::None };
+        let fcs = if input.fcs {
+            FcsMode::Crc16
+        } else {
+            FcsMode::None
+        };
         let report = decoder.decode_frame(f, fcs, i as u64 + 1, 0);
-        assert!(report.error.is_none(), "frame {} of our own does not decode: {:?}", i + 1, report.error);
+        assert!(
+            report.error.is_none(),
+            "frame {} of our own does not decode: {:?}",
+            i + 1,
+            report.error
+        );
         if let Some(d) = report.datagram {
             got = Some(d.bytes.clone());
         }
