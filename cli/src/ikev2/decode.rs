@@ -18,12 +18,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use ietfwg_ikev2::crypto::{self, Decrypted};
-use ietfwg_ikev2::ikev1::{self, Ikev1Message};
-use ietfwg_ikev2::keys::{self, SaKeys};
-use ietfwg_ikev2::payload::{self, Payload, PayloadBody};
-use ietfwg_ikev2::reader::Reader;
-use ietfwg_ikev2::registry::PayloadType;
+use ietfwg_ikev2::crypto::decrypt::{self as crypto, Decrypted};
+use ietfwg_ikev2::crypto::keytable::{self, SaKeys};
+use ietfwg_ikev2::wire::ikev1::{self, Ikev1Message};
+use ietfwg_ikev2::wire::payload::{self, Payload, PayloadBody};
+use ietfwg_ikev2::wire::reader::Reader;
+use ietfwg_ikev2::wire::registry::PayloadType;
 use ietfwg_ikev2::{Error, Header, Message};
 
 use super::stream::{Content, Event};
@@ -162,7 +162,7 @@ impl Ikev2Decoded {
 
     /// The payloads inside the SK payload when it decrypted with a verified ICV; for SKF, the
     /// reassembled inner chain at the fragment that completed the message (`None` at the
-    /// others). What `ietfwg_ikev2::summary::Observed::decrypted` wants.
+    /// others). What `ietfwg_ikev2::analysis::summary::Observed::decrypted` wants.
     #[allow(dead_code)] // for `ikev2 summary`/`audit`
     pub fn decrypted_payloads(&self) -> Option<&[Payload]> {
         let Some(Encrypted {
@@ -315,7 +315,7 @@ impl Decoder {
             .enumerate()
             .find(|(_, p)| matches!(p.body, PayloadBody::Sk(_) | PayloadBody::Skf(_)))?;
         let h = &m.header;
-        let Some(k) = keys::find(&self.keys, h.spi_i, h.spi_r) else {
+        let Some(k) = keytable::find(&self.keys, h.spi_i, h.spi_r) else {
             return Some(Encrypted {
                 payload_index,
                 outcome: Outcome::NoKeys,
@@ -453,7 +453,7 @@ mod tests {
         }
         assert!(s.finish().is_empty());
         let keys =
-            keys::parse_table(&std::fs::read_to_string(format!("{dir}{name}.keys")).unwrap())
+            keytable::parse_table(&std::fs::read_to_string(format!("{dir}{name}.keys")).unwrap())
                 .unwrap();
         (out, keys)
     }

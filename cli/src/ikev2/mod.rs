@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, Context as _};
 use clap::Subcommand;
-use ietfwg_ikev2::keys::{self, SaKeys};
+use ietfwg_ikev2::crypto::keytable::{self, SaKeys};
 
 use crate::capture::live::LiveCapture;
 use crate::capture::{CaptureReader, Packet};
@@ -119,7 +119,7 @@ pub fn run(args: Args, mut out: Output) -> anyhow::Result<Status> {
 /// Reads and parses a `--keys` table; errors name the line and column.
 pub fn load_keys(path: &str) -> anyhow::Result<Vec<SaKeys>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading --keys {path}"))?;
-    keys::parse_table(&text).map_err(|e| anyhow!("--keys {path}: {e}"))
+    keytable::parse_table(&text).map_err(|e| anyhow!("--keys {path}: {e}"))
 }
 
 /// A capture file or a live interface, handing out packets the same way.

@@ -14,7 +14,9 @@ use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
-use ietfwg_ikev2::transport::{IKE_HEADER_LEN, IKE_PORT, NAT_T_PORT};
+use ietfwg_ikev2::wire::reader::Reader;
+use ietfwg_ikev2::wire::transport::{IKE_PORT, NAT_T_PORT};
+use ietfwg_ikev2::Header;
 use tokio::net::UdpSocket;
 use tokio::time::Instant;
 
@@ -324,7 +326,7 @@ impl UdpTransport {
             } else {
                 d
             };
-            if msg.len() < IKE_HEADER_LEN {
+            if msg.len() < Header::LEN {
                 continue;
             }
             let len = msg.len();
@@ -348,18 +350,12 @@ async fn bind_connected(peer: SocketAddr, source_port: Option<u16>) -> anyhow::R
     Ok(sock)
 }
 
-/// True when `msg` is the response to the request with `spi_i` and `message_id`: IKE header
-/// with the R flag, same SPIi and Message ID. (A cheap check on the raw header; the caller
-/// parses the message afterwards.)
+/// True when `msg` is the response to the request with `spi_i` and `message_id`: an IKE header
+/// ([`Header::parse`]) with the R flag, the same SPIi and Message ID. The caller parses the
+/// whole message afterwards.
 pub fn is_response_to(msg: &[u8], spi_i: u64, message_id: u32) -> bool {
-    let Some(h) = msg.get(..IKE_HEADER_LEN) else {
-        return false;
-    };
-    let spi = h.get(0..8).and_then(|b| <[u8; 8]>::try_from(b).ok());
-    let mid = h.get(20..24).and_then(|b| <[u8; 4]>::try_from(b).ok());
-    spi.map(u64::from_be_bytes) == Some(spi_i)
-        && mid.map(u32::from_be_bytes) == Some(message_id)
-        && h[19] & 0x20 != 0
+    Header::parse(&mut Reader::new(msg, 0))
+        .is_ok_and(|h| h.spi_i == spi_i && h.message_id == message_id && h.response())
 }
 
 #[cfg(test)]

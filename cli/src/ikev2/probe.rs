@@ -1,6 +1,6 @@
 //! `ietfwg ikev2 probe HOST[:PORT]`: sends IKE_SA_INIT offers to one responder and reports which
 //! it accepts; `--scan` finds every accepted encryption, PRF, integrity and group value, one
-//! transform type at a time (the plan is [`ietfwg_ikev2::probe::Scan`]), rated against RFC 8247.
+//! transform type at a time (the plan is [`ietfwg_ikev2::active::probe::Scan`]), rated against RFC 8247.
 //!
 //! What goes on the wire: only IKE_SA_INIT requests (and their retransmissions, and the same
 //! request again with the responder's COOKIE), to the one address resolved from HOST (never a
@@ -17,11 +17,11 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 use colored::Colorize as _;
-use ietfwg_ikev2::audit::{self, Rating};
-use ietfwg_ikev2::probe::{
+use ietfwg_ikev2::active::probe::{
     self, Chosen, Encryption, InitRequest, Offer, Outcome, Probe, Response, Scan, Step, Verdict,
 };
-use ietfwg_ikev2::registry::{KeId, TransformType};
+use ietfwg_ikev2::analysis::audit::{self, Rating};
+use ietfwg_ikev2::wire::registry::{KeId, TransformType};
 
 use super::net::{self, Pacer, Retransmit, UdpTransport};
 use crate::output::Output;
@@ -530,8 +530,8 @@ fn step_name(s: &Step) -> &'static str {
 
 fn rated(
     encr: &[Encryption],
-    prf: &[ietfwg_ikev2::registry::PrfId],
-    integ: &[ietfwg_ikev2::registry::IntegId],
+    prf: &[ietfwg_ikev2::wire::registry::PrfId],
+    integ: &[ietfwg_ikev2::wire::registry::IntegId],
     ke: &[KeId],
 ) -> Vec<RatedValue> {
     let encr = encr.iter().map(|e| {

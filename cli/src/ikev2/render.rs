@@ -14,12 +14,12 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use colored::Colorize;
-use ietfwg_ikev2::ikev1::{Ikev1Message, Ikev1Payload};
-use ietfwg_ikev2::payload::{
+use ietfwg_ikev2::wire::ikev1::{Ikev1Message, Ikev1Payload};
+use ietfwg_ikev2::wire::payload::{
     AttrValue, CfgValue, GatewayId, IdValue, NotifyData, Payload, PayloadBody, Proposal,
     SignatureInfo, TrafficSelector, Transform, TransformId,
 };
-use ietfwg_ikev2::registry::PayloadType;
+use ietfwg_ikev2::wire::registry::PayloadType;
 use ietfwg_ikev2::{Error, Header, Message};
 use serde_json::{json, Map, Value};
 
@@ -459,7 +459,7 @@ fn selector_line(t: &TrafficSelector) -> String {
     }
 }
 
-fn notify_text(n: &ietfwg_ikev2::payload::Notify) -> String {
+fn notify_text(n: &ietfwg_ikev2::wire::payload::Notify) -> String {
     let t = n.notify_type;
     let name = nm(t.name(), t.0);
     let mut s = if t.is_error() {

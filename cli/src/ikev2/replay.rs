@@ -1,7 +1,7 @@
 //! `ietfwg ikev2 replay FILE --to HOST[:PORT]`: sends each recorded IKE SA's IKE_SA_INIT
 //! request again and compares what the responder answers now with what it answered then.
 //!
-//! The protocol work is in [`ietfwg_ikev2::initiator`] (sans-I/O); this module finds the
+//! The protocol work is in [`ietfwg_ikev2::active::initiator`] (sans-I/O); this module finds the
 //! recorded exchanges in the capture, moves the bytes ([`super::net`]) and prints.
 //!
 //! Per IKE SA (keyed by the initiator's SPI): the first IKE_SA_INIT request and the last
@@ -16,11 +16,11 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _};
 use colored::Colorize;
-use ietfwg_ikev2::initiator::{
+use ietfwg_ikev2::active::initiator::{
     self, Answer, AuthConfig, AuthOutcome, Difference, IdSpec, InitExchange, Step,
 };
-use ietfwg_ikev2::payload::{notify_type, short_name, GatewayId, PayloadBody};
-use ietfwg_ikev2::registry::ExchangeType;
+use ietfwg_ikev2::wire::payload::{notify_type, short_name, GatewayId, PayloadBody};
+use ietfwg_ikev2::wire::registry::ExchangeType;
 use ietfwg_ikev2::Message;
 
 use super::net::{self, Pacer, Retransmit, UdpTransport};
@@ -241,14 +241,15 @@ fn recorded_sas(path: &str) -> anyhow::Result<Vec<RecordedSa>> {
                 }
                 for p in &m.payloads {
                     if let PayloadBody::Notify(n) = &p.body {
-                        if let ietfwg_ikev2::payload::NotifyData::InvalidKePayload { group } =
+                        if let ietfwg_ikev2::wire::payload::NotifyData::InvalidKePayload { group } =
                             n.decoded
                         {
-                            sa.invalid_ke.push(ietfwg_ikev2::summary::transform_name(
-                                ietfwg_ikev2::registry::TransformType::KE,
-                                group.0,
-                                None,
-                            ));
+                            sa.invalid_ke
+                                .push(ietfwg_ikev2::analysis::summary::transform_name(
+                                    ietfwg_ikev2::wire::registry::TransformType::KE,
+                                    group.0,
+                                    None,
+                                ));
                         }
                     }
                 }
@@ -328,8 +329,8 @@ struct Plan {
     psk: Option<Vec<u8>>,
     id: Option<IdSpec>,
     remote_id: Option<IdSpec>,
-    ts: Vec<ietfwg_ikev2::payload::TrafficSelector>,
-    remote_ts: Vec<ietfwg_ikev2::payload::TrafficSelector>,
+    ts: Vec<ietfwg_ikev2::wire::payload::TrafficSelector>,
+    remote_ts: Vec<ietfwg_ikev2::wire::payload::TrafficSelector>,
 }
 
 /// Where a REDIRECT points, checked like --to.
@@ -587,7 +588,7 @@ pub fn run(args: ReplayArgs, mut out: Output) -> anyhow::Result<Status> {
         out.set_json();
     }
     // Where to send is checked before anything else is read.
-    let target = net::resolve_target(&args.to, ietfwg_ikev2::transport::IKE_PORT)?;
+    let target = net::resolve_target(&args.to, ietfwg_ikev2::wire::transport::IKE_PORT)?;
     if !(args.timeout.is_finite() && args.timeout > 0.0) {
         bail!("--timeout must be a positive number of seconds");
     }

@@ -25,9 +25,8 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use ietfwg_ikev2::transport::{
-    classify_udp, ike_version, TcpFrame, TcpFramer, UdpPayload, IKETCP_PREFIX, IKE_HEADER_LEN,
-    IKE_PORT, NAT_T_PORT,
+use ietfwg_ikev2::wire::transport::{
+    classify_udp, ike_version, TcpFrame, TcpFramer, UdpPayload, IKETCP_PREFIX, IKE_PORT, NAT_T_PORT,
 };
 
 use crate::capture::flows::{Flows, Proto, TcpMeta, L4};
@@ -105,7 +104,7 @@ pub const RESYNC_WINDOW: usize = 128 * 1024;
 pub const MAX_TCP_DIRECTIONS: usize = 4096;
 
 /// `Length (2) | non-ESP marker (4) | IKE header (28)`: the shortest framed IKE message.
-const MIN_FRAMED_IKE: usize = 2 + 4 + IKE_HEADER_LEN;
+const MIN_FRAMED_IKE: usize = 2 + 4 + ietfwg_ikev2::Header::LEN;
 
 #[derive(Debug)]
 enum Framing {

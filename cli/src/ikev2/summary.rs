@@ -1,11 +1,11 @@
 //! `ietfwg ikev2 summary` and `ietfwg ikev2 audit`: the capture driven through the shared
-//! [`IkeStream`] and [`Decoder`] into `ietfwg_ikev2::summary::Analyzer`; this module only renders.
+//! [`IkeStream`] and [`Decoder`] into `ietfwg_ikev2::analysis::summary::Analyzer`; this module only renders.
 
 use std::io::Write;
 
 use colored::Colorize;
-use ietfwg_ikev2::audit::{self, AuditEntry, Requirement, Role};
-use ietfwg_ikev2::summary::{Analyzer, Evidence, Observed, Outcome, SaSummary, Severity};
+use ietfwg_ikev2::analysis::audit::{self, AuditEntry, Requirement, Role};
+use ietfwg_ikev2::analysis::summary::{Analyzer, Evidence, Observed, Outcome, SaSummary, Severity};
 
 use super::decode::{Decoded, Decoder};
 use super::stream::{Content, IkeStream};
