@@ -31,7 +31,10 @@
 pub mod active;
 pub mod analysis;
 pub mod crypto;
+pub mod decoder;
 pub mod error;
+#[cfg(test)]
+mod testcapture;
 pub mod wire;
 
 pub use error::{Error, ErrorInfo, ErrorKind, Result};

@@ -23,7 +23,8 @@ use ietfwg_ikev2::wire::registry::PayloadType;
 use ietfwg_ikev2::{Error, Header, Message};
 use serde_json::{json, Map, Value};
 
-use super::decode::{Decoded, Encrypted, FragmentState, Ikev2Decoded, Inner, Outcome};
+use ietfwg_ikev2::decoder::{Decoded, Decryption, Encrypted, FragmentState, Ikev2Decoded, Opened};
+
 use super::stream::Event;
 use crate::capture::Timestamp;
 use crate::output::Output;
@@ -587,22 +588,22 @@ fn header_text(h: &Header) -> String {
 
 fn encrypted_text(e: &Encrypted, depth: usize, lines: &mut Vec<String>) {
     let s = sub(depth);
-    match &e.outcome {
-        Outcome::NoKeys => lines.push(format!(
+    match &e.decryption {
+        Decryption::NoKeys => lines.push(format!(
             "{s}{}",
             "not decrypted: no key table entry for this IKE SA".dimmed()
         )),
-        Outcome::Failed(err) => lines.push(format!(
+        Decryption::Failed(err) => lines.push(format!(
             "{s}{}",
             format!("decryption failed: {}", err_text(err)).red().bold()
         )),
-        Outcome::Done(inner) => inner_text(inner, depth, lines),
+        Decryption::Done(opened) => opened_text(opened, depth, lines),
     }
 }
 
-fn inner_text(inner: &Inner, depth: usize, lines: &mut Vec<String>) {
+fn opened_text(opened: &Opened, depth: usize, lines: &mut Vec<String>) {
     let s = sub(depth);
-    let d = &inner.decrypted;
+    let d = &opened.decrypted;
     let icv = if d.icv_ok {
         "icv ok".green().to_string()
     } else {
@@ -614,7 +615,7 @@ fn inner_text(inner: &Inner, depth: usize, lines: &mut Vec<String>) {
         d.plaintext_offset,
         d.pad_len
     ));
-    match &inner.payloads {
+    match &opened.payloads {
         Some(Ok(ps)) => {
             for p in ps {
                 payload_text(p, depth + 1, lines);
@@ -627,7 +628,7 @@ fn inner_text(inner: &Inner, depth: usize, lines: &mut Vec<String>) {
         )),
         None => {}
     }
-    match &inner.fragments {
+    match &opened.fragments {
         Some(FragmentState::Waiting { missing }) => lines.push(format!(
             "{s}fragment kept; waiting for fragment(s) {}",
             missing
@@ -762,9 +763,9 @@ fn ikev1_text(m: &Ikev1Message, lines: &mut Vec<String>) {
 }
 
 /// One entry as text.
-pub fn entry_text(out: &mut Output, ev: &Event, d: &Decoded) -> anyhow::Result<()> {
+pub fn entry_text(out: &mut Output, ev: &Event) -> anyhow::Result<()> {
     let mut lines = vec![head(ev)];
-    match d {
+    match &ev.decoded {
         Decoded::Ikev2(x) => ikev2_text(x, &mut lines),
         Decoded::Ikev1(Ok(m)) => ikev1_text(m, &mut lines),
         Decoded::Ikev1(Err(e)) => {
@@ -781,7 +782,11 @@ pub fn entry_text(out: &mut Output, ev: &Event, d: &Decoded) -> anyhow::Result<(
             "NAT-keepalive (0xFF, RFC 3948 §2.3)".dimmed()
         )),
         Decoded::Transport(e) => {
-            lines.push(format!("{}{}", label("error", 0), e.red().bold()));
+            lines.push(format!(
+                "{}{}",
+                label("error", 0),
+                e.to_string().red().bold()
+            ));
         }
     }
     for l in lines {
@@ -831,8 +836,8 @@ fn plain_error(msg: &str) -> Value {
     json!({"message": msg, "offset": null, "field": null, "path": []})
 }
 
-fn inner_json(inner: &Inner) -> anyhow::Result<Value> {
-    let d = &inner.decrypted;
+fn opened_json(opened: &Opened) -> anyhow::Result<Value> {
+    let d = &opened.decrypted;
     let mut m = Map::new();
     m.insert("icv_ok".into(), json!(d.icv_ok));
     m.insert(
@@ -845,7 +850,7 @@ fn inner_json(inner: &Inner) -> anyhow::Result<Value> {
     if let Some(f) = d.fragment {
         m.insert("fragment".into(), serde_json::to_value(f)?);
     }
-    match &inner.payloads {
+    match &opened.payloads {
         Some(Ok(p)) => {
             m.insert("payloads".into(), serde_json::to_value(p)?);
         }
@@ -854,7 +859,7 @@ fn inner_json(inner: &Inner) -> anyhow::Result<Value> {
         }
         None => {}
     }
-    match &inner.fragments {
+    match &opened.fragments {
         Some(FragmentState::Waiting { missing }) => {
             m.insert("waiting_for".into(), json!(missing));
         }
@@ -883,10 +888,12 @@ fn inner_json(inner: &Inner) -> anyhow::Result<Value> {
 fn message_json(m: &Message, enc: Option<&Encrypted>) -> anyhow::Result<Value> {
     let mut v = serde_json::to_value(m)?;
     if let Some(e) = enc {
-        let dec = match &e.outcome {
-            Outcome::NoKeys => json!({"error": null, "note": "no key table entry for this IKE SA"}),
-            Outcome::Failed(err) => json!({ "error": error_json(err) }),
-            Outcome::Done(inner) => inner_json(inner)?,
+        let dec = match &e.decryption {
+            Decryption::NoKeys => {
+                json!({"error": null, "note": "no key table entry for this IKE SA"})
+            }
+            Decryption::Failed(err) => json!({ "error": error_json(err) }),
+            Decryption::Done(opened) => opened_json(opened)?,
         };
         if let Some(Value::Object(p)) = v
             .get_mut("payloads")
@@ -899,14 +906,14 @@ fn message_json(m: &Message, enc: Option<&Encrypted>) -> anyhow::Result<Value> {
 }
 
 /// One entry as an NDJSON line.
-pub fn entry_json(out: &mut Output, ev: &Event, d: &Decoded) -> anyhow::Result<()> {
+pub fn entry_json(out: &mut Output, ev: &Event) -> anyhow::Result<()> {
     let mut m = Map::new();
     m.insert("frame".into(), json!(ev.frame));
     m.insert("time".into(), json!(ev.ts.to_string()));
     m.insert("src".into(), json!(ev.src.to_string()));
     m.insert("dst".into(), json!(ev.dst.to_string()));
     m.insert("transport".into(), serde_json::to_value(ev.transport)?);
-    match d {
+    match &ev.decoded {
         Decoded::Ikev2(x) => match &x.message {
             Ok(msg) => {
                 m.insert("ikev2".into(), message_json(msg, x.encrypted.as_ref())?);
@@ -935,7 +942,7 @@ pub fn entry_json(out: &mut Output, ev: &Event, d: &Decoded) -> anyhow::Result<(
             m.insert("keepalive".into(), json!(true));
         }
         Decoded::Transport(e) => {
-            m.insert("error".into(), plain_error(e));
+            m.insert("error".into(), plain_error(&e.to_string()));
         }
     }
     out.json(&Value::Object(m))

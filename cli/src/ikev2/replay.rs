@@ -23,8 +23,12 @@ use ietfwg_ikev2::wire::payload::{notify_type, short_name, GatewayId, PayloadBod
 use ietfwg_ikev2::wire::registry::ExchangeType;
 use ietfwg_ikev2::Message;
 
+use std::ops::ControlFlow;
+
+use ietfwg_ikev2::decoder::Decoded;
+
 use super::net::{self, Pacer, Retransmit, UdpTransport};
-use super::stream::{Content, IkeStream};
+use super::stream::{IkeStream, Pushed};
 use crate::capture::CaptureReader;
 use crate::output::Output;
 use crate::Status;
@@ -201,23 +205,20 @@ fn parse_spi(s: &str) -> anyhow::Result<u64> {
 /// The IKE SAs of the capture, in the order their first IKE_SA_INIT request appears.
 fn recorded_sas(path: &str) -> anyhow::Result<Vec<RecordedSa>> {
     let mut reader = CaptureReader::open(path)?;
-    let mut stream = IkeStream::new();
+    let mut stream = IkeStream::new(None);
     let mut sas: Vec<RecordedSa> = Vec::new();
     let mut index: HashMap<u64, usize> = HashMap::new();
     while let Some(pkt) = reader.next_packet()? {
-        let Ok(events) = stream.push(&pkt) else {
-            continue;
-        };
-        for ev in events {
-            let Content::Ikev2(bytes) = &ev.content else {
-                continue;
+        let pushed = stream.push(&pkt, |ev| {
+            let Decoded::Ikev2(d) = &ev.decoded else {
+                return Ok(ControlFlow::Continue(()));
             };
-            let Ok(m) = Message::parse(bytes) else {
-                continue;
+            let Ok(m) = &d.message else {
+                return Ok(ControlFlow::Continue(()));
             };
             let h = &m.header;
             if h.exchange != ExchangeType::IKE_SA_INIT || h.message_id != 0 {
-                continue;
+                return Ok(ControlFlow::Continue(()));
             }
             if !h.response() {
                 if let std::collections::hash_map::Entry::Vacant(e) = index.entry(h.spi_i) {
@@ -227,7 +228,7 @@ fn recorded_sas(path: &str) -> anyhow::Result<Vec<RecordedSa>> {
                         frame: ev.frame,
                         src: ev.src,
                         dst: ev.dst,
-                        request: bytes.clone(),
+                        request: d.bytes.clone(),
                         response: None,
                         cookies: 0,
                         invalid_ke: Vec::new(),
@@ -235,7 +236,7 @@ fn recorded_sas(path: &str) -> anyhow::Result<Vec<RecordedSa>> {
                 }
             } else if let Some(&i) = index.get(&h.spi_i) {
                 let sa = &mut sas[i];
-                let a = Answer::from_response(&m, ev.src, ev.dst);
+                let a = Answer::from_response(m, ev.src, ev.dst);
                 if a.notifies.iter().any(|n| n == "COOKIE") {
                     sa.cookies += 1;
                 }
@@ -253,9 +254,12 @@ fn recorded_sas(path: &str) -> anyhow::Result<Vec<RecordedSa>> {
                         }
                     }
                 }
-                sa.response = Some((ev.frame, bytes.clone(), ev.src, ev.dst));
+                sa.response = Some((ev.frame, d.bytes.clone(), ev.src, ev.dst));
             }
-        }
+            Ok(ControlFlow::Continue(()))
+        })?;
+        // A packet whose headers do not decode holds no recorded exchange: skipped.
+        let (Pushed::Done | Pushed::Stopped | Pushed::BadPacket(_)) = pushed;
     }
     Ok(sas)
 }

@@ -1412,20 +1412,12 @@ mod tests {
     use super::*;
 
     fn recorded(name: &str) -> Vec<(Vec<u8>, bool)> {
-        // (IKE message, sent by the initiator) for every UDP datagram of a recorded capture:
-        // Ethernet (14) + IPv4 (20) + UDP (8), non-ESP marker on 4500.
-        let path = format!("{}/../pcaps/ikev2/{name}.pcap", env!("CARGO_MANIFEST_DIR"));
-        let data = std::fs::read(path).unwrap();
+        // (IKE message, sent by the initiator) for every UDP datagram of a recorded capture,
+        // non-ESP marker removed on 4500.
         let mut out = Vec::new();
-        let mut off = 24;
-        while off + 16 <= data.len() {
-            let incl = u32::from_le_bytes(data[off + 8..off + 12].try_into().unwrap()) as usize;
-            let frame = &data[off + 16..off + 16 + incl];
-            off += 16 + incl;
-            let udp = &frame[34..];
-            let sport = u16::from_be_bytes([udp[0], udp[1]]);
-            let dport = u16::from_be_bytes([udp[2], udp[3]]);
-            let mut p = &udp[8..];
+        for d in crate::testcapture::datagrams(name) {
+            let (sport, dport) = (d.src.port(), d.dst.port());
+            let mut p = &d.payload[..];
             if sport == 4500 || dport == 4500 {
                 if p.len() < 4 || p[..4] != [0; 4] {
                     continue;
