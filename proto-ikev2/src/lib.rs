@@ -33,6 +33,7 @@ pub mod analysis;
 pub mod crypto;
 pub mod decoder;
 pub mod error;
+pub mod ike_sa_init;
 #[cfg(test)]
 mod testcapture;
 pub mod wire;

@@ -39,6 +39,7 @@ use crate::crypto::derive::{self, IkeSaKeys, Prf};
 use crate::crypto::key_exchange::KeyExchange;
 use crate::crypto::keytable::{AesBits, Encr, IcvLen, Integ, SaKeys};
 use crate::crypto::random::{self, RandomError};
+use crate::ike_sa_init::{nat_detection_hash, Demand, InitResponse, NatResult, Redirect};
 use crate::wire::header::Header;
 use crate::wire::message::Message;
 use crate::wire::payload::{
@@ -275,14 +276,14 @@ impl InitExchange {
                     PayloadBody::Notify(n)
                         if n.notify_type == notify_type::NAT_DETECTION_SOURCE_IP =>
                     {
-                        let h = summary::nat_detection_hash(self.spi_i, 0, local).to_vec();
+                        let h = nat_detection_hash(self.spi_i, 0, local).to_vec();
                         n.decoded = NotifyData::decode(n.notify_type, &h);
                         n.data = h.into();
                     }
                     PayloadBody::Notify(n)
                         if n.notify_type == notify_type::NAT_DETECTION_DESTINATION_IP =>
                     {
-                        let h = summary::nat_detection_hash(self.spi_i, 0, remote).to_vec();
+                        let h = nat_detection_hash(self.spi_i, 0, remote).to_vec();
                         n.decoded = NotifyData::decode(n.notify_type, &h);
                         n.data = h.into();
                     }
@@ -344,16 +345,14 @@ impl InitExchange {
             std::mem::take(&mut self.answer.redirects),
             self.answer.retransmissions,
         );
-        self.answer = Answer::from_response(&m, from, to);
+        let read = InitResponse::read(&m);
+        self.answer = Answer::from_init_response(&read, from, to);
         self.answer.cookies = rounds.0;
         self.answer.invalid_ke = rounds.1;
         self.answer.redirects = rounds.2;
         self.answer.retransmissions = rounds.3;
-        let notifies: Vec<&Notify> = m.payloads.iter().filter_map(notify_of).collect();
-        if let Some(n) = notifies
-            .iter()
-            .find(|n| n.notify_type == notify_type::COOKIE)
-        {
+        let first = |want: fn(&Demand) -> bool| read.demands.iter().find(|d| want(d));
+        if let Some(Demand::Cookie(cookie)) = first(|d| matches!(d, Demand::Cookie(_))) {
             self.answer.cookies += 1;
             if self.answer.cookies > MAX_ROUNDS {
                 self.answer
@@ -361,14 +360,11 @@ impl InitExchange {
                     .push(format!("gave up after {MAX_ROUNDS} COOKIE requests"));
                 return Ok(Step::Done);
             }
-            self.cookie = Some(n.data[..].to_vec());
+            self.cookie = Some(cookie.clone());
             return Ok(Step::Again);
         }
-        if let Some(n) = notifies
-            .iter()
-            .find(|n| n.notify_type == notify_type::INVALID_KE_PAYLOAD)
-        {
-            let NotifyData::InvalidKePayload { group } = n.decoded else {
+        if let Some(Demand::InvalidKe(group)) = first(|d| matches!(d, Demand::InvalidKe(_))) {
+            let Some(group) = *group else {
                 self.answer
                     .notes
                     .push("INVALID_KE_PAYLOAD without a valid group".into());
@@ -407,18 +403,12 @@ impl InitExchange {
             }
             return Ok(Step::Again);
         }
-        if let Some(n) = notifies
-            .iter()
-            .find(|n| n.notify_type == notify_type::REDIRECT)
-        {
-            let NotifyData::Redirect {
-                gateway_id, nonce, ..
-            } = &n.decoded
-            else {
+        if let Some(Demand::Redirect(redirect)) = first(|d| matches!(d, Demand::Redirect(_))) {
+            let Some(Redirect { gateway, nonce }) = redirect else {
                 self.answer.notes.push("malformed REDIRECT".into());
                 return Ok(Step::Done);
             };
-            self.answer.redirects.push(gateway_text(gateway_id));
+            self.answer.redirects.push(gateway.to_string());
             // RFC 5685 §8: the Nonce Data is the initiator's nonce; a REDIRECT without it (or
             // with another) does not answer this request.
             if nonce.as_deref().is_some_and(|x| x[..] != self.nonce[..]) {
@@ -440,7 +430,7 @@ impl InitExchange {
                 ));
                 return Ok(Step::Done);
             }
-            return Ok(Step::Redirect(GatewayId::clone(gateway_id)));
+            return Ok(Step::Redirect(gateway.clone()));
         }
         Ok(Step::Done)
     }
@@ -488,34 +478,6 @@ fn ke_name(g: KeId) -> String {
     summary::transform_name(TransformType::KE, g.0, None)
 }
 
-fn gateway_text(g: &GatewayId) -> String {
-    match g {
-        GatewayId::Ipv4(a) => a.to_string(),
-        GatewayId::Ipv6(a) => a.to_string(),
-        GatewayId::Fqdn(s) => s.clone(),
-        GatewayId::Raw(b) => hex(&b[..]),
-    }
-}
-
-fn hex(b: &[u8]) -> String {
-    use std::fmt::Write as _;
-    b.iter().fold(String::new(), |mut s, x| {
-        let _ = write!(s, "{x:02x}");
-        s
-    })
-}
-
-/// NAT detection (RFC 7296 §2.23) as read from an IKE_SA_INIT response.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct NatResult {
-    /// NAT_DETECTION_SOURCE_IP does not match the response's source: the responder is behind
-    /// a NAT.
-    pub responder_behind_nat: bool,
-    /// NAT_DETECTION_DESTINATION_IP does not match the response's destination: the initiator
-    /// is behind a NAT.
-    pub initiator_behind_nat: bool,
-}
-
 /// What an IKE_SA_INIT response says: the same model for the recorded response and the one
 /// received now.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -557,60 +519,28 @@ impl Answer {
     /// Reads an IKE_SA_INIT response that went from `from` (responder) to `to` (initiator).
     /// The round counters (cookies, invalid_ke, redirects) are left empty.
     pub fn from_response(m: &Message, from: SocketAddr, to: SocketAddr) -> Answer {
-        let mut a = Answer {
+        Answer::from_init_response(&InitResponse::read(m), from, to)
+    }
+
+    /// [`Answer::from_response`] of a response already read.
+    pub fn from_init_response(r: &InitResponse, from: SocketAddr, to: SocketAddr) -> Answer {
+        Answer {
             answered: true,
-            spi_r: format!("{:016x}", m.header.spi_r),
+            spi_r: format!("{:016x}", r.header.spi_r),
+            chosen: r.chosen().map(|p| summary::summarize_proposal(p, 1)),
+            ke_group: r.ke.as_ref().map(|k| ke_name(k.group)),
+            notifies: r.notifies.iter().map(ToString::to_string).collect(),
+            error: r.first_error().map(|t| t.to_string()),
+            vendor_ids: r.vendor_ids.clone(),
+            fragmentation: r.fragmentation,
+            nat: r.nat(from, to),
+            signature_hash_algorithms: r
+                .signature_hash_algorithms
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
             ..Answer::default()
-        };
-        let (mut src_ok, mut dst_ok) = (None, None);
-        for p in &m.payloads {
-            match &p.body {
-                PayloadBody::Sa(sa) => {
-                    a.chosen = sa
-                        .proposals
-                        .first()
-                        .map(|p| summary::summarize_proposal(p, 1));
-                }
-                PayloadBody::Ke(k) => a.ke_group = Some(ke_name(k.group)),
-                PayloadBody::VendorId(v) => a
-                    .vendor_ids
-                    .push(v.vendor.map_or_else(|| hex(&v.data[..]), str::to_owned)),
-                PayloadBody::Notify(n) => {
-                    let t = n.notify_type;
-                    a.notifies.push(t.to_string());
-                    if t.is_error() && a.error.is_none() {
-                        a.error = Some(t.to_string());
-                    }
-                    match (t, &n.decoded) {
-                        (notify_type::IKEV2_FRAGMENTATION_SUPPORTED, _) => a.fragmentation = true,
-                        (
-                            notify_type::SIGNATURE_HASH_ALGORITHMS,
-                            NotifyData::SignatureHashAlgorithms(v),
-                        ) => {
-                            a.signature_hash_algorithms = v.iter().map(|h| h.to_string()).collect();
-                        }
-                        (notify_type::NAT_DETECTION_SOURCE_IP, _) => {
-                            let h =
-                                summary::nat_detection_hash(m.header.spi_i, m.header.spi_r, from);
-                            src_ok = Some(src_ok.unwrap_or(false) || n.data[..] == h[..]);
-                        }
-                        (notify_type::NAT_DETECTION_DESTINATION_IP, _) => {
-                            let h = summary::nat_detection_hash(m.header.spi_i, m.header.spi_r, to);
-                            dst_ok = Some(n.data[..] == h[..]);
-                        }
-                        _ => {}
-                    }
-                }
-                _ => {}
-            }
         }
-        if src_ok.is_some() || dst_ok.is_some() {
-            a.nat = Some(NatResult {
-                responder_behind_nat: src_ok == Some(false),
-                initiator_behind_nat: dst_ok == Some(false),
-            });
-        }
-        a
     }
 
     /// True when the responder accepted: an SA payload and no error notify.
@@ -995,21 +925,14 @@ impl IkeSa {
             what: "IKE_SA_INIT response",
             err,
         })?;
-        let chosen = resp
-            .payloads
-            .iter()
-            .find_map(|p| match &p.body {
-                PayloadBody::Sa(sa) => sa.proposals.first().cloned(),
-                _ => None,
-            })
+        let read = InitResponse::read(&resp);
+        let chosen = read
+            .chosen()
+            .cloned()
             .ok_or_else(|| unsupported("the responder chose no proposal".into()))?;
-        let ke_r = resp
-            .payloads
-            .iter()
-            .find_map(|p| match &p.body {
-                PayloadBody::Ke(k) => Some(k.clone()),
-                _ => None,
-            })
+        let ke_r = read
+            .ke
+            .clone()
             .ok_or_else(|| unsupported("the response has no KE payload".into()))?;
         if ke_r.group != kex.group() {
             return Err(unsupported(format!(
@@ -1019,7 +942,10 @@ impl IkeSa {
             )));
         }
         let ni = nonce_of(&req).ok_or_else(|| unsupported("our request has no nonce".into()))?;
-        let nr = nonce_of(&resp).ok_or_else(|| unsupported("the response has no Nr".into()))?;
+        let nr = read
+            .nonce
+            .clone()
+            .ok_or_else(|| unsupported("the response has no Nr".into()))?;
         let of_type = |n: u8| chosen.transforms.iter().find(|t| t.transform_type.0 == n);
         let et = of_type(1).ok_or_else(|| unsupported("no ENCR chosen".into()))?;
         let encr = encr_of(et).ok_or_else(|| {
@@ -1252,7 +1178,7 @@ impl IkeSa {
         for p in &inner {
             match &p.body {
                 PayloadBody::Id(id) if p.payload_type == payload_type::IDR => {
-                    out.id_r = Some(id_text(id));
+                    out.id_r = Some(id.to_string());
                     id_r = Some(id);
                 }
                 PayloadBody::Auth(a) => auth = Some(a),
@@ -1340,18 +1266,6 @@ pub fn fragment_of(msg: &[u8]) -> Option<(u16, u16)> {
     };
     (msg.get(16) == Some(&payload_type::SKF.0)).then_some(())?;
     Some((be16(32)?, be16(34)?))
-}
-
-fn id_text(id: &Id) -> String {
-    match &id.value {
-        IdValue::Ipv4Addr(a) => a.to_string(),
-        IdValue::Ipv6Addr(a) => a.to_string(),
-        IdValue::Fqdn(s) | IdValue::Rfc822Addr(s) | IdValue::DerAsn1Dn(s) | IdValue::FcName(s) => {
-            s.clone()
-        }
-        IdValue::Null => "(ID_NULL)".to_owned(),
-        _ => hex(&id.data[..]),
-    }
 }
 
 fn transform(t: TransformType, id: u16, key_length: Option<u16>) -> Transform {
@@ -1469,10 +1383,10 @@ mod tests {
                     let spi = b.header.spi_i;
                     match x.notify_type {
                         notify_type::NAT_DETECTION_SOURCE_IP => {
-                            assert_eq!(y.data[..], summary::nat_detection_hash(spi, 0, local)[..])
+                            assert_eq!(y.data[..], nat_detection_hash(spi, 0, local)[..])
                         }
                         notify_type::NAT_DETECTION_DESTINATION_IP => {
-                            assert_eq!(y.data[..], summary::nat_detection_hash(spi, 0, remote)[..])
+                            assert_eq!(y.data[..], nat_detection_hash(spi, 0, remote)[..])
                         }
                         _ => assert_eq!(x, y),
                     }

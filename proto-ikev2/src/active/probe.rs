@@ -38,16 +38,17 @@ use std::fmt;
 use std::net::SocketAddr;
 
 use crate::active::initiator::notify;
-use crate::analysis::summary;
 use crate::crypto::key_exchange::{KexError, KeyExchange};
 use crate::crypto::random::{self, RandomError};
+use crate::ike_sa_init::{nat_detection_hash, Demand, InitResponse};
 use crate::wire::header::Header;
 use crate::wire::message::Message;
 use crate::wire::payload::sa::AttrValue;
 use crate::wire::payload::{
-    notify_type, payload_type, Ke, Nonce, NotifyData, Payload, PayloadBody, Proposal, Sa,
-    Transform, TransformAttr, TransformId,
+    notify_type, payload_type, Ke, Nonce, Payload, PayloadBody, Proposal, Sa, Transform,
+    TransformAttr, TransformId,
 };
+use crate::wire::reader::Reader;
 use crate::wire::registry::{
     EncrId, ExchangeType, IntegId, KeId, NotifyType, PrfId, ProtocolId, TransformAttrType,
     TransformType,
@@ -312,7 +313,7 @@ pub enum ProposalError {
 
 /// One IKE SA proposal (RFC 7296 §3.3.1): the values of each transform type it offers.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Offer {
+pub struct SwanctlProposal {
     /// Encryption algorithms.
     pub encr: Vec<Encryption>,
     /// PRFs.
@@ -323,7 +324,7 @@ pub struct Offer {
     pub ke: Vec<KeId>,
 }
 
-impl Offer {
+impl SwanctlProposal {
     /// True when the encryption algorithms are AEAD.
     pub fn is_aead(&self) -> bool {
         self.encr.first().is_some_and(|e| e.is_aead())
@@ -373,7 +374,7 @@ impl Offer {
     }
 }
 
-impl fmt::Display for Offer {
+impl fmt::Display for SwanctlProposal {
     /// swanctl syntax; PRFs are always written (also when strongSwan would derive them).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut words: Vec<String> = self.encr.iter().map(|e| e.keyword()).collect();
@@ -389,9 +390,9 @@ impl fmt::Display for Offer {
 }
 
 /// Parses one proposal (`aes256-sha256-modp2048`).
-pub fn parse_proposal(s: &str) -> Result<Offer, ProposalError> {
+pub fn parse_proposal(s: &str) -> Result<SwanctlProposal, ProposalError> {
     let proposal = s.trim().to_string();
-    let mut o = Offer::default();
+    let mut o = SwanctlProposal::default();
     for word in s.trim().split('-') {
         let w = word.trim().to_ascii_lowercase();
         let Some(k) = KEYWORDS.iter().find(|k| k.word == w) else {
@@ -466,7 +467,7 @@ pub fn parse_proposal(s: &str) -> Result<Offer, ProposalError> {
 }
 
 /// Parses a list of proposals separated by `,` (swanctl's `proposals = …`).
-pub fn parse_proposals(s: &str) -> Result<Vec<Offer>, ProposalError> {
+pub fn parse_proposals(s: &str) -> Result<Vec<SwanctlProposal>, ProposalError> {
     let v = s
         .split(',')
         .filter(|p| !p.trim().is_empty())
@@ -570,7 +571,7 @@ pub struct InitRequest<'a> {
     /// Initiator SPI (fresh, non-zero).
     pub spi_i: u64,
     /// The proposals, numbered from 1.
-    pub offers: &'a [Offer],
+    pub offers: &'a [SwanctlProposal],
     /// The KE payload's group.
     pub ke_group: KeId,
     /// The KE payload's data.
@@ -582,11 +583,6 @@ pub struct InitRequest<'a> {
     /// Source and destination of the datagram: NAT_DETECTION_SOURCE_IP and _DESTINATION_IP
     /// (RFC 7296 §2.23) are added when given.
     pub nat: Option<(SocketAddr, SocketAddr)>,
-}
-
-/// RFC 7296 §2.23: SHA-1(SPIi | SPIr | IP address | port) ([`summary::nat_detection_hash`]).
-pub fn nat_detection_hash(spi_i: u64, spi_r: u64, addr: SocketAddr) -> Vec<u8> {
-    summary::nat_detection_hash(spi_i, spi_r, addr).to_vec()
 }
 
 /// Builds the IKE_SA_INIT request (RFC 7296 §1.2): `[N(COOKIE),] SA, KE, Ni,
@@ -625,11 +621,11 @@ pub fn build_init(req: &InitRequest<'_>) -> Vec<u8> {
     if let Some((src, dst)) = req.nat {
         payloads.push(notify(
             notify_type::NAT_DETECTION_SOURCE_IP,
-            nat_detection_hash(req.spi_i, 0, src),
+            nat_detection_hash(req.spi_i, 0, src).to_vec(),
         ));
         payloads.push(notify(
             notify_type::NAT_DETECTION_DESTINATION_IP,
-            nat_detection_hash(req.spi_i, 0, dst),
+            nat_detection_hash(req.spi_i, 0, dst).to_vec(),
         ));
     }
     payloads.push(notify(
@@ -660,7 +656,7 @@ pub fn build_init(req: &InitRequest<'_>) -> Vec<u8> {
 
 /// The transforms a responder chose (its SA payload: one proposal, one transform per type).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Chosen {
+pub struct ChosenTransforms {
     /// Encryption.
     pub encr: Option<Encryption>,
     /// PRF.
@@ -671,7 +667,7 @@ pub struct Chosen {
     pub ke: Option<KeId>,
 }
 
-impl fmt::Display for Chosen {
+impl fmt::Display for ChosenTransforms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut words = Vec::new();
         if let Some(e) = self.encr {
@@ -694,12 +690,12 @@ impl fmt::Display for Chosen {
 #[serde_as]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Outcome {
+pub enum ResponseKind {
     /// An SA payload: the offer is accepted (a half-open IKE SA now exists on the responder,
     /// until its timeout: nothing can delete it without completing IKE_AUTH).
     Accepted {
         /// The chosen transforms.
-        chosen: Chosen,
+        chosen: ChosenTransforms,
     },
     /// N(NO_PROPOSAL_CHOSEN): nothing offered is acceptable.
     NoProposalChosen,
@@ -728,23 +724,26 @@ pub enum Outcome {
     },
 }
 
-impl Outcome {
+impl ResponseKind {
     /// `accepted`, `rejected`, `invalid_ke`, `cookie`, `redirect`, `error`, `unexpected`.
     pub fn label(&self) -> &'static str {
         match self {
-            Outcome::Accepted { .. } => "accepted",
-            Outcome::NoProposalChosen => "rejected",
-            Outcome::InvalidKe { .. } => "invalid_ke",
-            Outcome::Cookie { .. } => "cookie",
-            Outcome::Redirect => "redirect",
-            Outcome::Error { .. } => "error",
-            Outcome::Unexpected { .. } => "unexpected",
+            ResponseKind::Accepted { .. } => "accepted",
+            ResponseKind::NoProposalChosen => "rejected",
+            ResponseKind::InvalidKe { .. } => "invalid_ke",
+            ResponseKind::Cookie { .. } => "cookie",
+            ResponseKind::Redirect => "redirect",
+            ResponseKind::Error { .. } => "error",
+            ResponseKind::Unexpected { .. } => "unexpected",
         }
     }
 
     /// True when a proposal matched: accepted, or INVALID_KE_PAYLOAD.
     pub fn matched(&self) -> bool {
-        matches!(self, Outcome::Accepted { .. } | Outcome::InvalidKe { .. })
+        matches!(
+            self,
+            ResponseKind::Accepted { .. } | ResponseKind::InvalidKe { .. }
+        )
     }
 }
 
@@ -752,7 +751,7 @@ impl Outcome {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Response {
     /// The verdict.
-    pub outcome: Outcome,
+    pub outcome: ResponseKind,
     /// The responder's SPI (0 in error answers).
     pub spi_r: u64,
     /// Every notify type in the answer, in order.
@@ -768,21 +767,22 @@ pub struct Response {
 /// True when `bytes` looks like the answer to the request with SPIi `spi_i` (IKE_SA_INIT,
 /// response flag, message ID 0) — for a receive loop dropping stray datagrams.
 pub fn is_response_to(bytes: &[u8], spi_i: u64) -> bool {
-    bytes.len() >= Header::LEN
-        && bytes[..8] == spi_i.to_be_bytes()
-        && bytes[18] == ExchangeType::IKE_SA_INIT.0
-        && bytes[19] & Header::FLAG_RESPONSE != 0
-        && bytes[20..24] == [0, 0, 0, 0]
+    Header::parse(&mut Reader::new(bytes, 0)).is_ok_and(|h| {
+        h.spi_i == spi_i
+            && h.exchange == ExchangeType::IKE_SA_INIT
+            && h.response()
+            && h.message_id == 0
+    })
 }
 
 /// Classifies the responder's answer to a request with SPIi `spi_i` that offered `offers`.
-/// An SA payload choosing anything we did not offer is [`Outcome::Unexpected`].
-pub fn classify(bytes: &[u8], spi_i: u64, offers: &[Offer]) -> Response {
-    let msg = match Message::parse(bytes) {
-        Ok(m) => m,
+/// An SA payload choosing anything we did not offer is [`ResponseKind::Unexpected`].
+pub fn classify(bytes: &[u8], spi_i: u64, offers: &[SwanctlProposal]) -> Response {
+    let read = match Message::parse(bytes) {
+        Ok(m) => InitResponse::read(&m),
         Err(e) => {
             return Response {
-                outcome: Outcome::Unexpected {
+                outcome: ResponseKind::Unexpected {
                     reason: format!("malformed response: {e}"),
                 },
                 spi_r: 0,
@@ -793,98 +793,69 @@ pub fn classify(bytes: &[u8], spi_i: u64, offers: &[Offer]) -> Response {
             }
         }
     };
+    let h = &read.header;
     let mut r = Response {
-        outcome: Outcome::Unexpected {
+        outcome: ResponseKind::Unexpected {
             reason: "no SA payload and no error notify".into(),
         },
-        spi_r: msg.header.spi_r,
-        notifies: Vec::new(),
-        vendor_ids: Vec::new(),
-        fragmentation: false,
-        nat_detection: false,
+        spi_r: h.spi_r,
+        notifies: read.notifies.clone(),
+        vendor_ids: read.vendor_ids.clone(),
+        fragmentation: read.fragmentation,
+        nat_detection: !read.nat_source.is_empty() || !read.nat_destination.is_empty(),
     };
-    let mut error: Option<Outcome> = None;
-    let mut sa: Option<&Sa> = None;
-    for p in &msg.payloads {
-        match &p.body {
-            PayloadBody::Notify(n) => {
-                r.notifies.push(n.notify_type);
-                let t = n.notify_type;
-                if t == notify_type::IKEV2_FRAGMENTATION_SUPPORTED {
-                    r.fragmentation = true;
-                } else if t == notify_type::NAT_DETECTION_SOURCE_IP
-                    || t == notify_type::NAT_DETECTION_DESTINATION_IP
-                {
-                    r.nat_detection = true;
-                }
-                let o = match (&n.decoded, t) {
-                    (_, t) if t == notify_type::NO_PROPOSAL_CHOSEN => {
-                        Some(Outcome::NoProposalChosen)
-                    }
-                    (NotifyData::InvalidKePayload { group }, _) => {
-                        Some(Outcome::InvalidKe { requested: *group })
-                    }
-                    (NotifyData::Cookie(c), _) => Some(Outcome::Cookie { cookie: c.clone() }),
-                    (_, t) if t == notify_type::COOKIE => Some(Outcome::Cookie {
-                        cookie: n.data.to_vec(),
-                    }),
-                    (NotifyData::Redirect { .. }, _) => Some(Outcome::Redirect),
-                    (_, t) if t.is_error() => Some(Outcome::Error { notify: t }),
-                    _ => None,
-                };
-                if error.is_none() {
-                    error = o;
-                }
-            }
-            PayloadBody::VendorId(v) => r.vendor_ids.push(
-                crate::wire::registry::vendor_id(&v.data)
-                    .map(str::to_string)
-                    .unwrap_or_else(|| v.data.iter().map(|b| format!("{b:02x}")).collect()),
-            ),
-            PayloadBody::Sa(s) => sa = Some(s),
-            _ => {}
-        }
-    }
-    if msg.header.spi_i != spi_i {
-        r.outcome = Outcome::Unexpected {
-            reason: format!("SPIi {:016x} is not ours ({spi_i:016x})", msg.header.spi_i),
+    if h.spi_i != spi_i {
+        r.outcome = ResponseKind::Unexpected {
+            reason: format!("SPIi {:016x} is not ours ({spi_i:016x})", h.spi_i),
         };
         return r;
     }
-    if msg.header.exchange != ExchangeType::IKE_SA_INIT || !msg.header.response() {
-        r.outcome = Outcome::Unexpected {
+    if h.exchange != ExchangeType::IKE_SA_INIT || !h.response() {
+        r.outcome = ResponseKind::Unexpected {
             reason: format!(
                 "{} {}, not an IKE_SA_INIT response",
-                msg.header.exchange,
-                if msg.header.response() {
-                    "response"
-                } else {
-                    "request"
-                }
+                h.exchange,
+                if h.response() { "response" } else { "request" }
             ),
         };
         return r;
     }
-    if let Some(e) = error {
+    // The first demand or refusal decides; a REDIRECT without a readable gateway says nothing.
+    let refusal = read.demands.iter().find_map(|d| match d {
+        Demand::NoProposalChosen => Some(ResponseKind::NoProposalChosen),
+        Demand::InvalidKe(Some(group)) => Some(ResponseKind::InvalidKe { requested: *group }),
+        Demand::InvalidKe(None) => Some(ResponseKind::Error {
+            notify: notify_type::INVALID_KE_PAYLOAD,
+        }),
+        Demand::Cookie(cookie) => Some(ResponseKind::Cookie {
+            cookie: cookie.clone(),
+        }),
+        Demand::Redirect(Some(_)) => Some(ResponseKind::Redirect),
+        Demand::Redirect(None) => None,
+        Demand::Error(n) => Some(ResponseKind::Error {
+            notify: n.notify_type,
+        }),
+    });
+    if let Some(e) = refusal {
         r.outcome = e;
         return r;
     }
-    if let Some(sa) = sa {
-        r.outcome = chosen_from(sa, offers);
+    if let Some(proposals) = read.proposals.as_deref() {
+        r.outcome = chosen_from(proposals, offers);
     }
     r
 }
 
-fn chosen_from(sa: &Sa, offers: &[Offer]) -> Outcome {
-    let [p] = sa.proposals.as_slice() else {
-        return Outcome::Unexpected {
+fn chosen_from(proposals: &[Proposal], offers: &[SwanctlProposal]) -> ResponseKind {
+    let [p] = proposals else {
+        return ResponseKind::Unexpected {
             reason: format!(
                 "the SA payload has {} proposals (RFC 7296 §3.3: exactly one in a response)",
-                sa.proposals.len()
+                proposals.len()
             ),
         };
     };
-    let mut c = Chosen {
+    let mut c = ChosenTransforms {
         encr: None,
         prf: None,
         integ: None,
@@ -911,11 +882,11 @@ fn chosen_from(sa: &Sa, offers: &[Offer]) -> Outcome {
             && c.ke.is_some_and(|k| o.ke.contains(&k))
     });
     if !offered {
-        return Outcome::Unexpected {
+        return ResponseKind::Unexpected {
             reason: format!("the responder chose {c}, which no offered proposal holds"),
         };
     }
-    Outcome::Accepted { chosen: c }
+    ResponseKind::Accepted { chosen: c }
 }
 
 /// The decoy group of the scan: 768-bit MODP (RFC 8247 §3.1.4: MUST NOT).
@@ -963,7 +934,7 @@ pub fn group_candidates() -> Vec<KeId> {
 /// What one scan probe tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "step", content = "candidate", rename_all = "snake_case")]
-pub enum Step {
+pub enum ScanStep {
     /// Everything known, wide open: does the responder accept anything at all?
     Base,
     /// One encryption algorithm.
@@ -976,26 +947,26 @@ pub enum Step {
     Group(KeId),
 }
 
-impl Step {
+impl ScanStep {
     /// The transform type tested, None for the base.
     pub fn transform_type(&self) -> Option<TransformType> {
         match self {
-            Step::Base => None,
-            Step::Encr(_) => Some(TransformType::ENCR),
-            Step::Prf(_) => Some(TransformType::PRF),
-            Step::Integ(_) => Some(TransformType::INTEG),
-            Step::Group(_) => Some(TransformType::KE),
+            ScanStep::Base => None,
+            ScanStep::Encr(_) => Some(TransformType::ENCR),
+            ScanStep::Prf(_) => Some(TransformType::PRF),
+            ScanStep::Integ(_) => Some(TransformType::INTEG),
+            ScanStep::Group(_) => Some(TransformType::KE),
         }
     }
 
     /// The candidate's keyword (`"base"` for the base).
     pub fn candidate(&self) -> String {
         match self {
-            Step::Base => "base".into(),
-            Step::Encr(e) => e.keyword(),
-            Step::Prf(p) => keyword(TransformType::PRF, p.0),
-            Step::Integ(i) => keyword(TransformType::INTEG, i.0),
-            Step::Group(g) => keyword(TransformType::KE, g.0),
+            ScanStep::Base => "base".into(),
+            ScanStep::Encr(e) => e.keyword(),
+            ScanStep::Prf(p) => keyword(TransformType::PRF, p.0),
+            ScanStep::Integ(i) => keyword(TransformType::INTEG, i.0),
+            ScanStep::Group(g) => keyword(TransformType::KE, g.0),
         }
     }
 }
@@ -1004,9 +975,9 @@ impl Step {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Probe {
     /// What it tests.
-    pub step: Step,
+    pub step: ScanStep,
     /// The proposals (one AEAD and/or one non-AEAD).
-    pub offers: Vec<Offer>,
+    pub offers: Vec<SwanctlProposal>,
     /// The group of the KE payload. Key exchange data must be real (a valid public value) when
     /// [`Probe::real_ke`], else any bytes of [`ke_data_len`] do.
     pub ke_group: KeId,
@@ -1068,7 +1039,7 @@ pub struct Scan {
     group_c: Vec<KeId>,
     decoy_accepted: bool,
     result: ScanResult,
-    pending: Option<Step>,
+    pending: Option<ScanStep>,
 }
 
 impl Default for Scan {
@@ -1121,12 +1092,17 @@ impl Scan {
     }
 
     /// Offers: one non-AEAD and one AEAD proposal from the encryption set, PRFs, integs, groups.
-    fn offers(encr: &[Encryption], prf: &[PrfId], integ: &[IntegId], ke: &[KeId]) -> Vec<Offer> {
+    fn offers(
+        encr: &[Encryption],
+        prf: &[PrfId],
+        integ: &[IntegId],
+        ke: &[KeId],
+    ) -> Vec<SwanctlProposal> {
         let mut v = Vec::new();
         let plain: Vec<Encryption> = encr.iter().copied().filter(|e| !e.is_aead()).collect();
         let aead: Vec<Encryption> = encr.iter().copied().filter(|e| e.is_aead()).collect();
         if !plain.is_empty() && !integ.is_empty() {
-            v.push(Offer {
+            v.push(SwanctlProposal {
                 encr: plain,
                 prf: prf.to_vec(),
                 integ: integ.to_vec(),
@@ -1134,7 +1110,7 @@ impl Scan {
             });
         }
         if !aead.is_empty() {
-            v.push(Offer {
+            v.push(SwanctlProposal {
                 encr: aead,
                 prf: prf.to_vec(),
                 integ: Vec::new(),
@@ -1164,19 +1140,19 @@ impl Scan {
             let probe = match self.stage {
                 Stage::Done => return None,
                 Stage::Base => Some(Probe {
-                    step: Step::Base,
+                    step: ScanStep::Base,
                     offers: Self::offers(&self.encr_c, &self.prf_c, &self.integ_c, &groups),
                     ke_group: DECOY,
                     real_ke: false,
                 }),
                 Stage::Encr => self.encr_c.get(self.index).map(|e| Probe {
-                    step: Step::Encr(*e),
+                    step: ScanStep::Encr(*e),
                     offers: Self::offers(&[*e], &self.prf_c, &self.integ_c, &groups),
                     ke_group: DECOY,
                     real_ke: false,
                 }),
                 Stage::Prf => self.prf_c.get(self.index).map(|p| Probe {
-                    step: Step::Prf(*p),
+                    step: ScanStep::Prf(*p),
                     offers: Self::offers(&self.known_encr(), &[*p], &self.integ_c, &groups),
                     ke_group: DECOY,
                     real_ke: false,
@@ -1191,7 +1167,7 @@ impl Scan {
                         None
                     } else {
                         self.integ_c.get(self.index).map(|i| Probe {
-                            step: Step::Integ(*i),
+                            step: ScanStep::Integ(*i),
                             offers: Self::offers(&plain, &self.result.prf, &[*i], &groups),
                             ke_group: DECOY,
                             real_ke: false,
@@ -1199,7 +1175,7 @@ impl Scan {
                     }
                 }
                 Stage::DecoyGroup => (self.index == 0).then(|| Probe {
-                    step: Step::Group(DECOY),
+                    step: ScanStep::Group(DECOY),
                     offers: Self::offers(
                         &self.result.encr,
                         &self.result.prf,
@@ -1216,7 +1192,7 @@ impl Scan {
                         (vec![*g, DECOY], DECOY, false)
                     };
                     Probe {
-                        step: Step::Group(*g),
+                        step: ScanStep::Group(*g),
                         offers: Self::offers(
                             &self.result.encr,
                             &self.result.prf,
@@ -1258,21 +1234,21 @@ impl Scan {
 
     /// Records the final outcome of the probe last returned (None: no answer). Returns the
     /// verdict on its candidate.
-    pub fn record(&mut self, outcome: Option<&Outcome>) -> Verdict {
+    pub fn record(&mut self, outcome: Option<&ResponseKind>) -> Verdict {
         let Some(step) = self.pending.take() else {
             return Verdict::Unknown;
         };
         self.result.probes += 1;
         let verdict = match (step, outcome) {
             (_, None) => Verdict::Unknown,
-            (Step::Group(g), Some(Outcome::InvalidKe { requested })) => {
+            (ScanStep::Group(g), Some(ResponseKind::InvalidKe { requested })) => {
                 if *requested == g {
                     Verdict::Accepted
                 } else {
                     Verdict::Unknown
                 }
             }
-            (Step::Group(g), Some(Outcome::Accepted { chosen })) => {
+            (ScanStep::Group(g), Some(ResponseKind::Accepted { chosen })) => {
                 if chosen.ke == Some(g) {
                     Verdict::Accepted
                 } else {
@@ -1280,19 +1256,19 @@ impl Scan {
                 }
             }
             (_, Some(o)) if o.matched() => Verdict::Accepted,
-            (_, Some(Outcome::NoProposalChosen)) => Verdict::Rejected,
+            (_, Some(ResponseKind::NoProposalChosen)) => Verdict::Rejected,
             (_, Some(_)) => Verdict::Unknown,
         };
         match step {
-            Step::Base if verdict == Verdict::Rejected => {
+            ScanStep::Base if verdict == Verdict::Rejected => {
                 self.result.nothing_accepted = true;
                 self.stage = Stage::Done;
                 return verdict;
             }
-            Step::Encr(e) if verdict == Verdict::Accepted => self.result.encr.push(e),
-            Step::Prf(p) if verdict == Verdict::Accepted => self.result.prf.push(p),
-            Step::Integ(i) if verdict == Verdict::Accepted => self.result.integ.push(i),
-            Step::Group(g) if verdict == Verdict::Accepted => {
+            ScanStep::Encr(e) if verdict == Verdict::Accepted => self.result.encr.push(e),
+            ScanStep::Prf(p) if verdict == Verdict::Accepted => self.result.prf.push(p),
+            ScanStep::Integ(i) if verdict == Verdict::Accepted => self.result.integ.push(i),
+            ScanStep::Group(g) if verdict == Verdict::Accepted => {
                 if g == DECOY {
                     self.decoy_accepted = true;
                 }
@@ -1300,14 +1276,14 @@ impl Scan {
             }
             _ => {}
         }
-        if verdict == Verdict::Unknown && step != Step::Base {
+        if verdict == Verdict::Unknown && step != ScanStep::Base {
             self.result.unknown.push(format!(
                 "{} {}",
                 step.transform_type().and_then(|t| t.short()).unwrap_or("?"),
                 step.candidate()
             ));
         }
-        if step == Step::Base {
+        if step == ScanStep::Base {
             self.advance_stage();
         } else {
             self.index += 1;
@@ -1515,21 +1491,24 @@ mod tests {
             ],
         );
         let r = classify(&ok, 5, &offers);
-        let Outcome::Accepted { chosen: c } = &r.outcome else {
+        let ResponseKind::Accepted { chosen: c } = &r.outcome else {
             panic!("{r:?}")
         };
         assert_eq!(c.to_string(), "aes128gcm16-prfsha256-ecp256");
         assert!(r.fragmentation && !r.nat_detection);
         // chosen but never offered
         let r = classify(&ok, 5, &offers[..1]);
-        assert!(matches!(r.outcome, Outcome::Unexpected { .. }), "{r:?}");
+        assert!(
+            matches!(r.outcome, ResponseKind::Unexpected { .. }),
+            "{r:?}"
+        );
         // not our SPI
         let r = classify(&ok, 6, &offers);
-        assert!(matches!(r.outcome, Outcome::Unexpected { .. }));
+        assert!(matches!(r.outcome, ResponseKind::Unexpected { .. }));
         let npc = answer(5, vec![notify(notify_type::NO_PROPOSAL_CHOSEN, Vec::new())]);
         assert_eq!(
             classify(&npc, 5, &offers).outcome,
-            Outcome::NoProposalChosen
+            ResponseKind::NoProposalChosen
         );
         let ike = answer(
             5,
@@ -1537,24 +1516,24 @@ mod tests {
         );
         assert_eq!(
             classify(&ike, 5, &offers).outcome,
-            Outcome::InvalidKe {
+            ResponseKind::InvalidKe {
                 requested: KeId::ECP_256
             }
         );
         let ck = answer(5, vec![notify(notify_type::COOKIE, vec![0xab; 20])]);
         assert_eq!(
             classify(&ck, 5, &offers).outcome,
-            Outcome::Cookie {
+            ResponseKind::Cookie {
                 cookie: vec![0xab; 20]
             }
         );
         let r = classify(&ok[..40], 5, &offers);
-        assert!(matches!(r.outcome, Outcome::Unexpected { .. }));
+        assert!(matches!(r.outcome, ResponseKind::Unexpected { .. }));
     }
 
     /// A model responder: strongSwan's selection over configured proposals (each type must
     /// intersect), INVALID_KE_PAYLOAD when the KE group is not the selected one.
-    fn respond(configured: &[Offer], p: &Probe) -> Outcome {
+    fn respond(configured: &[SwanctlProposal], p: &Probe) -> ResponseKind {
         for c in configured {
             for o in &p.offers {
                 let e = c.encr.iter().find(|x| o.encr.contains(x));
@@ -1567,8 +1546,8 @@ mod tests {
                 let groups: Vec<KeId> = c.ke.iter().copied().filter(|x| o.ke.contains(x)).collect();
                 if let (Some(_), Some(_), true, Some(g)) = (e, pr, i_ok, groups.first()) {
                     if groups.contains(&p.ke_group) {
-                        return Outcome::Accepted {
-                            chosen: Chosen {
+                        return ResponseKind::Accepted {
+                            chosen: ChosenTransforms {
                                 encr: e.copied(),
                                 prf: pr.copied(),
                                 integ: if c.is_aead() {
@@ -1580,11 +1559,11 @@ mod tests {
                             },
                         };
                     }
-                    return Outcome::InvalidKe { requested: *g };
+                    return ResponseKind::InvalidKe { requested: *g };
                 }
             }
         }
-        Outcome::NoProposalChosen
+        ResponseKind::NoProposalChosen
     }
 
     fn run_scan(configured: &str) -> (ScanResult, usize) {
@@ -1651,10 +1630,10 @@ mod tests {
     fn scan_stops_after_a_rejected_base_and_counts_silence_as_unknown() {
         let mut s = Scan::new();
         let p = s.next_probe().unwrap();
-        assert_eq!(p.step, Step::Base);
+        assert_eq!(p.step, ScanStep::Base);
         assert_eq!(p.offers.len(), 2, "one non-AEAD and one AEAD proposal");
         assert_eq!(
-            s.record(Some(&Outcome::NoProposalChosen)),
+            s.record(Some(&ResponseKind::NoProposalChosen)),
             Verdict::Rejected
         );
         assert!(s.next_probe().is_none());
@@ -1668,11 +1647,11 @@ mod tests {
         );
         assert_eq!(s.max_probes(), 6);
         let _ = s.next_probe().unwrap();
-        s.record(Some(&Outcome::InvalidKe {
+        s.record(Some(&ResponseKind::InvalidKe {
             requested: KeId::MODP_2048,
         }));
         let p = s.next_probe().unwrap();
-        assert!(matches!(p.step, Step::Encr(_)));
+        assert!(matches!(p.step, ScanStep::Encr(_)));
         assert_eq!(s.record(None), Verdict::Unknown);
         assert!(
             s.next_probe().is_none(),

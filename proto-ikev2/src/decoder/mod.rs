@@ -284,8 +284,8 @@ impl Decoder {
     /// };
     /// assert_eq!(m.message.as_ref().map_err(|e| e.to_string())?.header.spi_i, 0x1111111111111111);
     /// // Neither port is 500 or 4500: not IKE.
-/// let dns = ("192.0.2.1:5353".parse()?, "192.0.2.2:53".parse()?);
-/// assert!(decoder.udp(dns.0, dns.1, &ike, 2).is_none());
+    /// let dns = ("192.0.2.1:5353".parse()?, "192.0.2.2:53".parse()?);
+    /// assert!(decoder.udp(dns.0, dns.1, &ike, 2).is_none());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn udp(

@@ -37,7 +37,6 @@ mod tests;
 
 pub use model::*;
 pub use names::{summarize_proposal, transform_name, ts_text};
-pub use sa_init::nat_detection_hash;
 
 use fragmentation::*;
 use later::*;
@@ -50,14 +49,14 @@ use sa_init::*;
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
-use sha1::{Digest, Sha1};
+use crate::ike_sa_init::{nat_detection_hash, Demand, InitResponse};
 
 use crate::analysis::explain;
 use crate::wire::message::Message;
 use crate::wire::payload::{
-    notify_type as nt, GatewayId, IdValue, NotifyData, Payload, PayloadBody, Proposal,
+    notify_type as nt, GatewayId, Notify, NotifyData, Payload, PayloadBody, Proposal,
     TrafficSelector,
 };
 use crate::wire::registry::{

@@ -334,7 +334,7 @@ pub struct Identities {
 
 /// How much of the encrypted traffic was decrypted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Decryption {
+pub struct DecryptionCounts {
     /// Messages with an SK payload, or SKF fragment sets.
     pub encrypted_messages: usize,
     /// Of those, how many came with decrypted payloads.
@@ -521,7 +521,7 @@ pub struct SaSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ended: Option<String>,
     /// How much was decrypted.
-    pub decryption: Decryption,
+    pub decryption: DecryptionCounts,
     /// Identities (decrypted IKE_AUTH).
     pub identities: Identities,
     /// The initiator's last IKE_SA_INIT offer (or, for an SA made by rekeying, the rekey's).

@@ -104,18 +104,6 @@ pub(super) fn ke_name(g: KeId) -> String {
     transform_name(TransformType::KE, g.0, None)
 }
 
-pub(super) fn id_text(v: &IdValue, data: &[u8]) -> String {
-    match v {
-        IdValue::Ipv4Addr(a) => a.to_string(),
-        IdValue::Ipv6Addr(a) => a.to_string(),
-        IdValue::Fqdn(s) | IdValue::Rfc822Addr(s) | IdValue::DerAsn1Dn(s) | IdValue::FcName(s) => {
-            s.clone()
-        }
-        IdValue::Null => "(ID_NULL)".to_owned(),
-        IdValue::Opaque | IdValue::Malformed { .. } => hex::encode(data),
-    }
-}
-
 /// A traffic selector as text: `127.0.0.0/24`, `10.0.0.1-10.0.0.9`, plus ` proto N` and
 /// ` port P` / ` ports A-B` when restricted.
 pub fn ts_text(ts: &TrafficSelector) -> String {

@@ -367,7 +367,7 @@ pub(super) fn unanswered(sa: &mut Sa<'_>, init: &Init, frag: &Fragmentation, cap
     }
 }
 
-pub(super) fn not_decrypted(sa: &mut Sa<'_>, d: &Decryption) {
+pub(super) fn not_decrypted(sa: &mut Sa<'_>, d: &DecryptionCounts) {
     if d.encrypted_messages == 0 || d.decrypted_messages == d.encrypted_messages {
         return;
     }

@@ -10,6 +10,18 @@ pub(super) struct Note {
     pub(super) inner: bool,
 }
 
+impl Note {
+    /// A notify of the message's outer payloads.
+    pub(super) fn outer(n: &Notify) -> Note {
+        Note {
+            t: n.notify_type,
+            data: n.decoded.clone(),
+            spi: n.spi.to_vec(),
+            inner: false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub(super) struct NatRec {
     /// DESTINATION (else SOURCE).
@@ -48,6 +60,8 @@ pub(super) struct Rec {
     pub(super) encrypted: bool,
     pub(super) decrypted: bool,
     pub(super) nat: Vec<NatRec>,
+    /// An IKE_SA_INIT response, read (boxed: only those messages have one).
+    pub(super) init_response: Option<Box<InitResponse>>,
 }
 
 impl Rec {
@@ -97,6 +111,8 @@ impl Rec {
             encrypted: false,
             decrypted: m.decrypted.is_some(),
             nat: Vec::new(),
+            init_response: (h.exchange == ExchangeType::IKE_SA_INIT && h.response())
+                .then(|| Box::new(InitResponse::read(m.message))),
         };
         r.outer = r.collect(&m.message.payloads, false);
         if let Some(inner) = m.decrypted {
@@ -132,10 +148,8 @@ impl Rec {
             let name = match &p.body {
                 PayloadBody::Notify(n) => {
                     self.notifies.push(Note {
-                        t: n.notify_type,
-                        data: n.decoded.clone(),
-                        spi: n.spi.clone(),
                         inner,
+                        ..Note::outer(n)
                     });
                     format!("N({})", notify_name(n.notify_type))
                 }
@@ -160,7 +174,7 @@ impl Rec {
                     short(p.payload_type)
                 }
                 PayloadBody::Id(id) => {
-                    let text = id_text(&id.value, &id.data);
+                    let text = id.to_string();
                     if p.payload_type == PayloadType::IDI {
                         self.id_i = Some(text);
                     } else {

@@ -423,8 +423,8 @@ pub(super) fn responder_spi(sa: &mut Sa<'_>) -> Option<u64> {
     spi.map(|(s, _)| s)
 }
 
-pub(super) fn decryption_counts(sa: &Sa<'_>) -> Decryption {
-    let mut d = Decryption::default();
+pub(super) fn decryption_counts(sa: &Sa<'_>) -> DecryptionCounts {
+    let mut d = DecryptionCounts::default();
     let mut skf_sets: HashMap<(bool, bool, u32), bool> = HashMap::new();
     for r in sa.recs {
         if r.skf.is_some() {

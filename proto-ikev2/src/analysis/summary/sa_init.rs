@@ -67,14 +67,15 @@ pub(super) fn ike_sa_init(sa: &mut Sa<'_>) -> Init {
             init.nat_resp = ex.first_resp_row();
         }
         init.failed = None;
-        if let Some(props) = &p.sa {
-            if let Some(first) = props.first() {
-                init.chosen = Some(Chosen {
-                    frame: p.frame,
-                    ke_group: p.ke.map(ke_name),
-                    proposal: summarize_proposal(first, 1),
-                });
-            }
+        let Some(answer) = p.init_response.as_deref() else {
+            continue;
+        };
+        if let Some(first) = answer.chosen() {
+            init.chosen = Some(Chosen {
+                frame: p.frame,
+                ke_group: answer.ke.as_ref().map(|k| ke_name(k.group)),
+                proposal: summarize_proposal(first, 1),
+            });
         }
         let next_req = idx
             .get(k + 1)
@@ -82,13 +83,10 @@ pub(super) fn ike_sa_init(sa: &mut Sa<'_>) -> Init {
             .and_then(|e| e.req.first())
             .and_then(|part| sa.rec(part.row));
         let req_frame = req.first().map_or(0, |q| q.frame);
-        for n in p.notifies.iter().filter(|n| !n.inner) {
-            match n.t {
-                nt::INVALID_KE_PAYLOAD => {
-                    let wanted = match &n.data {
-                        NotifyData::InvalidKePayload { group } => Some(*group),
-                        _ => None,
-                    };
+        for demand in &answer.demands {
+            match demand {
+                Demand::InvalidKe(wanted) => {
+                    let wanted = *wanted;
                     let sent = req.first().and_then(|q| q.ke);
                     let wanted_text =
                         wanted.map_or_else(|| "an unreadable group".to_owned(), ke_name);
@@ -114,8 +112,9 @@ pub(super) fn ike_sa_init(sa: &mut Sa<'_>) -> Init {
                     if sev == Severity::Error {
                         init.failed = Some(("INVALID_KE_PAYLOAD".to_owned(), p.frame));
                     }
-                    let check = explain::error_notify(n.t, ExchangeType::IKE_SA_INIT)
-                        .map_or("", |x| x.check);
+                    let check =
+                        explain::error_notify(nt::INVALID_KE_PAYLOAD, ExchangeType::IKE_SA_INIT)
+                            .map_or("", |x| x.check);
                     sa.find(
                         sev,
                         "INVALID_KE_PAYLOAD",
@@ -131,12 +130,13 @@ pub(super) fn ike_sa_init(sa: &mut Sa<'_>) -> Init {
                             .collect(),
                     );
                 }
-                nt::COOKIE => {
+                Demand::Cookie(cookie) => {
                     let retry = next_req.filter(|q| q.has_notify(nt::COOKIE));
+                    let cookie = NotifyData::decode(nt::COOKIE, cookie);
                     let same_cookie = retry.is_some_and(|q| {
                         q.notifies
                             .iter()
-                            .any(|m| m.t == nt::COOKIE && m.data == n.data)
+                            .any(|m| m.t == nt::COOKIE && m.data == cookie)
                     });
                     let tail = match (retry, same_cookie) {
                         (Some(q), true) => format!(
@@ -175,10 +175,10 @@ pub(super) fn ike_sa_init(sa: &mut Sa<'_>) -> Init {
                             .collect(),
                     );
                 }
-                nt::REDIRECT => {
-                    let to = match &n.data {
-                        NotifyData::Redirect { gateway_id, .. } => gateway_text(gateway_id),
-                        _ => "an unreadable gateway".to_owned(),
+                Demand::Redirect(redirect) => {
+                    let to = match redirect {
+                        Some(r) => gateway_text(&r.gateway),
+                        None => "an unreadable gateway".to_owned(),
                     };
                     init.failed = Some(("REDIRECT".to_owned(), p.frame));
                     sa.find(
@@ -194,7 +194,7 @@ pub(super) fn ike_sa_init(sa: &mut Sa<'_>) -> Init {
                         vec![p.frame],
                     );
                 }
-                nt::NO_PROPOSAL_CHOSEN => {
+                Demand::NoProposalChosen => {
                     let offers: Vec<String> = req
                         .first()
                         .and_then(|q| q.sa.as_ref())
@@ -207,7 +207,8 @@ pub(super) fn ike_sa_init(sa: &mut Sa<'_>) -> Init {
                         })
                         .unwrap_or_default();
                     init.failed = Some(("NO_PROPOSAL_CHOSEN".to_owned(), p.frame));
-                    let x = explain::error_notify(n.t, ExchangeType::IKE_SA_INIT);
+                    let x =
+                        explain::error_notify(nt::NO_PROPOSAL_CHOSEN, ExchangeType::IKE_SA_INIT);
                     sa.find(
                         Severity::Error,
                         "NO_PROPOSAL_CHOSEN",
@@ -222,11 +223,10 @@ pub(super) fn ike_sa_init(sa: &mut Sa<'_>) -> Init {
                         vec![req_frame, p.frame],
                     );
                 }
-                t if t.is_error() => {
-                    init.failed = Some((notify_name(t), p.frame));
-                    error_finding(sa, n, p, ExchangeType::IKE_SA_INIT);
+                Demand::Error(n) => {
+                    init.failed = Some((notify_name(n.notify_type), p.frame));
+                    error_finding(sa, &Note::outer(n), p, ExchangeType::IKE_SA_INIT);
                 }
-                _ => {}
             }
         }
     }
@@ -235,10 +235,8 @@ pub(super) fn ike_sa_init(sa: &mut Sa<'_>) -> Init {
 
 pub(super) fn gateway_text(g: &GatewayId) -> String {
     match g {
-        GatewayId::Ipv4(a) => a.to_string(),
-        GatewayId::Ipv6(a) => a.to_string(),
-        GatewayId::Fqdn(f) => f.clone(),
-        GatewayId::Raw(b) => format!("gateway identity {}", hex::encode(b)),
+        GatewayId::Raw(_) => format!("gateway identity {g}"),
+        _ => g.to_string(),
     }
 }
 
@@ -278,19 +276,4 @@ pub(super) fn error_finding(sa: &mut Sa<'_>, n: &Note, r: &Rec, exchange: Exchan
         Evidence::Seen,
         vec![r.frame],
     );
-}
-
-/// NAT_DETECTION_*_IP data: SHA-1(SPIi | SPIr | IP | port), the SPIs as in the header of the
-/// message that carries the notify (SPIr is zero in the IKE_SA_INIT request), the address as 4
-/// or 16 bytes, the port big-endian (RFC 7296 §2.23).
-pub fn nat_detection_hash(spi_i: u64, spi_r: u64, addr: SocketAddr) -> [u8; 20] {
-    let mut h = Sha1::new();
-    h.update(spi_i.to_be_bytes());
-    h.update(spi_r.to_be_bytes());
-    match addr.ip() {
-        IpAddr::V4(a) => h.update(a.octets()),
-        IpAddr::V6(a) => h.update(a.octets()),
-    }
-    h.update(addr.port().to_be_bytes());
-    h.finalize().into()
 }

@@ -20,19 +20,6 @@ fn tr(t: u8, id: u16, kl: Option<u16>) -> Transform {
 }
 
 #[test]
-fn nat_hash_is_rfc7296_layout() {
-    // SHA-1 over 8 + 8 + 4 + 2 bytes: SPIi, SPIr, IPv4, port.
-    let addr: SocketAddr = "192.0.2.1:500".parse().unwrap();
-    let mut h = Sha1::new();
-    h.update([
-        1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0, 0, 0, 0, 192, 0, 2, 1, 0x01, 0xf4,
-    ]);
-    let want: [u8; 20] = h.finalize().into();
-    assert_eq!(nat_detection_hash(0x0102030405060708, 0, addr), want);
-    assert_ne!(nat_detection_hash(0x0102030405060708, 1, addr), want);
-}
-
-#[test]
 fn proposal_names() {
     let p = Proposal {
         reserved: 0,

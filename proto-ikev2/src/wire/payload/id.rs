@@ -32,6 +32,23 @@ pub struct Id {
     pub value: IdValue,
 }
 
+impl std::fmt::Display for Id {
+    /// The identity as a person reads it: the address, the name or the DN; `(ID_NULL)`; the
+    /// data in lowercase hex when it is opaque or malformed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.value {
+            IdValue::Ipv4Addr(a) => a.fmt(f),
+            IdValue::Ipv6Addr(a) => a.fmt(f),
+            IdValue::Fqdn(s)
+            | IdValue::Rfc822Addr(s)
+            | IdValue::DerAsn1Dn(s)
+            | IdValue::FcName(s) => f.write_str(s),
+            IdValue::Null => f.write_str("(ID_NULL)"),
+            IdValue::Opaque | IdValue::Malformed { .. } => f.write_str(&hex::encode(&self.data)),
+        }
+    }
+}
+
 /// Identification Data decoded by ID Type.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -212,6 +212,18 @@ pub enum GatewayId {
     Raw(#[serde_as(as = "Hex<Lowercase>")] Vec<u8>),
 }
 
+impl std::fmt::Display for GatewayId {
+    /// The address or the name; an identity of another type in lowercase hex.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GatewayId::Ipv4(a) => a.fmt(f),
+            GatewayId::Ipv6(a) => a.fmt(f),
+            GatewayId::Fqdn(s) => f.write_str(s),
+            GatewayId::Raw(b) => f.write_str(&hex::encode(b)),
+        }
+    }
+}
+
 /// Types defined without Notification Data.
 fn no_data(t: u16) -> bool {
     matches!(
