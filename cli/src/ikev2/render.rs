@@ -17,7 +17,7 @@ use colored::Colorize;
 use ietfwg_ikev2::wire::ikev1::{Ikev1Message, Ikev1Payload};
 use ietfwg_ikev2::wire::payload::{
     AttrValue, CfgValue, GatewayId, IdValue, NotifyData, Payload, PayloadBody, Proposal,
-    SignatureInfo, TrafficSelector, Transform, TransformId,
+    SignatureInfo, TrafficSelector, Transform,
 };
 use ietfwg_ikev2::wire::registry::PayloadType;
 use ietfwg_ikev2::{Error, Header, Message};
@@ -329,19 +329,22 @@ fn payload_text(p: &Payload, depth: usize, lines: &mut Vec<String>) {
     }
 }
 
-/// `proposal 1 IKE: ENCR_AES_CBC(128) PRF_HMAC_SHA2_256 AUTH_HMAC_SHA2_256_128 2048-bit MODP`.
+/// `proposal #1 IKE: ENCR_AES_CBC_128 / PRF_HMAC_SHA2_256 / AUTH_HMAC_SHA2_256_128 / 2048-bit
+/// MODP Group (14)` (the proposal's `Display`), then what else the wire carries: the SPI,
+/// transform attributes other than Key Length, reserved octets.
 pub fn proposal_line(p: &Proposal) -> String {
-    let mut s = format!("proposal {} {}", p.proposal_num, p.protocol_id);
-    if !p.spi.is_empty() {
-        let _ = write!(s, " SPI {}", hex::encode(&p.spi));
-    }
-    s.push(':');
-    for t in &p.transforms {
-        s.push(' ');
-        s += &transform_word(t);
-    }
+    let mut s = format!("proposal {p}");
     if p.transforms.is_empty() {
-        s += " no transforms";
+        s += "no transforms";
+    }
+    if !p.spi.is_empty() {
+        let _ = write!(s, ", SPI {}", hex::encode(&p.spi));
+    }
+    for t in &p.transforms {
+        let extra = transform_extras(t);
+        if !extra.is_empty() {
+            let _ = write!(s, " [{t}: {}]", extra.join(", "));
+        }
     }
     if p.reserved != 0 {
         let _ = write!(s, " (reserved 0x{:02x})", p.reserved);
@@ -349,43 +352,12 @@ pub fn proposal_line(p: &Proposal) -> String {
     s
 }
 
-/// One transform as a word: its registry name, the key length in parentheses, other
-/// attributes after it; ADDKEn transforms prefixed with their type.
-fn transform_word(t: &Transform) -> String {
-    let ty = t.transform_type;
-    let id = t.transform_id;
-    let name = match id {
-        TransformId::Encr(x) => x.name().map(str::to_string),
-        TransformId::Prf(x) => x.name().map(str::to_string),
-        TransformId::Integ(x) => x.name().map(str::to_string),
-        TransformId::Ke(x) => x.name().map(|n| {
-            n.strip_suffix(" Group")
-                .or_else(|| n.strip_suffix(" group"))
-                .unwrap_or(n)
-                .to_string()
-        }),
-        TransformId::SeqNum(x) => x.name().map(|n| match x.0 {
-            0 => "no ESN".to_string(),
-            1 => "ESN".to_string(),
-            _ => n.to_string(),
-        }),
-        TransformId::Other(_) => None,
-    };
-    let tshort = ty
-        .short()
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("type-{}", ty.0));
-    let mut w = match name {
-        Some(n) => n,
-        None => format!("{tshort}#{}", id.value()),
-    };
-    if (6..=12).contains(&ty.0) {
-        w = format!("{tshort}={w}");
-    }
+/// What a transform's name leaves out: attributes other than Key Length, reserved octets.
+fn transform_extras(t: &Transform) -> Vec<String> {
     let mut extra = Vec::new();
     for a in &t.attributes {
         match (&a.value, a.attr_type.0) {
-            (AttrValue::Tv(v), 14) => w += &format!("({v})"),
+            (AttrValue::Tv(_), 14) => {}
             (AttrValue::Tv(v), _) => {
                 extra.push(format!("{}={v}", nm(a.attr_type.name(), a.attr_type.0)))
             }
@@ -396,67 +368,32 @@ fn transform_word(t: &Transform) -> String {
             )),
         }
     }
-    if !extra.is_empty() {
-        w += &format!("[{}]", extra.join(","));
-    }
     if t.reserved1 != 0 || t.reserved2 != 0 {
-        w += &format!("[reserved 0x{:02x}/0x{:02x}]", t.reserved1, t.reserved2);
+        extra.push(format!(
+            "reserved 0x{:02x}/0x{:02x}",
+            t.reserved1, t.reserved2
+        ));
     }
-    w
+    extra
 }
 
+/// A traffic selector's `Display`, with the fields it leaves out of a security label or a
+/// selector of an unknown type.
 fn selector_line(t: &TrafficSelector) -> String {
-    let ports = |a: u16, b: u16| {
-        if a == 0 && b == 65535 {
-            "any port".to_string()
-        } else if a == b {
-            format!("port {a}")
-        } else {
-            format!("ports {a}-{b}")
-        }
-    };
-    let proto = |p: u8| {
-        if p == 0 {
-            "any protocol".to_string()
-        } else {
-            format!("protocol {p}")
-        }
-    };
     match t {
-        TrafficSelector::Ipv4Range {
-            ip_protocol,
-            start_port,
-            end_port,
-            start,
-            end,
-        } => format!(
-            "TS_IPV4_ADDR_RANGE (7) {start} - {end}, {}, {}",
-            proto(*ip_protocol),
-            ports(*start_port, *end_port)
-        ),
-        TrafficSelector::Ipv6Range {
-            ip_protocol,
-            start_port,
-            end_port,
-            start,
-            end,
-        } => format!(
-            "TS_IPV6_ADDR_RANGE (8) {start} - {end}, {}, {}",
-            proto(*ip_protocol),
-            ports(*start_port, *end_port)
-        ),
         TrafficSelector::SecLabel { reserved, label } => {
-            format!("TS_SECLABEL (10) label {} reserved {reserved}", hx(label))
+            format!("{t}, label {} reserved {reserved}", hx(label))
         }
         TrafficSelector::Unknown {
             ts_type,
             byte1,
             data: d,
         } => format!(
-            "{} octet1 0x{byte1:02x} {}",
+            "{t}: {} octet1 0x{byte1:02x} {}",
             nm(ts_type.name(), ts_type.0),
             data(d)
         ),
+        _ => t.to_string(),
     }
 }
 

@@ -19,7 +19,7 @@ use colored::Colorize;
 use ietfwg_ikev2::active::initiator::{
     self, Answer, AuthConfig, AuthOutcome, Difference, IdSpec, InitExchange, Step,
 };
-use ietfwg_ikev2::wire::payload::{notify_type, short_name, GatewayId, PayloadBody};
+use ietfwg_ikev2::wire::payload::{notify_type, short_name, GatewayId, PayloadBody, Transform};
 use ietfwg_ikev2::wire::registry::ExchangeType;
 use ietfwg_ikev2::Message;
 
@@ -245,12 +245,11 @@ fn recorded_sas(path: &str) -> anyhow::Result<Vec<RecordedSa>> {
                         if let ietfwg_ikev2::wire::payload::NotifyData::InvalidKePayload { group } =
                             n.decoded
                         {
-                            sa.invalid_ke
-                                .push(ietfwg_ikev2::analysis::summary::transform_name(
-                                    ietfwg_ikev2::wire::registry::TransformType::KE,
-                                    group.0,
-                                    None,
-                                ));
+                            sa.invalid_ke.push(Transform::name_of(
+                                ietfwg_ikev2::wire::registry::TransformType::KE,
+                                group.0,
+                                None,
+                            ));
                         }
                     }
                 }

@@ -475,7 +475,7 @@ fn generate(g: KeId) -> Result<KeyExchange, InitError> {
 }
 
 fn ke_name(g: KeId) -> String {
-    summary::transform_name(TransformType::KE, g.0, None)
+    Transform::name_of(TransformType::KE, g.0, None)
 }
 
 /// What an IKE_SA_INIT response says: the same model for the recorded response and the one
@@ -948,16 +948,8 @@ impl IkeSa {
             .ok_or_else(|| unsupported("the response has no Nr".into()))?;
         let of_type = |n: u8| chosen.transforms.iter().find(|t| t.transform_type.0 == n);
         let et = of_type(1).ok_or_else(|| unsupported("no ENCR chosen".into()))?;
-        let encr = encr_of(et).ok_or_else(|| {
-            unsupported(format!(
-                "cannot protect IKE_AUTH with {}",
-                summary::transform_name(
-                    et.transform_type,
-                    et.transform_id.value(),
-                    et.key_length()
-                )
-            ))
-        })?;
+        let encr =
+            encr_of(et).ok_or_else(|| unsupported(format!("cannot protect IKE_AUTH with {et}")))?;
         let integ = match of_type(3).map(|t| t.transform_id) {
             Some(TransformId::Integ(i)) => integ_of(i)
                 .ok_or_else(|| unsupported(format!("cannot protect IKE_AUTH with {i}")))?,
@@ -1189,7 +1181,7 @@ impl IkeSa {
                         .map(|p| summary::summarize_proposal(p, 1));
                 }
                 PayloadBody::Ts(ts) => {
-                    let v: Vec<String> = ts.selectors.iter().map(summary::ts_text).collect();
+                    let v: Vec<String> = ts.selectors.iter().map(ToString::to_string).collect();
                     if p.payload_type == payload_type::TSI {
                         out.ts_i = v;
                     } else {
@@ -1596,11 +1588,14 @@ mod tests {
         assert!(IdSpec::parse("fqdn:").is_err());
         assert_eq!(v4.body(), vec![1, 0, 0, 0, 192, 0, 2, 1]);
         let ts = parse_ts("10.1.2.3/24").unwrap();
-        assert_eq!(summary::ts_text(&ts), "10.1.2.0/24");
+        assert_eq!(ts.to_string(), "10.1.2.0/24");
         let ts = parse_ts("127.0.0.1").unwrap();
-        assert_eq!(summary::ts_text(&ts), "127.0.0.1");
+        assert_eq!(ts.to_string(), "127.0.0.1");
         assert!(parse_ts("10.0.0.0/33").is_err());
-        assert!(summary::ts_text(&parse_ts("2001:db8::/32").unwrap()).starts_with("2001:db8::"));
+        assert!(parse_ts("2001:db8::/32")
+            .unwrap()
+            .to_string()
+            .starts_with("2001:db8::"));
     }
 
     #[test]

@@ -36,7 +36,7 @@ mod sa_init;
 mod tests;
 
 pub use model::*;
-pub use names::{summarize_proposal, transform_name, ts_text};
+pub use names::summarize_proposal;
 
 use fragmentation::*;
 use later::*;
@@ -56,12 +56,11 @@ use crate::ike_sa_init::{nat_detection_hash, Demand, InitResponse};
 use crate::analysis::explain;
 use crate::wire::message::Message;
 use crate::wire::payload::{
-    notify_type as nt, GatewayId, Notify, NotifyData, Payload, PayloadBody, Proposal,
-    TrafficSelector,
+    notify_type as nt, GatewayId, Notify, NotifyData, Payload, PayloadBody, Proposal, Transform,
+    TransformsByType,
 };
 use crate::wire::registry::{
-    AuthMethod, EncrId, ExchangeType, IntegId, KeId, NotifyType, PayloadType, PrfId, ProtocolId,
-    TransformType,
+    AuthMethod, ExchangeType, KeId, NotifyType, PayloadType, ProtocolId, TransformType,
 };
 
 /// Collects the messages of a capture and groups them by IKE SA.

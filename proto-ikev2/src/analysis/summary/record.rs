@@ -165,7 +165,7 @@ impl Rec {
                 }
                 PayloadBody::Nonce(_) => if self.from_initiator { "Ni" } else { "Nr" }.to_owned(),
                 PayloadBody::Ts(ts) => {
-                    let list: Vec<String> = ts.selectors.iter().map(ts_text).collect();
+                    let list: Vec<String> = ts.selectors.iter().map(ToString::to_string).collect();
                     if p.payload_type == PayloadType::TSI {
                         self.ts_i = Some(list);
                     } else {

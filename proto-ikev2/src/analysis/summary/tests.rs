@@ -1,5 +1,5 @@
 use super::*;
-use crate::wire::payload::{AttrValue, Transform, TransformAttr, TransformId};
+use crate::wire::payload::{AttrValue, TrafficSelector, Transform, TransformAttr, TransformId};
 use crate::wire::registry::TransformAttrType;
 
 fn tr(t: u8, id: u16, kl: Option<u16>) -> Transform {
@@ -46,34 +46,6 @@ fn proposal_names() {
         "#1 IKE: ENCR_AES_CBC_128,ENCR_3DES,ENCR#99 / PRF_HMAC_SHA2_256 / AUTH_HMAC_SHA2_256_128 / 2048-bit MODP Group (14) / ADDKE1=ml-kem-768 (36)"
     );
     assert_eq!(s.transforms.len(), 7);
-}
-
-#[test]
-fn traffic_selector_text() {
-    let v4 = TrafficSelector::Ipv4Range {
-        ip_protocol: 0,
-        start_port: 0,
-        end_port: 65535,
-        start: "10.1.0.0".parse().unwrap(),
-        end: "10.1.255.255".parse().unwrap(),
-    };
-    assert_eq!(ts_text(&v4), "10.1.0.0/16");
-    let odd = TrafficSelector::Ipv4Range {
-        ip_protocol: 17,
-        start_port: 500,
-        end_port: 500,
-        start: "10.0.0.1".parse().unwrap(),
-        end: "10.0.0.9".parse().unwrap(),
-    };
-    assert_eq!(ts_text(&odd), "10.0.0.1-10.0.0.9 proto 17 port 500");
-    let all6 = TrafficSelector::Ipv6Range {
-        ip_protocol: 0,
-        start_port: 0,
-        end_port: 65535,
-        start: "::".parse().unwrap(),
-        end: "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff".parse().unwrap(),
-    };
-    assert_eq!(ts_text(&all6), "::/0");
 }
 
 #[test]

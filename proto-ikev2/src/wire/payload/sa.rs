@@ -168,6 +168,32 @@ pub enum AttrValue {
 }
 
 impl Transform {
+    /// How transform `id` of Transform Type `t` with Key Length `key_length` is written
+    /// everywhere (what [`Transform`]'s `Display` writes, for a transform known by its
+    /// numbers): the registry name with the key length after an underscore
+    /// (`ENCR_AES_CBC_128`, `PRF_HMAC_SHA2_256`, `AUTH_HMAC_SHA2_256_128`), key exchange methods
+    /// with their number (`2048-bit MODP Group (14)`, also for ADDKE1–7), `NO_ESN` / `ESN`,
+    /// and unassigned values as `ENCR#99`.
+    pub fn name_of(t: TransformType, id: u16, key_length: Option<u16>) -> String {
+        let base = match t.0 {
+            1 => EncrId(id).name().map(str::to_owned),
+            2 => PrfId(id).name().map(str::to_owned),
+            3 => IntegId(id).name().map(str::to_owned),
+            4 | 6..=12 => KeId(id).name().map(|n| format!("{n} ({id})")),
+            5 => match id {
+                0 => Some("NO_ESN".to_owned()),
+                1 => Some("ESN".to_owned()),
+                _ => None,
+            },
+            _ => None,
+        };
+        let base = base.unwrap_or_else(|| format!("{}#{id}", t.short().unwrap_or("TRANSFORM")));
+        match key_length {
+            Some(k) => format!("{base}_{k}"),
+            None => base,
+        }
+    }
+
     /// The Key Length attribute (type 14, TV), in bits, if present.
     pub fn key_length(&self) -> Option<u16> {
         self.attributes.iter().find_map(|a| match a.value {
@@ -306,6 +332,98 @@ impl TransformAttr {
                 w.bytes(data);
             }
         }
+    }
+}
+
+impl std::fmt::Display for Transform {
+    /// See [`Transform::name_of`]; attributes other than Key Length and reserved octets are
+    /// not part of the name.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&Transform::name_of(
+            self.transform_type,
+            self.transform_id.value(),
+            self.key_length(),
+        ))
+    }
+}
+
+/// A proposal's transform names grouped by Transform Type, each group in wire order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TransformsByType {
+    /// Encryption algorithms (Transform Type 1).
+    pub encr: Vec<String>,
+    /// Pseudorandom functions (2).
+    pub prf: Vec<String>,
+    /// Integrity algorithms (3).
+    pub integ: Vec<String>,
+    /// Key exchange methods (4).
+    pub ke: Vec<String>,
+    /// Additional key exchanges (RFC 9370), by type name `ADDKE1`…`ADDKE7`.
+    pub addke: std::collections::BTreeMap<String, Vec<String>>,
+    /// Sequence number transforms (5).
+    pub esn: Vec<String>,
+    /// Other types.
+    pub other: Vec<String>,
+}
+
+impl TransformsByType {
+    /// The groups as written in a proposal: types in the order ENCR, PRF, INTEG, KE, ADDKEn,
+    /// ESN, others; names within a type separated by `,`.
+    pub fn groups(&self) -> Vec<String> {
+        let mut groups: Vec<String> = Vec::new();
+        for list in [&self.encr, &self.prf, &self.integ, &self.ke] {
+            if !list.is_empty() {
+                groups.push(list.join(","));
+            }
+        }
+        for (k, list) in &self.addke {
+            groups.push(format!("{k}={}", list.join(",")));
+        }
+        for list in [&self.esn, &self.other] {
+            if !list.is_empty() {
+                groups.push(list.join(","));
+            }
+        }
+        groups
+    }
+}
+
+impl Proposal {
+    /// The transforms' names ([`Transform`]'s `Display`) grouped by type.
+    pub fn transforms_by_type(&self) -> TransformsByType {
+        let mut g = TransformsByType::default();
+        for t in &self.transforms {
+            let name = t.to_string();
+            match t.transform_type.0 {
+                1 => g.encr.push(name),
+                2 => g.prf.push(name),
+                3 => g.integ.push(name),
+                4 => g.ke.push(name),
+                5 => g.esn.push(name),
+                6..=12 => g
+                    .addke
+                    .entry(t.transform_type.short().unwrap_or("ADDKE").to_owned())
+                    .or_default()
+                    .push(name),
+                _ => g.other.push(name),
+            }
+        }
+        g
+    }
+}
+
+impl std::fmt::Display for Proposal {
+    /// `#1 IKE: ENCR_AES_CBC_128 / PRF_HMAC_SHA2_256 / AUTH_HMAC_SHA2_256_128 / 2048-bit MODP
+    /// Group (14)`: Proposal Num, Protocol ID and the transforms grouped by type
+    /// ([`TransformsByType::groups`]). The SPI is not part of it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "#{} {}: {}",
+            self.proposal_num,
+            self.protocol_id,
+            self.transforms_by_type().groups().join(" / ")
+        )
     }
 }
 

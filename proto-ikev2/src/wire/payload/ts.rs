@@ -209,6 +209,85 @@ impl TrafficSelector {
     }
 }
 
+impl std::fmt::Display for TrafficSelector {
+    /// An address range as `127.0.0.0/24` when it is a prefix, `10.0.0.1-10.0.0.9` otherwise
+    /// (one address alone), then ` proto N` and ` port P` / ` ports A-B` when restricted;
+    /// `seclabel LABEL` (RFC 9478); `TS of unknown type`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (range, proto, sp, ep) = match self {
+            TrafficSelector::Ipv4Range {
+                ip_protocol,
+                start_port,
+                end_port,
+                start,
+                end,
+            } => (
+                range_text(
+                    u128::from(u32::from(*start)),
+                    u128::from(u32::from(*end)),
+                    32,
+                    || (start.to_string(), end.to_string()),
+                ),
+                *ip_protocol,
+                *start_port,
+                *end_port,
+            ),
+            TrafficSelector::Ipv6Range {
+                ip_protocol,
+                start_port,
+                end_port,
+                start,
+                end,
+            } => (
+                range_text(u128::from(*start), u128::from(*end), 128, || {
+                    (start.to_string(), end.to_string())
+                }),
+                *ip_protocol,
+                *start_port,
+                *end_port,
+            ),
+            TrafficSelector::SecLabel { label, .. } => {
+                return write!(f, "seclabel {}", String::from_utf8_lossy(label))
+            }
+            TrafficSelector::Unknown { .. } => return f.write_str("TS of unknown type"),
+        };
+        f.write_str(&range)?;
+        if proto != 0 {
+            write!(f, " proto {proto}")?;
+        }
+        if !(sp == 0 && ep == 65535) {
+            if sp == ep {
+                write!(f, " port {sp}")?;
+            } else {
+                write!(f, " ports {sp}-{ep}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `start/len` when [start, end] is a prefix, else `start-end` (or one address).
+fn range_text(start: u128, end: u128, bits: u32, show: impl Fn() -> (String, String)) -> String {
+    let (s, e) = show();
+    if start == end {
+        return s;
+    }
+    if end < start {
+        return format!("{s}-{e}");
+    }
+    let span = start ^ end;
+    // span must be 2^k - 1 and start must have zero host bits.
+    if span.checked_add(1).is_some_and(u128::is_power_of_two) && start & span == 0 {
+        let host = 128 - span.leading_zeros();
+        if host <= bits {
+            return format!("{s}/{}", bits - host);
+        }
+    } else if span == u128::MAX && start == 0 {
+        return format!("{s}/0");
+    }
+    format!("{s}-{e}")
+}
+
 impl Ts {
     /// Parses the body (all of `r`).
     pub fn parse(r: &mut Reader<'_>) -> Result<Ts> {
@@ -248,6 +327,34 @@ impl Ts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn traffic_selector_text() {
+        let v4 = TrafficSelector::Ipv4Range {
+            ip_protocol: 0,
+            start_port: 0,
+            end_port: 65535,
+            start: "10.1.0.0".parse().unwrap(),
+            end: "10.1.255.255".parse().unwrap(),
+        };
+        assert_eq!(v4.to_string(), "10.1.0.0/16");
+        let odd = TrafficSelector::Ipv4Range {
+            ip_protocol: 17,
+            start_port: 500,
+            end_port: 500,
+            start: "10.0.0.1".parse().unwrap(),
+            end: "10.0.0.9".parse().unwrap(),
+        };
+        assert_eq!(odd.to_string(), "10.0.0.1-10.0.0.9 proto 17 port 500");
+        let all6 = TrafficSelector::Ipv6Range {
+            ip_protocol: 0,
+            start_port: 0,
+            end_port: 65535,
+            start: "::".parse().unwrap(),
+            end: "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff".parse().unwrap(),
+        };
+        assert_eq!(all6.to_string(), "::/0");
+    }
 
     #[test]
     fn ts_ranges_roundtrip() {
