@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use ietfwg_ikev2::analysis::audit::{self, Requirement, Role};
 use ietfwg_ikev2::analysis::summary::{
-    Analyzer, ChildStatus, Evidence, NatOutcome, Observed, Outcome, SaSummary, Severity,
+    Analyzer, ChildStatus, Evidence, KeysHint, NatOutcome, Observed, Outcome, SaSummary, Severity,
 };
 use ietfwg_ikev2::crypto::decrypt::{decrypt, Decrypted};
 use ietfwg_ikev2::crypto::keytable::{self, SaKeys};
@@ -618,7 +618,7 @@ fn wrong_psk() {
     );
     assert!(
         f.text.starts_with("inferred, not seen")
-            && f.text.contains("decrypt with --keys to confirm"),
+            && f.keys_hint == Some(KeysHint::Confirm { joiner: " — " }),
         "{}",
         f.text
     );

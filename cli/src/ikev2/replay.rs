@@ -17,7 +17,8 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context as _};
 use colored::Colorize;
 use ietfwg_ikev2::active::initiator::{
-    self, Answer, AuthConfig, AuthOutcome, Difference, IdSpec, InitExchange, Step,
+    self, Answer, AuthConfig, AuthOutcome, Difference, IdSpec, InitError, InitExchange, ModeHint,
+    Step,
 };
 use ietfwg_ikev2::wire::payload::{notify_type, short_name, GatewayId, PayloadBody, Transform};
 use ietfwg_ikev2::wire::registry::ExchangeType;
@@ -320,6 +321,36 @@ fn describe(bytes: &[u8], direction: &'static str, peer: SocketAddr) -> Exchange
     }
 }
 
+/// What `--verbatim` changes, where the library marks it ([`ModeHint`]).
+fn mode_hint_text(h: ModeHint) -> &'static str {
+    match h {
+        ModeHint::VerbatimHasNoKeyExchange => "; --verbatim does not generate key exchange data",
+        ModeHint::VerbatimFollowsNoRedirect => " with --verbatim",
+        ModeHint::VerbatimSendsRecorded => {
+            "; use --verbatim to send the recorded key exchange data"
+        }
+    }
+}
+
+/// Words the notes' [`ModeHint`]s with the flag.
+fn add_mode_hints(a: &mut Answer) {
+    for n in &mut a.notes {
+        if let Some(h) = n.hint.take() {
+            n.text.push_str(mode_hint_text(h));
+        }
+    }
+}
+
+/// An initiator error, with the flag that avoids it where there is one.
+fn with_mode_hint(e: InitError) -> anyhow::Error {
+    match e {
+        InitError::UnsupportedGroup(_) => {
+            anyhow!("{e}{}", mode_hint_text(ModeHint::VerbatimSendsRecorded))
+        }
+        e => e.into(),
+    }
+}
+
 /// Settings shared by every SA.
 #[derive(Debug)]
 struct Plan {
@@ -381,7 +412,8 @@ async fn exchange_all(
     keylog: &mut Option<std::fs::File>,
     r: &mut SaReport,
 ) -> anyhow::Result<()> {
-    let mut init = InitExchange::new(&sa.request, plan.verbatim, plan.max_redirects)?;
+    let mut init = InitExchange::new(&sa.request, plan.verbatim, plan.max_redirects)
+        .map_err(with_mode_hint)?;
     let mut target = plan.target;
     let mut t = UdpTransport::connect(target, plan.source_port).await?;
     t.set_pacer(Pacer::new(plan.rate));
@@ -414,7 +446,7 @@ async fn exchange_all(
                         break true;
                     }
                 };
-                init.redirected(target.ip())?;
+                init.redirected(target.ip()).map_err(with_mode_hint)?;
                 target = new;
                 r.target = target.to_string();
                 t = UdpTransport::connect(target, plan.source_port).await?;
@@ -423,6 +455,7 @@ async fn exchange_all(
         }
     };
     r.now = init.answer().clone();
+    add_mode_hints(&mut r.now);
     if !answered {
         r.now.answered = false;
         r.notes.push(format!(

@@ -5,7 +5,9 @@ use std::io::Write;
 
 use colored::Colorize;
 use ietfwg_ikev2::analysis::audit::{self, AuditEntry, Requirement, Role};
-use ietfwg_ikev2::analysis::summary::{Analyzer, Evidence, Observed, Outcome, SaSummary, Severity};
+use ietfwg_ikev2::analysis::summary::{
+    Analyzer, Evidence, KeysHint, Observed, Outcome, SaSummary, Severity,
+};
 
 use std::ops::ControlFlow;
 
@@ -27,9 +29,35 @@ pub struct AnalysisArgs {
     pub json: bool,
 }
 
-/// Reads the whole source and returns the IKE SAs it holds, plus the count of messages that
-/// did not parse.
+/// What `--keys` adds where the analysis needs the SA's keys ([`KeysHint`]).
+const CONFIRM_WITH_KEYS: &str = "decrypt with --keys to confirm";
+const GIVE_KEYS: &str = "pass --keys with ";
+
+/// Words the analysis's [`KeysHint`]s with this command's flag.
+fn add_keys_hints(sa: &mut SaSummary) {
+    if let Some(KeysHint::Confirm { joiner }) = sa.outcome_keys_hint {
+        sa.outcome_text = format!("{}{joiner}{CONFIRM_WITH_KEYS}", sa.outcome_text);
+    }
+    for f in &mut sa.findings {
+        match f.keys_hint {
+            Some(KeysHint::Confirm { joiner }) => {
+                f.text = format!("{}{joiner}{CONFIRM_WITH_KEYS}", f.text);
+            }
+            Some(KeysHint::KeyTable) => f.check = format!("{GIVE_KEYS}{}", f.check),
+            None => {}
+        }
+    }
+}
+
+/// Reads the whole source and returns the IKE SAs it holds (their [`KeysHint`]s worded), plus
+/// the count of messages that did not parse.
 fn analyze(source: &SourceArgs) -> anyhow::Result<(Vec<SaSummary>, u64)> {
+    let (mut sas, broken) = analyze_capture(source)?;
+    sas.iter_mut().for_each(add_keys_hints);
+    Ok((sas, broken))
+}
+
+fn analyze_capture(source: &SourceArgs) -> anyhow::Result<(Vec<SaSummary>, u64)> {
     let keys = source.keys.as_deref().map(load_keys).transpose()?;
     let mut input = Source::open(source)?;
     let mut stream = IkeStream::new(keys);

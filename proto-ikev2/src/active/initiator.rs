@@ -71,9 +71,16 @@ pub enum InitError {
         /// The parser's error.
         err: crate::Error,
     },
-    /// Key exchange: the group is not implemented or the peer's value is invalid.
+    /// Key exchange: the peer's value is invalid, or key generation failed.
     #[error("key exchange: {0}")]
     Kex(String),
+    /// Key exchange: the group is not implemented here (a front end may offer to send the
+    /// recorded key exchange data instead, see [`ModeHint::VerbatimSendsRecorded`]).
+    #[error("key exchange: group {} is not implemented (MODP 14/15, ECP 19/20, Curve25519, Curve448 are)", Transform::name_of(TransformType::KE, .0 .0, None))]
+    UnsupportedGroup(KeId),
+    /// In verbatim mode there is no key exchange data of ours: IKE_AUTH is impossible.
+    #[error("no key exchange data of ours (verbatim mode): IKE_AUTH is impossible")]
+    Verbatim,
     /// The negotiated algorithms cannot be used to protect IKE_AUTH here.
     #[error("{0}")]
     Unsupported(String),
@@ -357,7 +364,7 @@ impl InitExchange {
             if self.answer.cookies > MAX_ROUNDS {
                 self.answer
                     .notes
-                    .push(format!("gave up after {MAX_ROUNDS} COOKIE requests"));
+                    .push(format!("gave up after {MAX_ROUNDS} COOKIE requests").into());
                 return Ok(Step::Done);
             }
             self.cookie = Some(cookie.clone());
@@ -372,9 +379,9 @@ impl InitExchange {
             };
             self.answer.invalid_ke.push(ke_name(group));
             if self.verbatim {
-                self.answer.notes.push(format!(
-                    "the responder wants group {}; --verbatim does not generate key exchange data",
-                    ke_name(group)
+                self.answer.notes.push(AnswerNote::hinted(
+                    format!("the responder wants group {}", ke_name(group)),
+                    ModeHint::VerbatimHasNoKeyExchange,
                 ));
                 return Ok(Step::Done);
             }
@@ -382,22 +389,30 @@ impl InitExchange {
                 self.answer.notes.push(format!(
                     "the responder wants group {}, which the recorded offer does not include: retrying with it would change the proposal",
                     ke_name(group)
-                ));
+                ).into());
                 return Ok(Step::Done);
             }
             if self.answer.invalid_ke.len() > MAX_ROUNDS as usize
                 || self.kex.as_ref().is_some_and(|k| k.group() == group)
             {
-                self.answer.notes.push(format!(
-                    "gave up: the responder keeps asking for group {}",
-                    ke_name(group)
-                ));
+                self.answer.notes.push(
+                    format!(
+                        "gave up: the responder keeps asking for group {}",
+                        ke_name(group)
+                    )
+                    .into(),
+                );
                 return Ok(Step::Done);
             }
             match generate(group) {
                 Ok(k) => self.kex = Some(k),
                 Err(e) => {
-                    self.answer.notes.push(e.to_string());
+                    let hint = matches!(e, InitError::UnsupportedGroup(_))
+                        .then_some(ModeHint::VerbatimSendsRecorded);
+                    self.answer.notes.push(AnswerNote {
+                        text: e.to_string(),
+                        hint,
+                    });
                     return Ok(Step::Done);
                 }
             }
@@ -418,16 +433,20 @@ impl InitExchange {
                 return Ok(Step::Done);
             }
             if self.verbatim {
-                self.answer
-                    .notes
-                    .push("REDIRECT not followed with --verbatim".into());
+                self.answer.notes.push(AnswerNote::hinted(
+                    "REDIRECT not followed".into(),
+                    ModeHint::VerbatimFollowsNoRedirect,
+                ));
                 return Ok(Step::Done);
             }
             if self.answer.redirects.len() > self.max_redirects as usize {
-                self.answer.notes.push(format!(
-                    "REDIRECT not followed: at most {} redirect(s)",
-                    self.max_redirects
-                ));
+                self.answer.notes.push(
+                    format!(
+                        "REDIRECT not followed: at most {} redirect(s)",
+                        self.max_redirects
+                    )
+                    .into(),
+                );
                 return Ok(Step::Done);
             }
             return Ok(Step::Redirect(gateway.clone()));
@@ -466,10 +485,7 @@ impl InitExchange {
 
 fn generate(g: KeId) -> Result<KeyExchange, InitError> {
     if !KeyExchange::supported(g) {
-        return Err(InitError::Kex(format!(
-            "group {} is not implemented (MODP 14/15, ECP 19/20, Curve25519, Curve448 are); use --verbatim to send the recorded key exchange data",
-            ke_name(g)
-        )));
+        return Err(InitError::UnsupportedGroup(g));
     }
     KeyExchange::generate(g).map_err(|e| InitError::Kex(e.to_string()))
 }
@@ -512,7 +528,69 @@ pub struct Answer {
     pub retransmissions: u32,
     /// Why the exchange stopped where it did, when that is not obvious.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
+    pub notes: Vec<AnswerNote>,
+}
+
+/// A note on why an exchange stopped: its text (serialised as a string), and where the
+/// caller's mode decided it, the mode named as data — the library names no command-line flag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerNote {
+    /// The note.
+    pub text: String,
+    /// The mode that decided it, for a front end to word (appended to `text`).
+    pub hint: Option<ModeHint>,
+}
+
+/// What a front end adds to an [`AnswerNote`] or an [`InitError`] about its verbatim mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModeHint {
+    /// Verbatim mode generates no key exchange data (so it cannot follow INVALID_KE_PAYLOAD).
+    VerbatimHasNoKeyExchange,
+    /// Verbatim mode follows no REDIRECT.
+    VerbatimFollowsNoRedirect,
+    /// Verbatim mode would send the recorded key exchange data of a group not implemented.
+    VerbatimSendsRecorded,
+}
+
+impl AnswerNote {
+    /// A note the mode decided.
+    pub fn hinted(text: String, hint: ModeHint) -> AnswerNote {
+        AnswerNote {
+            text,
+            hint: Some(hint),
+        }
+    }
+}
+
+impl From<String> for AnswerNote {
+    fn from(text: String) -> AnswerNote {
+        AnswerNote { text, hint: None }
+    }
+}
+
+impl From<&str> for AnswerNote {
+    fn from(text: &str) -> AnswerNote {
+        AnswerNote::from(text.to_owned())
+    }
+}
+
+impl std::ops::Deref for AnswerNote {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl std::fmt::Display for AnswerNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl serde::Serialize for AnswerNote {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
 }
 
 impl Answer {
@@ -917,9 +995,7 @@ fn nonce_of(m: &Message) -> Option<Vec<u8>> {
 impl IkeSa {
     fn new(init: &InitExchange, response: &[u8]) -> Result<IkeSa, InitError> {
         let unsupported = |s: String| InitError::Unsupported(s);
-        let kex = init.kex.as_ref().ok_or_else(|| {
-            unsupported("no key exchange data of ours (--verbatim): IKE_AUTH is impossible".into())
-        })?;
+        let kex = init.kex.as_ref().ok_or(InitError::Verbatim)?;
         let req = Message::parse(&init.request).map_err(|e| InitError::Recorded(e.to_string()))?;
         let resp = Message::parse(response).map_err(|err| InitError::Parse {
             what: "IKE_SA_INIT response",

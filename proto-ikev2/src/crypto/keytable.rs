@@ -499,20 +499,37 @@ struct Field {
     column: usize,
 }
 
-/// Reads a whole `ikev2_decryption_table` file. Errors read
-/// `line 3, column 42 (SK_ei): …`.
-pub fn parse_table(text: &str) -> Result<Vec<SaKeys>, String> {
+/// Why an `ikev2_decryption_table` file is not usable: where (line, column, field) and why.
+/// Displayed as `line 3, column 42 (SK_ei): …`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}, column {column}{}: {reason}", .field.map(|f| format!(" ({f})")).unwrap_or_default())]
+pub struct KeyTableError {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// The field, when the error is about one (`SK_ei`, `Encryption algorithm`…).
+    pub field: Option<&'static str>,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// Reads a whole `ikev2_decryption_table` file.
+pub fn parse_table(text: &str) -> Result<Vec<SaKeys>, KeyTableError> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
-        let lineno = i + 1;
         let trimmed = line.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
-        out.push(parse_line(line).map_err(|(col, what, msg)| match what {
-            Some(f) => format!("line {lineno}, column {col} ({f}): {msg}"),
-            None => format!("line {lineno}, column {col}: {msg}"),
-        })?);
+        out.push(
+            parse_line(line).map_err(|(column, field, reason)| KeyTableError {
+                line: i + 1,
+                column,
+                field,
+                reason,
+            })?,
+        );
     }
     Ok(out)
 }
@@ -821,41 +838,56 @@ mod tests {
     fn errors_name_line_column_and_field() {
         // Short SK_ei (35 octets instead of 36) on line 2.
         let bad = GCM_LINE.replacen("8f90d851", "8f90d8", 1);
-        let e = parse_table(&format!("# x\n{bad}")).unwrap_err();
+        let e = parse_table(&format!("# x\n{bad}")).unwrap_err().to_string();
         assert!(
             e.starts_with("line 2, column 35 (SK_ei): 35 octet(s), but AES-GCM-256 with 16 octet ICV [RFC5282] needs 36"),
             "{e}"
         );
-        let e = parse_table(&GCM_LINE.replacen("4385", "43g5", 1)).unwrap_err();
+        let e = parse_table(&GCM_LINE.replacen("4385", "43g5", 1))
+            .unwrap_err()
+            .to_string();
         assert!(
             e.starts_with("line 1, column 3 (SPIi): 'g' is not a hex digit"),
             "{e}"
         );
-        let e = parse_table(&GCM_LINE.replacen("4385413886274e9f", "43854138", 1)).unwrap_err();
+        let e = parse_table(&GCM_LINE.replacen("4385413886274e9f", "43854138", 1))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("(SPIi): 4 octet(s), an SPI has 8"), "{e}");
-        let e = parse_table(&GCM_LINE.replacen("AES-GCM-256", "AES-GCM-257", 1)).unwrap_err();
+        let e = parse_table(&GCM_LINE.replacen("AES-GCM-256", "AES-GCM-257", 1))
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("line 1, column 1"), "{e}");
         assert!(
             e.contains("(Encryption algorithm): unknown \"AES-GCM-257"),
             "{e}"
         );
-        let e = parse_table(&GCM_LINE.replacen(",,,", ",,", 1)).unwrap_err();
+        let e = parse_table(&GCM_LINE.replacen(",,,", ",,", 1))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("7 field(s), expected 8"), "{e}");
-        let e = parse_table(&GCM_LINE.replacen("\"NONE [RFC4306]\"", "\"NONE", 1)).unwrap_err();
+        let e = parse_table(&GCM_LINE.replacen("\"NONE [RFC4306]\"", "\"NONE", 1))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("no closing"), "{e}");
         let e = parse_table(&GCM_LINE.replacen(
             "\"NONE [RFC4306]\"",
             "\"HMAC_SHA2_256_128 [RFC4868]\"",
             1,
         ))
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("(Integrity algorithm)"), "{e}");
-        let e = parse_table(&GCM_LINE.replacen(",,,", ",00,,", 1)).unwrap_err();
+        let e = parse_table(&GCM_LINE.replacen(",,,", ",00,,", 1))
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("(SK_ai): 1 octet(s), but NONE [RFC4306] needs 0"),
             "{e}"
         );
-        let e = parse_table(&GCM_LINE.replacen("4385", "438", 1)).unwrap_err();
+        let e = parse_table(&GCM_LINE.replacen("4385", "438", 1))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("odd number of hex digits"), "{e}");
     }
 

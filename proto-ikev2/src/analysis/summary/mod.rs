@@ -210,6 +210,7 @@ pub(super) fn link_decrypted_rekeys(sas: &mut [(SaSummary, Option<u64>)]) {
         new.findings.retain(|f| f.code != "NO_IKE_SA_INIT");
         if new.outcome == Outcome::Established && rekey.response_frame.is_some() {
             new.outcome_inferred = false;
+            new.outcome_keys_hint = None;
             new.outcome_text = format!(
                 "IKE SA established by rekeying IKE SA {old_spi} (CREATE_CHILD_SA, frames {}–{})",
                 rekey.request_frame,
@@ -226,6 +227,7 @@ pub(super) fn link_decrypted_rekeys(sas: &mut [(SaSummary, Option<u64>)]) {
             check: String::new(),
             evidence: Evidence::Seen,
             frames: vec![rekey.request_frame],
+            keys_hint: None,
         });
     }
 }

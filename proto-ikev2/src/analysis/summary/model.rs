@@ -489,6 +489,25 @@ pub struct Finding {
     pub evidence: Evidence,
     /// The frames it is about.
     pub frames: Vec<u64>,
+    /// Where a front end adds how to give the IKE SA's keys (not serialised: the library
+    /// names no command-line flag).
+    #[serde(skip)]
+    pub keys_hint: Option<KeysHint>,
+}
+
+/// A place where only the IKE SA's keys settle or show more: the library does not know how a
+/// front end takes keys, so it marks the place and the front end words the hint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeysHint {
+    /// The text states an inference that decrypting the messages would confirm: the hint
+    /// (how to decrypt, to confirm) follows, after `joiner`.
+    Confirm {
+        /// What separates the hint from the text (" — ", "; ").
+        joiner: &'static str,
+    },
+    /// The check names the key table to give (`a Wireshark ikev2_decryption_table …`): the
+    /// hint (how to give it) goes before it.
+    KeyTable,
 }
 
 /// Everything about one IKE SA.
@@ -517,6 +536,9 @@ pub struct SaSummary {
     pub outcome_text: String,
     /// True when the outcome is inferred (encrypted IKE_AUTH without keys).
     pub outcome_inferred: bool,
+    /// Where a front end adds how to give the keys to `outcome_text` (not serialised).
+    #[serde(skip)]
+    pub outcome_keys_hint: Option<KeysHint>,
     /// How the SA ended, when seen: deleted or rekeyed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ended: Option<String>,

@@ -227,26 +227,29 @@ pub(super) fn outcome(
             Severity::Error,
             "AUTHENTICATION_FAILED",
             format!(
-                "inferred, not seen: the IKE_AUTH response (frame {}) is encrypted and holds only {ct} bytes of ciphertext — too small for IDr and AUTH, so it most likely carries only an error notify, and nothing follows it: the responder rejected authentication (AUTHENTICATION_FAILED, or another error) — decrypt with --keys to confirm",
+                "inferred, not seen: the IKE_AUTH response (frame {}) is encrypted and holds only {ct} bytes of ciphertext — too small for IDr and AUTH, so it most likely carries only an error notify, and nothing follows it: the responder rejected authentication (AUTHENTICATION_FAILED, or another error)",
                 resp.frame
             ),
             explain::error_notify(nt::AUTHENTICATION_FAILED, ExchangeType::IKE_AUTH).map_or("", |x| x.check),
             Evidence::Inferred,
             vec![req_frame, resp.frame],
         );
+        sa.hint_keys(KeysHint::Confirm { joiner: " — " });
+        sa.outcome_keys_hint = Some(KeysHint::Confirm { joiner: "; " });
         return (
             Outcome::Failed,
             format!(
-                "IKE_AUTH failed (inferred): the encrypted response (frame {}) is too small to carry the responder's AUTH; decrypt with --keys to confirm",
+                "IKE_AUTH failed (inferred): the encrypted response (frame {}) is too small to carry the responder's AUTH",
                 resp.frame
             ),
             true,
         );
     }
+    sa.outcome_keys_hint = Some(KeysHint::Confirm { joiner: " — " });
     (
         Outcome::Established,
         format!(
-            "IKE SA probably established (inferred): IKE_AUTH answered (frame {}), contents encrypted — decrypt with --keys to confirm",
+            "IKE SA probably established (inferred): IKE_AUTH answered (frame {}), contents encrypted",
             resp.frame
         ),
         true,
@@ -385,10 +388,11 @@ pub(super) fn not_decrypted(sa: &mut Sa<'_>, d: &DecryptionCounts) {
                 "{} encrypted message(s) not decrypted: identities, CHILD_SA proposals, traffic selectors, deletes and error notifies inside SK are not visible, and conclusions about them are inferred",
                 d.encrypted_messages
             ),
-            "pass --keys with a Wireshark ikev2_decryption_table for this SA (SPIi, SPIr, SK_ei, SK_er, SK_ai, SK_ar)",
+            "a Wireshark ikev2_decryption_table for this SA (SPIi, SPIr, SK_ei, SK_er, SK_ai, SK_ar)",
             Evidence::Seen,
             frames,
         );
+        sa.hint_keys(KeysHint::KeyTable);
     } else {
         sa.find(
             Severity::Warning,

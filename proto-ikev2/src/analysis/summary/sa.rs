@@ -49,6 +49,8 @@ pub(super) struct Sa<'r> {
     pub(super) rows: Vec<LadderEntry>,
     pub(super) exs: Vec<Ex>,
     pub(super) findings: Vec<Finding>,
+    /// Set where the outcome text needs the keys to be confirmed.
+    pub(super) outcome_keys_hint: Option<KeysHint>,
 }
 
 impl<'r> Sa<'r> {
@@ -77,7 +79,15 @@ impl<'r> Sa<'r> {
             check: check.to_owned(),
             evidence,
             frames,
+            keys_hint: None,
         });
+    }
+
+    /// Marks the last finding as needing the keys (see [`KeysHint`]).
+    pub(super) fn hint_keys(&mut self, hint: KeysHint) {
+        if let Some(f) = self.findings.last_mut() {
+            f.keys_hint = Some(hint);
+        }
     }
 }
 
@@ -115,6 +125,7 @@ pub(super) fn analyze(
         rows,
         exs: Vec::new(),
         findings: Vec::new(),
+        outcome_keys_hint: None,
     };
     pair(&mut sa);
 
@@ -178,6 +189,7 @@ pub(super) fn analyze(
         outcome,
         outcome_text,
         outcome_inferred,
+        outcome_keys_hint: sa.outcome_keys_hint,
         ended,
         decryption,
         identities,
