@@ -2,7 +2,9 @@
 //!
 //! IKEv2 messages (RFC 7296 and the ipsecme WG's extensions) parsed and emitted byte-exactly,
 //! without I/O: the caller hands in the bytes of one message and gets a typed tree back, with
-//! precise errors; emitting the tree gives the same bytes.
+//! precise errors; emitting the tree gives the same bytes. Around the codec: a stream decoder
+//! over a capture's transport payloads, the SA's cryptography, the analysis of a capture's IKE
+//! SAs, and initiators that build requests and read responses for a caller that moves bytes.
 //!
 //! | module | covers |
 //! |---|---|
@@ -13,6 +15,8 @@
 //! | [`wire::reader`] | bounds-checked reading and writing of fields |
 //! | [`wire::ikev1`] | IKEv1/ISAKMP messages recognised and decoded (RFC 2408, RFC 2409) |
 //! | [`wire::transport`] | UDP 500/4500 multiplexing (RFC 3948 §2) and RFC 9329 TCP framing |
+//! | [`decoder`] | a stateful [`decoder::Decoder`] over a capture's UDP payloads and TCP streams: IKEv2 parsed, SK decrypted, SKF reassembled (RFC 7383), IKEv1, ESP and keepalives told apart, RFC 9329 resynchronised after holes |
+//! | [`ike_sa_init`] | what an IKE_SA_INIT response says (RFC 7296 §1.2, §2.6, §3.10.1; RFC 5685) and the NAT detection hash (§2.23) |
 //! | [`crypto::key_exchange`] | MODP, ECP and Curve25519/448 key exchange (RFC 3526, 5903, 8031) |
 //! | [`crypto::derive`] | SKEYSEED, SK_*, Child SA KEYMAT and PSK AUTH (RFC 7296 §2.13–2.17) |
 //! | [`crypto::protect`] | building SK/SKF payloads (RFC 7296 §3.14, RFC 7383 §2.5) |

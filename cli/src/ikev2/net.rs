@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 use ietfwg_ikev2::wire::reader::Reader;
-use ietfwg_ikev2::wire::transport::{IKE_PORT, NAT_T_PORT};
+use ietfwg_ikev2::wire::transport::{ike_after_marker, IKE_PORT, NAT_T_PORT, NON_ESP_MARKER};
 use ietfwg_ikev2::Header;
 use tokio::net::UdpSocket;
 use tokio::time::Instant;
@@ -187,9 +187,6 @@ pub struct UdpTransport {
     transmissions: u32,
 }
 
-/// The RFC 3948 non-ESP marker: four zero octets in front of an IKE message on port 4500.
-pub const NON_ESP_MARKER: [u8; 4] = [0; 4];
-
 impl UdpTransport {
     /// A socket on an ephemeral port (or `source_port`), connected to `peer`.
     pub async fn connect(peer: SocketAddr, source_port: Option<u16>) -> anyhow::Result<Self> {
@@ -319,7 +316,7 @@ impl UdpTransport {
             let d = &self.buf[..n];
             let msg = if self.natt {
                 // RFC 3948 §2: 0xFF alone is a keepalive, anything without the marker is ESP.
-                match d.strip_prefix(&NON_ESP_MARKER) {
+                match ike_after_marker(d) {
                     Some(m) => m,
                     None => continue,
                 }

@@ -23,15 +23,11 @@ use ietfwg_ikev2::active::probe::{
 };
 use ietfwg_ikev2::analysis::audit::{self, Rating};
 use ietfwg_ikev2::wire::registry::{KeId, TransformType};
+use ietfwg_ikev2::wire::transport::{ike_after_marker, IKE_PORT, NAT_T_PORT, NON_ESP_MARKER};
 
 use super::net::{self, Pacer, Retransmit, UdpTransport};
 use crate::output::Output;
 use crate::Status;
-
-/// IKE's port (RFC 7296 §2).
-const IKE_PORT: u16 = 500;
-/// IKE's NAT traversal port (RFC 7296 §2.23).
-const NAT_T_PORT: u16 = 4500;
 
 /// Offered when neither --proposals nor --scan is given: what current implementations
 /// commonly accept (RFC 8247 MUST/SHOULD algorithms), as one non-AEAD and one AEAD proposal.
@@ -190,7 +186,7 @@ struct Prober {
 /// The IKE message of a datagram received on a port-4500 exchange (marker removed).
 fn strip_marker(d: &[u8], marker: bool) -> &[u8] {
     if marker {
-        d.strip_prefix(&net::NON_ESP_MARKER[..]).unwrap_or(&[])
+        ike_after_marker(d).unwrap_or(&[])
     } else {
         d
     }
@@ -229,7 +225,7 @@ impl Prober {
             let spi = m.spi_i;
             let marker = self.marker;
             let req = if marker {
-                [&net::NON_ESP_MARKER[..], &req].concat()
+                [&NON_ESP_MARKER[..], &req].concat()
             } else {
                 req
             };

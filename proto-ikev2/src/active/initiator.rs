@@ -1328,12 +1328,18 @@ impl IkeSa {
 /// Fragment Number and Total Fragments when `msg` is an IKE message whose payload is SKF
 /// (RFC 7383 §2.5); a cheap look at the first payload, without parsing the message.
 pub fn fragment_of(msg: &[u8]) -> Option<(u16, u16)> {
-    let be16 = |at: usize| {
-        msg.get(at..at + 2)
-            .map(|b| u16::from_be_bytes([b[0], b[1]]))
-    };
-    (msg.get(16) == Some(&payload_type::SKF.0)).then_some(())?;
-    Some((be16(32)?, be16(34)?))
+    let mut r = Reader::new(msg, 0);
+    let h = Header::parse(&mut r).ok()?;
+    if h.next_payload != payload_type::SKF {
+        return None;
+    }
+    // The generic payload header (Next Payload, C, RESERVED, Payload Length), then the two
+    // fragment fields.
+    r.u32("generic payload header").ok()?;
+    Some((
+        r.u16("Fragment Number").ok()?,
+        r.u16("Total Fragments").ok()?,
+    ))
 }
 
 fn transform(t: TransformType, id: u16, key_length: Option<u16>) -> Transform {

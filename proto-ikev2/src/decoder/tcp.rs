@@ -106,7 +106,7 @@ impl fmt::Display for TcpProblem {
     }
 }
 
-/// What a TCP direction left behind (see [`TcpStreams::finish`]), or a direction dropped
+/// What a TCP direction left behind (see [`crate::decoder::Decoder::finish`]), or a direction dropped
 /// because too many were followed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TcpLeftover {

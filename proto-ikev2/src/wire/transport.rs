@@ -51,6 +51,8 @@ use crate::wire::reader::Reader;
 pub const IKE_PORT: u16 = 500;
 /// The IANA port for IKE and ESP behind NAT (RFC 3948, RFC 7296 §2.23).
 pub const NAT_T_PORT: u16 = 4500;
+/// The RFC 3948 §2.2 non-ESP marker: four zero octets before an IKE message on port 4500.
+pub const NON_ESP_MARKER: [u8; 4] = [0; 4];
 /// The RFC 9329 §4 stream prefix, sent once by the TCP initiator.
 pub const IKETCP_PREFIX: [u8; 6] = *b"IKETCP";
 
@@ -99,6 +101,15 @@ pub fn classify_udp(src_port: u16, dst_port: u16, payload: &[u8]) -> UdpPayload<
         }
     } else {
         UdpPayload::NotIke("neither UDP port is 500 or 4500")
+    }
+}
+
+/// The IKE message a datagram on port 4500 carries after the non-ESP marker (RFC 3948 §2.2);
+/// `None` for a NAT-keepalive, ESP, or anything else.
+pub fn ike_after_marker(datagram: &[u8]) -> Option<&[u8]> {
+    match classify_4500(datagram) {
+        UdpPayload::Ike { message, .. } => Some(message),
+        _ => None,
     }
 }
 
