@@ -15,20 +15,20 @@ pub mod replay;
 pub mod stream;
 pub mod summary;
 
+use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::{anyhow, Context as _};
 use clap::Subcommand;
 use ietfwg_ikev2::crypto::keytable::{self, SaKeys};
+use ietfwg_ikev2::decoder::{Decoded, Decryption, FragmentState};
 
 use crate::capture::live::LiveCapture;
 use crate::capture::{CaptureReader, Packet};
 use crate::output::Output;
 use crate::Status;
 
-use ietfwg_ikev2::decoder::{Decoded, Decryption, FragmentState};
-use std::ops::ControlFlow;
 use stream::{IkeStream, Pushed};
 
 #[derive(Debug, clap::Args)]

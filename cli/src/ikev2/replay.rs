@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
+use std::ops::ControlFlow;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _};
@@ -20,16 +21,13 @@ use ietfwg_ikev2::active::initiator::{
     self, Answer, AuthConfig, AuthOutcome, Difference, IdSpec, InitError, InitExchange, ModeHint,
     Step,
 };
+use ietfwg_ikev2::decoder::Decoded;
 use ietfwg_ikev2::wire::payload::{notify_type, short_name, GatewayId, PayloadBody, Transform};
 use ietfwg_ikev2::wire::registry::ExchangeType;
 use ietfwg_ikev2::Message;
 
-use std::ops::ControlFlow;
-
-use ietfwg_ikev2::decoder::Decoded;
-
 use super::net::{self, Pacer, Retransmit, UdpTransport};
-use super::stream::{IkeStream, Pushed};
+use super::stream::IkeStream;
 use crate::capture::CaptureReader;
 use crate::output::Output;
 use crate::Status;
@@ -210,7 +208,9 @@ fn recorded_sas(path: &str) -> anyhow::Result<Vec<RecordedSa>> {
     let mut sas: Vec<RecordedSa> = Vec::new();
     let mut index: HashMap<u64, usize> = HashMap::new();
     while let Some(pkt) = reader.next_packet()? {
-        let pushed = stream.push(&pkt, |ev| {
+        // A packet whose headers do not decode holds no recorded exchange: skipped (the
+        // handler never stops).
+        stream.push(&pkt, |ev| {
             let Decoded::Ikev2(d) = &ev.decoded else {
                 return Ok(ControlFlow::Continue(()));
             };
@@ -258,8 +258,6 @@ fn recorded_sas(path: &str) -> anyhow::Result<Vec<RecordedSa>> {
             }
             Ok(ControlFlow::Continue(()))
         })?;
-        // A packet whose headers do not decode holds no recorded exchange: skipped.
-        let (Pushed::Done | Pushed::Stopped | Pushed::BadPacket(_)) = pushed;
     }
     Ok(sas)
 }

@@ -2,15 +2,13 @@
 //! [`IkeStream`] into `ietfwg_ikev2::analysis::summary::Analyzer`; this module only renders.
 
 use std::io::Write;
+use std::ops::ControlFlow;
 
 use colored::Colorize;
 use ietfwg_ikev2::analysis::audit::{self, AuditEntry, Requirement, Role};
 use ietfwg_ikev2::analysis::summary::{
     Analyzer, Evidence, KeysHint, Observed, Outcome, SaSummary, Severity,
 };
-
-use std::ops::ControlFlow;
-
 use ietfwg_ikev2::decoder::Decoded;
 
 use super::stream::{IkeStream, Pushed};
