@@ -22,8 +22,9 @@ use ietfwg_ikev2::active::initiator::{
     Step,
 };
 use ietfwg_ikev2::decoder::Decoded;
+use ietfwg_ikev2::ike_sa_init::{Demand, InitResponse};
 use ietfwg_ikev2::wire::payload::{notify_type, short_name, GatewayId, PayloadBody, Transform};
-use ietfwg_ikev2::wire::registry::ExchangeType;
+use ietfwg_ikev2::wire::registry::{ExchangeType, TransformType};
 use ietfwg_ikev2::Message;
 
 use super::net::{self, Pacer, Retransmit, UdpTransport};
@@ -237,21 +238,14 @@ fn recorded_sas(path: &str) -> anyhow::Result<Vec<RecordedSa>> {
                 }
             } else if let Some(&i) = index.get(&h.spi_i) {
                 let sa = &mut sas[i];
-                let a = Answer::from_response(m, ev.src, ev.dst);
-                if a.notifies.iter().any(|n| n == "COOKIE") {
+                let read = InitResponse::read(m);
+                if read.notifies.contains(&notify_type::COOKIE) {
                     sa.cookies += 1;
                 }
-                for p in &m.payloads {
-                    if let PayloadBody::Notify(n) = &p.body {
-                        if let ietfwg_ikev2::wire::payload::NotifyData::InvalidKePayload { group } =
-                            n.decoded
-                        {
-                            sa.invalid_ke.push(Transform::name_of(
-                                ietfwg_ikev2::wire::registry::TransformType::KE,
-                                group.0,
-                                None,
-                            ));
-                        }
+                for d in &read.demands {
+                    if let Demand::InvalidKe(Some(group)) = d {
+                        sa.invalid_ke
+                            .push(Transform::name_of(TransformType::KE, group.0, None));
                     }
                 }
                 sa.response = Some((ev.frame, d.bytes.clone(), ev.src, ev.dst));
@@ -269,13 +263,14 @@ fn recorded_answer(sa: &RecordedSa) -> Answer {
     let Ok(m) = Message::parse(bytes) else {
         return Answer::default();
     };
-    let mut a = Answer::from_response(&m, *from, *to);
+    let read = InitResponse::read(&m);
+    let mut a = Answer::from_init_response(&read, *from, *to);
     // The final response of a COOKIE / INVALID_KE round is itself one of the rounds.
     a.cookies = sa
         .cookies
-        .saturating_sub(u32::from(a.notifies.iter().any(|n| n == "COOKIE")));
+        .saturating_sub(u32::from(read.notifies.contains(&notify_type::COOKIE)));
     a.invalid_ke = sa.invalid_ke.clone();
-    if a.notifies.iter().any(|n| n == "INVALID_KE_PAYLOAD") {
+    if read.notifies.contains(&notify_type::INVALID_KE_PAYLOAD) {
         a.invalid_ke.pop();
     }
     a
