@@ -22,6 +22,7 @@
 //! | [`crypto::protect`] | building SK/SKF payloads (RFC 7296 §3.14, RFC 7383 §2.5) |
 //! | [`crypto::decrypt`] | opening SK/SKF payloads (RFC 7296 §3.14, RFC 5282, RFC 7634) |
 //! | [`crypto::keytable`] | Wireshark's `ikev2_decryption_table`: the keys of an IKE SA |
+//! | [`crypto::random`] | the operating system's random source: nonces, private keys, SPIs (RFC 7296 §2.10, §3.1) |
 //! | [`analysis::summary`] | one summary per IKE SA of a capture, with findings |
 //! | [`analysis::audit`] | RFC 8247 / RFC 9395 ratings of IKE SA algorithms |
 //! | [`analysis::explain`] | error notifies in plain words (RFC 7296 §3.10.1) |
