@@ -48,9 +48,9 @@ fn clean_capture_text_exit_0() {
         "IKE_SA_INIT (34) request  flags 0x08 [I]  msgid 0  SPIi 8b3b99f3f222e9c6  SPIr 0000000000000000"
     ));
     assert!(text.contains("IKE_AUTH (35) response  flags 0x20 [R]  msgid 1"));
-    // SA proposal line (transforms in wire order), notifies with data, KE group.
+    // SA proposal line (the proposal's Display, as in summary), notifies with data, KE group.
     assert!(text.contains(
-        "proposal 1 IKE: ENCR_AES_CBC(128) AUTH_HMAC_SHA2_256_128 PRF_HMAC_SHA2_256 2048-bit MODP"
+        "proposal #1 IKE: ENCR_AES_CBC_128 / PRF_HMAC_SHA2_256 / AUTH_HMAC_SHA2_256_128 / 2048-bit MODP Group (14)"
     ));
     assert!(text.contains(
         "SIGNATURE_HASH_ALGORITHMS (16431): SHA2-256 (2), SHA2-384 (3), SHA2-512 (4), Identity (5)"

@@ -34,8 +34,8 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use etherparse::{SlicedPacket, TransportSlice};
-use ietfwg_ikev2::payload::{IdValue, NotifyData, SignatureInfo};
-use ietfwg_ikev2::transport::{classify_udp, UdpPayload, IKE_PORT, NAT_T_PORT};
+use ietfwg_ikev2::wire::payload::{IdValue, NotifyData, SignatureInfo};
+use ietfwg_ikev2::wire::transport::{classify_udp, UdpPayload, IKE_PORT, NAT_T_PORT};
 use ietfwg_ikev2::{Message, PayloadBody};
 use ietfwg_test_support::capture::{read_capture, Raw};
 use ipsec_parser::{

@@ -25,8 +25,8 @@ use std::path::{Path, PathBuf};
 mod capture;
 
 use capture::{find_sk, ike_messages};
-use ietfwg_ikev2::crypto::{decrypt, Decrypted, Fragment};
-use ietfwg_ikev2::keys::{self, AesBits, Encr, Integ, SaKeys};
+use ietfwg_ikev2::crypto::decrypt::{decrypt, Decrypted, Fragment};
+use ietfwg_ikev2::crypto::keytable::{self, AesBits, Encr, Integ, SaKeys};
 
 /// `shared/`: `$IETFWG_SHARED`, else `CARGO_MANIFEST_DIR/../../shared`. None (with a notice)
 /// when absent; a panic when `CI=true`.
@@ -112,7 +112,7 @@ fn open_all(path: &Path, table: &[SaKeys], icv_ok: bool) -> Vec<Opened> {
         let Some((sk_at, kind)) = find_sk(&m.bytes) else {
             continue;
         };
-        let keys = keys::find(table, m.spi_i(), m.spi_r())
+        let keys = keytable::find(table, m.spi_i(), m.spi_r())
             .unwrap_or_else(|| panic!("{} frame {}: no keys", path.display(), m.frame));
         let d = decrypt(&m.bytes, sk_at, keys, m.is_from_initiator())
             .unwrap_or_else(|e| panic!("{} frame {}: {e}", path.display(), m.frame));
@@ -169,7 +169,7 @@ fn open_all(path: &Path, table: &[SaKeys], icv_ok: bool) -> Vec<Opened> {
 
 fn table(path: &Path) -> Vec<SaKeys> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    keys::parse_table(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    keytable::parse_table(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 // Inner payload types (RFC 7296 §3.2): 33 SA, 35 IDi, 36 IDr, 37 CERT, 38 CERTREQ, 39 AUTH,
@@ -215,7 +215,7 @@ fn strongswan_fragments_decrypt_one_by_one() {
         let Some((at, 53)) = find_sk(&m.bytes) else {
             continue;
         };
-        let k = keys::find(&t, m.spi_i(), m.spi_r()).unwrap();
+        let k = keytable::find(&t, m.spi_i(), m.spi_r()).unwrap();
         let d = decrypt(&m.bytes, at, k, m.is_from_initiator()).unwrap();
         assert!(d.icv_ok, "frame {}", m.frame);
         assert!(!d.plaintext.is_empty());
@@ -259,7 +259,7 @@ fn project_recordings_every_cipher() {
         let Ok(text) = std::fs::read_to_string(pcap.with_extension("keys")) else {
             continue;
         };
-        let t = keys::parse_table(&text).unwrap_or_else(|e| panic!("{}: {e}", pcap.display()));
+        let t = keytable::parse_table(&text).unwrap_or_else(|e| panic!("{}: {e}", pcap.display()));
         let got = open_all(&pcap, &t, true);
         for k in &t {
             seen.insert(k.encr.name());
@@ -291,7 +291,7 @@ fn wireshark_wiki_gcm_ctr_cbc() {
             (
                 Encr::AesGcm {
                     key: AesBits::B256,
-                    icv: keys::IcvLen::Octets16
+                    icv: keytable::IcvLen::Octets16
                 },
                 Integ::None
             ),
@@ -402,7 +402,7 @@ fn assert_all_rejected(path: &Path, table: &[SaKeys]) -> usize {
         let Some((at, _)) = find_sk(&m.bytes) else {
             continue;
         };
-        let Some(k) = keys::find(table, m.spi_i(), m.spi_r()) else {
+        let Some(k) = keytable::find(table, m.spi_i(), m.spi_r()) else {
             continue;
         };
         match decrypt(&m.bytes, at, k, m.is_from_initiator()) {
@@ -495,8 +495,8 @@ fn check_altered(path: &Path, good: &[SaKeys], bad: &[SaKeys], which: Key) {
         let Some((at, _)) = find_sk(&m.bytes) else {
             continue;
         };
-        let g = keys::find(good, m.spi_i(), m.spi_r()).unwrap();
-        let b = keys::find(bad, m.spi_i(), m.spi_r()).unwrap();
+        let g = keytable::find(good, m.spi_i(), m.spi_r()).unwrap();
+        let b = keytable::find(bad, m.spi_i(), m.spi_r()).unwrap();
         let right = decrypt(&m.bytes, at, g, m.is_from_initiator()).unwrap();
         let got = decrypt(&m.bytes, at, b, m.is_from_initiator());
         let initiator_key = matches!(which, Key::Ei | Key::Ai);
@@ -531,7 +531,7 @@ fn truncated_and_altered_capture_messages_never_panic() {
         let Some((at, _)) = find_sk(&m.bytes) else {
             continue;
         };
-        let k = keys::find(&t, m.spi_i(), m.spi_r()).unwrap();
+        let k = keytable::find(&t, m.spi_i(), m.spi_r()).unwrap();
         for cut in 0..m.bytes.len() {
             assert!(decrypt(&m.bytes[..cut], at, k, m.is_from_initiator()).is_err());
         }

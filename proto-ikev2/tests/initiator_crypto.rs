@@ -13,7 +13,7 @@
 //!   in `wrong-psk` the initiator's equals the one computed with its wrong key instead.
 //! - seal: tshark 4.0 decrypts the IKE_AUTH-like messages `protect::seal` builds (and the
 //!   RFC 7383 fragments of `protect::seal_fragments`) for nine cipher/integrity/PRF/group
-//!   suites, each keyed by a real key agreement (`kex`) and `keymat::derive_ike_sa`, with the
+//!   suites, each keyed by a real key agreement (`kex`) and `derive::derive_ike_sa`, with the
 //!   `table_line` of its keys: every ICV "[correct]", the inner payloads shown; with one key
 //!   octet changed every ICV "[incorrect]". (The round trip through `crypto::decrypt` for every
 //!   cipher × integrity pair is in `protect`'s unit tests.)
@@ -24,10 +24,10 @@ mod capture;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use ietfwg_ikev2::crypto::decrypt;
-use ietfwg_ikev2::keymat::{self, IkeSaKeys, Prf};
-use ietfwg_ikev2::keys::{self, Encr, SaKeys};
-use ietfwg_ikev2::registry::PrfId;
+use ietfwg_ikev2::crypto::decrypt::decrypt;
+use ietfwg_ikev2::crypto::derive::{self, IkeSaKeys, Prf};
+use ietfwg_ikev2::crypto::keytable::{self, Encr, SaKeys};
+use ietfwg_ikev2::wire::registry::PrfId;
 
 use capture::{find_sk, ike_messages, Msg};
 
@@ -238,7 +238,7 @@ fn load_recordings() -> Vec<Recording> {
         .filter_map(|name| {
             let text = std::fs::read_to_string(dir.join(format!("{name}.keys"))).ok()?;
             let log = std::fs::read_to_string(dir.join(format!("{name}.log"))).ok()?;
-            let table = keys::parse_table(&text).unwrap();
+            let table = keytable::parse_table(&text).unwrap();
             let lines = text
                 .lines()
                 .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
@@ -257,7 +257,7 @@ fn load_recordings() -> Vec<Recording> {
 
 /// The keys derived from a logged SKEYSEED for the SA `k` made as `o` describes.
 fn derive_from_log(o: &SaOrigin, k: &SaKeys, skeyseed: &[u8]) -> IkeSaKeys {
-    keymat::split(
+    derive::split(
         &o.prf,
         skeyseed.to_vec(),
         k.encr,
@@ -301,7 +301,7 @@ fn key_split_matches_charon_logs_and_key_tables() {
                 }
                 let t = d.table_keys(k.spi_i, k.spi_r, k.encr, k.integ);
                 assert_eq!(&t, k, "{}", r.name);
-                let ours = keymat::table_line(&t);
+                let ours = keytable::table_line(&t);
                 if k.encr == Encr::ChaCha20Poly1305 {
                     // The recording spells it "CHACHA20-POLY1305 [RFC7634]", `Encr::name`
                     // "ChaCha20-Poly1305 [RFC7634]"; both read alike (names ignore case).
@@ -309,7 +309,7 @@ fn key_split_matches_charon_logs_and_key_tables() {
                 } else {
                     assert_eq!(ours, *line, "{}", r.name);
                 }
-                assert_eq!(keys::parse_table(&ours).unwrap(), vec![k.clone()]);
+                assert_eq!(keytable::parse_table(&ours).unwrap(), vec![k.clone()]);
             }
             seen.insert((
                 k.encr.name(),
@@ -395,14 +395,14 @@ fn strongswan_auth_payloads_recomputed_with_psk() {
                 let id = body_of(&ps, id_type).unwrap();
                 assert_eq!(auth[0], 2, "{}: Shared Key Message Integrity Code", r.name);
                 let so = if from_initiator {
-                    keymat::signed_octets(&o.prf, &req.bytes, &o.nr, sk_pi, &id)
+                    derive::signed_octets(&o.prf, &req.bytes, &o.nr, sk_pi, &id)
                 } else {
-                    keymat::signed_octets(&o.prf, &resp.bytes, &o.ni, sk_pr, &id)
+                    derive::signed_octets(&o.prf, &resp.bytes, &o.ni, sk_pr, &id)
                 };
-                let good = keymat::psk_auth(&o.prf, LAB_PSK, &so);
+                let good = derive::psk_auth(&o.prf, LAB_PSK, &so);
                 if r.name == "wrong-psk" && from_initiator {
                     assert_ne!(auth[4..], good[..]);
-                    assert_eq!(auth[4..], keymat::psk_auth(&o.prf, WRONG_PSK, &so)[..]);
+                    assert_eq!(auth[4..], derive::psk_auth(&o.prf, WRONG_PSK, &so)[..]);
                 } else {
                     assert_eq!(
                         auth[4..],
@@ -478,11 +478,11 @@ fn auth_inner(id: &[u8]) -> Vec<u8> {
 
 #[test]
 fn tshark_decrypts_what_seal_builds() {
-    use ietfwg_ikev2::header::Header;
-    use ietfwg_ikev2::kex::KeyExchange;
-    use ietfwg_ikev2::keys::{AesBits::*, IcvLen::*, Integ};
-    use ietfwg_ikev2::protect::{seal, seal_fragments};
-    use ietfwg_ikev2::registry::{ExchangeType, KeId, PayloadType};
+    use ietfwg_ikev2::crypto::key_exchange::KeyExchange;
+    use ietfwg_ikev2::crypto::keytable::{AesBits::*, IcvLen::*, Integ};
+    use ietfwg_ikev2::crypto::protect::{seal, seal_fragments};
+    use ietfwg_ikev2::wire::header::Header;
+    use ietfwg_ikev2::wire::registry::{ExchangeType, KeId, PayloadType};
     let Some(tshark) = tshark() else { return };
     // tshark 4.0's table has every cipher but ChaCha20-Poly1305.
     let suites = [
@@ -553,7 +553,7 @@ fn tshark_decrypts_what_seal_builds() {
         let prf = Prf::from_id(PrfId(prf_id)).unwrap();
         let (ni, nr) = ([0x11u8; 32], [0x22u8; 32]);
         let (spi_i, spi_r) = (0x0102_0304_0506_0700 + n as u64, 0xa1a2_a3a4_a5a6_a7a8);
-        let sa = keymat::derive_ike_sa(&prf, encr, integ, &ni, &nr, &gir, spi_i, spi_r);
+        let sa = derive::derive_ike_sa(&prf, encr, integ, &ni, &nr, &gir, spi_i, spi_r);
         let k = sa.table_keys(spi_i, spi_r, encr, integ);
         let header = |flags: u8| Header {
             spi_i,
@@ -588,7 +588,7 @@ fn tshark_decrypts_what_seal_builds() {
             assert!(frags.len() >= 2, "{encr}: {} fragment(s)", frags.len());
             fragments.push((n, frags));
         }
-        lines.push(keymat::table_line(&k));
+        lines.push(keytable::table_line(&k));
         // Control: one octet of SK_ai and SK_ar (for AEAD: SK_ei and SK_er) changed.
         let mut bad = k.clone();
         if encr.is_aead() {
@@ -598,7 +598,7 @@ fn tshark_decrypts_what_seal_builds() {
             bad.sk_ai[0] ^= 1;
             bad.sk_ar[0] ^= 1;
         }
-        bad_lines.push(keymat::table_line(&bad));
+        bad_lines.push(keytable::table_line(&bad));
     }
     let whole = messages.len();
     let mut fragment_frames = Vec::new(); // (suite, Fragment Number, Total Fragments)

@@ -9,10 +9,10 @@ use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
 use etherparse::{LaxSlicedPacket, TransportSlice};
-use ietfwg_ikev2::payload::{
+use ietfwg_ikev2::wire::payload::{
     AttrValue, GatewayId, IdValue, NotifyData, SignatureInfo, TrafficSelector, TransformId,
 };
-use ietfwg_ikev2::registry::{
+use ietfwg_ikev2::wire::registry::{
     EncrId, ExchangeType, GatewayIdType, HashAlgorithm, IntegId, KeId, NotifyType, PayloadType,
     PrfId, ProtocolId,
 };
@@ -311,7 +311,7 @@ fn corpus_roundtrip_byte_exact() {
             *by_payload
                 .entry(format!(
                     "{}",
-                    ietfwg_ikev2::payload::short_name(p.payload_type)
+                    ietfwg_ikev2::wire::payload::short_name(p.payload_type)
                 ))
                 .or_default() += 1;
         }

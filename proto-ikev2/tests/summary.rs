@@ -17,16 +17,16 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
-use ietfwg_ikev2::audit::{self, Requirement, Role};
-use ietfwg_ikev2::crypto::{decrypt, Decrypted};
-use ietfwg_ikev2::keys::{self, SaKeys};
-use ietfwg_ikev2::payload::{self, PayloadBody, Proposal, Transform, TransformId};
-use ietfwg_ikev2::reader::Reader;
-use ietfwg_ikev2::registry::{PayloadType, ProtocolId, TransformType};
-use ietfwg_ikev2::summary::{
-    Analyzer, ChildStatus, Evidence, NatOutcome, Observed, Outcome, SaSummary, Severity,
+use ietfwg_ikev2::analysis::audit::{self, Requirement, Role};
+use ietfwg_ikev2::analysis::summary::{
+    Analyzer, ChildStatus, Evidence, KeysHint, NatOutcome, Observed, Outcome, SaSummary, Severity,
 };
-use ietfwg_ikev2::transport::{classify_udp, UdpPayload};
+use ietfwg_ikev2::crypto::decrypt::{decrypt, Decrypted};
+use ietfwg_ikev2::crypto::keytable::{self, SaKeys};
+use ietfwg_ikev2::wire::payload::{self, PayloadBody, Proposal, Transform, TransformId};
+use ietfwg_ikev2::wire::reader::Reader;
+use ietfwg_ikev2::wire::registry::{PayloadType, ProtocolId, TransformType};
+use ietfwg_ikev2::wire::transport::{classify_udp, UdpPayload};
 use ietfwg_ikev2::{Message, Payload};
 
 // ---- capture reading --------------------------------------------------------------------------
@@ -207,7 +207,7 @@ fn prepare_with(path: &Path, table: Option<&[SaKeys]>, strict: bool) -> Vec<Prep
         let enc = last.filter(|p| matches!(p.body, PayloadBody::Sk(_) | PayloadBody::Skf(_)));
         if let (Some(table), Some(p)) = (table, enc) {
             let h = &msg.header;
-            if let Some(k) = keys::find(table, h.spi_i, h.spi_r) {
+            if let Some(k) = keytable::find(table, h.spi_i, h.spi_r) {
                 let dec = match decrypt(&d.ike, p.offset, k, h.initiator()) {
                     Ok(dec) => dec,
                     Err(e) if strict => panic!("{} frame {}: {e}", path.display(), d.frame),
@@ -295,7 +295,7 @@ fn scenario(name: &str, with_keys: bool) -> Vec<SaSummary> {
     let pcap = pcaps_dir().join(format!("{name}.pcap"));
     let table = with_keys.then(|| {
         let text = std::fs::read_to_string(pcap.with_extension("keys")).unwrap();
-        keys::parse_table(&text).unwrap()
+        keytable::parse_table(&text).unwrap()
     });
     let s = run(&prepare(&pcap, table.as_deref()));
     if std::env::var_os("SUMMARY_DUMP").is_some() {
@@ -330,7 +330,7 @@ fn codes(s: &SaSummary) -> Vec<(Severity, &str, Evidence)> {
         .collect()
 }
 
-fn finding<'a>(s: &'a SaSummary, code: &str) -> &'a ietfwg_ikev2::summary::Finding {
+fn finding<'a>(s: &'a SaSummary, code: &str) -> &'a ietfwg_ikev2::analysis::summary::Finding {
     s.findings
         .iter()
         .find(|f| f.code == code)
@@ -618,7 +618,7 @@ fn wrong_psk() {
     );
     assert!(
         f.text.starts_with("inferred, not seen")
-            && f.text.contains("decrypt with --keys to confirm"),
+            && f.keys_hint == Some(KeysHint::Confirm { joiner: " — " }),
         "{}",
         f.text
     );
@@ -1071,8 +1071,9 @@ fn corpus_captures_summarise() {
         ("tcpdump/ikev2four.pcap", None, 2),
         ("wireshark-wiki/ipsec.cap", None, 0),
     ] {
-        let table = keys
-            .map(|k| keys::parse_table(&std::fs::read_to_string(dir.join(k)).unwrap()).unwrap());
+        let table = keys.map(|k| {
+            keytable::parse_table(&std::fs::read_to_string(dir.join(k)).unwrap()).unwrap()
+        });
         let sas = run(&prepare_with(&dir.join(file), table.as_deref(), false));
         if n > 0 {
             assert_eq!(

@@ -3,11 +3,11 @@
 //!
 //! | module | role |
 //! |---|---|
-//! | [`stream`] | packets → [`stream::Event`]s: IP/TCP reassembly, UDP 500/4500 and RFC 9329 TCP demultiplexing (the driver every `ikev2` command shares) |
-//! | [`decode`] | events → [`decode::Decoded`]: IKEv2 parse, SK/SKF decryption with a key table, RFC 7383 reassembly, IKEv1 labelling |
-//! | [`render`] | text and NDJSON output |
+//! | [`stream`] | packets → [`stream::Event`]s: the capture's IP/TCP reassembly feeding the library's [`Decoder`](ietfwg_ikev2::decoder::Decoder) (the driver every `ikev2` command shares) |
+//! | [`render`] | `decode`'s text and NDJSON output |
+//! | [`summary`] | `summary` and `audit`: the capture into the SA analysis, rendered |
+//! | [`replay`], [`probe`] | sending IKE_SA_INIT with the library's initiators; [`net`] moves the datagrams |
 
-pub mod decode;
 pub mod net;
 pub mod probe;
 pub mod render;
@@ -15,20 +15,21 @@ pub mod replay;
 pub mod stream;
 pub mod summary;
 
+use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::{anyhow, Context as _};
 use clap::Subcommand;
-use ietfwg_capture::live::LiveCapture;
-use ietfwg_capture::{CaptureReader, Packet};
-use ietfwg_ikev2::keys::{self, SaKeys};
+use ietfwg_ikev2::crypto::keytable::{self, SaKeys};
+use ietfwg_ikev2::decoder::{Decoded, Decryption, FragmentState};
 
 use crate::output::Output;
 use crate::Status;
+use ietfwg_capture::live::LiveCapture;
+use ietfwg_capture::{CaptureReader, Packet};
 
-use decode::{Decoded, Decoder, FragmentState, Outcome};
-use stream::IkeStream;
+use stream::{IkeStream, Pushed};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -119,7 +120,7 @@ pub fn run(args: Args, mut out: Output) -> anyhow::Result<Status> {
 /// Reads and parses a `--keys` table; errors name the line and column.
 pub fn load_keys(path: &str) -> anyhow::Result<Vec<SaKeys>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading --keys {path}"))?;
-    keys::parse_table(&text).map_err(|e| anyhow!("--keys {path}: {e}"))
+    keytable::parse_table(&text).map_err(|e| anyhow!("--keys {path}: {e}"))
 }
 
 /// A capture file or a live interface, handing out packets the same way.
@@ -242,10 +243,11 @@ impl Tally {
         match d {
             Decoded::Ikev2(x) => {
                 self.ikev2 += 1;
-                if let Some(Outcome::Done(inner)) = x.encrypted.as_ref().map(|e| &e.outcome) {
-                    self.decrypted += u64::from(inner.decrypted.icv_ok);
+                if let Some(Decryption::Done(opened)) = x.encrypted.as_ref().map(|e| &e.decryption)
+                {
+                    self.decrypted += u64::from(opened.decrypted.icv_ok);
                     self.reassembled +=
-                        u64::from(matches!(inner.fragments, Some(FragmentState::Complete(_))));
+                        u64::from(matches!(opened.fragments, Some(FragmentState::Complete(_))));
                 }
             }
             Decoded::Ikev1(_) => self.ikev1 += 1,
@@ -303,31 +305,31 @@ fn decode_cmd(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     let mut source = Source::open(&a.source)?;
     let live = source.is_live();
     let bar = progress_bar(&source, out);
-    let mut stream = IkeStream::new();
-    let mut decoder = Decoder::new(keys);
+    let mut stream = IkeStream::new(keys);
     let mut tally = Tally::default();
     let limit = a.source.count;
-    'packets: while let Some(pkt) = source.next_packet()? {
+    while let Some(pkt) = source.next_packet()? {
         let (number, ts) = (pkt.number, pkt.ts);
-        match stream.push(&pkt) {
-            Ok(events) => {
-                for ev in events {
-                    let d = decoder.decode(&ev);
-                    tally.add(&d);
-                    if a.json {
-                        render::entry_json(out, &ev, &d)?;
-                    } else {
-                        render::entry_text(out, &ev, &d)?;
-                    }
-                    if live {
-                        out.flush()?;
-                    }
-                    if limit.is_some_and(|n| tally.messages() >= n) {
-                        break 'packets;
-                    }
-                }
+        let pushed = stream.push(&pkt, |ev| {
+            tally.add(&ev.decoded);
+            if a.json {
+                render::entry_json(out, &ev)?;
+            } else {
+                render::entry_text(out, &ev)?;
             }
-            Err(e) => {
+            if live {
+                out.flush()?;
+            }
+            Ok(if limit.is_some_and(|n| tally.messages() >= n) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            })
+        })?;
+        match pushed {
+            Pushed::Done => {}
+            Pushed::Stopped => break,
+            Pushed::BadPacket(e) => {
                 tally.errors += 1;
                 let msg = format!("{e:#}");
                 if a.json {
@@ -345,7 +347,7 @@ fn decode_cmd(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
         b.finish_and_clear();
     }
     out.flush()?;
-    for note in stream.finish().into_iter().chain(decoder.finish()) {
+    for note in stream.finish() {
         eprintln!("note: {note}");
     }
     eprintln!("{}", tally.summary(with_keys));

@@ -14,7 +14,9 @@ use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
-use ietfwg_ikev2::transport::{IKE_HEADER_LEN, IKE_PORT, NAT_T_PORT};
+use ietfwg_ikev2::wire::reader::Reader;
+use ietfwg_ikev2::wire::transport::{ike_after_marker, IKE_PORT, NAT_T_PORT, NON_ESP_MARKER};
+use ietfwg_ikev2::Header;
 use tokio::net::UdpSocket;
 use tokio::time::Instant;
 
@@ -185,9 +187,6 @@ pub struct UdpTransport {
     transmissions: u32,
 }
 
-/// The RFC 3948 non-ESP marker: four zero octets in front of an IKE message on port 4500.
-pub const NON_ESP_MARKER: [u8; 4] = [0; 4];
-
 impl UdpTransport {
     /// A socket on an ephemeral port (or `source_port`), connected to `peer`.
     pub async fn connect(peer: SocketAddr, source_port: Option<u16>) -> anyhow::Result<Self> {
@@ -317,14 +316,14 @@ impl UdpTransport {
             let d = &self.buf[..n];
             let msg = if self.natt {
                 // RFC 3948 §2: 0xFF alone is a keepalive, anything without the marker is ESP.
-                match d.strip_prefix(&NON_ESP_MARKER) {
+                match ike_after_marker(d) {
                     Some(m) => m,
                     None => continue,
                 }
             } else {
                 d
             };
-            if msg.len() < IKE_HEADER_LEN {
+            if msg.len() < Header::LEN {
                 continue;
             }
             let len = msg.len();
@@ -348,18 +347,12 @@ async fn bind_connected(peer: SocketAddr, source_port: Option<u16>) -> anyhow::R
     Ok(sock)
 }
 
-/// True when `msg` is the response to the request with `spi_i` and `message_id`: IKE header
-/// with the R flag, same SPIi and Message ID. (A cheap check on the raw header; the caller
-/// parses the message afterwards.)
+/// True when `msg` is the response to the request with `spi_i` and `message_id`: an IKE header
+/// ([`Header::parse`]) with the R flag, the same SPIi and Message ID. The caller parses the
+/// whole message afterwards.
 pub fn is_response_to(msg: &[u8], spi_i: u64, message_id: u32) -> bool {
-    let Some(h) = msg.get(..IKE_HEADER_LEN) else {
-        return false;
-    };
-    let spi = h.get(0..8).and_then(|b| <[u8; 8]>::try_from(b).ok());
-    let mid = h.get(20..24).and_then(|b| <[u8; 4]>::try_from(b).ok());
-    spi.map(u64::from_be_bytes) == Some(spi_i)
-        && mid.map(u32::from_be_bytes) == Some(message_id)
-        && h[19] & 0x20 != 0
+    Header::parse(&mut Reader::new(msg, 0))
+        .is_ok_and(|h| h.spi_i == spi_i && h.message_id == message_id && h.response())
 }
 
 #[cfg(test)]

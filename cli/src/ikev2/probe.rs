@@ -1,6 +1,6 @@
 //! `ietfwg ikev2 probe HOST[:PORT]`: sends IKE_SA_INIT offers to one responder and reports which
 //! it accepts; `--scan` finds every accepted encryption, PRF, integrity and group value, one
-//! transform type at a time (the plan is [`ietfwg_ikev2::probe::Scan`]), rated against RFC 8247.
+//! transform type at a time (the plan is [`ietfwg_ikev2::active::probe::Scan`]), rated against RFC 8247.
 //!
 //! What goes on the wire: only IKE_SA_INIT requests (and their retransmissions, and the same
 //! request again with the responder's COOKIE), to the one address resolved from HOST (never a
@@ -17,20 +17,17 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 use colored::Colorize as _;
-use ietfwg_ikev2::audit::{self, Rating};
-use ietfwg_ikev2::probe::{
-    self, Chosen, Encryption, InitRequest, Offer, Outcome, Probe, Response, Scan, Step, Verdict,
+use ietfwg_ikev2::active::probe::{
+    self, ChosenTransforms, Encryption, InitRequest, Probe, Response, ResponseKind, Scan, ScanStep,
+    SwanctlProposal, Verdict,
 };
-use ietfwg_ikev2::registry::{KeId, TransformType};
+use ietfwg_ikev2::analysis::audit::{self, Rating};
+use ietfwg_ikev2::wire::registry::{KeId, TransformType};
+use ietfwg_ikev2::wire::transport::{ike_after_marker, IKE_PORT, NAT_T_PORT, NON_ESP_MARKER};
 
 use super::net::{self, Pacer, Retransmit, UdpTransport};
 use crate::output::Output;
 use crate::Status;
-
-/// IKE's port (RFC 7296 §2).
-const IKE_PORT: u16 = 500;
-/// IKE's NAT traversal port (RFC 7296 §2.23).
-const NAT_T_PORT: u16 = 4500;
 
 /// Offered when neither --proposals nor --scan is given: what current implementations
 /// commonly accept (RFC 8247 MUST/SHOULD algorithms), as one non-AEAD and one AEAD proposal.
@@ -48,7 +45,7 @@ pub struct ProbeArgs {
     #[arg(value_name = "HOST[:PORT]")]
     pub target: String,
 
-    /// Offer these proposals, in strongSwan's swanctl syntax (`aes256-sha256-modp2048`;
+    /// SwanctlProposal these proposals, in strongSwan's swanctl syntax (`aes256-sha256-modp2048`;
     /// several separated by `,` go in one SA payload). Repeat the option for separate offers.
     #[arg(long = "proposals", value_name = "SPEC")]
     pub proposals: Vec<String>,
@@ -95,7 +92,7 @@ struct ProbeRecord {
     /// The group an INVALID_KE_PAYLOAD asked for.
     requested_group: Option<KeId>,
     /// The transforms the responder chose.
-    chosen: Option<Chosen>,
+    chosen: Option<ChosenTransforms>,
     /// Why an answer was not understood.
     reason: Option<String>,
     /// Datagrams sent for this probe (retransmissions, COOKIE and INVALID_KE retries included).
@@ -156,7 +153,7 @@ pub fn run(args: ProbeArgs, mut out: Output) -> anyhow::Result<Status> {
     if !(args.timeout.is_finite() && args.timeout > 0.0) {
         bail!("--timeout must be a positive number of seconds");
     }
-    let mut offers: Vec<Vec<Offer>> = Vec::new();
+    let mut offers: Vec<Vec<SwanctlProposal>> = Vec::new();
     for spec in &args.proposals {
         offers.push(probe::parse_proposals(spec).with_context(|| "--proposals")?);
     }
@@ -189,16 +186,16 @@ struct Prober {
 /// The IKE message of a datagram received on a port-4500 exchange (marker removed).
 fn strip_marker(d: &[u8], marker: bool) -> &[u8] {
     if marker {
-        d.strip_prefix(&net::NON_ESP_MARKER[..]).unwrap_or(&[])
+        ike_after_marker(d).unwrap_or(&[])
     } else {
         d
     }
 }
 
 /// The answer of one request (after COOKIE handling), and the datagrams it took.
-struct Answer {
+struct ProbeReply {
     response: Option<Response>,
-    offers: Vec<Offer>,
+    offers: Vec<SwanctlProposal>,
     ke_group: KeId,
     messages: u32,
     cookie: bool,
@@ -207,7 +204,11 @@ struct Answer {
 impl Prober {
     /// Sends one IKE_SA_INIT for `offers` with KE data of `ke_group`, resending it once with
     /// the responder's COOKIE when asked (RFC 7296 §2.6).
-    async fn ask(&mut self, offers: &[Offer], ke_group: KeId) -> anyhow::Result<Answer> {
+    async fn ask(
+        &mut self,
+        offers: &[SwanctlProposal],
+        ke_group: KeId,
+    ) -> anyhow::Result<ProbeReply> {
         let m = probe::fresh(ke_group).context("making the IKE_SA_INIT")?;
         let mut cookie: Option<Vec<u8>> = None;
         let mut messages = 0;
@@ -224,7 +225,7 @@ impl Prober {
             let spi = m.spi_i;
             let marker = self.marker;
             let req = if marker {
-                [&net::NON_ESP_MARKER[..], &req].concat()
+                [&NON_ESP_MARKER[..], &req].concat()
             } else {
                 req
             };
@@ -238,7 +239,7 @@ impl Prober {
                 let sent = transmissions_until_timeout(self.retransmit);
                 messages += sent;
                 self.messages += sent;
-                return Ok(Answer {
+                return Ok(ProbeReply {
                     response: None,
                     offers: offers.to_vec(),
                     ke_group,
@@ -249,13 +250,13 @@ impl Prober {
             messages += got.transmissions;
             self.messages += got.transmissions;
             let r = probe::classify(strip_marker(&got.response, marker), m.spi_i, offers);
-            if let Outcome::Cookie { cookie: c } = &r.outcome {
+            if let ResponseKind::Cookie { cookie: c } = &r.outcome {
                 if cookie.is_none() {
                     cookie = Some(c.clone());
                     continue;
                 }
             }
-            return Ok(Answer {
+            return Ok(ProbeReply {
                 response: Some(r),
                 offers: offers.to_vec(),
                 ke_group,
@@ -287,7 +288,7 @@ fn record(
     n: usize,
     step: &'static str,
     candidate: Option<String>,
-    a: &Answer,
+    a: &ProbeReply,
     messages: u32,
     verdict: Option<Verdict>,
 ) -> ProbeRecord {
@@ -311,16 +312,16 @@ fn record(
     if let Some(r) = &a.response {
         rec.result = r.outcome.label();
         match &r.outcome {
-            Outcome::Accepted { chosen } => rec.chosen = Some(chosen.clone()),
-            Outcome::NoProposalChosen => rec.notify = Some("NO_PROPOSAL_CHOSEN".into()),
-            Outcome::InvalidKe { requested } => {
+            ResponseKind::Accepted { chosen } => rec.chosen = Some(chosen.clone()),
+            ResponseKind::NoProposalChosen => rec.notify = Some("NO_PROPOSAL_CHOSEN".into()),
+            ResponseKind::InvalidKe { requested } => {
                 rec.notify = Some("INVALID_KE_PAYLOAD".into());
                 rec.requested_group = Some(*requested);
             }
-            Outcome::Cookie { .. } => rec.notify = Some("COOKIE".into()),
-            Outcome::Redirect => rec.notify = Some("REDIRECT".into()),
-            Outcome::Error { notify } => rec.notify = Some(notify.to_string()),
-            Outcome::Unexpected { reason } => rec.reason = Some(reason.clone()),
+            ResponseKind::Cookie { .. } => rec.notify = Some("COOKIE".into()),
+            ResponseKind::Redirect => rec.notify = Some("REDIRECT".into()),
+            ResponseKind::Error { notify } => rec.notify = Some(notify.to_string()),
+            ResponseKind::Unexpected { reason } => rec.reason = Some(reason.clone()),
         }
         rec.responder = Some(ResponderInfo {
             notifies: r.notifies.iter().map(|t| t.to_string()).collect(),
@@ -335,7 +336,7 @@ fn record(
 async fn probe_all(
     args: &ProbeArgs,
     target: SocketAddr,
-    offers: Vec<Vec<Offer>>,
+    offers: Vec<Vec<SwanctlProposal>>,
     out: &mut Output,
 ) -> anyhow::Result<Status> {
     let mut transport = UdpTransport::connect(target, None).await?;
@@ -381,7 +382,7 @@ async fn probe_all(
             let a = p.ask(offer, group).await?;
             messages += a.messages;
             if let Some(Response {
-                outcome: Outcome::InvalidKe { requested },
+                outcome: ResponseKind::InvalidKe { requested },
                 ..
             }) = &a.response
             {
@@ -398,7 +399,7 @@ async fn probe_all(
         match &a.response {
             Some(r) => {
                 answered += 1;
-                if matches!(r.outcome, Outcome::Accepted { .. }) {
+                if matches!(r.outcome, ResponseKind::Accepted { .. }) {
                     accepted += 1;
                 } else {
                     rejected += 1;
@@ -454,12 +455,12 @@ async fn probe_all(
             );
             if matches!(
                 a.response.as_ref().map(|r| &r.outcome),
-                Some(Outcome::Accepted { .. })
+                Some(ResponseKind::Accepted { .. })
             ) {
                 accepted += 1;
             }
             emit(out, args.json, &rec)?;
-            if silent >= MAX_SILENT || (step == Step::Base && a.response.is_none()) {
+            if silent >= MAX_SILENT || (step == ScanStep::Base && a.response.is_none()) {
                 stopped = Some(format!(
                     "stopped: {silent} offer(s) in a row got no answer within {}s",
                     args.timeout
@@ -518,20 +519,20 @@ async fn probe_all(
     })
 }
 
-fn step_name(s: &Step) -> &'static str {
+fn step_name(s: &ScanStep) -> &'static str {
     match s {
-        Step::Base => "base",
-        Step::Encr(_) => "encr",
-        Step::Prf(_) => "prf",
-        Step::Integ(_) => "integ",
-        Step::Group(_) => "group",
+        ScanStep::Base => "base",
+        ScanStep::Encr(_) => "encr",
+        ScanStep::Prf(_) => "prf",
+        ScanStep::Integ(_) => "integ",
+        ScanStep::Group(_) => "group",
     }
 }
 
 fn rated(
     encr: &[Encryption],
-    prf: &[ietfwg_ikev2::registry::PrfId],
-    integ: &[ietfwg_ikev2::registry::IntegId],
+    prf: &[ietfwg_ikev2::wire::registry::PrfId],
+    integ: &[ietfwg_ikev2::wire::registry::IntegId],
     ke: &[KeId],
 ) -> Vec<RatedValue> {
     let encr = encr.iter().map(|e| {

@@ -14,19 +14,20 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use colored::Colorize;
-use ietfwg_capture::Timestamp;
-use ietfwg_ikev2::ikev1::{Ikev1Message, Ikev1Payload};
-use ietfwg_ikev2::payload::{
+use ietfwg_ikev2::wire::ikev1::{Ikev1Message, Ikev1Payload};
+use ietfwg_ikev2::wire::payload::{
     AttrValue, CfgValue, GatewayId, IdValue, NotifyData, Payload, PayloadBody, Proposal,
-    SignatureInfo, TrafficSelector, Transform, TransformId,
+    SignatureInfo, TrafficSelector, Transform,
 };
-use ietfwg_ikev2::registry::PayloadType;
+use ietfwg_ikev2::wire::registry::PayloadType;
 use ietfwg_ikev2::{Error, Header, Message};
 use serde_json::{json, Map, Value};
 
-use super::decode::{Decoded, Encrypted, FragmentState, Ikev2Decoded, Inner, Outcome};
+use ietfwg_ikev2::decoder::{Decoded, Decryption, Encrypted, FragmentState, Ikev2Decoded, Opened};
+
 use super::stream::Event;
 use crate::output::Output;
+use ietfwg_capture::Timestamp;
 
 /// Octets of a byte string shown in text output before it is cut.
 pub const HEX_MAX: usize = 32;
@@ -328,19 +329,22 @@ fn payload_text(p: &Payload, depth: usize, lines: &mut Vec<String>) {
     }
 }
 
-/// `proposal 1 IKE: ENCR_AES_CBC(128) PRF_HMAC_SHA2_256 AUTH_HMAC_SHA2_256_128 2048-bit MODP`.
+/// `proposal #1 IKE: ENCR_AES_CBC_128 / PRF_HMAC_SHA2_256 / AUTH_HMAC_SHA2_256_128 / 2048-bit
+/// MODP Group (14)` (the proposal's `Display`), then what else the wire carries: the SPI,
+/// transform attributes other than Key Length, reserved octets.
 pub fn proposal_line(p: &Proposal) -> String {
-    let mut s = format!("proposal {} {}", p.proposal_num, p.protocol_id);
-    if !p.spi.is_empty() {
-        let _ = write!(s, " SPI {}", hex::encode(&p.spi));
-    }
-    s.push(':');
-    for t in &p.transforms {
-        s.push(' ');
-        s += &transform_word(t);
-    }
+    let mut s = format!("proposal {p}");
     if p.transforms.is_empty() {
-        s += " no transforms";
+        s += "no transforms";
+    }
+    if !p.spi.is_empty() {
+        let _ = write!(s, ", SPI {}", hex::encode(&p.spi));
+    }
+    for t in &p.transforms {
+        let extra = transform_extras(t);
+        if !extra.is_empty() {
+            let _ = write!(s, " [{t}: {}]", extra.join(", "));
+        }
     }
     if p.reserved != 0 {
         let _ = write!(s, " (reserved 0x{:02x})", p.reserved);
@@ -348,43 +352,12 @@ pub fn proposal_line(p: &Proposal) -> String {
     s
 }
 
-/// One transform as a word: its registry name, the key length in parentheses, other
-/// attributes after it; ADDKEn transforms prefixed with their type.
-fn transform_word(t: &Transform) -> String {
-    let ty = t.transform_type;
-    let id = t.transform_id;
-    let name = match id {
-        TransformId::Encr(x) => x.name().map(str::to_string),
-        TransformId::Prf(x) => x.name().map(str::to_string),
-        TransformId::Integ(x) => x.name().map(str::to_string),
-        TransformId::Ke(x) => x.name().map(|n| {
-            n.strip_suffix(" Group")
-                .or_else(|| n.strip_suffix(" group"))
-                .unwrap_or(n)
-                .to_string()
-        }),
-        TransformId::SeqNum(x) => x.name().map(|n| match x.0 {
-            0 => "no ESN".to_string(),
-            1 => "ESN".to_string(),
-            _ => n.to_string(),
-        }),
-        TransformId::Other(_) => None,
-    };
-    let tshort = ty
-        .short()
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("type-{}", ty.0));
-    let mut w = match name {
-        Some(n) => n,
-        None => format!("{tshort}#{}", id.value()),
-    };
-    if (6..=12).contains(&ty.0) {
-        w = format!("{tshort}={w}");
-    }
+/// What a transform's name leaves out: attributes other than Key Length, reserved octets.
+fn transform_extras(t: &Transform) -> Vec<String> {
     let mut extra = Vec::new();
     for a in &t.attributes {
         match (&a.value, a.attr_type.0) {
-            (AttrValue::Tv(v), 14) => w += &format!("({v})"),
+            (AttrValue::Tv(_), 14) => {}
             (AttrValue::Tv(v), _) => {
                 extra.push(format!("{}={v}", nm(a.attr_type.name(), a.attr_type.0)))
             }
@@ -395,71 +368,36 @@ fn transform_word(t: &Transform) -> String {
             )),
         }
     }
-    if !extra.is_empty() {
-        w += &format!("[{}]", extra.join(","));
-    }
     if t.reserved1 != 0 || t.reserved2 != 0 {
-        w += &format!("[reserved 0x{:02x}/0x{:02x}]", t.reserved1, t.reserved2);
+        extra.push(format!(
+            "reserved 0x{:02x}/0x{:02x}",
+            t.reserved1, t.reserved2
+        ));
     }
-    w
+    extra
 }
 
+/// A traffic selector's `Display`, with the fields it leaves out of a security label or a
+/// selector of an unknown type.
 fn selector_line(t: &TrafficSelector) -> String {
-    let ports = |a: u16, b: u16| {
-        if a == 0 && b == 65535 {
-            "any port".to_string()
-        } else if a == b {
-            format!("port {a}")
-        } else {
-            format!("ports {a}-{b}")
-        }
-    };
-    let proto = |p: u8| {
-        if p == 0 {
-            "any protocol".to_string()
-        } else {
-            format!("protocol {p}")
-        }
-    };
     match t {
-        TrafficSelector::Ipv4Range {
-            ip_protocol,
-            start_port,
-            end_port,
-            start,
-            end,
-        } => format!(
-            "TS_IPV4_ADDR_RANGE (7) {start} - {end}, {}, {}",
-            proto(*ip_protocol),
-            ports(*start_port, *end_port)
-        ),
-        TrafficSelector::Ipv6Range {
-            ip_protocol,
-            start_port,
-            end_port,
-            start,
-            end,
-        } => format!(
-            "TS_IPV6_ADDR_RANGE (8) {start} - {end}, {}, {}",
-            proto(*ip_protocol),
-            ports(*start_port, *end_port)
-        ),
         TrafficSelector::SecLabel { reserved, label } => {
-            format!("TS_SECLABEL (10) label {} reserved {reserved}", hx(label))
+            format!("{t}, label {} reserved {reserved}", hx(label))
         }
         TrafficSelector::Unknown {
             ts_type,
             byte1,
             data: d,
         } => format!(
-            "{} octet1 0x{byte1:02x} {}",
+            "{t}: {} octet1 0x{byte1:02x} {}",
             nm(ts_type.name(), ts_type.0),
             data(d)
         ),
+        _ => t.to_string(),
     }
 }
 
-fn notify_text(n: &ietfwg_ikev2::payload::Notify) -> String {
+fn notify_text(n: &ietfwg_ikev2::wire::payload::Notify) -> String {
     let t = n.notify_type;
     let name = nm(t.name(), t.0);
     let mut s = if t.is_error() {
@@ -587,22 +525,22 @@ fn header_text(h: &Header) -> String {
 
 fn encrypted_text(e: &Encrypted, depth: usize, lines: &mut Vec<String>) {
     let s = sub(depth);
-    match &e.outcome {
-        Outcome::NoKeys => lines.push(format!(
+    match &e.decryption {
+        Decryption::NoKeys => lines.push(format!(
             "{s}{}",
             "not decrypted: no key table entry for this IKE SA".dimmed()
         )),
-        Outcome::Failed(err) => lines.push(format!(
+        Decryption::Failed(err) => lines.push(format!(
             "{s}{}",
             format!("decryption failed: {}", err_text(err)).red().bold()
         )),
-        Outcome::Done(inner) => inner_text(inner, depth, lines),
+        Decryption::Done(opened) => opened_text(opened, depth, lines),
     }
 }
 
-fn inner_text(inner: &Inner, depth: usize, lines: &mut Vec<String>) {
+fn opened_text(opened: &Opened, depth: usize, lines: &mut Vec<String>) {
     let s = sub(depth);
-    let d = &inner.decrypted;
+    let d = &opened.decrypted;
     let icv = if d.icv_ok {
         "icv ok".green().to_string()
     } else {
@@ -614,7 +552,7 @@ fn inner_text(inner: &Inner, depth: usize, lines: &mut Vec<String>) {
         d.plaintext_offset,
         d.pad_len
     ));
-    match &inner.payloads {
+    match &opened.payloads {
         Some(Ok(ps)) => {
             for p in ps {
                 payload_text(p, depth + 1, lines);
@@ -627,7 +565,7 @@ fn inner_text(inner: &Inner, depth: usize, lines: &mut Vec<String>) {
         )),
         None => {}
     }
-    match &inner.fragments {
+    match &opened.fragments {
         Some(FragmentState::Waiting { missing }) => lines.push(format!(
             "{s}fragment kept; waiting for fragment(s) {}",
             missing
@@ -762,9 +700,9 @@ fn ikev1_text(m: &Ikev1Message, lines: &mut Vec<String>) {
 }
 
 /// One entry as text.
-pub fn entry_text(out: &mut Output, ev: &Event, d: &Decoded) -> anyhow::Result<()> {
+pub fn entry_text(out: &mut Output, ev: &Event) -> anyhow::Result<()> {
     let mut lines = vec![head(ev)];
-    match d {
+    match &ev.decoded {
         Decoded::Ikev2(x) => ikev2_text(x, &mut lines),
         Decoded::Ikev1(Ok(m)) => ikev1_text(m, &mut lines),
         Decoded::Ikev1(Err(e)) => {
@@ -781,7 +719,11 @@ pub fn entry_text(out: &mut Output, ev: &Event, d: &Decoded) -> anyhow::Result<(
             "NAT-keepalive (0xFF, RFC 3948 §2.3)".dimmed()
         )),
         Decoded::Transport(e) => {
-            lines.push(format!("{}{}", label("error", 0), e.red().bold()));
+            lines.push(format!(
+                "{}{}",
+                label("error", 0),
+                e.to_string().red().bold()
+            ));
         }
     }
     for l in lines {
@@ -831,8 +773,8 @@ fn plain_error(msg: &str) -> Value {
     json!({"message": msg, "offset": null, "field": null, "path": []})
 }
 
-fn inner_json(inner: &Inner) -> anyhow::Result<Value> {
-    let d = &inner.decrypted;
+fn opened_json(opened: &Opened) -> anyhow::Result<Value> {
+    let d = &opened.decrypted;
     let mut m = Map::new();
     m.insert("icv_ok".into(), json!(d.icv_ok));
     m.insert(
@@ -845,7 +787,7 @@ fn inner_json(inner: &Inner) -> anyhow::Result<Value> {
     if let Some(f) = d.fragment {
         m.insert("fragment".into(), serde_json::to_value(f)?);
     }
-    match &inner.payloads {
+    match &opened.payloads {
         Some(Ok(p)) => {
             m.insert("payloads".into(), serde_json::to_value(p)?);
         }
@@ -854,7 +796,7 @@ fn inner_json(inner: &Inner) -> anyhow::Result<Value> {
         }
         None => {}
     }
-    match &inner.fragments {
+    match &opened.fragments {
         Some(FragmentState::Waiting { missing }) => {
             m.insert("waiting_for".into(), json!(missing));
         }
@@ -883,10 +825,12 @@ fn inner_json(inner: &Inner) -> anyhow::Result<Value> {
 fn message_json(m: &Message, enc: Option<&Encrypted>) -> anyhow::Result<Value> {
     let mut v = serde_json::to_value(m)?;
     if let Some(e) = enc {
-        let dec = match &e.outcome {
-            Outcome::NoKeys => json!({"error": null, "note": "no key table entry for this IKE SA"}),
-            Outcome::Failed(err) => json!({ "error": error_json(err) }),
-            Outcome::Done(inner) => inner_json(inner)?,
+        let dec = match &e.decryption {
+            Decryption::NoKeys => {
+                json!({"error": null, "note": "no key table entry for this IKE SA"})
+            }
+            Decryption::Failed(err) => json!({ "error": error_json(err) }),
+            Decryption::Done(opened) => opened_json(opened)?,
         };
         if let Some(Value::Object(p)) = v
             .get_mut("payloads")
@@ -899,14 +843,14 @@ fn message_json(m: &Message, enc: Option<&Encrypted>) -> anyhow::Result<Value> {
 }
 
 /// One entry as an NDJSON line.
-pub fn entry_json(out: &mut Output, ev: &Event, d: &Decoded) -> anyhow::Result<()> {
+pub fn entry_json(out: &mut Output, ev: &Event) -> anyhow::Result<()> {
     let mut m = Map::new();
     m.insert("frame".into(), json!(ev.frame));
     m.insert("time".into(), json!(ev.ts.to_string()));
     m.insert("src".into(), json!(ev.src.to_string()));
     m.insert("dst".into(), json!(ev.dst.to_string()));
     m.insert("transport".into(), serde_json::to_value(ev.transport)?);
-    match d {
+    match &ev.decoded {
         Decoded::Ikev2(x) => match &x.message {
             Ok(msg) => {
                 m.insert("ikev2".into(), message_json(msg, x.encrypted.as_ref())?);
@@ -935,7 +879,7 @@ pub fn entry_json(out: &mut Output, ev: &Event, d: &Decoded) -> anyhow::Result<(
             m.insert("keepalive".into(), json!(true));
         }
         Decoded::Transport(e) => {
-            m.insert("error".into(), plain_error(e));
+            m.insert("error".into(), plain_error(&e.to_string()));
         }
     }
     out.json(&Value::Object(m))

@@ -1,7 +1,7 @@
 //! `ietfwg ikev2 replay FILE --to HOST[:PORT]`: sends each recorded IKE SA's IKE_SA_INIT
 //! request again and compares what the responder answers now with what it answered then.
 //!
-//! The protocol work is in [`ietfwg_ikev2::initiator`] (sans-I/O); this module finds the
+//! The protocol work is in [`ietfwg_ikev2::active::initiator`] (sans-I/O); this module finds the
 //! recorded exchanges in the capture, moves the bytes ([`super::net`]) and prints.
 //!
 //! Per IKE SA (keyed by the initiator's SPI): the first IKE_SA_INIT request and the last
@@ -12,22 +12,26 @@
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
+use std::ops::ControlFlow;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _};
 use colored::Colorize;
-use ietfwg_capture::CaptureReader;
-use ietfwg_ikev2::initiator::{
-    self, Answer, AuthConfig, AuthOutcome, Difference, IdSpec, InitExchange, Step,
+use ietfwg_ikev2::active::initiator::{
+    self, Answer, AuthConfig, AuthOutcome, Difference, IdSpec, InitError, InitExchange, ModeHint,
+    Step,
 };
-use ietfwg_ikev2::payload::{notify_type, short_name, GatewayId, PayloadBody};
-use ietfwg_ikev2::registry::ExchangeType;
+use ietfwg_ikev2::decoder::Decoded;
+use ietfwg_ikev2::ike_sa_init::{Demand, InitResponse};
+use ietfwg_ikev2::wire::payload::{notify_type, short_name, GatewayId, PayloadBody, Transform};
+use ietfwg_ikev2::wire::registry::{ExchangeType, TransformType};
 use ietfwg_ikev2::Message;
 
 use super::net::{self, Pacer, Retransmit, UdpTransport};
-use super::stream::{Content, IkeStream};
+use super::stream::IkeStream;
 use crate::output::Output;
 use crate::Status;
+use ietfwg_capture::CaptureReader;
 
 #[derive(Debug, clap::Args)]
 pub struct ReplayArgs {
@@ -201,23 +205,22 @@ fn parse_spi(s: &str) -> anyhow::Result<u64> {
 /// The IKE SAs of the capture, in the order their first IKE_SA_INIT request appears.
 fn recorded_sas(path: &str) -> anyhow::Result<Vec<RecordedSa>> {
     let mut reader = CaptureReader::open(path)?;
-    let mut stream = IkeStream::new();
+    let mut stream = IkeStream::new(None);
     let mut sas: Vec<RecordedSa> = Vec::new();
     let mut index: HashMap<u64, usize> = HashMap::new();
     while let Some(pkt) = reader.next_packet()? {
-        let Ok(events) = stream.push(&pkt) else {
-            continue;
-        };
-        for ev in events {
-            let Content::Ikev2(bytes) = &ev.content else {
-                continue;
+        // A packet whose headers do not decode holds no recorded exchange: skipped (the
+        // handler never stops).
+        stream.push(&pkt, |ev| {
+            let Decoded::Ikev2(d) = &ev.decoded else {
+                return Ok(ControlFlow::Continue(()));
             };
-            let Ok(m) = Message::parse(bytes) else {
-                continue;
+            let Ok(m) = &d.message else {
+                return Ok(ControlFlow::Continue(()));
             };
             let h = &m.header;
             if h.exchange != ExchangeType::IKE_SA_INIT || h.message_id != 0 {
-                continue;
+                return Ok(ControlFlow::Continue(()));
             }
             if !h.response() {
                 if let std::collections::hash_map::Entry::Vacant(e) = index.entry(h.spi_i) {
@@ -227,7 +230,7 @@ fn recorded_sas(path: &str) -> anyhow::Result<Vec<RecordedSa>> {
                         frame: ev.frame,
                         src: ev.src,
                         dst: ev.dst,
-                        request: bytes.clone(),
+                        request: d.bytes.clone(),
                         response: None,
                         cookies: 0,
                         invalid_ke: Vec::new(),
@@ -235,26 +238,20 @@ fn recorded_sas(path: &str) -> anyhow::Result<Vec<RecordedSa>> {
                 }
             } else if let Some(&i) = index.get(&h.spi_i) {
                 let sa = &mut sas[i];
-                let a = Answer::from_response(&m, ev.src, ev.dst);
-                if a.notifies.iter().any(|n| n == "COOKIE") {
+                let read = InitResponse::read(m);
+                if read.notifies.contains(&notify_type::COOKIE) {
                     sa.cookies += 1;
                 }
-                for p in &m.payloads {
-                    if let PayloadBody::Notify(n) = &p.body {
-                        if let ietfwg_ikev2::payload::NotifyData::InvalidKePayload { group } =
-                            n.decoded
-                        {
-                            sa.invalid_ke.push(ietfwg_ikev2::summary::transform_name(
-                                ietfwg_ikev2::registry::TransformType::KE,
-                                group.0,
-                                None,
-                            ));
-                        }
+                for d in &read.demands {
+                    if let Demand::InvalidKe(Some(group)) = d {
+                        sa.invalid_ke
+                            .push(Transform::name_of(TransformType::KE, group.0, None));
                     }
                 }
-                sa.response = Some((ev.frame, bytes.clone(), ev.src, ev.dst));
+                sa.response = Some((ev.frame, d.bytes.clone(), ev.src, ev.dst));
             }
-        }
+            Ok(ControlFlow::Continue(()))
+        })?;
     }
     Ok(sas)
 }
@@ -266,13 +263,14 @@ fn recorded_answer(sa: &RecordedSa) -> Answer {
     let Ok(m) = Message::parse(bytes) else {
         return Answer::default();
     };
-    let mut a = Answer::from_response(&m, *from, *to);
+    let read = InitResponse::read(&m);
+    let mut a = Answer::from_init_response(&read, *from, *to);
     // The final response of a COOKIE / INVALID_KE round is itself one of the rounds.
     a.cookies = sa
         .cookies
-        .saturating_sub(u32::from(a.notifies.iter().any(|n| n == "COOKIE")));
+        .saturating_sub(u32::from(read.notifies.contains(&notify_type::COOKIE)));
     a.invalid_ke = sa.invalid_ke.clone();
-    if a.notifies.iter().any(|n| n == "INVALID_KE_PAYLOAD") {
+    if read.notifies.contains(&notify_type::INVALID_KE_PAYLOAD) {
         a.invalid_ke.pop();
     }
     a
@@ -316,6 +314,36 @@ fn describe(bytes: &[u8], direction: &'static str, peer: SocketAddr) -> Exchange
     }
 }
 
+/// What `--verbatim` changes, where the library marks it ([`ModeHint`]).
+fn mode_hint_text(h: ModeHint) -> &'static str {
+    match h {
+        ModeHint::VerbatimHasNoKeyExchange => "; --verbatim does not generate key exchange data",
+        ModeHint::VerbatimFollowsNoRedirect => " with --verbatim",
+        ModeHint::VerbatimSendsRecorded => {
+            "; use --verbatim to send the recorded key exchange data"
+        }
+    }
+}
+
+/// Words the notes' [`ModeHint`]s with the flag.
+fn add_mode_hints(a: &mut Answer) {
+    for n in &mut a.notes {
+        if let Some(h) = n.hint.take() {
+            n.text.push_str(mode_hint_text(h));
+        }
+    }
+}
+
+/// An initiator error, with the flag that avoids it where there is one.
+fn with_mode_hint(e: InitError) -> anyhow::Error {
+    match e {
+        InitError::UnsupportedGroup(_) => {
+            anyhow!("{e}{}", mode_hint_text(ModeHint::VerbatimSendsRecorded))
+        }
+        e => e.into(),
+    }
+}
+
 /// Settings shared by every SA.
 #[derive(Debug)]
 struct Plan {
@@ -328,8 +356,8 @@ struct Plan {
     psk: Option<Vec<u8>>,
     id: Option<IdSpec>,
     remote_id: Option<IdSpec>,
-    ts: Vec<ietfwg_ikev2::payload::TrafficSelector>,
-    remote_ts: Vec<ietfwg_ikev2::payload::TrafficSelector>,
+    ts: Vec<ietfwg_ikev2::wire::payload::TrafficSelector>,
+    remote_ts: Vec<ietfwg_ikev2::wire::payload::TrafficSelector>,
 }
 
 /// Where a REDIRECT points, checked like --to.
@@ -377,7 +405,8 @@ async fn exchange_all(
     keylog: &mut Option<std::fs::File>,
     r: &mut SaReport,
 ) -> anyhow::Result<()> {
-    let mut init = InitExchange::new(&sa.request, plan.verbatim, plan.max_redirects)?;
+    let mut init = InitExchange::new(&sa.request, plan.verbatim, plan.max_redirects)
+        .map_err(with_mode_hint)?;
     let mut target = plan.target;
     let mut t = UdpTransport::connect(target, plan.source_port).await?;
     t.set_pacer(Pacer::new(plan.rate));
@@ -410,7 +439,7 @@ async fn exchange_all(
                         break true;
                     }
                 };
-                init.redirected(target.ip())?;
+                init.redirected(target.ip()).map_err(with_mode_hint)?;
                 target = new;
                 r.target = target.to_string();
                 t = UdpTransport::connect(target, plan.source_port).await?;
@@ -419,6 +448,7 @@ async fn exchange_all(
         }
     };
     r.now = init.answer().clone();
+    add_mode_hints(&mut r.now);
     if !answered {
         r.now.answered = false;
         r.notes.push(format!(
@@ -587,7 +617,7 @@ pub fn run(args: ReplayArgs, mut out: Output) -> anyhow::Result<Status> {
         out.set_json();
     }
     // Where to send is checked before anything else is read.
-    let target = net::resolve_target(&args.to, ietfwg_ikev2::transport::IKE_PORT)?;
+    let target = net::resolve_target(&args.to, ietfwg_ikev2::wire::transport::IKE_PORT)?;
     if !(args.timeout.is_finite() && args.timeout > 0.0) {
         bail!("--timeout must be a positive number of seconds");
     }

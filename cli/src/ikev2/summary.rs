@@ -1,14 +1,17 @@
 //! `ietfwg ikev2 summary` and `ietfwg ikev2 audit`: the capture driven through the shared
-//! [`IkeStream`] and [`Decoder`] into `ietfwg_ikev2::summary::Analyzer`; this module only renders.
+//! [`IkeStream`] into `ietfwg_ikev2::analysis::summary::Analyzer`; this module only renders.
 
 use std::io::Write;
+use std::ops::ControlFlow;
 
 use colored::Colorize;
-use ietfwg_ikev2::audit::{self, AuditEntry, Requirement, Role};
-use ietfwg_ikev2::summary::{Analyzer, Evidence, Observed, Outcome, SaSummary, Severity};
+use ietfwg_ikev2::analysis::audit::{self, AuditEntry, Requirement, Role};
+use ietfwg_ikev2::analysis::summary::{
+    Analyzer, Evidence, KeysHint, Observed, Outcome, SaSummary, Severity,
+};
+use ietfwg_ikev2::decoder::Decoded;
 
-use super::decode::{Decoded, Decoder};
-use super::stream::{Content, IkeStream};
+use super::stream::{IkeStream, Pushed};
 use super::{load_keys, Source, SourceArgs};
 use crate::output::Output;
 use crate::Status;
@@ -24,44 +27,74 @@ pub struct AnalysisArgs {
     pub json: bool,
 }
 
-/// Reads the whole source and returns the IKE SAs it holds, plus the count of messages that
-/// did not parse.
+/// What `--keys` adds where the analysis needs the SA's keys ([`KeysHint`]).
+const CONFIRM_WITH_KEYS: &str = "decrypt with --keys to confirm";
+const GIVE_KEYS: &str = "pass --keys with ";
+
+/// Words the analysis's [`KeysHint`]s with this command's flag.
+fn add_keys_hints(sa: &mut SaSummary) {
+    if let Some(KeysHint::Confirm { joiner }) = sa.outcome_keys_hint {
+        sa.outcome_text = format!("{}{joiner}{CONFIRM_WITH_KEYS}", sa.outcome_text);
+    }
+    for f in &mut sa.findings {
+        match f.keys_hint {
+            Some(KeysHint::Confirm { joiner }) => {
+                f.text = format!("{}{joiner}{CONFIRM_WITH_KEYS}", f.text);
+            }
+            Some(KeysHint::KeyTable) => f.check = format!("{GIVE_KEYS}{}", f.check),
+            None => {}
+        }
+    }
+}
+
+/// Reads the whole source and returns the IKE SAs it holds (their [`KeysHint`]s worded), plus
+/// the count of messages that did not parse.
 fn analyze(source: &SourceArgs) -> anyhow::Result<(Vec<SaSummary>, u64)> {
+    let (mut sas, broken) = analyze_capture(source)?;
+    sas.iter_mut().for_each(add_keys_hints);
+    Ok((sas, broken))
+}
+
+fn analyze_capture(source: &SourceArgs) -> anyhow::Result<(Vec<SaSummary>, u64)> {
     let keys = source.keys.as_deref().map(load_keys).transpose()?;
     let mut input = Source::open(source)?;
-    let mut stream = IkeStream::new();
-    let mut decoder = Decoder::new(keys);
+    let mut stream = IkeStream::new(keys);
     let mut analyzer = Analyzer::new();
     let (mut messages, mut broken) = (0u64, 0u64);
     while let Some(pkt) = input.next_packet()? {
-        for ev in stream.push(&pkt)? {
-            let Content::Ikev2(bytes) = &ev.content else {
-                continue;
-            };
-            let Decoded::Ikev2(d) = decoder.decode(&ev) else {
-                continue;
+        let pushed = stream.push(&pkt, |ev| {
+            let Decoded::Ikev2(d) = &ev.decoded else {
+                return Ok(ControlFlow::Continue(()));
             };
             messages += 1;
             let Ok(message) = &d.message else {
                 broken += 1;
-                continue;
+                return Ok(ControlFlow::Continue(()));
             };
             analyzer.push(&Observed {
                 frame: ev.frame,
                 time_nanos: ev.ts.as_nanos(),
                 src: ev.src,
                 dst: ev.dst,
-                bytes,
+                bytes: &d.bytes,
                 message,
                 decrypted: d.decrypted_payloads(),
                 ip_fragments: ev.ip_fragments,
             });
-            if source.count.is_some_and(|n| messages >= n) {
-                return Ok((analyzer.finish(), broken));
-            }
+            Ok(if source.count.is_some_and(|n| messages >= n) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            })
+        })?;
+        match pushed {
+            Pushed::Stopped => return Ok((analyzer.finish(), broken)),
+            // A packet whose headers do not decode carries no IKE message to analyse.
+            Pushed::BadPacket(e) => return Err(e),
+            Pushed::Done => {}
         }
     }
-    for note in stream.finish().into_iter().chain(decoder.finish()) {
+    for note in stream.finish() {
         eprintln!("note: {note}");
     }
     Ok((analyzer.finish(), broken))

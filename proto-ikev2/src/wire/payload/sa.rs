@@ -1,0 +1,717 @@
+//! Security Association payload (RFC 7296 §3.3): proposals, transforms, attributes.
+//!
+//! ```text
+//! Proposal Substructure (§3.3.1)
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//! | Last Substruc |   RESERVED    |         Proposal Length       |
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//! | Proposal Num  |  Protocol ID  |    SPI Size   |Num  Transforms|
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//! ~                        SPI (variable)                         ~
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//! ~                        <Transforms>                           ~
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//!
+//! Transform Substructure (§3.3.2)
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//! | Last Substruc |   RESERVED    |        Transform Length       |
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//! |Transform Type |   RESERVED    |          Transform ID         |
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//! ~                      Transform Attributes                     ~
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//!
+//! Data Attributes (§3.3.5)
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//! |A|       Attribute Type        |    AF=0  Attribute Length     |
+//! |F|                             |    AF=1  Attribute Value      |
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//! |                   AF=0  Attribute Value                       |
+//! |                   AF=1  Not Transmitted                       |
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//! ```
+//!
+//! Last Substruc is 0 for the last proposal (transform) and 2 (3) before another one; it, the
+//! lengths, SPI Size and Num Transforms are checked on parse and recomputed on emit.
+
+use super::{is_zero_u8, Error, Reader, Result, Writer};
+use crate::wire::registry::{
+    EncrId, IntegId, KeId, PrfId, ProtocolId, SeqNumId, TransformAttrType, TransformType,
+};
+use serde_with::{formats::Lowercase, hex::Hex, serde_as};
+pub use smallvec::{smallvec, SmallVec};
+
+/// Security Association payload body: one or more proposals.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Sa {
+    /// The proposals, in order (held inline when there is one, the usual case).
+    pub proposals: SmallVec<[Proposal; 1]>,
+}
+
+/// One proposal (§3.3.1).
+#[serde_as]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Proposal {
+    /// RESERVED byte after Last Substruc, kept as received.
+    #[serde(skip_serializing_if = "is_zero_u8")]
+    pub reserved: u8,
+    /// Proposal Length as received (recomputed on emit).
+    pub length: u16,
+    /// Proposal Num.
+    pub proposal_num: u8,
+    /// Protocol ID (IKE, AH, ESP).
+    pub protocol_id: ProtocolId,
+    /// SPI (its length is SPI Size): empty in IKE_SA_INIT, 8 bytes for an IKE rekey, 4 for
+    /// AH/ESP.
+    #[serde_as(as = "Hex<Lowercase>")]
+    pub spi: Vec<u8>,
+    /// The transforms (their count is Num Transforms).
+    pub transforms: Vec<Transform>,
+}
+
+/// One transform (§3.3.2).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Transform {
+    /// RESERVED byte after Last Substruc, kept as received.
+    #[serde(skip_serializing_if = "is_zero_u8")]
+    pub reserved1: u8,
+    /// Transform Length as received (recomputed on emit).
+    pub length: u16,
+    /// Transform Type.
+    pub transform_type: TransformType,
+    /// RESERVED byte after Transform Type, kept as received.
+    #[serde(skip_serializing_if = "is_zero_u8")]
+    pub reserved2: u8,
+    /// Transform ID, typed by Transform Type.
+    pub transform_id: TransformId,
+    /// Transform attributes (Key Length is the only one RFC 7296 defines), held inline when
+    /// there is at most one.
+    #[serde(skip_serializing_if = "SmallVec::is_empty")]
+    pub attributes: SmallVec<[TransformAttr; 1]>,
+}
+
+/// A Transform ID in the registry its Transform Type selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransformId {
+    /// Type 1, Encryption Algorithm.
+    Encr(EncrId),
+    /// Type 2, Pseudorandom Function.
+    Prf(PrfId),
+    /// Type 3, Integrity Algorithm.
+    Integ(IntegId),
+    /// Type 4 (KE) and 6–12 (ADDITIONAL_KEY_EXCHANGE_1..7, RFC 9370): Key Exchange Method.
+    Ke(KeId),
+    /// Type 5, Sequence Numbers (ESN).
+    SeqNum(SeqNumId),
+    /// Any other Transform Type: the number.
+    Other(u16),
+}
+
+impl TransformId {
+    /// `id` typed by Transform Type `t`.
+    pub fn new(t: TransformType, id: u16) -> TransformId {
+        match t.0 {
+            1 => TransformId::Encr(EncrId(id)),
+            2 => TransformId::Prf(PrfId(id)),
+            3 => TransformId::Integ(IntegId(id)),
+            4 | 6..=12 => TransformId::Ke(KeId(id)),
+            5 => TransformId::SeqNum(SeqNumId(id)),
+            _ => TransformId::Other(id),
+        }
+    }
+
+    /// The number on the wire.
+    pub fn value(self) -> u16 {
+        match self {
+            TransformId::Encr(x) => x.0,
+            TransformId::Prf(x) => x.0,
+            TransformId::Integ(x) => x.0,
+            TransformId::Ke(x) => x.0,
+            TransformId::SeqNum(x) => x.0,
+            TransformId::Other(x) => x,
+        }
+    }
+}
+
+impl std::fmt::Display for TransformId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TransformId::Encr(x) => x.fmt(f),
+            TransformId::Prf(x) => x.fmt(f),
+            TransformId::Integ(x) => x.fmt(f),
+            TransformId::Ke(x) => x.fmt(f),
+            TransformId::SeqNum(x) => x.fmt(f),
+            TransformId::Other(x) => x.fmt(f),
+        }
+    }
+}
+
+/// A transform attribute (§3.3.5).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TransformAttr {
+    /// Attribute Type (the 15 bits after AF).
+    pub attr_type: TransformAttrType,
+    /// The value, in the format AF selects.
+    pub value: AttrValue,
+}
+
+/// Attribute value: TV (AF=1, 2 bytes) or TLV (AF=0, length-prefixed).
+#[serde_as]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttrValue {
+    /// AF=1: the 16-bit value in place of the length.
+    Tv(u16),
+    /// AF=0: Attribute Length and the bytes.
+    Tlv(#[serde_as(as = "Hex<Lowercase>")] Vec<u8>),
+}
+
+impl Transform {
+    /// How transform `id` of Transform Type `t` with Key Length `key_length` is written
+    /// everywhere (what [`Transform`]'s `Display` writes, for a transform known by its
+    /// numbers): the registry name with the key length after an underscore
+    /// (`ENCR_AES_CBC_128`, `PRF_HMAC_SHA2_256`, `AUTH_HMAC_SHA2_256_128`), key exchange methods
+    /// with their number (`2048-bit MODP Group (14)`, also for ADDKE1–7), `NO_ESN` / `ESN`,
+    /// and unassigned values as `ENCR#99`.
+    pub fn name_of(t: TransformType, id: u16, key_length: Option<u16>) -> String {
+        let base = match t.0 {
+            1 => EncrId(id).name().map(str::to_owned),
+            2 => PrfId(id).name().map(str::to_owned),
+            3 => IntegId(id).name().map(str::to_owned),
+            4 | 6..=12 => KeId(id).name().map(|n| format!("{n} ({id})")),
+            5 => match id {
+                0 => Some("NO_ESN".to_owned()),
+                1 => Some("ESN".to_owned()),
+                _ => None,
+            },
+            _ => None,
+        };
+        let base = base.unwrap_or_else(|| format!("{}#{id}", t.short().unwrap_or("TRANSFORM")));
+        match key_length {
+            Some(k) => format!("{base}_{k}"),
+            None => base,
+        }
+    }
+
+    /// The Key Length attribute (type 14, TV), in bits, if present.
+    pub fn key_length(&self) -> Option<u16> {
+        self.attributes.iter().find_map(|a| match a.value {
+            AttrValue::Tv(v) if a.attr_type.0 == 14 => Some(v),
+            _ => None,
+        })
+    }
+
+    fn parse(r: &mut Reader<'_>, last: &mut bool) -> Result<Transform> {
+        let start = r.offset();
+        // The 8-byte transform header at once when it is there; field by field otherwise (the
+        // error then names the field that is cut short).
+        let (ls, reserved1, length) = match r.peek::<4>() {
+            Some(&[ls, reserved1, l0, l1]) => {
+                r.skip(4);
+                (ls, reserved1, u16::from_be_bytes([l0, l1]))
+            }
+            None => (
+                r.u8("Last Substruc")?,
+                r.u8("RESERVED")?,
+                r.u16("Transform Length")?,
+            ),
+        };
+        if length < 8 {
+            return Err(Error::invalid(
+                "Transform Length",
+                start + 2,
+                format!("{length} is less than the 8-byte transform header"),
+            ));
+        }
+        let body_len = usize::from(length) - 4;
+        if body_len > r.remaining() {
+            return Err(Error::invalid(
+                "Transform Length",
+                start + 2,
+                format!(
+                    "{length} runs {} byte(s) past the end of the proposal",
+                    body_len - r.remaining()
+                ),
+            ));
+        }
+        let mut b = r.sub(body_len, "transform")?;
+        *last = match ls {
+            0 => true,
+            3 => false,
+            v => {
+                return Err(Error::invalid(
+                    "Last Substruc",
+                    start,
+                    format!("{v} (expected 0 for the last transform or 3 before another)"),
+                ))
+            }
+        };
+        // body_len >= 4, checked above.
+        let [transform_type, reserved2, i0, i1] = b.array::<4>("Transform Type")?;
+        let transform_type = TransformType(transform_type);
+        let transform_id = TransformId::new(transform_type, u16::from_be_bytes([i0, i1]));
+        // An attribute takes at least 4 octets; most transforms carry none or one (Key Length).
+        let attributes = if b.is_empty() {
+            SmallVec::new()
+        } else {
+            TransformAttr::parse_all(&mut b)?
+        };
+        Ok(Transform {
+            reserved1,
+            length,
+            transform_type,
+            reserved2,
+            transform_id,
+            attributes,
+        })
+    }
+
+    fn emit(&self, w: &mut Writer, last: bool) {
+        let start = w.buf.len();
+        w.u8(if last { 0 } else { 3 });
+        w.u8(self.reserved1);
+        let at = w.reserve_u16();
+        w.u8(self.transform_type.0);
+        w.u8(self.reserved2);
+        w.u16(self.transform_id.value());
+        for a in &self.attributes {
+            a.emit(w);
+        }
+        w.patch_len_u16(at, start);
+    }
+}
+
+impl TransformAttr {
+    /// Every attribute up to the end of `r` (not empty); one, the usual case, is stored
+    /// without going through the growth path.
+    fn parse_all(r: &mut Reader<'_>) -> Result<SmallVec<[TransformAttr; 1]>> {
+        let first = TransformAttr::parse(r).map_err(|e| e.within("attribute #1"))?;
+        let mut attributes = SmallVec::from_buf([first]);
+        let mut k = 1usize;
+        while !r.is_empty() {
+            k += 1;
+            let a = TransformAttr::parse(r).map_err(|e| e.within(format!("attribute #{k}")))?;
+            attributes.push(a);
+        }
+        Ok(attributes)
+    }
+
+    fn parse(r: &mut Reader<'_>) -> Result<TransformAttr> {
+        let t = r.u16("Attribute Type")?;
+        let attr_type = TransformAttrType(t & 0x7fff);
+        let value = if t & 0x8000 != 0 {
+            AttrValue::Tv(r.u16("Attribute Value")?)
+        } else {
+            let len_at = r.offset();
+            let len = usize::from(r.u16("Attribute Length")?);
+            if len > r.remaining() {
+                return Err(Error::invalid(
+                    "Attribute Length",
+                    len_at,
+                    format!(
+                        "{len} runs {} byte(s) past the end of the transform",
+                        len - r.remaining()
+                    ),
+                ));
+            }
+            AttrValue::Tlv(r.take(len, "Attribute Value")?.to_vec())
+        };
+        Ok(TransformAttr { attr_type, value })
+    }
+
+    fn emit(&self, w: &mut Writer) {
+        match &self.value {
+            AttrValue::Tv(v) => {
+                w.u16(0x8000 | (self.attr_type.0 & 0x7fff));
+                w.u16(*v);
+            }
+            AttrValue::Tlv(data) => {
+                w.u16(self.attr_type.0 & 0x7fff);
+                w.u16(u16::try_from(data.len()).unwrap_or(u16::MAX));
+                w.bytes(data);
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Transform {
+    /// See [`Transform::name_of`]; attributes other than Key Length and reserved octets are
+    /// not part of the name.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&Transform::name_of(
+            self.transform_type,
+            self.transform_id.value(),
+            self.key_length(),
+        ))
+    }
+}
+
+/// A proposal's transform names grouped by Transform Type, each group in wire order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TransformsByType {
+    /// Encryption algorithms (Transform Type 1).
+    pub encr: Vec<String>,
+    /// Pseudorandom functions (2).
+    pub prf: Vec<String>,
+    /// Integrity algorithms (3).
+    pub integ: Vec<String>,
+    /// Key exchange methods (4).
+    pub ke: Vec<String>,
+    /// Additional key exchanges (RFC 9370), by type name `ADDKE1`…`ADDKE7`.
+    pub addke: std::collections::BTreeMap<String, Vec<String>>,
+    /// Sequence number transforms (5).
+    pub esn: Vec<String>,
+    /// Other types.
+    pub other: Vec<String>,
+}
+
+impl TransformsByType {
+    /// The groups as written in a proposal: types in the order ENCR, PRF, INTEG, KE, ADDKEn,
+    /// ESN, others; names within a type separated by `,`.
+    pub fn groups(&self) -> Vec<String> {
+        let mut groups: Vec<String> = Vec::new();
+        for list in [&self.encr, &self.prf, &self.integ, &self.ke] {
+            if !list.is_empty() {
+                groups.push(list.join(","));
+            }
+        }
+        for (k, list) in &self.addke {
+            groups.push(format!("{k}={}", list.join(",")));
+        }
+        for list in [&self.esn, &self.other] {
+            if !list.is_empty() {
+                groups.push(list.join(","));
+            }
+        }
+        groups
+    }
+}
+
+impl Proposal {
+    /// The transforms' names ([`Transform`]'s `Display`) grouped by type.
+    pub fn transforms_by_type(&self) -> TransformsByType {
+        let mut g = TransformsByType::default();
+        for t in &self.transforms {
+            let name = t.to_string();
+            match t.transform_type.0 {
+                1 => g.encr.push(name),
+                2 => g.prf.push(name),
+                3 => g.integ.push(name),
+                4 => g.ke.push(name),
+                5 => g.esn.push(name),
+                6..=12 => g
+                    .addke
+                    .entry(t.transform_type.short().unwrap_or("ADDKE").to_owned())
+                    .or_default()
+                    .push(name),
+                _ => g.other.push(name),
+            }
+        }
+        g
+    }
+}
+
+impl std::fmt::Display for Proposal {
+    /// `#1 IKE: ENCR_AES_CBC_128 / PRF_HMAC_SHA2_256 / AUTH_HMAC_SHA2_256_128 / 2048-bit MODP
+    /// Group (14)`: Proposal Num, Protocol ID and the transforms grouped by type
+    /// ([`TransformsByType::groups`]). The SPI is not part of it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "#{} {}: {}",
+            self.proposal_num,
+            self.protocol_id,
+            self.transforms_by_type().groups().join(" / ")
+        )
+    }
+}
+
+impl Proposal {
+    fn parse(r: &mut Reader<'_>, last: &mut bool) -> Result<Proposal> {
+        let start = r.offset();
+        let (ls, reserved, length) = match r.peek::<4>() {
+            Some(&[ls, reserved, l0, l1]) => {
+                r.skip(4);
+                (ls, reserved, u16::from_be_bytes([l0, l1]))
+            }
+            None => (
+                r.u8("Last Substruc")?,
+                r.u8("RESERVED")?,
+                r.u16("Proposal Length")?,
+            ),
+        };
+        if length < 8 {
+            return Err(Error::invalid(
+                "Proposal Length",
+                start + 2,
+                format!("{length} is less than the 8-byte proposal header"),
+            ));
+        }
+        let body_len = usize::from(length) - 4;
+        if body_len > r.remaining() {
+            return Err(Error::invalid(
+                "Proposal Length",
+                start + 2,
+                format!(
+                    "{length} runs {} byte(s) past the end of the SA payload",
+                    body_len - r.remaining()
+                ),
+            ));
+        }
+        let mut b = r.sub(body_len, "proposal")?;
+        *last = match ls {
+            0 => true,
+            2 => false,
+            v => {
+                return Err(Error::invalid(
+                    "Last Substruc",
+                    start,
+                    format!("{v} (expected 0 for the last proposal or 2 before another)"),
+                ))
+            }
+        };
+        // body_len >= 4, checked above.
+        let spi_size_at = b.offset() + 2;
+        let num_at = b.offset() + 3;
+        let [proposal_num, protocol_id, spi_size, num_transforms] = b.array::<4>("Proposal Num")?;
+        let protocol_id = ProtocolId(protocol_id);
+        let ok = match protocol_id.0 {
+            1 => spi_size == 0 || spi_size == 8,
+            2 | 3 => spi_size == 4,
+            _ => true,
+        };
+        if !ok {
+            return Err(Error::invalid(
+                "SPI Size",
+                spi_size_at,
+                format!("{spi_size} for protocol {protocol_id} (IKE: 0 or 8; AH, ESP: 4)"),
+            ));
+        }
+        if usize::from(spi_size) > b.remaining() {
+            return Err(Error::invalid(
+                "SPI Size",
+                spi_size_at,
+                format!("{spi_size} runs past the end of the proposal"),
+            ));
+        }
+        let spi = b.take(usize::from(spi_size), "SPI")?.to_vec();
+        // Sized from the count field, bounded by what the proposal can hold (a transform is at
+        // least 8 octets), so input cannot inflate it.
+        let mut transforms = Vec::with_capacity(usize::from(num_transforms).min(b.remaining() / 8));
+        let mut more = !b.is_empty() || num_transforms > 0;
+        while more {
+            let n = transforms.len() + 1;
+            if b.is_empty() {
+                return Err(Error::invalid(
+                    "Last Substruc",
+                    b.offset(),
+                    format!("the previous transform announced another, but the proposal ends (Num Transforms {num_transforms})"),
+                ));
+            }
+            let mut is_last = false;
+            let t = Transform::parse(&mut b, &mut is_last)
+                .map_err(|e| e.within(format!("transform #{n}")))?;
+            transforms.push(t);
+            if is_last && !b.is_empty() {
+                return Err(Error::invalid(
+                    "Last Substruc",
+                    b.offset(),
+                    format!(
+                        "transform #{n} says it is the last, but {} byte(s) of the proposal follow",
+                        b.remaining()
+                    ),
+                ));
+            }
+            more = !is_last;
+        }
+        if transforms.len() != usize::from(num_transforms) {
+            return Err(Error::invalid(
+                "Num Transforms",
+                num_at,
+                format!(
+                    "{num_transforms}, but the proposal holds {} transform(s)",
+                    transforms.len()
+                ),
+            ));
+        }
+        Ok(Proposal {
+            reserved,
+            length,
+            proposal_num,
+            protocol_id,
+            spi,
+            transforms,
+        })
+    }
+
+    fn emit(&self, w: &mut Writer, last: bool) {
+        let start = w.buf.len();
+        w.u8(if last { 0 } else { 2 });
+        w.u8(self.reserved);
+        let at = w.reserve_u16();
+        w.u8(self.proposal_num);
+        w.u8(self.protocol_id.0);
+        w.u8(u8::try_from(self.spi.len()).unwrap_or(u8::MAX));
+        w.u8(u8::try_from(self.transforms.len()).unwrap_or(u8::MAX));
+        w.bytes(&self.spi);
+        for (i, t) in self.transforms.iter().enumerate() {
+            t.emit(w, i + 1 == self.transforms.len());
+        }
+        w.patch_len_u16(at, start);
+    }
+}
+
+impl Sa {
+    /// Parses the SA payload body (all of `r`).
+    pub fn parse(r: &mut Reader<'_>) -> Result<Sa> {
+        if r.is_empty() {
+            return Err(Error::truncated("Proposal", r.offset(), 8, 0));
+        }
+        // Usually one proposal: held inline, no allocation.
+        let mut proposals = SmallVec::new();
+        loop {
+            let n = proposals.len() + 1;
+            let mut last = false;
+            let p =
+                Proposal::parse(r, &mut last).map_err(|e| e.within(format!("proposal #{n}")))?;
+            proposals.push(p);
+            if last {
+                if !r.is_empty() {
+                    return Err(Error::invalid(
+                        "Last Substruc",
+                        r.offset(),
+                        format!(
+                            "proposal #{n} says it is the last, but {} byte(s) of the SA payload follow",
+                            r.remaining()
+                        ),
+                    ));
+                }
+                return Ok(Sa { proposals });
+            }
+            if r.is_empty() {
+                return Err(Error::invalid(
+                    "Last Substruc",
+                    r.offset(),
+                    format!("proposal #{n} announces another proposal, but the SA payload ends"),
+                ));
+            }
+        }
+    }
+
+    /// Writes the SA payload body.
+    pub fn emit(&self, w: &mut Writer) {
+        for (i, p) in self.proposals.iter().enumerate() {
+            p.emit(w, i + 1 == self.proposals.len());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One IKE proposal: AES-CBC-256, PRF_HMAC_SHA2_256, AUTH_HMAC_SHA2_256_128, group 14;
+    /// plus a second ESP proposal with SPI and ESN.
+    const SA_BODY: &[u8] = &[
+        // proposal #1
+        2, 0, 0, 44, // Last Substruc 2 (more), RESERVED, Proposal Length 44
+        1, 1, 0, 4, // Proposal Num 1, Protocol ID IKE, SPI Size 0, Num Transforms 4
+        3, 0, 0, 12, // transform: Last Substruc 3, RESERVED, Length 12
+        1, 0, 0, 12, // Type ENCR, RESERVED, ID 12 (AES-CBC)
+        0x80, 14, 0x01, 0x00, // attribute AF=1 Key Length = 256
+        3, 0, 0, 8, // transform: more, Length 8
+        2, 0, 0, 5, // PRF, ID 5 (PRF_HMAC_SHA2_256)
+        3, 0, 0, 8, // transform: more, Length 8
+        3, 0, 0, 12, // INTEG, ID 12 (AUTH_HMAC_SHA2_256_128)
+        0, 0, 0, 8, // transform: last, Length 8
+        4, 0, 0, 14, // KE, ID 14 (2048-bit MODP)
+        // proposal #2
+        0, 0, 0, 20, // Last Substruc 0 (last), Proposal Length 20
+        2, 3, 4, 1, // Proposal Num 2, ESP, SPI Size 4, 1 transform
+        0xc0, 0xff, 0xee, 0x01, // SPI
+        0, 0, 0, 8, // transform: last, Length 8
+        5, 0, 0, 1, // ESN, ID 1 (Extended Sequence Numbers)
+    ];
+
+    #[test]
+    fn proposals_transforms_attributes() {
+        let sa = Sa::parse(&mut Reader::new(SA_BODY, 32)).unwrap();
+        assert_eq!(sa.proposals.len(), 2);
+        let p = &sa.proposals[0];
+        assert_eq!(
+            (p.proposal_num, p.protocol_id, p.spi.len()),
+            (1, ProtocolId::IKE, 0)
+        );
+        assert_eq!(p.transforms.len(), 4);
+        assert_eq!(p.transforms[0].transform_id, TransformId::Encr(EncrId(12)));
+        assert_eq!(p.transforms[0].key_length(), Some(256));
+        assert_eq!(p.transforms[1].transform_id, TransformId::Prf(PrfId(5)));
+        assert_eq!(
+            p.transforms[2].transform_id,
+            TransformId::Integ(IntegId(12))
+        );
+        assert_eq!(p.transforms[3].transform_id, TransformId::Ke(KeId(14)));
+        let q = &sa.proposals[1];
+        assert_eq!(q.spi, vec![0xc0, 0xff, 0xee, 0x01]);
+        assert_eq!(
+            q.transforms[0].transform_id,
+            TransformId::SeqNum(SeqNumId(1))
+        );
+        let mut w = Writer::new();
+        sa.emit(&mut w);
+        assert_eq!(w.buf, SA_BODY);
+    }
+
+    #[test]
+    fn structural_errors() {
+        // Last proposal says "more".
+        let mut b = SA_BODY.to_vec();
+        b[44] = 2;
+        let e = Sa::parse(&mut Reader::new(&b, 0)).unwrap_err();
+        assert_eq!((e.field, e.offset), ("Last Substruc", 64));
+        // First proposal says "last" though another follows.
+        let mut b = SA_BODY.to_vec();
+        b[0] = 0;
+        let e = Sa::parse(&mut Reader::new(&b, 0)).unwrap_err();
+        assert_eq!((e.field, e.offset), ("Last Substruc", 44));
+        // Num Transforms 5 but 4 present.
+        let mut b = SA_BODY.to_vec();
+        b[7] = 5;
+        let e = Sa::parse(&mut Reader::new(&b, 0)).unwrap_err();
+        assert_eq!(
+            (e.field, e.offset, e.path.clone()),
+            ("Num Transforms", 7, vec!["proposal #1".to_string()])
+        );
+        // Transform length 13 (past the proposal when combined) → the next transform misparses;
+        // Transform length 200 runs past the proposal.
+        let mut b = SA_BODY.to_vec();
+        b[11] = 200;
+        let e = Sa::parse(&mut Reader::new(&b, 0)).unwrap_err();
+        assert_eq!((e.field, e.offset), ("Transform Length", 10));
+        assert_eq!(
+            e.path,
+            vec!["proposal #1".to_string(), "transform #1".to_string()]
+        );
+        // TLV attribute whose length runs past the transform: AF=0, length 9.
+        let mut b = SA_BODY.to_vec();
+        b[16] = 0x00;
+        b[18] = 0;
+        b[19] = 9;
+        let e = Sa::parse(&mut Reader::new(&b, 0)).unwrap_err();
+        assert_eq!((e.field, e.offset), ("Attribute Length", 18));
+        assert_eq!(e.path.last().map(String::as_str), Some("attribute #1"));
+        // ESP with SPI size 3.
+        let mut b = SA_BODY.to_vec();
+        b[50] = 3;
+        let e = Sa::parse(&mut Reader::new(&b, 0)).unwrap_err();
+        assert_eq!((e.field, e.offset), ("SPI Size", 50));
+        // Proposal length 7.
+        let mut b = SA_BODY.to_vec();
+        b[3] = 7;
+        let e = Sa::parse(&mut Reader::new(&b, 0)).unwrap_err();
+        assert_eq!((e.field, e.offset), ("Proposal Length", 2));
+        // Empty SA.
+        assert!(Sa::parse(&mut Reader::new(&[], 0)).is_err());
+    }
+}
