@@ -15,5 +15,5 @@ fuzz_target!(|data: &[u8]| {
             "emit(parse(m)) != m for a message that parsed"
         );
     }
-    let _ = ietfwg_ikev2::ikev1::parse(data);
+    let _ = ietfwg_ikev2::wire::ikev1::parse(data);
 });
