@@ -1188,9 +1188,7 @@ mod tests {
     #[test]
     fn decompress_to_with_a_reused_slot_matches_decompress() {
         let mut dirs = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("../pcaps/6lo")];
-        if let Some(shared) = std::env::var_os("IETFWG_SHARED") {
-            dirs.push(PathBuf::from(shared).join("corpus/6lo"));
-        }
+        dirs.extend(ietfwg_test_support::shared::corpus("6lo"));
         let ctx = ContextTable::new();
         let (mut ok, mut err, mut with_nhc) = (0usize, 0usize, 0usize);
         for dir in dirs {
@@ -1234,14 +1232,12 @@ mod tests {
 
     /// The IPHC fast path (`decode_iphc_frame`) gives exactly the report of the general path,
     /// and so does `decode_frame_into` with one report reused from frame to frame, frame by
-    /// frame, over the project's captures and (when `IETFWG_SHARED` names it) the
+    /// frame, over the project's captures and (when it is there) the
     /// third-party corpus, FCS checked and not, contexts learnt or not.
     #[test]
     fn iphc_fast_path_matches_general_path() {
         let mut dirs = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("../pcaps/6lo")];
-        if let Some(shared) = std::env::var_os("IETFWG_SHARED") {
-            dirs.push(PathBuf::from(shared).join("corpus/6lo"));
-        }
+        dirs.extend(ietfwg_test_support::shared::corpus("6lo"));
         let (mut frames_seen, mut fast_frames) = (0usize, 0usize);
         for dir in dirs {
             for (path, fcs, frames) in captures(&dir) {
