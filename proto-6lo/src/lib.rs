@@ -41,7 +41,6 @@ pub mod nd;
 pub mod nhc;
 pub mod reader;
 pub mod reassembly;
-pub(crate) mod serhex;
 pub mod sixlorh;
 
 pub use addr::{Context, ContextTable, LinkAddr};
