@@ -30,7 +30,7 @@
 use std::net::Ipv6Addr;
 
 use crate::addr::{ContextTable, LinkAddr};
-use crate::error::{Error, Layer, Result};
+use crate::error::{Detail, Error, Layer, Result};
 use crate::ipv6::{self, ChecksumFix};
 use crate::nhc::{self, NhcRepr};
 use crate::reader::Reader;
@@ -594,11 +594,12 @@ fn elided_iid(iid: Option<[u8; 8]>, from_ipv6: bool, side: Side, enc_at: usize) 
 #[cold]
 #[inline(never)]
 fn context_error(id: u8, side: Side, ctx_at: usize) -> Error {
-    Error::invalid(
+    Error::invalid_with(
         Layer::Iphc,
         side.ctx_field,
         ctx_at,
-        format!("context {id} is not configured (give it with --context {id}=PREFIX/LEN)"),
+        format!("context {id} is not configured"),
+        Detail::ContextNotConfigured { id },
     )
 }
 
@@ -1010,6 +1011,20 @@ mod tests {
         assert_eq!(e.field(), "SCI");
         assert_eq!(e.offset(), 4);
         assert!(e.to_string().contains("context 5"), "{e}");
+    }
+
+    #[test]
+    fn unknown_context_carries_its_number_and_names_no_option() {
+        let buf = [0x7b, 0xb7, 0x07, 0x3a];
+        let e = decompress(&buf, 0, &ctx(), MAC_SRC, MAC_DST, None).unwrap_err();
+        assert_eq!(e.field(), "DCI");
+        assert_eq!(e.detail(), Some(Detail::ContextNotConfigured { id: 7 }));
+        assert_eq!(
+            e.to_string(),
+            "IPHC: byte 2: DCI: context 7 is not configured"
+        );
+        let e = decompress(&[0x7b, 0x34, 0x3a], 0, &ctx(), MAC_SRC, MAC_DST, None).unwrap_err();
+        assert_eq!(e.detail(), None);
     }
 
     #[test]

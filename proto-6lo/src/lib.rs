@@ -44,4 +44,4 @@ pub mod reassembly;
 pub mod sixlorh;
 
 pub use addr::{Context, ContextTable, LinkAddr};
-pub use error::{Error, ErrorKind, Layer, Result};
+pub use error::{Detail, Error, ErrorKind, Layer, Result};
