@@ -85,12 +85,6 @@ struct Dgram {
     smol: SmolPrepared,
 }
 
-fn shared_dir() -> PathBuf {
-    std::env::var_os("IETFWG_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
-}
-
 fn pcaps_in(dir: &Path) -> Vec<PathBuf> {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return Vec::new();
@@ -239,14 +233,9 @@ fn context_tables() -> [ContextTable; 2] {
 /// Decodes every capture and keeps the complete datagrams both compressors take.
 fn load(ctxs: &[ContextTable; 2]) -> Vec<Dgram> {
     let mut files: Vec<PathBuf> = Vec::new();
-    let corpus = shared_dir().join("corpus/6lo");
-    if corpus.is_dir() {
-        files.extend(pcaps_in(&corpus));
-    } else {
-        eprintln!(
-            "bench: notice: {} is absent (set IETFWG_SHARED); benchmarking pcaps/6lo only",
-            corpus.display()
-        );
+    match ietfwg_test_support::shared::corpus("6lo") {
+        Some(corpus) => files.extend(pcaps_in(&corpus)),
+        None => eprintln!("bench: notice: benchmarking pcaps/6lo only"),
     }
     files.extend(pcaps_in(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("../pcaps/6lo"),

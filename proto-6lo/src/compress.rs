@@ -36,6 +36,8 @@
 
 use std::net::Ipv6Addr;
 
+use serde_with::{formats::Lowercase, hex::Hex};
+
 use crate::addr::{ContextTable, LinkAddr};
 use crate::error::{Error, Layer, Result};
 use crate::ipv6::{self, proto};
@@ -53,10 +55,11 @@ pub struct Options {
 }
 
 /// The compressed headers of one datagram.
+#[serde_with::serde_as]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Compressed {
     /// LOWPAN_IPHC and LOWPAN_NHC (or GHC) headers, starting with the `011xxxxx` dispatch.
-    #[serde(serialize_with = "crate::serhex::bytes")]
+    #[serde_as(as = "Hex<Lowercase>")]
     pub bytes: Vec<u8>,
     /// Octets of the datagram they replace (IPv6 header, compressed extension headers, UDP
     /// header, and with GHC the compressed payload); `datagram[consumed..]` follows as is.

@@ -38,6 +38,8 @@
 //! switch may appear anywhere before the terminal header and 6LoRHs sit after the fragment
 //! header and before the IPHC header (RFC 8138 §4).
 
+use serde_with::{formats::Lowercase, hex::Hex};
+
 use crate::addr::LinkAddr;
 use crate::error::{Layer, Result};
 use crate::reader::Reader;
@@ -170,6 +172,7 @@ pub enum SixLoRhForm {
 }
 
 /// What the body of a known 6LoRH type says.
+#[serde_with::serde_as]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SixLoRhDetail {
@@ -179,7 +182,7 @@ pub enum SixLoRhDetail {
         /// Bytes per compressed address.
         address_len: u8,
         /// The compressed hop addresses, in order.
-        #[serde(serialize_with = "hex_list")]
+        #[serde_as(as = "Vec<Hex<Lowercase>>")]
         hops: Vec<Vec<u8>>,
     },
     /// RPI-6LoRH (critical type 5, RFC 8138 §6.3): TSE = `O R F I K`.
@@ -210,15 +213,11 @@ pub enum SixLoRhDetail {
         /// Hop limit of the outer header.
         hop_limit: u8,
         /// The encapsulator's address as carried (empty when elided).
-        #[serde(serialize_with = "crate::serhex::bytes")]
+        #[serde_as(as = "Hex<Lowercase>")]
         encapsulator: Vec<u8>,
     },
     /// A type this decoder does not interpret; see `body`.
     Opaque,
-}
-
-fn hex_list<S: serde::Serializer>(v: &[Vec<u8>], s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.collect_seq(v.iter().map(|h| crate::serhex::to_hex(h)))
 }
 
 /// A 6LoWPAN Routing Header (RFC 8138 §5), valid in page 1 only.
@@ -232,6 +231,7 @@ fn hex_list<S: serde::Serializer>(v: &[Vec<u8>], s: S) -> std::result::Result<S:
 ///   |1|0|0|   TSE   |      Type     |    body      |   critical: body size follows from Type/TSE
 ///   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+- ... -+-+-+-+
 /// ```
+#[serde_with::serde_as]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SixLoRh {
     /// Critical or elective.
@@ -245,7 +245,7 @@ pub struct SixLoRh {
     /// Elective form: the 5-bit Length field (body bytes after the 2-byte head).
     pub length: Option<u8>,
     /// The bytes after the 2-byte head.
-    #[serde(serialize_with = "crate::serhex::bytes")]
+    #[serde_as(as = "Hex<Lowercase>")]
     pub body: Vec<u8>,
     /// The body, interpreted when the type is known.
     pub detail: SixLoRhDetail,

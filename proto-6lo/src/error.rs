@@ -41,12 +41,20 @@ impl fmt::Display for Layer {
 /// A decoding error. `offset` is counted from the first byte of the 802.15.4 frame (or of the
 /// 6LoWPAN payload, when only a payload was given).
 ///
-/// The details ([`ErrorKind`]) live behind one pointer, so that an `Error` is a single word and
-/// the `Result`s of the hot decoding paths are returned in registers; errors are the rare path.
-/// Match on [`Error::kind`]; build one with [`Error::truncated`], [`Error::invalid`] or
-/// `Error::from(ErrorKind::…)`.
+/// The details ([`ErrorKind`] and, for an error the caller can remedy, its [`Detail`]) live
+/// behind one pointer, so that an `Error` is a single word and the `Result`s of the hot decoding
+/// paths are returned in registers; errors are the rare path. Match on [`Error::kind`] (and
+/// [`Error::detail`]); build one with [`Error::truncated`], [`Error::invalid`],
+/// [`Error::invalid_with`] or `Error::from(ErrorKind::…)`.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Error(Box<ErrorKind>);
+pub struct Error(Box<Inner>);
+
+/// What an [`Error`] points to.
+#[derive(Clone, PartialEq, Eq)]
+struct Inner {
+    kind: ErrorKind,
+    detail: Option<Detail>,
+}
 
 /// What went wrong, where: the contents of an [`Error`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -73,10 +81,25 @@ pub enum ErrorKind {
     },
 }
 
+/// What an error's reason says, as data, for the errors the caller can remedy: what was
+/// missing, so that a front end can say how to supply it in its own terms (the reason itself
+/// names no front end's options). See [`Error::detail`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Detail {
+    /// A context-based address (SAC or DAC = 1, RFC 6282 §3.1.1) names context `id` (the SCI or
+    /// DCI field), which the context table does not hold: contexts are configured out of band
+    /// (RFC 6282 §3.1.1, RFC 6775 §4.2).
+    ContextNotConfigured {
+        /// The context identifier, 0–15.
+        id: u8,
+    },
+}
+
 impl From<ErrorKind> for Error {
     #[cold]
     fn from(kind: ErrorKind) -> Self {
-        Error(Box::new(kind))
+        Error(Box::new(Inner { kind, detail: None }))
     }
 }
 
@@ -91,13 +114,13 @@ impl Error {
         needed: usize,
         available: usize,
     ) -> Self {
-        Error(Box::new(ErrorKind::Truncated {
+        Error::from(ErrorKind::Truncated {
             layer,
             field,
             offset,
             needed,
             available,
-        }))
+        })
     }
 
     /// Convenience constructor for [`ErrorKind::Invalid`].
@@ -114,28 +137,54 @@ impl Error {
     #[cold]
     #[inline(never)]
     fn invalid_string(layer: Layer, field: &'static str, offset: usize, reason: String) -> Self {
-        Error(Box::new(ErrorKind::Invalid {
+        Error::from(ErrorKind::Invalid {
             layer,
             field,
             offset,
             reason,
+        })
+    }
+
+    /// [`Error::invalid`] with the [`Detail`] its reason states.
+    #[cold]
+    #[inline(never)]
+    pub fn invalid_with(
+        layer: Layer,
+        field: &'static str,
+        offset: usize,
+        reason: impl Into<String>,
+        detail: Detail,
+    ) -> Self {
+        Error(Box::new(Inner {
+            kind: ErrorKind::Invalid {
+                layer,
+                field,
+                offset,
+                reason: reason.into(),
+            },
+            detail: Some(detail),
         }))
+    }
+
+    /// The data of a remediable error (see [`Detail`]), if it is one.
+    pub fn detail(&self) -> Option<Detail> {
+        self.0.detail
     }
 
     /// What went wrong, to match on.
     pub fn kind(&self) -> &ErrorKind {
-        &self.0
+        &self.0.kind
     }
 
     /// The [`ErrorKind`], by value.
     pub fn into_kind(self) -> ErrorKind {
-        *self.0
+        self.0.kind
     }
 
     /// The same error pointing at another byte (for errors found in a derived buffer, such as a
     /// reassembled datagram, that must point into the frame).
     pub fn at(mut self, new_offset: usize) -> Self {
-        match &mut *self.0 {
+        match &mut self.0.kind {
             ErrorKind::Truncated { offset, .. } | ErrorKind::Invalid { offset, .. } => {
                 *offset = new_offset
             }
@@ -145,21 +194,21 @@ impl Error {
 
     /// The byte offset the error points at.
     pub fn offset(&self) -> usize {
-        match &*self.0 {
+        match self.kind() {
             ErrorKind::Truncated { offset, .. } | ErrorKind::Invalid { offset, .. } => *offset,
         }
     }
 
     /// The field the error names.
     pub fn field(&self) -> &'static str {
-        match &*self.0 {
+        match self.kind() {
             ErrorKind::Truncated { field, .. } | ErrorKind::Invalid { field, .. } => field,
         }
     }
 
     /// The layer the error was found in.
     pub fn layer(&self) -> Layer {
-        match &*self.0 {
+        match self.kind() {
             ErrorKind::Truncated { layer, .. } | ErrorKind::Invalid { layer, .. } => *layer,
         }
     }
@@ -168,13 +217,13 @@ impl Error {
 /// The same text as [`ErrorKind`]'s `Debug` (`Truncated { layer: …, … }`).
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.0, f)
+        fmt::Debug::fmt(self.kind(), f)
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&*self.0, f)
+        fmt::Display::fmt(self.kind(), f)
     }
 }
 
@@ -193,7 +242,7 @@ impl serde::Serialize for Error {
         st.serialize_field("offset", &self.offset())?;
         st.serialize_field(
             "kind",
-            match &*self.0 {
+            match self.kind() {
                 ErrorKind::Truncated { .. } => "truncated",
                 ErrorKind::Invalid { .. } => "invalid",
             },

@@ -23,14 +23,16 @@
 //!  TF=11: (elided: traffic class and flow label are zero)
 //! ```
 //!
-//! Decompression is done in two steps so that a compressor can later share the types: the
-//! compressed bytes are parsed into [`IphcRepr`] / [`crate::nhc::NhcRepr`] values, then the
-//! uncompressed headers are emitted from them once the datagram length is known.
+//! Decompression is one pipeline in two steps: the compressed bytes are parsed into
+//! [`IphcRepr`] / [`crate::nhc::NhcRepr`] values, then the uncompressed headers are emitted from
+//! them once the datagram length is known (the same two steps serve an IPv6-in-IPv6 header
+//! inside the chain). Its entry point is [`decompress_to`], which fills a reusable
+//! [`Decompressed`] slot; [`decompress`] is the same into a new value.
 
 use std::net::Ipv6Addr;
 
 use crate::addr::{ContextTable, LinkAddr};
-use crate::error::{Error, Layer, Result};
+use crate::error::{Detail, Error, Layer, Result};
 use crate::ipv6::{self, ChecksumFix};
 use crate::nhc::{self, NhcRepr};
 use crate::reader::Reader;
@@ -145,7 +147,7 @@ fn low64(a: &Ipv6Addr) -> [u8; 8] {
 }
 
 /// Decompresses the LOWPAN_IPHC header at `buf[0]` (a `011xxxxx` dispatch byte) and any
-/// LOWPAN_NHC chain after it.
+/// LOWPAN_NHC chain after it: [`decompress_to`] into a new [`Decompressed`].
 ///
 /// * `base`: absolute offset of `buf[0]` in the frame, for error offsets.
 /// * `ctx`: the context table for SAC/DAC=1.
@@ -162,27 +164,9 @@ pub fn decompress(
     link_dst: LinkAddr,
     datagram_size: Option<u16>,
 ) -> Result<Decompressed> {
-    // Allocated before anything is parsed (room for the IPv6 and a UDP header; more is reserved
-    // if the chain needs it), so that the vector's own fields are long settled in memory when
-    // it is moved into the result.
-    let mut headers = Vec::with_capacity(ipv6::HEADER_LEN + 8);
-    let (iphc, nhc, consumed, checksum_fixes) = decompress_into(
-        buf,
-        base,
-        ctx,
-        link_src,
-        link_dst,
-        datagram_size,
-        &mut headers,
-        0,
-    )?;
-    Ok(Decompressed {
-        iphc,
-        nhc,
-        headers,
-        consumed,
-        checksum_fixes,
-    })
+    let mut out = Decompressed::default();
+    decompress_to(&mut out, buf, base, ctx, link_src, link_dst, datagram_size)?;
+    Ok(out)
 }
 
 impl Default for IphcRepr {
@@ -228,11 +212,12 @@ impl Default for Decompressed {
     }
 }
 
-/// [`decompress`] into `out`, reusing the allocations of its vectors: for a caller that
-/// decompresses many headers in a row, no allocation at all once `out.headers` has grown to
-/// the largest header set (and `out.nhc` / `out.checksum_fixes` to the longest chain). Every
-/// field of `out` is overwritten; on error its contents are unspecified (but valid) and the
-/// error is the one [`decompress`] returns.
+/// Decompresses as [`decompress`] does (same arguments, same errors) into `out`, reusing the
+/// allocations of its vectors: for a caller that
+/// decompresses many headers in a row, no allocation at all once `out.headers` has grown to the
+/// largest header set (and `out.checksum_fixes` to the longest chain; a non-empty `out.nhc` is
+/// replaced). Every field of `out` is overwritten; on error its contents are unspecified (but
+/// valid).
 ///
 /// ```
 /// use ietfwg_6lo::{iphc, ContextTable, LinkAddr};
@@ -262,6 +247,42 @@ pub fn decompress_to(
 ) -> Result<()> {
     out.headers.clear();
     out.checksum_fixes.clear();
+    (out.iphc, out.nhc, out.consumed) = pipeline(
+        buf,
+        base,
+        ctx,
+        link_src,
+        link_dst,
+        datagram_size,
+        &mut out.headers,
+        &mut out.checksum_fixes,
+    )?;
+    Ok(())
+}
+
+/// The decompression pipeline behind [`decompress_to`] (arguments as for [`decompress`]):
+/// [`parse`] the header and its chain (RFC 6282 §3.1–3.2, §4), then, once the datagram length
+/// is known, emit the uncompressed headers ([`emit`], as for an IPv6-in-IPv6 header inside the
+/// chain). The headers are appended to `headers` (empty on entry: a caller that reserved room
+/// for the rest of the payload appends it after them, and `headers` is the datagram without a
+/// copy), the checksums to fill to `fixes`; the header, its chain and the compressed octets
+/// consumed are returned.
+///
+/// [`crate::lowpan::Decoder`] calls it with its datagram buffer, and stores the header fields
+/// it returns straight into its report (through a [`Decompressed`] slot they would be copied
+/// once more per frame).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) fn pipeline(
+    buf: &[u8],
+    base: usize,
+    ctx: &ContextTable,
+    link_src: LinkAddr,
+    link_dst: LinkAddr,
+    datagram_size: Option<u16>,
+    headers: &mut Vec<u8>,
+    fixes: &mut Vec<ChecksumFix>,
+) -> Result<(IphcRepr, Vec<NhcRepr>, usize)> {
     let mut r = Reader::new(buf, base, Layer::Iphc);
     let iids = Iids {
         src: link_src.iid(),
@@ -269,44 +290,24 @@ pub fn decompress_to(
         from_ipv6: false,
     };
     let iphc = parse_header(&mut r, ctx, &iids)?;
-    if iphc.nh {
-        let mut t = r.clone();
-        let c = nhc::parse_chain(&mut t, ctx, &iphc, 0);
-        r = t;
-        out.nhc = c?;
-    } else {
-        // Keeps its allocation.
-        out.nhc.clear();
-    }
-    let consumed = r.consumed();
-    let hdr_len = ipv6::HEADER_LEN + nhc::chain_len(&out.nhc);
+    let mut chain = parse_nhc(&mut r, ctx, &iphc, 0)?;
+    let hdr_len = ipv6::HEADER_LEN + nhc::chain_len(&chain);
     let total = datagram_total(datagram_size, hdr_len, r.remaining(), base)?;
-    out.headers.reserve(hdr_len);
-    emit_header(
+    headers.reserve(hdr_len);
+    emit_fields(
         iphc.traffic_class(),
         iphc.flow_label,
         iphc.next_header,
         iphc.hop_limit,
         iphc.src,
         iphc.dst,
-        &out.nhc,
+        &mut chain,
         total,
         base,
-        &mut out.headers,
+        headers,
+        fixes,
     )?;
-    if !out.nhc.is_empty() {
-        nhc::emit_chain(
-            &mut out.nhc,
-            0,
-            total,
-            base,
-            &mut out.headers,
-            &mut out.checksum_fixes,
-        )?;
-    }
-    out.iphc = iphc;
-    out.consumed = consumed;
-    Ok(())
+    Ok((iphc, chain, r.consumed()))
 }
 
 /// The datagram's total uncompressed length: `datagram_size` (a FRAG1's), checked against the
@@ -328,66 +329,6 @@ fn datagram_total(
         }
         None => Ok(hdr_len + remaining),
     }
-}
-
-/// [`decompress`], appending the uncompressed headers to `out` (which must be empty; it may
-/// have capacity already) with room reserved for `extra` more octets (the payload the caller
-/// appends next): the IPHC fields, the NHC chain, the compressed octets consumed and the
-/// checksums to fill.
-#[allow(clippy::too_many_arguments, clippy::type_complexity)]
-#[inline(always)]
-pub(crate) fn decompress_into(
-    buf: &[u8],
-    base: usize,
-    ctx: &ContextTable,
-    link_src: LinkAddr,
-    link_dst: LinkAddr,
-    datagram_size: Option<u16>,
-    out: &mut Vec<u8>,
-    extra: usize,
-) -> Result<(IphcRepr, Vec<NhcRepr>, usize, Vec<ChecksumFix>)> {
-    let mut r = Reader::new(buf, base, Layer::Iphc);
-    let iids = Iids {
-        src: link_src.iid(),
-        dst: link_dst.iid(),
-        from_ipv6: false,
-    };
-    // `parse` without its call: the header is read inline so that the optimiser can keep the
-    // fields in registers and store them once, where they end up.
-    let iphc = parse_header(&mut r, ctx, &iids)?;
-    let mut chain = if iphc.nh {
-        let mut t = r.clone();
-        let c = nhc::parse_chain(&mut t, ctx, &iphc, 0);
-        r = t;
-        c?
-    } else {
-        Vec::new()
-    };
-    let consumed = r.consumed();
-    let hdr_len = ipv6::HEADER_LEN + nhc::chain_len(&chain);
-    let total = datagram_total(datagram_size, hdr_len, r.remaining(), base)?;
-    out.reserve(hdr_len + extra);
-    emit_header(
-        iphc.traffic_class(),
-        iphc.flow_label,
-        iphc.next_header,
-        iphc.hop_limit,
-        iphc.src,
-        iphc.dst,
-        &chain,
-        total,
-        base,
-        out,
-    )?;
-    // Without a chain the list stays a constant (no vector on the stack to copy back).
-    let checksum_fixes = if chain.is_empty() {
-        Vec::new()
-    } else {
-        let mut fixes = Vec::new();
-        nhc::emit_chain(&mut chain, 0, total, base, out, &mut fixes)?;
-        fixes
-    };
-    Ok((iphc, chain, consumed, checksum_fixes))
 }
 
 #[cold]
@@ -414,8 +355,9 @@ fn payload_length_error(base: usize, total: usize) -> Error {
     )
 }
 
-/// Emits the uncompressed IPv6 header for `iphc` and then its chain, at `out.len()` in a
-/// datagram of `total` octets; fills in the derived lengths of `chain`.
+/// Emits the uncompressed IPv6 header (RFC 8200 §3) for `iphc` and then its chain, at
+/// `out.len()` in a datagram of `total` octets; fills in the derived lengths of `chain`.
+#[inline]
 pub(crate) fn emit(
     iphc: &IphcRepr,
     chain: &mut [NhcRepr],
@@ -424,8 +366,7 @@ pub(crate) fn emit(
     out: &mut Vec<u8>,
     fixes: &mut Vec<ChecksumFix>,
 ) -> Result<()> {
-    let at = out.len();
-    emit_header(
+    emit_fields(
         iphc.traffic_class(),
         iphc.flow_label,
         iphc.next_header,
@@ -436,24 +377,27 @@ pub(crate) fn emit(
         total,
         base,
         out,
-    )?;
-    nhc::emit_chain(chain, at, total, base, out, fixes)
+        fixes,
+    )
 }
 
-/// The fixed IPv6 header of [`emit`], from the IPHC fields passed by value.
+/// [`emit`] from the header fields it needs, passed by value: [`pipeline`] then never takes
+/// the address of its [`IphcRepr`], which the optimiser keeps in registers and stores once,
+/// where it ends up.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn emit_header(
+fn emit_fields(
     traffic_class: u8,
     flow_label: u32,
     next_header: Option<u8>,
     hop_limit: u8,
     src: Ipv6Addr,
     dst: Ipv6Addr,
-    chain: &[NhcRepr],
+    chain: &mut [NhcRepr],
     total: usize,
     base: usize,
     out: &mut Vec<u8>,
+    fixes: &mut Vec<ChecksumFix>,
 ) -> Result<()> {
     let at = out.len();
     let payload = match total
@@ -479,7 +423,10 @@ fn emit_header(
         &src,
         &dst,
     );
-    Ok(())
+    if chain.is_empty() {
+        return Ok(());
+    }
+    nhc::emit_chain(chain, at, total, base, out, fixes)
 }
 
 /// `"context N, …"` strings for N = 0..15, so that modes stay `&'static str`.
@@ -594,11 +541,12 @@ fn elided_iid(iid: Option<[u8; 8]>, from_ipv6: bool, side: Side, enc_at: usize) 
 #[cold]
 #[inline(never)]
 fn context_error(id: u8, side: Side, ctx_at: usize) -> Error {
-    Error::invalid(
+    Error::invalid_with(
         Layer::Iphc,
         side.ctx_field,
         ctx_at,
-        format!("context {id} is not configured (give it with --context {id}=PREFIX/LEN)"),
+        format!("context {id} is not configured"),
+        Detail::ContextNotConfigured { id },
     )
 }
 
@@ -693,7 +641,10 @@ fn stateful_unicast(
 /// Nested IPv6-in-IPv6 (EID 7) levels accepted below the outermost IPHC header.
 pub(crate) const MAX_DEPTH: u8 = 4;
 
-/// Parses one LOWPAN_IPHC header (and, with NH=1, its LOWPAN_NHC chain) from `r`.
+/// Parses one LOWPAN_IPHC header and, with NH=1, its LOWPAN_NHC chain from `r`: an
+/// IPv6-in-IPv6 one (`depth` > 0) for [`nhc::parse_chain`]. The outermost header is read the
+/// same way by [`pipeline`], which takes the two steps itself (a header and its chain returned
+/// together in one `Result` were copied once more per frame).
 pub(crate) fn parse(
     r: &mut Reader<'_>,
     ctx: &ContextTable,
@@ -701,18 +652,29 @@ pub(crate) fn parse(
     depth: u8,
 ) -> Result<(IphcRepr, Vec<NhcRepr>)> {
     r.set_layer(Layer::Iphc);
-    // The header is read with a local copy of the reader, which the optimiser keeps in
-    // registers; `r` catches up before the NHC chain and at the end.
-    let mut l = r.clone();
-    let iphc = parse_header(&mut l, ctx, iids)?;
-    *r = l;
-    let chain = if iphc.nh {
-        nhc::parse_chain(r, ctx, &iphc, depth)?
-    } else {
-        Vec::new()
-    };
+    let iphc = parse_header(r, ctx, iids)?;
+    let chain = parse_nhc(r, ctx, &iphc, depth)?;
     r.set_layer(Layer::Iphc);
     Ok((iphc, chain))
+}
+
+/// The LOWPAN_NHC chain after `iphc` (RFC 6282 §4): empty with NH=0.
+#[inline(always)]
+fn parse_nhc(
+    r: &mut Reader<'_>,
+    ctx: &ContextTable,
+    iphc: &IphcRepr,
+    depth: u8,
+) -> Result<Vec<NhcRepr>> {
+    if !iphc.nh {
+        return Ok(Vec::new());
+    }
+    // On a copy of the reader, so that the caller's never has its address taken and stays in
+    // registers.
+    let mut t = r.clone();
+    let chain = nhc::parse_chain(&mut t, ctx, iphc, depth);
+    *r = t;
+    chain
 }
 
 #[cold]
@@ -1010,6 +972,20 @@ mod tests {
         assert_eq!(e.field(), "SCI");
         assert_eq!(e.offset(), 4);
         assert!(e.to_string().contains("context 5"), "{e}");
+    }
+
+    #[test]
+    fn unknown_context_carries_its_number_and_names_no_option() {
+        let buf = [0x7b, 0xb7, 0x07, 0x3a];
+        let e = decompress(&buf, 0, &ctx(), MAC_SRC, MAC_DST, None).unwrap_err();
+        assert_eq!(e.field(), "DCI");
+        assert_eq!(e.detail(), Some(Detail::ContextNotConfigured { id: 7 }));
+        assert_eq!(
+            e.to_string(),
+            "IPHC: byte 2: DCI: context 7 is not configured"
+        );
+        let e = decompress(&[0x7b, 0x34, 0x3a], 0, &ctx(), MAC_SRC, MAC_DST, None).unwrap_err();
+        assert_eq!(e.detail(), None);
     }
 
     #[test]

@@ -43,8 +43,7 @@ pub mod nd;
 pub mod nhc;
 pub mod reader;
 pub mod reassembly;
-pub(crate) mod serhex;
 pub mod sixlorh;
 
 pub use addr::{Context, ContextTable, LinkAddr};
-pub use error::{Error, ErrorKind, Layer, Result};
+pub use error::{Detail, Error, ErrorKind, Layer, Result};

@@ -20,6 +20,8 @@
 
 use std::net::Ipv6Addr;
 
+use serde_with::{formats::Lowercase, hex::Hex};
+
 use crate::addr::LinkAddr;
 use crate::error::{Error, Layer, Result};
 use crate::reader::Reader;
@@ -92,6 +94,7 @@ impl NdMessage {
 }
 
 /// The fixed part of each ND message.
+#[serde_with::serde_as]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "message", rename_all = "snake_case")]
 pub enum NdBody {
@@ -159,13 +162,14 @@ pub enum NdBody {
         /// Units of 60 seconds.
         registration_lifetime: u16,
         /// Registration Ownership Verifier (the EUI-64 for RFC 6775).
-        #[serde(serialize_with = "crate::serhex::bytes")]
+        #[serde_as(as = "Hex<Lowercase>")]
         rovr: Vec<u8>,
         registered_address: Ipv6Addr,
     },
 }
 
 /// One ND option.
+#[serde_with::serde_as]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "option", rename_all = "snake_case")]
 pub enum NdOption {
@@ -235,7 +239,7 @@ pub enum NdOption {
         /// Units of 60 seconds.
         registration_lifetime: u16,
         /// ROVR (the EUI-64 of an RFC 6775 ARO).
-        #[serde(serialize_with = "crate::serhex::bytes")]
+        #[serde_as(as = "Hex<Lowercase>")]
         rovr: Vec<u8>,
     },
     /// 6LoWPAN Context Option (6CO, type 34, RFC 6775 §4.2).
@@ -262,20 +266,21 @@ pub enum NdOption {
         type_: u8,
         /// Length field, in units of 8 octets.
         length: u8,
-        #[serde(serialize_with = "crate::serhex::bytes")]
+        #[serde_as(as = "Hex<Lowercase>")]
         data: Vec<u8>,
     },
 }
 
 /// A link-layer address option (RFC 4861 §4.6.1) as 802.15.4 carries it (RFC 4944 §8): a 16-bit
 /// short address padded to Length 1, or an EUI-64 padded to Length 2.
+#[serde_with::serde_as]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LinkLayerAddress {
     /// The 802.15.4 address when the option reads as one (Length 1 with a zero tail: short;
     /// Length 2 with a zero tail: extended).
     pub address: Option<LinkAddr>,
     /// The option body after Type and Length, padding included.
-    #[serde(serialize_with = "crate::serhex::bytes")]
+    #[serde_as(as = "Hex<Lowercase>")]
     pub data: Vec<u8>,
 }
 

@@ -34,6 +34,8 @@
 //! (UDP, the payload in GHC), `11011111` (ICMPv6 in GHC) and `10110IIN` (an extension header in
 //! GHC). Their decompressed octets are part of the rebuilt headers.
 
+use serde_with::{formats::Lowercase, hex::Hex};
+
 use crate::addr::ContextTable;
 use crate::error::{Error, Layer, Result};
 use crate::ghc;
@@ -87,6 +89,7 @@ fn ports_mode(p: u8) -> &'static str {
 }
 
 /// One LOWPAN_NHC header.
+#[serde_with::serde_as]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum NhcRepr {
@@ -116,7 +119,7 @@ pub enum NhcRepr {
         /// The compressed Length field: octets of header data that follow it.
         length: u8,
         /// The header data as carried (options, routing data, fragment fields …).
-        #[serde(serialize_with = "crate::serhex::bytes")]
+        #[serde_as(as = "Hex<Lowercase>")]
         data: Vec<u8>,
         /// Octets of Pad1/PadN restored to reach a multiple of 8 (Hop-by-Hop, Destination
         /// Options).
@@ -149,7 +152,7 @@ pub enum NhcRepr {
         /// The bytecode ended with a STOP code (else it ran to the end of the frame).
         stopped: bool,
         /// The decompressed UDP payload (or its first part, when a STOP code ends it).
-        #[serde(serialize_with = "crate::serhex::bytes")]
+        #[serde_as(as = "Hex<Lowercase>")]
         payload: Vec<u8>,
     },
     /// GHC-compressed ICMPv6 (RFC 7400 §3.1, `11011111`): the whole ICMPv6 message.
@@ -159,7 +162,7 @@ pub enum NhcRepr {
         /// The bytecode ended with a STOP code (else it ran to the end of the frame).
         stopped: bool,
         /// The decompressed ICMPv6 message (or its first part, when a STOP code ends it).
-        #[serde(serialize_with = "crate::serhex::bytes")]
+        #[serde_as(as = "Hex<Lowercase>")]
         data: Vec<u8>,
     },
     /// A GHC-compressed extension header (RFC 7400 §3.2, `10110IIN`).
@@ -175,7 +178,7 @@ pub enum NhcRepr {
         compressed_len: usize,
         /// The decompressed header octets after Next Header and Length (Fragment: after Next
         /// Header and Reserved).
-        #[serde(serialize_with = "crate::serhex::bytes")]
+        #[serde_as(as = "Hex<Lowercase>")]
         data: Vec<u8>,
     },
 }

@@ -20,8 +20,17 @@
 //!
 //! Errors of this module use [`Layer::Reassembly`]; their `offset` is a byte offset **in the
 //! reassembled datagram** (the reassembler does not see frame offsets).
+//!
+//! Both reassemblers keep their datagrams in one bookkeeping core (a private `Table`): the
+//! datagrams by key with their cost against [`Limits::max_bytes`], expiry, eviction of the
+//! oldest, the bounded report queue and the per-datagram frame list. What each keeps of a
+//! datagram stays its own: a buffer of datagram_size bytes and a bitmap for RFC 4944, the
+//! fragments as they came for RFC 8931, whose size is known only once the first fragment has
+//! arrived. One store for both would make RFC 4944 keep (and copy) its fragments or RFC 8931
+//! allocate a buffer of unknown size, and would change what counts against the byte limit.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 
 use crate::addr::LinkAddr;
 use crate::error::{Error, Layer, Result};
@@ -122,6 +131,173 @@ pub struct Incomplete {
     pub recoverable: bool,
 }
 
+// ---------------------------------------------------------------------------------------------
+// What both reassemblers share
+// ---------------------------------------------------------------------------------------------
+
+/// One datagram in flight, in either reassembler: what its fragments brought (`S`: a buffer for
+/// RFC 4944, the pieces as they came for RFC 8931), the first fragment's metadata, the frames
+/// and its age.
+#[derive(Debug)]
+struct Slot<S, M> {
+    state: S,
+    meta: Option<M>,
+    /// Capture frame numbers of its fragments, in arrival order (at most [`MAX_FRAMES`]).
+    frames: Vec<u64>,
+    /// Capture time of the first fragment received.
+    first_time: u64,
+    /// Arrival order among the datagrams: the oldest is evicted and reported first.
+    seq: u64,
+}
+
+impl<S, M> Slot<S, M> {
+    fn note_frame(&mut self, frame: u64) {
+        if self.frames.len() < MAX_FRAMES {
+            self.frames.push(frame);
+        } else if let Some(last) = self.frames.last_mut() {
+            // Full: keep the first frames and always the latest, so the frame that completes
+            // the datagram is listed.
+            *last = frame;
+        }
+    }
+
+    /// `meta` is kept from the first fragment (offset 0); the first one given wins.
+    fn keep_meta(&mut self, offset: usize, meta: Option<M>) {
+        if offset == 0 && self.meta.is_none() {
+            self.meta = meta;
+        }
+    }
+}
+
+/// What the shared bookkeeping needs of a datagram's state.
+trait State<K> {
+    /// Bytes it holds, counted against [`Limits::max_bytes`].
+    fn cost(&self) -> usize;
+    /// The report of the datagram given up for `reason`.
+    fn incomplete(&self, key: &K, frames: Vec<u64>, reason: IncompleteReason) -> Incomplete;
+}
+
+/// The bookkeeping both reassemblers share: the datagrams in flight by key, the bytes they
+/// cost, expiry `timeout_nanos` after a datagram's first fragment, eviction of the oldest to
+/// stay within the [`Limits`], and the bounded queue of [`Incomplete`] reports.
+#[derive(Debug)]
+struct Table<K, S, M> {
+    limits: Limits,
+    slots: HashMap<K, Slot<S, M>>,
+    bytes: usize,
+    next_seq: u64,
+    reports: Vec<Incomplete>,
+    dropped_reports: u64,
+}
+
+impl<K: Copy + Eq + Hash, S: State<K>, M> Table<K, S, M> {
+    fn new(limits: Limits) -> Self {
+        Table {
+            limits,
+            slots: HashMap::new(),
+            bytes: 0,
+            next_seq: 0,
+            reports: Vec::new(),
+            dropped_reports: 0,
+        }
+    }
+
+    /// Starts a datagram (the newest), charging its cost.
+    fn insert(&mut self, key: K, state: S, first_time: u64) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.bytes += state.cost();
+        self.slots.insert(
+            key,
+            Slot {
+                state,
+                meta: None,
+                frames: Vec::new(),
+                first_time,
+                seq,
+            },
+        );
+    }
+
+    fn remove(&mut self, key: &K) -> Option<Slot<S, M>> {
+        let slot = self.slots.remove(key)?;
+        self.bytes = self.bytes.saturating_sub(slot.state.cost());
+        Some(slot)
+    }
+
+    fn report(&mut self, key: K, slot: Slot<S, M>, reason: IncompleteReason) {
+        if self.reports.len() >= self.limits.max_datagrams.max(1) {
+            self.dropped_reports += 1;
+            return;
+        }
+        let inc = slot.state.incomplete(&key, slot.frames, reason);
+        self.reports.push(inc);
+    }
+
+    /// Gives up, oldest first, the datagrams whose first fragment is older than the timeout.
+    fn expire(&mut self, now: u64) {
+        let timeout = self.limits.timeout_nanos;
+        let mut old: Vec<(u64, K)> = self
+            .slots
+            .iter()
+            .filter(|(_, s)| now.saturating_sub(s.first_time) > timeout)
+            .map(|(k, s)| (s.seq, *k))
+            .collect();
+        old.sort_unstable_by_key(|(seq, _)| *seq);
+        for (_, key) in old {
+            if let Some(slot) = self.remove(&key) {
+                self.report(key, slot, IncompleteReason::Expired);
+            }
+        }
+    }
+
+    /// Evicts the oldest datagrams other than `keep` until `need` more bytes — and, for a new
+    /// datagram (`keep` None), one more datagram — fit the limits. False when they still do
+    /// not and nothing is left to evict.
+    fn make_room(&mut self, need: usize, keep: Option<K>) -> bool {
+        loop {
+            let slots_full = keep.is_none() && self.slots.len() >= self.limits.max_datagrams;
+            if !slots_full && self.bytes + need <= self.limits.max_bytes {
+                return true;
+            }
+            let Some(key) = self
+                .slots
+                .iter()
+                .filter(|(k, _)| Some(**k) != keep)
+                .min_by_key(|(_, s)| s.seq)
+                .map(|(k, _)| *k)
+            else {
+                return false;
+            };
+            if let Some(slot) = self.remove(&key) {
+                self.report(key, slot, IncompleteReason::Evicted);
+            }
+        }
+    }
+
+    fn take_expired(&mut self) -> Vec<Incomplete> {
+        std::mem::take(&mut self.reports)
+    }
+
+    /// The reports not yet taken, then every datagram still in flight (oldest first) as
+    /// [`IncompleteReason::EndOfCapture`]; the table is left empty.
+    fn finish(&mut self) -> Vec<Incomplete> {
+        let mut out = std::mem::take(&mut self.reports);
+        let mut left: Vec<(K, Slot<S, M>)> = self.slots.drain().collect();
+        left.sort_by_key(|(_, s)| s.seq);
+        self.bytes = 0;
+        out.extend(left.into_iter().map(|(key, s)| {
+            s.state
+                .incomplete(&key, s.frames, IncompleteReason::EndOfCapture)
+        }));
+        out
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// RFC 4944 fragments
+// ---------------------------------------------------------------------------------------------
+
 /// A piece of the datagram that brought new bytes, for naming the frame that wrote a byte.
 #[derive(Debug, Clone, Copy)]
 struct Piece {
@@ -130,30 +306,24 @@ struct Piece {
     frame: u64,
 }
 
+/// An RFC 4944 datagram being filled: its buffer of datagram_size bytes and which of them have
+/// arrived.
 #[derive(Debug)]
-struct Slot<M> {
+struct Buffer {
     data: Vec<u8>,
     /// One bit per datagram byte.
     have: Vec<u64>,
     received: usize,
     pieces: Vec<Piece>,
-    meta: Option<M>,
-    frames: Vec<u64>,
-    first_time: u64,
-    seq: u64,
 }
 
-impl<M> Slot<M> {
-    fn new(size: usize, first_time: u64, seq: u64) -> Self {
-        Slot {
+impl Buffer {
+    fn new(size: usize) -> Self {
+        Buffer {
             data: vec![0; size],
             have: vec![0; size.div_ceil(64)],
             received: 0,
             pieces: Vec::new(),
-            meta: None,
-            frames: Vec::new(),
-            first_time,
-            seq,
         }
     }
 
@@ -176,14 +346,20 @@ impl<M> Slot<M> {
             .find(|p| p.start <= i && i < p.end)
             .map(|p| p.frame)
     }
+}
 
-    fn note_frame(&mut self, frame: u64) {
-        if self.frames.len() < MAX_FRAMES {
-            self.frames.push(frame);
-        } else if let Some(last) = self.frames.last_mut() {
-            // Full: keep the first frames and always the latest, so the frame that completes
-            // the datagram is listed.
-            *last = frame;
+impl State<FragKey> for Buffer {
+    fn cost(&self) -> usize {
+        cost(self.data.len())
+    }
+
+    fn incomplete(&self, key: &FragKey, frames: Vec<u64>, reason: IncompleteReason) -> Incomplete {
+        Incomplete {
+            key: *key,
+            received: self.received,
+            frames,
+            reason,
+            recoverable: false,
         }
     }
 }
@@ -197,30 +373,20 @@ fn cost(size: usize) -> usize {
 /// for instance what the decompressor needs to finish the datagram, and returned on completion.
 #[derive(Debug)]
 pub struct Reassembler<M> {
-    limits: Limits,
-    slots: HashMap<FragKey, Slot<M>>,
-    bytes: usize,
-    next_seq: u64,
-    reports: Vec<Incomplete>,
-    dropped_reports: u64,
+    table: Table<FragKey, Buffer, M>,
 }
 
 impl<M> Reassembler<M> {
     /// An empty reassembler.
     pub fn new(limits: Limits) -> Self {
         Reassembler {
-            limits,
-            slots: HashMap::new(),
-            bytes: 0,
-            next_seq: 0,
-            reports: Vec::new(),
-            dropped_reports: 0,
+            table: Table::new(limits),
         }
     }
 
     /// The limits in force.
     pub fn limits(&self) -> Limits {
-        self.limits
+        self.table.limits
     }
 
     /// Adds one fragment.
@@ -239,7 +405,7 @@ impl<M> Reassembler<M> {
         frame: u64,
         time_nanos: u64,
     ) -> Result<Push<M>> {
-        self.expire(time_nanos);
+        self.table.expire(time_nanos);
         let size = usize::from(key.size);
         if size == 0 {
             return Err(Error::invalid(
@@ -262,33 +428,31 @@ impl<M> Reassembler<M> {
                 ),
             ));
         }
-        if !self.slots.contains_key(&key) {
+        if !self.table.slots.contains_key(&key) {
             self.make_room(cost(size), frame)?;
-            let seq = self.next_seq;
-            self.next_seq += 1;
-            self.slots.insert(key, Slot::new(size, time_nanos, seq));
-            self.bytes += cost(size);
+            self.table.insert(key, Buffer::new(size), time_nanos);
         }
-        let Some(slot) = self.slots.get_mut(&key) else {
+        let Some(slot) = self.table.slots.get_mut(&key) else {
             return Ok(Push::Pending);
         };
+        let buf = &mut slot.state;
 
         // Disagreeing overlap: drop the datagram.
         let mut conflict = None;
         for (i, &b) in data.iter().enumerate() {
             let pos = offset + i;
-            if slot.has(pos) && slot.data.get(pos) != Some(&b) {
+            if buf.has(pos) && buf.data.get(pos) != Some(&b) {
                 conflict = Some(pos);
                 break;
             }
         }
         if let Some(pos) = conflict {
-            let earlier = slot
+            let earlier = buf
                 .writer(pos)
                 .map_or_else(|| "an earlier frame".to_string(), |f| format!("frame {f}"));
-            let was = slot.data.get(pos).copied().unwrap_or(0);
+            let was = buf.data.get(pos).copied().unwrap_or(0);
             let now = data.get(pos - offset).copied().unwrap_or(0);
-            self.remove(&key);
+            self.table.remove(&key);
             return Err(Error::invalid(
                 Layer::Reassembly,
                 "datagram_offset",
@@ -305,9 +469,9 @@ impl<M> Reassembler<M> {
         let mut run_start = None;
         for (i, &b) in data.iter().enumerate() {
             let pos = offset + i;
-            if slot.has(pos) {
+            if buf.has(pos) {
                 if let Some(s) = run_start.take() {
-                    slot.pieces.push(Piece {
+                    buf.pieces.push(Piece {
                         start: s,
                         end: pos,
                         frame,
@@ -315,32 +479,31 @@ impl<M> Reassembler<M> {
                 }
                 continue;
             }
-            if let Some(d) = slot.data.get_mut(pos) {
+            if let Some(d) = buf.data.get_mut(pos) {
                 *d = b;
             }
-            slot.set(pos);
+            buf.set(pos);
             new_bytes += 1;
             run_start.get_or_insert(pos);
         }
         if let Some(s) = run_start {
-            slot.pieces.push(Piece {
+            buf.pieces.push(Piece {
                 start: s,
                 end,
                 frame,
             });
         }
-        slot.received += new_bytes;
+        buf.received += new_bytes;
+        let complete = buf.received >= size;
         slot.note_frame(frame);
-        if offset == 0 && slot.meta.is_none() {
-            slot.meta = meta;
-        }
-        if slot.received < size {
+        slot.keep_meta(offset, meta);
+        if !complete {
             return Ok(Push::Pending);
         }
-        match self.remove(&key) {
+        match self.table.remove(&key) {
             Some(slot) => Ok(Push::Complete(Datagram {
                 key,
-                data: slot.data,
+                data: slot.state.data,
                 meta: slot.meta,
                 frames: slot.frames,
                 first_time: slot.first_time,
@@ -351,81 +514,35 @@ impl<M> Reassembler<M> {
 
     /// Datagrams given up (expired, or evicted to make room) since the last call.
     pub fn take_expired(&mut self) -> Vec<Incomplete> {
-        std::mem::take(&mut self.reports)
+        self.table.take_expired()
     }
 
     /// End of capture: the reports not yet taken, then every datagram still in flight (oldest
     /// first) as [`IncompleteReason::EndOfCapture`]. Leaves the reassembler empty.
     pub fn finish(&mut self) -> Vec<Incomplete> {
-        let mut out = std::mem::take(&mut self.reports);
-        let mut left: Vec<(FragKey, Slot<M>)> = self.slots.drain().collect();
-        left.sort_by_key(|(_, s)| s.seq);
-        self.bytes = 0;
-        out.extend(left.into_iter().map(|(key, s)| Incomplete {
-            key,
-            received: s.received,
-            frames: s.frames,
-            reason: IncompleteReason::EndOfCapture,
-            recoverable: false,
-        }));
-        out
+        self.table.finish()
     }
 
     /// Datagrams in flight.
     pub fn in_flight(&self) -> usize {
-        self.slots.len()
+        self.table.slots.len()
     }
 
     /// Buffer bytes in flight (counted against [`Limits::max_bytes`]).
     pub fn bytes_in_flight(&self) -> usize {
-        self.bytes
+        self.table.bytes
     }
 
     /// Reports discarded because [`take_expired`](Self::take_expired) was not called often
     /// enough.
     pub fn dropped_reports(&self) -> u64 {
-        self.dropped_reports
-    }
-
-    fn remove(&mut self, key: &FragKey) -> Option<Slot<M>> {
-        let slot = self.slots.remove(key)?;
-        self.bytes = self.bytes.saturating_sub(cost(slot.data.len()));
-        Some(slot)
-    }
-
-    fn report(&mut self, key: FragKey, slot: Slot<M>, reason: IncompleteReason) {
-        if self.reports.len() >= self.limits.max_datagrams.max(1) {
-            self.dropped_reports += 1;
-            return;
-        }
-        self.reports.push(Incomplete {
-            key,
-            received: slot.received,
-            frames: slot.frames,
-            reason,
-            recoverable: false,
-        });
-    }
-
-    fn expire(&mut self, now: u64) {
-        let timeout = self.limits.timeout_nanos;
-        let mut old: Vec<(u64, FragKey)> = self
-            .slots
-            .iter()
-            .filter(|(_, s)| now.saturating_sub(s.first_time) > timeout)
-            .map(|(k, s)| (s.seq, *k))
-            .collect();
-        old.sort_unstable_by_key(|(seq, _)| *seq);
-        for (_, key) in old {
-            if let Some(slot) = self.remove(&key) {
-                self.report(key, slot, IncompleteReason::Expired);
-            }
-        }
+        self.table.dropped_reports
     }
 
     /// Evicts the oldest datagrams until one more of `need` bytes fits.
     fn make_room(&mut self, need: usize, frame: u64) -> Result<()> {
-        if need > self.limits.max_bytes || self.limits.max_datagrams == 0 {
+        let limits = self.table.limits;
+        if need > limits.max_bytes || limits.max_datagrams == 0 {
             return Err(Error::invalid(
                 Layer::Reassembly,
                 "datagram_size",
@@ -433,25 +550,13 @@ impl<M> Reassembler<M> {
                 format!(
                     "frame {frame}: a datagram needing {need} buffer bytes cannot fit the limits \
                      ({} datagrams, {} bytes)",
-                    self.limits.max_datagrams, self.limits.max_bytes
+                    limits.max_datagrams, limits.max_bytes
                 ),
             ));
         }
-        while self.slots.len() >= self.limits.max_datagrams
-            || self.bytes + need > self.limits.max_bytes
-        {
-            let Some(key) = self
-                .slots
-                .iter()
-                .min_by_key(|(_, s)| s.seq)
-                .map(|(k, _)| *k)
-            else {
-                break;
-            };
-            if let Some(slot) = self.remove(&key) {
-                self.report(key, slot, IncompleteReason::Evicted);
-            }
-        }
+        // With `need` within the limits there is always room once every other datagram is
+        // evicted.
+        self.table.make_room(need, None);
         Ok(())
     }
 }
@@ -491,19 +596,17 @@ impl RPiece {
     }
 }
 
+/// An RFRAG datagram being collected: its fragments as they came (the size, and so a buffer, is
+/// known only once the first fragment has arrived).
 #[derive(Debug)]
-struct RSlot<M> {
+struct Pieces {
     size: Option<usize>,
     /// Sorted by `start`.
     pieces: Vec<RPiece>,
     held: usize,
-    meta: Option<M>,
-    frames: Vec<u64>,
-    first_time: u64,
-    seq: u64,
 }
 
-impl<M> RSlot<M> {
+impl Pieces {
     /// Bytes covered, without double counting overlaps, and whether `0..size` is covered.
     fn coverage(&self) -> (usize, bool) {
         let (mut covered_to, mut total, mut gap) = (0usize, 0usize, false);
@@ -522,12 +625,26 @@ impl<M> RSlot<M> {
         });
         (total, complete)
     }
+}
 
-    fn note_frame(&mut self, frame: u64) {
-        if self.frames.len() < MAX_FRAMES {
-            self.frames.push(frame);
-        } else if let Some(last) = self.frames.last_mut() {
-            *last = frame;
+impl State<RfragKey> for Pieces {
+    fn cost(&self) -> usize {
+        self.held
+    }
+
+    fn incomplete(&self, key: &RfragKey, frames: Vec<u64>, reason: IncompleteReason) -> Incomplete {
+        let received = self.coverage().0;
+        // Without the first fragment the size is unknown: the end of the furthest piece is a
+        // lower bound.
+        let size = self
+            .size
+            .or_else(|| self.pieces.iter().map(RPiece::end).max());
+        Incomplete {
+            key: frag_key(key, size),
+            received,
+            frames,
+            reason,
+            recoverable: true,
         }
     }
 }
@@ -543,12 +660,7 @@ impl<M> RSlot<M> {
 /// fragment. Errors use [`Layer::Reassembly`] with offsets in the compressed datagram.
 #[derive(Debug)]
 pub struct RfragReassembler<M> {
-    limits: Limits,
-    slots: HashMap<RfragKey, RSlot<M>>,
-    bytes: usize,
-    next_seq: u64,
-    reports: Vec<Incomplete>,
-    dropped_reports: u64,
+    table: Table<RfragKey, Pieces, M>,
 }
 
 fn frag_key(key: &RfragKey, size: Option<usize>) -> FragKey {
@@ -564,12 +676,7 @@ impl<M> RfragReassembler<M> {
     /// An empty reassembler.
     pub fn new(limits: Limits) -> Self {
         RfragReassembler {
-            limits,
-            slots: HashMap::new(),
-            bytes: 0,
-            next_seq: 0,
-            reports: Vec::new(),
-            dropped_reports: 0,
+            table: Table::new(limits),
         }
     }
 
@@ -587,7 +694,7 @@ impl<M> RfragReassembler<M> {
         frame: u64,
         time_nanos: u64,
     ) -> Result<Push<M>> {
-        self.expire(time_nanos);
+        self.table.expire(time_nanos);
         let err = |field: &'static str, at: usize, reason: String| {
             Error::invalid(
                 Layer::Reassembly,
@@ -607,29 +714,22 @@ impl<M> RfragReassembler<M> {
                 format!("fragment ends at byte {end}, past the largest Datagram_Size (65535)"),
             ));
         }
-        if !self.slots.contains_key(&key) {
+        if !self.table.slots.contains_key(&key) {
             self.make_room(data.len(), None, frame)?;
-            let seq = self.next_seq;
-            self.next_seq += 1;
-            self.slots.insert(
-                key,
-                RSlot {
-                    size: None,
-                    pieces: Vec::new(),
-                    held: 0,
-                    meta: None,
-                    frames: Vec::new(),
-                    first_time: time_nanos,
-                    seq,
-                },
-            );
+            let pieces = Pieces {
+                size: None,
+                pieces: Vec::new(),
+                held: 0,
+            };
+            self.table.insert(key, pieces, time_nanos);
         }
         // Size: learnt from the first fragment; every piece must fit it.
         let tag = key.tag;
         let drop_err = {
-            let Some(slot) = self.slots.get_mut(&key) else {
+            let Some(slot) = self.table.slots.get_mut(&key) else {
                 return Ok(Push::Pending);
             };
+            let slot = &mut slot.state;
             let mut drop_err = None;
             if let Some(n) = datagram_size.map(usize::from) {
                 match slot.size {
@@ -693,15 +793,16 @@ impl<M> RfragReassembler<M> {
             drop_err
         };
         if let Some(e) = drop_err {
-            self.remove(&key);
+            self.table.remove(&key);
             return Err(e);
         }
-        let (duplicate, too_many) = match self.slots.get(&key) {
+        let (duplicate, too_many) = match self.table.slots.get(&key) {
             Some(slot) => (
-                slot.pieces
+                slot.state
+                    .pieces
                     .iter()
                     .any(|p| p.start <= offset && end <= p.end()),
-                slot.pieces.len() >= MAX_RFRAG_PIECES,
+                slot.state.pieces.len() >= MAX_RFRAG_PIECES,
             ),
             None => return Ok(Push::Pending),
         };
@@ -714,11 +815,12 @@ impl<M> RfragReassembler<M> {
                 ));
             }
             self.make_room(data.len(), Some(key), frame)?;
-            let Some(slot) = self.slots.get_mut(&key) else {
+            let Some(slot) = self.table.slots.get_mut(&key) else {
                 return Ok(Push::Pending);
             };
-            let at = slot.pieces.partition_point(|p| p.start <= offset);
-            slot.pieces.insert(
+            let pieces = &mut slot.state;
+            let at = pieces.pieces.partition_point(|p| p.start <= offset);
+            pieces.pieces.insert(
                 at,
                 RPiece {
                     start: offset,
@@ -726,31 +828,29 @@ impl<M> RfragReassembler<M> {
                     frame,
                 },
             );
-            slot.held += data.len();
-            self.bytes += data.len();
+            pieces.held += data.len();
+            self.table.bytes += data.len();
         }
-        let Some(slot) = self.slots.get_mut(&key) else {
+        let Some(slot) = self.table.slots.get_mut(&key) else {
             return Ok(Push::Pending);
         };
         slot.note_frame(frame);
-        if offset == 0 && slot.meta.is_none() {
-            slot.meta = meta;
-        }
-        if !slot.coverage().1 {
+        slot.keep_meta(offset, meta);
+        if !slot.state.coverage().1 {
             return Ok(Push::Pending);
         }
-        let Some(slot) = self.remove(&key) else {
+        let Some(slot) = self.table.remove(&key) else {
             return Ok(Push::Pending);
         };
-        let size = slot.size.unwrap_or(0);
+        let size = slot.state.size.unwrap_or(0);
         let mut buf = vec![0u8; size];
-        for p in &slot.pieces {
+        for p in &slot.state.pieces {
             if let Some(dst) = buf.get_mut(p.start..p.end()) {
                 dst.copy_from_slice(&p.data);
             }
         }
         Ok(Push::Complete(Datagram {
-            key: frag_key(&key, slot.size),
+            key: frag_key(&key, slot.state.size),
             data: buf,
             meta: slot.meta,
             frames: slot.frames,
@@ -760,136 +860,71 @@ impl<M> RfragReassembler<M> {
 
     /// Drops the datagram of `key` (an abort); returns what had been received, if anything.
     pub fn abort(&mut self, key: &RfragKey) -> Option<Incomplete> {
-        let slot = self.remove(key)?;
-        Some(Self::incomplete(key, slot, IncompleteReason::Aborted))
+        let slot = self.table.remove(key)?;
+        Some(
+            slot.state
+                .incomplete(key, slot.frames, IncompleteReason::Aborted),
+        )
     }
 
     /// The Datagram_Size of `key`, once its first fragment has been seen.
     pub fn known_size(&self, key: &RfragKey) -> Option<usize> {
-        self.slots.get(key).and_then(|s| s.size)
+        self.table.slots.get(key).and_then(|s| s.state.size)
     }
 
     /// Datagrams given up (expired or evicted) since the last call.
     pub fn take_expired(&mut self) -> Vec<Incomplete> {
-        std::mem::take(&mut self.reports)
+        self.table.take_expired()
     }
 
     /// End of capture: the reports not yet taken, then every datagram still in flight.
     pub fn finish(&mut self) -> Vec<Incomplete> {
-        let mut out = std::mem::take(&mut self.reports);
-        let mut left: Vec<(RfragKey, RSlot<M>)> = self.slots.drain().collect();
-        left.sort_by_key(|(_, s)| s.seq);
-        self.bytes = 0;
-        out.extend(
-            left.into_iter()
-                .map(|(k, s)| Self::incomplete(&k, s, IncompleteReason::EndOfCapture)),
-        );
-        out
+        self.table.finish()
     }
 
     /// Datagrams in flight.
     pub fn in_flight(&self) -> usize {
-        self.slots.len()
+        self.table.slots.len()
     }
 
     /// Fragment bytes held.
     pub fn bytes_in_flight(&self) -> usize {
-        self.bytes
+        self.table.bytes
     }
 
     /// Reports discarded because [`take_expired`](Self::take_expired) was not called often
     /// enough.
     pub fn dropped_reports(&self) -> u64 {
-        self.dropped_reports
-    }
-
-    fn incomplete(key: &RfragKey, slot: RSlot<M>, reason: IncompleteReason) -> Incomplete {
-        let received = slot.coverage().0;
-        // Without the first fragment the size is unknown: the end of the furthest piece is a
-        // lower bound.
-        let size = slot
-            .size
-            .or_else(|| slot.pieces.iter().map(RPiece::end).max());
-        Incomplete {
-            key: frag_key(key, size),
-            received,
-            frames: slot.frames,
-            reason,
-            recoverable: true,
-        }
-    }
-
-    fn remove(&mut self, key: &RfragKey) -> Option<RSlot<M>> {
-        let slot = self.slots.remove(key)?;
-        self.bytes = self.bytes.saturating_sub(slot.held);
-        Some(slot)
-    }
-
-    fn report(&mut self, key: RfragKey, slot: RSlot<M>, reason: IncompleteReason) {
-        if self.reports.len() >= self.limits.max_datagrams.max(1) {
-            self.dropped_reports += 1;
-            return;
-        }
-        let inc = Self::incomplete(&key, slot, reason);
-        self.reports.push(inc);
-    }
-
-    fn expire(&mut self, now: u64) {
-        let timeout = self.limits.timeout_nanos;
-        let mut old: Vec<(u64, RfragKey)> = self
-            .slots
-            .iter()
-            .filter(|(_, s)| now.saturating_sub(s.first_time) > timeout)
-            .map(|(k, s)| (s.seq, *k))
-            .collect();
-        old.sort_unstable_by_key(|(seq, _)| *seq);
-        for (_, key) in old {
-            if let Some(slot) = self.remove(&key) {
-                self.report(key, slot, IncompleteReason::Expired);
-            }
-        }
+        self.table.dropped_reports
     }
 
     /// Evicts the oldest datagrams other than `keep` until `need` more bytes (and, for a new
     /// datagram, one more slot) fit.
     fn make_room(&mut self, need: usize, keep: Option<RfragKey>, frame: u64) -> Result<()> {
-        if need > self.limits.max_bytes || self.limits.max_datagrams == 0 {
+        let limits = self.table.limits;
+        if need > limits.max_bytes || limits.max_datagrams == 0 {
             return Err(Error::invalid(
                 Layer::Reassembly,
                 "fragment_size",
                 0,
                 format!(
                     "frame {frame}: {need} fragment bytes cannot fit the limits ({} datagrams, {} bytes)",
-                    self.limits.max_datagrams, self.limits.max_bytes
+                    limits.max_datagrams, limits.max_bytes
                 ),
             ));
         }
-        loop {
-            let slots_full = keep.is_none() && self.slots.len() >= self.limits.max_datagrams;
-            if !slots_full && self.bytes + need <= self.limits.max_bytes {
-                return Ok(());
-            }
-            let Some(key) = self
-                .slots
-                .iter()
-                .filter(|(k, _)| Some(**k) != keep)
-                .min_by_key(|(_, s)| s.seq)
-                .map(|(k, _)| *k)
-            else {
-                return Err(Error::invalid(
-                    Layer::Reassembly,
-                    "fragment_size",
-                    0,
-                    format!(
-                        "frame {frame}: the datagram outgrew the reassembly byte limit ({})",
-                        self.limits.max_bytes
-                    ),
-                ));
-            };
-            if let Some(slot) = self.remove(&key) {
-                self.report(key, slot, IncompleteReason::Evicted);
-            }
+        if self.table.make_room(need, keep) {
+            return Ok(());
         }
+        Err(Error::invalid(
+            Layer::Reassembly,
+            "fragment_size",
+            0,
+            format!(
+                "frame {frame}: the datagram outgrew the reassembly byte limit ({})",
+                limits.max_bytes
+            ),
+        ))
     }
 }
 

@@ -20,32 +20,12 @@ use ietfwg_6lo::nhc::NhcRepr;
 use ietfwg_6lo::reassembly::Limits;
 use ietfwg_6lo::{iphc, ipv6, ContextTable, Layer, LinkAddr};
 use ietfwg_test_support::capture::read_capture;
+use ietfwg_test_support::shared;
 use proptest::prelude::*;
 
 // ---------------------------------------------------------------------------------------------
 // Captures
 // ---------------------------------------------------------------------------------------------
-
-fn corpus_dir() -> Option<PathBuf> {
-    let shared = std::env::var_os("IETFWG_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    let dir = shared.join("corpus/6lo");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!(
-            "CI=true but the shared corpus is missing at {}",
-            dir.display()
-        );
-    }
-    eprintln!(
-        "notice: {} is absent (set IETFWG_SHARED); corpus round trip skipped",
-        dir.display()
-    );
-    None
-}
 
 fn ours_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../pcaps/6lo")
@@ -250,7 +230,9 @@ fn round_trip_dir(dir: &Path) -> usize {
 
 #[test]
 fn corpus_round_trip_and_size() {
-    let Some(dir) = corpus_dir() else { return };
+    let Some(dir) = shared::corpus("6lo") else {
+        return;
+    };
     let n = round_trip_dir(&dir);
     assert!(n > 100, "only {n} datagrams in the corpus");
 }

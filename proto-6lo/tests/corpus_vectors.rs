@@ -28,32 +28,11 @@ use ietfwg_6lo::nhc::NhcRepr;
 use ietfwg_6lo::reassembly::Limits;
 use ietfwg_6lo::{ContextTable, ErrorKind, Layer, LinkAddr};
 use ietfwg_test_support::capture::read_capture;
+use ietfwg_test_support::shared;
 
 // ---------------------------------------------------------------------------------------------
 // Reading captures
 // ---------------------------------------------------------------------------------------------
-
-/// `shared/corpus/6lo`, or None (with a notice) when absent; a panic under `CI=true`.
-fn corpus_dir() -> Option<PathBuf> {
-    let shared = std::env::var_os("IETFWG_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    let dir = shared.join("corpus/6lo");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!(
-            "CI=true but the shared corpus is missing at {}",
-            dir.display()
-        );
-    }
-    eprintln!(
-        "notice: {} is absent (set IETFWG_SHARED); corpus vector skipped",
-        dir.display()
-    );
-    None
-}
 
 fn ours(file: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -112,7 +91,9 @@ fn decode_upto(path: &Path, upto: usize, context0: bool, check: impl FnOnce(&Fra
 }
 
 fn corpus(file: &str, frame: usize, check: impl FnOnce(&FrameReport<'_>)) {
-    let Some(dir) = corpus_dir() else { return };
+    let Some(dir) = shared::corpus("6lo") else {
+        return;
+    };
     decode_upto(&dir.join(file), frame, false, check);
 }
 
@@ -976,7 +957,9 @@ fn openmote_other_frame_21_mdns_nhc_udp() {
 /// 56 octets carried.
 #[test]
 fn openmote_other_frame_45_frag1() {
-    let Some(dir) = corpus_dir() else { return };
+    let Some(dir) = shared::corpus("6lo") else {
+        return;
+    };
     let path = dir.join("echo_req_and_reply_and_other_packets_with_openmote_sniffer.pcap");
     let (fcs, frames) = frames_of(&path);
     let mut dec = Decoder::new(ContextTable::new(), Limits::default());

@@ -9,7 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)]
 
 use std::net::Ipv6Addr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ietfwg_6lo::ipv6::{self, Summary, Upper};
 use ietfwg_6lo::lowpan::{Decoder, LearnedContext, RfragAckInfo};
@@ -18,6 +18,7 @@ use ietfwg_6lo::nd::{NdBody, NdMessage, NdOption};
 use ietfwg_6lo::reassembly::{IncompleteReason, Limits};
 use ietfwg_6lo::sixlorh::{OuterHeader, RplOption};
 use ietfwg_6lo::{ContextTable, Error, ErrorKind, LinkAddr};
+use ietfwg_test_support::shared;
 
 fn a(s: &str) -> Ipv6Addr {
     s.parse().unwrap()
@@ -30,27 +31,6 @@ fn ext(s: &str) -> LinkAddr {
 // ---------------------------------------------------------------------------------------------
 // Corpus: ND in the ETSI 6LoWPAN interop captures (link type 230, no FCS)
 // ---------------------------------------------------------------------------------------------
-
-fn corpus_dir() -> Option<PathBuf> {
-    let shared = std::env::var_os("IETFWG_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    let dir = shared.join("corpus/6lo");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!(
-            "CI=true but the shared corpus is missing at {}",
-            dir.display()
-        );
-    }
-    eprintln!(
-        "notice: {} is absent (set IETFWG_SHARED); corpus test skipped",
-        dir.display()
-    );
-    None
-}
 
 /// The frames of a classic pcap of link type 230 (802.15.4, no FCS) or 195 (FCS).
 fn frames(path: &Path) -> (FcsMode, Vec<Vec<u8>>) {
@@ -77,7 +57,7 @@ fn frames(path: &Path) -> (FcsMode, Vec<Vec<u8>>) {
 
 /// Each frame's ND message (and error), decoded in order.
 fn nd_of(file: &str) -> Option<Vec<(Option<NdMessage>, Option<Error>)>> {
-    let dir = corpus_dir()?;
+    let dir = shared::corpus("6lo")?;
     let (fcs, frames) = frames(&dir.join(file));
     let mut dec = Decoder::new(ContextTable::new(), Limits::default());
     Some(
@@ -230,7 +210,9 @@ fn corpus_nd_04_ns_with_short_sllao() {
 /// message. The summary stands; the option is an `nd_error` naming the byte.
 #[test]
 fn corpus_malformed_rs_option_is_an_nd_error() {
-    let Some(dir) = corpus_dir() else { return };
+    let Some(dir) = shared::corpus("6lo") else {
+        return;
+    };
     let (fcs, frames) = frames(&dir.join("6lowpan_dissector_enourmously_big_trace.pcap"));
     let mut dec = Decoder::new(ContextTable::new(), Limits::default());
     let mut r = None;

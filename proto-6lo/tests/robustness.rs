@@ -4,8 +4,8 @@
 //!
 //! * Deterministic mutation fuzzing (xorshift64*, fixed seeds, no extra dependency) of every
 //!   frame of the project's `pcaps/6lo/*.pcap` and, when present, of the third-party corpus
-//!   `shared/corpus/6lo/*.pcap` (link types 195 and 230; `$IETFWG_SHARED`, else
-//!   `CARGO_MANIFEST_DIR/../../shared`; skipped with a notice when absent, a failure under
+//!   `shared/corpus/6lo/*.pcap` (link types 195 and 230; found through
+//!   `ietfwg_test_support::shared`; skipped with a notice when absent, a failure under
 //!   `CI=true`). Mutations: 1–8 bit flips, byte insertions and deletions, truncation at every
 //!   length, random tails, duplicated (and corrupted duplicate) fragments, and interleavings of
 //!   the frames of different captures through one decoder.
@@ -26,6 +26,7 @@ use ietfwg_6lo::lowpan::{Compression, Decoder, FrameReport};
 use ietfwg_6lo::mac::FcsMode;
 use ietfwg_6lo::reassembly::{FragKey, IncompleteReason, Limits, MAX_FRAMES};
 use ietfwg_6lo::{ContextTable, Error, ErrorKind, Layer, LinkAddr};
+use ietfwg_test_support::shared;
 
 // ---------------------------------------------------------------------------------------------
 // Inputs
@@ -74,28 +75,6 @@ struct Capture {
     name: String,
     fcs: FcsMode,
     frames: Vec<Frame>,
-}
-
-/// `shared/`: `$IETFWG_SHARED`, else `CARGO_MANIFEST_DIR/../../shared`. None (with a notice)
-/// when absent; a panic when `CI=true`.
-fn shared_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("IETFWG_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    if dir.join("corpus/6lo").is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!(
-            "CI=true but the shared corpus is missing at {}",
-            dir.display()
-        );
-    }
-    eprintln!(
-        "notice: {}/corpus/6lo is absent (set IETFWG_SHARED); corpus frames are not fuzzed",
-        dir.display()
-    );
-    None
 }
 
 /// Reads a classic pcap file of either byte order: (link type, frames).
@@ -165,8 +144,8 @@ fn all_captures() -> Vec<Capture> {
         "expected the 7 captures of {}",
         ours.display()
     );
-    if let Some(shared) = shared_dir() {
-        let corpus = captures_in(&shared.join("corpus/6lo"), 300);
+    if let Some(dir) = shared::corpus("6lo") {
+        let corpus = captures_in(&dir, 300);
         assert!(corpus.len() >= 30, "only {} corpus captures", corpus.len());
         caps.extend(corpus);
     }

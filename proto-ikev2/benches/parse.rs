@@ -65,9 +65,7 @@ impl Skipped {
 }
 
 fn shared_dir() -> PathBuf {
-    std::env::var_os("IETFWG_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
+    ietfwg_test_support::shared::shared_dir()
 }
 
 /// Every capture under `dir` (recursively), sorted.

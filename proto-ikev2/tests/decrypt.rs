@@ -28,26 +28,9 @@ use capture::{find_sk, ike_messages};
 use ietfwg_ikev2::crypto::decrypt::{decrypt, Decrypted, Fragment};
 use ietfwg_ikev2::crypto::keytable::{self, AesBits, Encr, Integ, SaKeys};
 
-/// `shared/`: `$IETFWG_SHARED`, else `CARGO_MANIFEST_DIR/../../shared`. None (with a notice)
-/// when absent; a panic when `CI=true`.
+/// `corpus/ikev2` of the shared folder. None (with a notice) when absent; a panic when `CI=true`.
 fn shared_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("IETFWG_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    if dir.join("corpus/ikev2").is_dir() {
-        return Some(dir.join("corpus/ikev2"));
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!(
-            "CI=true but the shared corpus is missing at {}",
-            dir.display()
-        );
-    }
-    eprintln!(
-        "notice: {}/corpus/ikev2 is absent (set IETFWG_SHARED); IKEv2 decryption is not tested on captures",
-        dir.display()
-    );
-    None
+    ietfwg_test_support::shared::corpus("ikev2")
 }
 
 /// Walks an inner payload chain to its end exactly: the payload types in order.

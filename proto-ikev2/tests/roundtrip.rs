@@ -26,24 +26,7 @@ use pcap_parser::{Linktype, PcapBlockOwned, PcapError};
 
 /// The corpus folder, or None (with a notice) when it isn't there; under CI it must be.
 fn corpus_dir() -> Option<PathBuf> {
-    let shared = std::env::var_os("IETFWG_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    let dir = shared.join("corpus/ikev2");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!(
-            "IKEv2 corpus not found at {} (set IETFWG_SHARED)",
-            dir.display()
-        );
-    }
-    eprintln!(
-        "notice: IKEv2 corpus not found at {}; corpus tests skipped",
-        dir.display()
-    );
-    None
+    ietfwg_test_support::shared::corpus("ikev2")
 }
 
 /// One IKE message found in a capture.

@@ -308,19 +308,7 @@ fn scenario(name: &str, with_keys: bool) -> Vec<SaSummary> {
 }
 
 fn shared_corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("IETFWG_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    if dir.join("corpus/ikev2").is_dir() {
-        return Some(dir.join("corpus/ikev2"));
-    }
-    assert!(
-        !std::env::var("CI").is_ok_and(|v| v == "true"),
-        "CI=true but the shared corpus is missing at {}",
-        dir.display()
-    );
-    eprintln!("notice: shared corpus absent (set IETFWG_SHARED); corpus summaries not tested");
-    None
+    ietfwg_test_support::shared::corpus("ikev2")
 }
 
 fn codes(s: &SaSummary) -> Vec<(Severity, &str, Evidence)> {

@@ -4,7 +4,7 @@
 //! | module | role |
 //! |---|---|
 //! | [`capture`] | the packets of a pcap/pcapng file with their link types, and the IEEE 802.15.4 frames they carry, through `ietfwg-capture` (for benchmarks and tests) |
-//! | [`shared`] | `../shared` (or `$IETFWG_SHARED`): skip with a notice when absent, fail under `CI=true` |
+//! | [`shared`] | `../shared` (or `$IETFWG_SHARED`, read nowhere else) and its `corpus/<sub>` folders: skip with a notice when absent, fail under `CI=true` |
 //! | [`doh_server`] | an in-process DoH server (HTTP/1.1 and HTTP/2 over TLS) that records every request |
 //! | [`dns_lab`] | BIND 9.18 and unbound DoH servers started on loopback with a certificate made at test time |
 //! | [`strongswan`] | a strongSwan charon responder in its own network namespace |

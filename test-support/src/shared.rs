@@ -1,4 +1,9 @@
-//! The third-party corpus beside the project.
+//! The third-party corpus beside the project: the one place that reads `$IETFWG_SHARED`.
+//!
+//! Every test, benchmark and library test module of the workspace finds the corpus through
+//! [`shared`] or [`corpus`]; when it is absent they print a notice and skip (or, for the
+//! benchmarks, use only the project's own `pcaps/`) — unless `CI=true`, where a missing corpus
+//! is a failure.
 
 use std::path::{Path, PathBuf};
 
@@ -7,22 +12,45 @@ pub fn ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
 }
 
-/// `../shared` (or `$IETFWG_SHARED`). When it is absent the caller skips — unless `CI=true`,
-/// where a missing corpus is a failure.
-pub fn shared() -> Option<PathBuf> {
-    let dir = std::env::var_os("IETFWG_SHARED")
+/// Where the shared folder should be, whether or not it is there: `$IETFWG_SHARED`, else
+/// `../shared` beside the workspace.
+pub fn shared_dir() -> PathBuf {
+    std::env::var_os("IETFWG_SHARED")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
+}
+
+/// The shared folder (`../shared` or `$IETFWG_SHARED`) when its `corpus/` is there. When it is
+/// absent the caller skips — unless `CI=true`, where a missing corpus is a failure.
+pub fn shared() -> Option<PathBuf> {
+    let dir = shared_dir();
     if dir.join("corpus").is_dir() {
         return Some(dir);
     }
+    absent(&dir)
+}
+
+/// `corpus/<sub>` of the shared folder (`sub` is `6lo`, `ikev2`, …) when it is there; otherwise
+/// None with a notice — a panic under `CI=true`.
+pub fn corpus(sub: &str) -> Option<PathBuf> {
+    let dir = shared_dir().join("corpus").join(sub);
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    absent(&dir)
+}
+
+fn absent(dir: &Path) -> Option<PathBuf> {
     if ci() {
         panic!(
             "CI=true but the shared corpus is missing at {}",
             dir.display()
         );
     }
-    eprintln!("notice: {} is absent; skipping this test", dir.display());
+    eprintln!(
+        "notice: {} is absent (set IETFWG_SHARED to the folder holding corpus/); what needs it is skipped",
+        dir.display()
+    );
     None
 }
 

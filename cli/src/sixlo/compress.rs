@@ -186,7 +186,7 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
                 let report = decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
                 if let Some(e) = &report.error {
                     st.decode_errors += 1;
-                    eprintln!("frame {number}: {e}");
+                    eprintln!("frame {number}: {}", super::render::Hinted(e));
                 }
                 let (Some(d), Some(mac)) = (&report.datagram, &report.mac) else {
                     continue;

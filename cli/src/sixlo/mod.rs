@@ -431,7 +431,7 @@ fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
         };
         tally.add(&report);
         if let Some(e) = &report.error {
-            eprintln!("frame {number}: {e}");
+            eprintln!("frame {number}: {}", render::Hinted(e));
         } else if let Some(e) = report
             .datagram
             .as_ref()

@@ -1,10 +1,12 @@
 //! Text and NDJSON rendering of 6LoWPAN frame reports.
 
+use std::fmt;
 use std::io::Write;
 
 use colored::Colorize;
 use ietfwg_6lo::ipv6::{Summary, Upper};
 use ietfwg_6lo::lowpan::{Compression, FrameReport, IncompleteDatagram};
+use ietfwg_6lo::{Detail, Error};
 use ietfwg_capture::{Encap, Timestamp};
 use serde_json::{json, Map, Value};
 
@@ -60,6 +62,31 @@ fn tag(v: &Value) -> (String, Value) {
         Value::String(s) => (s.clone(), Value::Null),
         other => (other.to_string(), Value::Null),
     }
+}
+
+/// A codec error as this program prints it: the library's text, then, for an error the user
+/// can remedy with an option of this program, the option to give (the library names none).
+pub struct Hinted<'a>(pub &'a Error);
+
+impl fmt::Display for Hinted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        match self.0.detail() {
+            Some(Detail::ContextNotConfigured { id }) => {
+                write!(f, " (give it with --context {id}=PREFIX/LEN)")
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The JSON form of `e` (the library's), with the message of [`Hinted`].
+fn error_json(e: &Error) -> anyhow::Result<Value> {
+    let mut v = serde_json::to_value(e)?;
+    if let Value::Object(m) = &mut v {
+        m.insert("message".into(), json!(Hinted(e).to_string()));
+    }
+    Ok(v)
 }
 
 fn label(s: &str) -> String {
@@ -279,7 +306,12 @@ pub fn frame_text(out: &mut Output, r: &FrameReport<'_>, link: &Link<'_>) -> any
         writeln!(out, "{}{}", label("note"), n.dimmed())?;
     }
     if let Some(e) = &r.error {
-        writeln!(out, "{}{}", label("error"), e.to_string().red().bold())?;
+        writeln!(
+            out,
+            "{}{}",
+            label("error"),
+            Hinted(e).to_string().red().bold()
+        )?;
     }
     Ok(())
 }
@@ -395,6 +427,9 @@ pub fn frame_json(out: &mut Output, r: &FrameReport<'_>, link: &Link<'_>) -> any
         );
     }
     m.extend(fields.into_iter().filter(|(k, _)| k != "frame"));
+    if let Some(e) = &r.error {
+        m.insert("error".into(), error_json(e)?);
+    }
     if let (Some(d), Some(Value::Object(dm))) = (r.datagram.as_ref(), m.get_mut("datagram")) {
         dm.insert("bytes".into(), json!(hex::encode(&d.bytes)));
     }
@@ -477,6 +512,37 @@ pub fn incomplete(out: &mut Output, json: bool, inc: &IncompleteDatagram) -> any
         out.json(&json!({ "incomplete": inc }))
     } else {
         writeln!(out, "{}", incomplete_line(inc).yellow())?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ietfwg_6lo::iphc;
+    use ietfwg_6lo::{ContextTable, LinkAddr};
+
+    use super::*;
+
+    /// The library says which context is missing; the option to give it is added here, in text
+    /// and in JSON alike.
+    #[test]
+    fn missing_context_is_printed_with_the_option() -> anyhow::Result<()> {
+        // SAC=1 SAM=11 with SCI=5 (CID octet 0x50), no context configured.
+        let (a, b) = (LinkAddr::Short(1), LinkAddr::Short(2));
+        let ctx = ContextTable::new();
+        let Err(e) = iphc::decompress(&[0x7b, 0xf3, 0x50, 0x11], 0, &ctx, a, b, None) else {
+            anyhow::bail!("decompressed without context 5");
+        };
+        let text = "IPHC: byte 2: SCI: context 5 is not configured";
+        assert_eq!(e.to_string(), text);
+        let hinted = format!("{text} (give it with --context 5=PREFIX/LEN)");
+        assert_eq!(Hinted(&e).to_string(), hinted);
+        assert_eq!(error_json(&e)?["message"], json!(hinted));
+        // Other errors print as the library says.
+        let Err(e) = iphc::decompress(&[0x7b], 0, &ctx, a, b, None) else {
+            anyhow::bail!("decompressed one octet");
+        };
+        assert_eq!(Hinted(&e).to_string(), e.to_string());
         Ok(())
     }
 }

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use serde_with::{formats::Lowercase, hex::Hex};
+
 use crate::addr::LinkAddr;
 use crate::error::Result;
 use crate::reader::Reader;
@@ -76,12 +78,13 @@ impl serde::Serialize for CommandId {
 
 /// A MAC command: its identifier and the octets after it (ciphertext when
 /// [`super::Frame::payload_encrypted`]).
+#[serde_with::serde_as]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MacCommand {
     pub id: CommandId,
     /// Offset of the Command Frame Identifier in the frame.
     pub offset: usize,
-    #[serde(serialize_with = "crate::serhex::bytes")]
+    #[serde_as(as = "Hex<Lowercase>")]
     pub content: Vec<u8>,
 }
 

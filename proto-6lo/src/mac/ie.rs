@@ -16,6 +16,8 @@
 
 use std::fmt;
 
+use serde_with::{formats::Lowercase, hex::Hex};
+
 use crate::error::Result;
 use crate::reader::Reader;
 
@@ -103,6 +105,7 @@ pub struct Csl {
 }
 
 /// One header IE.
+#[serde_with::serde_as]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct HeaderIe {
     pub element_id: HeaderIeId,
@@ -110,7 +113,7 @@ pub struct HeaderIe {
     pub offset: usize,
     /// Content length (the Length field).
     pub length: usize,
-    #[serde(serialize_with = "crate::serhex::bytes")]
+    #[serde_as(as = "Hex<Lowercase>")]
     pub content: Vec<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_correction: Option<TimeCorrection>,
@@ -254,6 +257,7 @@ impl serde::Serialize for MlmeSubIeId {
 }
 
 /// One MLME nested IE.
+#[serde_with::serde_as]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MlmeSubIe {
     pub sub_id: MlmeSubIeId,
@@ -262,18 +266,19 @@ pub struct MlmeSubIe {
     /// Offset of the sub-IE descriptor in the frame.
     pub offset: usize,
     pub length: usize,
-    #[serde(serialize_with = "crate::serhex::bytes")]
+    #[serde_as(as = "Hex<Lowercase>")]
     pub content: Vec<u8>,
 }
 
 /// One payload IE.
+#[serde_with::serde_as]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PayloadIe {
     pub group_id: PayloadIeGroup,
     /// Offset of the IE descriptor in the frame.
     pub offset: usize,
     pub length: usize,
-    #[serde(serialize_with = "crate::serhex::bytes")]
+    #[serde_as(as = "Hex<Lowercase>")]
     pub content: Vec<u8>,
     /// Nested IEs, for the MLME group.
     #[serde(skip_serializing_if = "Vec::is_empty")]

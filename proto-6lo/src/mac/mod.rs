@@ -43,6 +43,8 @@
 
 use std::fmt;
 
+use serde_with::{formats::Lowercase, hex::Hex};
+
 use crate::addr::LinkAddr;
 use crate::error::{Error, Layer, Result};
 use crate::reader::Reader;
@@ -205,6 +207,7 @@ pub struct Fcs {
 }
 
 /// One decoded IEEE 802.15.4 MAC frame.
+#[serde_with::serde_as]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Frame<'a> {
     pub frame_type: FrameType,
@@ -238,7 +241,7 @@ pub struct Frame<'a> {
     pub payload_ies: Vec<PayloadIe>,
     /// The payload (and, in 2015 frames, the payload IEs and command identifier) is ciphertext.
     pub payload_encrypted: bool,
-    #[serde(serialize_with = "crate::serhex::opt_bytes")]
+    #[serde_as(as = "Option<Hex<Lowercase>>")]
     pub mic: Option<Vec<u8>>,
     /// MAC payload proper: the data frame payload (where 6LoWPAN starts), the beacon payload,
     /// or the command content after the command identifier. Excludes IEs, MIC and FCS.

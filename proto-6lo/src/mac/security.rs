@@ -14,6 +14,8 @@
 
 use std::fmt;
 
+use serde_with::{formats::Lowercase, hex::Hex};
+
 use crate::error::Result;
 use crate::reader::Reader;
 
@@ -134,6 +136,7 @@ impl serde::Serialize for KeyIdMode {
 }
 
 /// The auxiliary security header.
+#[serde_with::serde_as]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AuxSecurity {
     /// Offset of the Security Control field in the frame.
@@ -149,7 +152,7 @@ pub struct AuxSecurity {
     /// Absent when suppressed.
     pub frame_counter: Option<u32>,
     /// Key Source, as on the wire (4 or 8 octets), for key identifier modes 2 and 3.
-    #[serde(serialize_with = "crate::serhex::opt_bytes")]
+    #[serde_as(as = "Option<Hex<Lowercase>>")]
     pub key_source: Option<Vec<u8>>,
     /// Key Index, for key identifier modes 1–3.
     pub key_index: Option<u8>,

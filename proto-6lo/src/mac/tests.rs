@@ -1750,8 +1750,6 @@ fn fuzz_mutated_vectors_never_panic() {
 // ---------------------------------------------------------------------------------------------
 // Corpus
 
-const CORPUS: &str = "/work/shared/corpus/6lo";
-
 /// Per link-type-195 file: (frames with a good FCS, frames with a bad FCS), from tshark 4.0
 /// (`tshark -r FILE -T fields -e wpan.fcs_ok`); frames whose capture is cut short are not
 /// counted (tshark cannot check them either).
@@ -1792,15 +1790,7 @@ fn read_pcap(path: &std::path::Path) -> Option<(i32, Vec<Packet>)> {
 }
 
 fn corpus_dir() -> Option<std::path::PathBuf> {
-    let p = std::path::PathBuf::from(CORPUS);
-    if p.is_dir() {
-        return Some(p);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("corpus folder {CORPUS} is missing");
-    }
-    eprintln!("notice: {CORPUS} not found, corpus test skipped");
-    None
+    ietfwg_test_support::shared::corpus("6lo")
 }
 
 fn corpus_frames(file: &str) -> Option<(FcsMode, Vec<Packet>)> {

@@ -1022,22 +1022,7 @@ mod tests {
     use std::path::PathBuf;
 
     fn corpus() -> Option<PathBuf> {
-        let dir = match std::env::var_os("IETFWG_SHARED") {
-            Some(p) => PathBuf::from(p),
-            None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared")),
-        }
-        .join("corpus/ikev2");
-        if dir.is_dir() {
-            return Some(dir);
-        }
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("corpus folder {} is missing (CI=true)", dir.display());
-        }
-        eprintln!(
-            "notice: {} not found; set IETFWG_SHARED to the shared/ folder to run this test",
-            dir.display()
-        );
-        None
+        ietfwg_test_support::shared::corpus("ikev2")
     }
 
     /// The UDP payloads (with ports and frame number) of a pcap/pcapng file over Ethernet or
