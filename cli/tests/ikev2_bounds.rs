@@ -140,3 +140,47 @@ fn packets_after_a_bad_one_are_analysed() {
     let o = common::ietfwg_stdin(&["ikev2", "summary", "--json", "-"], &cap);
     assert!(common::stdout(&o).contains("0000000000001111"));
 }
+
+/// Forged SKF fragments ("fragment 1 of 65535" and the like, no keys needed): the missing
+/// Fragment Numbers are listed only up to a few, then counted. 3,000 such frames (distinct
+/// messages) stay under 2,000 octets of output per frame (the ladder line, the SKF entry and the
+/// finding of each) and do not abort.
+#[test]
+fn forged_skf_fragments_give_bounded_output() {
+    let one = pcap(&[udp500([192, 0, 2, 1], &skf(0x2222, 1, 1, 65535))]);
+    for cmd in ["summary", "audit"] {
+        for json in [false, true] {
+            let mut args = vec!["ikev2", cmd, "-"];
+            if json {
+                args.push("--json");
+            }
+            let o = common::ietfwg_stdin(&args, &one);
+            assert!(o.status.code().is_some_and(|c| c < 2), "{args:?}");
+            let size = o.stdout.len() + o.stderr.len();
+            assert!(size < 8_000, "{args:?}: {size} octets of output");
+        }
+    }
+    let flood: Vec<Vec<u8>> = (0..3000u32)
+        .map(|i| {
+            udp500(
+                [192, 0, 2, 1],
+                &skf(0x3333, i + 1, (i % 7) as u16 + 2, 65535),
+            )
+        })
+        .collect();
+    let cap = pcap(&flood);
+    for args in [
+        ["ikev2", "summary", "-"],
+        ["ikev2", "audit", "-"],
+        ["ikev2", "summary", "--json"],
+    ] {
+        let o = common::ietfwg_stdin(&args, &cap);
+        assert!(
+            o.status.code().is_some_and(|c| c < 2),
+            "{args:?}: {}",
+            common::stderr(&o)
+        );
+        let size = o.stdout.len() + o.stderr.len();
+        assert!(size < 3000 * 2000, "{args:?}: {size} octets of output");
+    }
+}

@@ -47,7 +47,7 @@ use record::*;
 use sa::*;
 use sa_init::*;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 
