@@ -184,3 +184,53 @@ fn forged_skf_fragments_give_bounded_output() {
         assert!(size < 3000 * 2000, "{args:?}: {size} octets of output");
     }
 }
+
+/// A directory of its own under the system's temporary directory.
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("ietfwg-bounds-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// The `--keys` reader is bounded: an endless file, an oversized one and an overlong line are
+/// refused with the file and the limit named; a line that is not UTF-8 is named by number.
+#[test]
+fn key_table_reader_is_bounded() {
+    let dir = temp_dir("keys");
+    let cap = dir.join("one.pcap");
+    std::fs::write(&cap, pcap(&[udp500([192, 0, 2, 1], &sa_init(5))])).unwrap();
+    let cap = cap.to_str().unwrap();
+    let big = dir.join("big.keys");
+    std::fs::write(&big, vec![b'\n'; (16 << 20) + 1]).unwrap();
+    let long = dir.join("long.keys");
+    std::fs::write(&long, format!("# fine\n{}\n", "a".repeat(5000))).unwrap();
+    let binary = dir.join("binary.keys");
+    std::fs::write(&binary, b"# a comment\n\n\xff\xfe\n").unwrap();
+    let cases = [
+        (
+            "/dev/zero".to_owned(),
+            "/dev/zero: larger than the limit of 16777216 octets",
+        ),
+        (
+            big.display().to_string(),
+            "big.keys: larger than the limit of 16777216 octets",
+        ),
+        (
+            long.display().to_string(),
+            "long.keys: line 2 is longer than the limit of 4096 octets",
+        ),
+        (
+            binary.display().to_string(),
+            "binary.keys: line 3 is not UTF-8",
+        ),
+    ];
+    for (keys, want) in &cases {
+        for cmd in ["decode", "summary", "audit"] {
+            let o = common::ietfwg(&["ikev2", cmd, "--keys", keys, cap]);
+            let err = common::stderr(&o);
+            assert_eq!(o.status.code(), Some(2), "{cmd} {keys}: {err}");
+            assert!(err.contains(want), "{cmd} {keys}: {err}");
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
