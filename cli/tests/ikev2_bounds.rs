@@ -6,7 +6,8 @@
 mod common;
 
 use std::io::Write;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 /// A pcap file (linktype RAW, IPv4) holding `packets`.
 fn pcap(packets: &[Vec<u8>]) -> Vec<u8> {
@@ -233,4 +234,109 @@ fn key_table_reader_is_bounded() {
         }
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Peak resident memory (`VmHWM`, kB) of `ietfwg ARGS… -` while it reads `capture` from stdin:
+/// read once the whole capture was written (all but a pipe buffer consumed) and the process
+/// has had a moment to take the rest, before stdin is closed — so the figure is of the reading,
+/// not of the end. Output goes to /dev/null.
+pub fn peak_rss_kb(args: &[&str], capture: &[u8]) -> u64 {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ietfwg"))
+        .args(args)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn ietfwg");
+    let mut input = child.stdin.take().expect("stdin");
+    input.write_all(capture).expect("write the capture");
+    input.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    drop(input);
+    child.wait().unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no VmHWM in {status}"))
+}
+
+/// Peak memory of `ietfwg ARGS…` on `small` and on `large` frames made by `frame(i)`: the
+/// second may exceed the first by at most `margin_kb`.
+pub fn assert_flat(
+    args: &[&str],
+    small: usize,
+    large: usize,
+    margin_kb: u64,
+    frame: impl Fn(usize) -> Vec<u8>,
+) {
+    let capture = |n: usize| {
+        let mut v = pcap_header();
+        for i in 0..n {
+            v.extend(pcap_record(&frame(i)));
+        }
+        v
+    };
+    let a = peak_rss_kb(args, &capture(small));
+    let b = peak_rss_kb(args, &capture(large));
+    assert!(
+        b <= a + margin_kb,
+        "{args:?}: {a} kB peak on {small} frames, {b} kB on {large}"
+    );
+}
+
+/// `ikev2 summary` memory stays flat on 10,000 vs 100,000 copies of one IKE_SA_INIT request
+/// (retransmissions: counted, not stored beyond a few copies). About a second in a debug build.
+#[test]
+fn summary_memory_flat_under_retransmissions() {
+    let packet = udp500([192, 0, 2, 1], &sa_init(0x42));
+    assert_flat(&["ikev2", "summary"], 10_000, 100_000, 8 * 1024, |_| {
+        packet.clone()
+    });
+}
+
+/// `ikev2 summary` memory stays flat on 10,000 vs 40,000 distinct IKE SAs (one IKE_SA_INIT
+/// request each: the SA table is capped, the least recently active SA summarised early). A
+/// few seconds in a debug build.
+#[test]
+fn summary_memory_flat_under_distinct_sas() {
+    assert_flat(&["ikev2", "summary"], 10_000, 40_000, 8 * 1024, |i| {
+        udp500([192, 0, 2, 1], &sa_init(i as u64 + 1))
+    });
+}
+
+/// `ikev2 summary` memory stays flat on 10,000 vs 40,000 SKF fragments that never complete a
+/// message (fragment 1 of 2 of a new Message ID each). A few seconds in a debug build.
+#[test]
+fn summary_memory_flat_under_unfinished_skf() {
+    assert_flat(&["ikev2", "summary"], 10_000, 40_000, 8 * 1024, |i| {
+        udp500([192, 0, 2, 1], &skf(0x77, i as u32 + 1, 1, 2))
+    });
+}
+
+/// The eviction is reported: in text and JSON (an `SA_TABLE_FULL` finding) and in the closing
+/// line; copies of one message beyond the kept ones are counted in a finding.
+#[test]
+fn evictions_and_counted_retransmissions_are_reported() {
+    let sas: Vec<Vec<u8>> = (0..4200u64)
+        .map(|i| udp500([192, 0, 2, 1], &sa_init(i + 1)))
+        .collect();
+    let cap = pcap(&sas);
+    let o = common::ietfwg_stdin(&["ikev2", "summary", "-"], &cap);
+    let (out, err) = (common::stdout(&o), common::stderr(&o));
+    assert!(out.contains("SA_TABLE_FULL"), "{err}");
+    assert!(err.contains("4200 IKE SAs"), "{err}");
+    assert!(err.contains("IKE SAs summarised early"), "{err}");
+    let o = common::ietfwg_stdin(&["ikev2", "summary", "--json", "-"], &cap);
+    assert!(common::stdout(&o).contains("\"code\":\"SA_TABLE_FULL\""));
+    let o = common::ietfwg_stdin(&["ikev2", "audit", "-"], &cap);
+    assert!(common::stderr(&o).contains("IKE SAs summarised early"));
+
+    let copies = vec![udp500([192, 0, 2, 1], &sa_init(9)); 100];
+    let o = common::ietfwg_stdin(&["ikev2", "summary", "--json", "-"], &pcap(&copies));
+    let out = common::stdout(&o);
+    assert!(out.contains("RETRANSMISSIONS_COUNTED"), "{out}");
+    assert!(out.contains("84 further retransmission(s)"), "{out}");
 }
