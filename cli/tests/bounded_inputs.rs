@@ -1,6 +1,7 @@
-//! `ikev2 summary`/`audit` on malformed and hostile captures: a packet that cannot be read is
-//! counted and skipped, forged SKF fragments give bounded output, and memory stays flat however
-//! long the capture. Captures are built here (or streamed to stdin), never committed.
+//! Malformed and hostile captures: `ikev2 summary`/`audit` count a packet that cannot be read
+//! and go on, forged SKF fragments give bounded output, the `--keys` reader is bounded, and the
+//! memory of `ikev2 summary` and `6lo decode` stays flat however long the capture. Captures are
+//! built here (or streamed to stdin), never committed.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod common;
@@ -19,6 +20,10 @@ fn pcap(packets: &[Vec<u8>]) -> Vec<u8> {
 }
 
 fn pcap_header() -> Vec<u8> {
+    pcap_header_for(101) // LINKTYPE_RAW
+}
+
+fn pcap_header_for(linktype: u32) -> Vec<u8> {
     let mut v = Vec::new();
     v.extend(0xa1b2_c3d4u32.to_le_bytes()); // magic, microseconds
     v.extend(2u16.to_le_bytes()); // version 2.4
@@ -26,7 +31,7 @@ fn pcap_header() -> Vec<u8> {
     v.extend(0i32.to_le_bytes()); // thiszone
     v.extend(0u32.to_le_bytes()); // sigfigs
     v.extend(65535u32.to_le_bytes()); // snaplen
-    v.extend(101u32.to_le_bytes()); // LINKTYPE_RAW
+    v.extend(linktype.to_le_bytes()); // network
     v
 }
 
@@ -272,8 +277,20 @@ pub fn assert_flat(
     margin_kb: u64,
     frame: impl Fn(usize) -> Vec<u8>,
 ) {
+    assert_flat_on(101, args, small, large, margin_kb, frame);
+}
+
+/// [`assert_flat`] with frames of another link type.
+pub fn assert_flat_on(
+    linktype: u32,
+    args: &[&str],
+    small: usize,
+    large: usize,
+    margin_kb: u64,
+    frame: impl Fn(usize) -> Vec<u8>,
+) {
     let capture = |n: usize| {
-        let mut v = pcap_header();
+        let mut v = pcap_header_for(linktype);
         for i in 0..n {
             v.extend(pcap_record(&frame(i)));
         }
@@ -339,4 +356,61 @@ fn evictions_and_counted_retransmissions_are_reported() {
     let out = common::stdout(&o);
     assert!(out.contains("RETRANSMISSIONS_COUNTED"), "{out}");
     assert!(out.contains("84 further retransmission(s)"), "{out}");
+}
+
+/// An IEEE 802.15.4-2006 data frame (no FCS; PAN ID compression, short addresses, PAN 0xabcd)
+/// from short address `src` to 0x0001, carrying `payload` (IEEE 802.15.4-2015 §7.2).
+fn wpan(src: u16, payload: &[u8]) -> Vec<u8> {
+    let mut v = vec![0x41, 0x98]; // FCF: data, PAN ID compression, dst short, 2006, src short
+    v.push(1); // sequence number
+    v.extend(0xabcdu16.to_le_bytes()); // destination PAN
+    v.extend(0x0001u16.to_le_bytes()); // destination
+    v.extend(src.to_le_bytes()); // source
+    v.extend_from_slice(payload);
+    v
+}
+
+/// LINKTYPE_IEEE802_15_4_NOFCS.
+const WPAN_NOFCS: u32 = 230;
+
+/// `6lo decode` memory stays flat on 10,000 vs 40,000 RFC 4944 FRAG1 fragments, each the
+/// first of another 1280-octet datagram that never completes (all at one capture time, so none
+/// times out). A few seconds in a debug build.
+#[test]
+fn sixlo_memory_flat_under_frag1_flood() {
+    assert_flat_on(
+        WPAN_NOFCS,
+        &["6lo", "decode"],
+        10_000,
+        40_000,
+        8 * 1024,
+        |i| {
+            let mut p = vec![0xc5, 0x00]; // FRAG1, datagram_size 1280 (RFC 4944 §5.3)
+            p.extend((i as u16).to_be_bytes()); // datagram_tag
+            p.extend([0x7a, 0x33, 0x3a]); // IPHC: link-local addresses elided, NH 58 inline
+            p.extend([0; 8]);
+            wpan((i >> 16) as u16 + 2, &p)
+        },
+    );
+}
+
+/// `6lo decode` memory stays flat on 10,000 vs 40,000 RFC 8931 RFRAG first fragments of
+/// datagrams that never complete. A few seconds in a debug build.
+#[test]
+fn sixlo_memory_flat_under_rfrag_flood() {
+    assert_flat_on(
+        WPAN_NOFCS,
+        &["6lo", "decode"],
+        10_000,
+        40_000,
+        8 * 1024,
+        |i| {
+            let mut p = vec![0xe8, i as u8]; // RFRAG, Datagram_Tag (RFC 8931 §5.1)
+            p.extend(10u16.to_be_bytes()); // X=0, Sequence 0, Fragment_Size 10
+            p.extend(1280u16.to_be_bytes()); // Datagram_Size (first fragment)
+            p.extend([0x7a, 0x33, 0x3a]); // IPHC: link-local addresses elided, NH 58 inline
+            p.extend([0; 7]);
+            wpan((i >> 8) as u16 + 2, &p)
+        },
+    );
 }
