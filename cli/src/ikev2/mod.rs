@@ -117,9 +117,44 @@ pub fn run(args: Args, mut out: Output) -> anyhow::Result<Status> {
     }
 }
 
-/// Reads and parses a `--keys` table; errors name the line and column.
+/// Octets a `--keys` table may hold: far more than any capture's SAs need (a line of the
+/// largest keys is under 1 KiB), and a bound on what a wrong file (a disk image, `/dev/zero`)
+/// can make the process read.
+pub const MAX_KEY_TABLE: u64 = 16 << 20;
+/// Octets one line of a `--keys` table may hold.
+pub const MAX_KEY_LINE: usize = 4096;
+
+/// Reads and parses a `--keys` table; errors name the line and column. The file is read up to
+/// [`MAX_KEY_TABLE`] octets and [`MAX_KEY_LINE`] per line; a line that is not UTF-8 is named.
 pub fn load_keys(path: &str) -> anyhow::Result<Vec<SaKeys>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading --keys {path}"))?;
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).with_context(|| format!("reading --keys {path}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_KEY_TABLE + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading --keys {path}"))?;
+    if bytes.len() as u64 > MAX_KEY_TABLE {
+        return Err(anyhow!(
+            "--keys {path}: larger than the limit of {MAX_KEY_TABLE} octets for a key table"
+        ));
+    }
+    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        if line.len() > MAX_KEY_LINE {
+            return Err(anyhow!(
+                "--keys {path}: line {} is longer than the limit of {MAX_KEY_LINE} octets",
+                i + 1
+            ));
+        }
+        if let Err(e) = std::str::from_utf8(line) {
+            return Err(anyhow!(
+                "--keys {path}: line {} is not UTF-8 text (octet {} of the line)",
+                i + 1,
+                e.valid_up_to() + 1
+            ));
+        }
+    }
+    // Every line is UTF-8, so the whole is.
+    let text = String::from_utf8(bytes).map_err(|e| anyhow!("--keys {path}: {e}"))?;
     keytable::parse_table(&text).map_err(|e| anyhow!("--keys {path}: {e}"))
 }
 

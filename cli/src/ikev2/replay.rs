@@ -202,12 +202,20 @@ fn parse_spi(s: &str) -> anyhow::Result<u64> {
     u64::from_str_radix(t, 16).map_err(|_| anyhow!("--sa {s:?}: not hexadecimal"))
 }
 
-/// The IKE SAs of the capture, in the order their first IKE_SA_INIT request appears.
+/// IKE SAs of one capture that replay records (and may send again); the capture's further SAs
+/// are counted and named in a note, so that memory does not grow with the capture.
+pub const MAX_RECORDED_SAS: usize = 4096;
+/// INVALID_KE_PAYLOAD rounds recorded per IKE SA.
+pub const MAX_INVALID_KE_ROUNDS: usize = 16;
+
+/// The IKE SAs of the capture, in the order their first IKE_SA_INIT request appears (the first
+/// [`MAX_RECORDED_SAS`]).
 fn recorded_sas(path: &str) -> anyhow::Result<Vec<RecordedSa>> {
     let mut reader = CaptureReader::open(path)?;
     let mut stream = IkeStream::new(None);
     let mut sas: Vec<RecordedSa> = Vec::new();
     let mut index: HashMap<u64, usize> = HashMap::new();
+    let mut not_recorded = 0u64;
     while let Some(pkt) = reader.next_packet()? {
         // A packet whose headers do not decode holds no recorded exchange: skipped (the
         // handler never stops).
@@ -223,6 +231,10 @@ fn recorded_sas(path: &str) -> anyhow::Result<Vec<RecordedSa>> {
                 return Ok(ControlFlow::Continue(()));
             }
             if !h.response() {
+                if sas.len() >= MAX_RECORDED_SAS && !index.contains_key(&h.spi_i) {
+                    not_recorded += 1;
+                    return Ok(ControlFlow::Continue(()));
+                }
                 if let std::collections::hash_map::Entry::Vacant(e) = index.entry(h.spi_i) {
                     e.insert(sas.len());
                     sas.push(RecordedSa {
@@ -240,9 +252,12 @@ fn recorded_sas(path: &str) -> anyhow::Result<Vec<RecordedSa>> {
                 let sa = &mut sas[i];
                 let read = InitResponse::read(m);
                 if read.notifies.contains(&notify_type::COOKIE) {
-                    sa.cookies += 1;
+                    sa.cookies = sa.cookies.saturating_add(1);
                 }
                 for d in &read.demands {
+                    if sa.invalid_ke.len() >= MAX_INVALID_KE_ROUNDS {
+                        break;
+                    }
                     if let Demand::InvalidKe(Some(group)) = d {
                         sa.invalid_ke
                             .push(Transform::name_of(TransformType::KE, group.0, None));
@@ -252,6 +267,11 @@ fn recorded_sas(path: &str) -> anyhow::Result<Vec<RecordedSa>> {
             }
             Ok(ControlFlow::Continue(()))
         })?;
+    }
+    if not_recorded > 0 {
+        eprintln!(
+            "note: {path}: {not_recorded} IKE_SA_INIT request(s) of further IKE SAs not recorded (replay takes the first {MAX_RECORDED_SAS} IKE SAs of a capture)"
+        );
     }
     Ok(sas)
 }

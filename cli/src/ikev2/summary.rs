@@ -7,7 +7,7 @@ use std::ops::ControlFlow;
 use colored::Colorize;
 use ietfwg_ikev2::analysis::audit::{self, AuditEntry, Requirement, Role};
 use ietfwg_ikev2::analysis::summary::{
-    Analyzer, Evidence, KeysHint, Observed, Outcome, SaSummary, Severity,
+    Analyzer, Evidence, KeysHint, Observed, Outcome, SaSummary, Severity, MAX_MESSAGES, MAX_SAS,
 };
 use ietfwg_ikev2::decoder::Decoded;
 
@@ -47,21 +47,56 @@ fn add_keys_hints(sa: &mut SaSummary) {
     }
 }
 
-/// Reads the whole source and returns the IKE SAs it holds (their [`KeysHint`]s worded), plus
-/// the count of messages that did not parse.
-fn analyze(source: &SourceArgs) -> anyhow::Result<(Vec<SaSummary>, u64)> {
-    let (mut sas, broken) = analyze_capture(source)?;
-    sas.iter_mut().for_each(add_keys_hints);
-    Ok((sas, broken))
+/// What a capture held besides its IKE SAs.
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    /// IKEv2 messages that did not parse.
+    broken: u64,
+    /// Packets whose IP/UDP/TCP headers could not be read (reported on stderr, then skipped,
+    /// as `decode` does).
+    bad_packets: u64,
+    /// IKE SAs summarised before the end of the capture (the analysis's table was full).
+    evicted: u64,
 }
 
-fn analyze_capture(source: &SourceArgs) -> anyhow::Result<(Vec<SaSummary>, u64)> {
+impl Counts {
+    /// `; 1 packet could not be read`, `; 3 IKE SAs summarised early …` or nothing.
+    fn extra_text(&self) -> String {
+        let mut s = match self.bad_packets {
+            0 => String::new(),
+            1 => "; 1 packet could not be read".to_owned(),
+            n => format!("; {n} packets could not be read"),
+        };
+        if self.evicted > 0 {
+            s += &format!(
+                "; {} IKE SAs summarised early (the analysis holds at most {MAX_SAS} SAs and {MAX_MESSAGES} messages)",
+                self.evicted
+            );
+        }
+        s
+    }
+}
+
+/// Reads the whole source and hands `each` the IKE SAs it holds (their [`KeysHint`]s worded):
+/// those the analysis summarises early as they are, the rest at the end. Returns the counts of
+/// messages that did not parse, of packets that could not be read and of early summaries.
+fn analyze(
+    source: &SourceArgs,
+    mut each: impl FnMut(SaSummary) -> anyhow::Result<()>,
+) -> anyhow::Result<Counts> {
+    let mut give = |mut sa: SaSummary| {
+        add_keys_hints(&mut sa);
+        each(sa)
+    };
     let keys = source.keys.as_deref().map(load_keys).transpose()?;
     let mut input = Source::open(source)?;
     let mut stream = IkeStream::new(keys);
     let mut analyzer = Analyzer::new();
-    let (mut messages, mut broken) = (0u64, 0u64);
+    let (mut messages, mut broken, mut bad_packets) = (0u64, 0u64, 0u64);
+    let mut stopped = false;
+    let mut early = Vec::new();
     while let Some(pkt) = input.next_packet()? {
+        let number = pkt.number;
         let pushed = stream.push(&pkt, |ev| {
             let Decoded::Ikev2(d) = &ev.decoded else {
                 return Ok(ControlFlow::Continue(()));
@@ -87,61 +122,82 @@ fn analyze_capture(source: &SourceArgs) -> anyhow::Result<(Vec<SaSummary>, u64)>
                 ControlFlow::Continue(())
             })
         })?;
+        early.extend(analyzer.take_evicted());
+        for sa in early.drain(..) {
+            give(sa)?;
+        }
         match pushed {
-            Pushed::Stopped => return Ok((analyzer.finish(), broken)),
-            // A packet whose headers do not decode carries no IKE message to analyse.
-            Pushed::BadPacket(e) => return Err(e),
+            Pushed::Stopped => {
+                // Stopped by --count: what is left incomplete is not noted.
+                stopped = true;
+                break;
+            }
+            // A packet whose headers do not decode carries no IKE message to analyse: it is
+            // counted and reported, and the packets after it are analysed.
+            Pushed::BadPacket(e) => {
+                bad_packets += 1;
+                eprintln!("frame {number}: {e:#}");
+            }
             Pushed::Done => {}
         }
     }
-    for note in stream.finish() {
-        eprintln!("note: {note}");
+    if !stopped {
+        for note in stream.finish() {
+            eprintln!("note: {note}");
+        }
     }
-    Ok((analyzer.finish(), broken))
+    let counts = Counts {
+        broken,
+        bad_packets,
+        evicted: analyzer.evictions(),
+    };
+    for sa in analyzer.finish() {
+        give(sa)?;
+    }
+    Ok(counts)
 }
 
 pub fn summary_cmd(a: &AnalysisArgs, out: &mut Output) -> anyhow::Result<Status> {
-    let (sas, broken) = analyze(&a.source)?;
-    let mut failed = broken > 0;
-    for sa in &sas {
+    let (mut failed, mut total, mut established, mut failures) = (false, 0usize, 0usize, 0usize);
+    let counts = analyze(&a.source, |sa| {
         // An SA that failed, or one with an error finding (a CHILD_SA refused, a request never
         // answered), makes the exit status 1.
         failed |= sa.outcome == Outcome::Failed
             || sa.findings.iter().any(|f| f.severity == Severity::Error);
+        total += 1;
+        established += usize::from(sa.outcome == Outcome::Established);
+        failures += usize::from(sa.outcome == Outcome::Failed);
         if a.json {
-            out.json(sa)?;
+            out.json(&sa)
         } else {
-            sa_text(out, sa)?;
+            sa_text(out, &sa)
         }
-    }
+    })?;
+    failed |= counts.broken > 0 || counts.bad_packets > 0;
     out.flush()?;
-    let established = sas
-        .iter()
-        .filter(|s| s.outcome == Outcome::Established)
-        .count();
-    let failures = sas.iter().filter(|s| s.outcome == Outcome::Failed).count();
-    eprintln!("{} IKE SAs: {established} established, {failures} failed, {} incomplete; {broken} messages did not parse", sas.len(), sas.len() - established - failures);
+    eprintln!("{total} IKE SAs: {established} established, {failures} failed, {} incomplete; {} messages did not parse{}", total - established - failures, counts.broken, counts.extra_text());
     Ok(if failed { Status::Findings } else { Status::Ok })
 }
 
 pub fn audit_cmd(a: &AnalysisArgs, out: &mut Output) -> anyhow::Result<Status> {
-    let (sas, _) = analyze(&a.source)?;
-    let mut failing = 0usize;
-    for sa in &sas {
-        let entries = audit::audit(sa);
+    let (mut total, mut failing) = (0usize, 0usize);
+    let counts = analyze(&a.source, |sa| {
+        let entries = audit::audit(&sa);
         let fails = audit::fails(&entries);
         failing += usize::from(fails);
+        total += 1;
         if a.json {
             for e in &entries {
                 out.json(e)?;
             }
+            Ok(())
         } else {
-            audit_text(out, sa, &entries, fails)?;
+            audit_text(out, &sa, &entries, fails)
         }
-    }
+    })?;
     out.flush()?;
-    eprintln!("{} IKE SAs audited against RFC 8247/9395; {failing} with a MUST NOT chosen or offered first", sas.len());
-    Ok(if failing > 0 {
+    eprintln!("{total} IKE SAs audited against RFC 8247/9395; {failing} with a MUST NOT chosen or offered first{}", counts.extra_text());
+    Ok(if failing > 0 || counts.bad_packets > 0 {
         Status::Findings
     } else {
         Status::Ok

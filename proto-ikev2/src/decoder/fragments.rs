@@ -8,6 +8,13 @@
 //! collection afresh (§2.6: a sender may re-fragment a retransmission). Memory is bounded: at
 //! most [`MAX_PENDING`] messages in reassembly (oldest dropped), each at most [`MAX_MESSAGE`]
 //! octets.
+//!
+//! Linear in the fragments: each fragment is filed in O(log n) — a hash map keyed by Fragment
+//! Number holds the parts, and the numbers still missing are kept as ranges (`[2, 9]`,
+//! `[11, 65535]`) in an ordered map, split when a fragment arrives; the first
+//! [`MAX_MISSING_LISTED`] missing numbers are read from the first ranges (each range gives at
+//! least one), and completion is `parts.len() == total`, checked on arrival. Nothing rescans
+//! the fragments already received; the message is concatenated once, when complete.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -61,6 +68,9 @@ struct MessageKey {
     direction: u8,
 }
 
+/// Missing Fragment Numbers reported per fragment and per unfinished message, at most.
+pub const MAX_MISSING_LISTED: usize = 64;
+
 /// One kept fragment.
 #[derive(Debug)]
 struct Part {
@@ -74,18 +84,57 @@ struct Part {
 struct Collection {
     total: u16,
     /// Fragment Number → fragment.
-    parts: BTreeMap<u16, Part>,
+    parts: HashMap<u16, Part>,
+    /// Fragment Numbers not yet received, as ranges: first → last (inclusive).
+    missing: BTreeMap<u16, u16>,
     octets: usize,
     born: u64,
 }
 
 impl Collection {
-    /// Fragment Numbers not yet received (the first 64).
+    fn new(total: u16, born: u64) -> Self {
+        Collection {
+            total,
+            parts: HashMap::new(),
+            missing: BTreeMap::from([(1, total)]),
+            octets: 0,
+            born,
+        }
+    }
+
+    /// Takes Fragment Number `n` out of the missing ranges (O(log n); nothing when it was
+    /// received before).
+    fn received(&mut self, n: u16) {
+        let Some((&first, &last)) = self.missing.range(..=n).next_back() else {
+            return;
+        };
+        if n > last {
+            return;
+        }
+        self.missing.remove(&first);
+        if first < n {
+            self.missing.insert(first, n - 1);
+        }
+        if n < last {
+            self.missing.insert(n + 1, last);
+        }
+    }
+
+    /// Fragment Numbers not yet received (the first [`MAX_MISSING_LISTED`]), read from the
+    /// first ranges.
     fn missing(&self) -> Vec<u16> {
-        (1..=self.total)
-            .filter(|n| !self.parts.contains_key(n))
-            .take(64)
+        self.missing
+            .iter()
+            .flat_map(|(&first, &last)| first..=last)
+            .take(MAX_MISSING_LISTED)
             .collect()
+    }
+
+    /// The frames of the fragments received, in Fragment Number order.
+    fn frames(&self) -> Vec<u64> {
+        let mut numbered: Vec<(u16, u64)> = self.parts.iter().map(|(n, p)| (*n, p.frame)).collect();
+        numbered.sort_unstable();
+        numbered.into_iter().map(|(_, f)| f).collect()
     }
 }
 
@@ -104,7 +153,7 @@ pub struct Unfinished {
     pub total: u16,
     /// Frames of the fragments received, in Fragment Number order.
     pub frames: Vec<u64>,
-    /// Fragment Numbers missing (the first 64).
+    /// Fragment Numbers missing (the first [`MAX_MISSING_LISTED`]).
     pub missing: Vec<u16>,
 }
 
@@ -172,12 +221,10 @@ impl Reassembly {
             }
         }
         let clock = self.clock;
-        let set = self.pending.entry(key).or_insert_with(|| Collection {
-            total: f.total,
-            parts: BTreeMap::new(),
-            octets: 0,
-            born: clock,
-        });
+        let set = self
+            .pending
+            .entry(key)
+            .or_insert_with(|| Collection::new(f.total, clock));
         let old = set.parts.get(&f.number).map_or(0, |p| p.plaintext.len());
         if set.octets - old + d.plaintext.len() > MAX_MESSAGE {
             return FragmentState::Discarded(format!(
@@ -193,20 +240,24 @@ impl Reassembly {
                 first_payload: d.first_payload,
             },
         );
+        set.received(f.number);
         if set.parts.len() < usize::from(set.total) {
             return FragmentState::Waiting {
                 missing: set.missing(),
             };
         }
-        let Some(set) = self.pending.remove(&key) else {
+        let Some(mut set) = self.pending.remove(&key) else {
             return FragmentState::Discarded("internal: fragment set vanished".into());
         };
         let first_payload = PayloadType(set.parts.get(&1).map_or(0, |p| p.first_payload));
         let mut plaintext = Vec::with_capacity(set.octets);
         let mut frames = Vec::with_capacity(set.parts.len());
-        for p in set.parts.into_values() {
-            plaintext.extend_from_slice(&p.plaintext);
-            frames.push(p.frame);
+        // Complete: every number from 1 to total is present, one lookup each.
+        for n in 1..=set.total {
+            if let Some(p) = set.parts.remove(&n) {
+                plaintext.extend_from_slice(&p.plaintext);
+                frames.push(p.frame);
+            }
         }
         let payloads = payload::parse_chain(&mut Reader::new(&plaintext, 0), first_payload)
             .map_err(|e| e.within("reassembled message (offsets in its plaintext)"));
@@ -229,9 +280,82 @@ impl Reassembly {
                 message_id: k.message_id,
                 received: s.parts.len(),
                 total: s.total,
-                frames: s.parts.values().map(|p| p.frame).collect(),
+                frames: s.frames(),
                 missing: s.missing(),
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::crypto::decrypt::Fragment;
+
+    fn header() -> Header {
+        Header {
+            spi_i: 1,
+            spi_r: 2,
+            next_payload: PayloadType(53),
+            major_version: 2,
+            minor_version: 0,
+            exchange: crate::wire::registry::ExchangeType::IKE_AUTH,
+            flags: Header::FLAG_INITIATOR,
+            message_id: 1,
+            length: 0,
+        }
+    }
+
+    fn fragment(number: u16, total: u16) -> Decrypted {
+        Decrypted {
+            first_payload: 0,
+            plaintext: number.to_be_bytes().to_vec(),
+            plaintext_offset: 0,
+            pad_len: 0,
+            icv_ok: true,
+            fragment: Some(Fragment { number, total }),
+        }
+    }
+
+    /// 20,000 fragments of one message, in an order that keeps a gap at the front until the
+    /// end (even numbers, then odd ones from the top down), with duplicates: the missing list
+    /// stays right and bounded, and the message is reassembled in Fragment Number order.
+    #[test]
+    fn many_fragments_out_of_order() {
+        const TOTAL: u16 = 20_000;
+        let h = header();
+        let mut r = Reassembly::default();
+        let order = (2..=TOTAL).step_by(2).chain((1..TOTAL).rev().step_by(2));
+        let mut frame = 0;
+        let mut last = None;
+        for n in order {
+            frame += 1;
+            if n % 1000 == 0 {
+                // A duplicate changes nothing.
+                let st = r.push(&h, &fragment(n, TOTAL), frame);
+                assert!(matches!(st, FragmentState::Waiting { .. }), "{st:?}");
+            }
+            match r.push(&h, &fragment(n, TOTAL), frame) {
+                FragmentState::Waiting { missing } => {
+                    assert!(missing.len() <= MAX_MISSING_LISTED);
+                    assert!(!missing.contains(&n));
+                    if n == 4 {
+                        assert_eq!(missing[..3], [1, 3, 5]);
+                    }
+                }
+                FragmentState::Complete(done) => last = Some(done),
+                FragmentState::Discarded(why) => panic!("{n}: {why}"),
+            }
+        }
+        let done = last.unwrap();
+        assert_eq!(done.frames.len(), usize::from(TOTAL));
+        let numbers: Vec<u16> = done
+            .plaintext
+            .chunks(2)
+            .map(|c| u16::from_be_bytes([c[0], c[1]]))
+            .collect();
+        assert!(numbers.iter().copied().eq(1..=TOTAL));
+        assert!(r.finish().is_empty());
     }
 }

@@ -17,7 +17,11 @@ pub(super) fn fragmentation(sa: &mut Sa<'_>) -> Fragmentation {
             }
         }
     }
+    // Sets found by a map (not a scan of the list) and fragment numbers kept in a set, so
+    // that grouping is linear in the SKF fragments however many messages they claim to be.
     let mut sets: Vec<SkfMessage> = Vec::new();
+    let mut index: HashMap<(String, u32, Direction, bool), usize> = HashMap::new();
+    let mut seen: Vec<BTreeSet<u16>> = Vec::new();
     for r in sa.recs {
         if r.ip_fragments > 1 {
             f.ip_fragmented.push(IpFragmented {
@@ -30,35 +34,27 @@ pub(super) fn fragmentation(sa: &mut Sa<'_>) -> Fragmentation {
         let Some((n, total)) = r.skf else { continue };
         let exchange = exchange_name(r.exchange);
         let dir = r.direction();
-        let found = sets.iter_mut().find(|s| {
-            s.exchange == exchange
-                && s.message_id == r.message_id
-                && s.direction == dir
-                && s.response == r.response
+        let key = (exchange.clone(), r.message_id, dir, r.response);
+        let at = *index.entry(key).or_insert_with(|| {
+            sets.push(SkfMessage {
+                exchange,
+                message_id: r.message_id,
+                direction: dir,
+                response: r.response,
+                total,
+                seen: Vec::new(),
+                frames: Vec::new(),
+            });
+            seen.push(BTreeSet::new());
+            sets.len() - 1
         });
-        let set = match found {
-            Some(s) => s,
-            None => {
-                sets.push(SkfMessage {
-                    exchange,
-                    message_id: r.message_id,
-                    direction: dir,
-                    response: r.response,
-                    total,
-                    seen: Vec::new(),
-                    frames: Vec::new(),
-                });
-                let Some(s) = sets.last_mut() else { continue };
-                s
-            }
-        };
-        if !set.seen.contains(&n) {
-            set.seen.push(n);
+        if let (Some(set), Some(numbers)) = (sets.get_mut(at), seen.get_mut(at)) {
+            numbers.insert(n);
+            set.frames.push(r.frame);
         }
-        set.frames.push(r.frame);
     }
-    for s in &mut sets {
-        s.seen.sort_unstable();
+    for (s, numbers) in sets.iter_mut().zip(seen) {
+        s.seen = numbers.into_iter().collect();
     }
     if !sets.is_empty() {
         let parts: Vec<String> = sets
@@ -83,10 +79,7 @@ pub(super) fn fragmentation(sa: &mut Sa<'_>) -> Fragmentation {
             frames,
         );
         for s in &sets {
-            let missing: Vec<String> = (1..=s.total)
-                .filter(|n| !s.seen.contains(n))
-                .map(|n| n.to_string())
-                .collect();
+            let missing = missing_text(&s.seen, s.total);
             if !missing.is_empty() {
                 sa.find(
                     Severity::Warning,
@@ -96,7 +89,7 @@ pub(super) fn fragmentation(sa: &mut Sa<'_>) -> Fragmentation {
                         s.exchange,
                         if s.response { "response" } else { "request" },
                         s.message_id,
-                        missing.join(", "),
+                        missing,
                         s.total
                     ),
                     "packet loss between the peers (or at the capture point); fragment size (strongSwan `fragment_size`) against the path MTU",
@@ -152,6 +145,26 @@ pub(super) fn fragmentation_advice(f: &Fragmentation) -> &'static str {
         (false, true) => "the initiator did not announce IKEV2_FRAGMENTATION_SUPPORTED: enable IKEv2 fragmentation (RFC 7383) on it",
         (true, false) => "the responder did not announce IKEV2_FRAGMENTATION_SUPPORTED: enable IKEv2 fragmentation (RFC 7383) on it",
     }
+}
+
+/// Missing Fragment Numbers listed in a finding, at most; the rest are counted.
+pub const MAX_MISSING_LISTED: usize = 8;
+
+/// The Fragment Numbers from 1 to `total` not in `seen` (sorted, each once): `2, 3` or
+/// `2, 3, 4, 5, 6, 7, 8, 9 and 65526 more`; empty when none is missing. A forged "fragment 1
+/// of 65535" costs a few words, not the whole list (RFC 7383 §2.5 allows 65535 fragments).
+pub(super) fn missing_text(seen: &[u16], total: u16) -> String {
+    let count = usize::from(total).saturating_sub(seen.len());
+    let listed: Vec<String> = (1..=total)
+        .filter(|n| seen.binary_search(n).is_err())
+        .take(MAX_MISSING_LISTED)
+        .map(|n| n.to_string())
+        .collect();
+    let mut text = listed.join(", ");
+    if count > listed.len() {
+        text += &format!(" and {} more", count - listed.len());
+    }
+    text
 }
 
 /// `3`, `3–5`, or `3, 8, 11`.

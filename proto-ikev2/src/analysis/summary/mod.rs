@@ -47,7 +47,7 @@ use record::*;
 use sa::*;
 use sa_init::*;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 
@@ -63,12 +63,49 @@ use crate::wire::registry::{
     AuthMethod, ExchangeType, KeId, NotifyType, PayloadType, ProtocolId, TransformType,
 };
 
-/// Collects the messages of a capture and groups them by IKE SA.
+/// IKE SAs the analysis holds at once; beyond, the least recently active one is summarised
+/// early and handed out by [`Analyzer::take_evicted`].
+pub const MAX_SAS: usize = 4096;
+/// Messages the analysis holds at once, over all SAs; beyond, the least recently active SA is
+/// summarised early as with [`MAX_SAS`].
+pub const MAX_MESSAGES: usize = 8192;
+/// Copies of one message (same sender, Message ID, fragment and octets) kept for the ladder;
+/// further retransmissions are counted, not stored.
+pub const MAX_COPIES: u64 = 16;
+
+/// One message, to tell its copies apart: response, from the initiator, Message ID, SKF
+/// Fragment Number, digest of its octets.
+type CopyKey = (bool, bool, u32, Option<u16>, u64);
+
+/// The messages of one IKE SA held so far.
+#[derive(Debug, Default)]
+struct Held {
+    /// When it first appeared (orders the summaries).
+    first: u64,
+    /// When it was last active (the LRU key).
+    last: u64,
+    recs: Vec<Rec>,
+    /// Copies seen of each message → (frame of the first copy, copies).
+    copies: HashMap<CopyKey, (u64, u64)>,
+    /// Retransmissions beyond [`MAX_COPIES`], counted: (frame of the first copy, count).
+    uncounted: BTreeMap<u64, u64>,
+}
+
+/// Collects the messages of a capture and groups them by IKE SA. Memory is bounded: at most
+/// [`MAX_SAS`] SAs and [`MAX_MESSAGES`] messages are held (the least recently active SA is
+/// summarised early when either is exceeded, with an `SA_TABLE_FULL` finding), and only
+/// [`MAX_COPIES`] copies of a retransmitted message are kept (the rest counted, with a
+/// `RETRANSMISSIONS_COUNTED` finding).
 #[derive(Debug, Default)]
 pub struct Analyzer {
-    sas: Vec<(u64, Vec<Rec>)>,
-    index: HashMap<u64, usize>,
+    sas: HashMap<u64, Held>,
+    /// Last activity → SPIi, for the least recently active SA.
+    lru: BTreeMap<u64, u64>,
+    messages: usize,
+    clock: u64,
     capture_end: u64,
+    evicted: Vec<SaSummary>,
+    evictions: u64,
 }
 
 impl Analyzer {
@@ -80,29 +117,134 @@ impl Analyzer {
     /// Adds one message (in capture order).
     pub fn push(&mut self, m: &Observed<'_>) {
         self.capture_end = self.capture_end.max(m.time_nanos);
-        let rec = Rec::new(m);
+        self.clock += 1;
+        let clock = self.clock;
         let spi_i = m.message.header.spi_i;
-        let at = *self.index.entry(spi_i).or_insert_with(|| {
-            self.sas.push((spi_i, Vec::new()));
-            self.sas.len() - 1
+        let held = self.sas.entry(spi_i).or_insert_with(|| Held {
+            first: clock,
+            ..Held::default()
         });
-        if let Some((_, list)) = self.sas.get_mut(at) {
-            list.push(rec);
+        if held.last != 0 {
+            self.lru.remove(&held.last);
+        }
+        held.last = clock;
+        self.lru.insert(clock, spi_i);
+        let rec = Rec::new(m);
+        let key = (
+            rec.response,
+            rec.from_initiator,
+            rec.message_id,
+            rec.skf.map(|(n, _)| n),
+            rec.digest,
+        );
+        let copies = held.copies.entry(key).or_insert((rec.frame, 0));
+        copies.1 += 1;
+        if copies.1 > MAX_COPIES {
+            *held.uncounted.entry(copies.0).or_default() += 1;
+        } else {
+            held.recs.push(rec);
+            self.messages += 1;
+        }
+        while self.sas.len() > MAX_SAS || self.messages > MAX_MESSAGES {
+            if !self.evict_one() {
+                break;
+            }
         }
     }
 
-    /// One summary per IKE SA, in order of first appearance; rekeyed SAs linked.
+    /// Summarises the least recently active SA now; false when none is held.
+    fn evict_one(&mut self) -> bool {
+        let Some((_, spi)) = self.lru.pop_first() else {
+            return false;
+        };
+        let Some(held) = self.sas.remove(&spi) else {
+            return false;
+        };
+        self.messages = self.messages.saturating_sub(held.recs.len());
+        self.evictions += 1;
+        let frames = held.recs.last().map(|r| vec![r.frame]).unwrap_or_default();
+        let Some((mut sa, _)) = summarise(spi, held, self.capture_end) else {
+            return true;
+        };
+        sa.findings.push(Finding {
+            severity: Severity::Info,
+            code: "SA_TABLE_FULL".to_owned(),
+            text: format!(
+                "summarised before the end of the capture: the analysis holds at most {MAX_SAS} IKE SAs and {MAX_MESSAGES} messages at once, and this IKE SA was the least recently active; later messages of it, if any, are summarised in another block"
+            ),
+            check: String::new(),
+            evidence: Evidence::Seen,
+            frames,
+            keys_hint: None,
+        });
+        self.evicted.push(sa);
+        true
+    }
+
+    /// The SAs summarised early since the last call (see [`MAX_SAS`]), to be output now.
+    pub fn take_evicted(&mut self) -> Vec<SaSummary> {
+        std::mem::take(&mut self.evicted)
+    }
+
+    /// How many SAs were summarised early so far.
+    pub fn evictions(&self) -> u64 {
+        self.evictions
+    }
+
+    /// One summary per IKE SA still held (after any [`Analyzer::take_evicted`] ones), in order
+    /// of first appearance; rekeyed SAs linked.
     pub fn finish(self) -> Vec<SaSummary> {
         let end = self.capture_end;
+        let mut held: Vec<(u64, Held)> = self.sas.into_iter().collect();
+        held.sort_by_key(|(_, h)| h.first);
         let mut out: Vec<(SaSummary, Option<u64>)> = self
-            .sas
+            .evicted
             .into_iter()
-            .filter(|(_, recs)| !recs.is_empty())
-            .map(|(spi, recs)| analyze(spi, recs, end))
+            .map(|s| (s, None))
+            .chain(
+                held.into_iter()
+                    .filter_map(|(spi, h)| summarise(spi, h, end)),
+            )
             .collect();
         link_rekeys(&mut out);
         out.into_iter().map(|(s, _)| s).collect()
     }
+}
+
+/// The summary of one held SA, with the retransmissions counted beyond [`MAX_COPIES`].
+fn summarise(spi: u64, held: Held, end: u64) -> Option<(SaSummary, Option<u64>)> {
+    if held.recs.is_empty() {
+        return None;
+    }
+    let (mut sa, next) = analyze(spi, held.recs, end);
+    if !held.uncounted.is_empty() {
+        let total: u64 = held.uncounted.values().sum();
+        let each: Vec<String> = held
+            .uncounted
+            .iter()
+            .take(8)
+            .map(|(frame, n)| format!("{n} of frame {frame}"))
+            .collect();
+        let more = held.uncounted.len().saturating_sub(each.len());
+        let more = if more > 0 {
+            format!(" and of {more} more message(s)")
+        } else {
+            String::new()
+        };
+        sa.findings.push(Finding {
+            severity: Severity::Info,
+            code: "RETRANSMISSIONS_COUNTED".to_owned(),
+            text: format!(
+                "{total} further retransmission(s) counted, not listed in the ladder ({}{more}): the analysis keeps {MAX_COPIES} copies of each message",
+                each.join(", ")
+            ),
+            check: String::new(),
+            evidence: Evidence::Seen,
+            frames: held.uncounted.keys().take(8).copied().collect(),
+            keys_hint: None,
+        });
+    }
+    Some((sa, next))
 }
 
 /// Links each decrypted IKE rekey to the new SA it created; without keys, points an SA that

@@ -47,7 +47,7 @@ impl Side {
 }
 
 /// Direction of a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// Sent by the original initiator (I flag set).

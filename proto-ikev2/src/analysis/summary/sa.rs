@@ -26,9 +26,53 @@ pub(super) struct Ex {
     pub(super) req_retx: Vec<usize>,
     /// Retransmissions of the request, counted per fragment, the largest count.
     pub(super) retx: BTreeMap<Option<u16>, usize>,
+    /// Fragment (None: whole message) → positions in `req` and in `resp`, in order: a copy is
+    /// looked up among the parts of its own fragment, not by a scan of every part, so that
+    /// pairing stays linear in an SA's messages however many fragments a message has.
+    pub(super) req_at: HashMap<Option<u16>, Vec<usize>>,
+    pub(super) resp_at: HashMap<Option<u16>, Vec<usize>>,
 }
 
 impl Ex {
+    fn new(requester_initiator: bool, message_id: u32, exchange: ExchangeType) -> Ex {
+        Ex {
+            requester_initiator,
+            message_id,
+            exchange,
+            req: Vec::new(),
+            resp: Vec::new(),
+            req_retx: Vec::new(),
+            retx: BTreeMap::new(),
+            req_at: HashMap::new(),
+            resp_at: HashMap::new(),
+        }
+    }
+    fn push_req(&mut self, part: Part) {
+        self.req_at
+            .entry(part.frag)
+            .or_default()
+            .push(self.req.len());
+        self.req.push(part);
+    }
+    fn push_resp(&mut self, part: Part) {
+        self.resp_at
+            .entry(part.frag)
+            .or_default()
+            .push(self.resp.len());
+        self.resp.push(part);
+    }
+    /// The first part of `parts` with fragment `frag` for which `like` holds.
+    fn first_of(
+        at: &HashMap<Option<u16>, Vec<usize>>,
+        parts: &[Part],
+        frag: Option<u16>,
+        like: impl Fn(&Part) -> bool,
+    ) -> Option<Part> {
+        at.get(&frag)?
+            .iter()
+            .filter_map(|&i| parts.get(i).copied())
+            .find(|p| like(p))
+    }
     pub(super) fn answered(&self) -> bool {
         !self.resp.is_empty()
     }
@@ -237,9 +281,8 @@ pub(super) fn pair(sa: &mut Sa<'_>) {
                 };
                 if ex.exchange == r.exchange {
                     let answered = ex.answered();
-                    let same = ex.req.iter().copied().find(|p| {
-                        p.frag == part.frag
-                            && (p.digest == part.digest || (p.len == part.len && !answered))
+                    let same = Ex::first_of(&ex.req_at, &ex.req, part.frag, |p| {
+                        p.digest == part.digest || (p.len == part.len && !answered)
                     });
                     if let Some(orig) = same {
                         *ex.retx.entry(part.frag).or_default() += 1;
@@ -255,39 +298,23 @@ pub(super) fn pair(sa: &mut Sa<'_>) {
                         }
                         continue;
                     }
-                    if !answered
-                        && part.frag.is_some()
-                        && ex.req.iter().all(|p| p.frag != part.frag)
-                    {
-                        ex.req.push(part);
+                    if !answered && part.frag.is_some() && !ex.req_at.contains_key(&part.frag) {
+                        ex.push_req(part);
                         continue;
                     }
                 }
             }
-            sa.exs.push(Ex {
-                requester_initiator,
-                message_id: r.message_id,
-                exchange: r.exchange,
-                req: vec![part],
-                resp: Vec::new(),
-                req_retx: Vec::new(),
-                retx: BTreeMap::new(),
-            });
+            let mut ex = Ex::new(requester_initiator, r.message_id, r.exchange);
+            ex.push_req(part);
+            sa.exs.push(ex);
             open.insert(key, sa.exs.len() - 1);
         } else {
             let ei = match current {
                 Some(ei) => ei,
                 None => {
                     // A response whose request is not in the capture.
-                    sa.exs.push(Ex {
-                        requester_initiator,
-                        message_id: r.message_id,
-                        exchange: r.exchange,
-                        req: Vec::new(),
-                        resp: Vec::new(),
-                        req_retx: Vec::new(),
-                        retx: BTreeMap::new(),
-                    });
+                    sa.exs
+                        .push(Ex::new(requester_initiator, r.message_id, r.exchange));
                     open.insert(key, sa.exs.len() - 1);
                     sa.exs.len() - 1
                 }
@@ -295,10 +322,9 @@ pub(super) fn pair(sa: &mut Sa<'_>) {
             let Some(ex) = sa.exs.get_mut(ei) else {
                 continue;
             };
-            let same =
-                ex.resp.iter().copied().find(|p| {
-                    p.frag == part.frag && (p.digest == part.digest || p.len == part.len)
-                });
+            let same = Ex::first_of(&ex.resp_at, &ex.resp, part.frag, |p| {
+                p.digest == part.digest || p.len == part.len
+            });
             if let Some(orig) = same {
                 let orig_frame = sa.recs.get(orig.row).map(|o| o.frame);
                 let first = ex.first_resp_row();
@@ -310,7 +336,7 @@ pub(super) fn pair(sa: &mut Sa<'_>) {
                 }
                 continue;
             }
-            ex.resp.push(part);
+            ex.push_resp(part);
             if ex.resp.len() == 1 {
                 let req_row = ex.first_req_row();
                 let req_frame = req_row.and_then(|f| sa.recs.get(f)).map(|o| o.frame);
