@@ -1,8 +1,10 @@
-//! Test support: the UDP datagrams of one of the project's own captures (`pcaps/ikev2/`,
-//! recorded on loopback-like Ethernet with IPv4: Ethernet (14) + IPv4 (20) + UDP (8)).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Test support: the UDP datagrams of one of the project's own captures (`pcaps/ikev2/`), read
+//! by test-support's capture reader (the one the binary uses) and sliced by etherparse.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
+
+use etherparse::{NetSlice, SlicedPacket, TransportSlice};
 
 /// One UDP datagram of a capture.
 #[derive(Debug, Clone)]
@@ -20,21 +22,22 @@ pub(crate) struct Datagram {
 /// Every UDP datagram of `pcaps/ikev2/{name}.pcap`, in order.
 pub(crate) fn datagrams(name: &str) -> Vec<Datagram> {
     let path = format!("{}/../pcaps/ikev2/{name}.pcap", env!("CARGO_MANIFEST_DIR"));
-    let data = std::fs::read(path).unwrap();
+    let packets = ietfwg_test_support::capture::read_capture(std::path::Path::new(&path), name);
     let mut out = Vec::new();
-    let mut off = 24; // pcap file header
-    while off + 16 <= data.len() {
-        let incl = u32::from_le_bytes(data[off + 8..off + 12].try_into().unwrap()) as usize;
-        let frame = &data[off + 16..off + 16 + incl];
-        off += 16 + incl;
-        let ip = |at: usize| Ipv4Addr::from(<[u8; 4]>::try_from(&frame[at..at + 4]).unwrap());
-        let udp = &frame[34..];
-        let port = |at: usize| u16::from_be_bytes([udp[at], udp[at + 1]]);
+    for p in &packets {
+        let sliced = SlicedPacket::from_ethernet(&p.data)
+            .unwrap_or_else(|e| panic!("{name} frame {}: {e}", p.number));
+        let (Some(NetSlice::Ipv4(ip)), Some(TransportSlice::Udp(udp))) =
+            (sliced.net, sliced.transport)
+        else {
+            continue;
+        };
+        let (src, dst) = (ip.header().source_addr(), ip.header().destination_addr());
         out.push(Datagram {
-            frame: out.len() as u64 + 1,
-            src: SocketAddr::new(ip(26).into(), port(0)),
-            dst: SocketAddr::new(ip(30).into(), port(2)),
-            payload: udp[8..].to_vec(),
+            frame: p.number as u64,
+            src: SocketAddr::new(src.into(), udp.source_port()),
+            dst: SocketAddr::new(dst.into(), udp.destination_port()),
+            payload: udp.payload().to_vec(),
         });
     }
     out
