@@ -173,7 +173,7 @@ pub mod linktype {
 pub(crate) mod testutil {
     //! Helpers for tests that read the shared third-party corpus.
 
-    use std::path::{Path, PathBuf};
+    use std::path::PathBuf;
 
     use super::{Packet, Timestamp};
 
@@ -198,29 +198,8 @@ pub(crate) mod testutil {
         )
     }
 
-    /// Every `*.pcap`, `*.pcapng`, `*.cap` under `dir`, recursively, sorted.
-    pub fn capture_files(dir: &Path) -> Vec<PathBuf> {
-        let mut out = Vec::new();
-        let mut stack = vec![dir.to_path_buf()];
-        while let Some(d) = stack.pop() {
-            let Ok(rd) = std::fs::read_dir(&d) else {
-                continue;
-            };
-            for e in rd.flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if matches!(
-                    p.extension().and_then(|x| x.to_str()),
-                    Some("pcap" | "pcapng" | "cap")
-                ) {
-                    out.push(p);
-                }
-            }
-        }
-        out.sort();
-        out
-    }
+    /// Every capture file under `dir`, recursively, sorted (the workspace's one lister).
+    pub use ietfwg_test_support::shared::capture_files;
 }
 
 #[cfg(test)]

@@ -92,27 +92,6 @@ const KNOWN_V1: &[(&str, usize, usize, &str)] = &[
     ),
 ];
 
-/// Every capture under `dir`, recursively, sorted (common::captures is one level only).
-fn captures_recursive(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if matches!(
-                p.extension().and_then(|x| x.to_str()),
-                Some("pcap" | "pcapng" | "cap")
-            ) {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 fn pcaps_ikev2() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../pcaps/ikev2")
 }
@@ -256,7 +235,7 @@ fn outer_chains_match_tshark() {
     if common::tshark().is_none() {
         return;
     }
-    let mut files = captures_recursive(&shared.join("corpus/ikev2"));
+    let mut files = ietfwg_test_support::shared::capture_files(&shared.join("corpus/ikev2"));
     files.extend(common::captures(&pcaps_ikev2()));
     let mut compared = 0usize;
     let mut known_seen = 0usize;

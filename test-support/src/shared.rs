@@ -72,3 +72,26 @@ pub fn program(name: &str) -> Option<PathBuf> {
     eprintln!("notice: {name} is not installed; skipping this test");
     None
 }
+
+/// Every `*.pcap`, `*.pcapng`, `*.cap` under `dir`, recursively, sorted. A folder that cannot be
+/// read is a failure, not a silent skip.
+pub fn capture_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let rd = std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display()));
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if matches!(
+                p.extension().and_then(|x| x.to_str()),
+                Some("pcap" | "pcapng" | "cap")
+            ) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
