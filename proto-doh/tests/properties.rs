@@ -1,0 +1,118 @@
+//! Property tests: a query built from any options decodes to those options (encode → decode
+//! identity, what `doh encode | doh decode` relies on), padded queries are whole blocks
+//! (RFC 8467 §4.1), and the GET form's base64url (RFC 8484 §4.1, RFC 4648 §5) gives back the
+//! very octets.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use hickory_proto::rr::{DNSClass, RecordType};
+use ietfwg_doh::answer::Answer;
+use ietfwg_doh::input::{decode_input, InputFormat};
+use ietfwg_doh::query::{build, class_name, type_name, Padding, QueryOptions, OPTION_PADDING};
+use ietfwg_doh::wire::{base64url, from_base64url, get_url};
+use proptest::prelude::*;
+
+/// A name of 1–4 LDH labels (RFC 1035 §2.3.1 preferred syntax), or the root.
+fn name() -> impl Strategy<Value = String> {
+    prop_oneof![
+        1 => Just(".".to_string()),
+        9 => prop::collection::vec("[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?", 1..5)
+            .prop_map(|labels| labels.join(".")),
+    ]
+}
+
+fn options() -> impl Strategy<Value = QueryOptions> {
+    (
+        name(),
+        // Any type but OPT (41), which is not a question type.
+        any::<u16>().prop_filter("OPT is not a QTYPE", |t| *t != 41),
+        prop_oneof![Just(DNSClass::IN), Just(DNSClass::CH), Just(DNSClass::HS)],
+        any::<u16>(),
+        any::<[bool; 4]>(),
+        512u16..=4096,
+        prop_oneof![
+            Just(Padding::None),
+            Just(Padding::Block(128)),
+            Just(Padding::Block(468)),
+            (1u16..=1024).prop_map(Padding::Block),
+        ],
+    )
+        .prop_map(|(name, t, qclass, id, [rd, cd, edns, dnssec_ok], size, padding)| {
+            QueryOptions {
+                name,
+                qtype: RecordType::from(t),
+                qclass,
+                id,
+                recursion_desired: rd,
+                checking_disabled: cd,
+                dnssec_ok: dnssec_ok && edns,
+                edns,
+                udp_payload_size: size,
+                padding,
+            }
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// `build` → `Answer::from_wire` gives back every option that went in.
+    #[test]
+    fn encode_then_decode_is_identity(opts in options()) {
+        let wire = build(&opts).unwrap();
+        let a = Answer::from_wire(&wire).unwrap();
+        prop_assert_eq!(a.id, opts.id);
+        prop_assert!(!a.flags.qr);
+        prop_assert_eq!(a.flags.rd, opts.recursion_desired);
+        prop_assert_eq!(a.flags.cd, opts.checking_disabled);
+        prop_assert_eq!(a.size, wire.len());
+        prop_assert_eq!(a.question.len(), 1);
+        let q = &a.question[0];
+        let want = if opts.name == "." { ".".to_string() } else { format!("{}.", opts.name) };
+        prop_assert_eq!(&q.name, &want);
+        prop_assert_eq!(&q.qtype, &type_name(u16::from(opts.qtype)));
+        prop_assert_eq!(&q.qclass, &class_name(u16::from(opts.qclass)));
+        prop_assert!(a.answer.is_empty() && a.authority.is_empty());
+        match (&a.edns, opts.edns) {
+            (None, false) => {}
+            (Some(e), true) => {
+                prop_assert_eq!(e.udp_payload_size, opts.udp_payload_size);
+                prop_assert_eq!(e.version, 0);
+                prop_assert_eq!(e.dnssec_ok, opts.dnssec_ok);
+                let padding: Vec<_> = e.options.iter().filter(|o| o.code == OPTION_PADDING).collect();
+                match opts.padding {
+                    Padding::None => prop_assert!(padding.is_empty()),
+                    Padding::Block(b) => {
+                        // RFC 8467 §4.1: the whole message is a multiple of the block.
+                        prop_assert_eq!(wire.len() % usize::from(b), 0);
+                        prop_assert_eq!(padding.len(), 1);
+                        prop_assert!(padding[0].data.bytes().all(|c| c == b'0'));
+                    }
+                }
+            }
+            (e, want) => prop_assert!(false, "EDNS {e:?}, asked {want}"),
+        }
+    }
+
+    /// The GET form: base64url without padding round-trips, from the URL's `dns` variable
+    /// too, and `doh decode`'s input reader takes every form of the same octets.
+    #[test]
+    fn get_form_and_input_forms_round_trip(opts in options()) {
+        let wire = build(&opts).unwrap();
+        let b64 = base64url(&wire);
+        prop_assert!(!b64.contains('=') && !b64.contains('+') && !b64.contains('/'));
+        prop_assert_eq!(&from_base64url(&b64).unwrap(), &wire);
+        let url = get_url("https://doh.example/dns-query", &wire);
+        let dns = url.split_once("?dns=").unwrap().1;
+        prop_assert_eq!(&from_base64url(dns).unwrap(), &wire);
+        prop_assert_eq!(&decode_input(b64.as_bytes(), InputFormat::Auto).unwrap(), &wire);
+        let hex = format!("{}\n", hex::encode(&wire));
+        prop_assert_eq!(&decode_input(hex.as_bytes(), InputFormat::Auto).unwrap(), &wire);
+        prop_assert_eq!(&decode_input(&wire, InputFormat::Binary).unwrap(), &wire);
+    }
+
+    /// Any octets survive base64url both ways.
+    #[test]
+    fn base64url_round_trips_any_octets(b in prop::collection::vec(any::<u8>(), 1..600)) {
+        prop_assert_eq!(from_base64url(&base64url(&b)).unwrap(), b);
+    }
+}
