@@ -36,8 +36,8 @@ fn options() -> impl Strategy<Value = QueryOptions> {
             (1u16..=1024).prop_map(Padding::Block),
         ],
     )
-        .prop_map(|(name, t, qclass, id, [rd, cd, edns, dnssec_ok], size, padding)| {
-            QueryOptions {
+        .prop_map(
+            |(name, t, qclass, id, [rd, cd, edns, dnssec_ok], size, padding)| QueryOptions {
                 name,
                 qtype: RecordType::from(t),
                 qclass,
@@ -48,8 +48,8 @@ fn options() -> impl Strategy<Value = QueryOptions> {
                 edns,
                 udp_payload_size: size,
                 padding,
-            }
-        })
+            },
+        )
 }
 
 proptest! {
