@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod doh;
+mod hexdump;
 mod ikev2;
 mod output;
 mod sixlo;

@@ -20,6 +20,7 @@
 //! | [`lowpan`] | the whole chain for one frame, and a stateful [`lowpan::Decoder`] over a capture |
 //! | [`compress`] | IPHC/NHC compression: the smallest legal encoding of an IPv6 datagram's headers |
 //! | [`fragment`] | RFC 4944 §5.3 fragmentation |
+//! | [`fields`] | where each decoded field lies in the frame's bytes (range, layer, name, value, section, bits): the map of an annotated hex dump |
 //! | [`frame`] | whole 802.15.4 frames (MAC header, mesh, BC0, fragments, FCS) from IPv6 datagrams |
 //!
 //! Every decoder of untrusted bytes here returns [`Error`] instead of panicking, reads only
@@ -31,6 +32,7 @@ pub mod compress;
 pub mod dispatch;
 pub mod encap;
 pub mod error;
+pub mod fields;
 pub mod fragment;
 pub mod frame;
 pub mod ghc;

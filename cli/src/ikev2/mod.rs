@@ -8,6 +8,7 @@
 //! | [`summary`] | `summary` and `audit`: the capture into the SA analysis, rendered |
 //! | [`replay`], [`probe`] | sending IKE_SA_INIT with the library's initiators; [`net`] moves the datagrams |
 
+pub mod hexdump;
 pub mod net;
 pub mod probe;
 pub mod render;
@@ -88,6 +89,11 @@ struct DecodeArgs {
     /// NDJSON: one object per message.
     #[arg(long)]
     json: bool,
+
+    /// After each IKE message, its bytes: a hex dump, then every field's octets, name, value
+    /// and RFC section (header flags broken out); with --keys, the decrypted SK plaintext too.
+    #[arg(short = 'x', long, conflicts_with = "json")]
+    hexdump: bool,
 }
 
 pub fn run(args: Args, mut out: Output) -> anyhow::Result<Status> {
@@ -351,6 +357,9 @@ fn decode_cmd(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
                 render::entry_json(out, &ev)?;
             } else {
                 render::entry_text(out, &ev)?;
+            }
+            if a.hexdump {
+                hexdump::event(out, &ev)?;
             }
             if live {
                 out.flush()?;

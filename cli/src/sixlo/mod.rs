@@ -1,6 +1,7 @@
 //! `ietfwg 6lo …`: decode and decompress IEEE 802.15.4 / 6LoWPAN captures.
 
 mod compress;
+mod hexdump;
 mod render;
 
 use std::io::{BufRead, Write};
@@ -108,6 +109,12 @@ struct DecodeArgs {
     /// With --payload: the link destination address.
     #[arg(long, value_name = "ADDR", requires = "payload")]
     dst: Option<LinkAddr>,
+
+    /// After each frame, its bytes: a hex dump, then every field's octets, layer, name, value
+    /// and defining section, bit fields broken out (802.15.4 Frame Control, IPHC, NHC, fragment
+    /// and mesh headers).
+    #[arg(short = 'x', long, conflicts_with_all = ["json", "payload"])]
+    hexdump: bool,
 
     #[command(flatten)]
     common: Common,
@@ -257,6 +264,9 @@ fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
                 } else {
                     render::frame_text(out, &report, &link)?;
                 }
+                if a.hexdump {
+                    hexdump::frame(out, w.frame, fcs, &report)?;
+                }
             }
             Ok(Wpan::NotWpan(why)) => {
                 tally.frames += 1;
@@ -341,6 +351,9 @@ fn decode_hex(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
             render::frame_json(out, &report, &link)?;
         } else {
             render::frame_text(out, &report, &link)?;
+        }
+        if a.hexdump {
+            hexdump::frame(out, &bytes, fcs, &report)?;
         }
     }
     for inc in decoder.finish() {
