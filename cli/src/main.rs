@@ -8,6 +8,7 @@ mod doh;
 mod hexdump;
 mod ikev2;
 mod output;
+mod select;
 mod sixlo;
 
 use std::process::ExitCode;

@@ -8,6 +8,7 @@
 //! | [`summary`] | `summary` and `audit`: the capture into the SA analysis, rendered |
 //! | [`replay`], [`probe`] | sending IKE_SA_INIT with the library's initiators; [`net`] moves the datagrams |
 
+pub mod brief;
 pub mod hexdump;
 pub mod net;
 pub mod probe;
@@ -26,6 +27,7 @@ use ietfwg_ikev2::crypto::keytable::{self, SaKeys};
 use ietfwg_ikev2::decoder::{Decoded, Decryption, FragmentState};
 
 use crate::output::Output;
+use crate::select::{FrameRange, Spi};
 use crate::Status;
 use ietfwg_capture::live::LiveCapture;
 use ietfwg_capture::{CaptureReader, Packet};
@@ -75,6 +77,11 @@ pub struct SourceArgs {
     #[arg(short = 'c', long, value_name = "N")]
     pub count: Option<u64>,
 
+    /// Only what these capture frames complete: `5`, `10-20`, `100-` (to the end), `-20`.
+    /// Earlier frames are still read for IP and TCP reassembly.
+    #[arg(long, value_name = "RANGE")]
+    pub frames: Option<FrameRange>,
+
     /// Wireshark `ikev2_decryption_table` file: decrypt SK and SKF payloads of the IKE SAs it
     /// lists.
     #[arg(long, value_name = "FILE")]
@@ -94,6 +101,36 @@ struct DecodeArgs {
     /// and RFC section (header flags broken out); with --keys, the decrypted SK plaintext too.
     #[arg(short = 'x', long, conflicts_with = "json")]
     hexdump: bool,
+
+    /// One line per IKE message (and ESP packet, keepalive): frame, time, endpoints,
+    /// transport, exchange, [I]nitiator or [R]esponder, request or response, message ID,
+    /// SPIs, and the payloads (those inside SK too, with --keys).
+    #[arg(long, conflicts_with_all = ["json", "hexdump"])]
+    brief: bool,
+
+    /// Only the IKE SA with this SPI (initiator's or responder's, 16 hex digits); ESP
+    /// packets and keepalives are left out. Messages are matched as they come: by the
+    /// responder's SPI, the first IKE_SA_INIT request (SPIr 0) is not shown.
+    #[arg(long, value_name = "SPI")]
+    sa: Option<Spi>,
+}
+
+/// `--sa`: whether an event belongs to the IKE SA asked for (everything, without `--sa`).
+pub fn in_sa(sa: Option<Spi>, d: &Decoded) -> bool {
+    let Some(spi) = sa else {
+        return true;
+    };
+    match d {
+        Decoded::Ikev2(x) => x
+            .header
+            .as_ref()
+            .is_some_and(|h| spi.matches(h.spi_i, h.spi_r)),
+        Decoded::Ikev1(Ok(m)) => spi.matches(
+            u64::from_be_bytes(m.header.initiator_cookie),
+            u64::from_be_bytes(m.header.responder_cookie),
+        ),
+        _ => false,
+    }
 }
 
 pub fn run(args: Args, mut out: Output) -> anyhow::Result<Status> {
@@ -349,11 +386,20 @@ fn decode_cmd(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     let mut stream = IkeStream::new(keys);
     let mut tally = Tally::default();
     let limit = a.source.count;
+    let frames = a.source.frames;
     while let Some(pkt) = source.next_packet()? {
         let (number, ts) = (pkt.number, pkt.ts);
+        if frames.is_some_and(|r| r.past(number)) {
+            break;
+        }
         let pushed = stream.push(&pkt, |ev| {
+            if !frames.is_none_or(|r| r.contains(ev.frame)) || !in_sa(a.sa, &ev.decoded) {
+                return Ok(ControlFlow::Continue(()));
+            }
             tally.add(&ev.decoded);
-            if a.json {
+            if a.brief {
+                brief::event(out, &ev)?;
+            } else if a.json {
                 render::entry_json(out, &ev)?;
             } else {
                 render::entry_text(out, &ev)?;
@@ -373,6 +419,7 @@ fn decode_cmd(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
         match pushed {
             Pushed::Done => {}
             Pushed::Stopped => break,
+            Pushed::BadPacket(_) if !frames.is_none_or(|r| r.contains(number)) => {}
             Pushed::BadPacket(e) => {
                 tally.errors += 1;
                 let msg = format!("{e:#}");

@@ -25,6 +25,10 @@ pub struct AnalysisArgs {
     /// NDJSON: one object per IKE SA (summary) or per rated transform (audit).
     #[arg(long)]
     pub json: bool,
+
+    /// Only the IKE SA with this SPI (initiator's or responder's, 16 hex digits).
+    #[arg(long, value_name = "SPI")]
+    pub sa: Option<crate::select::Spi>,
 }
 
 /// What `--keys` adds where the analysis needs the SA's keys ([`KeysHint`]).
@@ -82,12 +86,21 @@ impl Counts {
 /// messages that did not parse, of packets that could not be read and of early summaries.
 fn analyze(
     source: &SourceArgs,
+    only: Option<crate::select::Spi>,
     mut each: impl FnMut(SaSummary) -> anyhow::Result<()>,
 ) -> anyhow::Result<Counts> {
     let mut give = |mut sa: SaSummary| {
+        // `--sa`: the SA whose initiator's or responder's SPI it is.
+        if let Some(spi) = only {
+            let hex = spi.hex();
+            if sa.spi_i != hex && sa.spi_r.as_deref() != Some(hex.as_str()) {
+                return Ok(());
+            }
+        }
         add_keys_hints(&mut sa);
         each(sa)
     };
+    let frames = source.frames;
     let keys = source.keys.as_deref().map(load_keys).transpose()?;
     let mut input = Source::open(source)?;
     let mut stream = IkeStream::new(keys);
@@ -97,10 +110,17 @@ fn analyze(
     let mut early = Vec::new();
     while let Some(pkt) = input.next_packet()? {
         let number = pkt.number;
+        if frames.is_some_and(|r| r.past(number)) {
+            stopped = true;
+            break;
+        }
         let pushed = stream.push(&pkt, |ev| {
             let Decoded::Ikev2(d) = &ev.decoded else {
                 return Ok(ControlFlow::Continue(()));
             };
+            if !frames.is_none_or(|r| r.contains(ev.frame)) {
+                return Ok(ControlFlow::Continue(()));
+            }
             messages += 1;
             let Ok(message) = &d.message else {
                 broken += 1;
@@ -159,7 +179,7 @@ fn analyze(
 
 pub fn summary_cmd(a: &AnalysisArgs, out: &mut Output) -> anyhow::Result<Status> {
     let (mut failed, mut total, mut established, mut failures) = (false, 0usize, 0usize, 0usize);
-    let counts = analyze(&a.source, |sa| {
+    let counts = analyze(&a.source, a.sa, |sa| {
         // An SA that failed, or one with an error finding (a CHILD_SA refused, a request never
         // answered), makes the exit status 1.
         failed |= sa.outcome == Outcome::Failed
@@ -181,7 +201,7 @@ pub fn summary_cmd(a: &AnalysisArgs, out: &mut Output) -> anyhow::Result<Status>
 
 pub fn audit_cmd(a: &AnalysisArgs, out: &mut Output) -> anyhow::Result<Status> {
     let (mut total, mut failing) = (0usize, 0usize);
-    let counts = analyze(&a.source, |sa| {
+    let counts = analyze(&a.source, a.sa, |sa| {
         let entries = audit::audit(&sa);
         let fails = audit::fails(&entries);
         failing += usize::from(fails);

@@ -50,6 +50,9 @@ pub struct CompressArgs {
     #[arg(short, long, value_name = "OUT")]
     output: String,
 
+    #[command(flatten)]
+    select: super::SelectArgs,
+
     /// Elide UDP checksums (RFC 6282 §4.3.2 allows it only when upper layers cover integrity).
     #[arg(long)]
     elide_udp_checksum: bool,
@@ -177,9 +180,21 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
         .with_context(|| format!("creating {}", a.output))?;
     let mut st = Stats::default();
 
+    let sel = a.select.selection();
     while let Some(pkt) = reader.next_packet()? {
-        st.packets += 1;
         let (number, ts) = (pkt.number, pkt.ts);
+        if sel.done(number, st.packets) {
+            break;
+        }
+        if !sel.wants(number) {
+            // 802.15.4 input: read for reassembly only.
+            if let Ok(Wpan::Frame(w)) = wpan_frame(&pkt) {
+                let (fcs, _) = super::frame_fcs(&pkt, &w);
+                decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
+            }
+            continue;
+        }
+        st.packets += 1;
         match wpan_frame(&pkt) {
             Ok(Wpan::Frame(w)) => {
                 let (fcs, _) = super::frame_fcs(&pkt, &w);

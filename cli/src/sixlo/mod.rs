@@ -1,5 +1,6 @@
 //! `ietfwg 6lo …`: decode and decompress IEEE 802.15.4 / 6LoWPAN captures.
 
+mod brief;
 mod compress;
 mod hexdump;
 mod render;
@@ -18,7 +19,30 @@ use ietfwg_capture::{
 };
 
 use crate::output::Output;
+use crate::select::{FrameRange, Selection};
 use crate::Status;
+
+/// `-c/--count` and `--frames`, for every 6lo command that reads a capture.
+#[derive(Debug, clap::Args)]
+pub(super) struct SelectArgs {
+    /// Stop after this many frames (counted among those --frames selects).
+    #[arg(short = 'c', long, value_name = "N")]
+    count: Option<u64>,
+
+    /// Only these capture frames: `5`, `10-20`, `100-` (to the end), `-20`. Frames before
+    /// the range are still read for fragment reassembly, but not shown.
+    #[arg(long, value_name = "RANGE")]
+    frames: Option<FrameRange>,
+}
+
+impl SelectArgs {
+    pub(super) fn selection(&self) -> Selection {
+        Selection {
+            frames: self.frames,
+            count: self.count,
+        }
+    }
+}
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -116,6 +140,15 @@ struct DecodeArgs {
     #[arg(short = 'x', long, conflicts_with_all = ["json", "payload"])]
     hexdump: bool,
 
+    /// One line per frame: number, time, MAC frame type, sequence number, link addresses,
+    /// 6LoWPAN headers, and on the frame that completes a datagram its IPv6 addresses and
+    /// upper layer; an error ends the line after `!`.
+    #[arg(long, conflicts_with_all = ["json", "hexdump"])]
+    brief: bool,
+
+    #[command(flatten)]
+    select: SelectArgs,
+
     #[command(flatten)]
     common: Common,
 }
@@ -129,6 +162,9 @@ struct DecompressArgs {
     /// The pcap to write (`-` for stdout).
     #[arg(short, long, value_name = "OUT")]
     output: String,
+
+    #[command(flatten)]
+    select: SelectArgs,
 
     #[command(flatten)]
     common: Common,
@@ -246,8 +282,23 @@ fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     let mut tally = Tally::default();
     let bar = progress_bar(&reader, out, !out.stdout_tty);
     let json = a.json;
+    let sel = a.select.selection();
+    let mut stopped = false;
     while let Some(pkt) = reader.next_packet()? {
         let (number, ts, linktype) = (pkt.number, pkt.ts, pkt.linktype);
+        if sel.done(number, tally.frames) {
+            stopped = true;
+            break;
+        }
+        if !sel.wants(number) {
+            // Read for reassembly only.
+            if let Ok(Wpan::Frame(w)) = wpan_frame(&pkt) {
+                let (fcs, _) = frame_fcs(&pkt, &w);
+                decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
+            }
+            decoder.take_expired();
+            continue;
+        }
         match wpan_frame(&pkt) {
             Ok(Wpan::Frame(w)) => {
                 let (fcs, snapped) = frame_fcs(&pkt, &w);
@@ -259,7 +310,9 @@ fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
                     encap: Some(&w.encap),
                     snapped,
                 };
-                if json {
+                if a.brief {
+                    brief::frame(out, &report, ts)?;
+                } else if json {
                     render::frame_json(out, &report, &link)?;
                 } else {
                     render::frame_text(out, &report, &link)?;
@@ -271,18 +324,23 @@ fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
             Ok(Wpan::NotWpan(why)) => {
                 tally.frames += 1;
                 tally.not_wpan += 1;
-                render::skipped(out, json, number, ts, linktype, &why)?;
+                if a.brief {
+                    brief::other(out, number, ts, &why.to_string())?;
+                } else {
+                    render::skipped(out, json, number, ts, linktype, &why)?;
+                }
             }
             Err(e) => {
                 tally.frames += 1;
                 tally.errors += 1;
-                render::link_error(out, json, number, ts, linktype, &format!("{e:#}"))?;
+                if a.brief {
+                    brief::other(out, number, ts, &format!("! {e:#}"))?;
+                } else {
+                    render::link_error(out, json, number, ts, linktype, &format!("{e:#}"))?;
+                }
             }
         }
-        for inc in decoder.take_expired() {
-            tally.incomplete += 1;
-            render::incomplete(out, json, &inc)?;
-        }
+        continue_after(&mut decoder, &mut tally, out, json, a.brief)?;
         if let Some(b) = &bar {
             b.set_position(reader.bytes_read());
         }
@@ -290,13 +348,35 @@ fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    for inc in decoder.finish() {
-        tally.incomplete += 1;
-        render::incomplete(out, json, &inc)?;
+    // Stopped by --count or --frames: what is left incomplete is not listed.
+    if !stopped {
+        for inc in decoder.finish() {
+            tally.incomplete += 1;
+            if !a.brief {
+                render::incomplete(out, json, &inc)?;
+            }
+        }
     }
     out.flush()?;
     eprintln!("{}", tally.summary());
     Ok(tally.status())
+}
+
+/// After a frame: the datagrams given up on so far (listed, except in --brief).
+fn continue_after(
+    decoder: &mut Decoder,
+    tally: &mut Tally,
+    out: &mut Output,
+    json: bool,
+    brief: bool,
+) -> anyhow::Result<()> {
+    for inc in decoder.take_expired() {
+        tally.incomplete += 1;
+        if !brief {
+            render::incomplete(out, json, &inc)?;
+        }
+    }
+    Ok(())
 }
 
 fn decode_hex(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
@@ -341,6 +421,10 @@ fn decode_hex(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
             decoder.decode_frame(&bytes, fcs, number, 0)
         };
         tally.add(&report);
+        if a.brief {
+            brief::frame(out, &report, Timestamp { secs: 0, nanos: 0 })?;
+            continue;
+        }
         let link = render::Link {
             ts: Timestamp { secs: 0, nanos: 0 },
             linktype: 0,
@@ -422,8 +506,23 @@ fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
     let mut tally = Tally::default();
     let mut no_ipv6 = 0u64;
     let bar = progress_bar(&reader, out, a.output != "-");
+    let sel = a.select.selection();
+    let mut stopped = false;
     while let Some(pkt) = reader.next_packet()? {
         let (number, ts) = (pkt.number, pkt.ts);
+        if sel.done(number, tally.frames) {
+            stopped = true;
+            break;
+        }
+        if !sel.wants(number) {
+            // Read for reassembly only: a datagram is written when a selected frame completes it.
+            if let Ok(Wpan::Frame(w)) = wpan_frame(&pkt) {
+                let (fcs, _) = frame_fcs(&pkt, &w);
+                decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
+            }
+            decoder.take_expired();
+            continue;
+        }
         let report = match wpan_frame(&pkt) {
             Ok(Wpan::Frame(w)) => {
                 let (fcs, _) = frame_fcs(&pkt, &w);
@@ -484,7 +583,7 @@ fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    for inc in decoder.finish() {
+    for inc in decoder.finish().into_iter().filter(|_| !stopped) {
         tally.incomplete += 1;
         eprintln!("{}", render::incomplete_line(&inc));
     }
