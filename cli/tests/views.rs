@@ -300,3 +300,89 @@ fn sixlo_decompress_and_compress_select() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Every command and subcommand, as the man pages name them.
+const COMMANDS: &[&[&str]] = &[
+    &["doh"],
+    &["doh", "query"],
+    &["doh", "batch"],
+    &["doh", "encode"],
+    &["doh", "decode"],
+    &["6lo"],
+    &["6lo", "decode"],
+    &["6lo", "decompress"],
+    &["6lo", "compress"],
+    &["ikev2"],
+    &["ikev2", "decode"],
+    &["ikev2", "summary"],
+    &["ikev2", "audit"],
+    &["ikev2", "replay"],
+    &["ikev2", "probe"],
+    &["completions"],
+    &["man"],
+];
+
+/// Every command's `--help` ends with examples that start with `ietfwg` (or feed it).
+#[test]
+fn every_help_has_examples() {
+    for c in COMMANDS {
+        let mut args = c.to_vec();
+        args.push("--help");
+        let o = ietfwg(&args);
+        assert_exit(&o, 0);
+        let out = stdout(&o);
+        let (_, ex) = out
+            .split_once("\nExamples:\n")
+            .unwrap_or_else(|| panic!("{c:?}: no examples in --help:\n{out}"));
+        let lines: Vec<&str> = ex.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert!(lines.len() >= 2, "{c:?}: {lines:?}");
+        assert!(
+            lines.iter().all(|l| l.contains("ietfwg ")),
+            "{c:?}: {lines:?}"
+        );
+    }
+}
+
+/// `completions` writes a script for each shell that names the subcommands; an unknown shell
+/// is a usage error.
+#[test]
+fn completions_generate_for_every_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let o = ietfwg(&["completions", shell]);
+        assert_exit(&o, 0);
+        let out = stdout(&o);
+        for word in ["ietfwg", "decode", "summary", "hexdump", "brief", "frames"] {
+            assert!(out.contains(word), "{shell}: no {word}");
+        }
+    }
+    assert_exit(&ietfwg(&["completions", "tcsh"]), 2);
+    // bash can read what it is given.
+    if let Ok(o) = std::process::Command::new("bash")
+        .arg("-n")
+        .arg("-c")
+        .arg(stdout(&ietfwg(&["completions", "bash"])))
+        .output()
+    {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+}
+
+/// `man` writes the main page; `man --dir` one page per command, each with its examples.
+#[test]
+fn man_pages_generate_for_every_command() {
+    let o = ietfwg(&["man"]);
+    assert_exit(&o, 0);
+    assert!(stdout(&o).contains(".TH ietfwg 1"), "{}", stdout(&o));
+    let dir = std::env::temp_dir().join(format!("ietfwg-man-{}", std::process::id()));
+    let o = ietfwg(&["man", "--dir", dir.to_str().unwrap()]);
+    assert_exit(&o, 0);
+    let page = std::fs::read_to_string(dir.join("ietfwg.1")).unwrap();
+    assert!(page.contains(".TH ietfwg 1"));
+    for c in COMMANDS {
+        let name = format!("ietfwg-{}.1", c.join("-"));
+        let page =
+            std::fs::read_to_string(dir.join(&name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(page.contains("Examples:"), "{name}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

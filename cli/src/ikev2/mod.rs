@@ -45,20 +45,25 @@ enum Command {
     /// One entry per IKE message (UDP 500, UDP 4500 after the non-ESP marker, TCP 4500 per RFC
     /// 9329): endpoints, transport, header, every payload; ESP packets and NAT-keepalives
     /// summarised. With --keys, SK/SKF payloads are decrypted and fragments reassembled.
+    #[command(after_help = crate::examples::IKEV2_DECODE)]
     Decode(DecodeArgs),
     /// One block per IKE SA: the exchange ladder, what the initiator offered and the responder
     /// chose, NAT detection, fragmentation, retransmissions, unanswered requests, and every
     /// error explained with what to check. Exit 1 when an SA failed.
+    #[command(after_help = crate::examples::IKEV2_SUMMARY)]
     Summary(summary::AnalysisArgs),
     /// Rates every offered and chosen IKE transform against RFC 8247 (and RFC 9395's
     /// deprecations). Exit 1 when a MUST NOT is chosen or offered first.
+    #[command(after_help = crate::examples::IKEV2_AUDIT)]
     Audit(summary::AnalysisArgs),
     /// Sends each recorded IKE SA's IKE_SA_INIT again (fresh SPI, nonce and key exchange) to a
     /// responder, acts on COOKIE, INVALID_KE_PAYLOAD and REDIRECT, and compares the answers;
     /// with --psk, completes IKE_AUTH.
+    #[command(after_help = crate::examples::IKEV2_REPLAY)]
     Replay(replay::ReplayArgs),
     /// Sends IKE_SA_INIT offers to a responder and reports which it accepts (--scan walks each
     /// transform type), rated against RFC 8247. Nothing is sent after IKE_SA_INIT.
+    #[command(after_help = crate::examples::IKEV2_PROBE)]
     Probe(probe::ProbeArgs),
 }
 

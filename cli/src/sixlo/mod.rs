@@ -94,13 +94,16 @@ impl Common {
 enum Command {
     /// One entry per frame: MAC header, every 6LoWPAN header, the decompressed IPv6 header and
     /// UDP/ICMPv6 summary; fragments name their datagram and where it completed.
+    #[command(after_help = crate::examples::SIXLO_DECODE)]
     Decode(DecodeArgs),
     /// Write the IPv6 datagrams a capture carries, decompressed and reassembled, as a pcap of
     /// link type 101 (raw IP), one datagram per packet, stamped with the completing frame's time.
+    #[command(after_help = crate::examples::SIXLO_DECOMPRESS)]
     Decompress(DecompressArgs),
     /// Compress the IPv6 datagrams of a capture (IP link types, or 802.15.4 frames of any
     /// 6LoWPAN form) into 6LoWPAN/IPHC over 802.15.4 frames, fragmenting as needed; writes a
     /// pcap of link type 230 (195 with --fcs).
+    #[command(after_help = crate::examples::SIXLO_COMPRESS)]
     Compress(compress::CompressArgs),
 }
 
