@@ -7,6 +7,7 @@
 mod doh;
 mod examples;
 mod hexdump;
+mod hints;
 mod ikev2;
 mod manpages;
 mod output;

@@ -386,3 +386,87 @@ fn man_pages_generate_for_every_command() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A capture of the other protocol: each command says what the capture holds and which
+/// command reads it.
+#[test]
+fn a_capture_of_the_other_protocol_names_the_right_command() {
+    let o = ietfwg(&["ikev2", "decode", &pcap("6lo", "frag-udp.pcap")]);
+    assert_exit(&o, 0);
+    assert!(
+        stderr(&o).contains("no IKE traffic in the first 15 packets: 15 IEEE 802.15.4 frames: try `ietfwg 6lo decode`"),
+        "{}",
+        stderr(&o)
+    );
+    let o = ietfwg(&["6lo", "decode", &pcap("ikev2", "cookie.pcap")]);
+    assert!(
+        stderr(&o).contains("14 packets are not IEEE 802.15.4, 14 of them on UDP 500/4500 or TCP 4500 (IKE): try `ietfwg ikev2 decode`"),
+        "{}",
+        stderr(&o)
+    );
+    // A capture that does hold IKE says nothing of the kind.
+    let o = ietfwg(&["ikev2", "decode", &pcap("ikev2", "cookie.pcap")]);
+    assert!(!stderr(&o).contains("no IKE traffic"), "{}", stderr(&o));
+}
+
+/// A terminal on standard input: the capture commands refuse at once with a usage hint
+/// (exit 2) instead of waiting; run under `script`, which gives the command a terminal.
+#[test]
+fn a_terminal_on_stdin_gets_a_hint() {
+    if ietfwg_test_support::shared::program("script").is_none() {
+        eprintln!("skipped: `script` (util-linux) is not installed");
+        return;
+    }
+    for cmd in [
+        "6lo decode",
+        "6lo decompress - -o /dev/null",
+        "ikev2 decode",
+        "ikev2 summary",
+        "ikev2 audit",
+    ] {
+        let line = format!("{} {cmd}; echo rc=$?", env!("CARGO_BIN_EXE_ietfwg"));
+        let o = std::process::Command::new("timeout")
+            .args(["20", "script", "-qec", &line, "/dev/null"])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains("standard input is a terminal"), "{cmd}: {out}");
+        assert!(out.contains("rc=2"), "{cmd}: {out}");
+    }
+}
+
+/// `summary`: an explanation is given once per SA (the NAT finding refers to the NAT line;
+/// a repeated check says "as above"); with `--keys` lacking the SA, it says so instead of
+/// advising `--keys`.
+#[test]
+fn summary_explains_once_and_names_the_missing_key_row() {
+    let f = pcap("ikev2", "natt-rekey-delete.pcap");
+    let o = ietfwg(&["ikev2", "summary", &f]);
+    let out = stdout(&o);
+    for sa in out.split("\nIKE SA ") {
+        let mut long: Vec<&str> = sa.lines().filter(|l| l.len() > 120).collect();
+        let n = long.len();
+        long.sort_unstable();
+        long.dedup();
+        assert_eq!(long.len(), n, "a long line repeats in one SA:\n{sa}");
+    }
+    assert!(
+        out.contains("info NAT: as explained on the NAT line above"),
+        "{out}"
+    );
+    assert!(out.contains("check: pass --keys with"), "{out}");
+    let o = ietfwg(&[
+        "ikev2",
+        "summary",
+        "--keys",
+        &pcap("ikev2", "aes-gcm-ecp256.keys"),
+        &f,
+    ]);
+    let out = stdout(&o);
+    assert!(!out.contains("pass --keys"), "{out}");
+    assert!(
+        out.contains("check: `--keys` has no row for SPI ae0ff2c9a788af71/fb03d650309ebfbe: add a line for this SA to the table (SPIi, SPIr, SK_ei, SK_er, SK_ai, SK_ar)"),
+        "{out}"
+    );
+}

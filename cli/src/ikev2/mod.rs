@@ -385,7 +385,11 @@ fn progress_bar(src: &Source, out: &Output) -> Option<indicatif::ProgressBar> {
 fn decode_cmd(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     let keys = a.source.keys.as_deref().map(load_keys).transpose()?;
     let with_keys = keys.is_some();
+    if a.source.interface.is_none() {
+        crate::hints::capture_stdin(&a.source.input, "ietfwg ikev2 decode")?;
+    }
     let mut source = Source::open(&a.source)?;
+    let mut contents = crate::hints::Contents::default();
     let live = source.is_live();
     let bar = progress_bar(&source, out);
     let mut stream = IkeStream::new(keys);
@@ -396,6 +400,9 @@ fn decode_cmd(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
         let (number, ts) = (pkt.number, pkt.ts);
         if frames.is_some_and(|r| r.past(number)) {
             break;
+        }
+        if tally.messages() + tally.esp == 0 {
+            contents.note(&pkt);
         }
         let pushed = stream.push(&pkt, |ev| {
             if !frames.is_none_or(|r| r.contains(ev.frame)) || !in_sa(a.sa, &ev.decoded) {
@@ -445,6 +452,11 @@ fn decode_cmd(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     out.flush()?;
     for note in stream.finish() {
         eprintln!("note: {note}");
+    }
+    if tally.messages() + tally.esp + tally.keepalives == 0 && frames.is_none() && a.sa.is_none() {
+        if let Some(what) = contents.no_ike() {
+            eprintln!("note: {what}");
+        }
     }
     eprintln!("{}", tally.summary(with_keys));
     Ok(if tally.errors > 0 {

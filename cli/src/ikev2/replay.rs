@@ -211,6 +211,7 @@ pub const MAX_INVALID_KE_ROUNDS: usize = 16;
 /// The IKE SAs of the capture, in the order their first IKE_SA_INIT request appears (the first
 /// [`MAX_RECORDED_SAS`]).
 fn recorded_sas(path: &str) -> anyhow::Result<Vec<RecordedSa>> {
+    crate::hints::capture_stdin(path, "ietfwg ikev2 replay")?;
     let mut reader = CaptureReader::open(path)?;
     let mut stream = IkeStream::new(None);
     let mut sas: Vec<RecordedSa> = Vec::new();

@@ -35,15 +35,30 @@ pub struct AnalysisArgs {
 const CONFIRM_WITH_KEYS: &str = "decrypt with --keys to confirm";
 const GIVE_KEYS: &str = "pass --keys with ";
 
-/// Words the analysis's [`KeysHint`]s with this command's flag.
-fn add_keys_hints(sa: &mut SaSummary) {
+/// Words the analysis's [`KeysHint`]s with this command's flag. With `--keys` given
+/// (`keys_given`), the SA needing keys has no row in the table: that is what is said.
+fn add_keys_hints(sa: &mut SaSummary, keys_given: bool) {
+    let no_row = format!(
+        "`--keys` has no row for SPI {}/{}",
+        sa.spi_i,
+        sa.spi_r.as_deref().unwrap_or("0000000000000000")
+    );
+    let confirm = if keys_given {
+        format!("{no_row} to decrypt it and confirm")
+    } else {
+        CONFIRM_WITH_KEYS.to_string()
+    };
     if let Some(KeysHint::Confirm { joiner }) = sa.outcome_keys_hint {
-        sa.outcome_text = format!("{}{joiner}{CONFIRM_WITH_KEYS}", sa.outcome_text);
+        sa.outcome_text = format!("{}{joiner}{confirm}", sa.outcome_text);
     }
     for f in &mut sa.findings {
         match f.keys_hint {
             Some(KeysHint::Confirm { joiner }) => {
-                f.text = format!("{}{joiner}{CONFIRM_WITH_KEYS}", f.text);
+                f.text = format!("{}{joiner}{confirm}", f.text);
+            }
+            Some(KeysHint::KeyTable) if keys_given => {
+                let fields = f.check.find('(').map_or("", |i| &f.check[i..]);
+                f.check = format!("{no_row}: add a line for this SA to the table {fields}");
             }
             Some(KeysHint::KeyTable) => f.check = format!("{GIVE_KEYS}{}", f.check),
             None => {}
@@ -89,6 +104,7 @@ fn analyze(
     only: Option<crate::select::Spi>,
     mut each: impl FnMut(SaSummary) -> anyhow::Result<()>,
 ) -> anyhow::Result<Counts> {
+    let keys_given = source.keys.is_some();
     let mut give = |mut sa: SaSummary| {
         // `--sa`: the SA whose initiator's or responder's SPI it is.
         if let Some(spi) = only {
@@ -97,7 +113,7 @@ fn analyze(
                 return Ok(());
             }
         }
-        add_keys_hints(&mut sa);
+        add_keys_hints(&mut sa, keys_given);
         each(sa)
     };
     let frames = source.frames;
@@ -178,6 +194,9 @@ fn analyze(
 }
 
 pub fn summary_cmd(a: &AnalysisArgs, out: &mut Output) -> anyhow::Result<Status> {
+    if a.source.interface.is_none() {
+        crate::hints::capture_stdin(&a.source.input, "ietfwg ikev2 summary")?;
+    }
     let (mut failed, mut total, mut established, mut failures) = (false, 0usize, 0usize, 0usize);
     let counts = analyze(&a.source, a.sa, |sa| {
         // An SA that failed, or one with an error finding (a CHILD_SA refused, a request never
@@ -200,6 +219,9 @@ pub fn summary_cmd(a: &AnalysisArgs, out: &mut Output) -> anyhow::Result<Status>
 }
 
 pub fn audit_cmd(a: &AnalysisArgs, out: &mut Output) -> anyhow::Result<Status> {
+    if a.source.interface.is_none() {
+        crate::hints::capture_stdin(&a.source.input, "ietfwg ikev2 audit")?;
+    }
     let (mut total, mut failing) = (0usize, 0usize);
     let counts = analyze(&a.source, a.sa, |sa| {
         let entries = audit::audit(&sa);
@@ -410,6 +432,8 @@ fn sa_text(out: &mut Output, sa: &SaSummary) -> anyhow::Result<()> {
     if !sa.findings.is_empty() {
         writeln!(out, "  {}", "findings".cyan())?;
     }
+    // Each explanation once per SA: a check already given above is referred to.
+    let mut checks_given: Vec<&str> = Vec::new();
     for f in &sa.findings {
         let sev = match f.severity {
             Severity::Error => "error".red().bold(),
@@ -420,9 +444,18 @@ fn sa_text(out: &mut Output, sa: &SaSummary) -> anyhow::Result<()> {
             Evidence::Seen => "",
             Evidence::Inferred => " (inferred)",
         };
-        writeln!(out, "    {sev} {}{seen}: {}", f.code.bold(), f.text)?;
-        if !f.check.is_empty() {
+        // A finding that repeats the NAT line's explanation refers to it instead.
+        let text = if !sa.nat.text.is_empty() && f.text == sa.nat.text {
+            "as explained on the NAT line above"
+        } else {
+            f.text.as_str()
+        };
+        writeln!(out, "    {sev} {}{seen}: {text}", f.code.bold())?;
+        if checks_given.contains(&f.check.as_str()) {
+            writeln!(out, "      check: as above")?;
+        } else if !f.check.is_empty() {
             writeln!(out, "      check: {}", f.check)?;
+            checks_given.push(&f.check);
         }
     }
     writeln!(out)?;

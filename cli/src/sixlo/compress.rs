@@ -170,6 +170,7 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
         bc0: a.bc0,
     };
     let mut framer = Framer::new(config, contexts);
+    crate::hints::capture_stdin(&a.input, "ietfwg 6lo compress")?;
     let mut reader = CaptureReader::open(&a.input)?;
     let linktype = if a.fcs {
         linktype::IEEE802_15_4_WITHFCS

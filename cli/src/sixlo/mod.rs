@@ -281,7 +281,9 @@ fn frame_fcs(pkt: &Packet<'_>, w: &WpanFrame<'_>) -> (FcsMode, Option<(usize, u3
 
 fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     let mut decoder = a.common.decoder()?;
+    crate::hints::capture_stdin(&a.input, "ietfwg 6lo decode")?;
     let mut reader = CaptureReader::open(&a.input)?;
+    let mut contents = crate::hints::Contents::default();
     let mut tally = Tally::default();
     let bar = progress_bar(&reader, out, !out.stdout_tty);
     let json = a.json;
@@ -327,6 +329,7 @@ fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
             Ok(Wpan::NotWpan(why)) => {
                 tally.frames += 1;
                 tally.not_wpan += 1;
+                contents.note(&pkt);
                 if a.brief {
                     brief::other(out, number, ts, &why.to_string())?;
                 } else {
@@ -361,6 +364,9 @@ fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
         }
     }
     out.flush()?;
+    if let Some(what) = contents.not_wpan() {
+        eprintln!("note: {what}");
+    }
     eprintln!("{}", tally.summary());
     Ok(tally.status())
 }
@@ -385,6 +391,7 @@ fn continue_after(
 fn decode_hex(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     let mut decoder = a.common.decoder()?;
     let mut tally = Tally::default();
+    crate::hints::text_stdin("hex 802.15.4 frames, one per line,");
     let stdin = std::io::stdin();
     let fcs = if a.fcs { FcsMode::Crc16 } else { FcsMode::None };
     let mut number = 0u64;
@@ -502,6 +509,7 @@ fn read_bounded_line(r: &mut impl BufRead, line: &mut Vec<u8>) -> std::io::Resul
 
 fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
     let mut decoder = a.common.decoder()?;
+    crate::hints::capture_stdin(&a.input, "ietfwg 6lo decompress")?;
     let mut reader = CaptureReader::open(&a.input)?;
     // Raw IPv4/IPv6 datagrams.
     let mut writer = CaptureWriter::create(&a.output, Format::Pcap, linktype::RAW)
