@@ -34,7 +34,7 @@ pub const SIXLO: &str = "\
 Examples:
   ietfwg 6lo decode pcaps/6lo/frag-udp.pcap
   ietfwg 6lo decode --brief pcaps/6lo/mesh-bc0.pcap
-  ietfwg 6lo decode -x --frames 1 pcaps/6lo/hc1.pcap";
+  ietfwg 6lo stats pcaps/6lo/frag-udp.pcap";
 
 pub const SIXLO_DECODE: &str = "\
 Examples:
@@ -98,3 +98,14 @@ pub const MAN: &str = "\
 Examples:
   ietfwg man | man -l -
   ietfwg man --dir /usr/local/share/man/man1     # one page per command";
+
+pub const SIXLO_STATS: &str = "\
+Examples:
+  ietfwg 6lo stats pcaps/6lo/frag-udp.pcap
+  ietfwg 6lo stats --json pcaps/6lo/mesh-bc0.pcap
+  ietfwg 6lo stats --frames 1-100 capture.pcap";
+
+pub const IKEV2_STATS: &str = "\
+Examples:
+  ietfwg ikev2 stats pcaps/ikev2/natt-rekey-delete.pcap
+  ietfwg ikev2 stats --json pcaps/ikev2/fragmentation.pcap";

@@ -312,10 +312,12 @@ const COMMANDS: &[&[&str]] = &[
     &["6lo", "decode"],
     &["6lo", "decompress"],
     &["6lo", "compress"],
+    &["6lo", "stats"],
     &["ikev2"],
     &["ikev2", "decode"],
     &["ikev2", "summary"],
     &["ikev2", "audit"],
+    &["ikev2", "stats"],
     &["ikev2", "replay"],
     &["ikev2", "probe"],
     &["completions"],
@@ -469,4 +471,125 @@ fn summary_explains_once_and_names_the_missing_key_row() {
         out.contains("check: `--keys` has no row for SPI ae0ff2c9a788af71/fb03d650309ebfbe: add a line for this SA to the table (SPIi, SPIr, SK_ei, SK_er, SK_ai, SK_ar)"),
         "{out}"
     );
+}
+
+fn json_of(o: &std::process::Output) -> serde_json::Value {
+    serde_json::from_str(stdout(o).trim()).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
+}
+
+/// Frames tshark shows for a display filter.
+fn tshark_count(file: &str, filter: &str) -> Option<u64> {
+    let t = common::tshark()?;
+    let o = std::process::Command::new(t)
+        .args(["-r", file, "-Y", filter])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    Some(String::from_utf8_lossy(&o.stdout).lines().count() as u64)
+}
+
+/// `6lo stats`: the RFC 7388 counters of the project's captures, under their MIB names;
+/// the mesh and fragment counts agree with what tshark counts with `6lowpan.mesh.hops` and
+/// `6lowpan.frag.size`.
+#[test]
+fn sixlo_stats_counts_the_lowpan_mib() {
+    let f = pcap("6lo", "frag-udp.pcap");
+    let o = ietfwg(&["6lo", "stats", "--json", &f]);
+    assert_exit(&o, 0);
+    let v = json_of(&o);
+    let mib = &v["mib"];
+    assert_eq!(mib["lowpanInReceives"], 15);
+    assert_eq!(mib["lowpanInReasmReqds"], 15);
+    assert_eq!(mib["lowpanInReasmOKs"], 5);
+    assert_eq!(mib["lowpanInReasmFails"], 0);
+    assert_eq!(mib["lowpanInCompReqds"], 5);
+    assert_eq!(mib["lowpanInCompOKs"], 5);
+    assert_eq!(mib["lowpanInDelivers"], 5);
+    assert_eq!(v["dispatch"]["frag1"], 5);
+    assert_eq!(v["dispatch"]["frag_n"], 10);
+    assert_eq!(v["conversations"].as_array().unwrap().len(), 3);
+    let text = stdout(&ietfwg(&["6lo", "stats", &f]));
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("lowpanInReasmOKs "))
+        .unwrap_or_else(|| panic!("{text}"));
+    let words: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(words[..3], ["lowpanInReasmOKs", "5", "IPv6"], "{line}");
+    // Reassembly failures: an incomplete datagram is one (frag-icmpv6-echo leaves one).
+    let o = ietfwg(&[
+        "6lo",
+        "stats",
+        "--json",
+        &pcap("6lo", "frag-icmpv6-echo.pcap"),
+    ]);
+    assert_eq!(json_of(&o)["mib"]["lowpanInReasmFails"], 1);
+    // --frames: only frames 1-4 counted, and the datagram they complete.
+    let v = json_of(&ietfwg(&["6lo", "stats", "--json", "--frames", "1-4", &f]));
+    assert_eq!(v["mib"]["lowpanInReceives"], 4);
+    assert_eq!(v["mib"]["lowpanInReasmOKs"], 1);
+    for (file, filter, counter) in [
+        ("mesh-bc0.pcap", "6lowpan.mesh.hops", "lowpanInMeshReceives"),
+        ("mesh-bc0.pcap", "6lowpan.frag.size", "lowpanInReasmReqds"),
+        ("frag-udp.pcap", "6lowpan.frag.size", "lowpanInReasmReqds"),
+    ] {
+        let f = pcap("6lo", file);
+        let v = json_of(&ietfwg(&["6lo", "stats", "--json", &f]));
+        let Some(n) = tshark_count(&f, filter) else {
+            eprintln!("skipped the tshark comparison: tshark is not installed");
+            return;
+        };
+        assert_eq!(
+            v["mib"][counter], n,
+            "{file}: {counter} vs tshark -Y {filter}"
+        );
+    }
+}
+
+/// `ikev2 stats`: exchanges by direction agree with tshark's `isakmp.exchangetype` and
+/// `isakmp.flag_r`; SKF fragments and reassembly are counted.
+#[test]
+fn ikev2_stats_counts_exchanges_like_tshark() {
+    for name in ["cookie", "natt-rekey-delete", "fragmentation"] {
+        let f = pcap("ikev2", &format!("{name}.pcap"));
+        let o = ietfwg(&["ikev2", "stats", "--json", &f]);
+        assert_exit(&o, 0);
+        let v = json_of(&o);
+        for (exchange, code) in [
+            ("IKE_SA_INIT", 34),
+            ("IKE_AUTH", 35),
+            ("CREATE_CHILD_SA", 36),
+            ("INFORMATIONAL", 37),
+        ] {
+            for (dir, r) in [("request", 0), ("response", 1)] {
+                let ours = v["exchanges"][format!("{exchange} {dir}")]
+                    .as_u64()
+                    .unwrap_or(0);
+                let filter = format!("isakmp.exchangetype == {code} && isakmp.flag_r == {r}");
+                let Some(theirs) = tshark_count(&f, &filter) else {
+                    eprintln!("skipped the tshark comparison: tshark is not installed");
+                    return;
+                };
+                assert_eq!(ours, theirs, "{name}: {exchange} {dir}");
+            }
+        }
+    }
+    let v = json_of(&ietfwg(&[
+        "ikev2",
+        "stats",
+        "--json",
+        "--keys",
+        &pcap("ikev2", "fragmentation.keys"),
+        &pcap("ikev2", "fragmentation.pcap"),
+    ]));
+    assert_eq!(v["skf_fragments"], 5);
+    assert_eq!(v["skf_reassembled"], 2);
+    assert_eq!(v["ike_sas"], 1);
+    let v = json_of(&ietfwg(&[
+        "ikev2",
+        "stats",
+        "--json",
+        &pcap("ikev2", "natt-rekey-delete.pcap"),
+    ]));
+    assert_eq!(v["ike_sas"], 2);
+    assert_eq!(v["ikev2_messages"], 16);
 }

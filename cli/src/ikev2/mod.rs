@@ -14,6 +14,7 @@ pub mod net;
 pub mod probe;
 pub mod render;
 pub mod replay;
+pub mod stats;
 pub mod stream;
 pub mod summary;
 
@@ -59,6 +60,10 @@ enum Command {
     /// Sends each recorded IKE SA's IKE_SA_INIT again (fresh SPI, nonce and key exchange) to a
     /// responder, acts on COOKIE, INVALID_KE_PAYLOAD and REDIRECT, and compares the answers;
     /// with --psk, completes IKE_AUTH.
+    /// Counters over a capture: messages by exchange and direction, IKE SAs, conversations,
+    /// IP and SKF fragments, ESP, keepalives and errors.
+    #[command(after_help = crate::examples::IKEV2_STATS)]
+    Stats(stats::StatsArgs),
     #[command(after_help = crate::examples::IKEV2_REPLAY)]
     Replay(replay::ReplayArgs),
     /// Sends IKE_SA_INIT offers to a responder and reports which it accepts (--scan walks each
@@ -160,6 +165,7 @@ pub fn run(args: Args, mut out: Output) -> anyhow::Result<Status> {
             }
             summary::audit_cmd(&a, &mut out)
         }
+        Command::Stats(a) => stats::run(&a, &mut out),
         Command::Replay(a) => replay::run(a, out),
         Command::Probe(a) => probe::run(a, out),
     }

@@ -4,6 +4,7 @@ mod brief;
 mod compress;
 mod hexdump;
 mod render;
+mod stats;
 
 use std::io::{BufRead, Write};
 
@@ -52,7 +53,7 @@ pub struct Args {
 
 /// Options every 6lo command shares.
 #[derive(Debug, clap::Args)]
-struct Common {
+pub(super) struct Common {
     /// A 6LoWPAN context, N=PREFIX/LEN (N 0-15); repeat for several.
     #[arg(long = "context", value_name = "N=PREFIX/LEN")]
     contexts: Vec<String>,
@@ -72,7 +73,7 @@ struct Common {
 }
 
 impl Common {
-    fn decoder(&self) -> anyhow::Result<Decoder> {
+    pub(super) fn decoder(&self) -> anyhow::Result<Decoder> {
         let mut table = ContextTable::new();
         for c in &self.contexts {
             table
@@ -105,6 +106,11 @@ enum Command {
     /// pcap of link type 230 (195 with --fcs).
     #[command(after_help = crate::examples::SIXLO_COMPRESS)]
     Compress(compress::CompressArgs),
+    /// Counters over a capture: frames by type, dispatch headers, errors, header compression,
+    /// link-layer conversations, and the RFC 7388 LOWPAN-MIB input counters under their MIB
+    /// names.
+    #[command(after_help = crate::examples::SIXLO_STATS)]
+    Stats(stats::StatsArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -189,6 +195,7 @@ pub fn run(args: Args, mut out: Output) -> anyhow::Result<Status> {
         }
         Command::Decompress(a) => decompress(&a, &out),
         Command::Compress(a) => compress::run(&a, &out),
+        Command::Stats(a) => stats::run(&a, &mut out),
     }
 }
 
@@ -267,7 +274,7 @@ fn progress_bar(
 /// where the capture cannot say, what the frame's CRC shows ([`encap::capture_fcs`]) — and
 /// `(captured, original)` when the capture cut the frame short (snaplen): its FCS, if it had one,
 /// is not in the captured bytes, so it is neither stripped nor checked.
-fn frame_fcs(pkt: &Packet<'_>, w: &WpanFrame<'_>) -> (FcsMode, Option<(usize, u32)>) {
+pub(super) fn frame_fcs(pkt: &Packet<'_>, w: &WpanFrame<'_>) -> (FcsMode, Option<(usize, u32)>) {
     let fcs = encap::capture_fcs(w.frame, w.fcs.octets());
     let captured = pkt.data.len();
     let snapped = (usize::try_from(pkt.orig_len).is_ok_and(|o| o > captured)
