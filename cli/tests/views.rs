@@ -593,3 +593,42 @@ fn ikev2_stats_counts_exchanges_like_tshark() {
     assert_eq!(v["ike_sas"], 2);
     assert_eq!(v["ikev2_messages"], 16);
 }
+
+/// `ikev2 replay` selects recorded IKE SAs with `-c` and `--frames` (sent to the discard port
+/// on loopback, where nothing answers).
+#[test]
+fn replay_count_and_frames_select() {
+    let f = pcap("ikev2", "cookie.pcap");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "ikev2",
+            "replay",
+            f.as_str(),
+            "--to",
+            "127.0.0.1:9",
+            "--timeout",
+            "1",
+            "--retries",
+            "0",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        ietfwg(&args)
+    };
+    let all = stdout(&run(&[])).lines().count();
+    assert_eq!(all, 2, "cookie.pcap records two IKE SAs");
+    let o = run(&["-c", "1"]);
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["frame"], 1);
+    let o = run(&["--frames", "900-"]);
+    assert_exit(&o, 2);
+    assert!(
+        stderr(&o).contains("no IKE_SA_INIT request in frames 900-"),
+        "{}",
+        stderr(&o)
+    );
+}
