@@ -632,3 +632,30 @@ fn replay_count_and_frames_select() {
         stderr(&o)
     );
 }
+
+/// `--hex` input: `-c` and `--frames` count the frames given, and `--brief` and `-x` apply;
+/// `--color always` colours the hex dump by layer.
+#[test]
+fn hex_input_selects_and_colours() {
+    let frame = "41 98 01 cd ab 01 00 02 00 7a 33 3a 80 00 00 00 00 01 00 01\n";
+    let input = frame.repeat(3);
+    let o = common::ietfwg_stdin(
+        &["6lo", "decode", "--hex", "--brief", "--frames", "2-"],
+        input.as_bytes(),
+    );
+    assert_eq!(brief_frames(&stdout(&o)), [2, 3]);
+    let o = common::ietfwg_stdin(
+        &["6lo", "decode", "--hex", "--brief", "-c", "1"],
+        input.as_bytes(),
+    );
+    assert_eq!(brief_frames(&stdout(&o)), [1]);
+    let o = common::ietfwg_stdin(
+        &[
+            "--color", "always", "6lo", "decode", "--hex", "-x", "-c", "1",
+        ],
+        input.as_bytes(),
+    );
+    let out = stdout(&o);
+    assert!(out.contains("\u{1b}["), "no colour: {out}");
+    assert!(out.contains("LOWPAN_IPHC = 0x7a33"), "{out}");
+}

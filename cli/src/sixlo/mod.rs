@@ -413,6 +413,10 @@ fn decode_hex(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
             continue;
         }
         number += 1;
+        // -c and --frames count the frames (non-blank lines) given.
+        if a.select.selection().done(number, tally.frames) {
+            break;
+        }
         // A bad line is reported and counted as a frame that failed; the next line goes on.
         let parsed = if fits {
             hex::decode(&text).map_err(|e| format!("not hex: {e}"))
@@ -437,6 +441,9 @@ fn decode_hex(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
         } else {
             decoder.decode_frame(&bytes, fcs, number, 0)
         };
+        if !a.select.selection().wants(number) {
+            continue;
+        }
         tally.add(&report);
         if a.brief {
             brief::frame(out, &report, Timestamp { secs: 0, nanos: 0 })?;
