@@ -407,7 +407,8 @@ fn decode_cmd(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
         if frames.is_some_and(|r| r.past(number)) {
             break;
         }
-        if tally.messages() + tally.esp == 0 {
+        // What a capture file holds, for the note when it holds no IKE (not for an interface).
+        if !live && tally.messages() + tally.esp == 0 {
             contents.note(&pkt);
         }
         let pushed = stream.push(&pkt, |ev| {
@@ -459,7 +460,11 @@ fn decode_cmd(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     for note in stream.finish() {
         eprintln!("note: {note}");
     }
-    if tally.messages() + tally.esp + tally.keepalives == 0 && frames.is_none() && a.sa.is_none() {
+    if !live
+        && tally.messages() + tally.esp + tally.keepalives == 0
+        && frames.is_none()
+        && a.sa.is_none()
+    {
         if let Some(what) = contents.no_ike() {
             eprintln!("note: {what}");
         }
