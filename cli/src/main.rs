@@ -5,13 +5,18 @@
 #![forbid(unsafe_code)]
 
 mod doh;
+mod examples;
+mod hexdump;
+mod hints;
 mod ikev2;
+mod manpages;
 mod output;
+mod select;
 mod sixlo;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use output::ColorChoice;
 
@@ -42,12 +47,18 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// DNS over HTTPS (RFC 8484): query, batch, encode, decode.
+    #[command(after_help = examples::DOH)]
     Doh(doh::Args),
     /// 6LoWPAN over IEEE 802.15.4 (RFC 4944, 6282, 8025, 8066, 8138, 8931).
-    #[command(name = "6lo")]
+    #[command(name = "6lo", after_help = examples::SIXLO)]
     SixLo(sixlo::Args),
     /// IKEv2 (RFC 7296) and its extensions; IKEv1, ESP and NAT-keepalives labelled.
+    #[command(after_help = examples::IKEV2)]
     Ikev2(ikev2::Args),
+    /// Write a shell completion script (bash, zsh, fish, powershell, elvish) to standard output.
+    Completions(manpages::CompletionsArgs),
+    /// Write the man page (roff) to standard output, or one page per command with --dir.
+    Man(manpages::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -60,8 +71,14 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let out = output::Output::new(cli.color);
+    let mut out = output::Output::new(cli.color);
     let result = match cli.command {
+        Command::Completions(a) => manpages::completions(&a, Cli::command(), &mut out)
+            .and_then(|()| Ok(out.flush()?))
+            .map(|()| Status::Ok),
+        Command::Man(a) => manpages::man(&a, Cli::command(), &mut out)
+            .and_then(|()| Ok(out.flush()?))
+            .map(|()| Status::Ok),
         Command::Doh(args) => doh::run(args, out),
         Command::SixLo(args) => sixlo::run(args, out),
         Command::Ikev2(args) => ikev2::run(args, out),

@@ -20,6 +20,8 @@
 //! | [`lowpan`] | the whole chain for one frame, and a stateful [`lowpan::Decoder`] over a capture |
 //! | [`compress`] | IPHC/NHC compression: the smallest legal encoding of an IPv6 datagram's headers |
 //! | [`fragment`] | RFC 4944 §5.3 fragmentation |
+//! | [`fields`] | where each decoded field lies in the frame's bytes (range, layer, name, value, section, bits): the map of an annotated hex dump |
+//! | [`stats`] | counters over a capture: RFC 7388 LOWPAN-MIB input counters, conversations, dispatch headers, compression |
 //! | [`frame`] | whole 802.15.4 frames (MAC header, mesh, BC0, fragments, FCS) from IPv6 datagrams |
 //!
 //! Every decoder of untrusted bytes here returns [`Error`] instead of panicking, reads only
@@ -31,6 +33,7 @@ pub mod compress;
 pub mod dispatch;
 pub mod encap;
 pub mod error;
+pub mod fields;
 pub mod fragment;
 pub mod frame;
 pub mod ghc;
@@ -44,6 +47,7 @@ pub mod nhc;
 pub mod reader;
 pub mod reassembly;
 pub mod sixlorh;
+pub mod stats;
 
 pub use addr::{Context, ContextTable, LinkAddr};
 pub use error::{Detail, Error, ErrorKind, Layer, Result};

@@ -186,6 +186,7 @@ fn read_input(file: Option<&PathBuf>) -> anyhow::Result<String> {
             bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?
         }
         _ => {
+            crate::hints::text_stdin("questions, `NAME [TYPE]` per line,");
             std::io::stdin()
                 .lock()
                 .read_to_end(&mut bytes)

@@ -44,6 +44,7 @@ const INPUT_LIMIT: u64 = 1 << 20;
 
 pub fn run(args: DecodeArgs, mut out: Output) -> anyhow::Result<Status> {
     let mut raw = Vec::new();
+    crate::hints::text_stdin("one DNS message");
     std::io::stdin()
         .lock()
         .take(INPUT_LIMIT + 1)

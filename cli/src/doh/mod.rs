@@ -32,12 +32,16 @@ pub struct Args {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Ask one question over DoH and show the answer like dig (or --short, or --json).
+    #[command(after_help = crate::examples::DOH_QUERY)]
     Query(query::QueryArgs),
     /// Ask many questions (`NAME [TYPE]` per line) concurrently over one connection: NDJSON.
+    #[command(after_help = crate::examples::DOH_BATCH)]
     Batch(batch::BatchArgs),
     /// Print the DNS query a DoH client would send: base64url, hex, raw bytes or the GET URL.
+    #[command(after_help = crate::examples::DOH_ENCODE)]
     Encode(encode::EncodeArgs),
     /// Read one DNS message on stdin (binary, hex or base64url) and print it.
+    #[command(after_help = crate::examples::DOH_DECODE)]
     Decode(decode::DecodeArgs),
 }
 

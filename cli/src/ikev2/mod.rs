@@ -8,10 +8,13 @@
 //! | [`summary`] | `summary` and `audit`: the capture into the SA analysis, rendered |
 //! | [`replay`], [`probe`] | sending IKE_SA_INIT with the library's initiators; [`net`] moves the datagrams |
 
+pub mod brief;
+pub mod hexdump;
 pub mod net;
 pub mod probe;
 pub mod render;
 pub mod replay;
+pub mod stats;
 pub mod stream;
 pub mod summary;
 
@@ -25,6 +28,7 @@ use ietfwg_ikev2::crypto::keytable::{self, SaKeys};
 use ietfwg_ikev2::decoder::{Decoded, Decryption, FragmentState};
 
 use crate::output::Output;
+use crate::select::{FrameRange, Spi};
 use crate::Status;
 use ietfwg_capture::live::LiveCapture;
 use ietfwg_capture::{CaptureReader, Packet};
@@ -42,20 +46,29 @@ enum Command {
     /// One entry per IKE message (UDP 500, UDP 4500 after the non-ESP marker, TCP 4500 per RFC
     /// 9329): endpoints, transport, header, every payload; ESP packets and NAT-keepalives
     /// summarised. With --keys, SK/SKF payloads are decrypted and fragments reassembled.
+    #[command(after_help = crate::examples::IKEV2_DECODE)]
     Decode(DecodeArgs),
     /// One block per IKE SA: the exchange ladder, what the initiator offered and the responder
     /// chose, NAT detection, fragmentation, retransmissions, unanswered requests, and every
     /// error explained with what to check. Exit 1 when an SA failed.
+    #[command(after_help = crate::examples::IKEV2_SUMMARY)]
     Summary(summary::AnalysisArgs),
     /// Rates every offered and chosen IKE transform against RFC 8247 (and RFC 9395's
     /// deprecations). Exit 1 when a MUST NOT is chosen or offered first.
+    #[command(after_help = crate::examples::IKEV2_AUDIT)]
     Audit(summary::AnalysisArgs),
     /// Sends each recorded IKE SA's IKE_SA_INIT again (fresh SPI, nonce and key exchange) to a
     /// responder, acts on COOKIE, INVALID_KE_PAYLOAD and REDIRECT, and compares the answers;
     /// with --psk, completes IKE_AUTH.
+    /// Counters over a capture: messages by exchange and direction, IKE SAs, conversations,
+    /// IP and SKF fragments, ESP, keepalives and errors.
+    #[command(after_help = crate::examples::IKEV2_STATS)]
+    Stats(stats::StatsArgs),
+    #[command(after_help = crate::examples::IKEV2_REPLAY)]
     Replay(replay::ReplayArgs),
     /// Sends IKE_SA_INIT offers to a responder and reports which it accepts (--scan walks each
     /// transform type), rated against RFC 8247. Nothing is sent after IKE_SA_INIT.
+    #[command(after_help = crate::examples::IKEV2_PROBE)]
     Probe(probe::ProbeArgs),
 }
 
@@ -74,6 +87,11 @@ pub struct SourceArgs {
     #[arg(short = 'c', long, value_name = "N")]
     pub count: Option<u64>,
 
+    /// Only what these capture frames complete: `5`, `10-20`, `100-` (to the end), `-20`.
+    /// Earlier frames are still read for IP and TCP reassembly.
+    #[arg(long, value_name = "RANGE")]
+    pub frames: Option<FrameRange>,
+
     /// Wireshark `ikev2_decryption_table` file: decrypt SK and SKF payloads of the IKE SAs it
     /// lists.
     #[arg(long, value_name = "FILE")]
@@ -88,6 +106,41 @@ struct DecodeArgs {
     /// NDJSON: one object per message.
     #[arg(long)]
     json: bool,
+
+    /// After each IKE message, its bytes: a hex dump, then every field's octets, name, value
+    /// and RFC section (header flags broken out); with --keys, the decrypted SK plaintext too.
+    #[arg(short = 'x', long, conflicts_with = "json")]
+    hexdump: bool,
+
+    /// One line per IKE message (and ESP packet, keepalive): frame, time, endpoints,
+    /// transport, exchange, [I]nitiator or [R]esponder, request or response, message ID,
+    /// SPIs, and the payloads (those inside SK too, with --keys).
+    #[arg(long, conflicts_with_all = ["json", "hexdump"])]
+    brief: bool,
+
+    /// Only the IKE SA with this SPI (initiator's or responder's, 16 hex digits); ESP
+    /// packets and keepalives are left out. Messages are matched as they come: by the
+    /// responder's SPI, the first IKE_SA_INIT request (SPIr 0) is not shown.
+    #[arg(long, value_name = "SPI")]
+    sa: Option<Spi>,
+}
+
+/// `--sa`: whether an event belongs to the IKE SA asked for (everything, without `--sa`).
+pub fn in_sa(sa: Option<Spi>, d: &Decoded) -> bool {
+    let Some(spi) = sa else {
+        return true;
+    };
+    match d {
+        Decoded::Ikev2(x) => x
+            .header
+            .as_ref()
+            .is_some_and(|h| spi.matches(h.spi_i, h.spi_r)),
+        Decoded::Ikev1(Ok(m)) => spi.matches(
+            u64::from_be_bytes(m.header.initiator_cookie),
+            u64::from_be_bytes(m.header.responder_cookie),
+        ),
+        _ => false,
+    }
 }
 
 pub fn run(args: Args, mut out: Output) -> anyhow::Result<Status> {
@@ -112,6 +165,7 @@ pub fn run(args: Args, mut out: Output) -> anyhow::Result<Status> {
             }
             summary::audit_cmd(&a, &mut out)
         }
+        Command::Stats(a) => stats::run(&a, &mut out),
         Command::Replay(a) => replay::run(a, out),
         Command::Probe(a) => probe::run(a, out),
     }
@@ -337,20 +391,40 @@ fn progress_bar(src: &Source, out: &Output) -> Option<indicatif::ProgressBar> {
 fn decode_cmd(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     let keys = a.source.keys.as_deref().map(load_keys).transpose()?;
     let with_keys = keys.is_some();
+    if a.source.interface.is_none() {
+        crate::hints::capture_stdin(&a.source.input, "ietfwg ikev2 decode")?;
+    }
     let mut source = Source::open(&a.source)?;
+    let mut contents = crate::hints::Contents::default();
     let live = source.is_live();
     let bar = progress_bar(&source, out);
     let mut stream = IkeStream::new(keys);
     let mut tally = Tally::default();
     let limit = a.source.count;
+    let frames = a.source.frames;
     while let Some(pkt) = source.next_packet()? {
         let (number, ts) = (pkt.number, pkt.ts);
+        if frames.is_some_and(|r| r.past(number)) {
+            break;
+        }
+        // What a capture file holds, for the note when it holds no IKE (not for an interface).
+        if !live && tally.messages() + tally.esp == 0 {
+            contents.note(&pkt);
+        }
         let pushed = stream.push(&pkt, |ev| {
+            if !frames.is_none_or(|r| r.contains(ev.frame)) || !in_sa(a.sa, &ev.decoded) {
+                return Ok(ControlFlow::Continue(()));
+            }
             tally.add(&ev.decoded);
-            if a.json {
+            if a.brief {
+                brief::event(out, &ev)?;
+            } else if a.json {
                 render::entry_json(out, &ev)?;
             } else {
                 render::entry_text(out, &ev)?;
+            }
+            if a.hexdump {
+                hexdump::event(out, &ev)?;
             }
             if live {
                 out.flush()?;
@@ -364,6 +438,7 @@ fn decode_cmd(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
         match pushed {
             Pushed::Done => {}
             Pushed::Stopped => break,
+            Pushed::BadPacket(_) if !frames.is_none_or(|r| r.contains(number)) => {}
             Pushed::BadPacket(e) => {
                 tally.errors += 1;
                 let msg = format!("{e:#}");
@@ -384,6 +459,15 @@ fn decode_cmd(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     out.flush()?;
     for note in stream.finish() {
         eprintln!("note: {note}");
+    }
+    if !live
+        && tally.messages() + tally.esp + tally.keepalives == 0
+        && frames.is_none()
+        && a.sa.is_none()
+    {
+        if let Some(what) = contents.no_ike() {
+            eprintln!("note: {what}");
+        }
     }
     eprintln!("{}", tally.summary(with_keys));
     Ok(if tally.errors > 0 {

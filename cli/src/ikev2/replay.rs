@@ -48,6 +48,15 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "SPIi")]
     sa: Option<String>,
 
+    /// Only the IKE SAs whose first IKE_SA_INIT request is in these capture frames: `5`,
+    /// `10-20`, `100-`, `-20`.
+    #[arg(long, value_name = "RANGE")]
+    frames: Option<crate::select::FrameRange>,
+
+    /// Replay at most this many IKE SAs (the first ones of the capture, after --frames).
+    #[arg(short = 'c', long, value_name = "N")]
+    count: Option<usize>,
+
     /// Send the recorded IKE_SA_INIT bytes unchanged (recorded SPI, nonce and key exchange
     /// data; only N(COOKIE) is added when asked). No IKE_AUTH is then possible.
     #[arg(long, conflicts_with = "psk")]
@@ -211,6 +220,7 @@ pub const MAX_INVALID_KE_ROUNDS: usize = 16;
 /// The IKE SAs of the capture, in the order their first IKE_SA_INIT request appears (the first
 /// [`MAX_RECORDED_SAS`]).
 fn recorded_sas(path: &str) -> anyhow::Result<Vec<RecordedSa>> {
+    crate::hints::capture_stdin(path, "ietfwg ikev2 replay")?;
     let mut reader = CaptureReader::open(path)?;
     let mut stream = IkeStream::new(None);
     let mut sas: Vec<RecordedSa> = Vec::new();
@@ -675,6 +685,15 @@ pub fn run(args: ReplayArgs, mut out: Output) -> anyhow::Result<Status> {
     let mut sas = recorded_sas(&args.input)?;
     if sas.is_empty() {
         bail!("{}: no IKE_SA_INIT request found", args.input);
+    }
+    if let Some(r) = args.frames {
+        sas.retain(|s| r.contains(s.frame));
+        if sas.is_empty() {
+            bail!("{}: no IKE_SA_INIT request in frames {r}", args.input);
+        }
+    }
+    if let Some(n) = args.count {
+        sas.truncate(n);
     }
     if let Some(spi) = only {
         sas.retain(|s| s.spi_i == spi);

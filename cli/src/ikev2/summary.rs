@@ -25,21 +25,40 @@ pub struct AnalysisArgs {
     /// NDJSON: one object per IKE SA (summary) or per rated transform (audit).
     #[arg(long)]
     pub json: bool,
+
+    /// Only the IKE SA with this SPI (initiator's or responder's, 16 hex digits).
+    #[arg(long, value_name = "SPI")]
+    pub sa: Option<crate::select::Spi>,
 }
 
 /// What `--keys` adds where the analysis needs the SA's keys ([`KeysHint`]).
 const CONFIRM_WITH_KEYS: &str = "decrypt with --keys to confirm";
 const GIVE_KEYS: &str = "pass --keys with ";
 
-/// Words the analysis's [`KeysHint`]s with this command's flag.
-fn add_keys_hints(sa: &mut SaSummary) {
+/// Words the analysis's [`KeysHint`]s with this command's flag. With `--keys` given
+/// (`keys_given`), the SA needing keys has no row in the table: that is what is said.
+fn add_keys_hints(sa: &mut SaSummary, keys_given: bool) {
+    let no_row = format!(
+        "`--keys` has no row for SPI {}/{}",
+        sa.spi_i,
+        sa.spi_r.as_deref().unwrap_or("0000000000000000")
+    );
+    let confirm = if keys_given {
+        format!("{no_row} to decrypt it and confirm")
+    } else {
+        CONFIRM_WITH_KEYS.to_string()
+    };
     if let Some(KeysHint::Confirm { joiner }) = sa.outcome_keys_hint {
-        sa.outcome_text = format!("{}{joiner}{CONFIRM_WITH_KEYS}", sa.outcome_text);
+        sa.outcome_text = format!("{}{joiner}{confirm}", sa.outcome_text);
     }
     for f in &mut sa.findings {
         match f.keys_hint {
             Some(KeysHint::Confirm { joiner }) => {
-                f.text = format!("{}{joiner}{CONFIRM_WITH_KEYS}", f.text);
+                f.text = format!("{}{joiner}{confirm}", f.text);
+            }
+            Some(KeysHint::KeyTable) if keys_given => {
+                let fields = f.check.find('(').map_or("", |i| &f.check[i..]);
+                f.check = format!("{no_row}: add a line for this SA to the table {fields}");
             }
             Some(KeysHint::KeyTable) => f.check = format!("{GIVE_KEYS}{}", f.check),
             None => {}
@@ -82,12 +101,22 @@ impl Counts {
 /// messages that did not parse, of packets that could not be read and of early summaries.
 fn analyze(
     source: &SourceArgs,
+    only: Option<crate::select::Spi>,
     mut each: impl FnMut(SaSummary) -> anyhow::Result<()>,
 ) -> anyhow::Result<Counts> {
+    let keys_given = source.keys.is_some();
     let mut give = |mut sa: SaSummary| {
-        add_keys_hints(&mut sa);
+        // `--sa`: the SA whose initiator's or responder's SPI it is.
+        if let Some(spi) = only {
+            let hex = spi.hex();
+            if sa.spi_i != hex && sa.spi_r.as_deref() != Some(hex.as_str()) {
+                return Ok(());
+            }
+        }
+        add_keys_hints(&mut sa, keys_given);
         each(sa)
     };
+    let frames = source.frames;
     let keys = source.keys.as_deref().map(load_keys).transpose()?;
     let mut input = Source::open(source)?;
     let mut stream = IkeStream::new(keys);
@@ -97,10 +126,17 @@ fn analyze(
     let mut early = Vec::new();
     while let Some(pkt) = input.next_packet()? {
         let number = pkt.number;
+        if frames.is_some_and(|r| r.past(number)) {
+            stopped = true;
+            break;
+        }
         let pushed = stream.push(&pkt, |ev| {
             let Decoded::Ikev2(d) = &ev.decoded else {
                 return Ok(ControlFlow::Continue(()));
             };
+            if !frames.is_none_or(|r| r.contains(ev.frame)) {
+                return Ok(ControlFlow::Continue(()));
+            }
             messages += 1;
             let Ok(message) = &d.message else {
                 broken += 1;
@@ -158,8 +194,11 @@ fn analyze(
 }
 
 pub fn summary_cmd(a: &AnalysisArgs, out: &mut Output) -> anyhow::Result<Status> {
+    if a.source.interface.is_none() {
+        crate::hints::capture_stdin(&a.source.input, "ietfwg ikev2 summary")?;
+    }
     let (mut failed, mut total, mut established, mut failures) = (false, 0usize, 0usize, 0usize);
-    let counts = analyze(&a.source, |sa| {
+    let counts = analyze(&a.source, a.sa, |sa| {
         // An SA that failed, or one with an error finding (a CHILD_SA refused, a request never
         // answered), makes the exit status 1.
         failed |= sa.outcome == Outcome::Failed
@@ -180,8 +219,11 @@ pub fn summary_cmd(a: &AnalysisArgs, out: &mut Output) -> anyhow::Result<Status>
 }
 
 pub fn audit_cmd(a: &AnalysisArgs, out: &mut Output) -> anyhow::Result<Status> {
+    if a.source.interface.is_none() {
+        crate::hints::capture_stdin(&a.source.input, "ietfwg ikev2 audit")?;
+    }
     let (mut total, mut failing) = (0usize, 0usize);
-    let counts = analyze(&a.source, |sa| {
+    let counts = analyze(&a.source, a.sa, |sa| {
         let entries = audit::audit(&sa);
         let fails = audit::fails(&entries);
         failing += usize::from(fails);
@@ -390,6 +432,8 @@ fn sa_text(out: &mut Output, sa: &SaSummary) -> anyhow::Result<()> {
     if !sa.findings.is_empty() {
         writeln!(out, "  {}", "findings".cyan())?;
     }
+    // Each explanation once per SA: a check already given above is referred to.
+    let mut checks_given: Vec<&str> = Vec::new();
     for f in &sa.findings {
         let sev = match f.severity {
             Severity::Error => "error".red().bold(),
@@ -400,9 +444,18 @@ fn sa_text(out: &mut Output, sa: &SaSummary) -> anyhow::Result<()> {
             Evidence::Seen => "",
             Evidence::Inferred => " (inferred)",
         };
-        writeln!(out, "    {sev} {}{seen}: {}", f.code.bold(), f.text)?;
-        if !f.check.is_empty() {
+        // A finding that repeats the NAT line's explanation refers to it instead.
+        let text = if !sa.nat.text.is_empty() && f.text == sa.nat.text {
+            "as explained on the NAT line above"
+        } else {
+            f.text.as_str()
+        };
+        writeln!(out, "    {sev} {}{seen}: {text}", f.code.bold())?;
+        if checks_given.contains(&f.check.as_str()) {
+            writeln!(out, "      check: as above")?;
+        } else if !f.check.is_empty() {
             writeln!(out, "      check: {}", f.check)?;
+            checks_given.push(&f.check);
         }
     }
     writeln!(out)?;

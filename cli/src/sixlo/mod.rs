@@ -1,7 +1,10 @@
 //! `ietfwg 6lo …`: decode and decompress IEEE 802.15.4 / 6LoWPAN captures.
 
+mod brief;
 mod compress;
+mod hexdump;
 mod render;
+mod stats;
 
 use std::io::{BufRead, Write};
 
@@ -17,7 +20,30 @@ use ietfwg_capture::{
 };
 
 use crate::output::Output;
+use crate::select::{FrameRange, Selection};
 use crate::Status;
+
+/// `-c/--count` and `--frames`, for every 6lo command that reads a capture.
+#[derive(Debug, clap::Args)]
+pub(super) struct SelectArgs {
+    /// Stop after this many frames (counted among those --frames selects).
+    #[arg(short = 'c', long, value_name = "N")]
+    count: Option<u64>,
+
+    /// Only these capture frames: `5`, `10-20`, `100-` (to the end), `-20`. Frames before
+    /// the range are still read for fragment reassembly, but not shown.
+    #[arg(long, value_name = "RANGE")]
+    frames: Option<FrameRange>,
+}
+
+impl SelectArgs {
+    pub(super) fn selection(&self) -> Selection {
+        Selection {
+            frames: self.frames,
+            count: self.count,
+        }
+    }
+}
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -27,7 +53,7 @@ pub struct Args {
 
 /// Options every 6lo command shares.
 #[derive(Debug, clap::Args)]
-struct Common {
+pub(super) struct Common {
     /// A 6LoWPAN context, N=PREFIX/LEN (N 0-15); repeat for several.
     #[arg(long = "context", value_name = "N=PREFIX/LEN")]
     contexts: Vec<String>,
@@ -47,7 +73,7 @@ struct Common {
 }
 
 impl Common {
-    fn decoder(&self) -> anyhow::Result<Decoder> {
+    pub(super) fn decoder(&self) -> anyhow::Result<Decoder> {
         let mut table = ContextTable::new();
         for c in &self.contexts {
             table
@@ -69,14 +95,22 @@ impl Common {
 enum Command {
     /// One entry per frame: MAC header, every 6LoWPAN header, the decompressed IPv6 header and
     /// UDP/ICMPv6 summary; fragments name their datagram and where it completed.
+    #[command(after_help = crate::examples::SIXLO_DECODE)]
     Decode(DecodeArgs),
     /// Write the IPv6 datagrams a capture carries, decompressed and reassembled, as a pcap of
     /// link type 101 (raw IP), one datagram per packet, stamped with the completing frame's time.
+    #[command(after_help = crate::examples::SIXLO_DECOMPRESS)]
     Decompress(DecompressArgs),
     /// Compress the IPv6 datagrams of a capture (IP link types, or 802.15.4 frames of any
     /// 6LoWPAN form) into 6LoWPAN/IPHC over 802.15.4 frames, fragmenting as needed; writes a
     /// pcap of link type 230 (195 with --fcs).
+    #[command(after_help = crate::examples::SIXLO_COMPRESS)]
     Compress(compress::CompressArgs),
+    /// Counters over a capture: frames by type, dispatch headers, errors, header compression,
+    /// link-layer conversations, and the RFC 7388 LOWPAN-MIB input counters under their MIB
+    /// names.
+    #[command(after_help = crate::examples::SIXLO_STATS)]
+    Stats(stats::StatsArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -109,6 +143,21 @@ struct DecodeArgs {
     #[arg(long, value_name = "ADDR", requires = "payload")]
     dst: Option<LinkAddr>,
 
+    /// After each frame, its bytes: a hex dump, then every field's octets, layer, name, value
+    /// and defining section, bit fields broken out (802.15.4 Frame Control, IPHC, NHC, fragment
+    /// and mesh headers).
+    #[arg(short = 'x', long, conflicts_with_all = ["json", "payload"])]
+    hexdump: bool,
+
+    /// One line per frame: number, time, MAC frame type, sequence number, link addresses,
+    /// 6LoWPAN headers, and on the frame that completes a datagram its IPv6 addresses and
+    /// upper layer; an error ends the line after `!`.
+    #[arg(long, conflicts_with_all = ["json", "hexdump"])]
+    brief: bool,
+
+    #[command(flatten)]
+    select: SelectArgs,
+
     #[command(flatten)]
     common: Common,
 }
@@ -122,6 +171,9 @@ struct DecompressArgs {
     /// The pcap to write (`-` for stdout).
     #[arg(short, long, value_name = "OUT")]
     output: String,
+
+    #[command(flatten)]
+    select: SelectArgs,
 
     #[command(flatten)]
     common: Common,
@@ -143,6 +195,7 @@ pub fn run(args: Args, mut out: Output) -> anyhow::Result<Status> {
         }
         Command::Decompress(a) => decompress(&a, &out),
         Command::Compress(a) => compress::run(&a, &out),
+        Command::Stats(a) => stats::run(&a, &mut out),
     }
 }
 
@@ -221,7 +274,7 @@ fn progress_bar(
 /// where the capture cannot say, what the frame's CRC shows ([`encap::capture_fcs`]) — and
 /// `(captured, original)` when the capture cut the frame short (snaplen): its FCS, if it had one,
 /// is not in the captured bytes, so it is neither stripped nor checked.
-fn frame_fcs(pkt: &Packet<'_>, w: &WpanFrame<'_>) -> (FcsMode, Option<(usize, u32)>) {
+pub(super) fn frame_fcs(pkt: &Packet<'_>, w: &WpanFrame<'_>) -> (FcsMode, Option<(usize, u32)>) {
     let fcs = encap::capture_fcs(w.frame, w.fcs.octets());
     let captured = pkt.data.len();
     let snapped = (usize::try_from(pkt.orig_len).is_ok_and(|o| o > captured)
@@ -235,12 +288,29 @@ fn frame_fcs(pkt: &Packet<'_>, w: &WpanFrame<'_>) -> (FcsMode, Option<(usize, u3
 
 fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     let mut decoder = a.common.decoder()?;
+    crate::hints::capture_stdin(&a.input, "ietfwg 6lo decode")?;
     let mut reader = CaptureReader::open(&a.input)?;
+    let mut contents = crate::hints::Contents::default();
     let mut tally = Tally::default();
     let bar = progress_bar(&reader, out, !out.stdout_tty);
     let json = a.json;
+    let sel = a.select.selection();
+    let mut stopped = false;
     while let Some(pkt) = reader.next_packet()? {
         let (number, ts, linktype) = (pkt.number, pkt.ts, pkt.linktype);
+        if sel.done(number, tally.frames) {
+            stopped = true;
+            break;
+        }
+        if !sel.wants(number) {
+            // Read for reassembly only.
+            if let Ok(Wpan::Frame(w)) = wpan_frame(&pkt) {
+                let (fcs, _) = frame_fcs(&pkt, &w);
+                decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
+            }
+            decoder.take_expired();
+            continue;
+        }
         match wpan_frame(&pkt) {
             Ok(Wpan::Frame(w)) => {
                 let (fcs, snapped) = frame_fcs(&pkt, &w);
@@ -252,27 +322,38 @@ fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
                     encap: Some(&w.encap),
                     snapped,
                 };
-                if json {
+                if a.brief {
+                    brief::frame(out, &report, ts)?;
+                } else if json {
                     render::frame_json(out, &report, &link)?;
                 } else {
                     render::frame_text(out, &report, &link)?;
+                }
+                if a.hexdump {
+                    hexdump::frame(out, w.frame, fcs, &report)?;
                 }
             }
             Ok(Wpan::NotWpan(why)) => {
                 tally.frames += 1;
                 tally.not_wpan += 1;
-                render::skipped(out, json, number, ts, linktype, &why)?;
+                contents.note(&pkt);
+                if a.brief {
+                    brief::other(out, number, ts, &why.to_string())?;
+                } else {
+                    render::skipped(out, json, number, ts, linktype, &why)?;
+                }
             }
             Err(e) => {
                 tally.frames += 1;
                 tally.errors += 1;
-                render::link_error(out, json, number, ts, linktype, &format!("{e:#}"))?;
+                if a.brief {
+                    brief::other(out, number, ts, &format!("! {e:#}"))?;
+                } else {
+                    render::link_error(out, json, number, ts, linktype, &format!("{e:#}"))?;
+                }
             }
         }
-        for inc in decoder.take_expired() {
-            tally.incomplete += 1;
-            render::incomplete(out, json, &inc)?;
-        }
+        continue_after(&mut decoder, &mut tally, out, json, a.brief)?;
         if let Some(b) = &bar {
             b.set_position(reader.bytes_read());
         }
@@ -280,18 +361,44 @@ fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    for inc in decoder.finish() {
-        tally.incomplete += 1;
-        render::incomplete(out, json, &inc)?;
+    // Stopped by --count or --frames: what is left incomplete is not listed.
+    if !stopped {
+        for inc in decoder.finish() {
+            tally.incomplete += 1;
+            if !a.brief {
+                render::incomplete(out, json, &inc)?;
+            }
+        }
     }
     out.flush()?;
+    if let Some(what) = contents.not_wpan() {
+        eprintln!("note: {what}");
+    }
     eprintln!("{}", tally.summary());
     Ok(tally.status())
+}
+
+/// After a frame: the datagrams given up on so far (listed, except in --brief).
+fn continue_after(
+    decoder: &mut Decoder,
+    tally: &mut Tally,
+    out: &mut Output,
+    json: bool,
+    brief: bool,
+) -> anyhow::Result<()> {
+    for inc in decoder.take_expired() {
+        tally.incomplete += 1;
+        if !brief {
+            render::incomplete(out, json, &inc)?;
+        }
+    }
+    Ok(())
 }
 
 fn decode_hex(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     let mut decoder = a.common.decoder()?;
     let mut tally = Tally::default();
+    crate::hints::text_stdin("hex 802.15.4 frames, one per line,");
     let stdin = std::io::stdin();
     let fcs = if a.fcs { FcsMode::Crc16 } else { FcsMode::None };
     let mut number = 0u64;
@@ -306,6 +413,10 @@ fn decode_hex(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
             continue;
         }
         number += 1;
+        // -c and --frames count the frames (non-blank lines) given.
+        if a.select.selection().done(number, tally.frames) {
+            break;
+        }
         // A bad line is reported and counted as a frame that failed; the next line goes on.
         let parsed = if fits {
             hex::decode(&text).map_err(|e| format!("not hex: {e}"))
@@ -330,7 +441,14 @@ fn decode_hex(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
         } else {
             decoder.decode_frame(&bytes, fcs, number, 0)
         };
+        if !a.select.selection().wants(number) {
+            continue;
+        }
         tally.add(&report);
+        if a.brief {
+            brief::frame(out, &report, Timestamp { secs: 0, nanos: 0 })?;
+            continue;
+        }
         let link = render::Link {
             ts: Timestamp { secs: 0, nanos: 0 },
             linktype: 0,
@@ -341,6 +459,9 @@ fn decode_hex(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
             render::frame_json(out, &report, &link)?;
         } else {
             render::frame_text(out, &report, &link)?;
+        }
+        if a.hexdump {
+            hexdump::frame(out, &bytes, fcs, &report)?;
         }
     }
     for inc in decoder.finish() {
@@ -402,6 +523,7 @@ fn read_bounded_line(r: &mut impl BufRead, line: &mut Vec<u8>) -> std::io::Resul
 
 fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
     let mut decoder = a.common.decoder()?;
+    crate::hints::capture_stdin(&a.input, "ietfwg 6lo decompress")?;
     let mut reader = CaptureReader::open(&a.input)?;
     // Raw IPv4/IPv6 datagrams.
     let mut writer = CaptureWriter::create(&a.output, Format::Pcap, linktype::RAW)
@@ -409,8 +531,23 @@ fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
     let mut tally = Tally::default();
     let mut no_ipv6 = 0u64;
     let bar = progress_bar(&reader, out, a.output != "-");
+    let sel = a.select.selection();
+    let mut stopped = false;
     while let Some(pkt) = reader.next_packet()? {
         let (number, ts) = (pkt.number, pkt.ts);
+        if sel.done(number, tally.frames) {
+            stopped = true;
+            break;
+        }
+        if !sel.wants(number) {
+            // Read for reassembly only: a datagram is written when a selected frame completes it.
+            if let Ok(Wpan::Frame(w)) = wpan_frame(&pkt) {
+                let (fcs, _) = frame_fcs(&pkt, &w);
+                decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
+            }
+            decoder.take_expired();
+            continue;
+        }
         let report = match wpan_frame(&pkt) {
             Ok(Wpan::Frame(w)) => {
                 let (fcs, _) = frame_fcs(&pkt, &w);
@@ -471,7 +608,7 @@ fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    for inc in decoder.finish() {
+    for inc in decoder.finish().into_iter().filter(|_| !stopped) {
         tally.incomplete += 1;
         eprintln!("{}", render::incomplete_line(&inc));
     }

@@ -3,6 +3,7 @@
 //! reader and writer, IKEv1/ISAKMP recognition (RFC 2408), and how messages travel over UDP
 //! and TCP (RFC 3948, RFC 9329).
 
+pub mod fields;
 pub mod header;
 pub mod ikev1;
 pub mod message;

@@ -1,0 +1,65 @@
+//! `6lo decode -x`: a frame's bytes with the field map of `ietfwg_6lo::fields`.
+
+use ietfwg_6lo::fields::{self, Field, FieldLayer};
+use ietfwg_6lo::lowpan::FrameReport;
+use ietfwg_6lo::mac::FcsMode;
+
+use crate::hexdump::{self, Bit, Row};
+use crate::output::Output;
+
+fn slot(l: FieldLayer) -> usize {
+    match l {
+        FieldLayer::Mac => 0,
+        FieldLayer::Dispatch => 1,
+        FieldLayer::Ipv6Header => 2,
+        FieldLayer::Nhc => 3,
+        FieldLayer::Payload => 4,
+        FieldLayer::Fcs => 0,
+        FieldLayer::Undecoded => 5,
+    }
+}
+
+/// The rows of a field map.
+pub fn rows(map: &[Field]) -> Vec<Row<'_>> {
+    map.iter()
+        .map(|f| Row {
+            range: f.range.clone(),
+            layer: f.layer.name(),
+            slot: slot(f.layer),
+            name: &f.name,
+            value: &f.value,
+            reference: f.reference,
+            word: f.word,
+            bits: f
+                .bits
+                .iter()
+                .map(|b| Bit {
+                    first: b.first,
+                    len: b.len,
+                    value: b.value,
+                    name: b.name,
+                    meaning: &b.meaning,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Writes the annotated dump of one 802.15.4 frame (`frame` as captured, FCS included when
+/// `fcs` says there is one).
+pub fn frame(
+    out: &mut Output,
+    frame: &[u8],
+    fcs: FcsMode,
+    report: &FrameReport<'_>,
+) -> anyhow::Result<()> {
+    let map = fields::frame_fields(frame, fcs, report);
+    let title = format!(
+        "bytes of frame #{} ({} octets of 802.15.4 frame; offsets count from its first octet)",
+        report.frame,
+        frame.len()
+    );
+    let color = out.color;
+    hexdump::render(out, color, &title, frame, &rows(&map))?;
+    Ok(())
+}
