@@ -20,6 +20,7 @@ pub mod client;
 pub mod error;
 pub mod input;
 pub mod query;
+pub mod server;
 pub mod wire;
 
 pub use error::{Error, Result};

@@ -17,6 +17,7 @@ pub mod encode;
 pub mod flags;
 pub mod query;
 pub mod render;
+pub mod serve;
 
 use clap::Subcommand;
 
@@ -39,6 +40,8 @@ enum Command {
     Encode(encode::EncodeArgs),
     /// Read one DNS message on stdin (binary, hex or base64url) and print it.
     Decode(decode::DecodeArgs),
+    /// Serve DoH (HTTP/2 and HTTP/1.1, TLS or cleartext) from a zone file or a Do53 upstream.
+    Serve(serve::ServeArgs),
 }
 
 pub fn run(args: Args, out: Output) -> anyhow::Result<Status> {
@@ -47,5 +50,6 @@ pub fn run(args: Args, out: Output) -> anyhow::Result<Status> {
         Command::Batch(a) => batch::run(a, out),
         Command::Encode(a) => encode::run(a, out),
         Command::Decode(a) => decode::run(a, out),
+        Command::Serve(a) => serve::run(a, out),
     }
 }

@@ -18,7 +18,7 @@
 
 mod connect;
 mod error;
-mod frames;
+pub(crate) mod frames;
 mod http;
 mod tls;
 
@@ -30,6 +30,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 pub use error::ClientError;
+pub(crate) use tls::rfc3339;
 pub use tls::{cert_info, spki_pin, CertInfo, TlsInfo};
 
 /// The largest response body collected; beyond it the request fails. (A DNS message is at
