@@ -17,6 +17,7 @@ pub mod answer;
 pub mod cache;
 pub mod check;
 pub mod client;
+pub mod conformance;
 pub mod error;
 pub mod input;
 pub mod query;

@@ -11,6 +11,7 @@
 //! | [`render`] | dig-like text and JSON for an answer |
 
 pub mod batch;
+pub mod check;
 pub mod conn;
 pub mod decode;
 pub mod encode;
@@ -42,6 +43,8 @@ enum Command {
     Decode(decode::DecodeArgs),
     /// Serve DoH (HTTP/2 and HTTP/1.1, TLS or cleartext) from a zone file or a Do53 upstream.
     Serve(serve::ServeArgs),
+    /// Check a DoH server against RFC 8484, clause by clause: PASS, FAIL, WARN or N/A.
+    Check(check::CheckArgs),
 }
 
 pub fn run(args: Args, out: Output) -> anyhow::Result<Status> {
@@ -51,5 +54,6 @@ pub fn run(args: Args, out: Output) -> anyhow::Result<Status> {
         Command::Encode(a) => encode::run(a, out),
         Command::Decode(a) => decode::run(a, out),
         Command::Serve(a) => serve::run(a, out),
+        Command::Check(a) => check::run(a, out),
     }
 }

@@ -316,6 +316,7 @@ fn version_name(v: hyper::Version) -> &'static str {
 
 async fn handle(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let started = Instant::now();
+    let head = req.method() == hyper::Method::HEAD;
     let mut entry = Entry {
         time: super::log::now_rfc3339(),
         client: peer.to_string(),
@@ -348,6 +349,13 @@ async fn handle(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp
             b.body(Full::new(Bytes::from(format!("{}\n", rej.reason))))
                 .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
         }
+    };
+    // RFC 9110 §9.3.2: no content in a response to HEAD.
+    let resp = if head {
+        let (parts, _) = resp.into_parts();
+        Response::from_parts(parts, Full::new(Bytes::new()))
+    } else {
+        resp
     };
     entry.status = resp.status().as_u16();
     entry.bytes = usize::try_from(hyper::body::Body::size_hint(resp.body()).lower()).unwrap_or(0);
