@@ -10,27 +10,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
-/// The lab zone: positive answers, a CNAME chain, a wildcard, a delegation with glue, a name
-/// with a short TTL, and a TXT RRset over 512 octets. Records with their own TTL come last
-/// (hickory's parser carries an explicit TTL on to the records after it).
-pub const ZONE: &str = "$ORIGIN lab.test.
-$TTL 300
-@        IN SOA  ns1 hostmaster 2026120701 3600 600 86400 120
-@        IN NS   ns1
-ns1      IN A    127.0.0.1
-www      IN A    192.0.2.10
-www      IN A    192.0.2.11
-www      IN AAAA 2001:db8::10
-alias    IN CNAME a2
-a2       IN CNAME www
-*.wild   IN TXT  \"wildcard\"
-sub      IN NS   ns.sub
-ns.sub   IN A    192.0.2.80
-big      IN TXT  \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"
-big      IN TXT  \"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"
-big      IN TXT  \"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc\"
-short 60 IN A    192.0.2.60
-";
+/// The lab zone (`examples/lab.test.zone`): positive answers, a CNAME chain, a wildcard, a
+/// delegation with glue, a name with a short TTL, and a TXT RRset over 512 octets.
+pub const ZONE: &str = include_str!("../../../examples/lab.test.zone");
 
 /// A running `ietfwg doh serve`.
 #[derive(Debug)]
