@@ -487,3 +487,97 @@ fn access_log_and_graceful_sigterm() {
     let st = s.terminate();
     assert_eq!(st.code(), Some(0));
 }
+
+#[test]
+fn per_client_rate_limit_answers_429() {
+    if program("curl").is_none() {
+        return;
+    }
+    let s = start(&["--rate", "2"]);
+    let q = query_wire("www.lab.test");
+    let url = format!("{}?dns={}", s.url(), b64(&q));
+    // A burst of twice the rate passes; the requests after it within the same second do not.
+    let statuses: Vec<u16> = (0..12)
+        .map(|_| curl(&s, &["--http2"], &url).status)
+        .collect();
+    assert!(statuses.iter().take(4).all(|&c| c == 200), "{statuses:?}");
+    assert!(statuses.contains(&429), "{statuses:?}");
+    let r = curl(&s, &["--http2"], &url);
+    if r.status == 429 {
+        assert!(r.headers.contains("retry-after: 1"), "{}", r.headers);
+    }
+}
+
+#[test]
+fn an_oversized_request_head_is_refused() {
+    if program("curl").is_none() {
+        return;
+    }
+    let s = start(&[]);
+    let q = query_wire("www.lab.test");
+    let url = format!("{}?dns={}", s.url(), b64(&q));
+    let big = format!("x-filler: {}", "a".repeat(64 * 1024));
+    for version in ["--http1.1", "--http2"] {
+        let r = curl(&s, &[version, "-H", &big], &url);
+        assert_ne!(r.status, 200, "{version}: a 64 KiB header was accepted");
+        // The server is still there for everyone else.
+        assert_eq!(curl(&s, &[version], &url).status, 200);
+    }
+}
+
+#[test]
+fn an_idle_connection_is_closed() {
+    use std::io::Read as _;
+    let s = start(&["--http", "--idle-timeout", "1"]);
+    let mut tcp = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    // Generous: the point is that the server ends it, not how fast.
+    tcp.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let mut buf = [0u8; 64];
+    match tcp.read(&mut buf) {
+        Ok(0) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+        other => panic!("the idle connection was not closed: {other:?}"),
+    }
+}
+
+#[test]
+fn a_broken_zone_file_is_a_clear_error() {
+    let dir = serve_lab::tempdir("badzone");
+    let zone = dir.join("bad.zone");
+    std::fs::write(
+        &zone,
+        "$ORIGIN bad.test.\n@ IN SOA ns h 1 2 3 4 5\nwww IN A 999.1.2.3\n",
+    )
+    .unwrap();
+    let out = common::ietfwg(&[
+        "doh",
+        "serve",
+        "--zone",
+        &zone.display().to_string(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = common::stderr(&out);
+    // hickory's parser names the fault, not the line.
+    assert!(
+        err.contains("bad.zone: zone file:") && err.contains("invalid IPv4 address"),
+        "{err}"
+    );
+    std::fs::write(&zone, "$ORIGIN bad.test.\nwww 300 IN A 192.0.2.1\n").unwrap();
+    let out = common::ietfwg(&[
+        "doh",
+        "serve",
+        "--zone",
+        &zone.display().to_string(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        common::stderr(&out).contains("no SOA record"),
+        "{}",
+        common::stderr(&out)
+    );
+}
