@@ -446,6 +446,54 @@ short 60 IN A   192.0.2.60
         assert!(!m.authoritative());
     }
 
+    /// Any octets as a request: parsed or refused with 400, answered and encoded without a
+    /// panic (mutations of real queries, every prefix of them, and random bytes).
+    #[test]
+    fn arbitrary_requests_never_panic() {
+        use crate::query::{build, QueryOptions};
+        use crate::server::{request, response};
+        let z = zone();
+        let mut seeds = Vec::new();
+        for (name, t) in [
+            ("www.lab.test", RecordType::A),
+            ("alias.lab.test", RecordType::A),
+            ("x.wild.lab.test", RecordType::TXT),
+            ("host.sub.lab.test", RecordType::AAAA),
+            ("nope.lab.test", RecordType::ANY),
+        ] {
+            seeds.push(build(&QueryOptions::new(name, t)).unwrap());
+        }
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut run = |b: &[u8]| {
+            if let Ok(q) = request::parse_query(b) {
+                let pad = response::query_padded(&q);
+                let _ = response::finish(z.answer(&q), pad);
+            }
+        };
+        for s in &seeds {
+            for n in 0..=s.len() {
+                run(&s[..n]);
+            }
+        }
+        for i in 0..5_000u64 {
+            let mut b = seeds[(i % seeds.len() as u64) as usize].clone();
+            for _ in 0..1 + next() % 4 {
+                let at = (next() % b.len() as u64) as usize;
+                b[at] = next() as u8;
+            }
+            run(&b);
+            let len = (next() % 64) as usize;
+            let random: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            run(&random);
+        }
+    }
+
     #[test]
     fn a_zone_without_soa_is_an_error() {
         let e = Zone::parse("$ORIGIN a.test.\nwww 300 IN A 192.0.2.1\n", None, None).unwrap_err();
