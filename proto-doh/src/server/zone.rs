@@ -470,7 +470,7 @@ short 60 IN A   192.0.2.60
             state ^= state << 17;
             state
         };
-        let mut run = |b: &[u8]| {
+        let run = |b: &[u8]| {
             if let Ok(q) = request::parse_query(b) {
                 let pad = response::query_padded(&q);
                 let _ = response::finish(z.answer(&q), pad);
