@@ -9,17 +9,22 @@
 //! | [`cache`] | RFC 8484 §5.1: HTTP freshness lifetime against the answer's smallest TTL |
 //! | [`input`] | a DNS message given as binary, hex or base64url, auto-detected |
 //! | [`client`] | the HTTP/1.1 and HTTP/2 client (hyper over tokio-rustls): one connection, timing, TLS details |
+//! | [`server`] | the DoH server of `doh serve`: RFC 8484 routing, zone answers, padding and `Cache-Control` (sans-I/O), forwarding and hyper's server (I/O) |
+//! | [`conformance`] | `doh check`: RFC 8484 clause by clause — the verdicts (sans-I/O) and the requests (through [`client`]) |
 //!
-//! Everything but [`client`] is sans-I/O.
+//! Everything but [`client`], [`server::forward`], [`server::http`] and [`conformance::run`]
+//! is sans-I/O.
 #![forbid(unsafe_code)]
 
 pub mod answer;
 pub mod cache;
 pub mod check;
 pub mod client;
+pub mod conformance;
 pub mod error;
 pub mod input;
 pub mod query;
+pub mod server;
 pub mod wire;
 
 pub use error::{Error, Result};

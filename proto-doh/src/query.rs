@@ -203,7 +203,7 @@ pub fn parse_class(s: &str) -> Result<DNSClass> {
 }
 
 /// The query name as a fully qualified [`Name`], with the RFC 1035 §2.3.4 limits checked.
-fn parse_name(name: &str) -> Result<Name> {
+pub fn parse_name(name: &str) -> Result<Name> {
     let bad = |reason: String| Error::Name {
         name: name.to_string(),
         reason,

@@ -101,6 +101,25 @@ pub enum Responder {
         /// More headers.
         headers: Vec<(String, String)>,
     },
+    /// [`Responder::Echo`] with one RFC 8484 fault, for conformance checkers.
+    Faulty(Fault),
+}
+
+/// One way for [`Responder::Faulty`] to break RFC 8484, everything else as [`Responder::Echo`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// 200 answers say `Content-Type: application/octet-stream` (§6).
+    WrongMediaType,
+    /// 200 answers say `Cache-Control: max-age=86400`, beyond the 300 s TTL (§5.1).
+    MaxAgeBeyondTtl,
+    /// A malformed `dns` parameter or message gets 200 instead of 400 (§4.1).
+    OkOnGarbage,
+    /// A POST body of any media type is taken as a DNS message (no 415).
+    AnyMediaType,
+    /// Answers carry ID 0x1234 whatever the query's (§4.1).
+    WrongId,
+    /// Answers have TC set (§6: DoH answers are never truncated).
+    Truncated,
 }
 
 /// One request as the server received it.
@@ -476,7 +495,8 @@ async fn handle(
     if let Some(d) = cfg.delay {
         tokio::time::sleep(d).await;
     }
-    Ok(match &cfg.responder {
+    let head = rec.method == "HEAD";
+    let resp = match &cfg.responder {
         Responder::Fixed {
             status,
             content_type,
@@ -494,7 +514,64 @@ async fn handle(
                 .unwrap_or_else(|_| plain(500, "bad Fixed responder"))
         }
         Responder::Echo => echo(&rec),
+        Responder::Faulty(f) => faulty(&rec, *f),
+    };
+    // RFC 9110 §9.3.2: no content after HEAD (hyper's HTTP/2 server would send it).
+    Ok(if head {
+        let (parts, _) = resp.into_parts();
+        hyper::Response::from_parts(parts, Full::new(Bytes::new()))
+    } else {
+        resp
     })
+}
+
+fn faulty(rec: &Recorded, f: Fault) -> Resp {
+    let mut rec = rec.clone();
+    if f == Fault::AnyMediaType && rec.method == "POST" {
+        rec.headers
+            .retain(|(n, _)| !n.eq_ignore_ascii_case("content-type"));
+        rec.headers
+            .push(("content-type".into(), "application/dns-message".into()));
+    }
+    let mut r = echo(&rec);
+    let ok = r.status() == http::StatusCode::OK;
+    let set = |r: &mut Resp, name: http::header::HeaderName, v: &'static str| {
+        r.headers_mut()
+            .insert(name, http::HeaderValue::from_static(v));
+    };
+    match f {
+        Fault::WrongMediaType if ok => set(
+            &mut r,
+            http::header::CONTENT_TYPE,
+            "application/octet-stream",
+        ),
+        Fault::MaxAgeBeyondTtl if ok => set(&mut r, http::header::CACHE_CONTROL, "max-age=86400"),
+        Fault::OkOnGarbage if r.status() == http::StatusCode::BAD_REQUEST => {
+            r = hyper::Response::new(Full::new(Bytes::from_static(b"ok")));
+            set(
+                &mut r,
+                http::header::CONTENT_TYPE,
+                "application/dns-message",
+            );
+        }
+        Fault::WrongId | Fault::Truncated if ok => {
+            let mut body = rec
+                .dns_message()
+                .and_then(|q| echo_answer(&q))
+                .unwrap_or_default();
+            if body.len() >= 12 {
+                if f == Fault::WrongId {
+                    body[0] = 0x12;
+                    body[1] = 0x34;
+                } else {
+                    body[2] |= 0x02;
+                }
+            }
+            *r.body_mut() = Full::new(Bytes::from(body));
+        }
+        _ => {}
+    }
+    r
 }
 
 fn plain(status: u16, text: &str) -> Resp {

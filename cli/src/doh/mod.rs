@@ -11,12 +11,14 @@
 //! | [`render`] | dig-like text and JSON for an answer |
 
 pub mod batch;
+pub mod check;
 pub mod conn;
 pub mod decode;
 pub mod encode;
 pub mod flags;
 pub mod query;
 pub mod render;
+pub mod serve;
 
 use clap::Subcommand;
 
@@ -43,6 +45,10 @@ enum Command {
     /// Read one DNS message on stdin (binary, hex or base64url) and print it.
     #[command(after_help = crate::examples::DOH_DECODE)]
     Decode(decode::DecodeArgs),
+    /// Serve DoH (HTTP/2 and HTTP/1.1, TLS or cleartext) from a zone file or a Do53 upstream.
+    Serve(serve::ServeArgs),
+    /// Check a DoH server against RFC 8484, clause by clause: PASS, FAIL, WARN or N/A.
+    Check(check::CheckArgs),
 }
 
 pub fn run(args: Args, out: Output) -> anyhow::Result<Status> {
@@ -51,5 +57,7 @@ pub fn run(args: Args, out: Output) -> anyhow::Result<Status> {
         Command::Batch(a) => batch::run(a, out),
         Command::Encode(a) => encode::run(a, out),
         Command::Decode(a) => decode::run(a, out),
+        Command::Serve(a) => serve::run(a, out),
+        Command::Check(a) => check::run(a, out),
     }
 }

@@ -48,6 +48,16 @@ impl<T> FramePerWrite<T> {
         }
     }
 
+    /// The server side of a connection, which sends no preface octets before its first frame
+    /// (RFC 9113 §3.4: the server's preface is its SETTINGS frame). dnsperf's DoH client
+    /// reads one response per TLS record: several in one record are left unread.
+    pub(crate) fn server(io: T) -> Self {
+        FramePerWrite {
+            preface_left: 0,
+            ..FramePerWrite::new(io)
+        }
+    }
+
     /// How much of `buf` belongs to the preface or frame being written.
     fn limit(&self, buf: &[u8]) -> usize {
         if self.preface_left > 0 {

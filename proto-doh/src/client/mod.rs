@@ -18,7 +18,7 @@
 
 mod connect;
 mod error;
-mod frames;
+pub(crate) mod frames;
 mod http;
 mod tls;
 
@@ -30,6 +30,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 pub use error::ClientError;
+pub(crate) use tls::rfc3339;
 pub use tls::{cert_info, spki_pin, CertInfo, TlsInfo};
 
 /// The largest response body collected; beyond it the request fails. (A DNS message is at
@@ -319,6 +320,50 @@ impl Client {
             format!("{path}{sep}{q}")
         };
         self.send(::http::Method::GET, pq, DNS_JSON, None).await
+    }
+
+    /// Any request to the server's URL, for conformance checks: `method`, the URL's path with
+    /// `query` appended (after `?`, or `&` when the URL has a query already), `Content-Type`
+    /// as given (none when None), `Accept: application/dns-message`.
+    pub async fn request(
+        &self,
+        method: ::http::Method,
+        query: Option<&str>,
+        content_type: Option<&str>,
+        body: Option<Bytes>,
+    ) -> Result<Response, ClientError> {
+        let i = &self.inner;
+        let path = &i.target.path_and_query;
+        let pq = match query {
+            Some(q) => {
+                let sep = if path.contains('?') { '&' } else { '?' };
+                format!("{path}{sep}{q}")
+            }
+            None => path.clone(),
+        };
+        let mut req = http::build_request(
+            &i.target,
+            &i.sender,
+            &i.extra,
+            method,
+            &pq,
+            DNS_MESSAGE,
+            body,
+        )?;
+        let headers = req.headers_mut();
+        headers.remove(::http::header::CONTENT_TYPE);
+        if let Some(ct) = content_type.and_then(|c| ::http::HeaderValue::from_str(c).ok()) {
+            headers.insert(::http::header::CONTENT_TYPE, ct);
+        }
+        let label = format!(
+            "{} {} {}://{}{}",
+            i.sender.version(),
+            req.method(),
+            i.target.scheme,
+            i.target.authority,
+            i.target.path_only()
+        );
+        i.sender.send(req, &label, i.request_timeout).await
     }
 
     async fn send(
