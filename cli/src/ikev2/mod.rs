@@ -8,6 +8,7 @@
 //! | [`summary`] | `summary` and `audit`: the capture into the SA analysis, rendered |
 //! | [`replay`], [`probe`] | sending IKE_SA_INIT with the library's initiators; [`net`] moves the datagrams |
 
+pub mod keys;
 pub mod net;
 pub mod probe;
 pub mod render;
@@ -19,9 +20,8 @@ use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use anyhow::{anyhow, Context as _};
+use anyhow::Context as _;
 use clap::Subcommand;
-use ietfwg_ikev2::crypto::keytable::{self, SaKeys};
 use ietfwg_ikev2::decoder::{Decoded, Decryption, FragmentState};
 
 use crate::output::Output;
@@ -57,6 +57,10 @@ enum Command {
     /// Sends IKE_SA_INIT offers to a responder and reports which it accepts (--scan walks each
     /// transform type), rated against RFC 8247. Nothing is sent after IKE_SA_INIT.
     Probe(probe::ProbeArgs),
+    /// Prints the keys of strongSwan charon logs (filelog ike = 4, chd = 4), libreswan pluto
+    /// logs (plutodebug=private) or Wireshark tables as Wireshark `ikev2_decryption_table`
+    /// rows and `esp_sa` rows, for tshark and Wireshark.
+    Keys(keys::KeysArgs),
 }
 
 /// Where packets come from: a capture file (or stdin), or an interface.
@@ -74,10 +78,11 @@ pub struct SourceArgs {
     #[arg(short = 'c', long, value_name = "N")]
     pub count: Option<u64>,
 
-    /// Wireshark `ikev2_decryption_table` file: decrypt SK and SKF payloads of the IKE SAs it
-    /// lists.
+    /// Keys to decrypt SK and SKF payloads with: a Wireshark `ikev2_decryption_table`, a
+    /// strongSwan charon log (filelog ike = 4) or a libreswan pluto log (plutodebug=private),
+    /// told apart by content. Repeatable; the files are merged.
     #[arg(long, value_name = "FILE")]
-    pub keys: Option<String>,
+    pub keys: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -114,49 +119,11 @@ pub fn run(args: Args, mut out: Output) -> anyhow::Result<Status> {
         }
         Command::Replay(a) => replay::run(a, out),
         Command::Probe(a) => probe::run(a, out),
+        Command::Keys(a) => keys::keys_cmd(&a, &mut out),
     }
 }
 
-/// Octets a `--keys` table may hold: far more than any capture's SAs need (a line of the
-/// largest keys is under 1 KiB), and a bound on what a wrong file (a disk image, `/dev/zero`)
-/// can make the process read.
-pub const MAX_KEY_TABLE: u64 = 16 << 20;
-/// Octets one line of a `--keys` table may hold.
-pub const MAX_KEY_LINE: usize = 4096;
-
-/// Reads and parses a `--keys` table; errors name the line and column. The file is read up to
-/// [`MAX_KEY_TABLE`] octets and [`MAX_KEY_LINE`] per line; a line that is not UTF-8 is named.
-pub fn load_keys(path: &str) -> anyhow::Result<Vec<SaKeys>> {
-    use std::io::Read as _;
-    let file = std::fs::File::open(path).with_context(|| format!("reading --keys {path}"))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_KEY_TABLE + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("reading --keys {path}"))?;
-    if bytes.len() as u64 > MAX_KEY_TABLE {
-        return Err(anyhow!(
-            "--keys {path}: larger than the limit of {MAX_KEY_TABLE} octets for a key table"
-        ));
-    }
-    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
-        if line.len() > MAX_KEY_LINE {
-            return Err(anyhow!(
-                "--keys {path}: line {} is longer than the limit of {MAX_KEY_LINE} octets",
-                i + 1
-            ));
-        }
-        if let Err(e) = std::str::from_utf8(line) {
-            return Err(anyhow!(
-                "--keys {path}: line {} is not UTF-8 text (octet {} of the line)",
-                i + 1,
-                e.valid_up_to() + 1
-            ));
-        }
-    }
-    // Every line is UTF-8, so the whole is.
-    let text = String::from_utf8(bytes).map_err(|e| anyhow!("--keys {path}: {e}"))?;
-    keytable::parse_table(&text).map_err(|e| anyhow!("--keys {path}: {e}"))
-}
+pub use keys::load_keys;
 
 /// A capture file or a live interface, handing out packets the same way.
 pub enum Source {
@@ -335,7 +302,7 @@ fn progress_bar(src: &Source, out: &Output) -> Option<indicatif::ProgressBar> {
 }
 
 fn decode_cmd(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
-    let keys = a.source.keys.as_deref().map(load_keys).transpose()?;
+    let keys = load_keys(&a.source.keys)?.map(|k| k.ike);
     let with_keys = keys.is_some();
     let mut source = Source::open(&a.source)?;
     let live = source.is_live();

@@ -88,7 +88,7 @@ fn analyze(
         add_keys_hints(&mut sa);
         each(sa)
     };
-    let keys = source.keys.as_deref().map(load_keys).transpose()?;
+    let keys = load_keys(&source.keys)?.map(|k| k.ike);
     let mut input = Source::open(source)?;
     let mut stream = IkeStream::new(keys);
     let mut analyzer = Analyzer::new();

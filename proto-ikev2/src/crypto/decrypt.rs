@@ -368,7 +368,13 @@ fn open(
 }
 
 /// NULL, CBC and CTR: decrypts `buf` in place. `None` if the cipher refused the key or IV.
-fn separate(encr: Encr, key: &[u8], salt: &[u8], iv: &[u8], buf: &mut [u8]) -> Option<()> {
+pub(crate) fn separate(
+    encr: Encr,
+    key: &[u8],
+    salt: &[u8],
+    iv: &[u8],
+    buf: &mut [u8],
+) -> Option<()> {
     match encr {
         Encr::Null => Some(()),
         Encr::TripleDesCbc => cbc_decrypt::<des::TdesEde3>(key, iv, buf),
@@ -389,7 +395,7 @@ fn separate(encr: Encr, key: &[u8], salt: &[u8], iv: &[u8], buf: &mut [u8]) -> O
 }
 
 /// The combined-mode ciphers: plaintext and whether the tag verified.
-fn combined(
+pub(crate) fn combined(
     encr: Encr,
     key: &[u8],
     nonce: &[u8],
@@ -446,7 +452,7 @@ fn combined(
 }
 
 /// Checks the truncated HMAC `icv` over `signed`. `Some(false)` when there is nothing to check.
-fn integrity(integ: Integ, key: &[u8], signed: &[u8], icv: &[u8]) -> Option<bool> {
+pub(crate) fn integrity(integ: Integ, key: &[u8], signed: &[u8], icv: &[u8]) -> Option<bool> {
     match integ {
         Integ::None | Integ::Unchecked(_) => Some(false),
         Integ::HmacMd5_96 | Integ::HmacMd5_128 => hmac_ok::<Hmac<md5::Md5>>(key, signed, icv),
