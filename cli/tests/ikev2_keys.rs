@@ -259,3 +259,114 @@ fn tshark_decrypts_with_the_printed_tables() {
         }
     }
 }
+
+/// The CBC recording's table line, with its integrity column rewritten by `edit`.
+fn cbc_table(edit: impl Fn(&[&str]) -> String) -> PathBuf {
+    let dir = pcaps_ikev2();
+    let text = std::fs::read_to_string(dir.join("esp-aes-cbc-sha256.keys")).unwrap();
+    let line = text.lines().find(|l| !l.starts_with('#')).unwrap();
+    let f: Vec<&str> = line.split(',').collect();
+    let out = std::env::temp_dir().join(format!(
+        "ietfwg-cbc-{}-{}.keys",
+        std::process::id(),
+        edit(&f).len()
+    ));
+    std::fs::write(&out, edit(&f)).unwrap();
+    out
+}
+
+#[test]
+fn no_checking_integrity_decrypts_without_verifying() {
+    let pcap = pcaps_ikev2().join("esp-aes-cbc-sha256.pcap");
+    // HMAC_SHA2_256_128 puts 16 octets of ICV: "ANY 128-bits … [No Checking]", no SK_a.
+    let keys = cbc_table(|f| {
+        format!(
+            "{},{},{},{},{},,,\"ANY 128-bits of Authentication [No Checking]\"",
+            f[0], f[1], f[2], f[3], f[4]
+        )
+    });
+    let text = ietfwg(&["ikev2", "decode", s(&pcap), "--keys", s(&keys)]);
+    assert_exit(&text, 0);
+    let t = stdout(&text);
+    assert!(t.contains("ICV not checked"), "{t}");
+    assert!(!t.contains("icv BAD"), "{t}");
+    assert!(
+        t.contains("IDi      ID_RFC822_ADDR (3) \"initiator@test.local\""),
+        "{t}"
+    );
+    assert!(!stderr(&text).contains(" 0 decrypted"), "{}", stderr(&text));
+    let json = ietfwg(&["ikev2", "decode", "--json", s(&pcap), "--keys", s(&keys)]);
+    let mut seen = 0;
+    for v in ndjson(&json) {
+        if let Some(d) = v["ikev2"]["payloads"]
+            .as_array()
+            .and_then(|p| p.last())
+            .and_then(|p| p.get("decrypted"))
+        {
+            assert_eq!(d["icv"], "not_checked", "{d}");
+            assert_eq!(d["authenticated"], false, "{d}");
+            assert!(d.get("payloads").is_some(), "{d}");
+            seen += 1;
+        }
+    }
+    assert!(seen >= 4, "{seen}");
+    // The summary uses the unchecked chains and does not ask for --keys.
+    let sum = ietfwg(&["ikev2", "summary", s(&pcap), "--keys", s(&keys)]);
+    assert_exit(&sum, 0);
+    assert!(!stdout(&sum).contains("pass --keys"), "{}", stdout(&sum));
+    let _ = std::fs::remove_file(&keys);
+}
+
+#[test]
+fn a_bad_icv_still_shows_the_chain_marked_unauthenticated() {
+    let pcap = pcaps_ikev2().join("esp-aes-cbc-sha256.pcap");
+    // SK_ai's first octet changed: the initiator's messages fail their ICV.
+    let keys = cbc_table(|f| {
+        let ai = format!(
+            "{:02x}{}",
+            u8::from_str_radix(&f[5][..2], 16).unwrap() ^ 1,
+            &f[5][2..]
+        );
+        format!(
+            "{},{},{},{},{},{ai},{},{}",
+            f[0], f[1], f[2], f[3], f[4], f[6], f[7]
+        )
+    });
+    let text = ietfwg(&["ikev2", "decode", s(&pcap), "--keys", s(&keys)]);
+    assert_exit(&text, 1);
+    let t = stdout(&text);
+    assert!(t.contains("icv BAD"), "{t}");
+    assert!(
+        t.contains("unauthenticated: the ICV does not verify"),
+        "{t}"
+    );
+    assert!(
+        t.contains("IDi      ID_RFC822_ADDR (3) \"initiator@test.local\""),
+        "{t}"
+    );
+    let json = ietfwg(&["ikev2", "decode", "--json", s(&pcap), "--keys", s(&keys)]);
+    let bad: Vec<_> = ndjson(&json)
+        .into_iter()
+        .filter_map(|v| {
+            v["ikev2"]["payloads"]
+                .as_array()
+                .and_then(|p| p.last())
+                .and_then(|p| p.get("decrypted"))
+                .cloned()
+        })
+        .filter(|d| d["icv"] == "bad")
+        .collect();
+    assert!(!bad.is_empty());
+    for d in &bad {
+        assert_eq!(d["authenticated"], false, "{d}");
+        assert!(d.get("payloads").is_some(), "{d}");
+    }
+    // With keys given, the summary no longer advises passing them.
+    let other = pcaps_ikev2().join("child-sa-kernel-refused.pcap");
+    let sum = ietfwg(&["ikev2", "summary", s(&other), "--keys", s(&keys)]);
+    let out = stdout(&sum);
+    assert!(!out.contains("pass --keys"), "{out}");
+    assert!(!out.contains("decrypt with --keys"), "{out}");
+    assert!(out.contains("--keys given"), "{out}");
+    let _ = std::fs::remove_file(&keys);
+}

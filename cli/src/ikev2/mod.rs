@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::Subcommand;
-use ietfwg_ikev2::decoder::{Decoded, Decryption, FragmentState};
+use ietfwg_ikev2::decoder::{Decoded, Decryption, FragmentState, IcvStatus};
 
 use crate::output::Output;
 use crate::Status;
@@ -247,7 +247,7 @@ impl Tally {
                 self.ikev2 += 1;
                 if let Some(Decryption::Done(opened)) = x.encrypted.as_ref().map(|e| &e.decryption)
                 {
-                    self.decrypted += u64::from(opened.decrypted.icv_ok);
+                    self.decrypted += u64::from(opened.icv() != IcvStatus::Bad);
                     self.reassembled +=
                         u64::from(matches!(opened.fragments, Some(FragmentState::Complete(_))));
                 }

@@ -31,17 +31,27 @@ pub struct AnalysisArgs {
 const CONFIRM_WITH_KEYS: &str = "decrypt with --keys to confirm";
 const GIVE_KEYS: &str = "pass --keys with ";
 
-/// Words the analysis's [`KeysHint`]s with this command's flag.
-fn add_keys_hints(sa: &mut SaSummary) {
+/// When `--keys` was given but did not open this SA's messages.
+const KEYS_MISSED: &str = "the --keys given hold no usable keys for this IKE SA";
+const CHECK_KEYS: &str = "the --keys given hold no keys for this IKE SA; give ";
+
+/// Words the analysis's [`KeysHint`]s with this command's flag; when keys were given
+/// (`keys_given`), says they missed this SA rather than advising to pass them.
+fn add_keys_hints(sa: &mut SaSummary, keys_given: bool) {
+    let (confirm, give) = if keys_given {
+        (KEYS_MISSED, CHECK_KEYS)
+    } else {
+        (CONFIRM_WITH_KEYS, GIVE_KEYS)
+    };
     if let Some(KeysHint::Confirm { joiner }) = sa.outcome_keys_hint {
-        sa.outcome_text = format!("{}{joiner}{CONFIRM_WITH_KEYS}", sa.outcome_text);
+        sa.outcome_text = format!("{}{joiner}{confirm}", sa.outcome_text);
     }
     for f in &mut sa.findings {
         match f.keys_hint {
             Some(KeysHint::Confirm { joiner }) => {
-                f.text = format!("{}{joiner}{CONFIRM_WITH_KEYS}", f.text);
+                f.text = format!("{}{joiner}{confirm}", f.text);
             }
-            Some(KeysHint::KeyTable) => f.check = format!("{GIVE_KEYS}{}", f.check),
+            Some(KeysHint::KeyTable) => f.check = format!("{give}{}", f.check),
             None => {}
         }
     }
@@ -84,11 +94,12 @@ fn analyze(
     source: &SourceArgs,
     mut each: impl FnMut(SaSummary) -> anyhow::Result<()>,
 ) -> anyhow::Result<Counts> {
+    let keys = load_keys(&source.keys)?.map(|k| k.ike);
+    let keys_given = keys.is_some();
     let mut give = |mut sa: SaSummary| {
-        add_keys_hints(&mut sa);
+        add_keys_hints(&mut sa, keys_given);
         each(sa)
     };
-    let keys = load_keys(&source.keys)?.map(|k| k.ike);
     let mut input = Source::open(source)?;
     let mut stream = IkeStream::new(keys);
     let mut analyzer = Analyzer::new();

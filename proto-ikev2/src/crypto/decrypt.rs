@@ -103,6 +103,10 @@ pub struct Decrypted {
     /// keys, altered message) and when there was nothing to verify (integrity `NONE` or
     /// `ANY … [No Checking]` with a non-AEAD cipher).
     pub icv_ok: bool,
+    /// False when there was nothing to verify: integrity `NONE` with a non-AEAD cipher, or one
+    /// of Wireshark's `ANY … [No Checking]` entries, whose ICV is skipped. Then `icv_ok` is
+    /// false too, but the plaintext is what the key table's user asked for, not a failure.
+    pub icv_checked: bool,
     /// Fragment Number and Total Fragments, for an SKF payload.
     pub fragment: Option<Fragment>,
 }
@@ -363,6 +367,7 @@ fn open(
         plaintext_offset: ct_at,
         pad_len,
         icv_ok,
+        icv_checked: verified_something,
         fragment,
     })
 }
