@@ -8,6 +8,7 @@
 //! | [`summary`] | `summary` and `audit`: the capture into the SA analysis, rendered |
 //! | [`replay`], [`probe`] | sending IKE_SA_INIT with the library's initiators; [`net`] moves the datagrams |
 
+pub mod esp;
 pub mod keys;
 pub mod net;
 pub mod probe;
@@ -61,6 +62,10 @@ enum Command {
     /// logs (plutodebug=private) or Wireshark tables as Wireshark `ikev2_decryption_table`
     /// rows and `esp_sa` rows, for tshark and Wireshark.
     Keys(keys::KeysArgs),
+    /// Decrypts ESP (IP protocol 50 and UDP-encapsulated) with CHILD_SA keys from a charon log
+    /// or a Wireshark esp_sa table, checks ICVs and the anti-replay window, and writes the inner
+    /// packets to a pcap or pcapng file. Exit 1 when an ICV fails or a packet is replayed.
+    EspDecrypt(esp::EspDecryptArgs),
 }
 
 /// Where packets come from: a capture file (or stdin), or an interface.
@@ -120,6 +125,7 @@ pub fn run(args: Args, mut out: Output) -> anyhow::Result<Status> {
         Command::Replay(a) => replay::run(a, out),
         Command::Probe(a) => probe::run(a, out),
         Command::Keys(a) => keys::keys_cmd(&a, &mut out),
+        Command::EspDecrypt(a) => esp::esp_decrypt_cmd(&a),
     }
 }
 

@@ -88,6 +88,56 @@ pub struct Opened {
     pub replay: Replay,
 }
 
+/// Next Header of a dummy packet (RFC 4303 §2.6: "no next header", IP protocol 59).
+pub const NO_NEXT_HEADER: u8 = 59;
+
+impl Opened {
+    /// The inner packet as an IP datagram: in tunnel mode (Next Header 4 or 41) the payload
+    /// itself; in transport mode the payload behind an IP header rebuilt from the outer
+    /// addresses `src` → `dst` (IPv4: 20 octets, TTL 64, checksum computed; IPv6: 40 octets,
+    /// hop limit 64), as the receiver hands it on after removing ESP (RFC 4303 §3.4.4).
+    /// `None` for a dummy packet, or a payload too long for the IP length field.
+    pub fn inner_packet(&self, src: std::net::IpAddr, dst: std::net::IpAddr) -> Option<Vec<u8>> {
+        use std::net::IpAddr;
+        match self.next_header {
+            NO_NEXT_HEADER => None,
+            4 | 41 => Some(self.payload.clone()),
+            nh => match (src, dst) {
+                (IpAddr::V4(s), IpAddr::V4(d)) => {
+                    let total = u16::try_from(20 + self.payload.len()).ok()?;
+                    let mut h = vec![0x45, 0];
+                    h.extend_from_slice(&total.to_be_bytes());
+                    h.extend_from_slice(&[0, 0, 0x40, 0, 64, nh, 0, 0]);
+                    h.extend_from_slice(&s.octets());
+                    h.extend_from_slice(&d.octets());
+                    let mut sum: u32 = h
+                        .chunks_exact(2)
+                        .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
+                        .sum();
+                    while sum > 0xffff {
+                        sum = (sum & 0xffff) + (sum >> 16);
+                    }
+                    let ck = !(sum as u16);
+                    h[10..12].copy_from_slice(&ck.to_be_bytes());
+                    h.extend_from_slice(&self.payload);
+                    Some(h)
+                }
+                (IpAddr::V6(s), IpAddr::V6(d)) => {
+                    let plen = u16::try_from(self.payload.len()).ok()?;
+                    let mut h = vec![0x60, 0, 0, 0];
+                    h.extend_from_slice(&plen.to_be_bytes());
+                    h.extend_from_slice(&[nh, 64]);
+                    h.extend_from_slice(&s.octets());
+                    h.extend_from_slice(&d.octets());
+                    h.extend_from_slice(&self.payload);
+                    Some(h)
+                }
+                _ => None,
+            },
+        }
+    }
+}
+
 /// A 64-packet sliding window (RFC 4303 §3.4.3, the bitmap of RFC 6479's simple form).
 #[derive(Debug, Clone, Default)]
 struct Window {
@@ -304,17 +354,25 @@ impl EspDecryptor {
         let pad_len = plain[n - 2];
         let body_len = n - 2;
         if usize::from(pad_len) > body_len {
-            let why = format!(
-                "{pad_len} octets of Padding, but only {body_len} octet(s) precede the Pad Length"
-            );
+            if icv == Icv::Bad {
+                // Garbage from a wrong key or an altered packet: the ICV says so first.
+                return Ok(Some(Opened {
+                    spi,
+                    seq,
+                    next_header,
+                    payload: Vec::new(),
+                    pad_len,
+                    odd_padding: true,
+                    icv,
+                    replay,
+                }));
+            }
             return Err(Error::invalid(
                 "Pad Length",
                 ct_at + n - 2,
-                if icv == Icv::Bad {
-                    format!("{why}; the ICV does not verify either (wrong key or altered packet)")
-                } else {
-                    why
-                },
+                format!(
+                    "{pad_len} octets of Padding, but only {body_len} octet(s) precede the Pad Length"
+                ),
             ));
         }
         let pay_len = body_len - usize::from(pad_len);
@@ -444,6 +502,48 @@ mod tests {
                 Ok(None) => panic!("prefix {n}: SA not found"),
             }
         }
+    }
+
+    #[test]
+    fn transport_mode_gets_its_header_back() {
+        let o = Opened {
+            spi: 1,
+            seq: 1,
+            next_header: 17,
+            payload: vec![0x9c, 0x40, 0x27, 0x0f, 0, 8, 0, 0],
+            pad_len: 0,
+            odd_padding: false,
+            icv: Icv::Ok,
+            replay: Replay::New,
+        };
+        let ip = o
+            .inner_packet([10, 0, 0, 1].into(), [10, 0, 0, 2].into())
+            .unwrap();
+        assert_eq!(&ip[..4], &[0x45, 0, 0, 28]);
+        assert_eq!(ip[9], 17);
+        // The header checksum sums to 0xffff.
+        let sum: u32 = ip[..20]
+            .chunks_exact(2)
+            .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
+            .sum();
+        assert_eq!((sum & 0xffff) + (sum >> 16), 0xffff);
+        let tunnel = Opened {
+            next_header: 4,
+            ..o.clone()
+        };
+        assert_eq!(
+            tunnel
+                .inner_packet([10, 0, 0, 1].into(), [10, 0, 0, 2].into())
+                .unwrap(),
+            o.payload
+        );
+        let dummy = Opened {
+            next_header: NO_NEXT_HEADER,
+            ..o
+        };
+        assert!(dummy
+            .inner_packet([10, 0, 0, 1].into(), [10, 0, 0, 2].into())
+            .is_none());
     }
 
     #[test]
