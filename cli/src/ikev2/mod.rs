@@ -48,7 +48,8 @@ enum Command {
     /// chose, NAT detection, fragmentation, retransmissions, unanswered requests, and every
     /// error explained with what to check. Exit 1 when an SA failed.
     Summary(summary::AnalysisArgs),
-    /// Rates every offered and chosen IKE transform against RFC 8247 (and RFC 9395's
+    /// Rates every offered and chosen IKE transform against RFC 8247, and the CHILD_SA ones
+    /// (when --keys decrypts them) against RFC 8221, both with RFC 9395's
     /// deprecations). Exit 1 when a MUST NOT is chosen or offered first.
     Audit(summary::AnalysisArgs),
     /// Sends each recorded IKE SA's IKE_SA_INIT again (fresh SPI, nonce and key exchange) to a

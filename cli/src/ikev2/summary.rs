@@ -207,7 +207,7 @@ pub fn audit_cmd(a: &AnalysisArgs, out: &mut Output) -> anyhow::Result<Status> {
         }
     })?;
     out.flush()?;
-    eprintln!("{total} IKE SAs audited against RFC 8247/9395; {failing} with a MUST NOT chosen or offered first{}", counts.extra_text());
+    eprintln!("{total} IKE SAs audited against RFC 8247/8221/9395; {failing} with a MUST NOT chosen or offered first{}", counts.extra_text());
     Ok(if failing > 0 || counts.bad_packets > 0 {
         Status::Findings
     } else {
@@ -245,11 +245,16 @@ fn audit_text(
         sa.responder
     )?;
     for e in entries {
+        let side = if e.protocol == "IKE" {
+            String::new()
+        } else {
+            format!("{} ", e.protocol)
+        };
         let role = match e.role {
             Role::Offered { proposal, position } => {
-                format!("offered #{proposal} (position {position})")
+                format!("{side}offered #{proposal} (position {position})")
             }
-            Role::Chosen => "chosen".to_string(),
+            Role::Chosen => format!("{side}chosen"),
         };
         let note = if e.rating.note.is_empty() {
             String::new()
@@ -258,7 +263,7 @@ fn audit_text(
         };
         writeln!(
             out,
-            "    {:<26} {:<5} {:<40} {:<10} {}{note}",
+            "    {:<30} {:<5} {:<40} {:<10} {}{note}",
             role,
             e.transform_type.short().unwrap_or("?"),
             e.name,
