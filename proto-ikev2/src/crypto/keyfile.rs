@@ -74,7 +74,21 @@ pub struct Keys {
     pub notes: Vec<String>,
 }
 
+/// Most notes one file keeps (the rest are counted in a last note).
+pub const MAX_NOTES: usize = 256;
+
 impl Keys {
+    /// Adds a note, bounded by [`MAX_NOTES`].
+    pub fn note(&mut self, text: String) {
+        match self.notes.len() {
+            n if n < MAX_NOTES => self.notes.push(text),
+            n if n == MAX_NOTES => self
+                .notes
+                .push("more notes left out (the limit is 256 a file)".into()),
+            _ => {}
+        }
+    }
+
     /// Adds `other`'s SAs; an SA already present (same SPIs) is kept once.
     pub fn merge(&mut self, other: Keys) {
         for k in other.ike {
@@ -200,6 +214,12 @@ impl KeyReader {
 
     fn pluto_line(&mut self, p: PlutoLine, line: usize) {
         let key = (p.spi_i, p.spi_r);
+        if !self.pluto.contains_key(&key) && self.pluto.len() >= MAX_SAS {
+            self.out.note(format!(
+                "line {line}: more than {MAX_SAS} unpaired ikev2 I/R lines; this one is ignored"
+            ));
+            return;
+        }
         let half = self.pluto.entry(key).or_default();
         let slot = if p.initiator {
             &mut half.i
@@ -231,7 +251,7 @@ impl KeyReader {
                         self.out.ike.push(keys)
                     }
                 }
-                (Err((field, why)), _) => self.out.notes.push(format!(
+                (Err((field, why)), _) => self.out.note(format!(
                     "lines {} and {line}: IKE SA {:016x}/{:016x}: {field}: {why}{}",
                     i.4,
                     p.spi_i,
@@ -242,7 +262,7 @@ impl KeyReader {
                         ""
                     }
                 )),
-                (Ok(()), false) => self.out.notes.push(format!(
+                (Ok(()), false) => self.out.note(format!(
                     "lines {} and {line}: IKE SA {:016x}/{:016x}: the I and R lines name different algorithms",
                     i.4, p.spi_i, p.spi_r
                 )),
@@ -255,9 +275,9 @@ impl KeyReader {
         if self.kind == Some(KeyFileKind::CharonLog) {
             self.charon.finish(&mut self.out);
         }
-        for ((i, r), h) in self.pluto {
+        for ((i, r), h) in std::mem::take(&mut self.pluto) {
             let line = h.i.as_ref().or(h.r.as_ref()).map_or(0, |x| x.4);
-            self.out.notes.push(format!(
+            self.out.note(format!(
                 "line {line}: IKE SA {i:016x}/{r:016x}: only the {} line of the pair was found",
                 if h.i.is_some() { "ikev2 I" } else { "ikev2 R" }
             ));
@@ -426,8 +446,10 @@ fn charon_line(line: &str) -> Option<CharonLine<'_>> {
             && b[at + 4] == b']'
             && b[at + 5] == b' ';
         let digits_start = line[..at]
-            .rfind(|c: char| !c.is_ascii_digit())
-            .map_or(0, |p| p + 1);
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !c.is_ascii_digit())
+            .map_or(0, |(p, c)| p + c.len_utf8());
         if group_ok && digits_start < at {
             let thread = line[digits_start..at].parse().ok()?;
             let group = &line[at + 1..at + 4];
@@ -708,6 +730,10 @@ impl Charon {
                 .and_then(|(t, _)| t.trim().parse::<usize>().ok())
             {
                 if let Some(want) = wanted(name, total) {
+                    if !self.dumps.contains_key(&l.thread) && self.dumps.len() >= MAX_CONTEXTS {
+                        // As many unfinished dumps as threads a daemon never has: drop them.
+                        self.dumps.clear();
+                    }
                     self.dumps.insert(
                         l.thread,
                         Dump {
@@ -945,7 +971,7 @@ impl Charon {
         let fallback = self.last_esp_proposal.clone();
         let s = self.ctx(ctx);
         let Some(k) = s.child_keys.clone() else {
-            out.notes.push(format!(
+            out.note(format!(
                 "line {n}: CHILD_SA with SPIs {inb:08x}/{outb:08x}: no CHILD_SA keys in the log before it (log with chd = 4)"
             ));
             return;
@@ -954,13 +980,13 @@ impl Charon {
         let (e, i, esn) = match s.esp_proposal.as_ref().or(fallback.as_ref()) {
             Some(Ok(p)) => *p,
             Some(Err(e)) => {
-                out.notes.push(format!(
+                out.note(format!(
                     "line {n}: CHILD_SA with SPIs {inb:08x}/{outb:08x}: {e}"
                 ));
                 return;
             }
             None => {
-                out.notes.push(format!(
+                out.note(format!(
                     "line {n}: CHILD_SA with SPIs {inb:08x}/{outb:08x}: no `selected proposal: ESP:…` line before it"
                 ));
                 return;
@@ -1004,7 +1030,7 @@ impl Charon {
             let (e, i, k) = match sa.keys {
                 Ok(x) => x,
                 Err(why) => {
-                    out.notes.push(format!(
+                    out.note(format!(
                         "IKE SA keys{}: {why}",
                         sa.spis
                             .map(|(i, r)| format!(" of {i:016x}/{r:016x}"))
@@ -1014,7 +1040,7 @@ impl Charon {
                 }
             };
             let Some((spi_i, spi_r)) = sa.spis else {
-                out.notes.push(format!(
+                out.note(format!(
                     "line {}: IKE SA keys whose SPIs the log does not give ({}; log with ike = 4{} to have them)",
                     k.line,
                     if sa.rekey { "created by a rekey" } else { "no natd_chunk or AUTH octets dump" },
@@ -1045,7 +1071,7 @@ impl Charon {
             }
             match keys.check() {
                 Ok(()) => out.ike.push(keys),
-                Err((f, why)) => out.notes.push(format!(
+                Err((f, why)) => out.note(format!(
                     "line {}: IKE SA {spi_i:016x}/{spi_r:016x}: {f}: {why}",
                     k.line
                 )),
@@ -1150,6 +1176,52 @@ Dec  7 12:00:00.000001: | ikev2 R 0x0102030405060708 0x1112131415161718 sha256:0
         let e = read_keys(&format!("{ike}\nnonsense")).unwrap_err();
         assert_eq!(e.line, 2);
         assert_eq!(read_keys("\n# only\n").unwrap().0, KeyFileKind::Empty);
+    }
+
+    #[test]
+    fn mutated_logs_never_panic() {
+        let base = format!(
+            "{PLUTO}\n00:00:00.000 12[CFG] <c|1> selected proposal: IKE:AES_CBC_128/PRF_HMAC_SHA2_256/MODP_2048\n\
+             00:00:00.001 12[IKE] <c|1> natd_chunk => 22 bytes @ 0x1\n\
+             00:00:00.001 12[IKE] <c|1>    0: 01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F 10  ................\n\
+             00:00:00.001 12[IKE] <c|1> Sk_ei secret => 16 bytes @ 0x1\n\
+             00:00:00.001 12[IKE] <c|1>    0: 00 01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F  ................\n\
+             00:00:00.001 12[IKE] <c|1> Sk_er secret => 16 bytes @ 0x1\n\
+             00:00:00.001 12[IKE] <c|1>    0: 00 01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F  ................\n\
+             00:00:00.002 13[IKE] <c|1> CHILD_SA c{{1}} established with SPIs 0000abcd_i 0000dcba_o and TS\n"
+        );
+        // The unmutated log gives keys; every mutation is read without a panic.
+        let charon: String = base.lines().skip(6).collect::<Vec<_>>().join("\n");
+        let (kind, k) = read_keys(&charon).unwrap();
+        assert_eq!(kind, KeyFileKind::CharonLog);
+        assert_eq!(k.ike.len(), 1, "{:?}", k.notes);
+        assert_eq!(
+            (k.ike[0].spi_i, k.ike[0].spi_r),
+            (0x0102_0304_0506_0708, 0x090a_0b0c_0d0e_0f10)
+        );
+        let bytes = base.as_bytes();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..5_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let mut m = bytes.to_vec();
+            let at = (x as usize) % m.len();
+            m[at] = (x >> 32) as u8;
+            if x % 3 == 0 {
+                m.truncate((x as usize >> 8) % bytes.len());
+            }
+            let text = String::from_utf8_lossy(&m);
+            let _ = read_keys(&text);
+            let mut r = KeyReader::new();
+            for line in text.lines().skip(6) {
+                let _ = r.push_line(line);
+            }
+            let _ = r.finish();
+        }
+        // Multi-byte text before a thread number.
+        assert!(charon_line("é12[IKE] x").is_some());
+        assert!(charon_line("éé[IKE] x").is_none());
     }
 
     #[test]
