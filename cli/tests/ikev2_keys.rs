@@ -370,3 +370,49 @@ fn a_bad_icv_still_shows_the_chain_marked_unauthenticated() {
     assert!(out.contains("--keys given"), "{out}");
     let _ = std::fs::remove_file(&keys);
 }
+
+/// A real libreswan 4.10 pluto log (`plutodebug=private`, `pcaps/record-pluto`): its keys
+/// decrypt the capture of the same exchange, as tshark does with the printed table.
+#[test]
+fn pluto_log_decrypts_its_capture() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../pcaps/libreswan");
+    let (pcap, log) = (dir.join("pluto-psk.pcap"), dir.join("pluto-psk.log"));
+    let keys = ietfwg(&["ikev2", "keys", "--only", "ikev2", s(&log)]);
+    assert_exit(&keys, 0);
+    assert!(
+        stderr(&keys).contains("libreswan pluto log, 1 IKE SA(s)"),
+        "{}",
+        stderr(&keys)
+    );
+    let out = ietfwg(&["ikev2", "decode", s(&pcap), "--keys", s(&log)]);
+    assert_exit(&out, 0);
+    let t = stdout(&out);
+    assert!(
+        t.contains("IDi      ID_FQDN (2) \"initiator.test.local\""),
+        "{t}"
+    );
+    assert!(
+        t.contains("IDr      ID_FQDN (2) \"responder.test.local\""),
+        "{t}"
+    );
+    assert!(stderr(&out).contains("4 decrypted"), "{}", stderr(&out));
+    assert!(!t.contains("icv BAD"), "{t}");
+    if common::tshark().is_none() {
+        return;
+    }
+    let mut opts = Vec::new();
+    for l in stdout(&keys).lines().filter(|l| !l.starts_with('#')) {
+        opts.push("-o".to_string());
+        opts.push(format!("uat:ikev2_decryption_table:{l}"));
+    }
+    let o: Vec<&str> = opts.iter().map(String::as_str).collect();
+    let ids: Vec<String> = common::tshark_fields(&pcap, &o, &["isakmp.id.data.fqdn"])
+        .into_iter()
+        .flatten()
+        .filter(|x| !x.is_empty())
+        .collect();
+    assert!(
+        ids.iter().any(|i| i.contains("initiator.test.local")),
+        "tshark did not decrypt with the printed table: {ids:?}"
+    );
+}

@@ -150,6 +150,8 @@ impl KeyReader {
                 } else if pluto_keys(line).is_some()
                     || t.starts_with("| ")
                     || t.contains("pluto[")
+                    || t.contains("pluto: ")
+                    || pluto_timestamp(t)
                     || t.contains(" | ")
                 {
                     KeyFileKind::PlutoLog
@@ -320,6 +322,24 @@ struct PlutoLine {
 fn hex0x(t: &str) -> Option<Vec<u8>> {
     let h = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X"))?;
     hex::decode(h).ok()
+}
+
+/// pluto's own log file stamps lines `Dec  7 17:35:15.030246: ` (month, day, time with
+/// microseconds, colon).
+fn pluto_timestamp(t: &str) -> bool {
+    let b = t.as_bytes();
+    b.len() > 17
+        && b[..3].iter().all(u8::is_ascii_alphabetic)
+        && b[3] == b' '
+        && (b[4] == b' ' || b[4].is_ascii_digit())
+        && b[5].is_ascii_digit()
+        && b[6] == b' '
+        && b[7..9].iter().all(u8::is_ascii_digit)
+        && b[9] == b':'
+        && t.get(..40)
+            .unwrap_or(t)
+            .split_once(": ")
+            .is_some_and(|(stamp, _)| stamp.contains('.'))
 }
 
 /// `ikev2 I 0xSPIi 0xSPIr sha256:0x… aes256:0x…` anywhere in the line.
