@@ -14,10 +14,25 @@ fn pcaps_ikev2() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../pcaps/ikev2")
 }
 
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("ietfwg-esp-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d.join(name)
+/// A scratch directory of its own for each test, removed when the guard drops.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(test: &str) -> Scratch {
+        let d = std::env::temp_dir().join(format!("ietfwg-esp-{}-{test}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        Scratch(d)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 fn s(p: &Path) -> &str {
@@ -85,9 +100,10 @@ fn decrypt(input: &Path, keys: &[&Path], out: &Path) -> std::process::Output {
 
 #[test]
 fn inner_packets_of_every_recording() {
+    let t = Scratch::new("inner_packets_of_every_recording");
     for name in RECORDINGS {
         let dir = pcaps_ikev2();
-        let out = tmp(&format!("{name}.pcap"));
+        let out = t.path(&format!("{name}.pcap"));
         let o = decrypt(
             &dir.join(format!("{name}.pcap")),
             &[&dir.join(format!("{name}.log"))],
@@ -127,9 +143,10 @@ fn inner_packets_of_every_recording() {
 /// The same output from the charon log and from the `esp_sa` table `ikev2 keys` prints.
 #[test]
 fn esp_sa_table_gives_the_same_packets() {
+    let t = Scratch::new("esp_sa_table_gives_the_same_packets");
     let dir = pcaps_ikev2();
     for name in RECORDINGS {
-        let table = tmp(&format!("{name}.esp_sa"));
+        let table = t.path(&format!("{name}.esp_sa"));
         let k = ietfwg(&[
             "ikev2",
             "keys",
@@ -139,8 +156,8 @@ fn esp_sa_table_gives_the_same_packets() {
         ]);
         assert_exit(&k, 0);
         std::fs::write(&table, &k.stdout).unwrap();
-        let a = tmp(&format!("{name}-log.pcap"));
-        let b = tmp(&format!("{name}-table.pcapng"));
+        let a = t.path(&format!("{name}-log.pcap"));
+        let b = t.path(&format!("{name}-table.pcapng"));
         assert_exit(
             &decrypt(
                 &dir.join(format!("{name}.pcap")),
@@ -185,6 +202,7 @@ fn esp_sa_table_gives_the_same_packets() {
 /// tshark shows inside the ESP packet, field for field.
 #[test]
 fn inner_packets_match_tshark() {
+    let t = Scratch::new("inner_packets_match_tshark");
     if common::tshark().is_none() {
         eprintln!("tshark not installed: skipped");
         return;
@@ -243,7 +261,7 @@ fn inner_packets_match_tshark() {
                     v
                 })
                 .collect();
-        let out = tmp(&format!("{name}-tshark.pcap"));
+        let out = t.path(&format!("{name}-tshark.pcap"));
         assert_exit(
             &decrypt(&dir.join(format!("{name}.pcap")), &[&log], &out),
             0,
@@ -256,6 +274,7 @@ fn inner_packets_match_tshark() {
 
 #[test]
 fn replays_and_bad_icvs_are_caught() {
+    let t = Scratch::new("replays_and_bad_icvs_are_caught");
     let dir = pcaps_ikev2();
     let mut pcap = read_pcap(&dir.join("esp-aes-cbc-sha256.pcap"));
     let esp: Vec<usize> = (0..pcap.records.len())
@@ -269,9 +288,9 @@ fn replays_and_bad_icvs_are_caught() {
     let third = &mut pcap.records[esp[2]].1;
     let n = third.len();
     third[n - 20] ^= 0x40;
-    let edited = tmp("edited.pcap");
+    let edited = t.path("edited.pcap");
     write_pcap(&edited, &pcap);
-    let out = tmp("edited-out.pcap");
+    let out = t.path("edited-out.pcap");
     let o = decrypt(&edited, &[&dir.join("esp-aes-cbc-sha256.log")], &out);
     assert_exit(&o, 1);
     let e = stderr(&o);
@@ -305,6 +324,7 @@ fn replays_and_bad_icvs_are_caught() {
 /// inner packets.
 #[test]
 fn ip_protocol_50_decrypts_as_udp_encapsulation_does() {
+    let t = Scratch::new("ip_protocol_50_decrypts_as_udp_encapsulation_does");
     let dir = pcaps_ikev2();
     let mut pcap = read_pcap(&dir.join("esp-aes-gcm.pcap"));
     for (_, f) in &mut pcap.records {
@@ -329,9 +349,9 @@ fn ip_protocol_50_decrypts_as_udp_encapsulation_does() {
         new.extend_from_slice(&f[14 + 28..]);
         *f = new;
     }
-    let p50 = tmp("proto50.pcap");
+    let p50 = t.path("proto50.pcap");
     write_pcap(&p50, &pcap);
-    let (a, b) = (tmp("p50-out.pcap"), tmp("udp-out.pcap"));
+    let (a, b) = (t.path("p50-out.pcap"), t.path("udp-out.pcap"));
     let log = dir.join("esp-aes-gcm.log");
     assert_exit(&decrypt(&p50, &[&log], &a), 0);
     assert_exit(&decrypt(&dir.join("esp-aes-gcm.pcap"), &[&log], &b), 0);
@@ -344,12 +364,13 @@ fn ip_protocol_50_decrypts_as_udp_encapsulation_does() {
 
 #[test]
 fn usage_errors() {
+    let t = Scratch::new("usage_errors");
     let dir = pcaps_ikev2();
     // A key file without ESP keys.
     let o = decrypt(
         &dir.join("esp-aes-gcm.pcap"),
         &[&dir.join("esp-aes-gcm.keys")],
-        &tmp("none.pcap"),
+        &t.path("none.pcap"),
     );
     assert_exit(&o, 2);
     assert!(stderr(&o).contains("no ESP SA keys"), "{}", stderr(&o));

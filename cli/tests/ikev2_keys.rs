@@ -416,3 +416,33 @@ fn pluto_log_decrypts_its_capture() {
         "tshark did not decrypt with the printed table: {ids:?}"
     );
 }
+
+#[test]
+fn conflicting_keys_are_named() {
+    let dir = pcaps_ikev2();
+    let table = std::fs::read_to_string(dir.join("esp-aes-gcm.keys")).unwrap();
+    let line = table.lines().find(|l| !l.starts_with('#')).unwrap();
+    let f: Vec<&str> = line.split(',').collect();
+    // SK_ei's first octet changed.
+    let ei = format!(
+        "{:02x}{}",
+        u8::from_str_radix(&f[2][..2], 16).unwrap() ^ 1,
+        &f[2][2..]
+    );
+    let other = format!("{},{},{ei},{}", f[0], f[1], f[3..].join(","));
+    let tmp = std::env::temp_dir().join(format!("ietfwg-conflict-{}.keys", std::process::id()));
+    std::fs::write(&tmp, other).unwrap();
+    let out = ietfwg(&["ikev2", "keys", s(&dir.join("esp-aes-gcm.log")), s(&tmp)]);
+    let _ = std::fs::remove_file(&tmp);
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains(&format!(
+            "IKE SA {}/{}: another file gave other keys for it; the first kept",
+            f[0], f[1]
+        )),
+        "{}",
+        stderr(&out)
+    );
+    // The first (the log's) is what is printed.
+    assert!(stdout(&out).contains(f[2]), "{}", stdout(&out));
+}

@@ -155,6 +155,9 @@ pub fn load_keys(paths: &[String]) -> anyhow::Result<Option<Keys>> {
         k.notes.clear();
         all.merge(k);
     }
+    for note in all.notes.drain(..) {
+        eprintln!("note: --keys: {note}");
+    }
     Ok(Some(all))
 }
 
@@ -184,6 +187,10 @@ pub fn keys_cmd(a: &KeysArgs, out: &mut Output) -> anyhow::Result<Status> {
         let mut k = k;
         k.notes.clear();
         all.merge(k);
+    }
+    for note in all.notes.drain(..) {
+        eprintln!("note: {note}");
+        status = Status::Findings;
     }
     let w = &mut *out;
     if a.only != Some(Only::Esp) {

@@ -89,27 +89,40 @@ impl Keys {
         }
     }
 
-    /// Adds `other`'s SAs; an SA already present (same SPIs) is kept once.
+    /// Adds `other`'s SAs; an SA already present (same SPIs) is kept once. Two files that give
+    /// different keys for the same SPIs: the first is kept, and a note says so.
     pub fn merge(&mut self, other: Keys) {
         for k in other.ike {
-            if !self
+            match self
                 .ike
                 .iter()
-                .any(|x| x.spi_i == k.spi_i && x.spi_r == k.spi_r)
+                .find(|x| x.spi_i == k.spi_i && x.spi_r == k.spi_r)
             {
-                self.ike.push(k);
+                None => self.ike.push(k),
+                Some(x) if *x == k => {}
+                Some(_) => self.note(format!(
+                    "IKE SA {:016x}/{:016x}: another file gave other keys for it; the first kept",
+                    k.spi_i, k.spi_r
+                )),
             }
         }
         for s in other.esp {
-            if !self
+            match self
                 .esp
                 .iter()
-                .any(|x| x.spi == s.spi && x.enc_key == s.enc_key)
+                .find(|x| x.spi == s.spi && x.src == s.src && x.dst == s.dst)
             {
-                self.esp.push(s);
+                None => self.esp.push(s),
+                Some(x) if x.enc_key == s.enc_key && x.auth_key == s.auth_key => {}
+                Some(_) => self.note(format!(
+                    "ESP SA 0x{:08x}: another file gave other keys for it; the first kept",
+                    s.spi
+                )),
             }
         }
-        self.notes.extend(other.notes);
+        for n in other.notes {
+            self.note(n);
+        }
     }
 }
 
