@@ -36,6 +36,10 @@ fn recorded_proposals(name: &str) -> &'static str {
         "invalid-ke" => "aes128-sha256-modp2048",
         "cookie" => "aes128-sha256-x25519",
         "child-sa-kernel-refused" => "aes128gcm16-prfsha256-x25519",
+        // pcaps/record-esp
+        "esp-aes-gcm" => "aes256gcm16-prfsha256-x25519",
+        "esp-aes-cbc-sha256" => "aes128-sha256-modp2048",
+        "esp-chacha20poly1305" => "chacha20poly1305-prfsha256-x25519",
         other => panic!("pcaps/ikev2/{other}.pcap is new: add its proposals to this table"),
     }
 }

@@ -22,6 +22,8 @@
 //! | [`crypto::protect`] | building SK/SKF payloads (RFC 7296 §3.14, RFC 7383 §2.5) |
 //! | [`crypto::decrypt`] | opening SK/SKF payloads (RFC 7296 §3.14, RFC 5282, RFC 7634) |
 //! | [`crypto::keytable`] | Wireshark's `ikev2_decryption_table`: the keys of an IKE SA |
+//! | [`crypto::keyfile`] | every key file `--keys` takes, told apart by content: the Wireshark tables, strongSwan charon and libreswan pluto logs |
+//! | [`esp::sa`], [`esp::decrypt`] | ESP SAs (Wireshark's `esp_sa` table) and ESP packets opened, ICV and anti-replay window checked (RFC 4303) |
 //! | [`crypto::random`] | the operating system's random source: nonces, private keys, SPIs (RFC 7296 §2.10, §3.1) |
 //! | [`analysis::summary`] | one summary per IKE SA of a capture, with findings |
 //! | [`analysis::audit`] | RFC 8247 / RFC 9395 ratings of IKE SA algorithms |
@@ -38,6 +40,7 @@ pub mod analysis;
 pub mod crypto;
 pub mod decoder;
 pub mod error;
+pub mod esp;
 pub mod ike_sa_init;
 #[cfg(test)]
 mod testcapture;

@@ -121,6 +121,11 @@ fn log_key_sets(log: &str) -> Vec<(String, BTreeMap<String, Vec<u8>>)> {
             continue;
         };
         if let Some((name, _)) = after.split_once(" => ") {
+            // Only the key dumps (a full log also dumps NAT-D hashes, AUTH octets, …).
+            if name != "SKEYSEED" && !name.starts_with("Sk_") {
+                current = None;
+                continue;
+            }
             let name = name.trim_end_matches(" secret").to_string();
             if name == "SKEYSEED" {
                 sets.push((side.clone(), BTreeMap::new()));

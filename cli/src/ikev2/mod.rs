@@ -9,7 +9,9 @@
 //! | [`replay`], [`probe`] | sending IKE_SA_INIT with the library's initiators; [`net`] moves the datagrams |
 
 pub mod brief;
+pub mod esp;
 pub mod hexdump;
+pub mod keys;
 pub mod net;
 pub mod probe;
 pub mod render;
@@ -22,10 +24,9 @@ use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use anyhow::{anyhow, Context as _};
+use anyhow::Context as _;
 use clap::Subcommand;
-use ietfwg_ikev2::crypto::keytable::{self, SaKeys};
-use ietfwg_ikev2::decoder::{Decoded, Decryption, FragmentState};
+use ietfwg_ikev2::decoder::{Decoded, Decryption, FragmentState, IcvStatus};
 
 use crate::output::Output;
 use crate::select::{FrameRange, Spi};
@@ -53,7 +54,8 @@ enum Command {
     /// error explained with what to check. Exit 1 when an SA failed.
     #[command(after_help = crate::examples::IKEV2_SUMMARY)]
     Summary(summary::AnalysisArgs),
-    /// Rates every offered and chosen IKE transform against RFC 8247 (and RFC 9395's
+    /// Rates every offered and chosen IKE transform against RFC 8247, and the CHILD_SA ones
+    /// (when --keys decrypts them) against RFC 8221, both with RFC 9395's
     /// deprecations). Exit 1 when a MUST NOT is chosen or offered first.
     #[command(after_help = crate::examples::IKEV2_AUDIT)]
     Audit(summary::AnalysisArgs),
@@ -70,6 +72,14 @@ enum Command {
     /// transform type), rated against RFC 8247. Nothing is sent after IKE_SA_INIT.
     #[command(after_help = crate::examples::IKEV2_PROBE)]
     Probe(probe::ProbeArgs),
+    /// Prints the keys of strongSwan charon logs (filelog ike = 4, chd = 4), libreswan pluto
+    /// logs (plutodebug=private) or Wireshark tables as Wireshark `ikev2_decryption_table`
+    /// rows and `esp_sa` rows, for tshark and Wireshark.
+    Keys(keys::KeysArgs),
+    /// Decrypts ESP (IP protocol 50 and UDP-encapsulated) with CHILD_SA keys from a charon log
+    /// or a Wireshark esp_sa table, checks ICVs and the anti-replay window, and writes the inner
+    /// packets to a pcap or pcapng file. Exit 1 when an ICV fails or a packet is replayed.
+    EspDecrypt(esp::EspDecryptArgs),
 }
 
 /// Where packets come from: a capture file (or stdin), or an interface.
@@ -92,10 +102,11 @@ pub struct SourceArgs {
     #[arg(long, value_name = "RANGE")]
     pub frames: Option<FrameRange>,
 
-    /// Wireshark `ikev2_decryption_table` file: decrypt SK and SKF payloads of the IKE SAs it
-    /// lists.
+    /// Keys to decrypt SK and SKF payloads with: a Wireshark `ikev2_decryption_table`, a
+    /// strongSwan charon log (filelog ike = 4) or a libreswan pluto log (plutodebug=private),
+    /// told apart by content. Repeatable; the files are merged.
     #[arg(long, value_name = "FILE")]
-    pub keys: Option<String>,
+    pub keys: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -168,49 +179,12 @@ pub fn run(args: Args, mut out: Output) -> anyhow::Result<Status> {
         Command::Stats(a) => stats::run(&a, &mut out),
         Command::Replay(a) => replay::run(a, out),
         Command::Probe(a) => probe::run(a, out),
+        Command::Keys(a) => keys::keys_cmd(&a, &mut out),
+        Command::EspDecrypt(a) => esp::esp_decrypt_cmd(&a),
     }
 }
 
-/// Octets a `--keys` table may hold: far more than any capture's SAs need (a line of the
-/// largest keys is under 1 KiB), and a bound on what a wrong file (a disk image, `/dev/zero`)
-/// can make the process read.
-pub const MAX_KEY_TABLE: u64 = 16 << 20;
-/// Octets one line of a `--keys` table may hold.
-pub const MAX_KEY_LINE: usize = 4096;
-
-/// Reads and parses a `--keys` table; errors name the line and column. The file is read up to
-/// [`MAX_KEY_TABLE`] octets and [`MAX_KEY_LINE`] per line; a line that is not UTF-8 is named.
-pub fn load_keys(path: &str) -> anyhow::Result<Vec<SaKeys>> {
-    use std::io::Read as _;
-    let file = std::fs::File::open(path).with_context(|| format!("reading --keys {path}"))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_KEY_TABLE + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("reading --keys {path}"))?;
-    if bytes.len() as u64 > MAX_KEY_TABLE {
-        return Err(anyhow!(
-            "--keys {path}: larger than the limit of {MAX_KEY_TABLE} octets for a key table"
-        ));
-    }
-    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
-        if line.len() > MAX_KEY_LINE {
-            return Err(anyhow!(
-                "--keys {path}: line {} is longer than the limit of {MAX_KEY_LINE} octets",
-                i + 1
-            ));
-        }
-        if let Err(e) = std::str::from_utf8(line) {
-            return Err(anyhow!(
-                "--keys {path}: line {} is not UTF-8 text (octet {} of the line)",
-                i + 1,
-                e.valid_up_to() + 1
-            ));
-        }
-    }
-    // Every line is UTF-8, so the whole is.
-    let text = String::from_utf8(bytes).map_err(|e| anyhow!("--keys {path}: {e}"))?;
-    keytable::parse_table(&text).map_err(|e| anyhow!("--keys {path}: {e}"))
-}
+pub use keys::load_keys;
 
 /// A capture file or a live interface, handing out packets the same way.
 pub enum Source {
@@ -334,7 +308,7 @@ impl Tally {
                 self.ikev2 += 1;
                 if let Some(Decryption::Done(opened)) = x.encrypted.as_ref().map(|e| &e.decryption)
                 {
-                    self.decrypted += u64::from(opened.decrypted.icv_ok);
+                    self.decrypted += u64::from(opened.icv() != IcvStatus::Bad);
                     self.reassembled +=
                         u64::from(matches!(opened.fragments, Some(FragmentState::Complete(_))));
                 }
@@ -389,7 +363,7 @@ fn progress_bar(src: &Source, out: &Output) -> Option<indicatif::ProgressBar> {
 }
 
 fn decode_cmd(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
-    let keys = a.source.keys.as_deref().map(load_keys).transpose()?;
+    let keys = load_keys(&a.source.keys)?.map(|k| k.ike);
     let with_keys = keys.is_some();
     if a.source.interface.is_none() {
         crate::hints::capture_stdin(&a.source.input, "ietfwg ikev2 decode")?;

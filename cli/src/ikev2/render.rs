@@ -23,7 +23,9 @@ use ietfwg_ikev2::wire::registry::PayloadType;
 use ietfwg_ikev2::{Error, Header, Message};
 use serde_json::{json, Map, Value};
 
-use ietfwg_ikev2::decoder::{Decoded, Decryption, Encrypted, FragmentState, Ikev2Decoded, Opened};
+use ietfwg_ikev2::decoder::{
+    Decoded, Decryption, Encrypted, FragmentState, IcvStatus, Ikev2Decoded, Opened,
+};
 
 use super::stream::Event;
 use crate::output::Output;
@@ -541,10 +543,12 @@ fn encrypted_text(e: &Encrypted, depth: usize, lines: &mut Vec<String>) {
 fn opened_text(opened: &Opened, depth: usize, lines: &mut Vec<String>) {
     let s = sub(depth);
     let d = &opened.decrypted;
-    let icv = if d.icv_ok {
-        "icv ok".green().to_string()
-    } else {
-        "icv BAD".red().bold().to_string()
+    let icv = match opened.icv() {
+        IcvStatus::Ok => "icv ok".green().to_string(),
+        IcvStatus::NotChecked => "ICV not checked (key table: ANY … [No Checking])"
+            .yellow()
+            .to_string(),
+        IcvStatus::Bad => "icv BAD".red().bold().to_string(),
     };
     lines.push(format!(
         "{s}decrypted: {icv}, {} octets of plaintext at @{}, pad length {}",
@@ -554,6 +558,13 @@ fn opened_text(opened: &Opened, depth: usize, lines: &mut Vec<String>) {
     ));
     match &opened.payloads {
         Some(Ok(ps)) => {
+            if opened.icv() == IcvStatus::Bad {
+                lines.push(format!(
+                    "{s}{}",
+                    "unauthenticated: the ICV does not verify (wrong keys or altered message); the chain below parses but cannot be trusted"
+                        .red()
+                ));
+            }
             for p in ps {
                 payload_text(p, depth + 1, lines);
             }
@@ -777,6 +788,8 @@ fn opened_json(opened: &Opened) -> anyhow::Result<Value> {
     let d = &opened.decrypted;
     let mut m = Map::new();
     m.insert("icv_ok".into(), json!(d.icv_ok));
+    m.insert("icv".into(), serde_json::to_value(opened.icv())?);
+    m.insert("authenticated".into(), json!(opened.icv() == IcvStatus::Ok));
     m.insert(
         "first_payload".into(),
         serde_json::to_value(PayloadType(d.first_payload))?,

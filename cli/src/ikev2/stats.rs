@@ -151,7 +151,7 @@ pub fn run(a: &StatsArgs, out: &mut Output) -> anyhow::Result<Status> {
     if a.source.interface.is_none() {
         crate::hints::capture_stdin(&a.source.input, "ietfwg ikev2 stats")?;
     }
-    let keys = a.source.keys.as_deref().map(load_keys).transpose()?;
+    let keys = load_keys(&a.source.keys)?.map(|k| k.ike);
     let mut source = Source::open(&a.source)?;
     let mut stream = IkeStream::new(keys);
     let mut st = Stats::default();

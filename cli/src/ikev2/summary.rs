@@ -104,7 +104,8 @@ fn analyze(
     only: Option<crate::select::Spi>,
     mut each: impl FnMut(SaSummary) -> anyhow::Result<()>,
 ) -> anyhow::Result<Counts> {
-    let keys_given = source.keys.is_some();
+    let keys = load_keys(&source.keys)?.map(|k| k.ike);
+    let keys_given = keys.is_some();
     let mut give = |mut sa: SaSummary| {
         // `--sa`: the SA whose initiator's or responder's SPI it is.
         if let Some(spi) = only {
@@ -117,7 +118,6 @@ fn analyze(
         each(sa)
     };
     let frames = source.frames;
-    let keys = source.keys.as_deref().map(load_keys).transpose()?;
     let mut input = Source::open(source)?;
     let mut stream = IkeStream::new(keys);
     let mut analyzer = Analyzer::new();
@@ -238,7 +238,7 @@ pub fn audit_cmd(a: &AnalysisArgs, out: &mut Output) -> anyhow::Result<Status> {
         }
     })?;
     out.flush()?;
-    eprintln!("{total} IKE SAs audited against RFC 8247/9395; {failing} with a MUST NOT chosen or offered first{}", counts.extra_text());
+    eprintln!("{total} IKE SAs audited against RFC 8247/8221/9395; {failing} with a MUST NOT chosen or offered first{}", counts.extra_text());
     Ok(if failing > 0 || counts.bad_packets > 0 {
         Status::Findings
     } else {
@@ -276,11 +276,16 @@ fn audit_text(
         sa.responder
     )?;
     for e in entries {
+        let side = if e.protocol == "IKE" {
+            String::new()
+        } else {
+            format!("{} ", e.protocol)
+        };
         let role = match e.role {
             Role::Offered { proposal, position } => {
-                format!("offered #{proposal} (position {position})")
+                format!("{side}offered #{proposal} (position {position})")
             }
-            Role::Chosen => "chosen".to_string(),
+            Role::Chosen => format!("{side}chosen"),
         };
         let note = if e.rating.note.is_empty() {
             String::new()
@@ -289,7 +294,7 @@ fn audit_text(
         };
         writeln!(
             out,
-            "    {:<26} {:<5} {:<40} {:<10} {}{note}",
+            "    {:<30} {:<5} {:<40} {:<10} {}{note}",
             role,
             e.transform_type.short().unwrap_or("?"),
             e.name,

@@ -1,22 +1,23 @@
 //! Algorithm audit: how RFC 8247 ("Algorithm Implementation Requirements and Usage Guidance for
-//! IKEv2", September 2017), as updated by RFC 9395 (deprecation of IKEv1 and of obsolete
-//! algorithms, April 2023), rates an IKE SA transform or an authentication method — as data, so a
-//! decoder can flag `ENCR_DES` or the 768-bit MODP group in a captured proposal.
+//! IKEv2", September 2017) rates an IKE SA transform or an authentication method, how RFC 8221
+//! ("Cryptographic Algorithm Implementation Requirements and Usage Guidance for ESP and AH",
+//! October 2017) rates a CHILD_SA's, both as updated by RFC 9395 (deprecation of IKEv1 and of
+//! obsolete algorithms, April 2023) — as data, so a decoder can flag `ENCR_DES` or the
+//! 768-bit MODP group in a captured proposal. Every [`Rating`] names the section it comes from.
 //!
 //! Scope:
-//! - IKE SA transforms only: RFC 8247 §3.1.1 (encryption, with key lengths), §3.1.2 (PRF),
-//!   §3.1.3 (integrity), §3.1.4 (Diffie-Hellman groups; also applied to ADDKE1–7, whose IDs are
-//!   the same Key Exchange Method registry, RFC 9370), and §3.2 (authentication methods).
-//! - ESP and AH algorithms (RFC 8221) are **out of scope**: a Child SA proposal's transforms are
-//!   rated here as if they were IKE SA transforms, which is wrong for e.g. `ENCR_NULL` (allowed
-//!   in ESP). Callers should only rate proposals whose Protocol ID is IKE.
-//! - Anything the tables do not list is [`Requirement::Unspecified`] with the note "not covered
-//!   by RFC 8247" — that includes algorithms newer than RFC 8247 (ML-KEM, GOST, Curve448) and
-//!   sequence-number transforms.
+//! - IKE SA transforms ([`rate`]): RFC 8247 §2.1 (encryption, with key lengths), §2.2 (PRF),
+//!   §2.3 (integrity), §2.4 (Diffie-Hellman groups; also applied to ADDKE1–7, whose IDs are
+//!   the same Key Exchange Method registry, RFC 9370), and §3 (authentication methods).
+//!   RFC 8247 §1.3: algorithms the document does not list MAY be implemented — they rate MAY,
+//!   citing §1.3 (ENCR_AES_CTR, ENCR_AES_GCM_8/12, PRF_HMAC_SHA2_384, Curve25519…).
+//! - ESP and AH transforms of a CHILD_SA proposal ([`rate_child`]): RFC 8221 §5 (ESP
+//!   encryption and AEAD) and §6 (authentication), RFC 9395's deprecations; the PFS group of
+//!   a CHILD_SA is negotiated by IKE and rated by RFC 8247 §2.4.
 //!
-//! Requirement levels are RFC 8247 §1.2's: MUST, MUST- (same as MUST, but expected to be
-//! downgraded), SHOULD+ (same as SHOULD, expected to be promoted to MUST), SHOULD, MAY,
-//! SHOULD NOT, MUST NOT.
+//! Requirement levels are RFC 8247 §1.1's (and RFC 8221 §1.1's): MUST, MUST- (same as MUST,
+//! but expected to be downgraded), SHOULD+ (same as SHOULD, expected to be promoted to MUST),
+//! SHOULD, MAY, SHOULD NOT, MUST NOT.
 
 use crate::wire::registry::{AuthMethod, EncrId, IntegId, KeId, PrfId, TransformType};
 
@@ -96,17 +97,35 @@ const fn r(requirement: Requirement, source: &'static str, note: &'static str) -
     }
 }
 
-const S_ENCR: &str = "RFC 8247 §3.1.1";
-const S_PRF: &str = "RFC 8247 §3.1.2";
-const S_INTEG: &str = "RFC 8247 §3.1.3";
-const S_DH: &str = "RFC 8247 §3.1.4";
-const S_AUTH: &str = "RFC 8247 §3.2";
+const S_ENCR: &str = "RFC 8247 §2.1";
+const S_PRF: &str = "RFC 8247 §2.2";
+const S_INTEG: &str = "RFC 8247 §2.3";
+const S_DH: &str = "RFC 8247 §2.4";
+const S_AUTH: &str = "RFC 8247 §3";
+const S_UNLISTED: &str = "RFC 8247 §1.3";
 const S_9395: &str = "RFC 9395 §5";
+const S_ESP_ENCR: &str = "RFC 8221 §5";
+const S_ESP_AUTH: &str = "RFC 8221 §6";
 
+/// RFC 8247 §1.3: what the document does not list MAY be implemented.
+const UNLISTED: Rating = r(
+    Requirement::May,
+    S_UNLISTED,
+    "not listed by RFC 8247: MAY be implemented",
+);
+
+/// Transform types RFC 8247 has no table for (ESN, and types newer than it).
 const NOT_COVERED: Rating = r(
     Requirement::Unspecified,
     "RFC 8247",
     "not covered by RFC 8247",
+);
+
+/// RFC 8221 does not list it (RFC 8221 §1.3: MAY).
+const ESP_UNLISTED: Rating = r(
+    Requirement::May,
+    "RFC 8221 §1.3",
+    "not listed by RFC 8221: MAY be implemented",
 );
 
 use Requirement::{May, Must, MustMinus, MustNot, Should, ShouldNot, ShouldPlus};
@@ -114,7 +133,7 @@ use Requirement::{May, Must, MustMinus, MustNot, Should, ShouldNot, ShouldPlus};
 /// Rates one IKE SA transform: its Transform Type, Transform ID, and the Key Length attribute
 /// (in bits) when the transform carries one.
 ///
-/// Key lengths matter for AES: RFC 8247 §3.1.1 note [1] puts only 128- and 256-bit keys at the
+/// Key lengths matter for AES: RFC 8247 §2.1 note [1] puts only 128- and 256-bit keys at the
 /// table's level for ENCR_AES_CBC and ENCR_AES_GCM_16 ("192-bit keys remain at the MAY level"),
 /// and its [IoT] note only 128-bit keys for ENCR_AES_CCM_8. A key length AES does not define
 /// (e.g. 64) is `Unspecified`. Without a Key Length attribute the headline level is returned,
@@ -127,16 +146,13 @@ pub fn rate(transform_type: TransformType, id: u16, key_length: Option<u16>) -> 
         4 => rate_ke(KeId(id)),
         6..=12 => {
             let base = rate_ke(KeId(id));
-            if base.requirement == Requirement::Unspecified {
-                base
-            } else {
-                Rating {
-                    note: match base.requirement {
-                        MustNot | ShouldNot => "weak group; rated as a Transform Type 4 group (RFC 8247 predates ADDKE, RFC 9370)",
-                        _ => "rated as a Transform Type 4 group (RFC 8247 predates ADDKE, RFC 9370)",
-                    },
-                    ..base
-                }
+            Rating {
+                note: match base.requirement {
+                    MustNot | ShouldNot => "weak group; rated as a Transform Type 4 group (RFC 8247 predates ADDKE, RFC 9370)",
+                    _ if base.source == S_UNLISTED => base.note,
+                    _ => "rated as a Transform Type 4 group (RFC 8247 predates ADDKE, RFC 9370)",
+                },
+                ..base
             }
         }
         _ => NOT_COVERED,
@@ -146,13 +162,13 @@ pub fn rate(transform_type: TransformType, id: u16, key_length: Option<u16>) -> 
 fn rate_encr(id: EncrId, key_length: Option<u16>) -> Rating {
     match id.0 {
         // ENCR_AES_CBC — MUST [1].
-        12 => aes_levels(key_length, Must, Must, "128- and 256-bit keys: MUST; 192-bit keys: MAY"),
+        12 => aes_levels(S_ENCR, key_length, Must, Must, "128- and 256-bit keys: MUST; 192-bit keys: MAY"),
         // ENCR_CHACHA20_POLY1305 — SHOULD. Fixed 256-bit key, no Key Length attribute (RFC 7634).
         28 => r(Should, S_ENCR, "AEAD; a modern alternative to AES"),
         // ENCR_AES_GCM_16 — SHOULD [1].
-        20 => aes_levels(key_length, Should, Should, "AEAD; 128- and 256-bit keys: SHOULD; 192-bit keys: MAY"),
+        20 => aes_levels(S_ENCR, key_length, Should, Should, "AEAD; 128- and 256-bit keys: SHOULD; 192-bit keys: MAY"),
         // ENCR_AES_CCM_8 — SHOULD [IoT]: only 128-bit keys at SHOULD.
-        14 => aes_levels(key_length, Should, May, "for IoT interoperability; only 128-bit keys at SHOULD, 192 and 256 MAY"),
+        14 => aes_levels(S_ENCR, key_length, Should, May, "for IoT interoperability; only 128-bit keys at SHOULD, 192 and 256 MAY"),
         // ENCR_3DES — MAY (downgraded from RFC 4307's MUST-).
         3 => r(May, S_ENCR, "64-bit block, slow; kept only for interoperability"),
         // ENCR_DES — MUST NOT.
@@ -167,29 +183,31 @@ fn rate_encr(id: EncrId, key_length: Option<u16>) -> Rating {
         6 => r(MustNot, S_9395, "deprecated: CAST (64-bit block), never specified for IKEv2"),
         7 => r(MustNot, S_9395, "deprecated: Blowfish (64-bit block), never specified for IKEv2"),
         8 => r(MustNot, S_9395, "deprecated: 3IDEA, never specified"),
-        _ => NOT_COVERED,
+        // ENCR_AES_CTR, ENCR_AES_GCM_8/12, ENCR_AES_CCM_12/16, Camellia…: not listed.
+        _ => UNLISTED,
     }
 }
 
 /// The AES rows: `at_128` for 128-bit keys, `at_256` for 256-bit keys, MAY for 192-bit keys.
 fn aes_levels(
+    source: &'static str,
     key_length: Option<u16>,
     at_128: Requirement,
     at_256: Requirement,
     note: &'static str,
 ) -> Rating {
     match key_length {
-        Some(128) => r(at_128, S_ENCR, note),
-        Some(256) => r(at_256, S_ENCR, note),
-        Some(192) => r(May, S_ENCR, note),
+        Some(128) => r(at_128, source, note),
+        Some(256) => r(at_256, source, note),
+        Some(192) => r(May, source, note),
         Some(_) => r(
             Requirement::Unspecified,
-            S_ENCR,
+            source,
             "key length not defined for AES (128, 192 or 256 bits)",
         ),
         None => r(
             at_128,
-            S_ENCR,
+            source,
             "no Key Length attribute (required for AES, RFC 7296 §3.3.5); level for 128-bit keys",
         ),
     }
@@ -215,7 +233,7 @@ fn rate_prf(id: PrfId) -> Rating {
             S_9395,
             "deprecated: Tiger, never specified for IKEv2",
         ),
-        _ => NOT_COVERED,
+        _ => UNLISTED,
     }
 }
 
@@ -242,7 +260,13 @@ fn rate_integ(id: IntegId) -> Rating {
             S_9395,
             "deprecated: HMAC-SHA1-160 (Fibre Channel only)",
         ),
-        _ => NOT_COVERED,
+        // NONE (with a combined-mode cipher) is no algorithm to rate.
+        0 => r(
+            Requirement::Unspecified,
+            S_UNLISTED,
+            "NONE: the integrity of a combined-mode cipher",
+        ),
+        _ => UNLISTED,
     }
 }
 
@@ -262,9 +286,9 @@ fn rate_ke(id: KeId) -> Rating {
             "768-bit MODP: broken within hours with off-the-shelf hardware",
         ),
         22 => r(
-            ShouldNot,
+            MustNot,
             S_DH,
-            "1024-bit MODP with prime order subgroup: too small, unknown seed generation",
+            "1024-bit MODP with 160-bit prime order subgroup: too small, unknown seed generation",
         ),
         23 => r(
             ShouldNot,
@@ -276,11 +300,129 @@ fn rate_ke(id: KeId) -> Rating {
             S_DH,
             "MODP with prime order subgroup: unknown seed generation",
         ),
-        _ => NOT_COVERED,
+        // NONE in a CHILD_SA proposal: no PFS; not an algorithm.
+        0 => r(
+            Requirement::Unspecified,
+            S_UNLISTED,
+            "NONE: no key exchange (no PFS for the CHILD_SA)",
+        ),
+        _ => UNLISTED,
     }
 }
 
-/// Rates an authentication method (RFC 8247 §3.2). The signature algorithm inside a
+/// Rates one transform of a CHILD_SA proposal (Protocol ID ESP or AH), per RFC 8221 and RFC
+/// 9395; the PFS group by RFC 8247 §2.4. `aead` says whether the proposal's cipher is a
+/// combined mode, which decides the level of integrity `NONE` (RFC 8221 §6: MUST with AEAD,
+/// MUST NOT otherwise). `ah` is true for AH, which has no encryption.
+pub fn rate_child(
+    transform_type: TransformType,
+    id: u16,
+    key_length: Option<u16>,
+    aead: bool,
+) -> Rating {
+    match transform_type.0 {
+        1 => match id {
+            // ENCR_AES_GCM_16 — MUST [1]; ENCR_AES_CBC — MUST [1].
+            20 => aes_levels(
+                S_ESP_ENCR,
+                key_length,
+                Must,
+                Must,
+                "AEAD; 128- and 256-bit keys: MUST; 192-bit keys: MAY",
+            ),
+            12 => aes_levels(
+                S_ESP_ENCR,
+                key_length,
+                Must,
+                Must,
+                "128- and 256-bit keys: MUST; 192-bit keys: MAY",
+            ),
+            // ENCR_AES_CCM_8 — SHOULD [IoT]: 128-bit keys.
+            14 => aes_levels(
+                S_ESP_ENCR,
+                key_length,
+                Should,
+                May,
+                "for IoT interoperability; only 128-bit keys at SHOULD",
+            ),
+            28 => r(Should, S_ESP_ENCR, "AEAD; a modern alternative to AES"),
+            // ENCR_NULL — MUST (authentication-only ESP).
+            11 => r(
+                Must,
+                S_ESP_ENCR,
+                "no confidentiality: ESP with authentication only",
+            ),
+            3 => r(
+                ShouldNot,
+                S_ESP_ENCR,
+                "64-bit block: a key must be changed well before 2^32 blocks",
+            ),
+            2 => r(MustNot, S_ESP_ENCR, "DES is broken (56-bit key)"),
+            1 => r(MustNot, S_ESP_ENCR, "DES with 64-bit IV (56-bit key)"),
+            9 => r(MustNot, S_ESP_ENCR, "DES with 32-bit IV (56-bit key)"),
+            7 => r(MustNot, S_ESP_ENCR, "Blowfish (64-bit block)"),
+            8 => r(MustNot, S_ESP_ENCR, "3IDEA"),
+            4 => r(MustNot, S_9395, "deprecated: RC5"),
+            5 => r(MustNot, S_9395, "deprecated: IDEA (64-bit block)"),
+            6 => r(MustNot, S_9395, "deprecated: CAST (64-bit block)"),
+            _ => ESP_UNLISTED,
+        },
+        3 => match id {
+            12 => r(Must, S_ESP_AUTH, ""),
+            14 => r(Should, S_ESP_AUTH, ""),
+            2 => r(
+                MustMinus,
+                S_ESP_AUTH,
+                "MUST-: SHA-1 based, expected to be downgraded",
+            ),
+            5 => r(
+                Should,
+                S_ESP_AUTH,
+                "AES-XCBC: for IoT interoperability (MAY otherwise)",
+            ),
+            9 | 11 => r(
+                May,
+                S_ESP_AUTH,
+                "AES-GMAC: authentication only, with ENCR_NULL",
+            ),
+            1 => r(MustNot, S_ESP_AUTH, "MD5 is broken"),
+            3 => r(MustNot, S_ESP_AUTH, "DES-MAC is broken (DES)"),
+            4 => r(MustNot, S_ESP_AUTH, "KPDK-MD5 is broken (MD5)"),
+            6 => r(MustNot, S_9395, "deprecated: HMAC-MD5-128"),
+            7 => r(MustNot, S_9395, "deprecated: HMAC-SHA1-160"),
+            0 if aead => r(
+                Must,
+                S_ESP_AUTH,
+                "NONE with a combined-mode cipher: its tag is the ICV",
+            ),
+            0 => r(
+                MustNot,
+                S_ESP_AUTH,
+                "NONE without a combined-mode cipher: no integrity at all",
+            ),
+            _ => ESP_UNLISTED,
+        },
+        4 => {
+            let base = rate_ke(KeId(id));
+            if base.source == S_UNLISTED {
+                base
+            } else {
+                Rating {
+                    note: "the CHILD_SA's PFS group, negotiated by IKE",
+                    ..base
+                }
+            }
+        }
+        6..=12 => rate(transform_type, id, key_length),
+        _ => r(
+            Requirement::Unspecified,
+            "RFC 8221",
+            "not covered by RFC 8221 (Extended Sequence Numbers are a choice, not an algorithm)",
+        ),
+    }
+}
+
+/// Rates an authentication method (RFC 8247 §3). The signature algorithm inside a
 /// "Digital Signature" (14) AUTH payload is not rated here.
 pub fn rate_auth(method: AuthMethod) -> Rating {
     match method.0 {
@@ -315,7 +457,7 @@ pub fn rate_auth(method: AuthMethod) -> Rating {
             S_AUTH,
             "RFC 7427: hash, format and algorithm agility; expected to be promoted",
         ),
-        _ => NOT_COVERED,
+        _ => UNLISTED,
     }
 }
 
@@ -354,20 +496,35 @@ pub struct AuditEntry {
     pub name: String,
     /// Key Length attribute, bits.
     pub key_length: Option<u16>,
-    /// RFC 8247 / RFC 9395 rating.
+    /// RFC 8247 / RFC 8221 / RFC 9395 rating.
     pub rating: Rating,
+    /// The proposal's Protocol ID: `IKE`, `ESP` or `AH` (IKE SA transforms are rated by RFC
+    /// 8247, CHILD_SA ones by RFC 8221).
+    pub protocol: String,
 }
 
-/// Rates every transform of the SA's IKE proposals: the initiator's last IKE_SA_INIT offer
-/// (or, for an SA created by a decrypted rekey, the rekey's offer) and the responder's choice.
-/// Only proposals whose Protocol ID is IKE are rated (ESP/AH are out of this module's scope).
+/// Rates every transform of the SA's proposals: the initiator's last IKE_SA_INIT offer (or,
+/// for an SA created by a decrypted rekey, the rekey's offer) and the responder's choice, by
+/// RFC 8247; and the CHILD_SA proposals seen (decrypted IKE_AUTH, CREATE_CHILD_SA), by RFC 8221.
 pub fn audit(sa: &crate::analysis::summary::SaSummary) -> Vec<AuditEntry> {
     let mut out = Vec::new();
     let mut push = |role: Role, p: &crate::analysis::summary::ProposalSummary| {
-        if p.protocol != "IKE" {
-            return;
-        }
+        let ike = p.protocol == "IKE";
+        // A combined-mode cipher in the proposal makes integrity NONE right (RFC 8221 §6).
+        let aead = p
+            .transforms
+            .iter()
+            .any(|t| t.transform_type.0 == 1 && matches!(t.id, 14..=16 | 18..=20 | 28));
         for t in &p.transforms {
+            // Extended Sequence Numbers are a choice, not an algorithm: nothing to rate.
+            if t.transform_type == TransformType::ESN {
+                continue;
+            }
+            let rating = if ike {
+                rate(t.transform_type, t.id, t.key_length)
+            } else {
+                rate_child(t.transform_type, t.id, t.key_length, aead)
+            };
             out.push(AuditEntry {
                 sa_spi_i: sa.spi_i.clone(),
                 role,
@@ -375,7 +532,8 @@ pub fn audit(sa: &crate::analysis::summary::SaSummary) -> Vec<AuditEntry> {
                 id: t.id,
                 name: t.name.clone(),
                 key_length: t.key_length,
-                rating: rate(t.transform_type, t.id, t.key_length),
+                rating,
+                protocol: p.protocol.clone(),
             });
         }
     };
@@ -392,6 +550,21 @@ pub fn audit(sa: &crate::analysis::summary::SaSummary) -> Vec<AuditEntry> {
     }
     if let Some(c) = &sa.chosen {
         push(Role::Chosen, &c.proposal);
+    }
+    // CHILD_SA proposals (IKE_AUTH, CREATE_CHILD_SA; seen when decrypted): RFC 8221.
+    for child in &sa.child_sas {
+        for p in &child.offered {
+            push(
+                Role::Offered {
+                    proposal: p.number,
+                    position: p.position,
+                },
+                p,
+            );
+        }
+        if let Some(p) = &child.chosen {
+            push(Role::Chosen, p);
+        }
     }
     out
 }
@@ -417,7 +590,7 @@ mod tests {
     const INTEG: TransformType = TransformType::INTEG;
     const KE: TransformType = TransformType::KE;
 
-    /// RFC 8247 §3.1.1, one row per (transform, key length) case.
+    /// RFC 8247 §2.1, one row per (transform, key length) case.
     #[test]
     fn encryption_table() {
         let rows: &[(u16, Option<u16>, Requirement)] = &[
@@ -437,7 +610,7 @@ mod tests {
         for &(id, kl, want) in rows {
             let got = rate(ENCR, id, kl);
             assert_eq!(got.requirement, want, "{} {kl:?}", EncrId(id));
-            assert_eq!(got.source, "RFC 8247 §3.1.1", "{}", EncrId(id));
+            assert_eq!(got.source, "RFC 8247 §2.1", "{}", EncrId(id));
         }
     }
 
@@ -455,8 +628,9 @@ mod tests {
             "ENCR_NULL in IKE"
         );
         // Not in the table: AES-CTR, Camellia, GOST ciphers, AES-GCM with 8/12-octet ICV.
+        // RFC 8247 §1.3: not listed, MAY (ENCR_AES_CTR, ENCR_AES_GCM_8/12, Camellia, …).
         for id in [13, 18, 19, 23, 32] {
-            assert_eq!(rate(ENCR, id, Some(128)), NOT_COVERED, "{}", EncrId(id));
+            assert_eq!(rate(ENCR, id, Some(128)), UNLISTED, "{}", EncrId(id));
         }
     }
 
@@ -478,7 +652,7 @@ mod tests {
         assert_eq!(rate(INTEG, 7, None).requirement, MustNot);
     }
 
-    /// RFC 8247 §3.1.2.
+    /// RFC 8247 §2.2.
     #[test]
     fn prf_table() {
         let rows = [
@@ -492,19 +666,19 @@ mod tests {
             let got = rate(PRF, id, None);
             assert_eq!(
                 (got.requirement, got.source),
-                (want, "RFC 8247 §3.1.2"),
+                (want, "RFC 8247 §2.2"),
                 "{}",
                 PrfId(id)
             );
         }
         assert_eq!(
-            rate(PRF, 6, None).requirement,
-            Unspecified,
-            "PRF_HMAC_SHA2_384 is not listed"
+            rate(PRF, 6, None),
+            UNLISTED,
+            "PRF_HMAC_SHA2_384 is not listed: MAY (§1.3)"
         );
     }
 
-    /// RFC 8247 §3.1.3.
+    /// RFC 8247 §2.3.
     #[test]
     fn integrity_table() {
         let rows = [
@@ -520,19 +694,19 @@ mod tests {
             let got = rate(INTEG, id, None);
             assert_eq!(
                 (got.requirement, got.source),
-                (want, "RFC 8247 §3.1.3"),
+                (want, "RFC 8247 §2.3"),
                 "{}",
                 IntegId(id)
             );
         }
         assert_eq!(
-            rate(INTEG, 0, None),
-            NOT_COVERED,
-            "NONE (with AEAD) is not in the table"
+            rate(INTEG, 0, None).requirement,
+            Unspecified,
+            "NONE (with AEAD) is no algorithm"
         );
     }
 
-    /// RFC 8247 §3.1.4.
+    /// RFC 8247 §2.4.
     #[test]
     fn dh_table() {
         let rows = [
@@ -541,7 +715,7 @@ mod tests {
             (5, ShouldNot),
             (2, ShouldNot),
             (1, MustNot),
-            (22, ShouldNot),
+            (22, MustNot),
             (23, ShouldNot),
             (24, ShouldNot),
         ];
@@ -549,13 +723,13 @@ mod tests {
             let got = rate(KE, id, None);
             assert_eq!(
                 (got.requirement, got.source),
-                (want, "RFC 8247 §3.1.4"),
+                (want, "RFC 8247 §2.4"),
                 "{}",
                 KeId(id)
             );
         }
         for id in [15, 20, 21, 31, 32, 35, 36, 37] {
-            assert_eq!(rate(KE, id, None), NOT_COVERED, "{}", KeId(id));
+            assert_eq!(rate(KE, id, None), UNLISTED, "{}", KeId(id));
         }
     }
 
@@ -567,8 +741,8 @@ mod tests {
         assert_eq!(rate(TransformType::ADDKE7, 14, None).requirement, Must);
         assert_eq!(
             rate(TransformType::ADDKE2, 36, None),
-            NOT_COVERED,
-            "ML-KEM is newer than RFC 8247"
+            UNLISTED,
+            "ML-KEM is newer than RFC 8247: not listed, MAY"
         );
     }
 
@@ -580,7 +754,7 @@ mod tests {
         assert_eq!(NOT_COVERED.note, "not covered by RFC 8247");
     }
 
-    /// RFC 8247 §3.2.
+    /// RFC 8247 §3.
     #[test]
     fn auth_table() {
         let rows = [
@@ -594,15 +768,11 @@ mod tests {
         ];
         for (m, want) in rows {
             let got = rate_auth(m);
-            assert_eq!(
-                (got.requirement, got.source),
-                (want, "RFC 8247 §3.2"),
-                "{m}"
-            );
+            assert_eq!((got.requirement, got.source), (want, "RFC 8247 §3"), "{m}");
         }
         assert!(rate_auth(AuthMethod::RSA_SIG).note.contains("2048"));
-        assert_eq!(rate_auth(AuthMethod::NULL_AUTH), NOT_COVERED);
-        assert_eq!(rate_auth(AuthMethod(200)), NOT_COVERED);
+        assert_eq!(rate_auth(AuthMethod::NULL_AUTH), UNLISTED);
+        assert_eq!(rate_auth(AuthMethod(200)), UNLISTED);
     }
 
     #[test]
@@ -633,11 +803,11 @@ mod tests {
     fn rating_json() {
         assert_eq!(
             to_json(&rate(KE, 1, None)),
-            r#"{"requirement":"MUST NOT","source":"RFC 8247 §3.1.4","note":"768-bit MODP: broken within hours with off-the-shelf hardware"}"#
+            r#"{"requirement":"MUST NOT","source":"RFC 8247 §2.4","note":"768-bit MODP: broken within hours with off-the-shelf hardware"}"#
         );
         assert_eq!(
             to_json(&rate(PRF, 7, None)),
-            r#"{"requirement":"SHOULD+","source":"RFC 8247 §3.1.2","note":"SHOULD+: expected to be MUST in the future"}"#
+            r#"{"requirement":"SHOULD+","source":"RFC 8247 §2.2","note":"SHOULD+: expected to be MUST in the future"}"#
         );
     }
 }

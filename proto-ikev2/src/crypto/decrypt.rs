@@ -103,6 +103,10 @@ pub struct Decrypted {
     /// keys, altered message) and when there was nothing to verify (integrity `NONE` or
     /// `ANY … [No Checking]` with a non-AEAD cipher).
     pub icv_ok: bool,
+    /// False when there was nothing to verify: integrity `NONE` with a non-AEAD cipher, or one
+    /// of Wireshark's `ANY … [No Checking]` entries, whose ICV is skipped. Then `icv_ok` is
+    /// false too, but the plaintext is what the key table's user asked for, not a failure.
+    pub icv_checked: bool,
     /// Fragment Number and Total Fragments, for an SKF payload.
     pub fragment: Option<Fragment>,
 }
@@ -363,12 +367,19 @@ fn open(
         plaintext_offset: ct_at,
         pad_len,
         icv_ok,
+        icv_checked: verified_something,
         fragment,
     })
 }
 
 /// NULL, CBC and CTR: decrypts `buf` in place. `None` if the cipher refused the key or IV.
-fn separate(encr: Encr, key: &[u8], salt: &[u8], iv: &[u8], buf: &mut [u8]) -> Option<()> {
+pub(crate) fn separate(
+    encr: Encr,
+    key: &[u8],
+    salt: &[u8],
+    iv: &[u8],
+    buf: &mut [u8],
+) -> Option<()> {
     match encr {
         Encr::Null => Some(()),
         Encr::TripleDesCbc => cbc_decrypt::<des::TdesEde3>(key, iv, buf),
@@ -389,7 +400,7 @@ fn separate(encr: Encr, key: &[u8], salt: &[u8], iv: &[u8], buf: &mut [u8]) -> O
 }
 
 /// The combined-mode ciphers: plaintext and whether the tag verified.
-fn combined(
+pub(crate) fn combined(
     encr: Encr,
     key: &[u8],
     nonce: &[u8],
@@ -446,7 +457,7 @@ fn combined(
 }
 
 /// Checks the truncated HMAC `icv` over `signed`. `Some(false)` when there is nothing to check.
-fn integrity(integ: Integ, key: &[u8], signed: &[u8], icv: &[u8]) -> Option<bool> {
+pub(crate) fn integrity(integ: Integ, key: &[u8], signed: &[u8], icv: &[u8]) -> Option<bool> {
     match integ {
         Integ::None | Integ::Unchecked(_) => Some(false),
         Integ::HmacMd5_96 | Integ::HmacMd5_128 => hmac_ok::<Hmac<md5::Md5>>(key, signed, icv),

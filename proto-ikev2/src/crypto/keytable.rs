@@ -494,9 +494,9 @@ const FIELDS: [&str; 8] = [
 ];
 
 /// One field of a line: its text (unquoted and unescaped) and its 1-based column.
-struct Field {
-    text: String,
-    column: usize,
+pub(crate) struct Field {
+    pub(crate) text: String,
+    pub(crate) column: usize,
 }
 
 /// Why an `ikev2_decryption_table` file is not usable: where (line, column, field) and why.
@@ -534,9 +534,9 @@ pub fn parse_table(text: &str) -> Result<Vec<SaKeys>, KeyTableError> {
     Ok(out)
 }
 
-type LineError = (usize, Option<&'static str>, String);
+pub(crate) type LineError = (usize, Option<&'static str>, String);
 
-fn parse_line(line: &str) -> Result<SaKeys, LineError> {
+pub(crate) fn parse_line(line: &str) -> Result<SaKeys, LineError> {
     let fields = split_fields(line)?;
     if fields.len() != FIELDS.len() {
         let col = fields.last().map_or(1, |f| f.column);
@@ -608,7 +608,7 @@ fn parse_line(line: &str) -> Result<SaKeys, LineError> {
 
 /// Splits on commas outside quotes; a quoted field is `"…"` with Wireshark's escapes
 /// (`\xHH`, `\\`, `\"`). Blanks around a field are ignored.
-fn split_fields(line: &str) -> Result<Vec<Field>, LineError> {
+pub(crate) fn split_fields(line: &str) -> Result<Vec<Field>, LineError> {
     let chars: Vec<char> = line.chars().collect();
     let mut fields = Vec::new();
     let mut i = 0;
@@ -687,7 +687,7 @@ fn split_fields(line: &str) -> Result<Vec<Field>, LineError> {
 }
 
 /// A hex byte string (empty allowed).
-fn hex_field(f: &Field, name: &'static str) -> Result<Vec<u8>, LineError> {
+pub(crate) fn hex_field(f: &Field, name: &'static str) -> Result<Vec<u8>, LineError> {
     let t = f.text.as_bytes();
     if t.len() % 2 != 0 {
         return Err((

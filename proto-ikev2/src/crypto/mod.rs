@@ -5,6 +5,7 @@
 pub mod decrypt;
 pub mod derive;
 pub mod key_exchange;
+pub mod keyfile;
 pub mod keytable;
 pub mod protect;
 pub mod random;

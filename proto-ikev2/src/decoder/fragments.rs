@@ -189,7 +189,7 @@ impl Reassembly {
         let Some(f) = d.fragment else {
             return FragmentState::Discarded("no fragment numbers".into());
         };
-        if !d.icv_ok {
+        if d.icv_checked && !d.icv_ok {
             return FragmentState::Discarded(
                 "its ICV does not verify (RFC 7383 §2.6: such fragments are discarded)".into(),
             );
@@ -314,6 +314,7 @@ mod tests {
             plaintext_offset: 0,
             pad_len: 0,
             icv_ok: true,
+            icv_checked: true,
             fragment: Some(Fragment { number, total }),
         }
     }

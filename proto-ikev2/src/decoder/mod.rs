@@ -157,11 +157,36 @@ pub enum Decryption {
 pub struct Opened {
     /// Decryption result (plaintext, pad length, ICV verdict, fragment numbers).
     pub decrypted: Decrypted,
-    /// SK (and ICV ok): the inner payload chain, or where it breaks. `None` for SKF (a
-    /// fragment is not a chain) and when the ICV did not verify (the plaintext is garbage).
+    /// SK: the inner payload chain, or where it breaks. When the ICV was checked and did not
+    /// verify, the chain only if it parses (it is then unauthenticated: see
+    /// [`Opened::icv`]); `None` for SKF (a fragment is not a chain).
     pub payloads: Option<Result<Vec<Payload>, Error>>,
     /// SKF: the state of its message's reassembly after this fragment.
     pub fragments: Option<FragmentState>,
+}
+
+/// What the Integrity Checksum Data of an opened SK/SKF payload says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IcvStatus {
+    /// Verified: the plaintext is authentic.
+    Ok,
+    /// Not checked: the key table's integrity algorithm is one of Wireshark's `ANY …
+    /// [No Checking]` entries (or NONE with a non-combined cipher).
+    NotChecked,
+    /// Checked and wrong: wrong keys or an altered message; the plaintext is unauthenticated.
+    Bad,
+}
+
+impl Opened {
+    /// The ICV's verdict.
+    pub fn icv(&self) -> IcvStatus {
+        match (self.decrypted.icv_checked, self.decrypted.icv_ok) {
+            (_, true) => IcvStatus::Ok,
+            (false, false) => IcvStatus::NotChecked,
+            (true, false) => IcvStatus::Bad,
+        }
+    }
 }
 
 impl Decoded {
@@ -190,7 +215,7 @@ impl Ikev2Decoded {
             Decryption::NoKeys => false,
             Decryption::Failed(_) => true,
             Decryption::Done(opened) => {
-                !opened.decrypted.icv_ok
+                opened.icv() == IcvStatus::Bad
                     || opened.payloads.as_ref().is_some_and(|p| p.is_err())
                     || matches!(&opened.fragments, Some(FragmentState::Complete(r)) if r.payloads.is_err())
             }
@@ -204,7 +229,11 @@ impl Ikev2Decoded {
         let Decryption::Done(opened) = &self.encrypted.as_ref()?.decryption else {
             return None;
         };
-        // An SK payload's chain is parsed only when its ICV verified.
+        if opened.icv() == IcvStatus::Bad {
+            // Shown, never analysed: an unauthenticated chain.
+            return None;
+        }
+        // A chain whose ICV did not verify was returned above; an unchecked one is used.
         match (&opened.payloads, &opened.fragments) {
             (Some(Ok(p)), _) => Some(p),
             (
@@ -433,13 +462,16 @@ impl Decoder {
                 };
                 if matches!(p.body, PayloadBody::Skf(_)) {
                     opened.fragments = Some(self.fragments.push(h, &opened.decrypted, frame));
-                } else if opened.decrypted.icv_ok {
+                } else {
                     let d = &opened.decrypted;
                     let mut r = Reader::new(&d.plaintext, d.plaintext_offset);
-                    opened.payloads = Some(
-                        payload::parse_chain(&mut r, PayloadType(d.first_payload))
-                            .map_err(|e| e.within("Encrypted payload (decrypted)")),
-                    );
+                    let chain = payload::parse_chain(&mut r, PayloadType(d.first_payload))
+                        .map_err(|e| e.within("Encrypted payload (decrypted)"));
+                    // With a bad ICV the plaintext may be garbage: its chain is kept only
+                    // when it parses (and is shown as unauthenticated).
+                    if opened.icv() != IcvStatus::Bad || chain.is_ok() {
+                        opened.payloads = Some(chain);
+                    }
                 }
                 Decryption::Done(Box::new(opened))
             }
