@@ -1,7 +1,7 @@
 //! Cuts the captures and key tables under the given folders into seed inputs for the fuzz
 //! targets in `fuzz/`: one file per 802.15.4 frame (with the mode octet `sixlo_frame` expects),
 //! runs of consecutive frames for reassembly, IKE messages from UDP 500/4500, whole capture
-//! files, and key tables. `scripts/fuzz` runs it into a work directory, so no third-party bytes
+//! files, key tables and daemon logs (charon, pluto). `scripts/fuzz` runs it into a work directory, so no third-party bytes
 //! ever enter the repository.
 //!
 //! Usage: fuzz-seeds OUT_DIR DIR...
@@ -46,10 +46,18 @@ fn main() {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         if name.ends_with(".keys") || name.starts_with("ikev2_decryption_table") {
+            let table = std::fs::read(path).expect("read key table");
+            put("ikev2_keytable", label.clone(), &table);
+            put("ikev2_keylog", label, &table);
+            continue;
+        }
+        if name.ends_with(".log") {
+            // Daemon logs (charon, pluto): the last 64 KiB hold whole IKE SAs' key dumps.
+            let log = std::fs::read(path).expect("read daemon log");
             put(
-                "ikev2_keytable",
+                "ikev2_keylog",
                 label,
-                &std::fs::read(path).expect("read key table"),
+                &log[log.len().saturating_sub(MAX_SEED)..],
             );
             continue;
         }
@@ -133,7 +141,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
             let capture = [".pcap", ".pcapng", ".cap"]
                 .iter()
                 .any(|x| name.ends_with(x));
-            if capture || name.ends_with(".keys") || name.starts_with("ikev2_decryption_table") {
+            if capture
+                || name.ends_with(".keys")
+                || name.ends_with(".log")
+                || name.starts_with("ikev2_decryption_table")
+            {
                 out.push(p);
             }
         }
