@@ -11,6 +11,7 @@ use ietfwg_6lo::encap;
 use ietfwg_6lo::lowpan::{Decoder, FrameReport};
 use ietfwg_6lo::mac::FcsMode;
 use ietfwg_6lo::reassembly::Limits;
+use ietfwg_6lo::security::{parse_key, AddressBook, KeyTable};
 use ietfwg_6lo::{ContextTable, LinkAddr};
 use ietfwg_capture::{
     linktype, wpan_frame, CaptureReader, CaptureWriter, Format, Packet, Timestamp, Wpan, WpanFrame,
@@ -44,6 +45,26 @@ struct Common {
     /// The RPL root's address, for RFC 8138 6LoRH headers that elide the encapsulator.
     #[arg(long, value_name = "IPV6")]
     rpl_root: Option<std::net::Ipv6Addr>,
+
+    /// An AES-128 key (32 hex digits) for secured 802.15.4 frames; with INDEX= only for frames
+    /// of that Key Index. Repeat for several; they are tried in order until the MIC verifies.
+    #[arg(long = "wpan-key", value_name = "[INDEX=]HEX")]
+    wpan_keys: Vec<String>,
+
+    /// A Thread network key: the MAC key of each key sequence is derived from it
+    /// (HMAC-SHA256(key, sequence || "Thread"), Thread 1.1 §7.1.4). Repeatable.
+    #[arg(long = "thread-key", value_name = "HEX")]
+    thread_keys: Vec<String>,
+
+    /// The Thread key sequence in use: the Key Index of a frame gives only its low 7 bits.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    thread_key_sequence: u32,
+
+    /// The extended address of a short one, SHORT=EXT (0x0002=00:12:4b:00:00:01:02:03), for
+    /// the nonces of secured frames sent from it; comma-separated or repeated. Mappings are
+    /// also learnt from association responses.
+    #[arg(long = "addr-map", value_name = "SHORT=EXT", value_delimiter = ',')]
+    addr_map: Vec<String>,
 }
 
 impl Common {
@@ -61,6 +82,26 @@ impl Common {
         let mut decoder = Decoder::new(table, limits);
         decoder.set_learn_contexts(self.learn_contexts);
         decoder.set_rpl_root(self.rpl_root);
+        let mut keys = KeyTable::new();
+        for k in &self.wpan_keys {
+            keys.add_from_arg(k)
+                .map_err(|e| anyhow::anyhow!("--wpan-key {e}"))?;
+        }
+        for k in &self.thread_keys {
+            keys.add_thread(parse_key(k).map_err(|e| anyhow::anyhow!("--thread-key {e}"))?)
+                .map_err(|e| anyhow::anyhow!("--thread-key: {e}"))?;
+        }
+        keys.set_thread_sequence(self.thread_key_sequence);
+        let mut book = AddressBook::new();
+        for m in &self.addr_map {
+            book.add_from_arg(m)
+                .map_err(|e| anyhow::anyhow!("--addr-map {e}"))?;
+        }
+        if keys.is_empty() && !self.addr_map.is_empty() {
+            anyhow::bail!("--addr-map serves the nonces of secured frames: give --wpan-key or --thread-key too");
+        }
+        decoder.set_keys(keys);
+        decoder.set_addresses(book);
         Ok(decoder)
     }
 }
