@@ -574,6 +574,10 @@ pub fn unsecure(
             "ASN in nonce: the nonce needs the TSCH ASN (not decoded)",
         );
     }
+    let candidates = keys.candidates(aux);
+    if candidates.is_empty() {
+        return SecurityReport::new(Status::NoKey);
+    }
     let source = match frame.src {
         LinkAddr::Extended(e) => e,
         LinkAddr::Short(s) => match book.lookup(frame.src_pan, s) {
@@ -609,7 +613,6 @@ pub fn unsecure(
         return SecurityReport::unsupported("private payload outside the frame");
     };
     let n = nonce(source, counter, aux.security_level);
-    let candidates = keys.candidates(aux);
     let mut report = SecurityReport {
         nonce_source: Some(source),
         ..SecurityReport::new(Status::NoKey)
