@@ -33,11 +33,12 @@ KEY = bytes.fromhex("000102030405060708090a0b0c0d0e0f")
 # Thread 1.1 §7.1.4 test vectors' network key.
 THREAD_NETWORK_KEY = bytes.fromhex("00112233445566778899aabbccddeeff")
 
-# Extended addresses of the short ones the captures use, learnt from association responses.
+# Extended addresses of the short ones the captures use (nodes A and B of pcaps/README.md),
+# learnt from association responses sent by a coordinator.
 COORDINATOR = bytes.fromhex("00124b0000000000")
 SHORT_TO_EXT = {
-    0x0001: bytes.fromhex("00124b0000000001"),
-    0x0002: bytes.fromhex("00124b0000000002"),
+    0x0001: bytes.fromhex("00124b0000010203"),
+    0x0002: bytes.fromhex("00124b0000040506"),
 }
 
 

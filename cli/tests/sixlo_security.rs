@@ -277,7 +277,7 @@ fn failures_are_named_and_never_decoded() {
             "--wpan-key",
             &key,
             "--addr-map",
-            "0x0001=00:12:4b:00:00:00:00:01,0x0002=00:12:4b:00:00:00:00:02",
+            "0x0001=00:12:4b:00:00:01:02:03,0x0002=00:12:4b:00:00:04:05:06",
         ],
     );
     assert_exit(&out, 1);
@@ -302,7 +302,7 @@ fn association_responses_teach_extended_addresses() {
     let (_, frames) = decode(&pcaps().join("6lo-sec/mic-only.pcap"), &["--wpan-key", KEY]);
     assert_eq!(
         frames[0]["learned_address"],
-        serde_json::json!({"pan": 0xabcd, "short": 1, "extended": "00124b0000000001"})
+        serde_json::json!({"pan": 0xabcd, "short": 1, "extended": "00124b0000010203"})
     );
     let last = frames.last().unwrap();
     assert_eq!(last["mac"]["src_pan"], 0x1234);
