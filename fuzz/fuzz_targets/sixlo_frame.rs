@@ -34,9 +34,13 @@ fuzz_target!(|data: &[u8]| {
     decoder.set_learn_contexts(mode & 8 != 0);
     if mode & 16 != 0 {
         let mut keys = KeyTable::new();
-        let _ = keys.add(None, *b"\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f");
+        let _ = keys.add(
+            None,
+            *b"\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f",
+        );
         let _ = keys.add(Some(2), [0x5a; 16]);
-        let _ = keys.add_thread(*b"\x00\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb\xcc\xdd\xee\xff");
+        let _ =
+            keys.add_thread(*b"\x00\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb\xcc\xdd\xee\xff");
         decoder.set_keys(keys);
         let mut book = AddressBook::new();
         let _ = book.add(0x0001, [0x00, 0x12, 0x4b, 0, 0, 0x01, 0x02, 0x03]);

@@ -500,7 +500,7 @@ impl Decoder {
                         mic_offset,
                         format!(
                             "the MIC verifies with none of the {} key(s) tried \
-                             (IEEE 802.15.4-2015 §9.2.3): payload not decoded",
+                             (IEEE 802.15.4-2015 §9.2, incoming frame security procedure): payload not decoded",
                             sec.keys_tried
                         ),
                     ));

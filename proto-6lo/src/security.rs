@@ -2,7 +2,7 @@
 //! (keys given by hand and Thread network keys), and the extended addresses the nonce needs.
 //!
 //! ```text
-//! IEEE 802.15.4-2015 §9.3.2.2 / 802.15.4-2006 §7.6.3.2, the CCM* nonce (13 octets)
+//! IEEE 802.15.4-2015 §9.3.2 / 802.15.4-2006 §7.6.3.2, the CCM* nonce (13 octets)
 //!
 //!   octets:        8                    4                  1
 //!        +----------------------+------------------+----------------+
@@ -456,7 +456,7 @@ impl SecurityReport {
     }
 }
 
-/// The CCM* nonce of 802.15.4-2015 §9.3.2.2.
+/// The CCM* nonce of 802.15.4-2015 §9.3.2.
 pub fn nonce(source: [u8; 8], frame_counter: u32, level: SecurityLevel) -> [u8; 13] {
     let mut n = [0u8; 13];
     n[..8].copy_from_slice(&source);

@@ -179,6 +179,16 @@ pub fn frame_text(out: &mut Output, r: &FrameReport<'_>, link: &Link<'_>) -> any
         if let Some(sec) = &r.security {
             security_line(out, sec)?;
         }
+        if let Some(l) = &r.learned_address {
+            writeln!(
+                out,
+                "{}0x{:04x} in PAN 0x{:04x} is {}",
+                label("learnt"),
+                l.short,
+                l.pan,
+                LinkAddr::Extended(l.extended)
+            )?;
+        }
         if let Some(c) = &m.command {
             writeln!(
                 out,
