@@ -769,6 +769,92 @@ mod tests {
         }
     }
 
+    /// An 802.15.4-2015 data frame with a header IE list ended by HT1 and a private payload
+    /// holding a Payload Termination IE before the 6LoWPAN payload: the open part ends after
+    /// HT1, the payload IEs are read from the plaintext, and IPHC starts after them.
+    fn secured_2015_frame(key: &Key, level: SecurityLevel) -> Vec<u8> {
+        let src: [u8; 8] = [0x00, 0x12, 0x4b, 0, 0, 0x01, 0x02, 0x03];
+        let dst: [u8; 8] = [0x00, 0x12, 0x4b, 0, 0, 0x04, 0x05, 0x06];
+        // Data, security, IE present, dst ext, version 2015, src ext; PAN ID compression 0:
+        // the destination PAN alone (802.15.4-2015 Table 7-2, row 7).
+        let fcf: u16 = 0x0001 | 0x0008 | 0x0200 | (3 << 10) | (2 << 12) | (3 << 14);
+        let mut f = fcf.to_le_bytes().to_vec();
+        f.push(0x42); // sequence number
+        f.extend_from_slice(&0xabcdu16.to_le_bytes()); // destination PAN
+        f.extend(dst.iter().rev());
+        f.extend(src.iter().rev());
+        let counter: u32 = 7;
+        f.push(level.0 | (1 << 3)); // security control: key id mode 1
+        f.extend_from_slice(&counter.to_le_bytes());
+        f.push(1); // key index
+        f.extend_from_slice(&[0x00, 0x3f]); // HT1 (element id 0x7e, length 0)
+        let open = f.len();
+        let mut private = vec![0x00, 0xf8]; // Payload Termination IE (group 0xf, length 0)
+        private.extend_from_slice(&[0x7a, 0x33, 0x3a]); // IPHC, next header 58
+        private.extend_from_slice(&[0x80, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01]);
+        let n = nonce(src, counter, level);
+        let mic = if level.encrypts() {
+            ccm_star_seal(key, &n, level, &f[..open], &mut private)
+        } else {
+            let mut a = f.clone();
+            a.extend_from_slice(&private);
+            ccm_star_seal(key, &n, level, &a, &mut [])
+        };
+        f.extend_from_slice(&private);
+        f.extend_from_slice(&mic);
+        f
+    }
+
+    #[test]
+    fn secured_2015_frames_with_private_payload_ies_decode() {
+        use crate::lowpan::Decoder;
+        use crate::mac::FcsMode;
+        let key = [0x11u8; 16];
+        for level in [1u8, 3, 4, 5, 6, 7] {
+            let frame = secured_2015_frame(&key, SecurityLevel(level));
+            let mut keys = KeyTable::new();
+            keys.add(Some(1), key).unwrap();
+            let mut d = Decoder::new(crate::ContextTable::new(), Default::default());
+            d.set_keys(keys);
+            let r = d.decode_frame(&frame, FcsMode::None, 1, 0);
+            let sec = r.security.as_ref().unwrap_or_else(|| {
+                panic!(
+                    "level {level}: no security report: {:?} {:?}",
+                    r.error, r.mac
+                )
+            });
+            assert!(sec.status.ok(), "level {level}: {sec:?} {:?}", r.error);
+            let mac = r.mac.as_ref().unwrap();
+            assert_eq!(mac.payload_ies.len(), 1, "level {level}");
+            let dg = r
+                .datagram
+                .as_ref()
+                .unwrap_or_else(|| panic!("level {level}: {r:?}"));
+            assert_eq!(dg.length, 48);
+            // Any changed octet of the open part or the payload fails the MIC (not level 4).
+            if level != 4 {
+                for at in [0, 20, frame.len() - 1] {
+                    let mut bad = frame.clone();
+                    bad[at] ^= 0x80;
+                    let r = d.decode_frame(&bad, FcsMode::None, 2, 0);
+                    if let Some(sec) = r.security.as_ref() {
+                        assert!(!sec.status.ok(), "level {level}, octet {at}");
+                    }
+                    assert!(r.datagram.is_none(), "level {level}, octet {at}");
+                }
+            }
+            // Without the key nothing is decoded.
+            let mut keys = KeyTable::new();
+            keys.add(None, [0x22; 16]).unwrap();
+            d.set_keys(keys);
+            let r = d.decode_frame(&frame, FcsMode::None, 3, 0);
+            if level != 4 {
+                assert_eq!(r.security.as_ref().unwrap().status, Status::MicFailed);
+                assert!(r.error.is_some() && r.datagram.is_none());
+            }
+        }
+    }
+
     #[test]
     fn key_arguments() {
         let mut t = KeyTable::new();

@@ -14,7 +14,8 @@ use ietfwg_6lo::reassembly::Limits;
 use ietfwg_6lo::security::{parse_key, AddressBook, KeyTable};
 use ietfwg_6lo::{ContextTable, LinkAddr};
 use ietfwg_capture::{
-    linktype, wpan_frame, CaptureReader, CaptureWriter, Format, Packet, Timestamp, Wpan, WpanFrame,
+    linktype, lowpan_ethernet, wpan_frame, CaptureReader, CaptureWriter, Encap, Format,
+    LowpanEthernet, Packet, Timestamp, Wpan, WpanFrame,
 };
 
 use crate::output::Output;
@@ -196,6 +197,9 @@ struct Tally {
     not_wpan: u64,
     bad_fcs: u64,
     incomplete: u64,
+    /// Secured frames left undecrypted for want of a key or an extended address (MIC failures
+    /// are errors, counted in `errors`).
+    not_decrypted: u64,
 }
 
 impl Tally {
@@ -206,6 +210,9 @@ impl Tally {
             r.error.is_some() || r.datagram.as_ref().is_some_and(|d| d.ipv6_error.is_some()),
         );
         self.datagrams += u64::from(r.datagram.is_some());
+        self.not_decrypted += u64::from(r.security.as_ref().is_some_and(|s| {
+            !s.status.ok() && s.status != ietfwg_6lo::security::Status::MicFailed
+        }));
         self.bad_fcs += u64::from(
             r.mac
                 .as_ref()
@@ -235,6 +242,9 @@ impl Tally {
         }
         if self.incomplete > 0 {
             s += &format!(", {} datagrams incomplete", self.incomplete);
+        }
+        if self.not_decrypted > 0 {
+            s += &format!(", {} secured frames not decrypted", self.not_decrypted);
         }
         s
     }
@@ -282,8 +292,30 @@ fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     let json = a.json;
     while let Some(pkt) = reader.next_packet()? {
         let (number, ts, linktype) = (pkt.number, pkt.ts, pkt.linktype);
-        match wpan_frame(&pkt) {
-            Ok(Wpan::Frame(w)) => {
+        // 6LoWPAN straight in Ethernet (EtherType 0xA0ED), or an 802.15.4 frame somewhere.
+        let lowpan_eth = lowpan_ethernet(&pkt);
+        let found = match &lowpan_eth {
+            Some(_) => Ok(None),
+            None => wpan_frame(&pkt).map(Some),
+        };
+        match found {
+            Ok(None) => {
+                let Some(l) = &lowpan_eth else { continue };
+                let (report, encap) = decode_ethertype(&mut decoder, l, number, ts);
+                tally.add(&report);
+                let link = render::Link {
+                    ts,
+                    linktype,
+                    encap: Some(&encap),
+                    snapped: None,
+                };
+                if json {
+                    render::frame_json(out, &report, &link)?;
+                } else {
+                    render::frame_text(out, &report, &link)?;
+                }
+            }
+            Ok(Some(Wpan::Frame(w))) => {
                 let (fcs, snapped) = frame_fcs(&pkt, &w);
                 let report = decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
                 tally.add(&report);
@@ -299,7 +331,7 @@ fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
                     render::frame_text(out, &report, &link)?;
                 }
             }
-            Ok(Wpan::NotWpan(why)) => {
+            Ok(Some(Wpan::NotWpan(why))) => {
                 tally.frames += 1;
                 tally.not_wpan += 1;
                 render::skipped(out, json, number, ts, linktype, &why)?;
@@ -396,6 +428,35 @@ fn decode_hex(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     Ok(tally.status())
 }
 
+/// A bare 6LoWPAN payload from an Ethernet frame of the LoWPAN EtherType (RFC 7973): the MAC
+/// addresses stand for the link addresses (RFC 2464 §4), and the encapsulation says so.
+fn decode_ethertype<'a>(
+    decoder: &mut Decoder,
+    l: &LowpanEthernet<'_>,
+    number: u64,
+    ts: Timestamp,
+) -> (FrameReport<'a>, Encap) {
+    let report = decoder.decode_payload(
+        l.payload,
+        LinkAddr::from_eui48(l.src),
+        LinkAddr::from_eui48(l.dst),
+        number,
+        ts.as_nanos(),
+    );
+    let mac = |m: [u8; 6]| {
+        m.iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(":")
+    };
+    let encap = Encap::LowpanEthertype {
+        src: mac(l.src),
+        dst: mac(l.dst),
+        vlans: l.vlans.clone(),
+    };
+    (report, encap)
+}
+
 /// How an output path is named in messages: `-` is standard output.
 pub(crate) fn output_label(path: &str) -> &str {
     if path == "-" {
@@ -452,12 +513,18 @@ fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
     let bar = progress_bar(&reader, out, a.output != "-");
     while let Some(pkt) = reader.next_packet()? {
         let (number, ts) = (pkt.number, pkt.ts);
-        let report = match wpan_frame(&pkt) {
-            Ok(Wpan::Frame(w)) => {
+        let lowpan_eth = lowpan_ethernet(&pkt);
+        let found = match &lowpan_eth {
+            Some(l) => Ok(Err(l)),
+            None => wpan_frame(&pkt).map(Ok),
+        };
+        let report = match found {
+            Ok(Err(l)) => decode_ethertype(&mut decoder, l, number, ts).0,
+            Ok(Ok(Wpan::Frame(w))) => {
                 let (fcs, _) = frame_fcs(&pkt, &w);
                 decoder.decode_frame(w.frame, fcs, number, ts.as_nanos())
             }
-            Ok(Wpan::NotWpan(_)) => {
+            Ok(Ok(Wpan::NotWpan(_))) => {
                 tally.frames += 1;
                 tally.not_wpan += 1;
                 no_ipv6 += 1;
