@@ -47,9 +47,11 @@ fn datagrams(frames: &[Value]) -> Vec<String> {
         .collect()
 }
 
-/// (secured capture, our key options, tshark's key table rows, datagrams of the clear capture
-/// that cannot be decrypted).
-fn cases() -> Vec<(&'static str, &'static str, Vec<String>, Vec<String>, usize)> {
+/// One secured capture: (secured capture, the clear one it was made from, our key options,
+/// tshark's key table rows, datagrams of the clear capture that cannot be decrypted).
+type Case = (&'static str, &'static str, Vec<String>, Vec<String>, usize);
+
+fn cases() -> Vec<Case> {
     let key = vec!["--wpan-key".to_string(), KEY.to_string()];
     // Key identifier mode 0 carries no Key Index; Wireshark matches it with index 0.
     let tshark_key = vec![
