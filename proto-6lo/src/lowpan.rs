@@ -336,7 +336,31 @@ impl Decoder {
     ) -> FrameReport<'a> {
         let mut report = FrameReport::empty(number);
         self.decode_frame_with(frame, fcs, number, time_nanos, true, &mut report);
+        self.learn_address(&mut report);
         report
+    }
+
+    /// With keys set: a datagram from an extended address whose IPv6 source is a short
+    /// address's (Thread's RLOC16 addresses) says who owns that short address.
+    fn learn_address(&mut self, report: &mut FrameReport<'_>) {
+        if self.keys.is_empty() || report.learned_address.is_some() {
+            return;
+        }
+        let (Some(m), Some(ip)) = (
+            report.mac.as_ref(),
+            report.datagram.as_ref().and_then(|d| d.ipv6.as_ref()),
+        ) else {
+            return;
+        };
+        let Some(pan) = m.src_pan else { return };
+        if let Some((pan, short, extended)) = self.addresses.learn_from_datagram(pan, m.src, ip.src)
+        {
+            report.learned_address = Some(LearnedAddress {
+                pan,
+                short,
+                extended,
+            });
+        }
     }
 
     /// [`Decoder::decode_frame`] into `report`, which it overwrites entirely: the result is the
@@ -378,6 +402,7 @@ impl Decoder {
         report: &mut FrameReport<'a>,
     ) {
         self.decode_frame_with(frame, fcs, number, time_nanos, true, report);
+        self.learn_address(report);
     }
 
     /// [`Decoder::decode_frame_into`]; `fast` takes [`Decoder::decode_iphc_frame`] for the

@@ -338,16 +338,45 @@ impl AddressBook {
         self.add(short, ext)
     }
 
-    /// Remembers that `short` in `pan` belongs to `ext`.
-    pub fn learn(&mut self, pan: u16, short: u16, ext: [u8; 8]) {
-        if self.learnt.insert((pan, short), ext).is_none() {
-            self.order.push_back((pan, short));
-            while self.order.len() > MAX_LEARNT_ADDRESSES {
-                if let Some(old) = self.order.pop_front() {
-                    self.learnt.remove(&old);
+    /// Remembers that `short` in `pan` belongs to `ext`. Returns true when that is news (a new
+    /// mapping, or a changed one).
+    pub fn learn(&mut self, pan: u16, short: u16, ext: [u8; 8]) -> bool {
+        match self.learnt.insert((pan, short), ext) {
+            Some(old) => old != ext,
+            None => {
+                self.order.push_back((pan, short));
+                while self.order.len() > MAX_LEARNT_ADDRESSES {
+                    if let Some(old) = self.order.pop_front() {
+                        self.learnt.remove(&old);
+                    }
                 }
+                true
             }
         }
+    }
+
+    /// Learns from a datagram sent from an extended MAC address whose IPv6 source has the
+    /// interface identifier of a short address, `0000:00ff:fe00:XXXX` (RFC 4944 §6; Thread's
+    /// RLOC16 addresses): the sender owns short address XXXX in `pan`. Returns the mapping when
+    /// it is news.
+    pub fn learn_from_datagram(
+        &mut self,
+        pan: u16,
+        mac_src: LinkAddr,
+        ipv6_src: std::net::Ipv6Addr,
+    ) -> Option<(u16, u16, [u8; 8])> {
+        let LinkAddr::Extended(ext) = mac_src else {
+            return None;
+        };
+        let o = ipv6_src.octets();
+        let short = match o[8..] {
+            [0, 0, 0, 0xff, 0xfe, 0, hi, lo] => u16::from_be_bytes([hi, lo]),
+            _ => return None,
+        };
+        if short >= 0xfffe || self.given.contains_key(&short) {
+            return None;
+        }
+        self.learn(pan, short, ext).then_some((pan, short, ext))
     }
 
     /// The extended address of `short` in `pan`.
@@ -378,8 +407,7 @@ impl AddressBook {
         if status != 0 || short >= 0xfffe {
             return None;
         }
-        self.learn(pan, short, ext);
-        Some((pan, short, ext))
+        self.learn(pan, short, ext).then_some((pan, short, ext))
     }
 }
 
@@ -658,9 +686,15 @@ pub fn parse_private(frame: &Frame<'_>, plaintext: &[u8]) -> crate::Result<Priva
     mac::parse_private(frame, plaintext)
 }
 
-/// True for frames this module can be asked about: security enabled in a 2006 or 2015 frame.
+/// True for frames this module can be asked about: security enabled in a 2006 or 2015 frame,
+/// at a security level above 0 (level 0 protects nothing: the frame is read as it is).
 pub fn applies(frame: &Frame<'_>) -> bool {
-    frame.security_enabled && frame.version != FrameVersion::V2003
+    frame.security_enabled
+        && frame.version != FrameVersion::V2003
+        && frame
+            .security
+            .as_ref()
+            .is_none_or(|a| a.security_level != SecurityLevel::NONE)
 }
 
 #[cfg(test)]
@@ -871,6 +905,32 @@ mod tests {
         assert_eq!(b.lookup(None, 2), Some([0x00, 0x12, 0x4b, 0, 0, 1, 2, 3]));
         assert!(b.add_from_arg("0x0002").is_err());
         assert!(b.add_from_arg("00:12:4b:00:00:01:02:03=0x0002").is_err());
+    }
+
+    #[test]
+    fn short_address_iids_from_extended_senders_are_learnt() {
+        let mut b = AddressBook::new();
+        let ext = [0x00, 0x12, 0x4b, 0, 0, 1, 2, 3];
+        let rloc: std::net::Ipv6Addr = "fd00::ff:fe00:2c00".parse().unwrap();
+        assert_eq!(
+            b.learn_from_datagram(0xabcd, LinkAddr::Extended(ext), rloc),
+            Some((0xabcd, 0x2c00, ext))
+        );
+        assert_eq!(b.lookup(Some(0xabcd), 0x2c00), Some(ext));
+        // Already known: not news. A short sender, another IID form: nothing learnt.
+        assert_eq!(
+            b.learn_from_datagram(0xabcd, LinkAddr::Extended(ext), rloc),
+            None
+        );
+        assert_eq!(
+            b.learn_from_datagram(0xabcd, LinkAddr::Short(5), rloc),
+            None
+        );
+        let other: std::net::Ipv6Addr = "fe80::212:4b00:1:203".parse().unwrap();
+        assert_eq!(
+            b.learn_from_datagram(0xabcd, LinkAddr::Extended(ext), other),
+            None
+        );
     }
 
     #[test]
