@@ -9,6 +9,7 @@
 //! | [`mod@write`] | [`CaptureWriter`]: pcap (ns) and pcapng (`if_tsresol` = ns) output, to any [`std::io::Write`], a file or stdout |
 //! | [`link`] | link-layer walking (Ethernet + 802.1Q/QinQ, BSD loopback, raw IP, Linux SLL/SLL2) and [`ip_payload`] |
 //! | [`wpan`] | [`wpan_frame`]: where an IEEE 802.15.4 frame sits in a packet and what the encapsulation says about its FCS (DLT 195/230/283, ZEP, Linux wpan devices, raw frames under DLT 101) |
+//! | [`lowpan_eth`] | [`lowpan_ethernet`]: a bare 6LoWPAN payload in Ethernet with the LoWPAN EtherType 0xA0ED (RFC 7973), and writing such frames |
 //! | [`zep`] | the ZigBee Encapsulation Protocol header (v1, v2 data, v2 ack) |
 //! | [`ipfrag`] | IPv4 (RFC 791) and IPv6 (RFC 8200 §4.5) fragment reassembly, bounded |
 //! | [`tcp`] | TCP stream reassembly per direction (RFC 9293 §3.4), bounded |
@@ -30,6 +31,7 @@ pub mod ipfrag;
 pub mod link;
 #[cfg(feature = "live")]
 pub mod live;
+pub mod lowpan_eth;
 pub mod read;
 pub mod tcp;
 pub mod wpan;
@@ -43,6 +45,7 @@ pub use ipfrag::IpError;
 pub use link::{ip_payload, LinkError};
 #[cfg(feature = "live")]
 pub use live::{LiveCapture, LiveError};
+pub use lowpan_eth::{lowpan_ethernet, LowpanEthernet};
 pub use read::{CaptureReader, ReadError};
 pub use wpan::{wpan_frame, Encap, Fcs, Wpan, WpanError, WpanFrame};
 pub use write::{CaptureWriter, Format, WriteError};

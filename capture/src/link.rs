@@ -239,6 +239,7 @@ fn ether_type_name(t: u16) -> Option<&'static str> {
         0x88e5 => "MACsec",
         0x88f7 => "PTP",
         0x893a => "IEEE 1905",
+        0xa0ed => "LoWPAN encapsulation, RFC 7973",
         _ => return None,
     })
 }

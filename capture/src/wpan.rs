@@ -114,6 +114,14 @@ pub enum Encap {
     },
     /// LINKTYPE_RAW whose data is not an IP packet, taken as a raw 802.15.4 frame.
     RawIpHeuristic,
+    /// No 802.15.4 frame at all: a bare 6LoWPAN payload in an Ethernet frame of EtherType
+    /// 0xA0ED (RFC 7973, see [`crate::lowpan_eth`]); the link addresses are these MACs.
+    LowpanEthertype {
+        src: String,
+        dst: String,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        vlans: Vec<u16>,
+    },
 }
 
 /// A malformed encapsulation around an 802.15.4 frame.

@@ -34,6 +34,25 @@ impl LinkAddr {
         }
     }
 
+    /// The link address that stands for a 48-bit MAC where 6LoWPAN runs over Ethernet (the
+    /// LoWPAN EtherType, RFC 7973). RFC 7973 does not say how an elided address is derived
+    /// from a MAC; this follows Linux (since 4.12) and Wireshark (its default): 0xFFFE
+    /// inserted between the halves and the U/L bit left as it is in the MAC — unlike RFC 2464
+    /// §4, which inverts it. The EUI-64 returned has the U/L bit pre-inverted so that
+    /// [`LinkAddr::iid`] (which inverts it, RFC 4944 §6) gives that interface identifier.
+    pub fn from_eui48(mac: [u8; 6]) -> LinkAddr {
+        LinkAddr::Extended([
+            mac[0] ^ 0x02,
+            mac[1],
+            mac[2],
+            0xff,
+            0xfe,
+            mac[3],
+            mac[4],
+            mac[5],
+        ])
+    }
+
     /// True for the 802.15.4 broadcast short address 0xFFFF.
     pub fn is_broadcast(&self) -> bool {
         matches!(self, LinkAddr::Short(0xffff))
@@ -198,6 +217,12 @@ mod tests {
         let e: LinkAddr = "00:12:4b:00:01:02:03:04".parse().unwrap();
         assert_eq!(e.iid(), Some([0x02, 0x12, 0x4b, 0, 1, 2, 3, 4]));
         assert_eq!(LinkAddr::Absent.iid(), None);
+        // A MAC over the LoWPAN EtherType: 34-56-78-9A-BC-DE gives 3456:78FF:FE9A:BCDE, the
+        // U/L bit as in the MAC (Linux, Wireshark), not 3656:… as RFC 2464 §4 would.
+        assert_eq!(
+            LinkAddr::from_eui48([0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde]).iid(),
+            Some([0x34, 0x56, 0x78, 0xff, 0xfe, 0x9a, 0xbc, 0xde])
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ use crate::mac::{self, FcsMode};
 use crate::reassembly::{
     Datagram, FragKey, Incomplete, Limits, Push, Reassembler, RfragKey, RfragReassembler,
 };
+use crate::security::{self, AddressBook, KeyTable, SecurityReport};
 use crate::sixlorh::{self, Expansion};
 use crate::{hc1, iphc, nhc, ContextTable, LinkAddr};
 
@@ -172,6 +173,24 @@ pub struct FrameReport<'a> {
     /// [`Decoder::set_learn_contexts`] on); they apply from the next frame on.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub learned_contexts: Vec<LearnedContext>,
+    /// For a secured frame, with keys given ([`Decoder::set_keys`]): whether it was decrypted
+    /// and its MIC verified, with which key, or why not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security: Option<Box<SecurityReport>>,
+    /// A short → extended address mapping this frame showed (an association response), learnt
+    /// for the nonces of the frames that follow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub learned_address: Option<LearnedAddress>,
+}
+
+/// A short address found to belong to an extended one.
+#[serde_with::serde_as]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct LearnedAddress {
+    pub pan: u16,
+    pub short: u16,
+    #[serde_as(as = "serde_with::hex::Hex<serde_with::formats::Lowercase>")]
+    pub extended: [u8; 8],
 }
 
 impl Default for FrameReport<'_> {
@@ -191,6 +210,8 @@ impl FrameReport<'_> {
             datagram: None,
             error: None,
             learned_contexts: Vec::new(),
+            security: None,
+            learned_address: None,
         }
     }
 }
@@ -243,6 +264,10 @@ pub struct Decoder {
     rfrag: RfragReassembler<RfragHead>,
     learn_contexts: bool,
     rpl_root: Option<Ipv6Addr>,
+    /// Keys for secured frames; empty: secured frames are left as they are.
+    keys: KeyTable,
+    /// Extended addresses of short ones, for the nonces.
+    addresses: AddressBook,
 }
 
 impl Decoder {
@@ -255,7 +280,22 @@ impl Decoder {
             rfrag: RfragReassembler::new(limits),
             learn_contexts: false,
             rpl_root: None,
+            keys: KeyTable::new(),
+            addresses: AddressBook::new(),
         }
+    }
+
+    /// Keys to unsecure secured frames with (IEEE 802.15.4-2015 §9, see [`crate::security`]).
+    /// With an empty table (the default) secured frames are reported as they are: MIC-only
+    /// ones decoded unverified, encrypted ones not decoded.
+    pub fn set_keys(&mut self, keys: KeyTable) {
+        self.keys = keys;
+    }
+
+    /// Short → extended address mappings for the nonces of frames sent from a short address;
+    /// the decoder adds what it learns from the capture when keys are set.
+    pub fn set_addresses(&mut self, addresses: AddressBook) {
+        self.addresses = addresses;
     }
 
     /// The contexts in use.
@@ -296,7 +336,31 @@ impl Decoder {
     ) -> FrameReport<'a> {
         let mut report = FrameReport::empty(number);
         self.decode_frame_with(frame, fcs, number, time_nanos, true, &mut report);
+        self.learn_address(&mut report);
         report
+    }
+
+    /// With keys set: a datagram from an extended address whose IPv6 source is a short
+    /// address's (Thread's RLOC16 addresses) says who owns that short address.
+    fn learn_address(&mut self, report: &mut FrameReport<'_>) {
+        if self.keys.is_empty() || report.learned_address.is_some() {
+            return;
+        }
+        let (Some(m), Some(ip)) = (
+            report.mac.as_ref(),
+            report.datagram.as_ref().and_then(|d| d.ipv6.as_ref()),
+        ) else {
+            return;
+        };
+        let Some(pan) = m.src_pan else { return };
+        if let Some((pan, short, extended)) = self.addresses.learn_from_datagram(pan, m.src, ip.src)
+        {
+            report.learned_address = Some(LearnedAddress {
+                pan,
+                short,
+                extended,
+            });
+        }
     }
 
     /// [`Decoder::decode_frame`] into `report`, which it overwrites entirely: the result is the
@@ -338,6 +402,7 @@ impl Decoder {
         report: &mut FrameReport<'a>,
     ) {
         self.decode_frame_with(frame, fcs, number, time_nanos, true, report);
+        self.learn_address(report);
     }
 
     /// [`Decoder::decode_frame_into`]; `fast` takes [`Decoder::decode_iphc_frame`] for the
@@ -377,6 +442,8 @@ impl Decoder {
         report.datagram = None;
         report.error = None;
         report.learned_contexts = Vec::new();
+        report.security = None;
+        report.learned_address = None;
         report.mac = match mac::parse(frame, fcs) {
             Ok(f) => Some(f),
             Err(e) => {
@@ -388,6 +455,19 @@ impl Decoder {
         let Some(parsed) = report.mac.as_ref() else {
             return;
         };
+        if !self.keys.is_empty() {
+            if let Some((pan, short, extended)) = self.addresses.learn_from(parsed) {
+                report.learned_address = Some(LearnedAddress {
+                    pan,
+                    short,
+                    extended,
+                });
+            }
+            if security::applies(parsed) {
+                let body = &frame[..frame.len().saturating_sub(fcs.len())];
+                return self.decode_secured(body, time_nanos, report, scratch);
+            }
+        }
         let (payload, base, src, dst) = (
             parsed.payload,
             parsed.payload_offset,
@@ -411,6 +491,102 @@ impl Decoder {
         }
         if carries_lowpan {
             self.decode_into(report, payload, base, src, dst, time_nanos, scratch);
+        }
+    }
+
+    /// A secured frame, keys given: unsecure it, then decode its private payload only when
+    /// the MIC verified (or, at level 4, there is no MIC); otherwise say why not.
+    fn decode_secured(
+        &mut self,
+        body: &[u8],
+        time_nanos: u64,
+        report: &mut FrameReport<'_>,
+        scratch: Scratch,
+    ) {
+        let Some(parsed) = report.mac.as_ref() else {
+            return;
+        };
+        let mut sec = security::unsecure(body, parsed, &mut self.keys, &self.addresses);
+        let (src, dst, base, frame_type, mic_offset) = (
+            parsed.src,
+            parsed.dst,
+            parsed.payload_offset,
+            parsed.frame_type,
+            body.len()
+                .saturating_sub(parsed.mic.as_ref().map_or(0, Vec::len)),
+        );
+        if !sec.status.ok() {
+            let key_index = parsed.security.as_ref().and_then(|a| a.key_index);
+            match sec.status {
+                security::Status::MicFailed => {
+                    report.error = Some(Error::invalid(
+                        Layer::Mac,
+                        "MIC",
+                        mic_offset,
+                        format!(
+                            "the MIC verifies with none of the {} key(s) tried \
+                             (IEEE 802.15.4-2015 §9.2, incoming frame security procedure): payload not decoded",
+                            sec.keys_tried
+                        ),
+                    ));
+                }
+                security::Status::NoKey => {
+                    report.note = Some(match key_index {
+                        Some(i) => format!("not decrypted: no key for key index {i}"),
+                        None => "not decrypted: no key".to_string(),
+                    });
+                }
+                security::Status::NoExtendedAddress => {
+                    report.note = Some(format!(
+                        "not decrypted: no extended address for 0x{:04x} (the nonce needs it)",
+                        sec.short_source.unwrap_or_default()
+                    ));
+                }
+                _ => {
+                    report.note = Some(format!(
+                        "not decrypted: {}",
+                        sec.reason.as_deref().unwrap_or("unsupported")
+                    ));
+                }
+            }
+            report.security = Some(Box::new(sec));
+            return;
+        }
+        let plain = sec.plaintext.clone().unwrap_or_default();
+        let encrypted = parsed.payload_encrypted;
+        let private = if encrypted {
+            match mac::parse_private(parsed, &plain) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    report.error = Some(e);
+                    report.security = Some(Box::new(sec));
+                    return;
+                }
+            }
+        } else {
+            None
+        };
+        let start = private.as_ref().map_or(0, |p| p.payload_start);
+        if let (Some(p), Some(m)) = (private, report.mac.as_mut()) {
+            if !p.payload_ies.is_empty() {
+                m.payload_ies = p.payload_ies;
+            }
+            if p.command.is_some() {
+                m.command = p.command;
+            }
+        }
+        if !encrypted {
+            // Levels 1-3: the payload was readable all along; only the MIC was unknown.
+            sec.plaintext = None;
+        }
+        let payload = plain.get(start..).unwrap_or_default();
+        report.security = Some(Box::new(sec));
+        if frame_type != mac::FrameType::DATA {
+            report.note = Some(format!("{frame_type} frame: no 6LoWPAN payload"));
+        } else if payload.is_empty() {
+            report.note = Some("data frame with an empty payload".to_string());
+        } else {
+            self.decode_into(report, payload, base + start, src, dst, time_nanos, scratch);
         }
     }
 

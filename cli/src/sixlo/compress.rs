@@ -12,7 +12,9 @@
 //!   numbers).
 //!
 //! Output: pcap link type 230 (no FCS), or 195 with `--fcs`; each frame carries the capture
-//! time of the packet its datagram came from.
+//! time of the packet its datagram came from. With `--link ethernet`: link type 1, the 6LoWPAN
+//! payloads in Ethernet frames of the LoWPAN EtherType 0xA0ED (RFC 7973), fragmented (RFC 4944)
+//! only beyond the 1,500-octet Ethernet MTU.
 //!
 //! A datagram IPHC cannot describe (its Payload Length disagrees with its size) is sent as
 //! uncompressed IPv6 (dispatch 0x41), so that it still arrives byte for byte, and named on stderr.
@@ -26,8 +28,9 @@ use anyhow::Context as _;
 use ietfwg_6lo::compress::Options;
 use ietfwg_6lo::dispatch::DispatchHeader;
 use ietfwg_6lo::frame::{self, Config, Framed, Framer, Target};
-use ietfwg_6lo::mac::{FcsMode, MacHeader};
+use ietfwg_6lo::mac::{self, FcsMode, MacHeader};
 use ietfwg_6lo::LinkAddr;
+use ietfwg_capture::lowpan_eth::{self, mac_from_iid, multicast_mac};
 use ietfwg_capture::{
     ip_payload, linktype, wpan_frame, CaptureReader, CaptureWriter, Format, Timestamp, Wpan,
 };
@@ -93,6 +96,12 @@ pub struct CompressArgs {
     #[arg(long, value_name = "0xABCD", value_parser = parse_pan)]
     pan: Option<u16>,
 
+    /// What to write: `wpan` (IEEE 802.15.4 frames, link type 230/195) or `ethernet` (Ethernet
+    /// frames of the LoWPAN EtherType 0xA0ED, RFC 7973, link type 1; the MAC addresses are the
+    /// input's Ethernet addresses or those the IPv6 interface identifiers were formed from).
+    #[arg(long, value_enum, default_value = "wpan", conflicts_with = "fcs")]
+    link: LinkOut,
+
     /// Print per-capture counts on stderr: datagrams, bytes in and out, header bytes saved,
     /// ratio.
     #[arg(long)]
@@ -101,6 +110,20 @@ pub struct CompressArgs {
     #[command(flatten)]
     common: Common,
 }
+
+/// The link the compressed datagrams are written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LinkOut {
+    Wpan,
+    Ethernet,
+}
+
+/// Largest 6LoWPAN payload in one Ethernet frame (the Ethernet MTU).
+const ETHERNET_MTU: usize = 1500;
+
+/// MAC header of the 802.15.4 frame the framer builds for Ethernet output (2006, both
+/// addresses extended, PAN ID compression): stripped before the payload goes into Ethernet.
+const EXT_MAC_HEADER: usize = 2 + 1 + 2 + 8 + 8;
 
 fn parse_pan(s: &str) -> Result<u16, String> {
     let t = s.trim();
@@ -189,8 +212,13 @@ impl Stats {
 pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
     let mut decoder = a.common.decoder()?;
     let contexts = decoder.contexts().clone();
+    let ethernet = a.link == LinkOut::Ethernet;
     let config = Config {
-        frame_size: usize::from(a.frame_size),
+        frame_size: if ethernet {
+            ETHERNET_MTU + EXT_MAC_HEADER
+        } else {
+            usize::from(a.frame_size)
+        },
         fcs: if a.fcs { FcsMode::Crc16 } else { FcsMode::None },
         options: Options {
             elide_udp_checksum: a.elide_udp_checksum,
@@ -202,7 +230,9 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
     let mut framer = Framer::new(config, contexts);
     crate::hints::capture_stdin(&a.input, "ietfwg 6lo compress")?;
     let mut reader = CaptureReader::open(&a.input)?;
-    let linktype = if a.fcs {
+    let linktype = if ethernet {
+        linktype::ETHERNET
+    } else if a.fcs {
         linktype::IEEE802_15_4_WITHFCS
     } else {
         linktype::IEEE802_15_4_NOFCS
@@ -252,9 +282,21 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
                         _ => None,
                     })
                 });
-                let target = Target {
-                    mac: MacHeader::from_frame(mac),
-                    mesh,
+                let (target, out) = if ethernet {
+                    match ethernet_target(None, &d.bytes, a) {
+                        Ok(t) => t,
+                        Err(e) => {
+                            st.failed += 1;
+                            eprintln!("frame {number}: datagram not compressed: {e}");
+                            continue;
+                        }
+                    }
+                } else {
+                    let t = Target {
+                        mac: MacHeader::from_frame(mac),
+                        mesh,
+                    };
+                    (t, Out::Wpan)
                 };
                 one(
                     &mut framer,
@@ -264,12 +306,34 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
                     ts,
                     &d.bytes,
                     &target,
+                    out,
                 )?;
             }
             Ok(Wpan::NotWpan(_)) => match ip_payload(&pkt) {
                 Ok(Some(ip)) if ip.first().is_some_and(|b| b >> 4 == 6) => {
-                    let target = ip_target(a, ip);
-                    one(&mut framer, &mut writer, &mut st, number, ts, ip, &target)?;
+                    let (target, out) = if ethernet {
+                        let eth = (pkt.linktype == linktype::ETHERNET).then_some(pkt.data);
+                        match ethernet_target(eth, ip, a) {
+                            Ok(t) => t,
+                            Err(e) => {
+                                st.failed += 1;
+                                eprintln!("frame {number}: datagram not compressed: {e}");
+                                continue;
+                            }
+                        }
+                    } else {
+                        (ip_target(a, ip), Out::Wpan)
+                    };
+                    one(
+                        &mut framer,
+                        &mut writer,
+                        &mut st,
+                        number,
+                        ts,
+                        ip,
+                        &target,
+                        out,
+                    )?;
                 }
                 Ok(Some(_)) => st.not_ipv6 += 1,
                 Ok(None) => st.not_ip += 1,
@@ -346,8 +410,66 @@ fn ip_target(a: &CompressArgs, ip: &[u8]) -> Target {
     )
 }
 
+/// Ethernet addresses for IPv6 addresses whose interface identifiers are not formed from a MAC.
+const FALLBACK_SRC_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x01];
+const FALLBACK_DST_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x02];
+
+/// Where a compressed datagram's frames go.
+#[derive(Debug, Clone, Copy)]
+enum Out {
+    /// As the 802.15.4 frames the framer built.
+    Wpan,
+    /// Their 6LoWPAN payloads in Ethernet frames of EtherType 0xA0ED.
+    Ethernet { src: [u8; 6], dst: [u8; 6] },
+}
+
+/// For Ethernet output: the MAC addresses (those of the input's Ethernet header, else the ones
+/// the IPv6 interface identifiers were formed from — `XXXX:XXFF:FEXX:XXXX`, U/L bit kept, as
+/// Linux and Wireshark read them —, or the multicast MAC of a multicast destination, RFC 2464
+/// §7) and the framer target whose link addresses stand for them.
+fn ethernet_target(
+    eth: Option<&[u8]>,
+    ip: &[u8],
+    a: &CompressArgs,
+) -> Result<(Target, Out), String> {
+    if ip.len() < 40 {
+        return Err(format!("{} octets: shorter than an IPv6 header", ip.len()));
+    }
+    let from_header = eth.and_then(|d| {
+        let dst: [u8; 6] = d.get(0..6)?.try_into().ok()?;
+        let src: [u8; 6] = d.get(6..12)?.try_into().ok()?;
+        Some((src, dst))
+    });
+    let (src, dst) = match from_header {
+        Some(p) => p,
+        None => {
+            let iid = |at: usize| -> Option<[u8; 8]> { ip.get(at..at + 8)?.try_into().ok() };
+            // An interface identifier not formed from a MAC gets a fixed locally administered
+            // one: the header then carries the address inline, and the datagram still
+            // arrives byte for byte.
+            let src = iid(16).and_then(mac_from_iid).unwrap_or(FALLBACK_SRC_MAC);
+            let dst = match ip.get(24..40) {
+                Some(g) if g[0] == 0xff => {
+                    let mut a = [0u8; 16];
+                    a.copy_from_slice(g);
+                    multicast_mac(a)
+                }
+                _ => iid(32).and_then(mac_from_iid).unwrap_or(FALLBACK_DST_MAC),
+            };
+            (src, dst)
+        }
+    };
+    let target = Target::new(
+        LinkAddr::from_eui48(src),
+        LinkAddr::from_eui48(dst),
+        a.pan.unwrap_or(DEFAULT_PAN),
+    );
+    Ok((target, Out::Ethernet { src, dst }))
+}
+
 /// Compresses and writes one datagram; a datagram that cannot be compressed is named on stderr
 /// and counted.
+#[allow(clippy::too_many_arguments)]
 fn one<W: Write>(
     framer: &mut Framer,
     writer: &mut CaptureWriter<W>,
@@ -356,6 +478,7 @@ fn one<W: Write>(
     ts: Timestamp,
     datagram: &[u8],
     target: &Target,
+    out: Out,
 ) -> anyhow::Result<()> {
     match framer.frame(datagram, target) {
         Ok(f) => {
@@ -366,7 +489,16 @@ fn one<W: Write>(
                 );
             }
             for fr in &f.frames {
-                writer.write(ts, fr)?;
+                match out {
+                    Out::Wpan => writer.write(ts, fr)?,
+                    Out::Ethernet { src, dst } => {
+                        // The framer's own 802.15.4 frame: its payload is the 6LoWPAN part.
+                        let m = mac::parse(fr, FcsMode::None)
+                            .map_err(|e| anyhow::anyhow!("frame {number}: own frame: {e}"))?;
+                        let payload = fr.get(m.payload_offset..).unwrap_or_default();
+                        writer.write(ts, &lowpan_eth::write_frame(dst, src, payload))?;
+                    }
+                }
             }
             st.add(datagram.len(), &f);
         }

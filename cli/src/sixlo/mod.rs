@@ -14,9 +14,11 @@ use ietfwg_6lo::encap;
 use ietfwg_6lo::lowpan::{Decoder, FrameReport};
 use ietfwg_6lo::mac::FcsMode;
 use ietfwg_6lo::reassembly::Limits;
+use ietfwg_6lo::security::{parse_key, AddressBook, KeyTable};
 use ietfwg_6lo::{ContextTable, LinkAddr};
 use ietfwg_capture::{
-    linktype, wpan_frame, CaptureReader, CaptureWriter, Format, Packet, Timestamp, Wpan, WpanFrame,
+    linktype, lowpan_ethernet, wpan_frame, CaptureReader, CaptureWriter, Encap, Format,
+    LowpanEthernet, Packet, Timestamp, Wpan, WpanFrame,
 };
 
 use crate::output::Output;
@@ -70,6 +72,26 @@ pub(super) struct Common {
     /// The RPL root's address, for RFC 8138 6LoRH headers that elide the encapsulator.
     #[arg(long, value_name = "IPV6")]
     rpl_root: Option<std::net::Ipv6Addr>,
+
+    /// An AES-128 key (32 hex digits) for secured 802.15.4 frames; with INDEX= only for frames
+    /// of that Key Index. Repeat for several; they are tried in order until the MIC verifies.
+    #[arg(long = "wpan-key", value_name = "[INDEX=]HEX")]
+    wpan_keys: Vec<String>,
+
+    /// A Thread network key: the MAC key of each key sequence is derived from it
+    /// (HMAC-SHA256(key, sequence || "Thread"), Thread 1.1 §7.1.4). Repeatable.
+    #[arg(long = "thread-key", value_name = "HEX")]
+    thread_keys: Vec<String>,
+
+    /// The Thread key sequence in use: the Key Index of a frame gives only its low 7 bits.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    thread_key_sequence: u32,
+
+    /// The extended address of a short one, SHORT=EXT (0x0002=00:12:4b:00:00:01:02:03), for
+    /// the nonces of secured frames sent from it; comma-separated or repeated. Mappings are
+    /// also learnt from association responses.
+    #[arg(long = "addr-map", value_name = "SHORT=EXT", value_delimiter = ',')]
+    addr_map: Vec<String>,
 }
 
 impl Common {
@@ -87,6 +109,26 @@ impl Common {
         let mut decoder = Decoder::new(table, limits);
         decoder.set_learn_contexts(self.learn_contexts);
         decoder.set_rpl_root(self.rpl_root);
+        let mut keys = KeyTable::new();
+        for k in &self.wpan_keys {
+            keys.add_from_arg(k)
+                .map_err(|e| anyhow::anyhow!("--wpan-key {e}"))?;
+        }
+        for k in &self.thread_keys {
+            keys.add_thread(parse_key(k).map_err(|e| anyhow::anyhow!("--thread-key {e}"))?)
+                .map_err(|e| anyhow::anyhow!("--thread-key: {e}"))?;
+        }
+        keys.set_thread_sequence(self.thread_key_sequence);
+        let mut book = AddressBook::new();
+        for m in &self.addr_map {
+            book.add_from_arg(m)
+                .map_err(|e| anyhow::anyhow!("--addr-map {e}"))?;
+        }
+        if keys.is_empty() && !self.addr_map.is_empty() {
+            anyhow::bail!("--addr-map serves the nonces of secured frames: give --wpan-key or --thread-key too");
+        }
+        decoder.set_keys(keys);
+        decoder.set_addresses(book);
         Ok(decoder)
     }
 }
@@ -208,6 +250,9 @@ struct Tally {
     not_wpan: u64,
     bad_fcs: u64,
     incomplete: u64,
+    /// Secured frames left undecrypted for want of a key or an extended address (MIC failures
+    /// are errors, counted in `errors`).
+    not_decrypted: u64,
 }
 
 impl Tally {
@@ -218,6 +263,9 @@ impl Tally {
             r.error.is_some() || r.datagram.as_ref().is_some_and(|d| d.ipv6_error.is_some()),
         );
         self.datagrams += u64::from(r.datagram.is_some());
+        self.not_decrypted += u64::from(r.security.as_ref().is_some_and(|s| {
+            !s.status.ok() && s.status != ietfwg_6lo::security::Status::MicFailed
+        }));
         self.bad_fcs += u64::from(
             r.mac
                 .as_ref()
@@ -247,6 +295,9 @@ impl Tally {
         }
         if self.incomplete > 0 {
             s += &format!(", {} datagrams incomplete", self.incomplete);
+        }
+        if self.not_decrypted > 0 {
+            s += &format!(", {} secured frames not decrypted", self.not_decrypted);
         }
         s
     }
@@ -304,15 +355,41 @@ fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
         }
         if !sel.wants(number) {
             // Read for reassembly only.
-            if let Ok(Wpan::Frame(w)) = wpan_frame(&pkt) {
+            if let Some(l) = lowpan_ethernet(&pkt) {
+                decode_ethertype(&mut decoder, &l, number, ts);
+            } else if let Ok(Wpan::Frame(w)) = wpan_frame(&pkt) {
                 let (fcs, _) = frame_fcs(&pkt, &w);
                 decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
             }
             decoder.take_expired();
             continue;
         }
-        match wpan_frame(&pkt) {
-            Ok(Wpan::Frame(w)) => {
+        // 6LoWPAN straight in Ethernet (EtherType 0xA0ED), or an 802.15.4 frame somewhere.
+        let lowpan_eth = lowpan_ethernet(&pkt);
+        let found = match &lowpan_eth {
+            Some(_) => Ok(None),
+            None => wpan_frame(&pkt).map(Some),
+        };
+        match found {
+            Ok(None) => {
+                let Some(l) = &lowpan_eth else { continue };
+                let (report, encap) = decode_ethertype(&mut decoder, l, number, ts);
+                tally.add(&report);
+                let link = render::Link {
+                    ts,
+                    linktype,
+                    encap: Some(&encap),
+                    snapped: None,
+                };
+                if a.brief {
+                    brief::frame(out, &report, ts)?;
+                } else if json {
+                    render::frame_json(out, &report, &link)?;
+                } else {
+                    render::frame_text(out, &report, &link)?;
+                }
+            }
+            Ok(Some(Wpan::Frame(w))) => {
                 let (fcs, snapped) = frame_fcs(&pkt, &w);
                 let report = decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
                 tally.add(&report);
@@ -333,7 +410,7 @@ fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
                     hexdump::frame(out, w.frame, fcs, &report)?;
                 }
             }
-            Ok(Wpan::NotWpan(why)) => {
+            Ok(Some(Wpan::NotWpan(why))) => {
                 tally.frames += 1;
                 tally.not_wpan += 1;
                 contents.note(&pkt);
@@ -476,6 +553,35 @@ fn decode_hex(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     Ok(tally.status())
 }
 
+/// A bare 6LoWPAN payload from an Ethernet frame of the LoWPAN EtherType (RFC 7973): the MAC
+/// addresses stand for the link addresses (RFC 2464 §4), and the encapsulation says so.
+fn decode_ethertype<'a>(
+    decoder: &mut Decoder,
+    l: &LowpanEthernet<'_>,
+    number: u64,
+    ts: Timestamp,
+) -> (FrameReport<'a>, Encap) {
+    let report = decoder.decode_payload(
+        l.payload,
+        LinkAddr::from_eui48(l.src),
+        LinkAddr::from_eui48(l.dst),
+        number,
+        ts.as_nanos(),
+    );
+    let mac = |m: [u8; 6]| {
+        m.iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(":")
+    };
+    let encap = Encap::LowpanEthertype {
+        src: mac(l.src),
+        dst: mac(l.dst),
+        vlans: l.vlans.clone(),
+    };
+    (report, encap)
+}
+
 /// How an output path is named in messages: `-` is standard output.
 pub(crate) fn output_label(path: &str) -> &str {
     if path == "-" {
@@ -541,19 +647,27 @@ fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
         }
         if !sel.wants(number) {
             // Read for reassembly only: a datagram is written when a selected frame completes it.
-            if let Ok(Wpan::Frame(w)) = wpan_frame(&pkt) {
+            if let Some(l) = lowpan_ethernet(&pkt) {
+                decode_ethertype(&mut decoder, &l, number, ts);
+            } else if let Ok(Wpan::Frame(w)) = wpan_frame(&pkt) {
                 let (fcs, _) = frame_fcs(&pkt, &w);
                 decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
             }
             decoder.take_expired();
             continue;
         }
-        let report = match wpan_frame(&pkt) {
-            Ok(Wpan::Frame(w)) => {
+        let lowpan_eth = lowpan_ethernet(&pkt);
+        let found = match &lowpan_eth {
+            Some(l) => Ok(Err(l)),
+            None => wpan_frame(&pkt).map(Ok),
+        };
+        let report = match found {
+            Ok(Err(l)) => decode_ethertype(&mut decoder, l, number, ts).0,
+            Ok(Ok(Wpan::Frame(w))) => {
                 let (fcs, _) = frame_fcs(&pkt, &w);
                 decoder.decode_frame(w.frame, fcs, number, ts.as_nanos())
             }
-            Ok(Wpan::NotWpan(_)) => {
+            Ok(Ok(Wpan::NotWpan(_))) => {
                 tally.frames += 1;
                 tally.not_wpan += 1;
                 no_ipv6 += 1;

@@ -6,7 +6,8 @@ use std::io::Write;
 use colored::Colorize;
 use ietfwg_6lo::ipv6::{Summary, Upper};
 use ietfwg_6lo::lowpan::{Compression, FrameReport, IncompleteDatagram};
-use ietfwg_6lo::{Detail, Error};
+use ietfwg_6lo::security::{SecurityReport, Status};
+use ietfwg_6lo::{Detail, Error, LinkAddr};
 use ietfwg_capture::{Encap, Timestamp};
 use serde_json::{json, Map, Value};
 
@@ -175,6 +176,19 @@ pub fn frame_text(out: &mut Output, r: &FrameReport<'_>, link: &Link<'_>) -> any
                 fields(&serde_json::to_value(s)?)
             )?;
         }
+        if let Some(sec) = &r.security {
+            security_line(out, sec)?;
+        }
+        if let Some(l) = &r.learned_address {
+            writeln!(
+                out,
+                "{}0x{:04x} in PAN 0x{:04x} is {}",
+                label("learnt"),
+                l.short,
+                l.pan,
+                LinkAddr::Extended(l.extended)
+            )?;
+        }
         if let Some(c) = &m.command {
             writeln!(
                 out,
@@ -313,6 +327,45 @@ pub fn frame_text(out: &mut Output, r: &FrameReport<'_>, link: &Link<'_>) -> any
             Hinted(e).to_string().red().bold()
         )?;
     }
+    Ok(())
+}
+
+/// What unsecuring a frame gave: the MIC verified (with which key) or why the payload was not
+/// decoded, with the option that would supply what was missing.
+fn security_line(out: &mut Output, sec: &SecurityReport) -> anyhow::Result<()> {
+    let source = sec
+        .nonce_source
+        .map(|e| format!(", nonce from {}", LinkAddr::Extended(e)))
+        .unwrap_or_default();
+    let key = sec.key.map(|k| format!(" with {k}")).unwrap_or_default();
+    let line = match sec.status {
+        Status::Verified => format!("{}{key}{source}", "MIC verified".green()),
+        Status::Unauthenticated => format!(
+            "{}{key}{source}",
+            "decrypted, no MIC to verify (security level 4)".yellow()
+        ),
+        Status::MicFailed => format!(
+            "{} ({} key(s) tried{source}): payload not decoded",
+            "MIC FAILED".red().bold(),
+            sec.keys_tried
+        ),
+        Status::NoKey => format!(
+            "{} (give it with --wpan-key or --thread-key)",
+            "no key".yellow()
+        ),
+        Status::NoExtendedAddress => format!(
+            "{} for 0x{:04x} (give it with --addr-map 0x{:04x}=EXT)",
+            "no extended address".yellow(),
+            sec.short_source.unwrap_or_default(),
+            sec.short_source.unwrap_or_default()
+        ),
+        Status::Unsupported => format!(
+            "{}: {}",
+            "not decrypted".yellow(),
+            sec.reason.as_deref().unwrap_or_default()
+        ),
+    };
+    writeln!(out, "{}{line}", label("MIC"))?;
     Ok(())
 }
 

@@ -663,3 +663,41 @@ pub fn parse(frame: &[u8], fcs: FcsMode) -> Result<Frame<'_>> {
         fcs,
     })
 }
+
+/// The private fields of a secured frame, read from its plaintext (see
+/// [`crate::security`]): what [`parse`] could not read because it was ciphertext.
+pub(crate) fn parse_private(
+    frame: &Frame<'_>,
+    plaintext: &[u8],
+) -> Result<crate::security::PrivatePayload> {
+    let mut r = Reader::new(plaintext, frame.payload_offset, Layer::Mac);
+    let mut payload_ies = Vec::new();
+    let mut command = None;
+    if frame.payload_encrypted {
+        let payload_ies_follow = frame.ie_present
+            && frame
+                .header_ies
+                .last()
+                .is_some_and(|ie| ie.element_id == HeaderIeId::HT1);
+        if payload_ies_follow {
+            let mut t = r.clone();
+            let res = ie::parse_payload_ies(&mut t, &mut payload_ies);
+            r = t;
+            res?;
+        }
+        if frame.frame_type == FrameType::MAC_COMMAND && frame.command.is_none() {
+            let offset = r.offset();
+            let id = CommandId(r.u8("command frame identifier")?);
+            command = Some(Box::new(MacCommand {
+                id,
+                offset,
+                content: r.rest().to_vec(),
+            }));
+        }
+    }
+    Ok(crate::security::PrivatePayload {
+        payload_ies,
+        command,
+        payload_start: r.consumed(),
+    })
+}
