@@ -6,6 +6,7 @@
 
 mod doh;
 mod ikev2;
+mod json;
 mod output;
 mod sixlo;
 

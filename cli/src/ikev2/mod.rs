@@ -8,6 +8,7 @@
 //! | [`summary`] | `summary` and `audit`: the capture into the SA analysis, rendered |
 //! | [`replay`], [`probe`] | sending IKE_SA_INIT with the library's initiators; [`net`] moves the datagrams |
 
+mod json;
 pub mod net;
 pub mod probe;
 pub mod render;

@@ -11,8 +11,14 @@ use ietfwg_ikev2::analysis::summary::{
 };
 use ietfwg_ikev2::decoder::Decoded;
 
+use std::net::SocketAddr;
+
+use ietfwg_capture::Timestamp;
+
+use super::json;
 use super::stream::{IkeStream, Pushed};
 use super::{load_keys, Source, SourceArgs};
+use crate::json::Problem;
 use crate::output::Output;
 use crate::Status;
 
@@ -77,17 +83,28 @@ impl Counts {
     }
 }
 
+/// What [`analyze`] hands on: an IKE SA, or a packet or message it had to skip.
+enum Item {
+    Sa(SaSummary),
+    /// A packet that could not be read or an IKEv2 message that did not parse (for `--json`;
+    /// the text output counts them in the closing line).
+    Unreadable {
+        frame: u64,
+        ts: Timestamp,
+        ends: Option<(SocketAddr, SocketAddr)>,
+        error: Problem,
+    },
+}
+
 /// Reads the whole source and hands `each` the IKE SAs it holds (their [`KeysHint`]s worded):
-/// those the analysis summarises early as they are, the rest at the end. Returns the counts of
-/// messages that did not parse, of packets that could not be read and of early summaries.
+/// those the analysis summarises early as they are, the rest at the end; and, as they come,
+/// the packets and messages it skipped. Returns the counts of messages that did not parse, of
+/// packets that could not be read and of early summaries.
 fn analyze(
     source: &SourceArgs,
-    mut each: impl FnMut(SaSummary) -> anyhow::Result<()>,
+    mut each: impl FnMut(Item) -> anyhow::Result<()>,
 ) -> anyhow::Result<Counts> {
-    let mut give = |mut sa: SaSummary| {
-        add_keys_hints(&mut sa);
-        each(sa)
-    };
+    let mut unreadable = Vec::new();
     let keys = source.keys.as_deref().map(load_keys).transpose()?;
     let mut input = Source::open(source)?;
     let mut stream = IkeStream::new(keys);
@@ -96,15 +113,24 @@ fn analyze(
     let mut stopped = false;
     let mut early = Vec::new();
     while let Some(pkt) = input.next_packet()? {
-        let number = pkt.number;
+        let (number, pkt_ts) = (pkt.number, pkt.ts);
         let pushed = stream.push(&pkt, |ev| {
             let Decoded::Ikev2(d) = &ev.decoded else {
                 return Ok(ControlFlow::Continue(()));
             };
             messages += 1;
-            let Ok(message) = &d.message else {
-                broken += 1;
-                return Ok(ControlFlow::Continue(()));
+            let message = match &d.message {
+                Ok(m) => m,
+                Err(e) => {
+                    broken += 1;
+                    unreadable.push(Item::Unreadable {
+                        frame: ev.frame,
+                        ts: ev.ts,
+                        ends: Some((ev.src, ev.dst)),
+                        error: json::message_problem(e),
+                    });
+                    return Ok(ControlFlow::Continue(()));
+                }
             };
             analyzer.push(&Observed {
                 frame: ev.frame,
@@ -122,9 +148,13 @@ fn analyze(
                 ControlFlow::Continue(())
             })
         })?;
+        for item in unreadable.drain(..) {
+            each(item)?;
+        }
         early.extend(analyzer.take_evicted());
-        for sa in early.drain(..) {
-            give(sa)?;
+        for mut sa in early.drain(..) {
+            add_keys_hints(&mut sa);
+            each(Item::Sa(sa))?;
         }
         match pushed {
             Pushed::Stopped => {
@@ -136,7 +166,14 @@ fn analyze(
             // counted and reported, and the packets after it are analysed.
             Pushed::BadPacket(e) => {
                 bad_packets += 1;
-                eprintln!("frame {number}: {e:#}");
+                let msg = format!("{e:#}");
+                eprintln!("frame {number}: {msg}");
+                each(Item::Unreadable {
+                    frame: number,
+                    ts: pkt_ts,
+                    ends: None,
+                    error: Problem::plain("packet", msg, None),
+                })?;
             }
             Pushed::Done => {}
         }
@@ -151,15 +188,26 @@ fn analyze(
         bad_packets,
         evicted: analyzer.evictions(),
     };
-    for sa in analyzer.finish() {
-        give(sa)?;
+    for mut sa in analyzer.finish() {
+        add_keys_hints(&mut sa);
+        each(Item::Sa(sa))?;
     }
     Ok(counts)
 }
 
 pub fn summary_cmd(a: &AnalysisArgs, out: &mut Output) -> anyhow::Result<Status> {
     let (mut failed, mut total, mut established, mut failures) = (false, 0usize, 0usize, 0usize);
-    let counts = analyze(&a.source, |sa| {
+    let counts = analyze(&a.source, |item| {
+        let sa = match item {
+            Item::Sa(sa) => sa,
+            Item::Unreadable {
+                frame,
+                ts,
+                ends,
+                error,
+            } if a.json => return json::unreadable(out, frame, ts, ends, error),
+            Item::Unreadable { .. } => return Ok(()),
+        };
         // An SA that failed, or one with an error finding (a CHILD_SA refused, a request never
         // answered), makes the exit status 1.
         failed |= sa.outcome == Outcome::Failed
@@ -168,7 +216,7 @@ pub fn summary_cmd(a: &AnalysisArgs, out: &mut Output) -> anyhow::Result<Status>
         established += usize::from(sa.outcome == Outcome::Established);
         failures += usize::from(sa.outcome == Outcome::Failed);
         if a.json {
-            out.json(&sa)
+            json::sa(out, &sa)
         } else {
             sa_text(out, &sa)
         }
@@ -181,16 +229,24 @@ pub fn summary_cmd(a: &AnalysisArgs, out: &mut Output) -> anyhow::Result<Status>
 
 pub fn audit_cmd(a: &AnalysisArgs, out: &mut Output) -> anyhow::Result<Status> {
     let (mut total, mut failing) = (0usize, 0usize);
-    let counts = analyze(&a.source, |sa| {
+    let counts = analyze(&a.source, |item| {
+        let sa = match item {
+            Item::Sa(sa) => sa,
+            // The audit rates SAs; its closing line counts unreadable packets only.
+            Item::Unreadable {
+                frame,
+                ts,
+                ends: None,
+                error,
+            } if a.json => return json::unreadable(out, frame, ts, None, error),
+            Item::Unreadable { .. } => return Ok(()),
+        };
         let entries = audit::audit(&sa);
         let fails = audit::fails(&entries);
         failing += usize::from(fails);
         total += 1;
         if a.json {
-            for e in &entries {
-                out.json(e)?;
-            }
-            Ok(())
+            json::audit(out, &entries)
         } else {
             audit_text(out, &sa, &entries, fails)
         }

@@ -1,6 +1,7 @@
 //! `ietfwg 6lo …`: decode and decompress IEEE 802.15.4 / 6LoWPAN captures.
 
 mod compress;
+mod json;
 mod render;
 
 use std::io::{BufRead, Write};
