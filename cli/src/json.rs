@@ -26,7 +26,11 @@ pub struct Problem {
 
 impl Problem {
     /// A problem that names no field and no offset.
-    pub fn plain(layer: &'static str, message: impl Into<String>, rfc: Option<&'static str>) -> Self {
+    pub fn plain(
+        layer: &'static str,
+        message: impl Into<String>,
+        rfc: Option<&'static str>,
+    ) -> Self {
         Problem {
             layer: Cow::Borrowed(layer),
             field: None,

@@ -287,7 +287,10 @@ fn http_error_is_reported_not_parsed_as_dns() {
     assert_eq!(out.status.code(), Some(1));
     let v = json(&out);
     assert_eq!(v["http"]["status"], 503);
-    assert!(v["error"]["message"].as_str().unwrap().contains("503"), "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("503"),
+        "{v}"
+    );
     assert!(
         v.get("rcode").is_none(),
         "no DNS fields for an HTTP error: {v}"
@@ -488,17 +491,26 @@ fn batch_reports_bad_lines_by_number() {
     assert_eq!(lines.len(), 4);
     assert_eq!(lines[0]["rcode"], "NOERROR");
     assert!(
-        lines[1]["error"]["message"].as_str().unwrap().starts_with("line 2:"),
+        lines[1]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("line 2:"),
         "{}",
         lines[1]
     );
     assert!(
-        lines[1]["error"]["message"].as_str().unwrap().contains("NOSUCHTYPE"),
+        lines[1]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("NOSUCHTYPE"),
         "{}",
         lines[1]
     );
     assert!(
-        lines[2]["error"]["message"].as_str().unwrap().starts_with("line 3:"),
+        lines[2]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("line 3:"),
         "{}",
         lines[2]
     );
@@ -519,6 +531,9 @@ fn batch_http_errors_are_per_line() {
     for v in &lines {
         assert_eq!(v["status"], 404);
         assert!(v["rcode"].is_null());
-        assert!(v["error"]["message"].as_str().unwrap().contains("404"), "{v}");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains("404"),
+            "{v}"
+        );
     }
 }

@@ -91,7 +91,17 @@ fn json_shape() {
         let top: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(
             top,
-            ["record", "frame", "time", "src", "dst", "transport", "ikev2", "error", "warnings"]
+            [
+                "record",
+                "frame",
+                "time",
+                "src",
+                "dst",
+                "transport",
+                "ikev2",
+                "error",
+                "warnings"
+            ]
         );
         let mut keys = Vec::new();
         keys_of(v, &mut keys);

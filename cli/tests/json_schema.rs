@@ -65,11 +65,7 @@ impl Checker {
                 i + 1,
                 self.name
             );
-            assert!(
-                v.is_object(),
-                "{what}: line {} is not an object",
-                i + 1
-            );
+            assert!(v.is_object(), "{what}: line {} is not an object", i + 1);
             errors += u64::from(v.get("error").is_some_and(Value::is_object));
             self.walk(what, "", &v);
             self.lines += 1;
@@ -196,7 +192,10 @@ fn sixlo_decode_json_matches_its_schema_and_counts() {
         b"41d801cdabffff0200\nzz\n41c8\n",
     );
     let errors = c.check("6lo decode --hex", &out);
-    assert_eq!(errors + 1, count_before(&closing(&out), "frames failed to decode"));
+    assert_eq!(
+        errors + 1,
+        count_before(&closing(&out), "frames failed to decode")
+    );
     assert!(c.lines > 7_000, "{} lines checked", c.lines);
     eprintln!(
         "6lo decode: {} lines, {with_error} with error, {} key paths",
@@ -316,18 +315,37 @@ fn doh_query_and_batch_json_match_their_schemas_and_count() {
     let mut query = Checker::new("doh-query");
     for extra in [&[][..], &["--get"], &["--tls"], &["--json-api"]] {
         let mut args = vec![
-            "doh", "query", "www.example.test", "--server", &url, "--cacert", &ca, "--json",
+            "doh",
+            "query",
+            "www.example.test",
+            "--server",
+            &url,
+            "--cacert",
+            &ca,
+            "--json",
         ];
         args.extend_from_slice(extra);
         let out = run(&args);
         query.check(&format!("{args:?}"), &out);
+        // An example line for docs/json.md (`--nocapture`).
+        eprintln!(
+            "example {extra:?}: {}",
+            String::from_utf8_lossy(&out.stdout).trim()
+        );
     }
     // A server that answers 404: the record carries `error`.
     let bad = DohServer::start(ServerConfig::fixed(404, "text/plain", b"no".to_vec(), &[]));
     let bad_url = bad.url();
     let bad_ca = bad.ca_pem_path().to_str().expect("UTF-8").to_owned();
     let args = [
-        "doh", "query", "www.example.test", "--server", &bad_url, "--cacert", &bad_ca, "--json",
+        "doh",
+        "query",
+        "www.example.test",
+        "--server",
+        &bad_url,
+        "--cacert",
+        &bad_ca,
+        "--json",
     ];
     let out = run(&args);
     assert_eq!(query.check("404", &out), 1);
@@ -340,14 +358,22 @@ fn doh_query_and_batch_json_match_their_schemas_and_count() {
             input,
         );
         let errors = batch.check("batch", &out);
+        eprintln!(
+            "example batch:\n{}",
+            String::from_utf8_lossy(&out.stdout).trim()
+        );
         let line = closing(&out);
-        assert_eq!(errors, {
-            let at = line.find("errors ").expect("errors count") + "errors ".len();
-            line[at..]
-                .split(|c: char| !c.is_ascii_digit())
-                .next()
-                .and_then(|n| n.parse::<u64>().ok())
-                .expect("a number")
-        }, "lines with error vs {line:?}");
+        assert_eq!(
+            errors,
+            {
+                let at = line.find("errors ").expect("errors count") + "errors ".len();
+                line[at..]
+                    .split(|c: char| !c.is_ascii_digit())
+                    .next()
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .expect("a number")
+            },
+            "lines with error vs {line:?}"
+        );
     }
 }

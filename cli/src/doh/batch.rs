@@ -17,8 +17,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context as _;
-use ietfwg_doh::client::Client;
 use ietfwg_doh::answer::Record;
+use ietfwg_doh::client::Client;
 use ietfwg_doh::query::QueryOptions;
 use serde::Serialize;
 

@@ -159,11 +159,7 @@ fn problem(layer: &'static str, e: &Error, offset: bool, rfc: &'static str) -> P
 }
 
 impl<'a> DecryptedRecord<'a> {
-    fn new(
-        enc: &'a Encrypted,
-        error: &mut Option<Problem>,
-        warnings: &mut Vec<Problem>,
-    ) -> Self {
+    fn new(enc: &'a Encrypted, error: &mut Option<Problem>, warnings: &mut Vec<Problem>) -> Self {
         let empty = DecryptedRecord {
             status: "no_keys",
             icv_ok: None,
@@ -201,7 +197,9 @@ impl<'a> DecryptedRecord<'a> {
                 layer: Cow::Borrowed("sk"),
                 field: Some(Cow::Borrowed("Integrity Checksum Data")),
                 offset: None,
-                message: "icv BAD: the Integrity Checksum Data does not verify with the key table's keys".into(),
+                message:
+                    "icv BAD: the Integrity Checksum Data does not verify with the key table's keys"
+                        .into(),
                 rfc: Some(Cow::Borrowed(SK_RFC)),
             });
         }
@@ -296,12 +294,13 @@ fn record<'a>(ev: &'a Event) -> MessageRecord<'a> {
         Decoded::Transport(e) => {
             r.record = "packet";
             let message = e.to_string();
-            let rfc = rfc_cited(&message).map(Cow::Owned).or(Some(Cow::Borrowed(
-                match ev.transport {
-                    Transport::Tcp => "RFC 9329 §3",
-                    Transport::Udp | Transport::UdpNatT => "RFC 3948 §2",
-                },
-            )));
+            let rfc =
+                rfc_cited(&message)
+                    .map(Cow::Owned)
+                    .or(Some(Cow::Borrowed(match ev.transport {
+                        Transport::Tcp => "RFC 9329 §3",
+                        Transport::Udp | Transport::UdpNatT => "RFC 3948 §2",
+                    })));
             r.error = Some(Problem {
                 layer: Cow::Borrowed("transport"),
                 field: None,

@@ -151,7 +151,9 @@ pub fn frame(out: &mut Output, r: &FrameReport<'_>, link: &Link<'_>) -> anyhow::
         time: Time(link.ts),
         linktype: link.linktype,
         encap: link.encap,
-        snapped: link.snapped.map(|(captured, original)| Snapped { captured, original }),
+        snapped: link
+            .snapped
+            .map(|(captured, original)| Snapped { captured, original }),
         mac: r.mac.as_ref(),
         lowpan: r.lowpan.as_ref(),
         note: r.note.as_deref(),
