@@ -87,7 +87,10 @@ struct LineResult {
 
 /// Why a batch line has no answer, in the shape of every command's `error`.
 fn line_problem(layer: &'static str, message: String) -> Problem {
-    let rfc = crate::json::rfc_cited(&message).map(std::borrow::Cow::Owned);
+    // An HTTP-level failure breaks RFC 8484 §4.2.1's rules for a DoH response.
+    let rfc = crate::json::rfc_cited(&message)
+        .map(std::borrow::Cow::Owned)
+        .or_else(|| (layer == "http").then_some(std::borrow::Cow::Borrowed("RFC 8484 §4.2.1")));
     Problem {
         layer: std::borrow::Cow::Borrowed(layer),
         field: None,

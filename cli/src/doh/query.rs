@@ -350,7 +350,7 @@ pub fn run(args: QueryArgs, mut out: Output) -> anyhow::Result<Status> {
                 layer: Cow::Borrowed("http"),
                 field: None,
                 offset: None,
-                rfc: rfc_cited(e).map(Cow::Owned),
+                rfc: Some(rfc_cited(e).map_or(Cow::Borrowed("RFC 8484 §4.2.1"), Cow::Owned)),
                 message: e.to_owned(),
             }),
             (None, Some(c)) if c.exceeds => Some(Problem {
