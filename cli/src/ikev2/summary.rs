@@ -85,7 +85,7 @@ impl Counts {
 
 /// What [`analyze`] hands on: an IKE SA, or a packet or message it had to skip.
 enum Item {
-    Sa(SaSummary),
+    Sa(Box<SaSummary>),
     /// A packet that could not be read or an IKEv2 message that did not parse (for `--json`;
     /// the text output counts them in the closing line).
     Unreadable {
@@ -154,7 +154,7 @@ fn analyze(
         early.extend(analyzer.take_evicted());
         for mut sa in early.drain(..) {
             add_keys_hints(&mut sa);
-            each(Item::Sa(sa))?;
+            each(Item::Sa(Box::new(sa)))?;
         }
         match pushed {
             Pushed::Stopped => {
@@ -190,7 +190,7 @@ fn analyze(
     };
     for mut sa in analyzer.finish() {
         add_keys_hints(&mut sa);
-        each(Item::Sa(sa))?;
+        each(Item::Sa(Box::new(sa)))?;
     }
     Ok(counts)
 }
@@ -199,7 +199,7 @@ pub fn summary_cmd(a: &AnalysisArgs, out: &mut Output) -> anyhow::Result<Status>
     let (mut failed, mut total, mut established, mut failures) = (false, 0usize, 0usize, 0usize);
     let counts = analyze(&a.source, |item| {
         let sa = match item {
-            Item::Sa(sa) => sa,
+            Item::Sa(sa) => *sa,
             Item::Unreadable {
                 frame,
                 ts,
@@ -231,7 +231,7 @@ pub fn audit_cmd(a: &AnalysisArgs, out: &mut Output) -> anyhow::Result<Status> {
     let (mut total, mut failing) = (0usize, 0usize);
     let counts = analyze(&a.source, |item| {
         let sa = match item {
-            Item::Sa(sa) => sa,
+            Item::Sa(sa) => *sa,
             // The audit rates SAs; its closing line counts unreadable packets only.
             Item::Unreadable {
                 frame,

@@ -757,6 +757,15 @@ fn attributes(r: &mut Reader<'_>) -> crate::Result<Vec<Ikev1Attribute>> {
     Ok(out)
 }
 
+/// IKEv1's Transform-Id as a code point (its registry depends on the proposal's protocol and
+/// is not named here).
+fn transform_id_code_point<S: serde::Serializer>(
+    id: &u8,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    crate::wire::registry::code_point(*id, None, s)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)]
 mod tests {
@@ -1197,13 +1206,4 @@ mod tests {
         }
         assert_eq!(parsed, 94);
     }
-}
-
-/// IKEv1's Transform-Id as a code point (its registry depends on the proposal's protocol and
-/// is not named here).
-fn transform_id_code_point<S: serde::Serializer>(
-    id: &u8,
-    s: S,
-) -> std::result::Result<S::Ok, S::Error> {
-    crate::wire::registry::code_point(*id, None, s)
 }
