@@ -334,9 +334,8 @@ fn inner_of(v: &Value, idis: &mut Vec<String>, icv_ok: &mut bool) -> Option<Vec<
     let dec = last.get("decrypted")?;
     *icv_ok &= dec["icv_ok"].as_bool() == Some(true);
     assert!(v["error"].is_null(), "{v}");
-    let inner = present(dec.get("payloads")).or_else(|| {
-        present(dec.get("reassembled")).and_then(|r| present(r.get("payloads")))
-    })?;
+    let inner = present(dec.get("payloads"))
+        .or_else(|| present(dec.get("reassembled")).and_then(|r| present(r.get("payloads"))))?;
     for p in inner.as_array().unwrap() {
         if p["payload_type"]["id"] == 35 {
             let id = &p["body"]["id"]["value"];
