@@ -10,6 +10,7 @@ mod hexdump;
 mod hints;
 mod ikev2;
 mod manpages;
+mod json;
 mod output;
 mod select;
 mod sixlo;

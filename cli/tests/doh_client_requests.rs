@@ -227,8 +227,8 @@ fn json_output_holds_question_answer_http_and_timing() {
     let v = json(&out);
     assert_eq!(v["rcode"], "NOERROR");
     assert_eq!(v["method"], "POST");
-    assert_eq!(v["answer"][0]["data"], "192.0.2.1");
-    assert_eq!(v["answer"][0]["ttl"], 300);
+    assert_eq!(v["answers"][0]["data"], "192.0.2.1");
+    assert_eq!(v["answers"][0]["ttl"], 300);
     assert_eq!(v["question"][0]["name"], "www.example.test.");
     assert_eq!(v["http"]["status"], 200);
     assert_eq!(
@@ -287,7 +287,10 @@ fn http_error_is_reported_not_parsed_as_dns() {
     assert_eq!(out.status.code(), Some(1));
     let v = json(&out);
     assert_eq!(v["http"]["status"], 503);
-    assert!(v["error"].as_str().unwrap().contains("503"), "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("503"),
+        "{v}"
+    );
     assert!(
         v.get("rcode").is_none(),
         "no DNS fields for an HTTP error: {v}"
@@ -353,7 +356,7 @@ fn json_api_maps_to_the_same_answer() {
     assert!(r.param("dns").is_none());
     let v = json(&out);
     assert_eq!(v["rcode"], "NOERROR");
-    assert_eq!(v["answer"][0]["data"], "192.0.2.1");
+    assert_eq!(v["answers"][0]["data"], "192.0.2.1");
     assert_eq!(v["method"], "GET (JSON API)");
 }
 
@@ -445,7 +448,7 @@ fn batch_uses_one_connection_and_keeps_input_order() {
         assert_eq!(v["line"], i + 3, "input order: {v}");
         assert_eq!(v["name"], format!("h{i}.example.test"));
         assert_eq!(v["rcode"], "NOERROR");
-        assert_eq!(v["answers"][0], "192.0.2.1");
+        assert_eq!(v["answers"][0]["data"], "192.0.2.1");
         assert!(v["error"].is_null());
     }
     let err = stderr(&out);
@@ -488,21 +491,30 @@ fn batch_reports_bad_lines_by_number() {
     assert_eq!(lines.len(), 4);
     assert_eq!(lines[0]["rcode"], "NOERROR");
     assert!(
-        lines[1]["error"].as_str().unwrap().starts_with("line 2:"),
+        lines[1]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("line 2:"),
         "{}",
         lines[1]
     );
     assert!(
-        lines[1]["error"].as_str().unwrap().contains("NOSUCHTYPE"),
+        lines[1]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("NOSUCHTYPE"),
         "{}",
         lines[1]
     );
     assert!(
-        lines[2]["error"].as_str().unwrap().starts_with("line 3:"),
+        lines[2]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("line 3:"),
         "{}",
         lines[2]
     );
-    assert_eq!(lines[3]["type"], "A");
+    assert_eq!(lines[3]["qtype"], "A");
     assert_eq!(lines[3]["rcode"], "NOERROR");
     assert_eq!(server.requests().len(), 2, "bad lines are not sent");
     let err = stderr(&out);
@@ -519,6 +531,9 @@ fn batch_http_errors_are_per_line() {
     for v in &lines {
         assert_eq!(v["status"], 404);
         assert!(v["rcode"].is_null());
-        assert!(v["error"].as_str().unwrap().contains("404"), "{v}");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains("404"),
+            "{v}"
+        );
     }
 }

@@ -561,7 +561,7 @@ fn our_decode_agrees_with_tshark() {
         assert_eq!(num(&row[0]), j["id"].as_u64().unwrap(), "{ctx}");
         assert_eq!(num(&row[1]), j["rcode_value"].as_u64().unwrap(), "{ctx}");
         // Every record (tshark lists the OPT pseudo-record too, owned by "<Root>").
-        let records: Vec<&serde_json::Value> = ["answer", "authority", "additional"]
+        let records: Vec<&serde_json::Value> = ["answers", "authority", "additional"]
             .iter()
             .flat_map(|s| j[*s].as_array().unwrap())
             .collect();

@@ -89,7 +89,20 @@ fn json_shape() {
     assert_eq!(lines.len(), 6);
     for v in &lines {
         let top: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-        assert_eq!(top, ["frame", "time", "src", "dst", "transport", "ikev2"]);
+        assert_eq!(
+            top,
+            [
+                "record",
+                "frame",
+                "time",
+                "src",
+                "dst",
+                "transport",
+                "ikev2",
+                "error",
+                "warnings"
+            ]
+        );
         let mut keys = Vec::new();
         keys_of(v, &mut keys);
         for k in keys {
@@ -121,7 +134,7 @@ fn json_shape() {
     );
     assert_eq!(
         lines[0]["ikev2"]["payloads"][0]["body"]["sa"]["proposals"][0]["transforms"][0]
-            ["transform_id"]["encr"]["name"],
+            ["transform_id"]["name"],
         "ENCR_AES_CBC"
     );
 }
@@ -391,10 +404,15 @@ fn malformed_tcpdump_captures_exit_1() {
     let v = &common::ndjson(&o)[0];
     assert_eq!(v["error"]["offset"], 56);
     assert_eq!(v["error"]["field"], "Last Substruc");
-    assert_eq!(
-        v["error"]["path"],
-        serde_json::json!(["SA payload #1", "proposal #1", "transform #3"])
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("SA payload #1: proposal #1: transform #3: Last Substruc"),
+        "{v}"
     );
+    assert_eq!(v["error"]["layer"], "ikev2");
+    assert_eq!(v["record"], "ikev2");
     assert_eq!(
         v["header"]["exchange"]["id"], 34,
         "the header that did parse"
@@ -411,11 +429,12 @@ fn ikev1_esp_and_keepalives() {
     let o = common::ietfwg(&["ikev2", "decode", "--json", s(&f)]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v = common::ndjson(&o);
-    let count = |k: &str| v.iter().filter(|x| x.get(k).is_some()).count();
+    let count = |k: &str| v.iter().filter(|x| x["record"] == k).count();
     assert_eq!(
         (count("ikev1"), count("esp"), count("keepalive")),
         (15, 8, 4)
     );
+    assert_eq!(v.iter().filter(|x| x.get("ikev1").is_some()).count(), 15);
     let esp = v.iter().find(|x| x.get("esp").is_some()).unwrap();
     assert_eq!(esp["transport"], "udp_nat_t");
     assert_eq!(esp["esp"]["spi"].as_str().unwrap().len(), 8);

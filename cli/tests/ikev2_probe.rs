@@ -145,7 +145,7 @@ fn scan_finds_exactly_the_configured_proposals_and_the_capture_decodes() {
     assert_eq!(o.status.code(), Some(0), "{}\n{}", text(&o.stderr), r.log());
     let lines = common::ndjson(&o);
     let summary = lines.last().unwrap();
-    assert_eq!(summary["type"], "summary", "{summary}");
+    assert_eq!(summary["record"], "summary", "{summary}");
     assert_eq!(
         keywords(summary, "ENCR"),
         set(&["aes256", "aes128gcm16", "chacha20poly1305"]),
@@ -166,7 +166,7 @@ fn scan_finds_exactly_the_configured_proposals_and_the_capture_decodes() {
     assert_eq!(lines.len() as u64, probes + 1);
     assert!(lines[..lines.len() - 1]
         .iter()
-        .all(|l| l["type"] == "probe"));
+        .all(|l| l["record"] == "probe"));
     // the decoy key exchange: every match was an INVALID_KE_PAYLOAD, no half-open SA was made
     assert_eq!(summary["half_open_sas"], 0);
     // ratings come from RFC 8247: AES-GCM-16 128 is SHOULD, modp2048 MUST
@@ -249,7 +249,7 @@ fn offers_are_accepted_rejected_and_retried_after_invalid_ke() {
     assert_eq!(v[2]["chosen"]["prf"]["name"], "PRF_HMAC_SHA2_512");
     assert_eq!(v[3]["result"], "rejected");
     assert_eq!(v[3]["notify"], "NO_PROPOSAL_CHOSEN");
-    assert_eq!(v[4]["type"], "summary");
+    assert_eq!(v[4]["record"], "summary");
     assert_eq!(v[4]["offers_accepted"], 3);
     assert_eq!(v[4]["half_open_sas"], 3);
     // the responder does fragmentation (ResponderConfig::default) and NAT-T

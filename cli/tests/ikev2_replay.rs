@@ -428,7 +428,10 @@ fn text_output_side_by_side_and_unanswered() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["now"]["answered"], false, "{v}");
     assert!(
-        v["error"].as_str().unwrap().contains("nothing listens"),
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nothing listens"),
         "{v}"
     );
 

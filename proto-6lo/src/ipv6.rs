@@ -195,8 +195,9 @@ pub enum Upper {
         /// RFC 8505): the message body and its options, as far as they parse.
         #[serde(skip_serializing_if = "Option::is_none")]
         nd: Option<Box<crate::nd::NdMessage>>,
-        /// Why `nd` is missing or stops early (a bad option); the summary itself stands.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        /// Why `nd` is missing or stops early (a bad option); the summary itself stands. Not
+        /// serialised with the summary: a front end lists it among its warnings.
+        #[serde(skip)]
         nd_error: Option<crate::error::Error>,
     },
     /// IPv6 in IPv6 (RFC 2473): the inner datagram.

@@ -146,8 +146,9 @@ pub struct LowpanReport {
     /// route), as applied to the datagram.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sixlorh: Option<Box<Expansion>>,
-    /// Why the 6LoRHs could not be applied (the inner datagram is then decoded alone).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Why the 6LoRHs could not be applied (the inner datagram is then decoded alone). Not
+    /// serialised with the report: a front end lists it among its warnings.
+    #[serde(skip)]
     pub sixlorh_error: Option<Error>,
     /// An RFRAG-ACK, read.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -36,6 +36,8 @@ pub struct Answer {
     pub rcode_value: u16,
     pub flags: Flags,
     pub question: Vec<Question>,
+    /// The answer section. In JSON `answers`, the name `doh batch` uses too.
+    #[serde(rename = "answers")]
     pub answer: Vec<Record>,
     pub authority: Vec<Record>,
     /// The additional section without the OPT pseudo-record (that is [`Answer::edns`]).

@@ -57,7 +57,7 @@ fn rfc8484_response() {
             "rcode_value",
             "flags",
             "question",
-            "answer",
+            "answers",
             "authority",
             "additional",
             "edns",

@@ -776,7 +776,7 @@ fn vector_ike_sa_init_with_notifies_and_vendor_id() {
     assert_eq!(j["header"]["spi_r"], "0000000000000000");
     assert_eq!(j["header"]["exchange"]["id"], 34);
     assert_eq!(
-        j["payloads"][0]["body"]["sa"]["proposals"][0]["transforms"][0]["transform_id"]["ke"]["id"],
+        j["payloads"][0]["body"]["sa"]["proposals"][0]["transforms"][0]["transform_id"]["id"],
         31
     );
     assert_eq!(j["payloads"][2]["body"]["nonce"]["data"], "4e".repeat(16));

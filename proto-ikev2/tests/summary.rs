@@ -866,6 +866,7 @@ fn audit_3des() {
     // JSON shape of the role.
     let j = serde_json::to_value(&entries[0]).unwrap();
     assert_eq!(j["role"]["kind"], "offered");
+    assert_eq!(j["spi_i"], s.spi_i.as_str(), "the SA summary's name for it");
     assert_eq!(j["rating"]["requirement"], "MAY");
 }
 

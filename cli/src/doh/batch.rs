@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context as _;
+use ietfwg_doh::answer::Record;
 use ietfwg_doh::client::Client;
 use ietfwg_doh::query::QueryOptions;
 use serde::Serialize;
@@ -24,6 +25,7 @@ use serde::Serialize;
 use super::conn::{self, ConnArgs};
 use super::flags::QueryFlags;
 use super::query::{exchange, ms, Form, Outcome};
+use crate::json::Problem;
 use crate::output::Output;
 use crate::Status;
 
@@ -62,23 +64,40 @@ struct Job {
     prepared: Result<(QueryOptions, Vec<u8>), String>,
 }
 
-/// One NDJSON result line.
+/// One NDJSON result line (`docs/json.md`, `docs/schema/doh-batch.json`).
 #[derive(Debug, Serialize)]
 struct LineResult {
+    /// Always `batch_line`.
+    record: &'static str,
     /// 1-based line number in the input.
     line: usize,
     name: String,
-    #[serde(rename = "type")]
     qtype: String,
     /// "NOERROR", "NXDOMAIN", …; null when no DNS answer came back.
     rcode: Option<String>,
-    /// The answer section's data, in presentation format.
-    answers: Vec<String>,
+    /// The answer section, as `doh query` and `doh decode` give it.
+    answers: Vec<Record>,
     /// HTTP status; null when the request did not complete.
     status: Option<u16>,
     ttfb_ms: Option<f64>,
     /// Why there is no answer (bad line, HTTP error, failed check, network error); else null.
-    error: Option<String>,
+    /// The closing line's `errors` counts these lines.
+    error: Option<Problem>,
+}
+
+/// Why a batch line has no answer, in the shape of every command's `error`.
+fn line_problem(layer: &'static str, message: String) -> Problem {
+    // An HTTP-level failure breaks RFC 8484 §4.2.1's rules for a DoH response.
+    let rfc = crate::json::rfc_cited(&message)
+        .map(std::borrow::Cow::Owned)
+        .or_else(|| (layer == "http").then_some(std::borrow::Cow::Borrowed("RFC 8484 §4.2.1")));
+    Problem {
+        layer: std::borrow::Cow::Borrowed(layer),
+        field: None,
+        offset: None,
+        message,
+        rfc,
+    }
 }
 
 #[derive(Debug, Default)]
@@ -144,6 +163,7 @@ fn parse_jobs(input: &str, flags: &QueryFlags) -> Vec<Job> {
 
 async fn run_job(client: &Client, server: &str, form: Form, job: &Job) -> (bool, LineResult) {
     let mut r = LineResult {
+        record: "batch_line",
         line: job.line,
         name: job.name.clone(),
         qtype: job.qtype.clone(),
@@ -156,7 +176,7 @@ async fn run_job(client: &Client, server: &str, form: Form, job: &Job) -> (bool,
     let (opts, wire) = match &job.prepared {
         Ok(p) => p,
         Err(e) => {
-            r.error = Some(e.clone());
+            r.error = Some(line_problem("input", e.clone()));
             return (false, r);
         }
     };
@@ -167,14 +187,14 @@ async fn run_job(client: &Client, server: &str, form: Form, job: &Job) -> (bool,
             r.status = Some(response.status);
             r.ttfb_ms = Some(ms(response.ttfb));
             r.rcode = Some(answer.rcode.clone());
-            r.answers = answer.answer.iter().map(|rec| rec.data.clone()).collect();
+            r.answers = answer.answer;
         }
         Ok(Outcome::Failed { response, error }) => {
             r.status = Some(response.status);
             r.ttfb_ms = Some(ms(response.ttfb));
-            r.error = Some(error);
+            r.error = Some(line_problem("http", error));
         }
-        Err(e) => r.error = Some(format!("{e:#}")),
+        Err(e) => r.error = Some(line_problem("network", format!("{e:#}"))),
     }
     (true, r)
 }
@@ -317,6 +337,7 @@ mod tests {
     fn counts_classify() {
         let mut c = Counts::default();
         let mut r = LineResult {
+            record: "batch_line",
             line: 1,
             name: "a".into(),
             qtype: "A".into(),
@@ -332,7 +353,7 @@ mod tests {
         r.rcode = Some("SERVFAIL".into());
         c.add(true, &r);
         r.rcode = None;
-        r.error = Some("x".into());
+        r.error = Some(line_problem("input", "x".into()));
         c.add(false, &r);
         assert_eq!(
             (c.sent, c.noerror, c.nxdomain, c.other, c.errors),

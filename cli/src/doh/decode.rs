@@ -39,6 +39,16 @@ pub struct DecodeArgs {
     pub short: bool,
 }
 
+/// `doh decode --json` (`docs/json.md`, `docs/schema/doh-decode.json`): the message's keys, as
+/// `doh query --json` gives them.
+#[derive(serde::Serialize)]
+struct Message<'a> {
+    /// Always `message`.
+    record: &'static str,
+    #[serde(flatten)]
+    answer: &'a ietfwg_doh::answer::Answer,
+}
+
 /// More than any encoding of a 65535-octet message needs (hex with whitespace is about 3×).
 const INPUT_LIMIT: u64 = 1 << 20;
 
@@ -63,7 +73,10 @@ pub fn run(args: DecodeArgs, mut out: Output) -> anyhow::Result<Status> {
     let answer = Answer::from_wire(&bytes)?;
     if args.json {
         out.set_json();
-        out.json(&answer)?;
+        out.json(&Message {
+            record: "message",
+            answer: &answer,
+        })?;
     } else if args.short {
         out.write_all(render::short(&answer).as_bytes())?;
     } else {

@@ -13,6 +13,9 @@ use ietfwg_doh::client::{Client, ConnectTiming, Method, Response, TlsInfo};
 use ietfwg_doh::query::QueryOptions;
 use ietfwg_doh::wire;
 use serde::Serialize;
+use std::borrow::Cow;
+
+use crate::json::{rfc_cited, Problem};
 
 use super::conn::{self, ConnArgs};
 use super::flags::QueryFlags;
@@ -254,13 +257,22 @@ impl<'a> HttpReport<'a> {
     }
 }
 
+/// `doh query --json` (`docs/json.md`, `docs/schema/doh-query.json`).
 #[derive(Debug, Serialize)]
 struct Report<'a> {
+    /// Always `query`.
+    record: &'static str,
     server: &'a str,
     method: &'static str,
+    /// The question asked, as `doh batch` names it.
+    name: &'a str,
+    qtype: &'a str,
+    /// The DNS answer's keys, as `doh decode --json` gives them; absent when none came back.
     #[serde(flatten)]
     answer: Option<&'a Answer>,
-    error: Option<&'a str>,
+    /// A failed check: the response was not a DoH answer, or its HTTP freshness lifetime
+    /// exceeds the answer's TTL (RFC 8484 §5.1).
+    error: Option<Problem>,
     http: HttpReport<'a>,
     timing: Timing,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -333,9 +345,29 @@ pub fn run(args: QueryArgs, mut out: Output) -> anyhow::Result<Status> {
     }
 
     if args.json {
+        let error = match (error, cache) {
+            (Some(e), _) => Some(Problem {
+                layer: Cow::Borrowed("http"),
+                field: None,
+                offset: None,
+                rfc: Some(rfc_cited(e).map_or(Cow::Borrowed("RFC 8484 §4.2.1"), Cow::Owned)),
+                message: e.to_owned(),
+            }),
+            (None, Some(c)) if c.exceeds => Some(Problem {
+                layer: Cow::Borrowed("http"),
+                field: Some(Cow::Borrowed("Cache-Control")),
+                offset: None,
+                message: cache_line(c),
+                rfc: Some(Cow::Borrowed("RFC 8484 §5.1")),
+            }),
+            (None, _) => None,
+        };
         out.json(&Report {
+            record: "query",
             server: &server,
             method: form.name(),
+            name: &args.name,
+            qtype: &args.qtype,
             answer,
             error,
             http: HttpReport::new(response),

@@ -12,6 +12,7 @@ pub mod brief;
 pub mod esp;
 pub mod hexdump;
 pub mod keys;
+mod json;
 pub mod net;
 pub mod probe;
 pub mod render;

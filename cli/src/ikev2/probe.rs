@@ -71,7 +71,8 @@ pub struct ProbeArgs {
 /// One probe's record (text row or JSON object).
 #[derive(Debug, Clone, serde::Serialize)]
 struct ProbeRecord {
-    #[serde(rename = "type")]
+    /// The record kind (`docs/json.md`).
+    #[serde(rename = "record")]
     kind: &'static str,
     probe: usize,
     /// `offer` (--proposals) or `base`, `encr`, `prf`, `integ`, `group` (--scan).
@@ -124,7 +125,8 @@ struct RatedValue {
 
 #[derive(Debug, Clone, serde::Serialize)]
 struct Summary {
-    #[serde(rename = "type")]
+    /// The record kind (`docs/json.md`).
+    #[serde(rename = "record")]
     kind: &'static str,
     target: SocketAddr,
     probes: usize,

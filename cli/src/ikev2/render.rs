@@ -6,9 +6,7 @@
 //! length) and indented sub-lines (proposals, selectors, attributes, the decrypted inner chain).
 //! Colours come from `colored`, which [`Output`] switched on or off once.
 //!
-//! JSON: one object per message: `frame`, `time`, `src`, `dst`, `transport`, then `ikev2` (the
-//! serialised [`Message`], with `decrypted` added to the SK/SKF payload), `ikev1`, `esp`,
-//! `keepalive` or `error` (`{message, offset, field, path, kind}`).
+//! JSON: the typed records of `super::json` (`docs/json.md`).
 
 use std::fmt::Write as _;
 use std::io::Write;
@@ -20,8 +18,8 @@ use ietfwg_ikev2::wire::payload::{
     SignatureInfo, TrafficSelector, Transform,
 };
 use ietfwg_ikev2::wire::registry::PayloadType;
-use ietfwg_ikev2::{Error, Header, Message};
-use serde_json::{json, Map, Value};
+use ietfwg_ikev2::{Error, Header};
+use serde_json::Value;
 
 use ietfwg_ikev2::decoder::{
     Decoded, Decryption, Encrypted, FragmentState, IcvStatus, Ikev2Decoded, Opened,
@@ -762,140 +760,9 @@ pub fn packet_error_text(
 
 // ---------------------------------------------------------------- JSON
 
-/// `{message, offset, field, path, kind}` of a codec error.
-pub fn error_json(e: &Error) -> Value {
-    let mut v = serde_json::to_value(e).unwrap_or(Value::Null);
-    if let Value::Object(m) = &mut v {
-        m.insert("message".into(), json!(e.to_string()));
-        let mut o = Map::new();
-        for k in ["message", "offset", "field", "path", "kind"] {
-            if let Some(x) = m.remove(k) {
-                o.insert(k.into(), x);
-            }
-        }
-        o.extend(std::mem::take(m));
-        return Value::Object(o);
-    }
-    json!({"message": e.to_string()})
-}
-
-/// `{message}` of a transport- or packet-level problem (no offset in an IKE message).
-fn plain_error(msg: &str) -> Value {
-    json!({"message": msg, "offset": null, "field": null, "path": []})
-}
-
-fn opened_json(opened: &Opened) -> anyhow::Result<Value> {
-    let d = &opened.decrypted;
-    let mut m = Map::new();
-    m.insert("icv_ok".into(), json!(d.icv_ok));
-    m.insert("icv".into(), serde_json::to_value(opened.icv())?);
-    m.insert("authenticated".into(), json!(opened.icv() == IcvStatus::Ok));
-    m.insert(
-        "first_payload".into(),
-        serde_json::to_value(PayloadType(d.first_payload))?,
-    );
-    m.insert("plaintext_offset".into(), json!(d.plaintext_offset));
-    m.insert("plaintext_length".into(), json!(d.plaintext.len()));
-    m.insert("pad_len".into(), json!(d.pad_len));
-    if let Some(f) = d.fragment {
-        m.insert("fragment".into(), serde_json::to_value(f)?);
-    }
-    match &opened.payloads {
-        Some(Ok(p)) => {
-            m.insert("payloads".into(), serde_json::to_value(p)?);
-        }
-        Some(Err(e)) => {
-            m.insert("error".into(), error_json(e));
-        }
-        None => {}
-    }
-    match &opened.fragments {
-        Some(FragmentState::Waiting { missing }) => {
-            m.insert("waiting_for".into(), json!(missing));
-        }
-        Some(FragmentState::Discarded(why)) => {
-            m.insert("discarded".into(), json!(why));
-        }
-        Some(FragmentState::Complete(r)) => {
-            let mut rm = Map::new();
-            rm.insert("frames".into(), json!(r.frames));
-            rm.insert("length".into(), json!(r.plaintext.len()));
-            rm.insert(
-                "first_payload".into(),
-                serde_json::to_value(r.first_payload)?,
-            );
-            match &r.payloads {
-                Ok(p) => rm.insert("payloads".into(), serde_json::to_value(p)?),
-                Err(e) => rm.insert("error".into(), error_json(e)),
-            };
-            m.insert("reassembled".into(), Value::Object(rm));
-        }
-        None => {}
-    }
-    Ok(Value::Object(m))
-}
-
-fn message_json(m: &Message, enc: Option<&Encrypted>) -> anyhow::Result<Value> {
-    let mut v = serde_json::to_value(m)?;
-    if let Some(e) = enc {
-        let dec = match &e.decryption {
-            Decryption::NoKeys => {
-                json!({"error": null, "note": "no key table entry for this IKE SA"})
-            }
-            Decryption::Failed(err) => json!({ "error": error_json(err) }),
-            Decryption::Done(opened) => opened_json(opened)?,
-        };
-        if let Some(Value::Object(p)) = v
-            .get_mut("payloads")
-            .and_then(|p| p.get_mut(e.payload_index))
-        {
-            p.insert("decrypted".into(), dec);
-        }
-    }
-    Ok(v)
-}
-
-/// One entry as an NDJSON line.
+/// One entry as an NDJSON line (`super::json`).
 pub fn entry_json(out: &mut Output, ev: &Event) -> anyhow::Result<()> {
-    let mut m = Map::new();
-    m.insert("frame".into(), json!(ev.frame));
-    m.insert("time".into(), json!(ev.ts.to_string()));
-    m.insert("src".into(), json!(ev.src.to_string()));
-    m.insert("dst".into(), json!(ev.dst.to_string()));
-    m.insert("transport".into(), serde_json::to_value(ev.transport)?);
-    match &ev.decoded {
-        Decoded::Ikev2(x) => match &x.message {
-            Ok(msg) => {
-                m.insert("ikev2".into(), message_json(msg, x.encrypted.as_ref())?);
-            }
-            Err(e) => {
-                if let Some(h) = &x.header {
-                    m.insert("header".into(), serde_json::to_value(h)?);
-                }
-                m.insert("error".into(), error_json(e));
-            }
-        },
-        Decoded::Ikev1(Ok(msg)) => {
-            m.insert("ikev1".into(), serde_json::to_value(msg)?);
-        }
-        Decoded::Ikev1(Err(e)) => {
-            m.insert("ikev1".into(), Value::Null);
-            m.insert("error".into(), error_json(e));
-        }
-        Decoded::Esp { spi, seq, len } => {
-            m.insert(
-                "esp".into(),
-                json!({"spi": format!("{spi:08x}"), "seq": seq, "length": len}),
-            );
-        }
-        Decoded::Keepalive => {
-            m.insert("keepalive".into(), json!(true));
-        }
-        Decoded::Transport(e) => {
-            m.insert("error".into(), plain_error(&e.to_string()));
-        }
-    }
-    out.json(&Value::Object(m))
+    super::json::entry(out, ev)
 }
 
 /// A packet whose IP/UDP/TCP headers did not decode, as NDJSON.
@@ -905,12 +772,5 @@ pub fn packet_error_json(
     ts: Timestamp,
     msg: &str,
 ) -> anyhow::Result<()> {
-    out.json(&json!({
-        "frame": frame,
-        "time": ts.to_string(),
-        "src": null,
-        "dst": null,
-        "transport": null,
-        "error": plain_error(msg),
-    }))
+    super::json::packet_error(out, frame, ts, msg)
 }

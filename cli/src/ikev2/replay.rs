@@ -9,6 +9,7 @@
 //! counted). Messages after IKE_SA_INIT are encrypted with keys of the recorded SA and cannot
 //! be replayed as bytes; with `--psk` a real IKE_AUTH is made with the new SA's keys instead.
 
+use crate::json::Problem;
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
@@ -191,8 +192,53 @@ struct SaReport {
     auth: Option<AuthOutcome>,
     delete: Option<String>,
     notes: Vec<String>,
+    /// Why the replay stopped early (printed as `error:`); in JSON the record's `error`.
+    #[serde(skip)]
     error: Option<String>,
     ok: bool,
+}
+
+/// `replay --json`: one IKE SA replayed (`docs/json.md`). An SA that did not replay (`ok`
+/// false, which makes the exit status 1) carries `error`.
+#[derive(serde::Serialize)]
+struct ReplayRecord<'a> {
+    record: &'static str,
+    #[serde(flatten)]
+    report: &'a SaReport,
+    error: Option<Problem>,
+}
+
+impl<'a> ReplayRecord<'a> {
+    fn new(r: &'a SaReport) -> Self {
+        let message = if r.ok {
+            None
+        } else if let Some(e) = &r.error {
+            Some(e.clone())
+        } else if let Some(e) = r.auth.as_ref().and_then(|a| a.error.as_ref()) {
+            Some(format!("IKE_AUTH failed: {}", e.name))
+        } else {
+            Some(
+                r.notes
+                    .last()
+                    .cloned()
+                    .unwrap_or_else(|| "the SA was not replayed".into()),
+            )
+        };
+        ReplayRecord {
+            record: "replay",
+            report: r,
+            error: message.map(|m| {
+                let rfc = crate::json::rfc_cited(&m).map(std::borrow::Cow::Owned);
+                Problem {
+                    layer: std::borrow::Cow::Borrowed("replay"),
+                    field: None,
+                    offset: None,
+                    message: m,
+                    rfc,
+                }
+            }),
+        }
+    }
 }
 
 fn ms(d: Duration) -> u64 {
@@ -724,7 +770,7 @@ pub fn run(args: ReplayArgs, mut out: Output) -> anyhow::Result<Status> {
         let report = rt.block_on(replay_sa(sa, &plan, &mut keylog));
         all_ok &= report.ok;
         if args.json {
-            out.json(&report)?;
+            out.json(&ReplayRecord::new(&report))?;
         } else {
             print_text(&mut out, &report)?;
         }

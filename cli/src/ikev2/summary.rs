@@ -11,8 +11,14 @@ use ietfwg_ikev2::analysis::summary::{
 };
 use ietfwg_ikev2::decoder::Decoded;
 
+use std::net::SocketAddr;
+
+use ietfwg_capture::Timestamp;
+
+use super::json;
 use super::stream::{IkeStream, Pushed};
 use super::{load_keys, Source, SourceArgs};
+use crate::json::Problem;
 use crate::output::Output;
 use crate::Status;
 
@@ -96,18 +102,33 @@ impl Counts {
     }
 }
 
+/// What [`analyze`] hands on: an IKE SA, or a packet or message it had to skip.
+enum Item {
+    Sa(Box<SaSummary>),
+    /// A packet that could not be read or an IKEv2 message that did not parse (for `--json`;
+    /// the text output counts them in the closing line).
+    Unreadable {
+        frame: u64,
+        ts: Timestamp,
+        ends: Option<(SocketAddr, SocketAddr)>,
+        error: Problem,
+    },
+}
+
 /// Reads the whole source and hands `each` the IKE SAs it holds (their [`KeysHint`]s worded):
-/// those the analysis summarises early as they are, the rest at the end. Returns the counts of
-/// messages that did not parse, of packets that could not be read and of early summaries.
+/// those the analysis summarises early as they are, the rest at the end; and, as they come,
+/// the packets and messages it skipped. Returns the counts of messages that did not parse, of
+/// packets that could not be read and of early summaries.
 fn analyze(
     source: &SourceArgs,
     only: Option<crate::select::Spi>,
-    mut each: impl FnMut(SaSummary) -> anyhow::Result<()>,
+    mut each: impl FnMut(Item) -> anyhow::Result<()>,
 ) -> anyhow::Result<Counts> {
+    let mut unreadable = Vec::new();
     let keys = load_keys(&source.keys)?.map(|k| k.ike);
     let keys_given = keys.is_some();
-    let mut give = |mut sa: SaSummary| {
-        // `--sa`: the SA whose initiator's or responder's SPI it is.
+    // `--sa`: only the SA whose initiator's or responder's SPI it is; the keys hints worded.
+    let give = |mut sa: SaSummary, each: &mut dyn FnMut(Item) -> anyhow::Result<()>| {
         if let Some(spi) = only {
             let hex = spi.hex();
             if sa.spi_i != hex && sa.spi_r.as_deref() != Some(hex.as_str()) {
@@ -115,7 +136,7 @@ fn analyze(
             }
         }
         add_keys_hints(&mut sa, keys_given);
-        each(sa)
+        each(Item::Sa(Box::new(sa)))
     };
     let frames = source.frames;
     let mut input = Source::open(source)?;
@@ -125,7 +146,7 @@ fn analyze(
     let mut stopped = false;
     let mut early = Vec::new();
     while let Some(pkt) = input.next_packet()? {
-        let number = pkt.number;
+        let (number, pkt_ts) = (pkt.number, pkt.ts);
         if frames.is_some_and(|r| r.past(number)) {
             stopped = true;
             break;
@@ -138,9 +159,18 @@ fn analyze(
                 return Ok(ControlFlow::Continue(()));
             }
             messages += 1;
-            let Ok(message) = &d.message else {
-                broken += 1;
-                return Ok(ControlFlow::Continue(()));
+            let message = match &d.message {
+                Ok(m) => m,
+                Err(e) => {
+                    broken += 1;
+                    unreadable.push(Item::Unreadable {
+                        frame: ev.frame,
+                        ts: ev.ts,
+                        ends: Some((ev.src, ev.dst)),
+                        error: json::message_problem(e),
+                    });
+                    return Ok(ControlFlow::Continue(()));
+                }
             };
             analyzer.push(&Observed {
                 frame: ev.frame,
@@ -158,9 +188,12 @@ fn analyze(
                 ControlFlow::Continue(())
             })
         })?;
+        for item in unreadable.drain(..) {
+            each(item)?;
+        }
         early.extend(analyzer.take_evicted());
         for sa in early.drain(..) {
-            give(sa)?;
+            give(sa, &mut each)?;
         }
         match pushed {
             Pushed::Stopped => {
@@ -172,7 +205,14 @@ fn analyze(
             // counted and reported, and the packets after it are analysed.
             Pushed::BadPacket(e) => {
                 bad_packets += 1;
-                eprintln!("frame {number}: {e:#}");
+                let msg = format!("{e:#}");
+                eprintln!("frame {number}: {msg}");
+                each(Item::Unreadable {
+                    frame: number,
+                    ts: pkt_ts,
+                    ends: None,
+                    error: Problem::plain("packet", msg, None),
+                })?;
             }
             Pushed::Done => {}
         }
@@ -188,7 +228,7 @@ fn analyze(
         evicted: analyzer.evictions(),
     };
     for sa in analyzer.finish() {
-        give(sa)?;
+        give(sa, &mut each)?;
     }
     Ok(counts)
 }
@@ -198,7 +238,17 @@ pub fn summary_cmd(a: &AnalysisArgs, out: &mut Output) -> anyhow::Result<Status>
         crate::hints::capture_stdin(&a.source.input, "ietfwg ikev2 summary")?;
     }
     let (mut failed, mut total, mut established, mut failures) = (false, 0usize, 0usize, 0usize);
-    let counts = analyze(&a.source, a.sa, |sa| {
+    let counts = analyze(&a.source, a.sa, |item| {
+        let sa = match item {
+            Item::Sa(sa) => *sa,
+            Item::Unreadable {
+                frame,
+                ts,
+                ends,
+                error,
+            } if a.json => return json::unreadable(out, frame, ts, ends, error),
+            Item::Unreadable { .. } => return Ok(()),
+        };
         // An SA that failed, or one with an error finding (a CHILD_SA refused, a request never
         // answered), makes the exit status 1.
         failed |= sa.outcome == Outcome::Failed
@@ -207,7 +257,7 @@ pub fn summary_cmd(a: &AnalysisArgs, out: &mut Output) -> anyhow::Result<Status>
         established += usize::from(sa.outcome == Outcome::Established);
         failures += usize::from(sa.outcome == Outcome::Failed);
         if a.json {
-            out.json(&sa)
+            json::sa(out, &sa)
         } else {
             sa_text(out, &sa)
         }
@@ -223,16 +273,24 @@ pub fn audit_cmd(a: &AnalysisArgs, out: &mut Output) -> anyhow::Result<Status> {
         crate::hints::capture_stdin(&a.source.input, "ietfwg ikev2 audit")?;
     }
     let (mut total, mut failing) = (0usize, 0usize);
-    let counts = analyze(&a.source, a.sa, |sa| {
+    let counts = analyze(&a.source, a.sa, |item| {
+        let sa = match item {
+            Item::Sa(sa) => *sa,
+            // The audit rates SAs; its closing line counts unreadable packets only.
+            Item::Unreadable {
+                frame,
+                ts,
+                ends: None,
+                error,
+            } if a.json => return json::unreadable(out, frame, ts, None, error),
+            Item::Unreadable { .. } => return Ok(()),
+        };
         let entries = audit::audit(&sa);
         let fails = audit::fails(&entries);
         failing += usize::from(fails);
         total += 1;
         if a.json {
-            for e in &entries {
-                out.json(e)?;
-            }
-            Ok(())
+            json::audit(out, &entries)
         } else {
             audit_text(out, &sa, &entries, fails)
         }

@@ -3,6 +3,7 @@
 mod brief;
 mod compress;
 mod hexdump;
+mod json;
 mod render;
 mod stats;
 

@@ -9,7 +9,7 @@ use ietfwg_6lo::lowpan::{Compression, FrameReport, IncompleteDatagram};
 use ietfwg_6lo::security::{SecurityReport, Status};
 use ietfwg_6lo::{Detail, Error, LinkAddr};
 use ietfwg_capture::{Encap, Timestamp};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::output::Output;
 
@@ -79,15 +79,6 @@ impl fmt::Display for Hinted<'_> {
             _ => Ok(()),
         }
     }
-}
-
-/// The JSON form of `e` (the library's), with the message of [`Hinted`].
-fn error_json(e: &Error) -> anyhow::Result<Value> {
-    let mut v = serde_json::to_value(e)?;
-    if let Value::Object(m) = &mut v {
-        m.insert("message".into(), json!(Hinted(e).to_string()));
-    }
-    Ok(v)
 }
 
 fn label(s: &str) -> String {
@@ -452,41 +443,9 @@ fn ipv6_lines(out: &mut Output, ip: &Summary) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn time_str(ts: Timestamp) -> String {
-    ts.to_string()
-}
-
+/// One frame as an NDJSON line (`super::json`).
 pub fn frame_json(out: &mut Output, r: &FrameReport<'_>, link: &Link<'_>) -> anyhow::Result<()> {
-    let (ts, linktype, encap) = (link.ts, link.linktype, link.encap);
-    let Value::Object(fields) = serde_json::to_value(r)? else {
-        anyhow::bail!("frame report is not an object")
-    };
-    // Frame number, time and link first; then the report in its own field order.
-    let mut m = Map::new();
-    m.insert("frame".into(), json!(r.frame));
-    m.insert("time".into(), json!(time_str(ts)));
-    m.insert("linktype".into(), json!(linktype));
-    m.insert(
-        "encap".into(),
-        encap
-            .map(serde_json::to_value)
-            .transpose()?
-            .unwrap_or(Value::Null),
-    );
-    if let Some((captured, original)) = link.snapped {
-        m.insert(
-            "snapped".into(),
-            json!({"captured": captured, "original": original}),
-        );
-    }
-    m.extend(fields.into_iter().filter(|(k, _)| k != "frame"));
-    if let Some(e) = &r.error {
-        m.insert("error".into(), error_json(e)?);
-    }
-    if let (Some(d), Some(Value::Object(dm))) = (r.datagram.as_ref(), m.get_mut("datagram")) {
-        dm.insert("bytes".into(), json!(hex::encode(&d.bytes)));
-    }
-    out.json(&Value::Object(m))
+    super::json::frame(out, r, link)
 }
 
 pub fn skipped(
@@ -498,12 +457,7 @@ pub fn skipped(
     why: &str,
 ) -> anyhow::Result<()> {
     if json {
-        let mut m = Map::new();
-        m.insert("frame".into(), json!(number));
-        m.insert("time".into(), json!(time_str(ts)));
-        m.insert("linktype".into(), json!(linktype));
-        m.insert("skipped".into(), json!(why));
-        out.json(&Value::Object(m))
+        super::json::skipped(out, number, ts, linktype, why)
     } else {
         writeln!(
             out,
@@ -524,12 +478,7 @@ pub fn link_error(
     msg: &str,
 ) -> anyhow::Result<()> {
     if json {
-        out.json(&json!({
-            "frame": number,
-            "time": time_str(ts),
-            "linktype": linktype,
-            "error": {"layer": "link", "field": "encapsulation", "offset": 0, "kind": "invalid", "message": msg},
-        }))
+        super::json::link_error(out, number, ts, linktype, msg)
     } else {
         writeln!(
             out,
@@ -562,7 +511,7 @@ pub fn incomplete_line(inc: &IncompleteDatagram) -> String {
 
 pub fn incomplete(out: &mut Output, json: bool, inc: &IncompleteDatagram) -> anyhow::Result<()> {
     if json {
-        out.json(&json!({ "incomplete": inc }))
+        super::json::incomplete(out, inc)
     } else {
         writeln!(out, "{}", incomplete_line(inc).yellow())?;
         Ok(())
@@ -590,7 +539,6 @@ mod tests {
         assert_eq!(e.to_string(), text);
         let hinted = format!("{text} (give it with --context 5=PREFIX/LEN)");
         assert_eq!(Hinted(&e).to_string(), hinted);
-        assert_eq!(error_json(&e)?["message"], json!(hinted));
         // Other errors print as the library says.
         let Err(e) = iphc::decompress(&[0x7b], 0, &ctx, a, b, None) else {
             anyhow::bail!("decompressed one octet");

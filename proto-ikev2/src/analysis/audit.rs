@@ -484,7 +484,8 @@ pub enum Role {
 /// One IKE SA transform of a captured SA, rated.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AuditEntry {
-    /// The SA's initiator SPI (16 hex digits).
+    /// The SA's initiator SPI (16 hex digits); `spi_i` as in the SA summary.
+    #[serde(rename = "spi_i")]
     pub sa_spi_i: String,
     /// Offered or chosen.
     pub role: Role,

@@ -280,7 +280,9 @@ pub enum Ikev1Body {
     Transform {
         /// Transform #.
         number: u8,
-        /// Transform-Id (meaning depends on the proposal's protocol).
+        /// Transform-Id (meaning depends on the proposal's protocol). In JSON a code point,
+        /// `{"id": 1, "name": null}`, the shape of IKEv2's `transform_id`.
+        #[serde(serialize_with = "transform_id_code_point")]
         transform_id: u8,
         /// SA Attributes.
         attributes: Vec<Ikev1Attribute>,
@@ -753,6 +755,15 @@ fn attributes(r: &mut Reader<'_>) -> crate::Result<Vec<Ikev1Attribute>> {
         });
     }
     Ok(out)
+}
+
+/// IKEv1's Transform-Id as a code point (its registry depends on the proposal's protocol and
+/// is not named here).
+fn transform_id_code_point<S: serde::Serializer>(
+    id: &u8,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    crate::wire::registry::code_point(*id, None, s)
 }
 
 #[cfg(test)]

@@ -1448,6 +1448,20 @@ pub(crate) mod testjson {
     }
 }
 
+/// A code point that has no registry type here, in the shape of those that do:
+/// `{"id": 1, "name": null}`.
+pub(crate) fn code_point<S: serde::Serializer, N: serde::Serialize>(
+    id: N,
+    name: Option<&str>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    use serde::ser::SerializeStruct;
+    let mut st = s.serialize_struct("CodePoint", 2)?;
+    st.serialize_field("id", &id)?;
+    st.serialize_field("name", &name)?;
+    st.end()
+}
+
 #[cfg(test)]
 mod tests {
     use super::testjson::to_json;

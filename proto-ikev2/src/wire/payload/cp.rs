@@ -79,8 +79,22 @@ pub struct CfgAttribute {
     /// Value, raw (what is emitted; its length is Length).
     #[serde_as(as = "Hex<Lowercase>")]
     pub value: Vec<u8>,
-    /// The value decoded by type.
+    /// The value decoded by type; in JSON always an object (`{"empty": {}}`).
+    #[serde(serialize_with = "decoded_object")]
     pub decoded: CfgValue,
+}
+
+/// [`CfgValue`] with its unit variants as objects (see [`super::unit_variant_object`]).
+fn decoded_object<S: serde::Serializer>(
+    v: &CfgValue,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    use serde::Serialize;
+    match v {
+        CfgValue::Empty => super::unit_variant_object("empty", s),
+        CfgValue::Raw => super::unit_variant_object("raw", s),
+        other => other.serialize(s),
+    }
 }
 
 /// A configuration attribute value decoded by type.

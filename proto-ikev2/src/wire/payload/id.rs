@@ -28,7 +28,8 @@ pub struct Id {
     /// Identification Data, raw (what is emitted).
     #[serde_as(as = "Hex<Lowercase>")]
     pub data: Vec<u8>,
-    /// The data decoded by ID Type, for display.
+    /// The data decoded by ID Type, for display; in JSON always an object (`{"null": {}}`).
+    #[serde(serialize_with = "value_object")]
     pub value: IdValue,
 }
 
@@ -46,6 +47,16 @@ impl std::fmt::Display for Id {
             IdValue::Null => f.write_str("(ID_NULL)"),
             IdValue::Opaque | IdValue::Malformed { .. } => f.write_str(&hex::encode(&self.data)),
         }
+    }
+}
+
+/// [`IdValue`] with its unit variants as objects (see [`super::unit_variant_object`]).
+fn value_object<S: serde::Serializer>(v: &IdValue, s: S) -> std::result::Result<S::Ok, S::Error> {
+    use serde::Serialize;
+    match v {
+        IdValue::Opaque => super::unit_variant_object("opaque", s),
+        IdValue::Null => super::unit_variant_object("null", s),
+        other => other.serialize(s),
     }
 }
 

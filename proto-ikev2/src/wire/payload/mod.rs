@@ -417,6 +417,22 @@ pub(crate) fn ipv6(data: &[u8]) -> Option<std::net::Ipv6Addr> {
         .map(std::net::Ipv6Addr::from)
 }
 
+/// Serialises the unit variant `name` of an externally tagged enum as `{"name": {}}`, so that
+/// a decoded value (`decoded`, `value`) is always a JSON object whose one key names its kind,
+/// never a bare string for some kinds and an object for others.
+pub(crate) fn unit_variant_object<S: serde::Serializer>(
+    name: &'static str,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    /// `{}`.
+    #[derive(serde::Serialize)]
+    struct NoData {}
+    let mut m = s.serialize_map(Some(1))?;
+    m.serialize_entry(name, &NoData {})?;
+    m.end()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

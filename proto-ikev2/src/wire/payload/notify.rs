@@ -110,8 +110,22 @@ pub struct Notify {
     /// hash is 20), so most notifications need no allocation.
     #[serde_as(as = "Hex<Lowercase>")]
     pub data: SmallVec<[u8; 24]>,
-    /// Notification Data decoded by type.
+    /// Notification Data decoded by type; in JSON always an object (`{"empty": {}}`).
+    #[serde(serialize_with = "decoded_object")]
     pub decoded: NotifyData,
+}
+
+/// [`NotifyData`] with its unit variants as objects (see [`super::unit_variant_object`]).
+fn decoded_object<S: serde::Serializer>(
+    d: &NotifyData,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    use serde::Serialize;
+    match d {
+        NotifyData::Empty => super::unit_variant_object("empty", s),
+        NotifyData::Raw => super::unit_variant_object("raw", s),
+        other => other.serialize(s),
+    }
 }
 
 /// Notification Data decoded by Notify Message Type.

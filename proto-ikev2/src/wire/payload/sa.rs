@@ -90,9 +90,9 @@ pub struct Transform {
     pub attributes: SmallVec<[TransformAttr; 1]>,
 }
 
-/// A Transform ID in the registry its Transform Type selects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+/// A Transform ID in the registry its Transform Type selects. In JSON a code point like every
+/// other, `{"id": 12, "name": "ENCR_AES_CBC"}` (the Transform Type is beside it), as IKEv1's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransformId {
     /// Type 1, Encryption Algorithm.
     Encr(EncrId),
@@ -106,6 +106,19 @@ pub enum TransformId {
     SeqNum(SeqNumId),
     /// Any other Transform Type: the number.
     Other(u16),
+}
+
+impl serde::Serialize for TransformId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            TransformId::Encr(x) => x.serialize(s),
+            TransformId::Prf(x) => x.serialize(s),
+            TransformId::Integ(x) => x.serialize(s),
+            TransformId::Ke(x) => x.serialize(s),
+            TransformId::SeqNum(x) => x.serialize(s),
+            TransformId::Other(id) => crate::wire::registry::code_point(*id, None, s),
+        }
+    }
 }
 
 impl TransformId {

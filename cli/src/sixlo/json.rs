@@ -1,0 +1,278 @@
+//! The NDJSON records of `6lo decode --json` (`docs/json.md`, `docs/schema/6lo-decode.json`):
+//! typed, borrowed from the frame report, written straight into the output writer.
+
+use std::borrow::Cow;
+
+use ietfwg_6lo::ipv6::{Summary, Upper};
+use ietfwg_6lo::lowpan::{
+    DatagramReport, FrameReport, IncompleteDatagram, LearnedAddress, LearnedContext, LowpanReport,
+};
+use ietfwg_6lo::security::SecurityReport;
+use ietfwg_6lo::{mac, Error, Layer};
+use ietfwg_capture::{Encap, Timestamp};
+use serde::Serialize;
+
+use super::render::{Hinted, Link};
+use crate::json::{rfc_cited, Hex, Problem, Time};
+use crate::output::Output;
+
+/// One frame of the capture (or one `--hex` line).
+#[derive(Serialize)]
+struct FrameRecord<'a> {
+    record: &'static str,
+    frame: u64,
+    time: Time,
+    linktype: u32,
+    encap: Option<&'a Encap>,
+    snapped: Option<Snapped>,
+    mac: Option<&'a mac::Frame<'a>>,
+    lowpan: Option<&'a LowpanReport>,
+    note: Option<&'a str>,
+    datagram: Option<DatagramRecord<'a>>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    learned_contexts: &'a [LearnedContext],
+    /// Secured frames (`--wpan-key`, `--thread-key`): how the frame was unsecured, or why not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    security: Option<&'a SecurityReport>,
+    /// A short → extended address this frame showed (an association response).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    learned_address: Option<&'a LearnedAddress>,
+    error: Option<Problem>,
+    warnings: Vec<Problem>,
+}
+
+#[derive(Serialize)]
+struct Snapped {
+    captured: usize,
+    original: u32,
+}
+
+/// [`DatagramReport`] with its bytes in hex; its `ipv6_error` is the record's `error`.
+#[derive(Serialize)]
+struct DatagramRecord<'a> {
+    length: usize,
+    frames: &'a [u64],
+    checksum_recomputed: bool,
+    ipv6: Option<&'a Summary>,
+    bytes: Hex<'a>,
+}
+
+impl<'a> DatagramRecord<'a> {
+    fn new(d: &'a DatagramReport) -> Self {
+        DatagramRecord {
+            length: d.length,
+            frames: &d.frames,
+            checksum_recomputed: d.checksum_recomputed,
+            ipv6: d.ipv6.as_ref(),
+            bytes: Hex(&d.bytes),
+        }
+    }
+}
+
+/// The layer names of `error.layer`, as the codec serialises them.
+fn layer_name(l: Layer) -> &'static str {
+    match l {
+        Layer::Mac => "mac",
+        Layer::Dispatch => "dispatch",
+        Layer::Iphc => "iphc",
+        Layer::Nhc => "nhc",
+        Layer::Hc1 => "hc1",
+        Layer::Reassembly => "reassembly",
+        Layer::Ipv6 => "ipv6",
+        _ => "6lowpan",
+    }
+}
+
+/// Where a layer's rules are, when the message cites no section itself.
+fn layer_rfc(l: Layer) -> Option<&'static str> {
+    match l {
+        Layer::Mac => Some("IEEE 802.15.4"),
+        Layer::Dispatch => Some("RFC 4944 §5"),
+        Layer::Iphc => Some("RFC 6282 §3"),
+        Layer::Nhc => Some("RFC 6282 §4"),
+        Layer::Hc1 => Some("RFC 4944 §10"),
+        Layer::Reassembly => Some("RFC 4944 §5.3"),
+        Layer::Ipv6 => Some("RFC 8200"),
+        _ => None,
+    }
+}
+
+/// A codec error as a [`Problem`], with the message the text output prints.
+pub fn problem(e: &Error) -> Problem {
+    let message = Hinted(e).to_string();
+    let rfc = rfc_cited(&message)
+        .map(Cow::Owned)
+        .or_else(|| layer_rfc(e.layer()).map(Cow::Borrowed));
+    Problem {
+        layer: Cow::Borrowed(layer_name(e.layer())),
+        field: Some(Cow::Borrowed(e.field())),
+        offset: Some(e.offset() as u64),
+        message,
+        rfc,
+    }
+}
+
+/// The Neighbor Discovery errors of a datagram (and of the datagrams it carries).
+fn nd_warnings(s: &Summary, out: &mut Vec<Problem>) {
+    match &s.upper {
+        Upper::Icmpv6 {
+            nd_error: Some(e), ..
+        } => out.push(problem(e)),
+        Upper::Ipv6(inner) => nd_warnings(inner, out),
+        _ => {}
+    }
+}
+
+pub fn frame(out: &mut Output, r: &FrameReport<'_>, link: &Link<'_>) -> anyhow::Result<()> {
+    // A frame fails (the closing line counts it) when it does not decode, or when the datagram
+    // it completes is malformed: both are `error`, the first one met.
+    let error = r
+        .error
+        .as_ref()
+        .or_else(|| r.datagram.as_ref().and_then(|d| d.ipv6_error.as_ref()))
+        .map(problem);
+    let mut warnings = Vec::new();
+    if let Some(f) = r.mac.as_ref().and_then(|m| m.fcs.as_ref()) {
+        if !f.ok {
+            warnings.push(Problem {
+                layer: Cow::Borrowed("mac"),
+                field: Some(Cow::Borrowed("FCS")),
+                offset: None,
+                message: format!(
+                    "FCS BAD (0x{:04x}, expected 0x{:04x})",
+                    f.received, f.computed
+                ),
+                rfc: Some(Cow::Borrowed("IEEE 802.15.4")),
+            });
+        }
+    }
+    if let Some(e) = r.lowpan.as_ref().and_then(|l| l.sixlorh_error.as_ref()) {
+        warnings.push(problem(e));
+    }
+    if let Some(s) = r.datagram.as_ref().and_then(|d| d.ipv6.as_ref()) {
+        nd_warnings(s, &mut warnings);
+    }
+    out.json(&FrameRecord {
+        record: "frame",
+        frame: r.frame,
+        time: Time(link.ts),
+        linktype: link.linktype,
+        encap: link.encap,
+        snapped: link
+            .snapped
+            .map(|(captured, original)| Snapped { captured, original }),
+        mac: r.mac.as_ref(),
+        lowpan: r.lowpan.as_ref(),
+        note: r.note.as_deref(),
+        datagram: r.datagram.as_ref().map(DatagramRecord::new),
+        learned_contexts: &r.learned_contexts,
+        security: r.security.as_deref(),
+        learned_address: r.learned_address.as_ref(),
+        error,
+        warnings,
+    })
+}
+
+/// A packet that holds no 802.15.4 frame.
+#[derive(Serialize)]
+struct SkippedRecord<'a> {
+    record: &'static str,
+    frame: u64,
+    time: Time,
+    linktype: u32,
+    skipped: &'a str,
+}
+
+pub fn skipped(
+    out: &mut Output,
+    number: u64,
+    ts: Timestamp,
+    linktype: u32,
+    why: &str,
+) -> anyhow::Result<()> {
+    out.json(&SkippedRecord {
+        record: "skipped",
+        frame: number,
+        time: Time(ts),
+        linktype,
+        skipped: why,
+    })
+}
+
+/// A packet whose link-layer encapsulation did not decode: a frame record with nothing decoded.
+pub fn link_error(
+    out: &mut Output,
+    number: u64,
+    ts: Timestamp,
+    linktype: u32,
+    msg: &str,
+) -> anyhow::Result<()> {
+    out.json(&FrameRecord {
+        record: "frame",
+        frame: number,
+        time: Time(ts),
+        linktype,
+        encap: None,
+        snapped: None,
+        mac: None,
+        lowpan: None,
+        note: None,
+        datagram: None,
+        learned_contexts: &[],
+        security: None,
+        learned_address: None,
+        error: Some(Problem {
+            layer: Cow::Borrowed("link"),
+            field: Some(Cow::Borrowed("encapsulation")),
+            offset: Some(0),
+            message: msg.to_owned(),
+            rfc: None,
+        }),
+        warnings: Vec::new(),
+    })
+}
+
+#[derive(Serialize)]
+struct IncompleteRecord<'a> {
+    record: &'static str,
+    incomplete: &'a IncompleteDatagram,
+}
+
+/// A datagram given up incomplete (not a failed frame: the closing line counts these apart).
+pub fn incomplete(out: &mut Output, inc: &IncompleteDatagram) -> anyhow::Result<()> {
+    out.json(&IncompleteRecord {
+        record: "incomplete",
+        incomplete: inc,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use ietfwg_6lo::iphc;
+    use ietfwg_6lo::{ContextTable, LinkAddr};
+
+    use super::*;
+
+    /// The library says which context is missing; the option to give it is added in JSON as in
+    /// text, and the RFC section comes from the layer when the message cites none.
+    #[test]
+    fn missing_context_is_one_problem() -> anyhow::Result<()> {
+        let (a, b) = (LinkAddr::Short(1), LinkAddr::Short(2));
+        let ctx = ContextTable::new();
+        let Err(e) = iphc::decompress(&[0x7b, 0xf3, 0x50, 0x11], 0, &ctx, a, b, None) else {
+            anyhow::bail!("decompressed without context 5");
+        };
+        let p = problem(&e);
+        assert_eq!(
+            serde_json::to_value(&p)?,
+            serde_json::json!({
+                "layer": "iphc",
+                "field": "SCI",
+                "offset": 2,
+                "message": "IPHC: byte 2: SCI: context 5 is not configured (give it with --context 5=PREFIX/LEN)",
+                "rfc": "RFC 6282 §3",
+            })
+        );
+        Ok(())
+    }
+}
