@@ -1,4 +1,4 @@
-//! `ietfwg doh …`: DNS over HTTPS (RFC 8484) — query, batch, encode, decode.
+//! `ietfwg doh …`: DNS over HTTPS (RFC 8484) — query, batch, bench, encode, decode.
 //!
 //! | module | role |
 //! |---|---|
@@ -6,11 +6,13 @@
 //! | [`conn`] | server, bootstrap, TLS and HTTP options → one client connection |
 //! | [`query`] | `doh query` |
 //! | [`batch`] | `doh batch` |
+//! | [`bench`] | `doh bench` |
 //! | [`encode`] | `doh encode` |
 //! | [`decode`] | `doh decode` |
 //! | [`render`] | dig-like text and JSON for an answer |
 
 pub mod batch;
+pub mod bench;
 pub mod conn;
 pub mod decode;
 pub mod encode;
@@ -35,6 +37,8 @@ enum Command {
     Query(query::QueryArgs),
     /// Ask many questions (`NAME [TYPE]` per line) concurrently over one connection: NDJSON.
     Batch(batch::BatchArgs),
+    /// Load DoH servers and measure them: q/s, latency percentiles, RCODEs, errors by phase.
+    Bench(bench::BenchArgs),
     /// Print the DNS query a DoH client would send: base64url, hex, raw bytes or the GET URL.
     Encode(encode::EncodeArgs),
     /// Read one DNS message on stdin (binary, hex or base64url) and print it.
@@ -45,6 +49,7 @@ pub fn run(args: Args, out: Output) -> anyhow::Result<Status> {
     match args.command {
         Command::Query(a) => query::run(a, out),
         Command::Batch(a) => batch::run(a, out),
+        Command::Bench(a) => bench::run(a, out),
         Command::Encode(a) => encode::run(a, out),
         Command::Decode(a) => decode::run(a, out),
     }
