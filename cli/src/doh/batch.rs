@@ -144,10 +144,7 @@ fn parse_jobs(input: &str, flags: &QueryFlags) -> Vec<Job> {
 }
 
 /// The result line of a job: not sent (a bad line), or what the engine brought back for it.
-fn line_result(
-    job: &Job,
-    done: Option<(&Client, Result<Response, ClientError>)>,
-) -> LineResult {
+fn line_result(job: &Job, done: Option<(&Client, Result<Response, ClientError>)>) -> LineResult {
     let mut r = LineResult {
         line: job.line,
         name: job.name.clone(),
@@ -279,9 +276,8 @@ pub fn run(args: BatchArgs, mut out: Output) -> anyhow::Result<Status> {
     let connections = rt.block_on(async {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let progress = Arc::new(Progress::default());
-        let engine = tokio::spawn(async move {
-            load::run(&connector, load, progress, Some(tx)).await
-        });
+        let engine =
+            tokio::spawn(async move { load::run(&connector, load, progress, Some(tx)).await });
 
         // Results arrive in completion order; in input order they wait in `pending` until
         // every earlier line is out. Lines that were not sent are ready from the start.

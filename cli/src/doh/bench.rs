@@ -77,6 +77,10 @@ pub struct BenchArgs {
     #[arg(long)]
     pub get: bool,
 
+    /// Worker threads of the client [default: one per core].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
+
     /// One JSON object per server (with a per-second series) instead of text.
     #[arg(long)]
     pub json: bool,
@@ -134,7 +138,8 @@ fn split_args(args: &[String]) -> anyhow::Result<(Vec<String>, Option<(String, S
 
 /// Reads `NAME [TYPE]` lines and builds each query. A bad line is an error naming it.
 fn read_queries(path: &PathBuf, flags: &QueryFlags) -> anyhow::Result<Vec<Bytes>> {
-    let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut reader = std::io::BufReader::new(file);
     let mut out = Vec::new();
     let mut buf = Vec::new();
@@ -151,10 +156,18 @@ fn read_queries(path: &PathBuf, flags: &QueryFlags) -> anyhow::Result<Vec<Bytes>
         }
         line += 1;
         if buf.len() > MAX_LINE && !buf.ends_with(b"\n") {
-            bail!("{} line {line}: longer than {MAX_LINE} octets", path.display());
+            bail!(
+                "{} line {line}: longer than {MAX_LINE} octets",
+                path.display()
+            );
         }
-        let text = std::str::from_utf8(&buf)
-            .map_err(|e| anyhow::anyhow!("{} line {line}: not UTF-8 (byte {})", path.display(), e.valid_up_to()))?;
+        let text = std::str::from_utf8(&buf).map_err(|e| {
+            anyhow::anyhow!(
+                "{} line {line}: not UTF-8 (byte {})",
+                path.display(),
+                e.valid_up_to()
+            )
+        })?;
         let fields: Vec<&str> = text
             .split_whitespace()
             .take_while(|f| !f.starts_with('#'))
@@ -217,10 +230,13 @@ pub fn run(args: BenchArgs, mut out: Output) -> anyhow::Result<Status> {
         conn_args.server = Some(url.clone());
         let cfg = conn::client_config(&conn_args)?;
         let context = conn::connect_context(&cfg);
-        connectors.push((Connector::new(cfg).with_context(|| context.clone())?, context));
+        connectors.push((
+            Connector::new(cfg).with_context(|| context.clone())?,
+            context,
+        ));
     }
 
-    let rt = conn::runtime(conn::threads())?;
+    let rt = conn::runtime(args.threads.map_or_else(conn::threads, usize::from))?;
     let mut reports: Vec<Result<LoadReport, String>> = Vec::new();
     for (connector, context) in &connectors {
         let load = LoadConfig {
@@ -285,7 +301,10 @@ fn spawn_progress(
     rt: &tokio::runtime::Runtime,
     url: String,
     p: Arc<Progress>,
-) -> (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
     let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
     let handle = rt.spawn(async move {
         let start = Instant::now();
@@ -362,11 +381,7 @@ fn render(r: &LoadReport, color: bool) -> String {
     };
     let head = format!("{}  {http} {}, {shape}", r.server, r.method);
     let mut s = String::new();
-    s.push_str(&if color {
-        head.bold().to_string()
-    } else {
-        head
-    });
+    s.push_str(&if color { head.bold().to_string() } else { head });
     s.push('\n');
     let failed = if color && r.failed > 0 {
         r.failed.to_string().red().to_string()
@@ -386,7 +401,10 @@ fn render(r: &LoadReport, color: bool) -> String {
     } else {
         "from each send"
     };
-    s.push_str(&format!("  latency     {}  ({from})\n", percentiles(&r.latency)));
+    s.push_str(&format!(
+        "  latency     {}  ({from})\n",
+        percentiles(&r.latency)
+    ));
     if let Some(lag) = &r.send_lag {
         s.push_str(&format!(
             "  send lag    p50 {} ms  p99 {} ms  max {} ms  (sends after their due time)\n",
@@ -489,7 +507,8 @@ mod tests {
 
     #[test]
     fn urls_then_question() {
-        let (u, q) = split_args(&strings(&["https://a/q", "https://b/q", "www.x", "AAAA"])).unwrap();
+        let (u, q) =
+            split_args(&strings(&["https://a/q", "https://b/q", "www.x", "AAAA"])).unwrap();
         assert_eq!(u, strings(&["https://a/q", "https://b/q"]));
         assert_eq!(q, Some(("www.x".into(), "AAAA".into())));
         let (u, q) = split_args(&strings(&["https://a/q", "www.x"])).unwrap();

@@ -124,9 +124,16 @@ async fn within<T>(
 /// The TLS configuration for `cfg`, None for `http://`. Built before any I/O, so that a bad
 /// `--cacert` is reported without touching the network; shared by every connection of a
 /// [`Connector`](super::Connector), so that later connections can resume the first session.
-pub(crate) fn tls_config(cfg: &ClientConfig, t: &Target) -> Result<Option<tls::Built>, ClientError> {
+pub(crate) fn tls_config(
+    cfg: &ClientConfig,
+    t: &Target,
+) -> Result<Option<tls::Built>, ClientError> {
     if t.scheme == "https" {
-        Ok(Some(tls::build(cfg.cacert.as_deref(), cfg.insecure, cfg.http)?))
+        Ok(Some(tls::build(
+            cfg.cacert.as_deref(),
+            cfg.insecure,
+            cfg.http,
+        )?))
     } else {
         Ok(None)
     }
@@ -245,14 +252,15 @@ pub(crate) async fn connect(
     })?;
     let start = Instant::now();
     let connector = tokio_rustls::TlsConnector::from(built.config.clone());
-    let stream = within(
+    let mut stream = within(
         limit,
         || format!("TLS handshake with {peer} ({})", t.host),
-        connector.connect(server_name, tcp),
+        connector.connect(server_name, super::frames::Coalesce::new(tcp)),
     )
     .await?
     .map_err(|e| tls::handshake_error(&e, peer, &t.host, &t.tls_name, cfg.http, &built.seen))?;
     let tls_time = start.elapsed();
+    stream.get_mut().0.enable();
 
     let session = stream.get_ref().1;
     let info = tls::session_info(session, &t.tls_name, !cfg.insecure);

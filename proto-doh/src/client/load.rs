@@ -117,9 +117,9 @@ impl Phase {
     pub fn of(e: &ClientError) -> Phase {
         match e {
             ClientError::Resolve { .. } | ClientError::Connect { .. } => Phase::Connect,
-            ClientError::Tls { .. } | ClientError::TlsConfig { .. } | ClientError::CaFile { .. } => {
-                Phase::Tls
-            }
+            ClientError::Tls { .. }
+            | ClientError::TlsConfig { .. }
+            | ClientError::CaFile { .. } => Phase::Tls,
             ClientError::Timeout { .. } => Phase::Timeout,
             ClientError::BodyTooLarge { .. } => Phase::Malformed,
             _ => Phase::Connection,
@@ -579,7 +579,9 @@ pub async fn run(
             reconnect: tokio::sync::Mutex::new(0),
         });
     }
-    let http = slots.iter().find_map(|s| s.get().1.map(|c| c.http_version()));
+    let http = slots
+        .iter()
+        .find_map(|s| s.get().1.map(|c| c.http_version()));
     if http.is_none() {
         if let Some(e) = first_err {
             return Err(e);
@@ -696,7 +698,11 @@ async fn closed_loop(run: &Arc<Run>) {
                     // A query that found its connection closed is sent again after the
                     // reconnect, as long as the connection is not given up.
                     loop {
-                        if run.slots.get(i).is_none_or(|s| s.dead.load(Ordering::Acquire)) {
+                        if run
+                            .slots
+                            .get(i)
+                            .is_none_or(|s| s.dead.load(Ordering::Acquire))
+                        {
                             return;
                         }
                         if run.one(i, seq, None).await {
@@ -747,7 +753,10 @@ async fn open_loop(run: &Arc<Run>, rate: f64, start: Instant) {
             // Round robin over the connections; a closed one is reopened, a dead one skipped.
             for step in 0..n {
                 let i = ((k + step) % n) as usize;
-                if run.slots.get(i).is_some_and(|s| !s.dead.load(Ordering::Acquire))
+                if run
+                    .slots
+                    .get(i)
+                    .is_some_and(|s| !s.dead.load(Ordering::Acquire))
                     && run.one(i, k, Some(due)).await
                 {
                     return;
@@ -795,7 +804,10 @@ mod tests {
         let p = Percentiles::of(&h);
         assert!(close(p.p50, 1.0) && close(p.p99, 1.0), "{p:?}");
         assert!(close(p.p99_9, 100.0) && close(p.max, 100.0), "{p:?}");
-        assert_eq!(Percentiles::of(&latency_histogram()), Percentiles::default());
+        assert_eq!(
+            Percentiles::of(&latency_histogram()),
+            Percentiles::default()
+        );
     }
 
     #[test]
@@ -827,12 +839,20 @@ mod tests {
             Phase::Malformed
         );
         assert_eq!(
-            phase(response_rcode(&resp(200, Some("application/dns-message"), &nx[..5]))),
+            phase(response_rcode(&resp(
+                200,
+                Some("application/dns-message"),
+                &nx[..5]
+            ))),
             Phase::Malformed
         );
         nx[2] = 0x01;
         assert_eq!(
-            phase(response_rcode(&resp(200, Some("application/dns-message"), &nx))),
+            phase(response_rcode(&resp(
+                200,
+                Some("application/dns-message"),
+                &nx
+            ))),
             Phase::Malformed
         );
     }

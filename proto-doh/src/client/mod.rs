@@ -342,12 +342,7 @@ impl Client {
         use base64::Engine as _;
         let i = &self.inner;
         let (m, uri, body, label) = match method {
-            Method::Post => (
-                ::http::Method::POST,
-                i.post_uri.clone(),
-                wire,
-                &i.labels[0],
-            ),
+            Method::Post => (::http::Method::POST, i.post_uri.clone(), wire, &i.labels[0]),
             Method::Get => {
                 let path = &i.target.path_and_query;
                 let dns = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&wire);

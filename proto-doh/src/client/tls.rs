@@ -114,7 +114,8 @@ impl rustls::client::ClientSessionStore for Sessions {
         value: rustls::client::Tls12ClientSessionValue,
     ) {
         self.inner.set_tls12_session(server_name, value);
-        self.tickets.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.tickets
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         self.arrived.notify_waiters();
     }
 
@@ -135,7 +136,8 @@ impl rustls::client::ClientSessionStore for Sessions {
         value: rustls::client::Tls13ClientSessionValue,
     ) {
         self.inner.insert_tls13_ticket(server_name, value);
-        self.tickets.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.tickets
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         self.arrived.notify_waiters();
     }
 
