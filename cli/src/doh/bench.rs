@@ -112,8 +112,11 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// A name and its record type.
+type Question = (String, String);
+
 /// The URLs (arguments holding `://`) and the NAME [TYPE] that may follow them.
-fn split_args(args: &[String]) -> anyhow::Result<(Vec<String>, Option<(String, String)>)> {
+fn split_args(args: &[String]) -> anyhow::Result<(Vec<String>, Option<Question>)> {
     let urls: Vec<String> = args
         .iter()
         .take_while(|a| a.contains("://"))
