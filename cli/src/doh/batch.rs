@@ -12,19 +12,20 @@
 use std::collections::VecDeque;
 use std::io::Read as _;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context as _;
+use bytes::Bytes;
 use ietfwg_doh::answer::Record;
-use ietfwg_doh::client::Client;
+use ietfwg_doh::client::load::{self, LoadConfig, Progress, Stop};
+use ietfwg_doh::client::{Client, ClientError, Connector, Method, Response};
 use ietfwg_doh::query::QueryOptions;
 use serde::Serialize;
 
 use super::conn::{self, ConnArgs};
 use super::flags::QueryFlags;
-use super::query::{exchange, ms, Form, Outcome};
+use super::query::{judge, ms, Form, Outcome};
 use crate::json::Problem;
 use crate::output::Output;
 use crate::Status;
@@ -161,7 +162,8 @@ fn parse_jobs(input: &str, flags: &QueryFlags) -> Vec<Job> {
     jobs
 }
 
-async fn run_job(client: &Client, server: &str, form: Form, job: &Job) -> (bool, LineResult) {
+/// The result line of a job: not sent (a bad line), or what the engine brought back for it.
+fn line_result(job: &Job, done: Option<(&Client, Result<Response, ClientError>)>) -> LineResult {
     let mut r = LineResult {
         record: "batch_line",
         line: job.line,
@@ -173,30 +175,58 @@ async fn run_job(client: &Client, server: &str, form: Form, job: &Job) -> (bool,
         ttfb_ms: None,
         error: None,
     };
-    let (opts, wire) = match &job.prepared {
-        Ok(p) => p,
-        Err(e) => {
+    let (opts, (client, result)) = match (&job.prepared, done) {
+        (Err(e), _) => {
             r.error = Some(line_problem("input", e.clone()));
-            return (false, r);
+            return r;
+        }
+        (Ok((opts, _)), Some(done)) => (opts, done),
+        (Ok(_), None) => {
+            r.error = Some(line_problem("network", format!("line {}: not sent", job.line)));
+            return r;
         }
     };
-    match exchange(client, server, opts, wire, form).await {
-        Ok(Outcome::Answer {
+    let response = match result {
+        Ok(response) => response,
+        Err(e) => {
+            r.error = Some(line_problem(
+                "network",
+                format!("{:#}", conn::explain(client, e)),
+            ));
+            return r;
+        }
+    };
+    match judge(response, opts, false) {
+        Outcome::Answer {
             answer, response, ..
-        }) => {
+        } => {
             r.status = Some(response.status);
             r.ttfb_ms = Some(ms(response.ttfb));
             r.rcode = Some(answer.rcode.clone());
             r.answers = answer.answer;
         }
-        Ok(Outcome::Failed { response, error }) => {
+        Outcome::Failed { response, error } => {
             r.status = Some(response.status);
             r.ttfb_ms = Some(ms(response.ttfb));
             r.error = Some(line_problem("http", error));
         }
-        Err(e) => r.error = Some(line_problem("network", format!("{e:#}"))),
     }
-    (true, r)
+    r
+}
+
+/// Prints the results at the front of `pending` that are ready, in input order.
+fn flush(
+    pending: &mut VecDeque<Option<LineResult>>,
+    emitted: &mut usize,
+    out: &mut Output,
+) -> anyhow::Result<()> {
+    while let Some(Some(_)) = pending.front() {
+        if let Some(Some(r)) = pending.pop_front() {
+            out.json(&r)?;
+            *emitted += 1;
+        }
+    }
+    Ok(())
 }
 
 fn read_input(file: Option<&PathBuf>) -> anyhow::Result<String> {
@@ -235,48 +265,68 @@ pub fn run(args: BatchArgs, mut out: Output) -> anyhow::Result<Status> {
     let input = read_input(args.file.as_ref())?;
     let jobs = Arc::new(parse_jobs(&input, &args.flags));
     let cfg = conn::client_config(&args.conn)?;
-    let server: Arc<str> = Arc::from(cfg.url.as_str());
     let form = if args.get { Form::Get } else { Form::Post };
     out.set_json();
     let n = jobs.len();
     let bar = progress_bar(n, &out);
 
-    let rt = conn::runtime(2)?;
+    // The load engine of `doh bench`, closed loop over one connection: `--concurrency`
+    // queries in flight, each line once. Lines that cannot be sent never reach it.
+    let sendable: Vec<usize> = (0..n).filter(|&i| jobs[i].prepared.is_ok()).collect();
+    let queries: Arc<[Bytes]> = sendable
+        .iter()
+        .filter_map(|&i| jobs[i].prepared.as_ref().ok())
+        .map(|(_, w)| Bytes::copy_from_slice(w))
+        .collect();
+    let load = LoadConfig {
+        queries,
+        method: if form == Form::Get {
+            Method::Get
+        } else {
+            Method::Post
+        },
+        connections: 1,
+        concurrency: usize::from(args.concurrency).min(sendable.len().max(1)),
+        rate: None,
+        max_outstanding: usize::from(args.concurrency),
+        stop: Stop::Count(sendable.len() as u64),
+    };
+    let connect_context = conn::connect_context(&cfg);
+    let connector = Connector::new(cfg).with_context(|| connect_context.clone())?;
+
+    let rt = conn::runtime(conn::threads())?;
     let start = Instant::now();
     let mut counts = Counts::default();
     let connections = rt.block_on(async {
-        // The one connection every query of the batch uses.
-        let client = conn::connect(cfg).await?;
-        let next = Arc::new(AtomicUsize::new(0));
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let workers = usize::from(args.concurrency).min(n.max(1));
-        for _ in 0..workers {
-            let (client, jobs, next, tx, server) = (
-                client.clone(),
-                Arc::clone(&jobs),
-                Arc::clone(&next),
-                tx.clone(),
-                Arc::clone(&server),
-            );
-            tokio::spawn(async move {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(job) = jobs.get(i) else { break };
-                    let (sent, r) = run_job(&client, &server, form, job).await;
-                    if tx.send((i, sent, r)).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(tx);
+        let progress = Arc::new(Progress::default());
+        let engine =
+            tokio::spawn(async move { load::run(&connector, load, progress, Some(tx)).await });
 
         // Results arrive in completion order; in input order they wait in `pending` until
-        // every earlier line is out.
+        // every earlier line is out. Lines that were not sent are ready from the start.
         let mut pending: VecDeque<Option<LineResult>> = VecDeque::new();
+        pending.resize_with(if args.unordered { 0 } else { n }, || None);
+        for (i, job) in jobs.iter().enumerate().filter(|(_, j)| j.prepared.is_err()) {
+            let r = line_result(job, None);
+            counts.add(false, &r);
+            if let Some(b) = &bar {
+                b.inc(1);
+            }
+            if args.unordered {
+                out.json(&r)?;
+            } else if let Some(slot) = pending.get_mut(i) {
+                *slot = Some(r);
+            }
+        }
         let mut emitted = 0usize;
-        while let Some((i, sent, r)) = rx.recv().await {
-            counts.add(sent, &r);
+        flush(&mut pending, &mut emitted, &mut out)?;
+        while let Some(done) = rx.recv().await {
+            let Some(&i) = usize::try_from(done.seq).ok().and_then(|s| sendable.get(s)) else {
+                continue;
+            };
+            let r = line_result(&jobs[i], Some((&done.client, done.result)));
+            counts.add(true, &r);
             if let Some(b) = &bar {
                 b.inc(1);
             }
@@ -284,19 +334,17 @@ pub fn run(args: BatchArgs, mut out: Output) -> anyhow::Result<Status> {
                 out.json(&r)?;
                 continue;
             }
-            let slot = i - emitted;
-            if pending.len() <= slot {
-                pending.resize_with(slot + 1, || None);
+            if let Some(slot) = pending.get_mut(i - emitted) {
+                *slot = Some(r);
             }
-            pending[slot] = Some(r);
-            while let Some(Some(_)) = pending.front() {
-                if let Some(Some(r)) = pending.pop_front() {
-                    out.json(&r)?;
-                    emitted += 1;
-                }
-            }
+            flush(&mut pending, &mut emitted, &mut out)?;
         }
-        anyhow::Ok(1usize)
+        let report = match engine.await {
+            Ok(r) => r,
+            Err(e) => anyhow::bail!("the query engine failed: {e}"),
+        };
+        let report = report.with_context(|| connect_context.clone())?;
+        anyhow::Ok(report.handshakes.connections as usize)
     });
     if let Some(b) = &bar {
         b.finish_and_clear();

@@ -104,15 +104,22 @@ pub fn client_config(args: &ConnArgs) -> anyhow::Result<ClientConfig> {
 
 /// Connects once: the one connection a command uses for everything it sends.
 pub async fn connect(cfg: ClientConfig) -> anyhow::Result<Client> {
-    let url = cfg.url.clone();
-    let http11 = cfg.http == HttpVersion::Http11;
-    Client::connect(cfg).await.with_context(|| {
-        if http11 {
-            format!("cannot open an HTTP/1.1 connection to {url}")
-        } else {
-            format!("cannot connect to {url}")
-        }
-    })
+    let context = connect_context(&cfg);
+    Client::connect(cfg).await.with_context(|| context)
+}
+
+/// What a failure to connect is reported under.
+pub fn connect_context(cfg: &ClientConfig) -> String {
+    if cfg.http == HttpVersion::Http11 {
+        format!("cannot open an HTTP/1.1 connection to {}", cfg.url)
+    } else {
+        format!("cannot connect to {}", cfg.url)
+    }
+}
+
+/// Worker threads for the commands that send many queries: every core.
+pub fn threads() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 /// A request error, with what an HTTP/1.1 failure most likely means: BIND and unbound speak

@@ -1,4 +1,4 @@
-//! `ietfwg doh …`: DNS over HTTPS (RFC 8484) — query, batch, encode, decode.
+//! `ietfwg doh …`: DNS over HTTPS (RFC 8484) — query, batch, bench, encode, decode.
 //!
 //! | module | role |
 //! |---|---|
@@ -6,12 +6,14 @@
 //! | [`conn`] | server, bootstrap, TLS and HTTP options → one client connection |
 //! | [`query`] | `doh query` |
 //! | [`batch`] | `doh batch` |
+//! | [`bench`] | `doh bench` |
 //! | [`encode`] | `doh encode` |
 //! | [`decode`] | `doh decode` |
 //! | [`render`] | dig-like text and JSON for an answer |
 
 pub mod batch;
 pub mod check;
+pub mod bench;
 pub mod conn;
 pub mod decode;
 pub mod encode;
@@ -39,6 +41,8 @@ enum Command {
     /// Ask many questions (`NAME [TYPE]` per line) concurrently over one connection: NDJSON.
     #[command(after_help = crate::examples::DOH_BATCH)]
     Batch(batch::BatchArgs),
+    /// Load DoH servers and measure them: q/s, latency percentiles, RCODEs, errors by phase.
+    Bench(bench::BenchArgs),
     /// Print the DNS query a DoH client would send: base64url, hex, raw bytes or the GET URL.
     #[command(after_help = crate::examples::DOH_ENCODE)]
     Encode(encode::EncodeArgs),
@@ -55,6 +59,7 @@ pub fn run(args: Args, out: Output) -> anyhow::Result<Status> {
     match args.command {
         Command::Query(a) => query::run(a, out),
         Command::Batch(a) => batch::run(a, out),
+        Command::Bench(a) => bench::run(a, out),
         Command::Encode(a) => encode::run(a, out),
         Command::Decode(a) => decode::run(a, out),
         Command::Serve(a) => serve::run(a, out),

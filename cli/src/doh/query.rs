@@ -116,7 +116,11 @@ pub(crate) async fn exchange(
         Form::JsonApi => client.json_api(&wire::json_api_url(server, opts)).await,
     };
     let response = sent.map_err(|e| conn::explain(client, e))?;
-    let json_api = form == Form::JsonApi;
+    Ok(judge(response, opts, form == Form::JsonApi))
+}
+
+/// The response checks (RFC 8484 §4.2.1), the answer parsed, the §5.1 cache report.
+pub(crate) fn judge(response: Response, opts: &QueryOptions, json_api: bool) -> Outcome {
     let facts = HttpFacts {
         status: response.status,
         content_type: response.header("content-type"),
@@ -124,23 +128,23 @@ pub(crate) async fn exchange(
         json_api,
     };
     if let Err(e) = check::check_response(&facts) {
-        return Ok(Outcome::Failed {
+        return Outcome::Failed {
             error: e.to_string(),
             response,
-        });
+        };
     }
     let parsed = if json_api {
         match std::str::from_utf8(&response.body) {
             Ok(text) => Answer::from_json_api(text),
             Err(e) => {
-                return Ok(Outcome::Failed {
+                return Outcome::Failed {
                     error: format!(
                         "the JSON API body is not UTF-8 (byte {}): {}",
                         e.valid_up_to(),
                         check::body_summary(&response.body)
                     ),
                     response,
-                })
+                }
             }
         }
     } else {
@@ -149,10 +153,10 @@ pub(crate) async fn exchange(
     let answer = match parsed {
         Ok(a) => a,
         Err(e) => {
-            return Ok(Outcome::Failed {
+            return Outcome::Failed {
                 error: format!("the response body is not a valid DNS answer: {e}"),
                 response,
-            })
+            }
         }
     };
     let mut notes = Vec::new();
@@ -170,12 +174,12 @@ pub(crate) async fn exchange(
         response.header("age"),
         &answer,
     );
-    Ok(Outcome::Answer {
+    Outcome::Answer {
         answer: Box::new(answer),
         response,
         cache,
         notes,
-    })
+    }
 }
 
 /// One line saying how the HTTP freshness lifetime compares with the answer's TTLs.

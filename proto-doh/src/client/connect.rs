@@ -103,6 +103,8 @@ pub(crate) struct Connected {
     pub peer: SocketAddr,
     pub timing: ConnectTiming,
     pub tls: Option<TlsInfo>,
+    /// Whether the TLS handshake resumed an earlier session (RFC 8446 §2.2); None in cleartext.
+    pub resumed: Option<bool>,
     pub sender: Sender,
 }
 
@@ -119,14 +121,30 @@ async fn within<T>(
         })
 }
 
-pub(crate) async fn connect(cfg: &ClientConfig, t: &Target) -> Result<Connected, ClientError> {
-    let limit = cfg.connect_timeout;
-    // Built before any I/O: a bad --cacert is reported without touching the network.
-    let tls_cfg = if t.scheme == "https" {
-        Some(tls::build(cfg.cacert.as_deref(), cfg.insecure, cfg.http)?)
+/// The TLS configuration for `cfg`, None for `http://`. Built before any I/O, so that a bad
+/// `--cacert` is reported without touching the network; shared by every connection of a
+/// [`Connector`](super::Connector), so that later connections can resume the first session.
+pub(crate) fn tls_config(
+    cfg: &ClientConfig,
+    t: &Target,
+) -> Result<Option<tls::Built>, ClientError> {
+    if t.scheme == "https" {
+        Ok(Some(tls::build(
+            cfg.cacert.as_deref(),
+            cfg.insecure,
+            cfg.http,
+        )?))
     } else {
-        None
-    };
+        Ok(None)
+    }
+}
+
+pub(crate) async fn connect(
+    cfg: &ClientConfig,
+    t: &Target,
+    tls_cfg: Option<&tls::Built>,
+) -> Result<Connected, ClientError> {
+    let limit = cfg.connect_timeout;
 
     // DNS lookup, unless --resolve or an IP address in the URL says where.
     let wanted = t.host.trim_end_matches('.');
@@ -223,6 +241,7 @@ pub(crate) async fn connect(cfg: &ClientConfig, t: &Target) -> Result<Connected,
                 tls: None,
             },
             tls: None,
+            resumed: None,
             sender,
         });
     };
@@ -233,17 +252,22 @@ pub(crate) async fn connect(cfg: &ClientConfig, t: &Target) -> Result<Connected,
     })?;
     let start = Instant::now();
     let connector = tokio_rustls::TlsConnector::from(built.config.clone());
-    let stream = within(
+    let mut stream = within(
         limit,
         || format!("TLS handshake with {peer} ({})", t.host),
-        connector.connect(server_name, tcp),
+        connector.connect(server_name, super::frames::Coalesce::new(tcp)),
     )
     .await?
     .map_err(|e| tls::handshake_error(&e, peer, &t.host, &t.tls_name, cfg.http, &built.seen))?;
     let tls_time = start.elapsed();
+    stream.get_mut().0.enable();
 
     let session = stream.get_ref().1;
     let info = tls::session_info(session, &t.tls_name, !cfg.insecure);
+    let resumed = Some(matches!(
+        session.handshake_kind(),
+        Some(rustls::HandshakeKind::Resumed)
+    ));
     let alpn = session.alpn_protocol().map(<[u8]>::to_vec);
     match (cfg.http, alpn.as_deref()) {
         (HttpVersion::Http2, Some(b"h2")) | (HttpVersion::Http11, Some(b"http/1.1") | None) => {}
@@ -285,6 +309,7 @@ pub(crate) async fn connect(cfg: &ClientConfig, t: &Target) -> Result<Connected,
             tls: Some(tls_time),
         },
         tls: Some(info),
+        resumed,
         sender,
     })
 }

@@ -142,6 +142,100 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for FramePerWrite<T> {
     }
 }
 
+/// Below TLS: the records written between two flushes go out in one socket write.
+///
+/// [`FramePerWrite`] makes one TLS record per HTTP/2 frame; written one by one, a burst of
+/// concurrent requests costs two system calls per request. hyper's HTTP/2 flushes after each
+/// burst, so the records are gathered here and written together at the flush (at most
+/// [`COALESCE_MAX`] octets wait), keeping one frame per record. Off until the TLS handshake is
+/// done ([`Coalesce::enable`]): the handshake's flights are written as they come.
+#[derive(Debug)]
+pub(crate) struct Coalesce<T> {
+    io: T,
+    buf: Vec<u8>,
+    /// Octets of `buf` already written.
+    pos: usize,
+    enabled: bool,
+}
+
+/// Octets gathered at most before they are written without waiting for the flush.
+pub(crate) const COALESCE_MAX: usize = 64 * 1024;
+
+impl<T> Coalesce<T> {
+    pub(crate) fn new(io: T) -> Self {
+        Coalesce {
+            io,
+            buf: Vec::new(),
+            pos: 0,
+            enabled: false,
+        }
+    }
+
+    /// Gather writes from now on.
+    pub(crate) fn enable(&mut self) {
+        self.enabled = true;
+    }
+}
+
+impl<T: AsyncWrite + Unpin> Coalesce<T> {
+    /// Writes what is gathered.
+    fn drain(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        while self.pos < self.buf.len() {
+            match Pin::new(&mut self.io).poll_write(cx, &self.buf[self.pos..]) {
+                Poll::Ready(Ok(0)) => {
+                    return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
+                }
+                Poll::Ready(Ok(n)) => self.pos += n,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        self.buf.clear();
+        self.pos = 0;
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for Coalesce<T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for Coalesce<T> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        if !self.enabled {
+            if !self.buf.is_empty() {
+                std::task::ready!(self.drain(cx))?;
+            }
+            return Pin::new(&mut self.io).poll_write(cx, buf);
+        }
+        if self.buf.len() >= COALESCE_MAX {
+            std::task::ready!(self.drain(cx))?;
+        }
+        self.buf.extend_from_slice(buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        std::task::ready!(self.drain(cx))?;
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        std::task::ready!(self.drain(cx))?;
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -39,6 +39,14 @@ pub(crate) struct H2 {
 }
 
 impl Sender {
+    /// True once the connection can take no more requests (closed by either side, or broken).
+    pub(crate) fn is_closed(&self) -> bool {
+        match self {
+            Sender::H2(h2) => h2.send.is_closed(),
+            Sender::H1(lock, _) => lock.try_lock().map(|s| s.is_closed()).unwrap_or(false),
+        }
+    }
+
     pub(crate) fn version(&self) -> HttpVersion {
         match self {
             Sender::H2(_) => HttpVersion::Http2,
@@ -94,19 +102,20 @@ impl Sender {
         req: ::http::Request<Body>,
         label: &str,
         limit: Duration,
+        lean: bool,
     ) -> Result<Response, ClientError> {
         match self {
             Sender::H2(h2) => {
                 if !h2.first_done.load(Ordering::Acquire) {
                     let mut done = h2.first.lock().await;
                     if !*done {
-                        let res = h2.send(req, label, limit).await;
+                        let res = h2.send(req, label, limit, lean).await;
                         *done = true;
                         h2.first_done.store(true, Ordering::Release);
                         return res;
                     }
                 }
-                h2.send(req, label, limit).await
+                h2.send(req, label, limit, lean).await
             }
             Sender::H1(lock, answered) => {
                 // The time queued behind other requests is not this request's time.
@@ -118,7 +127,7 @@ impl Sender {
                     Ok(Err(e)) => Err(closed(label, &e)),
                     // The guard lives to the end of the body: one exchange at a time.
                     Ok(Ok(())) => {
-                        exchange(send.send_request(req), start, deadline, label, limit).await
+                        exchange(send.send_request(req), start, deadline, label, limit, lean).await
                     }
                 };
                 match res {
@@ -149,6 +158,7 @@ impl H2 {
         req: ::http::Request<Body>,
         label: &str,
         limit: Duration,
+        lean: bool,
     ) -> Result<Response, ClientError> {
         let mut send = self.send.clone();
         let start = Instant::now();
@@ -159,7 +169,7 @@ impl H2 {
             Ok(Err(e)) => return Err(closed(label, &e)),
             Ok(Ok(())) => {}
         }
-        exchange(send.send_request(req), start, deadline, label, limit).await
+        exchange(send.send_request(req), start, deadline, label, limit, lean).await
     }
 }
 
@@ -171,6 +181,7 @@ async fn exchange(
     deadline: tokio::time::Instant,
     label: &str,
     limit: Duration,
+    lean: bool,
 ) -> Result<Response, ClientError> {
     let resp = match tokio::time::timeout_at(deadline, fut).await {
         Err(_) => return Err(timeout(label, "response", limit)),
@@ -189,9 +200,11 @@ async fn exchange(
     } else {
         HttpVersion::Http11
     };
+    // The lean form (load generation) keeps only Content-Type: the checks need no other.
     let headers = parts
         .headers
         .iter()
+        .filter(|(n, _)| !lean || *n == ::http::header::CONTENT_TYPE)
         .map(|(n, v)| {
             (
                 n.as_str().to_string(),
@@ -326,4 +339,70 @@ fn bad_request(t: &Target, pq: &str) -> ClientError {
         url: format!("{}://{}{}", t.scheme, t.authority, pq),
         reason: "cannot make an HTTP request of it".into(),
     }
+}
+
+/// The request URI: absolute for HTTP/2 (`:scheme`, `:authority`, `:path`), origin form for
+/// HTTP/1.1.
+pub(crate) fn request_uri(
+    t: &Target,
+    sender: &Sender,
+    path_and_query: &str,
+) -> Result<::http::Uri, ClientError> {
+    let text = match sender {
+        Sender::H2(_) => format!("{}://{}{}", t.scheme, t.authority, path_and_query),
+        Sender::H1(..) => path_and_query.to_string(),
+    };
+    text.parse().map_err(|_| bad_request(t, path_and_query))
+}
+
+/// What every DNS-message request on this connection carries: Host (HTTP/1.1), Accept, and
+/// the `-H` headers (replacing a default of the same name).
+pub(crate) fn base_headers(
+    t: &Target,
+    sender: &Sender,
+    extra: &::http::HeaderMap,
+) -> ::http::HeaderMap {
+    use ::http::header::{HeaderValue, ACCEPT, HOST};
+    let mut headers = ::http::HeaderMap::new();
+    if let Sender::H1(..) = sender {
+        if let Ok(v) = HeaderValue::from_str(&t.authority) {
+            headers.insert(HOST, v);
+        }
+    }
+    headers.insert(ACCEPT, HeaderValue::from_static(super::DNS_MESSAGE));
+    for name in extra.keys() {
+        headers.remove(name);
+    }
+    for (name, value) in extra {
+        headers.append(name, value.clone());
+    }
+    headers
+}
+
+/// A request from prepared parts (load generation): `base` headers, plus Content-Type and
+/// Content-Length when there is a body — unless `-H` gave them.
+pub(crate) fn lean_request(
+    sender: &Sender,
+    base: &::http::HeaderMap,
+    method: ::http::Method,
+    uri: ::http::Uri,
+    body: Bytes,
+) -> ::http::Request<Body> {
+    use ::http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
+    let mut headers = base.clone();
+    if !body.is_empty() {
+        if !headers.contains_key(CONTENT_TYPE) {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(super::DNS_MESSAGE));
+        }
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+    }
+    let mut req = ::http::Request::new(Full::new(body));
+    *req.method_mut() = method;
+    *req.uri_mut() = uri;
+    *req.version_mut() = match sender {
+        Sender::H2(_) => ::http::Version::HTTP_2,
+        Sender::H1(..) => ::http::Version::HTTP_11,
+    };
+    *req.headers_mut() = headers;
+    req
 }

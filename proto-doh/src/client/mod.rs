@@ -20,6 +20,7 @@ mod connect;
 mod error;
 pub(crate) mod frames;
 mod http;
+pub mod load;
 mod tls;
 
 use std::net::{IpAddr, SocketAddr};
@@ -196,6 +197,93 @@ fn opt_ms<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::
     }
 }
 
+/// Opens connections to one server, all with one TLS configuration: its session cache lets
+/// a later connection resume the session of an earlier one (RFC 8446 §2.2), as a resolver's
+/// real clients do. Cloning is cheap.
+#[derive(Clone)]
+pub struct Connector {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    cfg: ClientConfig,
+    target: connect::Target,
+    tls: Option<tls::Built>,
+    extra: ::http::HeaderMap,
+}
+
+impl std::fmt::Debug for Connector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connector")
+            .field("url", &self.shared.target.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connector {
+    /// Checks the URL, the headers and the TLS settings (`--cacert` is read here), without
+    /// touching the network.
+    pub fn new(cfg: ClientConfig) -> Result<Connector, ClientError> {
+        let target = connect::Target::parse(&cfg)?;
+        let extra = http::extra_headers(&cfg)?;
+        let tls = connect::tls_config(&cfg, &target)?;
+        Ok(Connector {
+            shared: Arc::new(Shared {
+                cfg,
+                target,
+                tls,
+                extra,
+            }),
+        })
+    }
+
+    /// The server URL.
+    pub fn url(&self) -> &str {
+        &self.shared.target.url
+    }
+
+    /// Waits (at most `limit`) until a connection of this connector has received a TLS
+    /// session ticket, so that the next connection can resume; at once in cleartext.
+    pub async fn wait_session_ticket(&self, limit: Duration) {
+        if let Some(t) = &self.shared.tls {
+            t.sessions.wait_ticket(limit).await;
+        }
+    }
+
+    /// Opens one more connection (DNS lookup, TCP, TLS, HTTP setup; each phase with the
+    /// connect timeout).
+    pub async fn connect(&self) -> Result<Client, ClientError> {
+        let sh = &self.shared;
+        let conn = connect::connect(&sh.cfg, &sh.target, sh.tls.as_ref()).await?;
+        let label = |m: &str| {
+            format!(
+                "{} {m} {}://{}{}",
+                conn.sender.version(),
+                sh.target.scheme,
+                sh.target.authority,
+                sh.target.path_only()
+            )
+        };
+        let labels = [label("POST"), label("GET")];
+        let post_uri = http::request_uri(&sh.target, &conn.sender, &sh.target.path_and_query)?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                target: sh.target.clone(),
+                peer: conn.peer,
+                timing: conn.timing,
+                tls: conn.tls,
+                resumed: conn.resumed,
+                base_headers: http::base_headers(&sh.target, &conn.sender, &sh.extra),
+                sender: conn.sender,
+                extra: sh.extra.clone(),
+                request_timeout: sh.cfg.request_timeout,
+                labels,
+                post_uri,
+            }),
+        })
+    }
+}
+
 /// A connection to one DoH server. Cloning is cheap and shares the connection.
 #[derive(Clone)]
 pub struct Client {
@@ -207,9 +295,16 @@ struct Inner {
     peer: SocketAddr,
     timing: ConnectTiming,
     tls: Option<TlsInfo>,
+    resumed: Option<bool>,
     sender: http::Sender,
     extra: ::http::HeaderMap,
     request_timeout: Duration,
+    /// "HTTP/2 POST https://host/path" and the GET one, for error messages.
+    labels: [String; 2],
+    /// The POST request's URI, made once.
+    post_uri: ::http::Uri,
+    /// Accept, Host (HTTP/1.1) and the `-H` headers: what every DNS-message request carries.
+    base_headers: ::http::HeaderMap,
 }
 
 impl std::fmt::Debug for Client {
@@ -226,20 +321,40 @@ impl Client {
     /// Resolves, connects, does the TLS handshake and the HTTP/2 (or HTTP/1.1) setup. Each
     /// phase has `cfg.connect_timeout`.
     pub async fn connect(cfg: ClientConfig) -> Result<Client, ClientError> {
-        let target = connect::Target::parse(&cfg)?;
-        let extra = http::extra_headers(&cfg)?;
-        let conn = connect::connect(&cfg, &target).await?;
-        Ok(Client {
-            inner: Arc::new(Inner {
-                target,
-                peer: conn.peer,
-                timing: conn.timing,
-                tls: conn.tls,
-                sender: conn.sender,
-                extra,
-                request_timeout: cfg.request_timeout,
-            }),
-        })
+        Connector::new(cfg)?.connect().await
+    }
+
+    /// Whether the TLS handshake resumed an earlier session of the same [`Connector`];
+    /// None in cleartext.
+    pub fn resumed(&self) -> Option<bool> {
+        self.inner.resumed
+    }
+
+    /// True once the connection can take no more requests (the server closed it, or it
+    /// broke): a new one is needed.
+    pub fn is_closed(&self) -> bool {
+        self.inner.sender.is_closed()
+    }
+
+    /// [`query`](Client::query) for load generation: the request is made from parts built
+    /// at connect time, and the response keeps only its `Content-Type` header (all that
+    /// [`crate::check`] needs).
+    pub async fn query_lean(&self, wire: Bytes, method: Method) -> Result<Response, ClientError> {
+        use base64::Engine as _;
+        let i = &self.inner;
+        let (m, uri, body, label) = match method {
+            Method::Post => (::http::Method::POST, i.post_uri.clone(), wire, &i.labels[0]),
+            Method::Get => {
+                let path = &i.target.path_and_query;
+                let dns = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&wire);
+                let sep = if path.contains('?') { '&' } else { '?' };
+                let uri =
+                    http::request_uri(&i.target, &i.sender, &format!("{path}{sep}dns={dns}"))?;
+                (::http::Method::GET, uri, Bytes::new(), &i.labels[1])
+            }
+        };
+        let req = http::lean_request(&i.sender, &i.base_headers, m, uri, body);
+        i.sender.send(req, label, i.request_timeout, true).await
     }
 
     /// Time spent in each connect phase.
@@ -363,7 +478,7 @@ impl Client {
             i.target.authority,
             i.target.path_only()
         );
-        i.sender.send(req, &label, i.request_timeout).await
+        i.sender.send(req, &label, i.request_timeout, false).await
     }
 
     async fn send(
@@ -391,7 +506,7 @@ impl Client {
             i.target.authority,
             i.target.path_only()
         );
-        i.sender.send(req, &label, i.request_timeout).await
+        i.sender.send(req, &label, i.request_timeout, false).await
     }
 }
 

@@ -61,6 +61,92 @@ type Seen = Arc<Mutex<Option<CertificateDer<'static>>>>;
 pub(crate) struct Built {
     pub config: Arc<rustls::ClientConfig>,
     pub seen: Seen,
+    /// The session cache, which counts the TLS 1.3 tickets it received.
+    pub sessions: Arc<Sessions>,
+}
+
+/// rustls's in-memory session cache, counting the TLS 1.3 tickets stored in it, so that a
+/// caller opening several connections can wait for the first one's ticket before opening the
+/// others (which then resume, RFC 8446 §2.2).
+#[derive(Debug)]
+pub(crate) struct Sessions {
+    inner: rustls::client::ClientSessionMemoryCache,
+    tickets: std::sync::atomic::AtomicU64,
+    arrived: tokio::sync::Notify,
+}
+
+impl Sessions {
+    fn new() -> Sessions {
+        Sessions {
+            inner: rustls::client::ClientSessionMemoryCache::new(256),
+            tickets: std::sync::atomic::AtomicU64::new(0),
+            arrived: tokio::sync::Notify::new(),
+        }
+    }
+
+    /// Waits until at least one ticket has been stored, or `limit`.
+    pub(crate) async fn wait_ticket(&self, limit: std::time::Duration) {
+        let _ = tokio::time::timeout(limit, async {
+            loop {
+                let notified = self.arrived.notified();
+                if self.tickets.load(std::sync::atomic::Ordering::Acquire) > 0 {
+                    return;
+                }
+                notified.await;
+            }
+        })
+        .await;
+    }
+}
+
+impl rustls::client::ClientSessionStore for Sessions {
+    fn set_kx_hint(&self, server_name: ServerName<'static>, group: rustls::NamedGroup) {
+        self.inner.set_kx_hint(server_name, group)
+    }
+
+    fn kx_hint(&self, server_name: &ServerName<'_>) -> Option<rustls::NamedGroup> {
+        self.inner.kx_hint(server_name)
+    }
+
+    fn set_tls12_session(
+        &self,
+        server_name: ServerName<'static>,
+        value: rustls::client::Tls12ClientSessionValue,
+    ) {
+        self.inner.set_tls12_session(server_name, value);
+        self.tickets
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.arrived.notify_waiters();
+    }
+
+    fn tls12_session(
+        &self,
+        server_name: &ServerName<'_>,
+    ) -> Option<rustls::client::Tls12ClientSessionValue> {
+        self.inner.tls12_session(server_name)
+    }
+
+    fn remove_tls12_session(&self, server_name: &ServerName<'static>) {
+        self.inner.remove_tls12_session(server_name)
+    }
+
+    fn insert_tls13_ticket(
+        &self,
+        server_name: ServerName<'static>,
+        value: rustls::client::Tls13ClientSessionValue,
+    ) {
+        self.inner.insert_tls13_ticket(server_name, value);
+        self.tickets
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.arrived.notify_waiters();
+    }
+
+    fn take_tls13_ticket(
+        &self,
+        server_name: &ServerName<'static>,
+    ) -> Option<rustls::client::Tls13ClientSessionValue> {
+        self.inner.take_tls13_ticket(server_name)
+    }
 }
 
 pub(crate) fn provider() -> Arc<CryptoProvider> {
@@ -100,9 +186,12 @@ pub(crate) fn build(
         .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
     config.alpn_protocols = vec![http.alpn().as_bytes().to_vec()];
+    let sessions = Arc::new(Sessions::new());
+    config.resumption = rustls::client::Resumption::store(sessions.clone());
     Ok(Built {
         config: Arc::new(config),
         seen,
+        sessions,
     })
 }
 
