@@ -386,33 +386,7 @@ swanctl {{\n  load = pem pkcs1 pkcs8 x509 pubkey openssl random\n}}\n",
 
     /// Starts `tcpdump -U -i lo -w PCAP udp` in the namespace and returns once it listens.
     pub fn capture(&self, pcap: &Path) -> Capture {
-        let err_path = pcap.with_extension("tcpdump-err");
-        let err = fs::File::create(&err_path).expect("tcpdump stderr file");
-        let child = self
-            .command("tcpdump")
-            .args(["-Z", "root", "-i", "lo", "-n", "-U", "--immediate-mode"])
-            .args(["-s", "65535", "-w"])
-            .arg(pcap)
-            .arg("udp")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(err)
-            .spawn()
-            .expect("tcpdump starts");
-        let cap = Capture {
-            child: Some(child),
-            path: pcap.to_path_buf(),
-        };
-        let listening = wait_until(Duration::from_secs(10), || {
-            fs::read_to_string(&err_path).is_ok_and(|s| s.contains("listening on"))
-        });
-        if !listening {
-            let msg = fs::read_to_string(&err_path).unwrap_or_default();
-            cap.stop();
-            panic!("tcpdump did not start: {msg}");
-        }
-        let _ = fs::remove_file(&err_path);
-        cap
+        Capture::start(self.command("tcpdump"), &["-i", "lo"], pcap)
     }
 
     /// charon's log so far (`ike = 4`, `net`/`enc`/`cfg` = 2).
@@ -490,6 +464,39 @@ impl Drop for Responder {
 }
 
 impl Capture {
+    /// Starts `tcpdump` (the command given, e.g. wrapped in `ip netns exec`) with `iface`
+    /// (`-i lo`) writing all UDP to `pcap`, and returns once it listens.
+    pub fn start(mut tcpdump: Command, iface: &[&str], pcap: &Path) -> Capture {
+        let err_path = pcap.with_extension("tcpdump-err");
+        let err = fs::File::create(&err_path).expect("tcpdump stderr file");
+        let child = tcpdump
+            .args(["-Z", "root"])
+            .args(iface)
+            .args(["-n", "-U", "--immediate-mode"])
+            .args(["-s", "65535", "-w"])
+            .arg(pcap)
+            .arg("udp")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(err)
+            .spawn()
+            .expect("tcpdump starts");
+        let cap = Capture {
+            child: Some(child),
+            path: pcap.to_path_buf(),
+        };
+        let listening = wait_until(Duration::from_secs(10), || {
+            fs::read_to_string(&err_path).is_ok_and(|s| s.contains("listening on"))
+        });
+        if !listening {
+            let msg = fs::read_to_string(&err_path).unwrap_or_default();
+            cap.stop();
+            panic!("tcpdump did not start: {msg}");
+        }
+        let _ = fs::remove_file(&err_path);
+        cap
+    }
+
     /// SIGINT to tcpdump and wait for it: the pcap is then complete. Returns its path.
     pub fn stop(mut self) -> PathBuf {
         self.finish();

@@ -976,8 +976,11 @@ fn print_text(out: &mut Output, r: &SaReport) -> anyhow::Result<()> {
                 l.certs_sent,
                 if l.certreq_sent { ", CERTREQ sent" } else { "" }
             )?;
-            if let Some(c) = &l.certreq_answered {
-                writeln!(
+            match &l.certreq_answered {
+                Some(c) if c.ca_hashes.is_empty() => {
+                    writeln!(out, "    CERTREQ     the responder's names no CA key")?
+                }
+                Some(c) => writeln!(
                     out,
                     "    CERTREQ     the responder asked for {} CA key(s): {}",
                     c.ca_hashes.len(),
@@ -986,7 +989,8 @@ fn print_text(out: &mut Output, r: &SaReport) -> anyhow::Result<()> {
                     } else {
                         "ours is not among them"
                     }
-                )?;
+                )?,
+                None => {}
             }
         }
         match (&a.peer_auth, a.responder_auth_ok) {

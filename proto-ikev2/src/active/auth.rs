@@ -846,7 +846,8 @@ fn alg14(
         }
         (KeyKind::Ed25519, "1.3.101.112", _) => named(&rsig::ED25519, "Ed25519"),
         (k, o, _) => Err(format!(
-            "signature algorithm {o} with a {k} key is not supported here"
+            "signature algorithm {o} (AlgorithmIdentifier {}) with a {k} key is not supported here",
+            hex::encode(alg_id)
         )),
     }
 }
