@@ -977,9 +977,10 @@ fn print_text(out: &mut Output, r: &SaReport) -> anyhow::Result<()> {
                 if l.certreq_sent { ", CERTREQ sent" } else { "" }
             )?;
             match &l.certreq_answered {
-                Some(c) if c.ca_hashes.is_empty() => {
-                    writeln!(out, "    CERTREQ     the responder's names no CA key")?
-                }
+                Some(c) if c.ca_hashes.is_empty() => writeln!(
+                    out,
+                    "    CERTREQ     the responder's CERTREQ names no CA key"
+                )?,
                 Some(c) => writeln!(
                     out,
                     "    CERTREQ     the responder asked for {} CA key(s): {}",
