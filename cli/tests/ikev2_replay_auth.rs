@@ -192,6 +192,28 @@ fn certificates_of_every_key_type_complete_ike_auth() {
                 sas[0]
             );
         }
+        if t == KeyType::Ed25519 {
+            // the text report (as the README shows it)
+            let out = r
+                .command(env!("CARGO_BIN_EXE_ietfwg"))
+                .env_remove("IETFWG_PSK")
+                .args(["ikev2", "replay"])
+                .args(&a)
+                .args(["--to", "127.0.0.1", "--color", "never"])
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            println!("{text}");
+            assert!(
+                text.contains("our AUTH    Digital Signature (14) Ed25519"),
+                "{text}"
+            );
+            assert!(
+                text.contains("responder's AUTH verified: Digital Signature (14) Ed25519"),
+                "{text}"
+            );
+            assert!(text.contains("path        verified"), "{text}");
+        }
         if t == KeyType::Rsa {
             let mut a2 = a.clone();
             a2.extend(["--rsa-scheme", "pkcs1"]);
@@ -324,6 +346,23 @@ fn ppk_used_fallback_and_mandatory() {
         let notes = sas[0]["notes"].to_string();
         assert!(notes.contains("N(USE_PPK) added"), "{notes}");
     }
+    let out = r
+        .command(env!("CARGO_BIN_EXE_ietfwg"))
+        .env("IETFWG_PSK", "ietfwg-test-psk")
+        .env("IETFWG_PPK", PPK_HEX)
+        .args(["ikev2", "replay"])
+        .args(&base)
+        .args(["--to", "127.0.0.1", "--color", "never"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    println!("{text}");
+    assert!(
+        text.contains(
+            "PPK         optional PPK_ID \"ppk-test\": the responder answered PPK_IDENTITY"
+        ),
+        "{text}"
+    );
     // A PPK_ID the responder has no PPK for: optional → NO_PPK_AUTH, the IKE SA without PPK.
     let a = [&[f, "--ppk-id", "unknown-id"][..], &LAB_TS].concat();
     let (out, sas) = replay(

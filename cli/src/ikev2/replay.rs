@@ -65,47 +65,9 @@ pub struct ReplayArgs {
     )]
     psk: Option<String>,
 
-    /// Complete IKE_AUTH with this certificate (PEM: ours first, then any intermediates sent
-    /// as further CERT payloads) and a signature AUTH (RFC 7427, RFC 8420, RFC 7296).
-    #[arg(long, value_name = "PEM", conflicts_with = "psk", requires = "key")]
-    cert: Option<String>,
-
-    /// The certificate's private key (PEM: PKCS#8, or PKCS#1 for RSA).
-    #[arg(long, value_name = "PEM", requires = "cert")]
-    key: Option<String>,
-
-    /// Trust anchors (PEM) the responder's certificate must chain to; its CERTREQ names them.
-    #[arg(long, value_name = "PEM", requires = "cert")]
-    cacert: Option<String>,
-
-    /// AUTH method with --cert: `auto` (Digital Signature, 14, when the responder announced a
-    /// usable SIGNATURE_HASH_ALGORITHMS, else the key's classic method), `digital-signature`
-    /// (14), `classic` (RSA 1, ECDSA 9/10).
-    #[arg(long, value_name = "METHOD", value_enum, default_value_t = AuthMethodArg::Auto, requires = "cert")]
-    auth_method: AuthMethodArg,
-
-    /// RSA signature scheme in method 14: `pss` (RSASSA-PSS) or `pkcs1` (RSASSA-PKCS1-v1_5).
-    #[arg(long, value_name = "SCHEME", value_enum, default_value_t = RsaSchemeArg::Pss, requires = "cert")]
-    rsa_scheme: RsaSchemeArg,
-
-    /// Offer a post-quantum preshared key with this PPK_ID (RFC 8784): N(USE_PPK) in
-    /// IKE_SA_INIT, N(PPK_IDENTITY) in IKE_AUTH.
-    #[arg(long, value_name = "ID", requires = "ppk")]
-    ppk_id: Option<String>,
-
-    /// The PPK (`0x` + hex for binary). The environment variable keeps it out of the process
-    /// list.
-    #[arg(
-        long,
-        value_name = "SECRET",
-        env = "IETFWG_PPK",
-        hide_env_values = true
-    )]
-    ppk: Option<String>,
-
-    /// Refuse to authenticate without the PPK (no N(NO_PPK_AUTH) is sent).
-    #[arg(long, requires = "ppk_id")]
-    ppk_mandatory: bool,
+    /// Certificate and PPK options (boxed: they are many and most runs have none).
+    #[command(flatten)]
+    cert: Box<CertArgs>,
 
     /// IDi: `ipv4:A`, `ipv6:A`, `fqdn:NAME`, `email:USER@HOST`, `keyid:HEX`, or an address or
     /// name (default: the local address, ID_IPV4_ADDR/ID_IPV6_ADDR).
@@ -151,6 +113,53 @@ pub struct ReplayArgs {
     /// NDJSON: one object per IKE SA.
     #[arg(long)]
     json: bool,
+}
+
+/// `--cert`, `--key`, `--cacert`, `--auth-method`, `--rsa-scheme`, `--ppk-id`, `--ppk`,
+/// `--ppk-mandatory`.
+#[derive(Debug, clap::Args)]
+struct CertArgs {
+    /// Complete IKE_AUTH with this certificate (PEM: ours first, then any intermediates sent
+    /// as further CERT payloads) and a signature AUTH (RFC 7427, RFC 8420, RFC 7296).
+    #[arg(long, value_name = "PEM", conflicts_with = "psk", requires = "key")]
+    cert: Option<String>,
+
+    /// The certificate's private key (PEM: PKCS#8, or PKCS#1 for RSA).
+    #[arg(long, value_name = "PEM", requires = "cert")]
+    key: Option<String>,
+
+    /// Trust anchors (PEM) the responder's certificate must chain to; its CERTREQ names them.
+    #[arg(long, value_name = "PEM", requires = "cert")]
+    cacert: Option<String>,
+
+    /// AUTH method with --cert: `auto` (Digital Signature, 14, when the responder announced a
+    /// usable SIGNATURE_HASH_ALGORITHMS, else the key's classic method), `digital-signature`
+    /// (14), `classic` (RSA 1, ECDSA 9/10).
+    #[arg(long, value_name = "METHOD", value_enum, default_value_t = AuthMethodArg::Auto, requires = "cert")]
+    auth_method: AuthMethodArg,
+
+    /// RSA signature scheme in method 14: `pss` (RSASSA-PSS) or `pkcs1` (RSASSA-PKCS1-v1_5).
+    #[arg(long, value_name = "SCHEME", value_enum, default_value_t = RsaSchemeArg::Pss, requires = "cert")]
+    rsa_scheme: RsaSchemeArg,
+
+    /// Offer a post-quantum preshared key with this PPK_ID (RFC 8784): N(USE_PPK) in
+    /// IKE_SA_INIT, N(PPK_IDENTITY) in IKE_AUTH.
+    #[arg(long, value_name = "ID", requires = "ppk")]
+    ppk_id: Option<String>,
+
+    /// The PPK (`0x` + hex for binary). The environment variable keeps it out of the process
+    /// list.
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "IETFWG_PPK",
+        hide_env_values = true
+    )]
+    ppk: Option<String>,
+
+    /// Refuse to authenticate without the PPK (no N(NO_PPK_AUTH) is sent).
+    #[arg(long, requires = "ppk_id")]
+    ppk_mandatory: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -725,7 +734,7 @@ pub fn run(args: ReplayArgs, mut out: Output) -> anyhow::Result<Status> {
             .map(|s| initiator::parse_ts(s).map_err(|e| anyhow!("{flag}: {e}")))
             .collect::<anyhow::Result<Vec<_>>>()
     };
-    let credential = match (&args.psk, &args.cert, &args.key) {
+    let credential = match (&args.psk, &args.cert.cert, &args.cert.key) {
         (Some(psk), _, _) => Some(Credential::Psk(psk.as_bytes().to_vec())),
         (None, Some(cert), Some(key)) => {
             let read = |p: &str, flag: &str| {
@@ -737,6 +746,7 @@ pub fn run(args: ReplayArgs, mut out: Output) -> anyhow::Result<Status> {
                 std::fs::read(p).with_context(|| format!("{flag} {p}"))
             };
             let ca = args
+                .cert
                 .cacert
                 .as_deref()
                 .map(|p| read(p, "--cacert"))
@@ -750,17 +760,17 @@ pub fn run(args: ReplayArgs, mut out: Output) -> anyhow::Result<Status> {
         }
         _ => None,
     };
-    if credential.is_none() && args.ppk_id.is_some() {
+    if credential.is_none() && args.cert.ppk_id.is_some() {
         bail!("--ppk-id needs --psk or --cert: the PPK is mixed into IKE_AUTH");
     }
-    let ppk = match (&args.ppk_id, &args.ppk) {
+    let ppk = match (&args.cert.ppk_id, &args.cert.ppk) {
         (Some(id), Some(secret)) => Some(PpkConfig {
             id: id.as_bytes().to_vec(),
             key: match secret.strip_prefix("0x") {
                 Some(h) => hex::decode(h).context("--ppk: 0x must be followed by hex digits")?,
                 None => secret.as_bytes().to_vec(),
             },
-            mandatory: args.ppk_mandatory,
+            mandatory: args.cert.ppk_mandatory,
         }),
         _ => None,
     };
@@ -776,12 +786,12 @@ pub fn run(args: ReplayArgs, mut out: Output) -> anyhow::Result<Status> {
         verbatim: args.verbatim,
         max_redirects: args.max_redirects,
         credential,
-        method: match args.auth_method {
+        method: match args.cert.auth_method {
             AuthMethodArg::Auto => MethodChoice::Auto,
             AuthMethodArg::DigitalSignature => MethodChoice::DigitalSignature,
             AuthMethodArg::Classic => MethodChoice::Classic,
         },
-        rsa_scheme: match args.rsa_scheme {
+        rsa_scheme: match args.cert.rsa_scheme {
             RsaSchemeArg::Pss => RsaScheme::Pss,
             RsaSchemeArg::Pkcs1 => RsaScheme::Pkcs1,
         },

@@ -852,6 +852,9 @@ fn alg14(
     }
 }
 
+/// A verification algorithm to try, its name, and the signature bytes.
+type Candidate<'a> = (&'static dyn rsig::VerificationAlgorithm, String, &'a [u8]);
+
 /// Checks a responder's certificates (`certs`, DER, end-entity first) against `trust` and its
 /// AUTH payload over `octets`. The signature is checked with the end-entity certificate's key
 /// whether or not the path verified; both are reported.
@@ -883,45 +886,44 @@ pub fn verify_peer(trust: &[Vec<u8>], certs: &[Vec<u8>], auth: &Auth, octets: &[
     };
     let public = &spki.subject_public_key.data;
     let data = &auth.data[..];
-    let candidates: Result<Vec<(&'static dyn rsig::VerificationAlgorithm, String, &[u8])>, String> =
-        match (auth.method.0, kind) {
-            (1, KeyKind::Rsa) => Ok(vec![
-                (
-                    &rsig::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
-                    "RSASSA-PKCS1-v1_5 with SHA1".into(),
-                    data,
-                ),
-                (
-                    &rsig::RSA_PKCS1_2048_8192_SHA256,
-                    "RSASSA-PKCS1-v1_5 with SHA2-256".into(),
-                    data,
-                ),
-            ]),
-            (9, KeyKind::EcdsaP256) => Ok(vec![(
-                &rsig::ECDSA_P256_SHA256_FIXED,
-                "ECDSA with SHA2-256 on P-256".into(),
+    let candidates: Result<Vec<Candidate<'_>>, String> = match (auth.method.0, kind) {
+        (1, KeyKind::Rsa) => Ok(vec![
+            (
+                &rsig::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
+                "RSASSA-PKCS1-v1_5 with SHA1".into(),
                 data,
-            )]),
-            (10, KeyKind::EcdsaP384) => Ok(vec![(
-                &rsig::ECDSA_P384_SHA384_FIXED,
-                "ECDSA with SHA2-384 on P-384".into(),
+            ),
+            (
+                &rsig::RSA_PKCS1_2048_8192_SHA256,
+                "RSASSA-PKCS1-v1_5 with SHA2-256".into(),
                 data,
-            )]),
-            (14, k) => {
-                // RFC 7427 §3: ASN.1 Length, AlgorithmIdentifier, Signature Value.
-                match data.split_first() {
-                    Some((&n, rest)) if rest.len() >= usize::from(n) => {
-                        let (alg_id, sig) = rest.split_at(usize::from(n));
-                        alg14(alg_id, k).map(|(a, name)| vec![(a, name, sig)])
-                    }
-                    _ => Err("the Digital Signature data is shorter than its ASN.1 Length".into()),
+            ),
+        ]),
+        (9, KeyKind::EcdsaP256) => Ok(vec![(
+            &rsig::ECDSA_P256_SHA256_FIXED,
+            "ECDSA with SHA2-256 on P-256".into(),
+            data,
+        )]),
+        (10, KeyKind::EcdsaP384) => Ok(vec![(
+            &rsig::ECDSA_P384_SHA384_FIXED,
+            "ECDSA with SHA2-384 on P-384".into(),
+            data,
+        )]),
+        (14, k) => {
+            // RFC 7427 §3: ASN.1 Length, AlgorithmIdentifier, Signature Value.
+            match data.split_first() {
+                Some((&n, rest)) if rest.len() >= usize::from(n) => {
+                    let (alg_id, sig) = rest.split_at(usize::from(n));
+                    alg14(alg_id, k).map(|(a, name)| vec![(a, name, sig)])
                 }
+                _ => Err("the Digital Signature data is shorter than its ASN.1 Length".into()),
             }
-            (m, k) => Err(format!(
-                "AUTH method {} with a {k} certificate is not supported here",
-                method_name(AuthMethod(m))
-            )),
-        };
+        }
+        (m, k) => Err(format!(
+            "AUTH method {} with a {k} certificate is not supported here",
+            method_name(AuthMethod(m))
+        )),
+    };
     match candidates {
         Err(e) => out.reason = Some(e),
         Ok(c) => {
@@ -1034,7 +1036,10 @@ mod tests {
                 let last = bad.len() - 1;
                 bad[last] ^= 1;
                 let auth = Auth { data: bad, ..auth };
-                assert!(!c.verify_peer(&[der.clone()], &auth, octets).signature_ok);
+                assert!(
+                    !c.verify_peer(std::slice::from_ref(&der), &auth, octets)
+                        .signature_ok
+                );
             }
         }
     }

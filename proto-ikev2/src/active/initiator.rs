@@ -1215,8 +1215,8 @@ impl IkeSa {
             .map_err(|e| InitError::Unsupported(format!("protecting {exchange}: {e}")))
     }
 
-    /// The IKE_AUTH request's inner payloads (short names, notifies left out) and its
-    /// notifies, as [`IkeSa::auth_request`] built them.
+    /// The IKE_AUTH request's inner payloads (short names, `N` for each notify) and its
+    /// notifies by name, as [`IkeSa::auth_request`] built them.
     pub fn auth_request_payloads(&self) -> (&[String], &[String]) {
         (&self.auth_sent.0, &self.auth_sent.1)
     }
@@ -1359,7 +1359,6 @@ impl IkeSa {
         self.auth_sent = (
             inner
                 .iter()
-                .filter(|p| notify_of(p).is_none())
                 .map(|p| payload::short_name(p.payload_type).into_owned())
                 .collect(),
             inner
