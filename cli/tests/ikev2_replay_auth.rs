@@ -193,6 +193,7 @@ fn certificates_of_every_key_type_complete_ike_auth() {
             );
         }
         if t == KeyType::Ed25519 {
+            keylog_decrypts_with_tshark(&r, &a, &dir);
             // the text report (as the README shows it)
             let out = r
                 .command(env!("CARGO_BIN_EXE_ietfwg"))
@@ -226,6 +227,52 @@ fn certificates_of_every_key_type_complete_ike_auth() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A capture of the exchange, decrypted by tshark with the line `--keylog` wrote: the
+/// IKE_AUTH request carries IDi (ID_DER_ASN1_DN), CERT, CERTREQ and AUTH method 14; the
+/// response IDr, CERT, AUTH method 14.
+fn keylog_decrypts_with_tshark(r: &Responder, args: &[&str], dir: &Path) {
+    let Some(tshark) = common::tshark() else {
+        return;
+    };
+    let keylog = dir.join("cert.keys");
+    let _ = std::fs::remove_file(&keylog);
+    let cap = r.capture(&dir.join("cert.pcap"));
+    let mut a = args.to_vec();
+    a.extend(["--keylog", keylog.to_str().unwrap()]);
+    let (out, _) = replay(r, &a, &[]);
+    let pcap = cap.stop();
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let table = std::fs::read_to_string(&keylog).unwrap();
+    let line = table.lines().find(|l| !l.starts_with('#')).unwrap();
+    let t = std::process::Command::new(tshark)
+        .arg("-r")
+        .arg(&pcap)
+        .args(["-o", &format!("uat:ikev2_decryption_table:{line}")])
+        .args(["-Y", "isakmp.exchangetype == 35", "-T", "fields"])
+        .args(["-e", "isakmp.typepayload", "-e", "isakmp.id.type"])
+        .args(["-e", "isakmp.auth.method", "-e", "_ws.expert"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&t.stdout).into_owned();
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(rows.len(), 2, "tshark: {text}");
+    let req: Vec<&str> = rows[0][0].split(',').collect();
+    for p in ["46", "35", "37", "38", "39", "33", "44", "45"] {
+        assert!(
+            req.contains(&p),
+            "request payload {p} not decrypted: {text}"
+        );
+    }
+    assert_eq!(rows[0][1], "9", "IDi is ID_DER_ASN1_DN: {text}");
+    assert_eq!(rows[0][2], "14", "AUTH is Digital Signature: {text}");
+    let resp: Vec<&str> = rows[1][0].split(',').collect();
+    for p in ["36", "37", "39"] {
+        assert!(resp.contains(&p), "response payload {p}: {text}");
+    }
+    assert_eq!(rows[1][2], "14", "{text}");
+    assert!(rows.iter().all(|r| r[3].is_empty()), "expert info: {text}");
 }
 
 /// The responder's certificate under another CA: its signature verifies, its path does not,
