@@ -87,6 +87,8 @@ pub struct Pluto {
     dir: PathBuf,
     pluto: Option<Child>,
     created: Vec<String>,
+    /// The initiator's end of the veth pair (in its namespace).
+    veth_i: String,
 }
 
 fn run_ok(cmd: &mut Command) -> Result<(), String> {
@@ -212,6 +214,7 @@ impl Pluto {
             dir,
             pluto: None,
             created: Vec::new(),
+            veth_i: String::new(),
         };
         if let Err(e) = p.boot(&cfg, &deb) {
             let out = fs::read_to_string(p.dir.join("pluto.out")).unwrap_or_default();
@@ -285,6 +288,7 @@ leftsubnet={RESPONDER}/32\n    rightsubnet={INITIATOR}/32\n    auto=add\n{extra}
         let n = self.ns_r.rsplit('-').next().unwrap_or("0").to_owned();
         let vr = format!("lr{}x{n}", std::process::id() % 1_000_000);
         let vi = format!("li{}x{n}", std::process::id() % 1_000_000);
+        self.veth_i = vi.clone();
         for ns in [self.ns_r.clone(), self.ns_i.clone()] {
             run_ok(Command::new("ip").args(["netns", "add", &ns]))?;
             self.created.push(ns);
@@ -373,9 +377,9 @@ leftsubnet={RESPONDER}/32\n    rightsubnet={INITIATOR}/32\n    auto=add\n{extra}
         &self.dir
     }
 
-    /// tcpdump of all UDP on the initiator's veth.
+    /// tcpdump of all UDP on the initiator's veth (Ethernet frames).
     pub fn capture(&self, pcap: &Path) -> Capture {
-        Capture::start(self.command("tcpdump"), &["-i", "any"], pcap)
+        Capture::start(self.command("tcpdump"), &["-i", &self.veth_i], pcap)
     }
 }
 
