@@ -40,6 +40,9 @@ fn recorded_proposals(name: &str) -> &'static str {
         "esp-aes-gcm" => "aes256gcm16-prfsha256-x25519",
         "esp-aes-cbc-sha256" => "aes128-sha256-modp2048",
         "esp-chacha20poly1305" => "chacha20poly1305-prfsha256-x25519",
+        // ietfwg's own offer (aes-cbc-sha256-modp2048's) answered by libreswan 4.10
+        // (pcaps/record-ikev2-libreswan): pluto chose aes128-sha2_256;modp2048
+        "libreswan-psk" | "libreswan-cert-rsa" | "libreswan-cert-ecdsa" => "aes128-sha256-modp2048",
         other => panic!("pcaps/ikev2/{other}.pcap is new: add its proposals to this table"),
     }
 }
@@ -165,7 +168,16 @@ fn replays_every_recorded_capture() {
             for f in ["answered", "chosen proposal", "KE group", "error"] {
                 assert!(!diffs.iter().any(|d| d == f), "{name}: {f} differs: {sa}");
             }
-            assert_eq!(now["chosen"], sa["recorded"]["chosen"], "{name}");
+            if name.starts_with("libreswan-") {
+                // pluto lists the chosen transforms ENCR, PRF, INTEG, KE; charon ENCR, INTEG,
+                // PRF, KE: the same choice in another order
+                assert_eq!(
+                    now["chosen"]["text"], sa["recorded"]["chosen"]["text"],
+                    "{name}"
+                );
+            } else {
+                assert_eq!(now["chosen"], sa["recorded"]["chosen"], "{name}");
+            }
             assert!(sa["new_spi_i"].as_str().unwrap() != sa["spi_i"].as_str().unwrap());
             let notes = strs(&sa["notes"]).join(" ");
             assert!(

@@ -402,6 +402,12 @@ fn decrypted_chains_match_tshark() {
         let (d, c, idis) = compare_decrypted(f, &f.with_extension("keys"), with_tshark);
         decrypted += d;
         compared += c;
+        // libreswan-*: ietfwg's replay against pluto (FQDN and DN identities, pluto's log);
+        // decrypted and compared with tshark above, the strongSwan identity check is not theirs.
+        if name.starts_with("libreswan-") {
+            assert!(d >= 4, "{name}: {d} messages decrypted");
+            continue;
+        }
         // Identities: every IDi is the initiator's, as strongSwan logged it.
         for id in &idis {
             assert!(

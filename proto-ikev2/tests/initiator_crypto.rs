@@ -236,6 +236,9 @@ fn load_recordings() -> Vec<Recording> {
             let p = e.unwrap().path();
             (p.extension()? == "pcap").then(|| p.file_stem().unwrap().to_string_lossy().into())
         })
+        // libreswan-*: ietfwg's own initiator against pluto; no daemon logged its keys (the
+        // table is what `--keylog` wrote), so the charon-log checks here are not theirs.
+        .filter(|n: &String| !n.starts_with("libreswan-"))
         .collect();
     names.sort();
     names

@@ -8,10 +8,14 @@
 //! | [`doh_server`] | an in-process DoH server (HTTP/1.1 and HTTP/2 over TLS) that records every request |
 //! | [`dns_lab`] | BIND 9.18 and unbound DoH servers started on loopback with a certificate made at test time |
 //! | [`strongswan`] | a strongSwan charon responder in its own network namespace |
+//! | [`libreswan`] | a libreswan 4.10 pluto responder (unpacked from its .deb) in a pair of network namespaces |
+//! | [`pki`] | a test CA and RSA / ECDSA / Ed25519 leaf certificates made with openssl |
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 pub mod capture;
 pub mod dns_lab;
 pub mod doh_server;
+pub mod libreswan;
+pub mod pki;
 pub mod shared;
 pub mod strongswan;

@@ -38,7 +38,7 @@ pub const CHARON: &str = "/usr/lib/ipsec/charon";
 /// Plugins every responder loads (crypto for every IKE algorithm strongSwan 5.9 offers, key
 /// exchange MODP/ECP/Curve25519/Curve448, the socket and VICI). `md5`, `xcbc`, `cmac` give the
 /// legacy integrity algorithms so that a responder can be configured with them.
-const CRYPTO_PLUGINS: &str = "random nonce openssl aes des sha1 sha2 md5 hmac xcbc cmac gcm ccm ctr chapoly curve25519 gmp kdf pem pkcs1 x509 pubkey";
+const CRYPTO_PLUGINS: &str = "random nonce openssl aes des sha1 sha2 md5 hmac xcbc cmac gcm ccm ctr chapoly curve25519 gmp kdf pem pkcs1 pkcs8 x509 pubkey constraints";
 
 /// The namespace name prefix; the owner's PID follows, so stale ones can be recognised.
 const NS_PREFIX: &str = "ietfwg-sw-";
@@ -74,6 +74,23 @@ pub struct ResponderConfig {
     pub charon_extra: String,
     /// Extra lines inside the connection of swanctl.conf (e.g. `unique = never`).
     pub conn_extra: String,
+    /// Certificate authentication instead of the PSK (both directions: `auth = pubkey`).
+    pub pubkey: Option<PubkeyAuth>,
+    /// Extra sections inside `secrets { … }` of swanctl.conf (e.g. a `ppk` secret).
+    pub secrets_extra: String,
+}
+
+/// Certificate authentication of a responder: absolute paths of PEM files.
+#[derive(Debug, Clone)]
+pub struct PubkeyAuth {
+    /// The responder's certificate (its `local.certs`).
+    pub cert: PathBuf,
+    /// Its private key (a `private` secret).
+    pub key: PathBuf,
+    /// The CA the initiator's certificate must chain to (`remote.cacerts`).
+    pub cacert: PathBuf,
+    /// The responder's identity (`local.id`), contained in its certificate.
+    pub id: String,
 }
 
 impl Default for ResponderConfig {
@@ -89,6 +106,8 @@ impl Default for ResponderConfig {
             libipsec: true,
             charon_extra: String::new(),
             conn_extra: String::new(),
+            pubkey: None,
+            secrets_extra: String::new(),
         }
     }
 }
@@ -238,6 +257,13 @@ impl Responder {
         fs::write(self.dir.join("strongswan.conf"), self.strongswan_conf(cfg))
             .map_err(|e| e.to_string())?;
         fs::write(self.dir.join("swanctl.conf"), swanctl_conf(cfg)).map_err(|e| e.to_string())?;
+        // swanctl loads private keys only from its folders (`private/`… beside the file given
+        // with --file), never from a path in swanctl.conf.
+        let private = self.dir.join("private");
+        fs::create_dir_all(&private).map_err(|e| e.to_string())?;
+        if let Some(p) = &cfg.pubkey {
+            fs::copy(&p.key, private.join("responder.key")).map_err(|e| e.to_string())?;
+        }
         run_ok(Command::new("ip").args(["netns", "add", &self.ns]))?;
         self.ns_created = true;
         run_ok(Command::new("ip").args(["-n", &self.ns, "link", "set", "lo", "up"]))?;
@@ -319,7 +345,7 @@ charon {{\n  port = 500\n  port_nat_t = 4500\n  install_routes = no\n  install_v
       ike_name = yes\n      append = no\n      flush_line = yes\n      default = 1\n      ike = 4\n\
       net = 2\n      enc = 2\n      cfg = 2\n    }}\n  }}\n\
   syslog {{\n    daemon {{\n      default = -1\n    }}\n  }}\n}}\n\
-swanctl {{\n  load = pem pkcs1 x509 pubkey openssl random\n}}\n",
+swanctl {{\n  load = pem pkcs1 pkcs8 x509 pubkey openssl random\n}}\n",
             extra = cfg.charon_extra,
         )
     }
@@ -360,33 +386,7 @@ swanctl {{\n  load = pem pkcs1 x509 pubkey openssl random\n}}\n",
 
     /// Starts `tcpdump -U -i lo -w PCAP udp` in the namespace and returns once it listens.
     pub fn capture(&self, pcap: &Path) -> Capture {
-        let err_path = pcap.with_extension("tcpdump-err");
-        let err = fs::File::create(&err_path).expect("tcpdump stderr file");
-        let child = self
-            .command("tcpdump")
-            .args(["-Z", "root", "-i", "lo", "-n", "-U", "--immediate-mode"])
-            .args(["-s", "65535", "-w"])
-            .arg(pcap)
-            .arg("udp")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(err)
-            .spawn()
-            .expect("tcpdump starts");
-        let cap = Capture {
-            child: Some(child),
-            path: pcap.to_path_buf(),
-        };
-        let listening = wait_until(Duration::from_secs(10), || {
-            fs::read_to_string(&err_path).is_ok_and(|s| s.contains("listening on"))
-        });
-        if !listening {
-            let msg = fs::read_to_string(&err_path).unwrap_or_default();
-            cap.stop();
-            panic!("tcpdump did not start: {msg}");
-        }
-        let _ = fs::remove_file(&err_path);
-        cap
+        Capture::start(self.command("tcpdump"), &["-i", "lo"], pcap)
     }
 
     /// charon's log so far (`ike = 4`, `net`/`enc`/`cfg` = 2).
@@ -401,21 +401,42 @@ swanctl {{\n  load = pem pkcs1 x509 pubkey openssl random\n}}\n",
 
 fn swanctl_conf(cfg: &ResponderConfig) -> String {
     let frag = if cfg.fragmentation { "yes" } else { "no" };
+    let (local, remote, key) = match &cfg.pubkey {
+        None => (
+            "      auth = psk\n      id = responder@test.local\n".to_string(),
+            "      auth = psk\n      id = %any\n".to_string(),
+            String::new(),
+        ),
+        Some(p) => (
+            format!(
+                "      auth = pubkey\n      certs = {}\n      id = {}\n",
+                p.cert.display(),
+                p.id
+            ),
+            format!(
+                "      auth = pubkey\n      cacerts = {}\n      id = %any\n",
+                p.cacert.display()
+            ),
+            // the key itself is copied into private/ by `boot`
+            String::new(),
+        ),
+    };
     format!(
         "# swanctl.conf of an ietfwg test responder (written by test-support)\n\
 connections {{\n  resp {{\n    version = 2\n    local_addrs = 127.0.0.1, ::1\n    remote_addrs = %any\n\
     proposals = {ike}\n    fragmentation = {frag}\n{extra}\n\
-    local {{\n      auth = psk\n      id = responder@test.local\n    }}\n\
-    remote {{\n      auth = psk\n      id = %any\n    }}\n\
+    local {{\n{local}    }}\n\
+    remote {{\n{remote}    }}\n\
     children {{\n      child {{\n        mode = tunnel\n        local_ts = {lts}\n        remote_ts = {rts}\n\
         esp_proposals = {esp}\n        start_action = none\n      }}\n    }}\n  }}\n}}\n\
-secrets {{\n  ike-psk {{\n    secret = \"{psk}\"\n  }}\n}}\n",
+secrets {{\n  ike-psk {{\n    secret = \"{psk}\"\n  }}\n{key}{secrets}}}\n",
         ike = cfg.ike_proposals,
         esp = cfg.esp_proposals,
         lts = cfg.local_ts,
         rts = cfg.remote_ts,
         psk = cfg.psk,
         extra = cfg.conn_extra,
+        secrets = cfg.secrets_extra,
     )
 }
 
@@ -443,6 +464,39 @@ impl Drop for Responder {
 }
 
 impl Capture {
+    /// Starts `tcpdump` (the command given, e.g. wrapped in `ip netns exec`) with `iface`
+    /// (`-i lo`) writing all UDP to `pcap`, and returns once it listens.
+    pub fn start(mut tcpdump: Command, iface: &[&str], pcap: &Path) -> Capture {
+        let err_path = pcap.with_extension("tcpdump-err");
+        let err = fs::File::create(&err_path).expect("tcpdump stderr file");
+        let child = tcpdump
+            .args(["-Z", "root"])
+            .args(iface)
+            .args(["-n", "-U", "--immediate-mode"])
+            .args(["-s", "65535", "-w"])
+            .arg(pcap)
+            .arg("udp")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(err)
+            .spawn()
+            .expect("tcpdump starts");
+        let cap = Capture {
+            child: Some(child),
+            path: pcap.to_path_buf(),
+        };
+        let listening = wait_until(Duration::from_secs(10), || {
+            fs::read_to_string(&err_path).is_ok_and(|s| s.contains("listening on"))
+        });
+        if !listening {
+            let msg = fs::read_to_string(&err_path).unwrap_or_default();
+            cap.stop();
+            panic!("tcpdump did not start: {msg}");
+        }
+        let _ = fs::remove_file(&err_path);
+        cap
+    }
+
     /// SIGINT to tcpdump and wait for it: the pcap is then complete. Returns its path.
     pub fn stop(mut self) -> PathBuf {
         self.finish();

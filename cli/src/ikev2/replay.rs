@@ -18,14 +18,15 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _};
 use colored::Colorize;
+use ietfwg_ikev2::active::auth::{CertCredential, MethodChoice, RsaScheme};
 use ietfwg_ikev2::active::initiator::{
-    self, Answer, AuthConfig, AuthOutcome, Difference, IdSpec, InitError, InitExchange, ModeHint,
-    Step,
+    self, Answer, AuthConfig, AuthOutcome, Credential, Difference, IdSpec, InitError, InitExchange,
+    ModeHint, PpkConfig, Step,
 };
 use ietfwg_ikev2::decoder::Decoded;
 use ietfwg_ikev2::ike_sa_init::{Demand, InitResponse};
 use ietfwg_ikev2::wire::payload::{notify_type, short_name, GatewayId, PayloadBody, Transform};
-use ietfwg_ikev2::wire::registry::{ExchangeType, TransformType};
+use ietfwg_ikev2::wire::registry::{ExchangeType, IdType, TransformType};
 use ietfwg_ikev2::Message;
 
 use super::net::{self, Pacer, Retransmit, UdpTransport};
@@ -35,6 +36,7 @@ use crate::Status;
 use ietfwg_capture::CaptureReader;
 
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("auth").args(["psk", "cert"]).multiple(false)))]
 pub struct ReplayArgs {
     /// pcap or pcapng file holding the recorded IKE_SA_INIT exchanges; `-` reads stdin.
     #[arg(value_name = "FILE")]
@@ -60,7 +62,7 @@ pub struct ReplayArgs {
 
     /// Send the recorded IKE_SA_INIT bytes unchanged (recorded SPI, nonce and key exchange
     /// data; only N(COOKIE) is added when asked). No IKE_AUTH is then possible.
-    #[arg(long, conflicts_with = "psk")]
+    #[arg(long, conflicts_with_all = ["psk", "cert"])]
     verbatim: bool,
 
     /// Complete IKE_AUTH with this pre-shared key (RFC 7296 §2.15) after IKE_SA_INIT. The
@@ -73,25 +75,29 @@ pub struct ReplayArgs {
     )]
     psk: Option<String>,
 
+    /// Certificate and PPK options (boxed: they are many and most runs have none).
+    #[command(flatten)]
+    cert: Box<CertArgs>,
+
     /// IDi: `ipv4:A`, `ipv6:A`, `fqdn:NAME`, `email:USER@HOST`, `keyid:HEX`, or an address or
     /// name (default: the local address, ID_IPV4_ADDR/ID_IPV6_ADDR).
-    #[arg(long, value_name = "ID", requires = "psk")]
+    #[arg(long, value_name = "ID", requires = "auth")]
     id: Option<String>,
 
     /// IDr to ask for (same forms as --id; default: none).
-    #[arg(long = "remote-id", value_name = "ID", requires = "psk")]
+    #[arg(long = "remote-id", value_name = "ID", requires = "auth")]
     remote_id: Option<String>,
 
     /// TSi of the CHILD_SA: ADDR[/PREFIX], repeatable (default: the local address /32).
-    #[arg(long, value_name = "CIDR", requires = "psk")]
+    #[arg(long, value_name = "CIDR", requires = "auth")]
     ts: Vec<String>,
 
     /// TSr of the CHILD_SA: ADDR[/PREFIX], repeatable (default: the responder's address /32).
-    #[arg(long = "remote-ts", value_name = "CIDR", requires = "psk")]
+    #[arg(long = "remote-ts", value_name = "CIDR", requires = "auth")]
     remote_ts: Vec<String>,
 
     /// Append the new IKE SAs' keys to FILE in Wireshark's ikev2_decryption_table format.
-    #[arg(long, value_name = "FILE", requires = "psk")]
+    #[arg(long, value_name = "FILE", requires = "auth")]
     keylog: Option<String>,
 
     /// Seconds one exchange may take, retransmissions included.
@@ -117,6 +123,66 @@ pub struct ReplayArgs {
     /// NDJSON: one object per IKE SA.
     #[arg(long)]
     json: bool,
+}
+
+/// `--cert`, `--key`, `--cacert`, `--auth-method`, `--rsa-scheme`, `--ppk-id`, `--ppk`,
+/// `--ppk-mandatory`.
+#[derive(Debug, clap::Args)]
+struct CertArgs {
+    /// Complete IKE_AUTH with this certificate (PEM: ours first, then any intermediates sent
+    /// as further CERT payloads) and a signature AUTH (RFC 7427, RFC 8420, RFC 7296).
+    #[arg(long, value_name = "PEM", conflicts_with = "psk", requires = "key")]
+    cert: Option<String>,
+
+    /// The certificate's private key (PEM: PKCS#8, or PKCS#1 for RSA).
+    #[arg(long, value_name = "PEM", requires = "cert")]
+    key: Option<String>,
+
+    /// Trust anchors (PEM) the responder's certificate must chain to; its CERTREQ names them.
+    #[arg(long, value_name = "PEM", requires = "cert")]
+    cacert: Option<String>,
+
+    /// AUTH method with --cert: `auto` (Digital Signature, 14, when the responder announced a
+    /// usable SIGNATURE_HASH_ALGORITHMS, else the key's classic method), `digital-signature`
+    /// (14), `classic` (RSA 1, ECDSA 9/10).
+    #[arg(long, value_name = "METHOD", value_enum, default_value_t = AuthMethodArg::Auto, requires = "cert")]
+    auth_method: AuthMethodArg,
+
+    /// RSA signature scheme in method 14: `pss` (RSASSA-PSS) or `pkcs1` (RSASSA-PKCS1-v1_5).
+    #[arg(long, value_name = "SCHEME", value_enum, default_value_t = RsaSchemeArg::Pss, requires = "cert")]
+    rsa_scheme: RsaSchemeArg,
+
+    /// Offer a post-quantum preshared key with this PPK_ID (RFC 8784): N(USE_PPK) in
+    /// IKE_SA_INIT, N(PPK_IDENTITY) in IKE_AUTH.
+    #[arg(long, value_name = "ID", requires = "ppk")]
+    ppk_id: Option<String>,
+
+    /// The PPK (`0x` + hex for binary). The environment variable keeps it out of the process
+    /// list.
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "IETFWG_PPK",
+        hide_env_values = true
+    )]
+    ppk: Option<String>,
+
+    /// Refuse to authenticate without the PPK (no N(NO_PPK_AUTH) is sent).
+    #[arg(long, requires = "ppk_id")]
+    ppk_mandatory: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum AuthMethodArg {
+    Auto,
+    DigitalSignature,
+    Classic,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum RsaSchemeArg {
+    Pss,
+    Pkcs1,
 }
 
 /// One IKE SA found in the capture.
@@ -429,7 +495,10 @@ struct Plan {
     source_port: Option<u16>,
     verbatim: bool,
     max_redirects: u32,
-    psk: Option<Vec<u8>>,
+    credential: Option<Credential>,
+    method: MethodChoice,
+    rsa_scheme: RsaScheme,
+    ppk: Option<PpkConfig>,
     id: Option<IdSpec>,
     remote_id: Option<IdSpec>,
     ts: Vec<ietfwg_ikev2::wire::payload::TrafficSelector>,
@@ -483,6 +552,10 @@ async fn exchange_all(
 ) -> anyhow::Result<()> {
     let mut init = InitExchange::new(&sa.request, plan.verbatim, plan.max_redirects)
         .map_err(with_mode_hint)?;
+    if plan.ppk.is_some() && init.offer_ppk() {
+        r.notes
+            .push("N(USE_PPK) added to the recorded IKE_SA_INIT request (RFC 8784 §3)".into());
+    }
     let mut target = plan.target;
     let mut t = UdpTransport::connect(target, plan.source_port).await?;
     t.set_pacer(Pacer::new(plan.rate));
@@ -534,9 +607,9 @@ async fn exchange_all(
         ));
         return Ok(());
     }
-    let Some(psk) = &plan.psk else {
+    let Some(credential) = &plan.credential else {
         r.notes.push(
-            "messages after IKE_SA_INIT are encrypted with the recorded SA's keys and cannot be replayed as bytes; stopped after IKE_SA_INIT (--psk SECRET completes IKE_AUTH as a real initiator)"
+            "messages after IKE_SA_INIT are encrypted with the recorded SA's keys and cannot be replayed as bytes; stopped after IKE_SA_INIT (--psk SECRET or --cert/--key complete IKE_AUTH as a real initiator)"
                 .into(),
         );
         r.ok = true;
@@ -566,9 +639,20 @@ async fn exchange_all(
         ));
     }
     let local = t.local()?;
+    let default_id = match credential {
+        // A certificate's identity is its subject DN unless --id says otherwise.
+        Credential::Cert(c) => IdSpec {
+            id_type: IdType::ID_DER_ASN1_DN,
+            data: c.subject_der().to_vec(),
+        },
+        Credential::Psk(_) => IdSpec::ip(local.ip()),
+    };
     let cfg = AuthConfig {
-        psk: psk.clone(),
-        id_i: plan.id.clone().unwrap_or_else(|| IdSpec::ip(local.ip())),
+        credential: credential.clone(),
+        method: plan.method,
+        rsa_scheme: plan.rsa_scheme,
+        ppk: plan.ppk.clone(),
+        id_i: plan.id.clone().unwrap_or(default_id),
         id_r: plan.remote_id.clone(),
         ts_i: if plan.ts.is_empty() {
             vec![initiator::parse_ts(&local.ip().to_string()).map_err(|e| anyhow!(e))?]
@@ -583,18 +667,14 @@ async fn exchange_all(
     };
     let (spi_i, _) = ike.spis();
     let req = ike.auth_request(&cfg)?;
-    let mut sent = vec!["IDi"];
-    if cfg.id_r.is_some() {
-        sent.push("IDr");
-    }
-    sent.extend(["AUTH", "SA", "TSi", "TSr"]);
-    let sent = sent.into_iter().map(str::to_owned).collect();
+    let (sent, sent_notifies) = ike.auth_request_payloads();
+    let (sent, sent_notifies) = (sent.to_vec(), sent_notifies.to_vec());
     let got = t
         .exchange(&req, plan.rt, |m| net::is_response_to(m, spi_i, 1))
         .await?;
     r.exchanges.push(ExchangeRec {
         transmissions: Some(t.transmissions()),
-        ..ExchangeRec::encrypted("sent", "IKE_AUTH", 1, t.peer(), sent, Vec::new())
+        ..ExchangeRec::encrypted("sent", "IKE_AUTH", 1, t.peer(), sent, sent_notifies)
     });
     let Some(got) = got else {
         r.notes
@@ -710,6 +790,46 @@ pub fn run(args: ReplayArgs, mut out: Output) -> anyhow::Result<Status> {
             .map(|s| initiator::parse_ts(s).map_err(|e| anyhow!("{flag}: {e}")))
             .collect::<anyhow::Result<Vec<_>>>()
     };
+    let credential = match (&args.psk, &args.cert.cert, &args.cert.key) {
+        (Some(psk), _, _) => Some(Credential::Psk(psk.as_bytes().to_vec())),
+        (None, Some(cert), Some(key)) => {
+            let read = |p: &str, flag: &str| {
+                // PEM files are small: refuse anything over 1 MiB rather than read it.
+                let meta = std::fs::metadata(p).with_context(|| format!("{flag} {p}"))?;
+                if meta.len() > 1 << 20 {
+                    bail!("{flag} {p}: larger than 1 MiB, not a PEM certificate or key");
+                }
+                std::fs::read(p).with_context(|| format!("{flag} {p}"))
+            };
+            let ca = args
+                .cert
+                .cacert
+                .as_deref()
+                .map(|p| read(p, "--cacert"))
+                .transpose()?;
+            let c = CertCredential::from_pem(
+                &read(cert, "--cert")?,
+                &read(key, "--key")?,
+                ca.as_deref(),
+            )?;
+            Some(Credential::Cert(std::sync::Arc::new(c)))
+        }
+        _ => None,
+    };
+    if credential.is_none() && args.cert.ppk_id.is_some() {
+        bail!("--ppk-id needs --psk or --cert: the PPK is mixed into IKE_AUTH");
+    }
+    let ppk = match (&args.cert.ppk_id, &args.cert.ppk) {
+        (Some(id), Some(secret)) => Some(PpkConfig {
+            id: id.as_bytes().to_vec(),
+            key: match secret.strip_prefix("0x") {
+                Some(h) => hex::decode(h).context("--ppk: 0x must be followed by hex digits")?,
+                None => secret.as_bytes().to_vec(),
+            },
+            mandatory: args.cert.ppk_mandatory,
+        }),
+        _ => None,
+    };
     let plan = Plan {
         target,
         rt: Retransmit {
@@ -721,7 +841,17 @@ pub fn run(args: ReplayArgs, mut out: Output) -> anyhow::Result<Status> {
         source_port: args.source_port,
         verbatim: args.verbatim,
         max_redirects: args.max_redirects,
-        psk: args.psk.as_ref().map(|s| s.as_bytes().to_vec()),
+        credential,
+        method: match args.cert.auth_method {
+            AuthMethodArg::Auto => MethodChoice::Auto,
+            AuthMethodArg::DigitalSignature => MethodChoice::DigitalSignature,
+            AuthMethodArg::Classic => MethodChoice::Classic,
+        },
+        rsa_scheme: match args.cert.rsa_scheme {
+            RsaSchemeArg::Pss => RsaScheme::Pss,
+            RsaSchemeArg::Pkcs1 => RsaScheme::Pkcs1,
+        },
+        ppk,
         id: idspec(&args.id, "--id")?,
         remote_id: idspec(&args.remote_id, "--remote-id")?,
         ts: ts(&args.ts, "--ts")?,
@@ -910,14 +1040,83 @@ fn print_text(out: &mut Output, r: &SaReport) -> anyhow::Result<()> {
         if let Some(id) = &a.id_r {
             writeln!(out, "    IDr {id}")?;
         }
-        match a.responder_auth_ok {
-            Some(true) => writeln!(out, "    responder's AUTH verified with the PSK")?,
-            Some(false) => writeln!(
+        if let Some(l) = &a.local_auth {
+            writeln!(
+                out,
+                "    our AUTH    {} {}, {} key of {} ({} CERT sent{})",
+                l.method,
+                l.algorithm,
+                l.key,
+                l.subject,
+                l.certs_sent,
+                if l.certreq_sent { ", CERTREQ sent" } else { "" }
+            )?;
+            match &l.certreq_answered {
+                Some(c) if c.ca_hashes.is_empty() => writeln!(
+                    out,
+                    "    CERTREQ     the responder's CERTREQ names no CA key"
+                )?,
+                Some(c) => writeln!(
+                    out,
+                    "    CERTREQ     the responder asked for {} CA key(s): {}",
+                    c.ca_hashes.len(),
+                    if c.ours_requested {
+                        "ours is among them"
+                    } else {
+                        "ours is not among them"
+                    }
+                )?,
+                None => {}
+            }
+        }
+        match (&a.peer_auth, a.responder_auth_ok) {
+            (Some(p), _) => {
+                for (i, c) in p.certificates.iter().enumerate() {
+                    writeln!(
+                        out,
+                        "    {} {}  (issuer {}, {}, until {})",
+                        if i == 0 { "CERT       " } else { "  chain    " },
+                        c.subject,
+                        c.issuer,
+                        c.key.map_or_else(|| "key ?".to_string(), |k| k.to_string()),
+                        c.not_after
+                    )?;
+                }
+                let chain = if p.chain_ok {
+                    p.chain.green().to_string()
+                } else {
+                    p.chain.yellow().to_string()
+                };
+                writeln!(out, "    path        {chain}")?;
+                let alg = p.algorithm.as_deref().unwrap_or("?");
+                if p.signature_ok {
+                    writeln!(out, "    responder's AUTH verified: {} {alg}", p.method)?;
+                } else {
+                    writeln!(
+                        out,
+                        "    {} {} {alg}: {}",
+                        "responder's AUTH does NOT verify:".red(),
+                        p.method,
+                        p.reason.as_deref().unwrap_or("")
+                    )?;
+                }
+            }
+            (None, Some(true)) => writeln!(out, "    responder's AUTH verified with the PSK")?,
+            (None, Some(false)) => writeln!(
                 out,
                 "    {}",
                 "responder's AUTH does NOT verify with the PSK".red()
             )?,
-            None => {}
+            (None, None) => {}
+        }
+        if let Some(p) = &a.ppk {
+            writeln!(
+                out,
+                "    PPK         {} PPK_ID {:?}: {}",
+                if p.mandatory { "mandatory" } else { "optional" },
+                p.ppk_id,
+                p.answer
+            )?;
         }
         if let Some(c) = &a.child_sa {
             writeln!(out, "    CHILD_SA {}", c.text)?;

@@ -47,6 +47,8 @@ use crate::wire::payload::{
     Payload, PayloadBody, Proposal, Sa, TrafficSelector, Transform, TransformId, Ts,
 };
 use crate::wire::reader::{Reader, Writer};
+
+use super::auth::{CertCredential, LocalAuth, MethodChoice, PeerAuth, RsaScheme};
 use crate::wire::registry::{
     AuthMethod, EncrId, ExchangeType, GatewayIdType, IdType, IntegId, KeId, NotifyType,
     PayloadType, ProtocolId, TransformAttrType, TransformType,
@@ -119,7 +121,6 @@ fn notify_of(p: &Payload) -> Option<&Notify> {
     }
 }
 
-#[cfg(test)]
 fn has_notify(m: &Message, t: NotifyType) -> bool {
     m.payloads
         .iter()
@@ -176,6 +177,8 @@ pub struct InitExchange {
     response: Option<Vec<u8>>,
     answer: Answer,
     max_redirects: u32,
+    /// Add N(USE_PPK) to the request (RFC 8784 §3).
+    use_ppk: bool,
 }
 
 impl InitExchange {
@@ -241,6 +244,7 @@ impl InitExchange {
             response: None,
             answer: Answer::default(),
             max_redirects,
+            use_ppk: false,
         })
     }
 
@@ -258,6 +262,13 @@ impl InitExchange {
                 _ => None,
             }),
         }
+    }
+
+    /// Offers a post-quantum preshared key (RFC 8784 §3): N(USE_PPK) is added to the request
+    /// when the recorded one has none. Returns true when it had to be added.
+    pub fn offer_ppk(&mut self) -> bool {
+        self.use_ppk = true;
+        !has_notify(&self.template, notify_type::USE_PPK)
     }
 
     /// True in verbatim mode.
@@ -304,6 +315,9 @@ impl InitExchange {
                 });
                 m.payloads
                     .push(notify(notify_type::REDIRECTED_FROM, from.clone()));
+            }
+            if self.use_ppk && !has_notify(&m, notify_type::USE_PPK) {
+                m.payloads.push(notify(notify_type::USE_PPK, Vec::new()));
             }
         }
         if let Some(c) = &self.cookie {
@@ -873,11 +887,38 @@ pub fn parse_ts(s: &str) -> Result<TrafficSelector, String> {
     })
 }
 
+/// How the initiator authenticates.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// A pre-shared key (AUTH method 2, RFC 7296 §2.15).
+    Psk(Vec<u8>),
+    /// A certificate and its key (signature methods, [`super::auth`]).
+    Cert(std::sync::Arc<CertCredential>),
+}
+
+/// A post-quantum preshared key (RFC 8784).
+#[derive(Debug, Clone)]
+pub struct PpkConfig {
+    /// PPK_ID, sent as PPK_ID_FIXED (type 2, RFC 8784 §5.1).
+    pub id: Vec<u8>,
+    /// The PPK.
+    pub key: Vec<u8>,
+    /// Refuse to authenticate without it (no N(NO_PPK_AUTH) is sent; a responder that does not
+    /// answer USE_PPK or PPK_IDENTITY fails the exchange).
+    pub mandatory: bool,
+}
+
 /// What IKE_AUTH sends besides the key.
 #[derive(Debug, Clone)]
 pub struct AuthConfig {
-    /// The pre-shared key.
-    pub psk: Vec<u8>,
+    /// How we authenticate.
+    pub credential: Credential,
+    /// The AUTH method with a certificate.
+    pub method: MethodChoice,
+    /// The RSA scheme of method 14.
+    pub rsa_scheme: RsaScheme,
+    /// A PPK to mix into SK_d, SK_pi and SK_pr (RFC 8784), when the responder answered USE_PPK.
+    pub ppk: Option<PpkConfig>,
     /// IDi.
     pub id_i: IdSpec,
     /// IDr, when the responder's identity is to be asked for.
@@ -910,6 +951,37 @@ pub struct AuthOutcome {
     pub notifies: Vec<String>,
     /// The first error notify, explained.
     pub error: Option<ErrorNotify>,
+    /// How we authenticated, with a certificate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub local_auth: Option<LocalAuth>,
+    /// The responder's AUTH method, certificates, path and signature check (signature methods).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer_auth: Option<PeerAuth>,
+    /// RFC 8784: what was offered and what the responder answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ppk: Option<PpkOutcome>,
+}
+
+/// The PPK negotiation (RFC 8784).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PpkOutcome {
+    /// PPK_ID (text when printable, else hex).
+    pub ppk_id: String,
+    /// Mandatory (no NO_PPK_AUTH sent) or optional.
+    pub mandatory: bool,
+    /// The responder answered N(USE_PPK) in IKE_SA_INIT.
+    pub responder_use_ppk: bool,
+    /// PPK_IDENTITY (and, when optional, NO_PPK_AUTH) were sent in IKE_AUTH, with AUTH
+    /// computed from SK_pi' = prf+(PPK, SK_pi).
+    pub sent: bool,
+    /// N(NO_PPK_AUTH) was sent (AUTH computed without the PPK, for a responder without it).
+    pub no_ppk_auth_sent: bool,
+    /// The responder answered PPK_IDENTITY: it used the PPK (SK_d', SK_pr').
+    pub responder_ppk_identity: bool,
+    /// The IKE SA's SK_d, SK_pi and SK_pr are the PPK-derived ones.
+    pub used: bool,
+    /// In words.
+    pub answer: String,
 }
 
 impl AuthOutcome {
@@ -943,7 +1015,19 @@ pub struct IkeSa {
     init_request: Vec<u8>,
     init_response: Vec<u8>,
     next_message_id: u32,
-    psk: Vec<u8>,
+    credential: Option<Credential>,
+    /// The responder's SIGNATURE_HASH_ALGORITHMS (RFC 7427 §4).
+    peer_hashes: Vec<u16>,
+    /// The responder sent N(USE_PPK) (RFC 8784).
+    peer_use_ppk: bool,
+    /// The PPK configuration and SK_pr' = prf+(PPK, SK_pr), once IKE_AUTH used one.
+    ppk: Option<(PpkConfig, Vec<u8>)>,
+    ppk_outcome: Option<PpkOutcome>,
+    local_auth: Option<LocalAuth>,
+    /// The responder's CERTREQ payloads of IKE_SA_INIT.
+    peer_certreqs: Vec<payload::CertReq>,
+    /// The IKE_AUTH request's inner payloads (short names) and notifies, as built.
+    auth_sent: (Vec<String>, Vec<String>),
 }
 
 /// The keytable::Encr of a negotiated ENCR transform.
@@ -1044,6 +1128,26 @@ impl IkeSa {
         let (spi_i, spi_r) = (resp.header.spi_i, resp.header.spi_r);
         let keys = derive::derive_ike_sa(&prf, encr, integ, &ni, &nr, &shared, spi_i, spi_r);
         let table = keys.table_keys(spi_i, spi_r, encr, integ);
+        let peer_hashes = resp
+            .payloads
+            .iter()
+            .filter_map(notify_of)
+            .filter(|n| n.notify_type == notify_type::SIGNATURE_HASH_ALGORITHMS)
+            .flat_map(|n| {
+                n.data
+                    .chunks_exact(2)
+                    .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let peer_certreqs = resp
+            .payloads
+            .iter()
+            .filter_map(|p| match &p.body {
+                PayloadBody::CertReq(c) => Some(c.clone()),
+                _ => None,
+            })
+            .collect();
         Ok(IkeSa {
             spi_i,
             spi_r,
@@ -1055,7 +1159,14 @@ impl IkeSa {
             init_request: init.request.clone(),
             init_response: response.to_vec(),
             next_message_id: 1,
-            psk: Vec::new(),
+            credential: None,
+            peer_hashes,
+            peer_use_ppk: has_notify(&resp, notify_type::USE_PPK),
+            peer_certreqs,
+            ppk: None,
+            ppk_outcome: None,
+            local_auth: None,
+            auth_sent: (Vec::new(), Vec::new()),
         })
     }
 
@@ -1104,28 +1215,123 @@ impl IkeSa {
             .map_err(|e| InitError::Unsupported(format!("protecting {exchange}: {e}")))
     }
 
-    /// The IKE_AUTH request (Message ID 1): SK { IDi, [IDr], AUTH (PSK), SA (ESP), TSi, TSr }.
+    /// The IKE_AUTH request's inner payloads (short names, `N` for each notify) and its
+    /// notifies by name, as [`IkeSa::auth_request`] built them.
+    pub fn auth_request_payloads(&self) -> (&[String], &[String]) {
+        (&self.auth_sent.0, &self.auth_sent.1)
+    }
+
+    /// The responder answered N(USE_PPK) in IKE_SA_INIT (RFC 8784 §3).
+    pub fn responder_supports_ppk(&self) -> bool {
+        self.peer_use_ppk
+    }
+
+    /// The responder's SIGNATURE_HASH_ALGORITHMS (RFC 7427 §4), as numbers.
+    pub fn responder_hash_algorithms(&self) -> &[u16] {
+        &self.peer_hashes
+    }
+
+    /// AUTH data over `octets` with our credential: (method, Authentication Data).
+    fn auth_data(
+        &mut self,
+        cfg: &AuthConfig,
+        octets: &[u8],
+    ) -> Result<(AuthMethod, Vec<u8>), InitError> {
+        match &cfg.credential {
+            Credential::Psk(psk) => Ok((
+                AuthMethod::SHARED_KEY_MIC,
+                derive::psk_auth(&self.prf, psk, octets),
+            )),
+            Credential::Cert(c) => {
+                let (m, data, mut local) = c
+                    .sign(cfg.method, cfg.rsa_scheme, &self.peer_hashes, octets)
+                    .map_err(|e| InitError::Unsupported(e.to_string()))?;
+                let reqs: Vec<&payload::CertReq> = self.peer_certreqs.iter().collect();
+                local.certreq_answered = c.answer_certreq(&reqs);
+                self.local_auth = Some(local);
+                Ok((m, data))
+            }
+        }
+    }
+
+    /// The IKE_AUTH request (Message ID 1): SK { IDi, [CERT…], [CERTREQ], [IDr], AUTH, SA (ESP),
+    /// TSi, TSr, [N(PPK_IDENTITY), N(NO_PPK_AUTH)] }.
+    ///
+    /// With a PPK and a responder that answered USE_PPK (RFC 8784 §3): SK_d, SK_pi and SK_pr
+    /// become prf+(PPK, SK_x), AUTH is computed with the new SK_pi, and when the PPK is
+    /// optional N(NO_PPK_AUTH) carries the AUTH data computed with the old one. A mandatory PPK
+    /// with a responder that did not answer USE_PPK is an error (nothing is sent).
     pub fn auth_request(&mut self, cfg: &AuthConfig) -> Result<Vec<u8>, InitError> {
-        self.psk = cfg.psk.clone();
+        self.credential = Some(cfg.credential.clone());
         let id_body = cfg.id_i.body();
-        let octets = derive::signed_octets(
-            &self.prf,
-            &self.init_request,
-            &self.nr,
-            &self.keys.sk_pi,
-            &id_body,
-        );
-        let auth = derive::psk_auth(&self.prf, &cfg.psk, &octets);
+        let mut ppk_notifies = Vec::new();
+        let mut sk_pi = self.keys.sk_pi.clone();
+        if let Some(ppk) = &cfg.ppk {
+            let mut out = PpkOutcome {
+                ppk_id: printable(&ppk.id),
+                mandatory: ppk.mandatory,
+                responder_use_ppk: self.peer_use_ppk,
+                sent: false,
+                no_ppk_auth_sent: false,
+                responder_ppk_identity: false,
+                used: false,
+                answer: String::new(),
+            };
+            if !self.peer_use_ppk {
+                if ppk.mandatory {
+                    return Err(InitError::Unsupported(
+                        "the PPK is mandatory but the responder did not answer N(USE_PPK) in IKE_SA_INIT (RFC 8784 §3): IKE_AUTH not sent".into(),
+                    ));
+                }
+                out.answer =
+                    "the responder did not answer N(USE_PPK): authenticated without the PPK".into();
+            } else {
+                // RFC 8784 §3: SK_d' = prf+(PPK, SK_d), SK_pi' = prf+(PPK, SK_pi),
+                // SK_pr' = prf+(PPK, SK_pr), each as long as the original.
+                let plus = |k: &[u8]| self.prf.prf_plus(&ppk.key, k, k.len());
+                let sk_d = plus(&self.keys.sk_d);
+                let new_pi = plus(&self.keys.sk_pi);
+                let sk_pr = plus(&self.keys.sk_pr);
+                if !ppk.mandatory {
+                    let octets = derive::signed_octets(
+                        &self.prf,
+                        &self.init_request,
+                        &self.nr,
+                        &self.keys.sk_pi,
+                        &id_body,
+                    );
+                    let (_, no_ppk) = self.auth_data(cfg, &octets)?;
+                    ppk_notifies.push(notify(notify_type::NO_PPK_AUTH, no_ppk));
+                    out.no_ppk_auth_sent = true;
+                }
+                // RFC 8784 §5.1: PPK_ID_FIXED (2), then the PPK_ID.
+                let mut id = vec![2u8];
+                id.extend_from_slice(&ppk.id);
+                ppk_notifies.insert(0, notify(notify_type::PPK_IDENTITY, id));
+                out.sent = true;
+                self.keys.sk_d = sk_d;
+                sk_pi = new_pi;
+                self.ppk = Some((ppk.clone(), sk_pr));
+            }
+            self.ppk_outcome = Some(out);
+        }
+        let octets =
+            derive::signed_octets(&self.prf, &self.init_request, &self.nr, &sk_pi, &id_body);
+        let (method, auth) = self.auth_data(cfg, &octets)?;
         let mut spi = [0u8; 4];
         random::fill(&mut spi)?;
         let mut inner = vec![cfg.id_i.payload(payload_type::IDI)];
+        if let Credential::Cert(c) = &cfg.credential {
+            inner.extend(c.cert_payloads());
+            inner.extend(c.certreq_payload());
+        }
         if let Some(r) = &cfg.id_r {
             inner.push(r.payload(payload_type::IDR));
         }
         inner.push(Payload::new(
             payload_type::AUTH,
             PayloadBody::Auth(Box::new(Auth {
-                method: AuthMethod::SHARED_KEY_MIC,
+                method,
                 reserved: [0; 3],
                 data: auth.into(),
                 signature: None,
@@ -1149,6 +1355,18 @@ impl IkeSa {
                 selectors: cfg.ts_r.clone(),
             }),
         ));
+        inner.extend(ppk_notifies);
+        self.auth_sent = (
+            inner
+                .iter()
+                .map(|p| payload::short_name(p.payload_type).into_owned())
+                .collect(),
+            inner
+                .iter()
+                .filter_map(notify_of)
+                .map(|n| n.notify_type.to_string())
+                .collect(),
+        );
         self.seal(ExchangeType::IKE_AUTH, &inner)
     }
 
@@ -1240,8 +1458,13 @@ impl IkeSa {
                 .collect(),
             notifies: Vec::new(),
             error: None,
+            local_auth: self.local_auth.clone(),
+            peer_auth: None,
+            ppk: self.ppk_outcome.clone(),
         };
         let mut id_r: Option<&Id> = None;
+        let mut certs: Vec<Vec<u8>> = Vec::new();
+        let mut ppk_identity = false;
         let mut auth: Option<&Auth> = None;
         for p in &inner {
             match &p.body {
@@ -1250,6 +1473,9 @@ impl IkeSa {
                     id_r = Some(id);
                 }
                 PayloadBody::Auth(a) => auth = Some(a),
+                PayloadBody::Cert(c) if c.encoding.0 == 4 && certs.len() < 16 => {
+                    certs.push(c.data[..].to_vec());
+                }
                 PayloadBody::Sa(sa) => {
                     out.child_sa = sa
                         .proposals
@@ -1266,6 +1492,7 @@ impl IkeSa {
                 }
                 PayloadBody::Notify(n) => {
                     out.notifies.push(n.notify_type.to_string());
+                    ppk_identity |= n.notify_type == notify_type::PPK_IDENTITY;
                     if n.notify_type.is_error() && out.error.is_none() {
                         let x = crate::analysis::explain::error_notify(
                             n.notify_type,
@@ -1281,22 +1508,55 @@ impl IkeSa {
                 _ => {}
             }
         }
+        if let Some(p) = out.ppk.as_mut() {
+            p.responder_ppk_identity = ppk_identity;
+            p.used = p.sent && ppk_identity;
+            if p.sent {
+                p.answer = if ppk_identity {
+                    "the responder answered PPK_IDENTITY: SK_d, SK_pi and SK_pr were derived with the PPK".into()
+                } else if p.no_ppk_auth_sent {
+                    "the responder answered without PPK_IDENTITY: it used NO_PPK_AUTH (no PPK for this PPK_ID), the keys are the ones without the PPK".into()
+                } else {
+                    "the responder answered without PPK_IDENTITY although the PPK is mandatory"
+                        .into()
+                };
+            }
+        }
+        // RFC 8784 §3: the responder's AUTH uses SK_pr' when it answered PPK_IDENTITY.
+        let sk_pr = match (&self.ppk, ppk_identity) {
+            (Some((_, pr)), true) => pr.clone(),
+            _ => self.keys.sk_pr.clone(),
+        };
         if let (Some(id), Some(a)) = (id_r, auth) {
             let mut body = vec![id.id_type.0];
             body.extend_from_slice(&id.reserved);
             body.extend_from_slice(&id.data[..]);
-            let octets = derive::signed_octets(
-                &self.prf,
-                &self.init_response,
-                &self.ni,
-                &self.keys.sk_pr,
-                &body,
-            );
-            let expected = derive::psk_auth(&self.prf, &self.psk, &octets);
-            let ok = a.method == AuthMethod::SHARED_KEY_MIC
-                && bool::from(expected[..].ct_eq(&a.data[..]));
+            let octets =
+                derive::signed_octets(&self.prf, &self.init_response, &self.ni, &sk_pr, &body);
+            let ok = if a.method == AuthMethod::SHARED_KEY_MIC {
+                match &self.credential {
+                    Some(Credential::Psk(psk)) => {
+                        let expected = derive::psk_auth(&self.prf, psk, &octets);
+                        bool::from(expected[..].ct_eq(&a.data[..]))
+                    }
+                    _ => false,
+                }
+            } else {
+                let trust: &[Vec<u8>] = match &self.credential {
+                    Some(Credential::Cert(c)) => c.trust(),
+                    _ => &[],
+                };
+                let v = super::auth::verify_peer(trust, &certs, a, &octets);
+                // With trust anchors given, the responder is authenticated only when its
+                // certificate chains to one of them; without, by its signature alone (the
+                // report says the path was not checked).
+                let ok = v.signature_ok && (v.chain_ok || trust.is_empty());
+                out.peer_auth = Some(v);
+                ok
+            };
             out.responder_auth_ok = Some(ok);
-            out.ike_sa = ok;
+            let mandatory_unmet = out.ppk.as_ref().is_some_and(|p| p.mandatory && !p.used);
+            out.ike_sa = ok && !mandatory_unmet;
         }
         Ok(out)
     }
@@ -1322,6 +1582,15 @@ impl IkeSa {
             .filter_map(notify_of)
             .map(|n| n.notify_type.to_string())
             .collect())
+    }
+}
+
+/// Text when every octet is printable ASCII, else hex.
+fn printable(b: &[u8]) -> String {
+    if !b.is_empty() && b.iter().all(|c| c.is_ascii_graphic() || *c == b' ') {
+        String::from_utf8_lossy(b).into_owned()
+    } else {
+        hex::encode(b)
     }
 }
 
