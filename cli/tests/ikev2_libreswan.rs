@@ -70,7 +70,7 @@ fn probe_scan_finds_plutos_proposals() {
         ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
-    let summary = lines.iter().find(|l| l["type"] == "summary").unwrap();
+    let summary = lines.iter().find(|l| l["record"] == "summary").unwrap();
     let found: Vec<String> = summary["scan"]["accepted"]
         .as_array()
         .unwrap()
