@@ -35,6 +35,38 @@ pub struct Row<'a> {
     pub bits: Vec<Bit<'a>>,
 }
 
+/// The [`Row`]s of a protocol crate's field map. `ietfwg_6lo::fields` and
+/// `ietfwg_ikev2::wire::fields` have fields of the same shape but are separate types (the two
+/// crates share no dependency), so the conversion is written once here as a macro; `slot` picks
+/// the colour slot of a field's layer.
+macro_rules! field_rows {
+    ($map:expr, $slot:expr) => {
+        $map.iter()
+            .map(|f| $crate::hexdump::Row {
+                range: f.range.clone(),
+                layer: f.layer.name(),
+                slot: $slot(f.layer),
+                name: &f.name,
+                value: &f.value,
+                reference: f.reference,
+                word: f.word,
+                bits: f
+                    .bits
+                    .iter()
+                    .map(|b| $crate::hexdump::Bit {
+                        first: b.first,
+                        len: b.len,
+                        value: b.value,
+                        name: b.name,
+                        meaning: &b.meaning,
+                    })
+                    .collect(),
+            })
+            .collect::<Vec<$crate::hexdump::Row<'_>>>()
+    };
+}
+pub(crate) use field_rows;
+
 const PALETTE: [Color; 6] = [
     Color::Cyan,
     Color::Yellow,

@@ -187,7 +187,10 @@ fn certificates_of_every_key_type_complete_ike_auth() {
             let (out, sas) = replay(&r, &a2, &[]);
             assert_eq!(out.status.code(), Some(1), "{}", show(&out));
             assert!(
-                sas[0]["error"]["message"].as_str().unwrap().contains("RFC 8420"),
+                sas[0]["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("RFC 8420"),
                 "{}",
                 sas[0]
             );
@@ -460,7 +463,10 @@ fn ppk_used_fallback_and_mandatory() {
     );
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     assert!(
-        sas[0]["error"]["message"].as_str().unwrap().contains("USE_PPK"),
+        sas[0]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("USE_PPK"),
         "{}",
         sas[0]
     );

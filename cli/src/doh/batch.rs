@@ -182,7 +182,10 @@ fn line_result(job: &Job, done: Option<(&Client, Result<Response, ClientError>)>
         }
         (Ok((opts, _)), Some(done)) => (opts, done),
         (Ok(_), None) => {
-            r.error = Some(line_problem("network", format!("line {}: not sent", job.line)));
+            r.error = Some(line_problem(
+                "network",
+                format!("line {}: not sent", job.line),
+            ));
             return r;
         }
     };

@@ -12,8 +12,8 @@
 //! | [`render`] | dig-like text and JSON for an answer |
 
 pub mod batch;
-pub mod check;
 pub mod bench;
+pub mod check;
 pub mod conn;
 pub mod decode;
 pub mod encode;

@@ -4,7 +4,7 @@
 use ietfwg_ikev2::decoder::{Decoded, Decryption, FragmentState};
 use ietfwg_ikev2::wire::fields::{self, Field, FieldLayer};
 
-use crate::hexdump::{self, Bit, Row};
+use crate::hexdump::{self, Row};
 use crate::ikev2::stream::Event;
 use crate::output::Output;
 
@@ -20,28 +20,7 @@ fn slot(l: FieldLayer) -> usize {
 
 /// The rows of a field map.
 pub fn rows(map: &[Field]) -> Vec<Row<'_>> {
-    map.iter()
-        .map(|f| Row {
-            range: f.range.clone(),
-            layer: f.layer.name(),
-            slot: slot(f.layer),
-            name: &f.name,
-            value: &f.value,
-            reference: f.reference,
-            word: f.word,
-            bits: f
-                .bits
-                .iter()
-                .map(|b| Bit {
-                    first: b.first,
-                    len: b.len,
-                    value: b.value,
-                    name: b.name,
-                    meaning: &b.meaning,
-                })
-                .collect(),
-        })
-        .collect()
+    hexdump::field_rows!(map, slot)
 }
 
 /// Writes the annotated dump of an IKEv2 message (nothing for ESP, keepalives, IKEv1 and

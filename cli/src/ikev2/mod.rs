@@ -11,8 +11,8 @@
 pub mod brief;
 pub mod esp;
 pub mod hexdump;
-pub mod keys;
 mod json;
+pub mod keys;
 pub mod net;
 pub mod probe;
 pub mod render;

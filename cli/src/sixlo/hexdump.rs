@@ -4,7 +4,7 @@ use ietfwg_6lo::fields::{self, Field, FieldLayer};
 use ietfwg_6lo::lowpan::FrameReport;
 use ietfwg_6lo::mac::FcsMode;
 
-use crate::hexdump::{self, Bit, Row};
+use crate::hexdump::{self, Row};
 use crate::output::Output;
 
 fn slot(l: FieldLayer) -> usize {
@@ -21,28 +21,7 @@ fn slot(l: FieldLayer) -> usize {
 
 /// The rows of a field map.
 pub fn rows(map: &[Field]) -> Vec<Row<'_>> {
-    map.iter()
-        .map(|f| Row {
-            range: f.range.clone(),
-            layer: f.layer.name(),
-            slot: slot(f.layer),
-            name: &f.name,
-            value: &f.value,
-            reference: f.reference,
-            word: f.word,
-            bits: f
-                .bits
-                .iter()
-                .map(|b| Bit {
-                    first: b.first,
-                    len: b.len,
-                    value: b.value,
-                    name: b.name,
-                    meaning: &b.meaning,
-                })
-                .collect(),
-        })
-        .collect()
+    hexdump::field_rows!(map, slot)
 }
 
 /// Writes the annotated dump of one 802.15.4 frame (`frame` as captured, FCS included when
