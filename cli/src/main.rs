@@ -7,7 +7,10 @@
 mod doh;
 mod ikev2;
 mod output;
+mod pipeline;
 mod sixlo;
+mod tape;
+mod text;
 
 use std::process::ExitCode;
 

@@ -15,6 +15,7 @@ pub mod replay;
 pub mod stream;
 pub mod summary;
 
+use std::io::Write as _;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -25,11 +26,12 @@ use ietfwg_ikev2::crypto::keytable::{self, SaKeys};
 use ietfwg_ikev2::decoder::{Decoded, Decryption, FragmentState};
 
 use crate::output::Output;
+use crate::text::Text;
 use crate::Status;
 use ietfwg_capture::live::LiveCapture;
 use ietfwg_capture::{CaptureReader, Packet};
 
-use stream::{IkeStream, Pushed};
+use stream::{Event, IkeStream, Pushed};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -334,6 +336,70 @@ fn progress_bar(src: &Source, out: &Output) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
+/// Rendered entries are handed to the output once this many bytes have gathered.
+const CHUNK: usize = 64 * 1024;
+/// Entries the decoding thread hands over at a time, and batches in flight: the memory the
+/// pipeline holds is bounded by these, whatever the capture's size.
+const BATCH: usize = 256;
+const BATCHES_IN_FLIGHT: usize = 4;
+
+/// What the decoding side hands the rendering side.
+#[derive(Debug)]
+pub enum Item {
+    /// A decoded IKE message, ESP packet, keepalive or IKE-port problem.
+    Event(Event),
+    /// A packet whose IP/UDP/TCP headers did not decode.
+    BadPacket {
+        frame: u64,
+        ts: ietfwg_capture::Timestamp,
+        msg: String,
+    },
+}
+
+/// What turns one decoded entry into output bytes: the text or the NDJSON renderer. Both append
+/// to the same buffer, which is handed to the output in large chunks.
+pub type EntryRenderer = fn(&mut Text, &Item) -> anyhow::Result<()>;
+
+fn entry_renderer(json: bool) -> EntryRenderer {
+    if json {
+        |t, item| match item {
+            Item::Event(ev) => render::entry_json(t, ev),
+            Item::BadPacket { frame, ts, msg } => render::packet_error_json(t, *frame, *ts, msg),
+        }
+    } else {
+        |t, item| {
+            match item {
+                Item::Event(ev) => render::entry_text(t, ev),
+                Item::BadPacket { frame, ts, msg } => {
+                    render::packet_error_text(t, *frame, *ts, msg)
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Renders what arrives on `rx` into `out`, in order, until the decoding side is done.
+fn render_items(
+    rx: std::sync::mpsc::Receiver<Vec<Item>>,
+    out: &mut Output,
+    render_entry: EntryRenderer,
+) -> anyhow::Result<()> {
+    let mut t = Text::new(out.color);
+    for batch in rx {
+        for item in &batch {
+            render_entry(&mut t, item)?;
+        }
+        if t.buf.len() >= CHUNK {
+            out.write_all(&t.buf)?;
+            t.clear();
+        }
+    }
+    out.write_all(&t.buf)?;
+    out.flush()?;
+    Ok(())
+}
+
 fn decode_cmd(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     let keys = a.source.keys.as_deref().map(load_keys).transpose()?;
     let with_keys = keys.is_some();
@@ -343,40 +409,50 @@ fn decode_cmd(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     let mut stream = IkeStream::new(keys);
     let mut tally = Tally::default();
     let limit = a.source.count;
-    while let Some(pkt) = source.next_packet()? {
-        let (number, ts) = (pkt.number, pkt.ts);
-        let pushed = stream.push(&pkt, |ev| {
-            tally.add(&ev.decoded);
-            if a.json {
-                render::entry_json(out, &ev)?;
-            } else {
-                render::entry_text(out, &ev)?;
-            }
-            if live {
-                out.flush()?;
-            }
-            Ok(if limit.is_some_and(|n| tally.messages() >= n) {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            })
-        })?;
-        match pushed {
-            Pushed::Done => {}
-            Pushed::Stopped => break,
-            Pushed::BadPacket(e) => {
-                tally.errors += 1;
-                let msg = format!("{e:#}");
-                if a.json {
-                    render::packet_error_json(out, number, ts, &msg)?;
-                } else {
-                    render::packet_error_text(out, number, ts, &msg)?;
+    let render_entry = entry_renderer(a.json);
+    if live || out.stdout_tty {
+        // One thread, each packet's entries written as soon as they are decoded.
+        let mut t = Text::new(out.color);
+        produce(
+            &mut source,
+            &mut stream,
+            &mut tally,
+            limit,
+            None,
+            1,
+            |batch| {
+                for item in &batch {
+                    render_entry(&mut t, item)?;
                 }
-            }
-        }
-        if let (Some(b), Source::File(r)) = (&bar, &source) {
-            b.set_position(r.bytes_read());
-        }
+                out.write_all(&t.buf)?;
+                out.flush()?;
+                t.clear();
+                Ok(true)
+            },
+        )?;
+    } else {
+        // Two stages on two cores: this thread reads packets and decodes them into owned
+        // events; a second renders them, in order, and writes.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(BATCHES_IN_FLIGHT);
+        std::thread::scope(|scope| -> anyhow::Result<()> {
+            let renderer = scope.spawn(|| render_items(rx, out, render_entry));
+            let produced = produce(
+                &mut source,
+                &mut stream,
+                &mut tally,
+                limit,
+                bar.as_ref(),
+                BATCH,
+                |batch| Ok(tx.send(batch).is_ok()),
+            );
+            drop(tx);
+            let rendered = renderer
+                .join()
+                .map_err(|_| anyhow!("the rendering thread panicked"))?;
+            // A rendering (output) error stops the decoding side too: it is the cause.
+            rendered?;
+            produced
+        })?;
     }
     if let Some(b) = bar {
         b.finish_and_clear();
@@ -391,4 +467,54 @@ fn decode_cmd(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     } else {
         Status::Ok
     })
+}
+
+/// Reads `source` to its end (or `limit` IKE messages), decoding each packet into [`Item`]s
+/// handed to `sink` `batch_len` at a time; `sink` returns false to stop.
+fn produce(
+    source: &mut Source,
+    stream: &mut IkeStream,
+    tally: &mut Tally,
+    limit: Option<u64>,
+    bar: Option<&indicatif::ProgressBar>,
+    batch_len: usize,
+    mut sink: impl FnMut(Vec<Item>) -> anyhow::Result<bool>,
+) -> anyhow::Result<()> {
+    let mut batch = Vec::with_capacity(batch_len);
+    while let Some(pkt) = source.next_packet()? {
+        let (number, ts) = (pkt.number, pkt.ts);
+        let pushed = stream.push(&pkt, |ev| {
+            tally.add(&ev.decoded);
+            batch.push(Item::Event(ev));
+            Ok(if limit.is_some_and(|n| tally.messages() >= n) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            })
+        })?;
+        match pushed {
+            Pushed::Done => {}
+            Pushed::Stopped => break,
+            Pushed::BadPacket(e) => {
+                tally.errors += 1;
+                batch.push(Item::BadPacket {
+                    frame: number,
+                    ts,
+                    msg: format!("{e:#}"),
+                });
+            }
+        }
+        if batch.len() >= batch_len
+            && !sink(std::mem::replace(&mut batch, Vec::with_capacity(batch_len)))?
+        {
+            return Ok(());
+        }
+        if let (Some(b), Source::File(r)) = (bar, &*source) {
+            b.set_position(r.bytes_read());
+        }
+    }
+    if !batch.is_empty() {
+        sink(batch)?;
+    }
+    Ok(())
 }

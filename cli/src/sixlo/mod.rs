@@ -13,10 +13,12 @@ use ietfwg_6lo::mac::FcsMode;
 use ietfwg_6lo::reassembly::Limits;
 use ietfwg_6lo::{ContextTable, LinkAddr};
 use ietfwg_capture::{
-    linktype, wpan_frame, CaptureReader, CaptureWriter, Format, Packet, Timestamp, Wpan, WpanFrame,
+    linktype, wpan_frame, CaptureWriter, Format, Packet, Timestamp, Wpan, WpanFrame,
 };
 
 use crate::output::Output;
+use crate::pipeline::ThreadedReader;
+use crate::text::Text;
 use crate::Status;
 
 #[derive(Debug, clap::Args)]
@@ -199,13 +201,9 @@ impl Tally {
     }
 }
 
-fn progress_bar(
-    reader: &CaptureReader,
-    out: &Output,
-    enabled: bool,
-) -> Option<indicatif::ProgressBar> {
+fn progress_bar(len: Option<u64>, out: &Output, enabled: bool) -> Option<indicatif::ProgressBar> {
     // A bar only where a person watches stderr and stdout is not interleaving lines with it.
-    let len = reader.len()?;
+    let len = len?;
     if !(enabled && out.stderr_tty) {
         return None;
     }
@@ -233,57 +231,90 @@ fn frame_fcs(pkt: &Packet<'_>, w: &WpanFrame<'_>) -> (FcsMode, Option<(usize, u3
     }
 }
 
+/// Rendered records are handed to the output once this many bytes have gathered (at once on a
+/// terminal, so each frame shows as it is decoded).
+const CHUNK: usize = 64 * 1024;
+
+/// What turns one decoded frame into output bytes: the text or the NDJSON renderer. Both
+/// append to the same buffer, which the decode loop hands to the output in large chunks.
+type FrameRenderer = fn(&mut Text, &FrameReport<'_>, &render::Link<'_>) -> anyhow::Result<()>;
+
+fn frame_renderer(json: bool) -> FrameRenderer {
+    if json {
+        render::frame_json
+    } else {
+        |t, r, link| {
+            render::frame_text(t, r, link);
+            Ok(())
+        }
+    }
+}
+
 fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     let mut decoder = a.common.decoder()?;
-    let mut reader = CaptureReader::open(&a.input)?;
+    // The capture is read on another thread, batch by batch.
+    let (mut reader, len) = ThreadedReader::open(&a.input)?;
     let mut tally = Tally::default();
-    let bar = progress_bar(&reader, out, !out.stdout_tty);
+    let bar = progress_bar(len, out, !out.stdout_tty);
     let json = a.json;
-    while let Some(pkt) = reader.next_packet()? {
-        let (number, ts, linktype) = (pkt.number, pkt.ts, pkt.linktype);
-        match wpan_frame(&pkt) {
-            Ok(Wpan::Frame(w)) => {
-                let (fcs, snapped) = frame_fcs(&pkt, &w);
-                let report = decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
-                tally.add(&report);
-                let link = render::Link {
-                    ts,
-                    linktype,
-                    encap: Some(&w.encap),
-                    snapped,
-                };
-                if json {
-                    render::frame_json(out, &report, &link)?;
-                } else {
-                    render::frame_text(out, &report, &link)?;
+    // Records are rendered into one buffer, handed to the output in large chunks.
+    let mut t = Text::new(out.color);
+    let render_frame = frame_renderer(json);
+    while let Some(mut batch) = reader.next_batch() {
+        for pkt in batch.packets() {
+            let (number, ts, linktype) = (pkt.number, pkt.ts, pkt.linktype);
+            match wpan_frame(&pkt) {
+                Ok(Wpan::Frame(w)) => {
+                    let (fcs, snapped) = frame_fcs(&pkt, &w);
+                    let report = decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
+                    tally.add(&report);
+                    let link = render::Link {
+                        ts,
+                        linktype,
+                        encap: Some(&w.encap),
+                        snapped,
+                    };
+                    render_frame(&mut t, &report, &link)?;
+                }
+                Ok(Wpan::NotWpan(why)) => {
+                    tally.frames += 1;
+                    tally.not_wpan += 1;
+                    render::skipped(&mut t, json, number, ts, linktype, &why)?;
+                }
+                Err(e) => {
+                    tally.frames += 1;
+                    tally.errors += 1;
+                    render::link_error(&mut t, json, number, ts, linktype, &format!("{e:#}"))?;
                 }
             }
-            Ok(Wpan::NotWpan(why)) => {
-                tally.frames += 1;
-                tally.not_wpan += 1;
-                render::skipped(out, json, number, ts, linktype, &why)?;
+            for inc in decoder.take_expired() {
+                tally.incomplete += 1;
+                render::incomplete(&mut t, json, &inc)?;
             }
-            Err(e) => {
-                tally.frames += 1;
-                tally.errors += 1;
-                render::link_error(out, json, number, ts, linktype, &format!("{e:#}"))?;
+            if t.buf.len() >= CHUNK || out.stdout_tty {
+                out.write_all(&t.buf)?;
+                t.clear();
             }
-        }
-        for inc in decoder.take_expired() {
-            tally.incomplete += 1;
-            render::incomplete(out, json, &inc)?;
         }
         if let Some(b) = &bar {
-            b.set_position(reader.bytes_read());
+            b.set_position(batch.bytes_read);
         }
+        if let Some(e) = batch.error.take() {
+            // What was decoded before the read error is shown, then the error.
+            out.write_all(&t.buf)?;
+            out.flush()?;
+            return Err(e.into());
+        }
+        reader.recycle(batch);
     }
     if let Some(b) = bar {
         b.finish_and_clear();
     }
     for inc in decoder.finish() {
         tally.incomplete += 1;
-        render::incomplete(out, json, &inc)?;
+        render::incomplete(&mut t, json, &inc)?;
     }
+    out.write_all(&t.buf)?;
     out.flush()?;
     eprintln!("{}", tally.summary());
     Ok(tally.status())
@@ -297,6 +328,8 @@ fn decode_hex(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     let mut number = 0u64;
     let mut input = stdin.lock();
     let mut line = Vec::new();
+    let mut t = Text::new(out.color);
+    let render_frame = frame_renderer(a.json);
     while let Some(fits) = read_bounded_line(&mut input, &mut line).context("reading stdin")? {
         let text: String = String::from_utf8_lossy(&line)
             .chars()
@@ -319,6 +352,8 @@ fn decode_hex(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
             Err(e) => {
                 tally.frames += 1;
                 tally.errors += 1;
+                out.write_all(&t.buf)?;
+                t.clear();
                 out.flush()?;
                 eprintln!("ietfwg: line {number}: {e}");
                 continue;
@@ -337,16 +372,17 @@ fn decode_hex(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
             encap: None,
             snapped: None,
         };
-        if a.json {
-            render::frame_json(out, &report, &link)?;
-        } else {
-            render::frame_text(out, &report, &link)?;
+        render_frame(&mut t, &report, &link)?;
+        if t.buf.len() >= CHUNK || out.stdout_tty {
+            out.write_all(&t.buf)?;
+            t.clear();
         }
     }
     for inc in decoder.finish() {
         tally.incomplete += 1;
-        render::incomplete(out, a.json, &inc)?;
+        render::incomplete(&mut t, a.json, &inc)?;
     }
+    out.write_all(&t.buf)?;
     out.flush()?;
     if number == 0 {
         bail!("no hex frames on stdin");
@@ -402,71 +438,77 @@ fn read_bounded_line(r: &mut impl BufRead, line: &mut Vec<u8>) -> std::io::Resul
 
 fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
     let mut decoder = a.common.decoder()?;
-    let mut reader = CaptureReader::open(&a.input)?;
+    let (mut reader, len) = ThreadedReader::open(&a.input)?;
     // Raw IPv4/IPv6 datagrams.
     let mut writer = CaptureWriter::create(&a.output, Format::Pcap, linktype::RAW)
         .with_context(|| format!("creating {}", a.output))?;
     let mut tally = Tally::default();
     let mut no_ipv6 = 0u64;
-    let bar = progress_bar(&reader, out, a.output != "-");
-    while let Some(pkt) = reader.next_packet()? {
-        let (number, ts) = (pkt.number, pkt.ts);
-        let report = match wpan_frame(&pkt) {
-            Ok(Wpan::Frame(w)) => {
-                let (fcs, _) = frame_fcs(&pkt, &w);
-                decoder.decode_frame(w.frame, fcs, number, ts.as_nanos())
-            }
-            Ok(Wpan::NotWpan(_)) => {
-                tally.frames += 1;
-                tally.not_wpan += 1;
-                no_ipv6 += 1;
-                continue;
-            }
-            Err(e) => {
-                tally.frames += 1;
-                tally.errors += 1;
-                eprintln!("frame {number}: {e:#}");
-                continue;
-            }
-        };
-        tally.add(&report);
-        if let Some(e) = &report.error {
-            eprintln!("frame {number}: {}", render::Hinted(e));
-        } else if let Some(e) = report
-            .datagram
-            .as_ref()
-            .filter(|d| d.ipv6.is_some())
-            .and_then(|d| d.ipv6_error.as_ref())
-        {
-            eprintln!("frame {number}: malformed datagram written as captured: {e}");
-        }
-        match &report.datagram {
-            // Only what reads as IPv6 goes out; a datagram that does not even start with an
-            // IPv6 header (a corrupt 0x41 frame) is reported instead.
-            Some(d) if d.ipv6.is_some() => writer
-                .write(ts, &d.bytes)
-                .with_context(|| format!("writing to {}", output_label(&a.output)))?,
-            Some(d) => {
-                let why = d
-                    .ipv6_error
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default();
-                eprintln!("frame {number}: datagram not written: {why}");
-            }
-            None if report
-                .lowpan
+    let bar = progress_bar(len, out, a.output != "-");
+    while let Some(mut batch) = reader.next_batch() {
+        for pkt in batch.packets() {
+            let (number, ts) = (pkt.number, pkt.ts);
+            let report = match wpan_frame(&pkt) {
+                Ok(Wpan::Frame(w)) => {
+                    let (fcs, _) = frame_fcs(&pkt, &w);
+                    decoder.decode_frame(w.frame, fcs, number, ts.as_nanos())
+                }
+                Ok(Wpan::NotWpan(_)) => {
+                    tally.frames += 1;
+                    tally.not_wpan += 1;
+                    no_ipv6 += 1;
+                    continue;
+                }
+                Err(e) => {
+                    tally.frames += 1;
+                    tally.errors += 1;
+                    eprintln!("frame {number}: {e:#}");
+                    continue;
+                }
+            };
+            tally.add(&report);
+            if let Some(e) = &report.error {
+                eprintln!("frame {number}: {}", render::Hinted(e));
+            } else if let Some(e) = report
+                .datagram
                 .as_ref()
-                .is_some_and(|l| l.fragment.is_some() || l.rfrag.is_some()) => {}
-            None => no_ipv6 += 1,
-        }
-        for inc in decoder.take_expired() {
-            tally.incomplete += 1;
-            eprintln!("{}", render::incomplete_line(&inc));
+                .filter(|d| d.ipv6.is_some())
+                .and_then(|d| d.ipv6_error.as_ref())
+            {
+                eprintln!("frame {number}: malformed datagram written as captured: {e}");
+            }
+            match &report.datagram {
+                // Only what reads as IPv6 goes out; a datagram that does not even start with an
+                // IPv6 header (a corrupt 0x41 frame) is reported instead.
+                Some(d) if d.ipv6.is_some() => writer
+                    .write(ts, &d.bytes)
+                    .with_context(|| format!("writing to {}", output_label(&a.output)))?,
+                Some(d) => {
+                    let why = d
+                        .ipv6_error
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default();
+                    eprintln!("frame {number}: datagram not written: {why}");
+                }
+                None if report
+                    .lowpan
+                    .as_ref()
+                    .is_some_and(|l| l.fragment.is_some() || l.rfrag.is_some()) => {}
+                None => no_ipv6 += 1,
+            }
+            for inc in decoder.take_expired() {
+                tally.incomplete += 1;
+                eprintln!("{}", render::incomplete_line(&inc));
+            }
         }
         if let Some(b) = &bar {
-            b.set_position(reader.bytes_read());
+            b.set_position(batch.bytes_read);
         }
+        if let Some(e) = batch.error.take() {
+            return Err(e.into());
+        }
+        reader.recycle(batch);
     }
     if let Some(b) = bar {
         b.finish_and_clear();
