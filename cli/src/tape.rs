@@ -651,6 +651,101 @@ impl Tape {
     }
 }
 
+// ---------------------------------------------------------------- IKE `k=v` text
+
+impl Tape {
+    fn map_len(&self, i: usize) -> usize {
+        self.entries(i).count()
+    }
+
+    /// A registry value `{"id", "name"}` (exactly those two keys): their events.
+    fn registry(&self, i: usize) -> Option<(usize, usize)> {
+        if !matches!(self.ev.get(i), Some(Ev::Map(_))) || self.map_len(i) != 2 {
+            return None;
+        }
+        Some((self.get(i, "id")?, self.get(i, "name")?))
+    }
+
+    /// The `ikev2 decode` text of a serialised value: `k=v k=v`, registry values as
+    /// `NAME (id)`, nested maps in braces, lists in brackets, long hex strings cut.
+    pub fn write_kv(&self, i: usize, out: &mut Vec<u8>, hex_max: usize) {
+        if !matches!(self.ev.get(i), Some(Ev::Map(_))) {
+            return self.write_kv_value(i, out, hex_max);
+        }
+        if let Some((id, name)) = self.registry(i) {
+            if let Some(Ev::Str(a, b)) = self.ev.get(name).copied() {
+                out.extend_from_slice(self.str(a, b).as_bytes());
+                out.extend_from_slice(b" (");
+                self.write_json(id, out);
+                out.push(b')');
+            } else {
+                self.write_json(id, out);
+            }
+            return;
+        }
+        let mut first = true;
+        for (k, v) in self.entries(i) {
+            let ev = self.ev.get(v).copied();
+            if matches!(ev, Some(Ev::Null)) || matches!(ev, Some(Ev::Seq(e)) if e == v + 1) {
+                continue;
+            }
+            if !first {
+                out.push(b' ');
+            }
+            first = false;
+            out.extend_from_slice(k.as_bytes());
+            out.push(b'=');
+            self.write_kv_value(v, out, hex_max);
+        }
+    }
+
+    fn write_kv_value(&self, i: usize, out: &mut Vec<u8>, hex_max: usize) {
+        match self.ev.get(i).copied() {
+            Some(Ev::Str(a, b)) => {
+                let s = self.str(a, b);
+                match s.get(..2 * hex_max) {
+                    Some(head)
+                        if s.len() > 2 * hex_max && s.bytes().all(|c| c.is_ascii_hexdigit()) =>
+                    {
+                        out.extend_from_slice(head.as_bytes());
+                        out.extend_from_slice("… (".as_bytes());
+                        out.extend_from_slice(itoa::Buffer::new().format(s.len() / 2).as_bytes());
+                        out.extend_from_slice(b" octets)");
+                    }
+                    _ => out.extend_from_slice(s.as_bytes()),
+                }
+            }
+            Some(Ev::Map(_)) if self.registry(i).is_some() => self.write_kv(i, out, hex_max),
+            Some(Ev::Map(_)) => {
+                out.push(b'{');
+                self.write_kv(i, out, hex_max);
+                out.push(b'}');
+            }
+            Some(Ev::Seq(e)) => {
+                out.push(b'[');
+                let mut j = i + 1;
+                while j < e {
+                    if j > i + 1 {
+                        out.extend_from_slice(b", ");
+                    }
+                    self.write_kv(j, out, hex_max);
+                    j = self.span(j).end;
+                }
+                out.push(b']');
+            }
+            _ => self.write_json(i, out),
+        }
+    }
+
+    /// The string value of `key` in the recorded map, if it is one.
+    pub fn top_str(&self, key: &str) -> Option<&str> {
+        match self.ev.get(self.get(0, key)?).copied() {
+            Some(Ev::Str(a, b)) => Some(self.str(a, b)),
+            _ => None,
+        }
+    }
+}
+
 /// `0x%04x`.
 pub fn hex04(n: u64, out: &mut Vec<u8>) {
     out.extend_from_slice(b"0x");
@@ -797,6 +892,66 @@ mod tests {
             let mut out = Vec::new();
             tape.write_json(0, &mut out);
             assert_eq!(String::from_utf8_lossy(&out), value.to_string());
+        }
+        Ok(())
+    }
+
+    /// The `ikev2 decode` renderer the tape's `write_kv` replaces, over a `serde_json::Value`.
+    fn kv(v: &Value) -> String {
+        match v {
+            Value::Object(m) => {
+                if let (Some(id), Some(name), 2) = (m.get("id"), m.get("name"), m.len()) {
+                    return match name.as_str() {
+                        Some(s) => format!("{s} ({id})"),
+                        None => format!("{id}"),
+                    };
+                }
+                let mut parts = Vec::new();
+                for (k, v) in m {
+                    if v.is_null() || v.as_array().is_some_and(|a| a.is_empty()) {
+                        continue;
+                    }
+                    parts.push(format!("{k}={}", kv_value(v)));
+                }
+                parts.join(" ")
+            }
+            other => kv_value(other),
+        }
+    }
+
+    fn kv_value(v: &Value) -> String {
+        match v {
+            Value::String(s) if s.len() > 8 && s.bytes().all(|c| c.is_ascii_hexdigit()) => {
+                format!("{}… ({} octets)", &s[..8], s.len() / 2)
+            }
+            Value::String(s) => s.clone(),
+            Value::Object(m) if m.len() == 2 && m.contains_key("id") && m.contains_key("name") => {
+                kv(v)
+            }
+            Value::Object(_) => format!("{{{}}}", kv(v)),
+            Value::Array(a) => format!("[{}]", a.iter().map(kv).collect::<Vec<_>>().join(", ")),
+            other => other.to_string(),
+        }
+    }
+
+    #[test]
+    fn tape_kv_equals_the_value_renderer() -> Result<(), TapeError> {
+        let values = [
+            json!({"kind": "sa", "doi": {"id": 1, "name": "IPSEC"}, "x": {"id": 2, "name": null},
+                   "spi": "0123456789abcdef0123", "short": "abcd", "notes": [], "n": null,
+                   "list": [{"id": 3, "name": "A"}, {"k": [1, "s", {"id": "q", "name": "B"}]}, 4],
+                   "nested": {"a": true, "b": -2, "c": 0.5}}),
+            json!({"id": 7, "name": "ONLY"}),
+            json!("0123456789abcdefXX"),
+            json!([1, {"id": 1, "name": "N", "extra": 0}]),
+            json!(12),
+        ];
+        let mut tape = Tape::default();
+        for value in &values {
+            tape.record(value)?;
+            let mut out = Vec::new();
+            tape.write_kv(0, &mut out, 4);
+            assert_eq!(String::from_utf8_lossy(&out), kv(value), "{value}");
         }
         Ok(())
     }

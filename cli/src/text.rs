@@ -5,7 +5,10 @@
 use std::fmt;
 use std::io::Write as _;
 
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+
 use colored::{ColoredString, Colorize};
+use ietfwg_capture::Timestamp;
 
 use crate::tape::Tape;
 
@@ -117,6 +120,79 @@ impl Text {
         self
     }
 
+    /// An IPv4 address as its `Display` writes it.
+    pub fn ipv4(&mut self, a: &Ipv4Addr) -> &mut Self {
+        let [a, b, c, d] = a.octets();
+        self.n(a).s(".").n(b).s(".").n(c).s(".").n(d)
+    }
+
+    /// An IPv6 address as its `Display` writes it (RFC 5952: lowercase, the longest run of
+    /// two or more zero groups — the first of equal runs — as `::`; `::ffff:a.b.c.d` for an
+    /// IPv4-mapped address).
+    pub fn ipv6(&mut self, a: &Ipv6Addr) -> &mut Self {
+        if let Some(v4) = a.to_ipv4_mapped() {
+            return self.s("::ffff:").ipv4(&v4);
+        }
+        let seg = a.segments();
+        let (mut best, mut best_len, mut cur, mut cur_len) = (0, 0, 0, 0);
+        for (i, &s) in seg.iter().enumerate() {
+            if s == 0 {
+                if cur_len == 0 {
+                    cur = i;
+                }
+                cur_len += 1;
+                if cur_len > best_len {
+                    best = cur;
+                    best_len = cur_len;
+                }
+            } else {
+                cur_len = 0;
+            }
+        }
+        let groups = |t: &mut Text, g: &[u16]| {
+            for (i, &s) in g.iter().enumerate() {
+                if i > 0 {
+                    t.buf.push(b':');
+                }
+                t.hex_digits(u64::from(s), 1);
+            }
+        };
+        if best_len > 1 {
+            groups(self, &seg[..best]);
+            self.s("::");
+            groups(self, &seg[best + best_len..]);
+        } else {
+            groups(self, &seg);
+        }
+        self
+    }
+
+    /// A socket address as its `Display` writes it (`a.b.c.d:port`, `[v6]:port`,
+    /// `[v6%scope]:port`).
+    pub fn sock(&mut self, a: &SocketAddr) -> &mut Self {
+        match a {
+            SocketAddr::V4(a) => self.ipv4(a.ip()).s(":").n(a.port()),
+            SocketAddr::V6(a) => {
+                self.s("[").ipv6(a.ip());
+                if a.scope_id() != 0 {
+                    self.s("%").n(a.scope_id());
+                }
+                self.s("]:").n(a.port())
+            }
+        }
+    }
+
+    /// A capture time as `Timestamp`'s `Display` writes it: `secs.nnnnnnnnn`.
+    pub fn ts(&mut self, ts: Timestamp) -> &mut Self {
+        self.n(ts.secs).s(".");
+        let mut b = itoa::Buffer::new();
+        let ns = b.format(ts.nanos);
+        for _ in ns.len()..9 {
+            self.buf.push(b'0');
+        }
+        self.s(ns)
+    }
+
     /// `f`'s text, coloured with `style` when the output is coloured.
     pub fn styled(&mut self, style: Style, f: impl FnOnce(&mut Text)) -> &mut Self {
         if !self.color {
@@ -214,5 +290,56 @@ mod tests {
         t.clear();
         t.pad("ab", 5).s("|").pad("abcdef", 3);
         assert_eq!(String::from_utf8_lossy(&t.buf), "ab   |abcdef");
+    }
+
+    /// Addresses and times are written as their `Display` writes them: every pattern of zero
+    /// groups an IPv6 address can have, IPv4-mapped and -compatible forms, scopes, ports.
+    #[test]
+    fn addresses_and_times_match_display() {
+        let mut t = Text::new(false);
+        let mut check = |t: &mut Text, expected: String| {
+            assert_eq!(String::from_utf8_lossy(&t.buf), expected);
+            t.clear();
+        };
+        for mask in 0u32..256 {
+            for fill in [1u16, 0xabcd, 0x0f00] {
+                let seg: [u16; 8] =
+                    std::array::from_fn(|i| if mask & (1 << i) != 0 { fill } else { 0 });
+                let a = Ipv6Addr::from(seg);
+                t.ipv6(&a);
+                check(&mut t, a.to_string());
+                let s = SocketAddr::from((a, 500));
+                t.sock(&s);
+                check(&mut t, s.to_string());
+            }
+        }
+        for a in [
+            "::ffff:192.0.2.1",
+            "::192.0.2.1",
+            "fe80::1",
+            "::",
+            "::1",
+            "1::",
+        ] {
+            let a: Ipv6Addr = a.parse().unwrap_or(Ipv6Addr::UNSPECIFIED);
+            t.ipv6(&a);
+            check(&mut t, a.to_string());
+        }
+        let s6 = std::net::SocketAddrV6::new(Ipv6Addr::LOCALHOST, 4500, 0, 7);
+        t.sock(&SocketAddr::V6(s6));
+        check(&mut t, s6.to_string());
+        let s4 = SocketAddr::from(([10, 0, 255, 1], 4500));
+        t.sock(&s4);
+        check(&mut t, s4.to_string());
+        for (secs, nanos) in [
+            (0, 0),
+            (1_700_000_100, 20_000_000),
+            (5, 999_999_999),
+            (7, 1),
+        ] {
+            let ts = Timestamp { secs, nanos };
+            t.ts(ts);
+            check(&mut t, ts.to_string());
+        }
     }
 }

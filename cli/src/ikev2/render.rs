@@ -87,46 +87,6 @@ fn payload_label(p: PayloadType) -> std::borrow::Cow<'static, str> {
     }
 }
 
-/// `k=v k=v` from any serialised value; registry values (`{"id", "name"}`) as `NAME (id)`.
-fn kv(v: &Value) -> String {
-    match v {
-        Value::Object(m) => {
-            if let (Some(id), Some(name), 2) = (m.get("id"), m.get("name"), m.len()) {
-                return nm_string(name.as_str(), id);
-            }
-            let mut parts = Vec::new();
-            for (k, v) in m {
-                if v.is_null() || v.as_array().is_some_and(|a| a.is_empty()) {
-                    continue;
-                }
-                parts.push(format!("{k}={}", kv_value(v)));
-            }
-            parts.join(" ")
-        }
-        other => kv_value(other),
-    }
-}
-
-fn nm_string(name: Option<&str>, n: impl std::fmt::Display) -> String {
-    match name {
-        Some(s) => format!("{s} ({n})"),
-        None => format!("{n}"),
-    }
-}
-
-fn kv_value(v: &Value) -> String {
-    match v {
-        Value::String(s) if s.len() > 2 * HEX_MAX && s.bytes().all(|c| c.is_ascii_hexdigit()) => {
-            format!("{}… ({} octets)", &s[..2 * HEX_MAX], s.len() / 2)
-        }
-        Value::String(s) => s.clone(),
-        Value::Object(m) if m.len() == 2 && m.contains_key("id") && m.contains_key("name") => kv(v),
-        Value::Object(_) => format!("{{{}}}", kv(v)),
-        Value::Array(a) => format!("[{}]", a.iter().map(kv).collect::<Vec<_>>().join(", ")),
-        other => other.to_string(),
-    }
-}
-
 fn indent(t: &mut Text, depth: usize) {
     for _ in 0..=depth {
         t.s(INDENT);
@@ -637,11 +597,11 @@ fn head(t: &mut Text, ev: &Event) {
         t.s("#").n(ev.frame);
     });
     t.s("  ")
-        .d(ev.ts)
+        .ts(ev.ts)
         .s("  ")
-        .d(ev.src)
+        .sock(&ev.src)
         .s(" → ")
-        .d(ev.dst)
+        .sock(&ev.dst)
         .s("  ")
         .s(ev.transport.label())
         .nl();
@@ -815,14 +775,23 @@ fn ikev2_text(t: &mut Text, d: &Ikev2Decoded) {
 }
 
 fn ikev1_payload_text(t: &mut Text, p: &Ikev1Payload, depth: usize) {
-    let body = serde_json::to_value(&p.body).unwrap_or(Value::Null);
-    let mut fields = kv(&body);
-    if let Some(k) = body.get("kind").and_then(Value::as_str) {
-        fields = fields
-            .replacen(&format!("kind={k}"), "", 1)
-            .trim()
-            .to_string();
-    }
+    // `k=v` fields of the body, without its `kind=` tag.
+    let mut fields = Vec::new();
+    let kind = match t.tape.record(&p.body) {
+        Ok(()) => {
+            t.tape.write_kv(0, &mut fields, HEX_MAX);
+            t.tape.top_str("kind").map(|k| format!("kind={k}"))
+        }
+        Err(_) => {
+            fields.extend_from_slice(b"null");
+            None
+        }
+    };
+    let fields = String::from_utf8_lossy(&fields);
+    let fields = match kind {
+        Some(k) => std::borrow::Cow::Owned(fields.replacen(&k, "", 1).trim().to_string()),
+        None => fields,
+    };
     label(t, &p.payload_type.to_string(), depth);
     t.s(&fields).s("  ");
     t.styled(text::dimmed, |t| {
@@ -936,7 +905,7 @@ pub fn packet_error_text(t: &mut Text, frame: u64, ts: Timestamp, msg: &str) {
     t.styled(text::bold, |t| {
         t.s("#").n(frame);
     });
-    t.s("  ").d(ts).nl();
+    t.s("  ").ts(ts).nl();
     label(t, "error", 0);
     t.st(text::red_bold, msg).nl();
 }

@@ -4,7 +4,7 @@ use std::fmt;
 
 use ietfwg_6lo::ipv6::{Summary, Upper};
 use ietfwg_6lo::lowpan::{Compression, FrameReport, IncompleteDatagram};
-use ietfwg_6lo::{Detail, Error};
+use ietfwg_6lo::{Detail, Error, LinkAddr};
 use ietfwg_capture::{Encap, Timestamp};
 use serde_json::{json, Map, Value};
 
@@ -60,7 +60,7 @@ pub fn frame_text(t: &mut Text, r: &FrameReport<'_>, link: &Link<'_>) {
     t.styled(text::bold, |t| {
         t.s("#").n(r.frame);
     });
-    t.s("  ").d(ts);
+    t.s("  ").ts(ts);
     if let Some(m) = &r.mac {
         t.s("  ").d(m.version).s(" ");
         t.styled(text::bold, |t| {
@@ -73,7 +73,10 @@ pub fn frame_text(t: &mut Text, r: &FrameReport<'_>, link: &Link<'_>) {
         if let Some(p) = pan {
             t.s(" PAN ").hex(u64::from(p), 4);
         }
-        t.s("  ").d(m.src).s(" → ").d(m.dst);
+        t.s("  ");
+        link_addr(t, &m.src);
+        t.s(" → ");
+        link_addr(t, &m.dst);
         if let Some(f) = &m.fcs {
             t.s("  ");
             if f.ok {
@@ -175,9 +178,9 @@ pub fn frame_text(t: &mut Text, r: &FrameReport<'_>, link: &Link<'_>) {
                     .n(*uncompressed_len)
                     .s(")")
                     .nl();
-                t.s(INDENT).pad("", 9).s("src ").d(iphc.src).s("  (");
+                t.s(INDENT).pad("", 9).s("src ").ipv6(&iphc.src).s("  (");
                 t.d(&iphc.src_mode).s(")").nl();
-                t.s(INDENT).pad("", 9).s("dst ").d(iphc.dst).s("  (");
+                t.s(INDENT).pad("", 9).s("dst ").ipv6(&iphc.dst).s("  (");
                 t.d(&iphc.dst_mode).s(")").nl();
                 for n in nhc {
                     label_text(t, "NHC");
@@ -207,11 +210,11 @@ pub fn frame_text(t: &mut Text, r: &FrameReport<'_>, link: &Link<'_>) {
                 .n(f.offset)
                 .s("..")
                 .n(f.offset + f.len)
-                .s(" of datagram ")
-                .d(f.key.src)
-                .s(" → ")
-                .d(f.key.dst)
-                .s(" size ")
+                .s(" of datagram ");
+            link_addr(t, &f.key.src);
+            t.s(" → ");
+            link_addr(t, &f.key.dst);
+            t.s(" size ")
                 .n(f.key.size)
                 .s(" tag ")
                 .hex(u64::from(f.key.tag), 4)
@@ -265,6 +268,26 @@ pub fn frame_text(t: &mut Text, r: &FrameReport<'_>, link: &Link<'_>) {
     }
 }
 
+/// A link address as its `Display` writes it (`0xabcd`, `00:12:4b:…`, `-`).
+fn link_addr(t: &mut Text, a: &LinkAddr) {
+    match a {
+        LinkAddr::Absent => {
+            t.s("-");
+        }
+        LinkAddr::Short(s) => {
+            t.hex(u64::from(*s), 4);
+        }
+        LinkAddr::Extended(e) => {
+            for (i, b) in e.iter().enumerate() {
+                if i > 0 {
+                    t.s(":");
+                }
+                t.hex_digits(u64::from(*b), 2);
+            }
+        }
+    }
+}
+
 /// A 2-bit field as `{:02b}`.
 fn bits2(t: &mut Text, v: u8) {
     if v > 3 {
@@ -287,11 +310,11 @@ fn checksum_verdict(t: &mut Text, ok: Option<bool>) {
 fn ipv6_lines(t: &mut Text, ip: &Summary) {
     label_text(t, "IPv6");
     t.styled(text::bold, |t| {
-        t.d(ip.src);
+        t.ipv6(&ip.src);
     });
     t.s(" → ");
     t.styled(text::bold, |t| {
-        t.d(ip.dst);
+        t.ipv6(&ip.dst);
     });
     t.s("  plen ")
         .n(ip.payload_length)
@@ -443,7 +466,7 @@ pub fn skipped(
         t.styled(text::bold, |t| {
             t.s("#").n(number);
         });
-        t.s("  ").d(ts).s("  ");
+        t.s("  ").ts(ts).s("  ");
         t.styled(text::dimmed, |t| {
             t.s("not 802.15.4: ").s(why);
         });
@@ -474,7 +497,7 @@ pub fn link_error(
         t.styled(text::bold, |t| {
             t.s("#").n(number);
         });
-        t.s("  ").d(ts).nl();
+        t.s("  ").ts(ts).nl();
         label_text(t, "error");
         t.st(text::red_bold, msg).nl();
         Ok(())
