@@ -50,6 +50,26 @@ pub struct Text {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+/// Lowercase hex digits of `n`, zero-padded to `digits` (at most 16), into the start of `out`;
+/// returns how many.
+fn hex_into(n: u64, digits: u32, out: &mut [u8; 16]) -> usize {
+    let need = if n == 0 {
+        1
+    } else {
+        (64 - n.leading_zeros()).div_ceil(4)
+    };
+    let len = need.max(digits.min(16)) as usize;
+    for (k, o) in out[..len].iter_mut().enumerate() {
+        let shift = 4 * (len - 1 - k);
+        *o = if shift < 64 {
+            HEX[((n >> shift) & 0xf) as usize]
+        } else {
+            b'0'
+        };
+    }
+    len
+}
+
 impl Text {
     pub fn new(color: bool) -> Self {
         Text {
@@ -96,17 +116,9 @@ impl Text {
 
     /// Lowercase hex digits of `n`, zero-padded to `digits`.
     pub fn hex_digits(&mut self, n: u64, digits: u32) -> &mut Self {
-        let need = if n == 0 {
-            1
-        } else {
-            (64 - n.leading_zeros()).div_ceil(4)
-        };
-        for _ in need..digits {
-            self.buf.push(b'0');
-        }
-        for k in (0..need).rev() {
-            self.buf.push(HEX[((n >> (4 * k)) & 0xf) as usize]);
-        }
+        let mut b = [b'0'; 16];
+        let len = hex_into(n, digits, &mut b);
+        self.buf.extend_from_slice(&b[..len]);
         self
     }
 
@@ -149,21 +161,30 @@ impl Text {
                 cur_len = 0;
             }
         }
-        let groups = |t: &mut Text, g: &[u16]| {
+        // At most 8 groups of 4 digits and 7 separators (or 6 and `::`): 39 bytes.
+        let mut out = [0u8; 40];
+        let mut at = 0;
+        let mut groups = |g: &[u16], out: &mut [u8; 40], at: &mut usize| {
             for (i, &s) in g.iter().enumerate() {
                 if i > 0 {
-                    t.buf.push(b':');
+                    out[*at] = b':';
+                    *at += 1;
                 }
-                t.hex_digits(u64::from(s), 1);
+                let mut d = [0u8; 16];
+                let len = hex_into(u64::from(s), 1, &mut d);
+                out[*at..*at + len].copy_from_slice(&d[..len]);
+                *at += len;
             }
         };
         if best_len > 1 {
-            groups(self, &seg[..best]);
-            self.s("::");
-            groups(self, &seg[best + best_len..]);
+            groups(&seg[..best], &mut out, &mut at);
+            out[at..at + 2].copy_from_slice(b"::");
+            at += 2;
+            groups(&seg[best + best_len..], &mut out, &mut at);
         } else {
-            groups(self, &seg);
+            groups(&seg, &mut out, &mut at);
         }
+        self.buf.extend_from_slice(&out[..at]);
         self
     }
 
@@ -223,6 +244,17 @@ impl Text {
     pub fn pad(&mut self, s: &str, width: usize) -> &mut Self {
         self.s(s);
         for _ in s.chars().count()..width {
+            self.buf.push(b' ');
+        }
+        self
+    }
+
+    /// `v`'s `Display` left-aligned in `width` characters (`{:<width}`), without a `String`.
+    pub fn pad_d(&mut self, v: impl fmt::Display, width: usize) -> &mut Self {
+        let start = self.buf.len();
+        let _ = write!(self.buf, "{v}");
+        let chars = std::str::from_utf8(&self.buf[start..]).map_or(0, |s| s.chars().count());
+        for _ in chars..width {
             self.buf.push(b' ');
         }
         self
@@ -288,8 +320,14 @@ mod tests {
             format!("00ab7f-12{}", u64::MAX)
         );
         t.clear();
-        t.pad("ab", 5).s("|").pad("abcdef", 3);
-        assert_eq!(String::from_utf8_lossy(&t.buf), "ab   |abcdef");
+        t.pad("ab", 5)
+            .s("|")
+            .pad("abcdef", 3)
+            .s("|")
+            .pad_d("é", 3)
+            .s("|")
+            .pad_d(1234, 2);
+        assert_eq!(String::from_utf8_lossy(&t.buf), "ab   |abcdef|é  |1234");
     }
 
     /// Addresses and times are written as their `Display` writes them: every pattern of zero

@@ -792,7 +792,10 @@ fn ikev1_payload_text(t: &mut Text, p: &Ikev1Payload, depth: usize) {
         Some(k) => std::borrow::Cow::Owned(fields.replacen(&k, "", 1).trim().to_string()),
         None => fields,
     };
-    label(t, &p.payload_type.to_string(), depth);
+    indent(t, depth);
+    t.styled(text::cyan, |t| {
+        t.pad_d(p.payload_type, 9);
+    });
     t.s(&fields).s("  ");
     t.styled(text::dimmed, |t| {
         t.s("[")

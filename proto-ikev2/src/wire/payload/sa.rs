@@ -175,23 +175,40 @@ impl Transform {
     /// with their number (`2048-bit MODP Group (14)`, also for ADDKE1–7), `NO_ESN` / `ESN`,
     /// and unassigned values as `ENCR#99`.
     pub fn name_of(t: TransformType, id: u16, key_length: Option<u16>) -> String {
-        let base = match t.0 {
-            1 => EncrId(id).name().map(str::to_owned),
-            2 => PrfId(id).name().map(str::to_owned),
-            3 => IntegId(id).name().map(str::to_owned),
-            4 | 6..=12 => KeId(id).name().map(|n| format!("{n} ({id})")),
+        let mut s = String::new();
+        // Writing into a String cannot fail.
+        let _ = Transform::write_name(&mut s, t, id, key_length);
+        s
+    }
+
+    /// [`Transform::name_of`] written into `f`, without building a `String` (what `Display`
+    /// uses).
+    pub fn write_name(
+        f: &mut dyn std::fmt::Write,
+        t: TransformType,
+        id: u16,
+        key_length: Option<u16>,
+    ) -> std::fmt::Result {
+        let named = match t.0 {
+            1 => EncrId(id).name().map(|n| f.write_str(n)),
+            2 => PrfId(id).name().map(|n| f.write_str(n)),
+            3 => IntegId(id).name().map(|n| f.write_str(n)),
+            4 | 6..=12 => KeId(id).name().map(|n| write!(f, "{n} ({id})")),
             5 => match id {
-                0 => Some("NO_ESN".to_owned()),
-                1 => Some("ESN".to_owned()),
+                0 => Some(f.write_str("NO_ESN")),
+                1 => Some(f.write_str("ESN")),
                 _ => None,
             },
             _ => None,
         };
-        let base = base.unwrap_or_else(|| format!("{}#{id}", t.short().unwrap_or("TRANSFORM")));
-        match key_length {
-            Some(k) => format!("{base}_{k}"),
-            None => base,
+        match named {
+            Some(r) => r?,
+            None => write!(f, "{}#{id}", t.short().unwrap_or("TRANSFORM"))?,
         }
+        if let Some(k) = key_length {
+            write!(f, "_{k}")?;
+        }
+        Ok(())
     }
 
     /// The Key Length attribute (type 14, TV), in bits, if present.
@@ -339,11 +356,12 @@ impl std::fmt::Display for Transform {
     /// See [`Transform::name_of`]; attributes other than Key Length and reserved octets are
     /// not part of the name.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&Transform::name_of(
+        Transform::write_name(
+            f,
             self.transform_type,
             self.transform_id.value(),
             self.key_length(),
-        ))
+        )
     }
 }
 
