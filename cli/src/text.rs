@@ -164,7 +164,7 @@ impl Text {
         // At most 8 groups of 4 digits and 7 separators (or 6 and `::`): 39 bytes.
         let mut out = [0u8; 40];
         let mut at = 0;
-        let mut groups = |g: &[u16], out: &mut [u8; 40], at: &mut usize| {
+        let groups = |g: &[u16], out: &mut [u8; 40], at: &mut usize| {
             for (i, &s) in g.iter().enumerate() {
                 if i > 0 {
                     out[*at] = b':';
@@ -335,7 +335,7 @@ mod tests {
     #[test]
     fn addresses_and_times_match_display() {
         let mut t = Text::new(false);
-        let mut check = |t: &mut Text, expected: String| {
+        let check = |t: &mut Text, expected: String| {
             assert_eq!(String::from_utf8_lossy(&t.buf), expected);
             t.clear();
         };

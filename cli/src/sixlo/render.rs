@@ -179,9 +179,9 @@ pub fn frame_text(t: &mut Text, r: &FrameReport<'_>, link: &Link<'_>) {
                     .s(")")
                     .nl();
                 t.s(INDENT).pad("", 9).s("src ").ipv6(&iphc.src).s("  (");
-                t.d(&iphc.src_mode).s(")").nl();
+                t.d(iphc.src_mode).s(")").nl();
                 t.s(INDENT).pad("", 9).s("dst ").ipv6(&iphc.dst).s("  (");
-                t.d(&iphc.dst_mode).s(")").nl();
+                t.d(iphc.dst_mode).s(")").nl();
                 for n in nhc {
                     label_text(t, "NHC");
                     t.tagged(n, false, " ").nl();
