@@ -9,11 +9,14 @@ mod examples;
 mod hexdump;
 mod hints;
 mod ikev2;
-mod manpages;
 mod json;
+mod manpages;
 mod output;
+mod pipeline;
 mod select;
 mod sixlo;
+mod tape;
+mod text;
 
 use std::process::ExitCode;
 
