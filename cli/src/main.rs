@@ -12,8 +12,11 @@ mod ikev2;
 mod json;
 mod manpages;
 mod output;
+mod pipeline;
 mod select;
 mod sixlo;
+mod tape;
+mod text;
 
 use std::process::ExitCode;
 

@@ -19,7 +19,7 @@ pub struct Output {
     pub stdout_tty: bool,
     /// stderr is a terminal.
     pub stderr_tty: bool,
-    w: Box<dyn Write>,
+    w: Box<dyn Write + Send>,
 }
 
 impl std::fmt::Debug for Output {
@@ -43,11 +43,12 @@ impl Output {
         };
         // `colored` decides on its own too; make it follow our decision only.
         colored::control::set_override(color);
-        let w: Box<dyn Write> = if stdout_tty {
+        let w: Box<dyn Write + Send> = if stdout_tty {
             Box::new(io::LineWriter::new(ClosedPipeEnds(io::stdout())))
         } else {
+            // Large writes: renderers hand over chunks of tens of KiB.
             Box::new(io::BufWriter::with_capacity(
-                64 * 1024,
+                256 * 1024,
                 ClosedPipeEnds(io::stdout()),
             ))
         };

@@ -9,13 +9,12 @@
 //! with `--keys`, those inside SK follow it in braces: `SK{IDi AUTH SA TSi TSr}`.
 
 use std::fmt::Write as _;
-use std::io::Write;
 
 use ietfwg_ikev2::decoder::{Decoded, Decryption};
 use ietfwg_ikev2::wire::payload::{short_name, Payload, PayloadBody};
 
 use crate::ikev2::stream::Event;
-use crate::output::Output;
+use crate::text::Text;
 
 fn payload_word(p: &Payload) -> String {
     match &p.body {
@@ -125,7 +124,6 @@ pub fn line(ev: &Event) -> String {
 }
 
 /// Writes the line of one event.
-pub fn event(out: &mut Output, ev: &Event) -> anyhow::Result<()> {
-    writeln!(out, "{}", line(ev))?;
-    Ok(())
+pub fn event(t: &mut Text, ev: &Event) {
+    t.s(&line(ev)).nl();
 }

@@ -6,7 +6,7 @@ use ietfwg_ikev2::wire::fields::{self, Field, FieldLayer};
 
 use crate::hexdump::{self, Row};
 use crate::ikev2::stream::Event;
-use crate::output::Output;
+use crate::text::Text;
 
 fn slot(l: FieldLayer) -> usize {
     match l {
@@ -25,11 +25,11 @@ pub fn rows(map: &[Field]) -> Vec<Row<'_>> {
 
 /// Writes the annotated dump of an IKEv2 message (nothing for ESP, keepalives, IKEv1 and
 /// transport problems), then of its decrypted plaintext when there is one.
-pub fn event(out: &mut Output, ev: &Event) -> anyhow::Result<()> {
+pub fn event(t: &mut Text, ev: &Event) -> anyhow::Result<()> {
     let Decoded::Ikev2(d) = &ev.decoded else {
         return Ok(());
     };
-    let color = out.color;
+    let color = t.color;
     let opened = match d.encrypted.as_ref().map(|e| &e.decryption) {
         Some(Decryption::Done(o)) => Some(o),
         _ => None,
@@ -44,7 +44,7 @@ pub fn event(out: &mut Output, ev: &Event) -> anyhow::Result<()> {
         "bytes of the IKE message ({} octets; offsets count from the first octet of the IKE header)",
         d.bytes.len()
     );
-    hexdump::render(out, color, &title, &d.bytes, &rows(&map))?;
+    hexdump::render(&mut t.buf, color, &title, &d.bytes, &rows(&map))?;
     let Some(o) = opened else {
         return Ok(());
     };
@@ -60,7 +60,7 @@ pub fn event(out: &mut Output, ev: &Event) -> anyhow::Result<()> {
             p.plaintext.len(),
             p.plaintext_offset
         );
-        hexdump::render(out, color, &title, &p.plaintext, &rows(&map))?;
+        hexdump::render(&mut t.buf, color, &title, &p.plaintext, &rows(&map))?;
     }
     if let Some(FragmentState::Complete(r)) = &o.fragments {
         let map = fields::chain_fields(&r.plaintext, 0, r.payloads.as_ref().map(Vec::as_slice));
@@ -69,7 +69,7 @@ pub fn event(out: &mut Output, ev: &Event) -> anyhow::Result<()> {
             r.frames,
             r.plaintext.len()
         );
-        hexdump::render(out, color, &title, &r.plaintext, &rows(&map))?;
+        hexdump::render(&mut t.buf, color, &title, &r.plaintext, &rows(&map))?;
     }
     Ok(())
 }

@@ -22,6 +22,7 @@ use serde::{Serialize, Serializer};
 use super::stream::Event;
 use crate::json::{rfc_cited, Problem, Shown, Time};
 use crate::output::Output;
+use crate::text::Text;
 
 /// One captured message (or a packet that carried none that could be read).
 #[derive(Serialize)]
@@ -345,13 +346,13 @@ fn ikev2<'a>(x: &'a Ikev2Decoded, r: &mut MessageRecord<'a>) {
 }
 
 /// One entry as an NDJSON line.
-pub fn entry(out: &mut Output, ev: &Event) -> anyhow::Result<()> {
-    out.json(&record(ev))
+pub fn entry(t: &mut Text, ev: &Event) -> anyhow::Result<()> {
+    t.json(&record(ev))
 }
 
 /// A packet whose IP/UDP/TCP headers did not decode.
-pub fn packet_error(out: &mut Output, frame: u64, ts: Timestamp, msg: &str) -> anyhow::Result<()> {
-    out.json(&MessageRecord {
+pub fn packet_error(t: &mut Text, frame: u64, ts: Timestamp, msg: &str) -> anyhow::Result<()> {
+    t.json(&MessageRecord {
         record: "packet",
         frame,
         time: Time(ts),

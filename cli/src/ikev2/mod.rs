@@ -21,21 +21,23 @@ pub mod stats;
 pub mod stream;
 pub mod summary;
 
+use std::io::Write as _;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use anyhow::Context as _;
+use anyhow::{anyhow, Context as _};
 use clap::Subcommand;
 use ietfwg_ikev2::decoder::{Decoded, Decryption, FragmentState, IcvStatus};
 
 use crate::output::Output;
 use crate::select::{FrameRange, Spi};
+use crate::text::Text;
 use crate::Status;
 use ietfwg_capture::live::LiveCapture;
 use ietfwg_capture::{CaptureReader, Packet};
 
-use stream::{IkeStream, Pushed};
+use stream::{Event, IkeStream, Pushed};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -363,6 +365,92 @@ fn progress_bar(src: &Source, out: &Output) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
+/// Rendered entries are handed to the output once this many bytes have gathered.
+const CHUNK: usize = 64 * 1024;
+/// Entries the decoding thread hands over at a time, and batches in flight: the memory the
+/// pipeline holds is bounded by these, whatever the capture's size.
+const BATCH: usize = 256;
+const BATCHES_IN_FLIGHT: usize = 4;
+
+/// What the decoding side hands the rendering side.
+#[derive(Debug)]
+pub enum Item {
+    /// A decoded IKE message, ESP packet, keepalive or IKE-port problem.
+    Event(Event),
+    /// A packet whose IP/UDP/TCP headers did not decode.
+    BadPacket {
+        frame: u64,
+        ts: ietfwg_capture::Timestamp,
+        msg: String,
+    },
+}
+
+/// How entries are shown: the text or NDJSON renderer, or `--brief`'s one line each, with
+/// `-x`'s dump after each. Every form appends to the same buffer, which is handed to the
+/// output in large chunks.
+#[derive(Debug, Clone, Copy)]
+struct View {
+    json: bool,
+    brief: bool,
+    hexdump: bool,
+}
+
+impl View {
+    fn render(self, t: &mut Text, item: &Item) -> anyhow::Result<()> {
+        match item {
+            Item::Event(ev) => {
+                if self.brief {
+                    brief::event(t, ev);
+                } else if self.json {
+                    render::entry_json(t, ev)?;
+                } else {
+                    render::entry_text(t, ev);
+                }
+                if self.hexdump {
+                    hexdump::event(t, ev)?;
+                }
+            }
+            Item::BadPacket { frame, ts, msg } => {
+                if self.json {
+                    render::packet_error_json(t, *frame, *ts, msg)?;
+                } else {
+                    render::packet_error_text(t, *frame, *ts, msg);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Renders what arrives on `rx` into `out`, in order, until the decoding side is done.
+fn render_items(
+    rx: std::sync::mpsc::Receiver<Vec<Item>>,
+    out: &mut Output,
+    view: View,
+) -> anyhow::Result<()> {
+    let mut t = Text::new(out.color);
+    for batch in rx {
+        for item in &batch {
+            view.render(&mut t, item)?;
+        }
+        if t.buf.len() >= CHUNK {
+            out.write_all(&t.buf)?;
+            t.clear();
+        }
+    }
+    out.write_all(&t.buf)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// What `decode` keeps of a capture: `--frames`, `--sa` and `-c`.
+#[derive(Debug, Clone, Copy)]
+struct Filter {
+    frames: Option<FrameRange>,
+    sa: Option<Spi>,
+    limit: Option<u64>,
+}
+
 fn decode_cmd(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     let keys = load_keys(&a.source.keys)?.map(|k| k.ike);
     let with_keys = keys.is_some();
@@ -375,58 +463,62 @@ fn decode_cmd(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     let bar = progress_bar(&source, out);
     let mut stream = IkeStream::new(keys);
     let mut tally = Tally::default();
-    let limit = a.source.count;
     let frames = a.source.frames;
-    while let Some(pkt) = source.next_packet()? {
-        let (number, ts) = (pkt.number, pkt.ts);
-        if frames.is_some_and(|r| r.past(number)) {
-            break;
-        }
-        // What a capture file holds, for the note when it holds no IKE (not for an interface).
-        if !live && tally.messages() + tally.esp == 0 {
-            contents.note(&pkt);
-        }
-        let pushed = stream.push(&pkt, |ev| {
-            if !frames.is_none_or(|r| r.contains(ev.frame)) || !in_sa(a.sa, &ev.decoded) {
-                return Ok(ControlFlow::Continue(()));
-            }
-            tally.add(&ev.decoded);
-            if a.brief {
-                brief::event(out, &ev)?;
-            } else if a.json {
-                render::entry_json(out, &ev)?;
-            } else {
-                render::entry_text(out, &ev)?;
-            }
-            if a.hexdump {
-                hexdump::event(out, &ev)?;
-            }
-            if live {
-                out.flush()?;
-            }
-            Ok(if limit.is_some_and(|n| tally.messages() >= n) {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            })
-        })?;
-        match pushed {
-            Pushed::Done => {}
-            Pushed::Stopped => break,
-            Pushed::BadPacket(_) if !frames.is_none_or(|r| r.contains(number)) => {}
-            Pushed::BadPacket(e) => {
-                tally.errors += 1;
-                let msg = format!("{e:#}");
-                if a.json {
-                    render::packet_error_json(out, number, ts, &msg)?;
-                } else {
-                    render::packet_error_text(out, number, ts, &msg)?;
+    let filter = Filter {
+        frames,
+        sa: a.sa,
+        limit: a.source.count,
+    };
+    let view = View {
+        json: a.json,
+        brief: a.brief,
+        hexdump: a.hexdump,
+    };
+    if live || out.stdout_tty {
+        // One thread, each packet's entries written as soon as they are decoded.
+        let mut t = Text::new(out.color);
+        produce(
+            &mut source,
+            &mut stream,
+            &mut tally,
+            &mut contents,
+            filter,
+            None,
+            1,
+            |batch| {
+                for item in &batch {
+                    view.render(&mut t, item)?;
                 }
-            }
-        }
-        if let (Some(b), Source::File(r)) = (&bar, &source) {
-            b.set_position(r.bytes_read());
-        }
+                out.write_all(&t.buf)?;
+                out.flush()?;
+                t.clear();
+                Ok(true)
+            },
+        )?;
+    } else {
+        // Two stages on two cores: this thread reads packets and decodes them into owned
+        // events; a second renders them, in order, and writes.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(BATCHES_IN_FLIGHT);
+        std::thread::scope(|scope| -> anyhow::Result<()> {
+            let renderer = scope.spawn(|| render_items(rx, out, view));
+            let produced = produce(
+                &mut source,
+                &mut stream,
+                &mut tally,
+                &mut contents,
+                filter,
+                bar.as_ref(),
+                BATCH,
+                |batch| Ok(tx.send(batch).is_ok()),
+            );
+            drop(tx);
+            let rendered = renderer
+                .join()
+                .map_err(|_| anyhow!("the rendering thread panicked"))?;
+            // A rendering (output) error stops the decoding side too: it is the cause.
+            rendered?;
+            produced
+        })?;
     }
     if let Some(b) = bar {
         b.finish_and_clear();
@@ -450,4 +542,74 @@ fn decode_cmd(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     } else {
         Status::Ok
     })
+}
+
+/// Reads `source` to its end (or past `--frames`, or `-c` IKE messages), decoding each packet
+/// into the [`Item`]s `filter` keeps, handed to `sink` `batch_len` at a time; `sink` returns
+/// false to stop.
+#[allow(clippy::too_many_arguments)]
+fn produce(
+    source: &mut Source,
+    stream: &mut IkeStream,
+    tally: &mut Tally,
+    contents: &mut crate::hints::Contents,
+    filter: Filter,
+    bar: Option<&indicatif::ProgressBar>,
+    batch_len: usize,
+    mut sink: impl FnMut(Vec<Item>) -> anyhow::Result<bool>,
+) -> anyhow::Result<()> {
+    let live = source.is_live();
+    let Filter { frames, sa, limit } = filter;
+    let mut batch = Vec::with_capacity(batch_len);
+    while let Some(pkt) = source.next_packet()? {
+        let (number, ts) = (pkt.number, pkt.ts);
+        if frames.is_some_and(|r| r.past(number)) {
+            break;
+        }
+        // What a capture file holds, for the note when it holds no IKE (not for an interface).
+        if !live && tally.messages() + tally.esp == 0 {
+            contents.note(&pkt);
+        }
+        let pushed = stream.push(&pkt, |ev| {
+            if !frames.is_none_or(|r| r.contains(ev.frame)) || !in_sa(sa, &ev.decoded) {
+                return Ok(ControlFlow::Continue(()));
+            }
+            tally.add(&ev.decoded);
+            batch.push(Item::Event(ev));
+            Ok(if limit.is_some_and(|n| tally.messages() >= n) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            })
+        })?;
+        let stopped = match pushed {
+            Pushed::Done => false,
+            Pushed::Stopped => true,
+            Pushed::BadPacket(_) if !frames.is_none_or(|r| r.contains(number)) => false,
+            Pushed::BadPacket(e) => {
+                tally.errors += 1;
+                batch.push(Item::BadPacket {
+                    frame: number,
+                    ts,
+                    msg: format!("{e:#}"),
+                });
+                false
+            }
+        };
+        if stopped {
+            break;
+        }
+        if batch.len() >= batch_len
+            && !sink(std::mem::replace(&mut batch, Vec::with_capacity(batch_len)))?
+        {
+            return Ok(());
+        }
+        if let (Some(b), Source::File(r)) = (bar, &*source) {
+            b.set_position(r.bytes_read());
+        }
+    }
+    if !batch.is_empty() {
+        sink(batch)?;
+    }
+    Ok(())
 }

@@ -8,10 +8,6 @@
 //!
 //! JSON: the typed records of `super::json` (`docs/json.md`).
 
-use std::fmt::Write as _;
-use std::io::Write;
-
-use colored::Colorize;
 use ietfwg_ikev2::wire::ikev1::{Ikev1Message, Ikev1Payload};
 use ietfwg_ikev2::wire::payload::{
     AttrValue, CfgValue, GatewayId, IdValue, NotifyData, Payload, PayloadBody, Proposal,
@@ -19,14 +15,13 @@ use ietfwg_ikev2::wire::payload::{
 };
 use ietfwg_ikev2::wire::registry::PayloadType;
 use ietfwg_ikev2::{Error, Header};
-use serde_json::Value;
 
 use ietfwg_ikev2::decoder::{
     Decoded, Decryption, Encrypted, FragmentState, IcvStatus, Ikev2Decoded, Opened,
 };
 
 use super::stream::Event;
-use crate::output::Output;
+use crate::text::{self, Text};
 use ietfwg_capture::Timestamp;
 
 /// Octets of a byte string shown in text output before it is cut.
@@ -36,741 +31,906 @@ const INDENT: &str = "    ";
 // ---------------------------------------------------------------- helpers
 
 /// `NAME (n)` for an assigned value, `n` otherwise.
-fn nm(name: Option<&str>, n: impl std::fmt::Display) -> String {
+fn nm(t: &mut Text, name: Option<&str>, n: impl std::fmt::Display) {
     match name {
-        Some(s) => format!("{s} ({n})"),
-        None => format!("{n}"),
+        Some(s) => {
+            t.s(s).s(" (").d(n).s(")");
+        }
+        None => {
+            t.d(n);
+        }
+    }
+}
+
+/// `nm` for a registry value with a `u8`/`u16` number.
+fn nmn<I: itoa::Integer>(t: &mut Text, name: Option<&str>, n: I) {
+    match name {
+        Some(s) => {
+            t.s(s).s(" (").n(n).s(")");
+        }
+        None => {
+            t.n(n);
+        }
     }
 }
 
 /// Lowercase hex, cut after [`HEX_MAX`] octets.
-fn hx(b: &[u8]) -> String {
+fn hx(t: &mut Text, b: &[u8]) {
     if b.len() > HEX_MAX {
-        format!("{}… ({} octets)", hex::encode(&b[..HEX_MAX]), b.len())
+        t.hex_bytes(&b[..HEX_MAX]).s("… (").n(b.len()).s(" octets)");
     } else {
-        hex::encode(b)
+        t.hex_bytes(b);
     }
 }
 
-/// Hex with its length: `32 octets: ab12…`.
-fn data(b: &[u8]) -> String {
+/// Hex with its length: `ab12… (32 octets)`.
+fn data(t: &mut Text, b: &[u8]) {
     if b.is_empty() {
-        "empty".to_string()
+        t.s("empty");
     } else if b.len() > HEX_MAX {
-        hx(b)
+        hx(t, b);
     } else {
-        format!("{} ({} octets)", hex::encode(b), b.len())
+        t.hex_bytes(b).s(" (").n(b.len()).s(" octets)");
     }
 }
 
 /// A payload type as `IDi (35)`, `No Next Payload (0)`.
-fn pt(t: PayloadType) -> String {
-    nm(t.short().or(t.name()), t.0)
+fn pt(t: &mut Text, p: PayloadType) {
+    nmn(t, p.short().or(p.name()), p.0);
 }
 
-fn payload_label(t: PayloadType) -> String {
-    t.short()
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("type-{}", t.0))
-}
-
-/// `k=v k=v` from any serialised value; registry values (`{"id", "name"}`) as `NAME (id)`.
-fn kv(v: &Value) -> String {
-    match v {
-        Value::Object(m) => {
-            if let (Some(id), Some(name), 2) = (m.get("id"), m.get("name"), m.len()) {
-                return nm(name.as_str(), id);
-            }
-            let mut parts = Vec::new();
-            for (k, v) in m {
-                if v.is_null() || v.as_array().is_some_and(|a| a.is_empty()) {
-                    continue;
-                }
-                parts.push(format!("{k}={}", kv_value(v)));
-            }
-            parts.join(" ")
-        }
-        other => kv_value(other),
+fn payload_label(p: PayloadType) -> std::borrow::Cow<'static, str> {
+    match p.short() {
+        Some(s) => s.into(),
+        None => format!("type-{}", p.0).into(),
     }
 }
 
-fn kv_value(v: &Value) -> String {
-    match v {
-        Value::String(s) if s.len() > 2 * HEX_MAX && s.bytes().all(|c| c.is_ascii_hexdigit()) => {
-            format!("{}… ({} octets)", &s[..2 * HEX_MAX], s.len() / 2)
-        }
-        Value::String(s) => s.clone(),
-        Value::Object(m) if m.len() == 2 && m.contains_key("id") && m.contains_key("name") => kv(v),
-        Value::Object(_) => format!("{{{}}}", kv(v)),
-        Value::Array(a) => format!("[{}]", a.iter().map(kv).collect::<Vec<_>>().join(", ")),
-        other => other.to_string(),
+fn indent(t: &mut Text, depth: usize) {
+    for _ in 0..=depth {
+        t.s(INDENT);
     }
 }
 
-fn label(s: &str, depth: usize) -> String {
-    let pad = INDENT.repeat(depth + 1);
-    format!("{pad}{}", format!("{s:<9}").cyan())
+/// A line's label: the indent for `depth`, then `{s:<9}` in cyan.
+fn label(t: &mut Text, s: &str, depth: usize) {
+    indent(t, depth);
+    t.styled(text::cyan, |t| {
+        t.pad(s, 9);
+    });
 }
 
-fn sub(depth: usize) -> String {
-    INDENT.repeat(depth + 1) + "         "
-}
-
-fn err_text(e: &Error) -> String {
-    e.to_string()
+/// The indent of a sub-line at `depth`.
+fn sub(t: &mut Text, depth: usize) {
+    indent(t, depth);
+    t.s("         ");
 }
 
 // ---------------------------------------------------------------- text
 
 /// Lines of one payload (and its sub-structures) at nesting `depth`.
-fn payload_text(p: &Payload, depth: usize, lines: &mut Vec<String>) {
-    let mut trailer = format!("[{} len {} @{}", p.payload_type.0, p.length, p.offset);
-    if p.critical {
-        trailer += " critical";
-    }
-    if p.reserved != 0 {
-        let _ = write!(trailer, " reserved 0x{:02x}", p.reserved);
-    }
-    trailer += "]";
-    let lab = label(&payload_label(p.payload_type), depth);
-    let mut subl: Vec<String> = Vec::new();
-    let summary: String = match &p.body {
+fn payload_text(t: &mut Text, p: &Payload, depth: usize) {
+    label(t, &payload_label(p.payload_type), depth);
+    match &p.body {
         PayloadBody::Sa(sa) => {
-            for pr in &sa.proposals {
-                subl.push(proposal_line(pr));
-            }
-            format!("{} proposal(s)", sa.proposals.len())
+            t.n(sa.proposals.len()).s(" proposal(s)");
         }
         PayloadBody::Ke(ke) => {
-            let mut s = format!("{}, {}", nm(ke.group.name(), ke.group.0), data(&ke.data));
+            nmn(t, ke.group.name(), ke.group.0);
+            t.s(", ");
+            data(t, &ke.data);
             if ke.reserved != 0 {
-                let _ = write!(s, " reserved 0x{:04x}", ke.reserved);
+                t.s(" reserved ").hex(u64::from(ke.reserved), 4);
             }
-            s
         }
         PayloadBody::Id(id) => {
-            let v = match &id.value {
-                IdValue::Ipv4Addr(a) => a.to_string(),
-                IdValue::Ipv6Addr(a) => a.to_string(),
+            nmn(t, id.id_type.name(), id.id_type.0);
+            t.s(" ");
+            t.styled(text::bold, |t| match &id.value {
+                IdValue::Ipv4Addr(a) => {
+                    t.d(a);
+                }
+                IdValue::Ipv6Addr(a) => {
+                    t.d(a);
+                }
                 IdValue::Fqdn(s) | IdValue::Rfc822Addr(s) | IdValue::DerAsn1Dn(s) => {
-                    format!("{s:?}")
+                    t.d(format_args!("{s:?}"));
                 }
-                IdValue::FcName(s) => format!("{s:?}"),
-                IdValue::Null => "(no data)".to_string(),
-                IdValue::Opaque => data(&id.data),
+                IdValue::FcName(s) => {
+                    t.d(format_args!("{s:?}"));
+                }
+                IdValue::Null => {
+                    t.s("(no data)");
+                }
+                IdValue::Opaque => data(t, &id.data),
                 IdValue::Malformed { reason } => {
-                    format!(
-                        "{} {}",
-                        data(&id.data),
-                        format!("malformed: {reason}").yellow()
-                    )
+                    data(t, &id.data);
+                    t.s(" ");
+                    t.styled(text::yellow, |t| {
+                        t.s("malformed: ").d(reason);
+                    });
                 }
-            };
-            let mut s = format!("{} {}", nm(id.id_type.name(), id.id_type.0), v.bold());
+            });
             if id.reserved != [0; 3] {
-                let _ = write!(s, " reserved {}", hex::encode(id.reserved));
+                t.s(" reserved ").hex_bytes(&id.reserved);
             }
-            s
         }
         PayloadBody::Cert(c) => {
-            let mut s = format!("{}, {}", nm(c.encoding.name(), c.encoding.0), data(&c.data));
-            if let Some(x) = &c.x509 {
-                subl.push(format!("subject {}", x.subject));
-                subl.push(format!("issuer {}", x.issuer));
-                subl.push(format!("serial {}", x.serial));
+            nmn(t, c.encoding.name(), c.encoding.0);
+            match &c.hash_and_url {
+                Some(h) => {
+                    t.s(", hash ").hex_bytes(&h.hash).s(" url ").d(&h.url);
+                }
+                None => {
+                    t.s(", ");
+                    data(t, &c.data);
+                }
             }
-            if let Some(h) = &c.hash_and_url {
-                s = format!(
-                    "{}, hash {} url {}",
-                    nm(c.encoding.name(), c.encoding.0),
-                    hex::encode(&h.hash),
-                    h.url
-                );
-            }
-            s
         }
         PayloadBody::CertReq(c) => {
+            nmn(t, c.encoding.name(), c.encoding.0);
             if let Some(h) = &c.ca_hashes {
-                for x in h {
-                    subl.push(format!("CA {}", hex::encode(x.0)));
-                }
-                format!(
-                    "{}, {} CA hash(es)",
-                    nm(c.encoding.name(), c.encoding.0),
-                    h.len()
-                )
+                t.s(", ").n(h.len()).s(" CA hash(es)");
             } else {
-                format!("{}, {}", nm(c.encoding.name(), c.encoding.0), data(&c.data))
+                t.s(", ");
+                data(t, &c.data);
             }
         }
         PayloadBody::Auth(a) => {
-            let mut s = format!("{}, {}", nm(a.method.name(), a.method.0), data(&a.data));
+            nmn(t, a.method.name(), a.method.0);
+            t.s(", ");
+            data(t, &a.data);
             if a.reserved != [0; 3] {
-                let _ = write!(s, " reserved {}", hex::encode(a.reserved));
+                t.s(" reserved ").hex_bytes(&a.reserved);
             }
-            match &a.signature {
-                Some(SignatureInfo::Decoded(d)) => subl.push(format!(
-                    "signature {} (OID {}), {}",
-                    d.algorithm.unwrap_or("unknown algorithm"),
-                    d.oid,
-                    data(&d.signature)
-                )),
-                Some(SignatureInfo::Malformed { reason }) => subl.push(
-                    format!("signature malformed: {reason}")
-                        .yellow()
-                        .to_string(),
-                ),
-                None => {}
-            }
-            s
         }
-        PayloadBody::Nonce(n) => data(&n.data),
-        PayloadBody::Notify(n) => notify_text(n),
+        PayloadBody::Nonce(n) => data(t, &n.data),
+        PayloadBody::Notify(n) => notify_text(t, n),
         PayloadBody::Delete(d) => {
-            let spis: Vec<String> = d.spis.iter().map(|s| hex::encode(&s.0)).collect();
-            format!(
-                "{} SPI size {}: {} SPI(s){}{}",
-                nm(d.protocol_id.name(), d.protocol_id.0),
-                d.spi_size,
-                d.spis.len(),
-                if spis.is_empty() { "" } else { " " },
-                spis.join(" ")
-            )
+            nmn(t, d.protocol_id.name(), d.protocol_id.0);
+            t.s(" SPI size ")
+                .n(d.spi_size)
+                .s(": ")
+                .n(d.spis.len())
+                .s(" SPI(s)");
+            for spi in &d.spis {
+                t.s(" ").hex_bytes(&spi.0);
+            }
         }
         PayloadBody::VendorId(v) => match v.vendor {
-            Some(name) => format!("{} {}", name.bold(), data(&v.data)),
-            None => format!("unknown vendor {}", data(&v.data)),
+            Some(name) => {
+                t.st(text::bold, name).s(" ");
+                data(t, &v.data);
+            }
+            None => {
+                t.s("unknown vendor ");
+                data(t, &v.data);
+            }
         },
         PayloadBody::Ts(ts) => {
-            for t in &ts.selectors {
-                subl.push(selector_line(t));
-            }
-            let mut s = format!("{} selector(s)", ts.selectors.len());
+            t.n(ts.selectors.len()).s(" selector(s)");
             if ts.reserved != [0; 3] {
-                let _ = write!(s, " reserved {}", hex::encode(ts.reserved));
+                t.s(" reserved ").hex_bytes(&ts.reserved);
             }
-            s
         }
-        PayloadBody::Sk(sk) => format!(
-            "first inner payload {}, {} octets of IV, ciphertext and ICV",
-            pt(sk.next_payload),
-            sk.data.len()
-        ),
-        PayloadBody::Skf(f) => format!(
-            "fragment {} of {}, first inner payload {}, {} octets of IV, ciphertext and ICV",
-            f.fragment_number,
-            f.total_fragments,
-            pt(f.next_payload),
-            f.data.len()
-        ),
+        PayloadBody::Sk(sk) => {
+            t.s("first inner payload ");
+            pt(t, sk.next_payload);
+            t.s(", ")
+                .n(sk.data.len())
+                .s(" octets of IV, ciphertext and ICV");
+        }
+        PayloadBody::Skf(f) => {
+            t.s("fragment ")
+                .n(f.fragment_number)
+                .s(" of ")
+                .n(f.total_fragments)
+                .s(", first inner payload ");
+            pt(t, f.next_payload);
+            t.s(", ")
+                .n(f.data.len())
+                .s(" octets of IV, ciphertext and ICV");
+        }
+        PayloadBody::Cp(cp) => {
+            nmn(t, cp.cfg_type.name(), cp.cfg_type.0);
+            t.s(", ").n(cp.attributes.len()).s(" attribute(s)");
+        }
+        PayloadBody::Eap(e) => {
+            nmn(t, e.code.name(), e.code.0);
+            t.s(" id ").n(e.identifier).s(" length ").n(e.length);
+            if let Some(ty) = e.eap_type {
+                t.s(" type ");
+                nmn(t, ty.name(), ty.0);
+            }
+            t.s(" ");
+            if !e.type_data.is_empty() {
+                data(t, &e.type_data);
+            }
+        }
+        PayloadBody::Puzzle(p) => data(t, &p.data),
+        PayloadBody::Unknown { data: d } => {
+            let name = p.payload_type.name().unwrap_or("unassigned payload type");
+            t.s(name).s(", not decoded: ");
+            data(t, d);
+        }
+    }
+    t.s("  ");
+    t.styled(text::dimmed, |t| {
+        t.s("[")
+            .n(p.payload_type.0)
+            .s(" len ")
+            .n(p.length)
+            .s(" @")
+            .n(p.offset);
+        if p.critical {
+            t.s(" critical");
+        }
+        if p.reserved != 0 {
+            t.s(" reserved ").hex(u64::from(p.reserved), 2);
+        }
+        t.s("]");
+    });
+    t.nl();
+    // Sub-lines.
+    match &p.body {
+        PayloadBody::Sa(sa) => {
+            for pr in &sa.proposals {
+                sub(t, depth);
+                proposal_line(t, pr);
+                t.nl();
+            }
+        }
+        PayloadBody::Cert(c) => {
+            if let Some(x) = &c.x509 {
+                sub(t, depth);
+                t.s("subject ").d(&x.subject).nl();
+                sub(t, depth);
+                t.s("issuer ").d(&x.issuer).nl();
+                sub(t, depth);
+                t.s("serial ").d(&x.serial).nl();
+            }
+        }
+        PayloadBody::CertReq(c) => {
+            for x in c.ca_hashes.iter().flatten() {
+                sub(t, depth);
+                t.s("CA ").hex_bytes(&x.0).nl();
+            }
+        }
+        PayloadBody::Auth(a) => match &a.signature {
+            Some(SignatureInfo::Decoded(d)) => {
+                sub(t, depth);
+                t.s("signature ")
+                    .s(d.algorithm.unwrap_or("unknown algorithm"))
+                    .s(" (OID ")
+                    .d(&d.oid)
+                    .s("), ");
+                data(t, &d.signature);
+                t.nl();
+            }
+            Some(SignatureInfo::Malformed { reason }) => {
+                sub(t, depth);
+                t.styled(text::yellow, |t| {
+                    t.s("signature malformed: ").d(reason);
+                });
+                t.nl();
+            }
+            None => {}
+        },
+        PayloadBody::Ts(ts) => {
+            for s in &ts.selectors {
+                sub(t, depth);
+                selector_line(t, s);
+                t.nl();
+            }
+        }
         PayloadBody::Cp(cp) => {
             for a in &cp.attributes {
-                let v = match &a.decoded {
-                    CfgValue::Empty => "(requested)".to_string(),
-                    CfgValue::Ipv4(x) => x.to_string(),
+                sub(t, depth);
+                nmn(t, a.attr_type.name(), a.attr_type.0);
+                if a.r_bit {
+                    t.s(" (R bit set)");
+                }
+                t.s(": ");
+                match &a.decoded {
+                    CfgValue::Empty => {
+                        t.s("(requested)");
+                    }
+                    CfgValue::Ipv4(x) => {
+                        t.d(x);
+                    }
                     CfgValue::Ipv6 {
                         address,
                         prefix_len: Some(p),
-                    } => format!("{address}/{p}"),
-                    CfgValue::Ipv6 { address, .. } => address.to_string(),
-                    CfgValue::Ipv4Subnet { address, netmask } => format!("{address}/{netmask}"),
-                    CfgValue::Text(t) => format!("{t:?}"),
-                    CfgValue::AttributeTypes(ts) => ts
-                        .iter()
-                        .map(|t| nm(t.name(), t.0))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    CfgValue::Raw => data(&a.value),
-                    CfgValue::Malformed { reason } => format!(
-                        "{} {}",
-                        data(&a.value),
-                        format!("malformed: {reason}").yellow()
-                    ),
-                };
-                subl.push(format!(
-                    "{}{}: {v}",
-                    nm(a.attr_type.name(), a.attr_type.0),
-                    if a.r_bit { " (R bit set)" } else { "" }
-                ));
-            }
-            format!(
-                "{}, {} attribute(s)",
-                nm(cp.cfg_type.name(), cp.cfg_type.0),
-                cp.attributes.len()
-            )
-        }
-        PayloadBody::Eap(e) => {
-            let t = e
-                .eap_type
-                .map(|t| format!(" type {}", nm(t.name(), t.0)))
-                .unwrap_or_default();
-            format!(
-                "{} id {} length {}{t} {}",
-                nm(e.code.name(), e.code.0),
-                e.identifier,
-                e.length,
-                if e.type_data.is_empty() {
-                    String::new()
-                } else {
-                    data(&e.type_data)
+                    } => {
+                        t.d(address).s("/").d(p);
+                    }
+                    CfgValue::Ipv6 { address, .. } => {
+                        t.d(address);
+                    }
+                    CfgValue::Ipv4Subnet { address, netmask } => {
+                        t.d(address).s("/").d(netmask);
+                    }
+                    CfgValue::Text(s) => {
+                        t.d(format_args!("{s:?}"));
+                    }
+                    CfgValue::AttributeTypes(ts) => {
+                        for (i, ty) in ts.iter().enumerate() {
+                            if i > 0 {
+                                t.s(", ");
+                            }
+                            nmn(t, ty.name(), ty.0);
+                        }
+                    }
+                    CfgValue::Raw => data(t, &a.value),
+                    CfgValue::Malformed { reason } => {
+                        data(t, &a.value);
+                        t.s(" ");
+                        t.styled(text::yellow, |t| {
+                            t.s("malformed: ").d(reason);
+                        });
+                    }
                 }
-            )
+                t.nl();
+            }
         }
-        PayloadBody::Puzzle(p) => data(&p.data),
-        PayloadBody::Unknown { data: d } => {
-            let name = p.payload_type.name().unwrap_or("unassigned payload type");
-            format!("{name}, not decoded: {}", data(d))
-        }
-    };
-    lines.push(format!("{lab}{summary}  {}", trailer.dimmed()));
-    let s = sub(depth);
-    for l in subl {
-        lines.push(format!("{s}{l}"));
+        _ => {}
     }
 }
 
 /// `proposal #1 IKE: ENCR_AES_CBC_128 / PRF_HMAC_SHA2_256 / AUTH_HMAC_SHA2_256_128 / 2048-bit
 /// MODP Group (14)` (the proposal's `Display`), then what else the wire carries: the SPI,
 /// transform attributes other than Key Length, reserved octets.
-pub fn proposal_line(p: &Proposal) -> String {
-    let mut s = format!("proposal {p}");
+pub fn proposal_line(t: &mut Text, p: &Proposal) {
+    t.s("proposal ").d(p);
     if p.transforms.is_empty() {
-        s += "no transforms";
+        t.s("no transforms");
     }
     if !p.spi.is_empty() {
-        let _ = write!(s, ", SPI {}", hex::encode(&p.spi));
+        t.s(", SPI ").hex_bytes(&p.spi);
     }
-    for t in &p.transforms {
-        let extra = transform_extras(t);
-        if !extra.is_empty() {
-            let _ = write!(s, " [{t}: {}]", extra.join(", "));
+    for tr in &p.transforms {
+        if has_extras(tr) {
+            t.s(" [").d(tr).s(": ");
+            transform_extras(t, tr);
+            t.s("]");
         }
     }
     if p.reserved != 0 {
-        let _ = write!(s, " (reserved 0x{:02x})", p.reserved);
+        t.s(" (reserved ").hex(u64::from(p.reserved), 2).s(")");
     }
-    s
+}
+
+/// Whether a transform carries what its name leaves out.
+fn has_extras(tr: &Transform) -> bool {
+    tr.reserved1 != 0
+        || tr.reserved2 != 0
+        || tr
+            .attributes
+            .iter()
+            .any(|a| !matches!((&a.value, a.attr_type.0), (AttrValue::Tv(_), 14)))
 }
 
 /// What a transform's name leaves out: attributes other than Key Length, reserved octets.
-fn transform_extras(t: &Transform) -> Vec<String> {
-    let mut extra = Vec::new();
-    for a in &t.attributes {
+fn transform_extras(t: &mut Text, tr: &Transform) {
+    let mut first = true;
+    let mut sep = |t: &mut Text| {
+        if !first {
+            t.s(", ");
+        }
+        first = false;
+    };
+    for a in &tr.attributes {
         match (&a.value, a.attr_type.0) {
             (AttrValue::Tv(_), 14) => {}
             (AttrValue::Tv(v), _) => {
-                extra.push(format!("{}={v}", nm(a.attr_type.name(), a.attr_type.0)))
+                sep(t);
+                nmn(t, a.attr_type.name(), a.attr_type.0);
+                t.s("=").d(v);
             }
-            (AttrValue::Tlv(b), _) => extra.push(format!(
-                "{}={}",
-                nm(a.attr_type.name(), a.attr_type.0),
-                hx(b)
-            )),
+            (AttrValue::Tlv(b), _) => {
+                sep(t);
+                nmn(t, a.attr_type.name(), a.attr_type.0);
+                t.s("=");
+                hx(t, b);
+            }
         }
     }
-    if t.reserved1 != 0 || t.reserved2 != 0 {
-        extra.push(format!(
-            "reserved 0x{:02x}/0x{:02x}",
-            t.reserved1, t.reserved2
-        ));
+    if tr.reserved1 != 0 || tr.reserved2 != 0 {
+        sep(t);
+        t.s("reserved ")
+            .hex(u64::from(tr.reserved1), 2)
+            .s("/")
+            .hex(u64::from(tr.reserved2), 2);
     }
-    extra
 }
 
 /// A traffic selector's `Display`, with the fields it leaves out of a security label or a
 /// selector of an unknown type.
-fn selector_line(t: &TrafficSelector) -> String {
-    match t {
+fn selector_line(t: &mut Text, ts: &TrafficSelector) {
+    match ts {
         TrafficSelector::SecLabel { reserved, label } => {
-            format!("{t}, label {} reserved {reserved}", hx(label))
+            t.d(ts).s(", label ");
+            hx(t, label);
+            t.s(" reserved ").d(reserved);
         }
         TrafficSelector::Unknown {
             ts_type,
             byte1,
             data: d,
-        } => format!(
-            "{t}: {} octet1 0x{byte1:02x} {}",
-            nm(ts_type.name(), ts_type.0),
-            data(d)
-        ),
-        _ => t.to_string(),
+        } => {
+            t.d(ts).s(": ");
+            nmn(t, ts_type.name(), ts_type.0);
+            t.s(" octet1 ").hex(u64::from(*byte1), 2).s(" ");
+            data(t, d);
+        }
+        _ => {
+            t.d(ts);
+        }
     }
 }
 
-fn notify_text(n: &ietfwg_ikev2::wire::payload::Notify) -> String {
-    let t = n.notify_type;
-    let name = nm(t.name(), t.0);
-    let mut s = if t.is_error() {
-        name.yellow().bold().to_string()
+fn notify_text(t: &mut Text, n: &ietfwg_ikev2::wire::payload::Notify) {
+    let nt = n.notify_type;
+    let style = if nt.is_error() {
+        text::yellow_bold
     } else {
-        name.bold().to_string()
+        text::bold
     };
+    t.styled(style, |t| nmn(t, nt.name(), nt.0));
     if n.protocol_id.0 != 0 || !n.spi.is_empty() {
-        let _ = write!(s, " protocol {}", nm(n.protocol_id.name(), n.protocol_id.0));
+        t.s(" protocol ");
+        nmn(t, n.protocol_id.name(), n.protocol_id.0);
     }
     if !n.spi.is_empty() {
-        let _ = write!(s, " SPI {}", hex::encode(&n.spi));
+        t.s(" SPI ").hex_bytes(&n.spi);
     }
-    let d = match &n.decoded {
-        NotifyData::Empty => String::new(),
-        NotifyData::Raw => data(&n.data),
-        NotifyData::NatDetectionHash(h) => format!("SHA-1 {}", hex::encode(h)),
-        NotifyData::Cookie(c) => format!("cookie {}", data(c)),
-        NotifyData::InvalidKePayload { group } => {
-            format!("accepted group {}", nm(group.name(), group.0))
+    // ": " and the decoded data, unless that is empty.
+    let at = t.buf.len();
+    t.s(": ");
+    match &n.decoded {
+        NotifyData::Empty => {}
+        NotifyData::Raw => data(t, &n.data),
+        NotifyData::NatDetectionHash(h) => {
+            t.s("SHA-1 ").hex_bytes(h);
         }
-        NotifyData::UnsupportedCriticalPayload { payload_type } => format!(
-            "payload type {}",
-            nm(PayloadType(*payload_type).short(), payload_type)
-        ),
-        NotifyData::InvalidMessageId { message_id } => format!("message ID {message_id}"),
-        NotifyData::SignatureHashAlgorithms(v) => v
-            .iter()
-            .map(|h| nm(h.name(), h.0))
-            .collect::<Vec<_>>()
-            .join(", "),
+        NotifyData::Cookie(c) => {
+            t.s("cookie ");
+            data(t, c);
+        }
+        NotifyData::InvalidKePayload { group } => {
+            t.s("accepted group ");
+            nmn(t, group.name(), group.0);
+        }
+        NotifyData::UnsupportedCriticalPayload { payload_type } => {
+            t.s("payload type ");
+            nm(t, PayloadType(*payload_type).short(), payload_type);
+        }
+        NotifyData::InvalidMessageId { message_id } => {
+            t.s("message ID ").d(message_id);
+        }
+        NotifyData::SignatureHashAlgorithms(v) => {
+            for (i, h) in v.iter().enumerate() {
+                if i > 0 {
+                    t.s(", ");
+                }
+                nmn(t, h.name(), h.0);
+            }
+        }
         NotifyData::Redirect {
             gateway_id_type,
             gateway_id,
             nonce,
             ..
         } => {
-            let gw = match &**gateway_id {
-                GatewayId::Ipv4(a) => a.to_string(),
-                GatewayId::Ipv6(a) => a.to_string(),
-                GatewayId::Fqdn(f) => format!("{f:?}"),
-                GatewayId::Raw(b) => data(b),
-            };
-            let mut s = format!(
-                "gateway {} {gw}",
-                nm(gateway_id_type.name(), gateway_id_type.0)
-            );
-            if let Some(nc) = nonce {
-                let _ = write!(s, ", nonce {}", data(nc));
+            t.s("gateway ");
+            nmn(t, gateway_id_type.name(), gateway_id_type.0);
+            t.s(" ");
+            match &**gateway_id {
+                GatewayId::Ipv4(a) => {
+                    t.d(a);
+                }
+                GatewayId::Ipv6(a) => {
+                    t.d(a);
+                }
+                GatewayId::Fqdn(f) => {
+                    t.d(format_args!("{f:?}"));
+                }
+                GatewayId::Raw(b) => data(t, b),
             }
-            s
+            if let Some(nc) = nonce {
+                t.s(", nonce ");
+                data(t, nc);
+            }
         }
-        NotifyData::SetWindowSize(w) => format!("window size {w}"),
-        NotifyData::AuthLifetime(l) => format!("lifetime {l} s"),
+        NotifyData::SetWindowSize(w) => {
+            t.s("window size ").d(w);
+        }
+        NotifyData::AuthLifetime(l) => {
+            t.s("lifetime ").d(l).s(" s");
+        }
         NotifyData::IpcompSupported { cpi, transform_id } => {
-            format!("CPI 0x{cpi:04x} transform {transform_id}")
+            t.s("CPI ")
+                .hex(u64::from(*cpi), 4)
+                .s(" transform ")
+                .d(transform_id);
         }
-        NotifyData::AdditionalAddress(a) => a.to_string(),
+        NotifyData::AdditionalAddress(a) => {
+            t.d(a);
+        }
         NotifyData::Puzzle { prf, difficulty } => {
-            format!("PRF {} difficulty {difficulty}", nm(prf.name(), prf.0))
+            t.s("PRF ");
+            nmn(t, prf.name(), prf.0);
+            t.s(" difficulty ").d(difficulty);
         }
         NotifyData::PpkIdentity {
             ppk_id_type,
             ppk_id,
-        } => format!("PPK_ID type {ppk_id_type} {}", data(ppk_id)),
-        NotifyData::NoPpkAuth(b) => format!("auth data {}", data(b)),
-        NotifyData::AdditionalKeyExchangeLink(b) => format!("link {}", data(b)),
-        NotifyData::Malformed { reason } => format!(
-            "{} {}",
-            data(&n.data),
-            format!("malformed: {reason}").yellow()
-        ),
-    };
-    if !d.is_empty() {
-        s += ": ";
-        s += &d;
+        } => {
+            t.s("PPK_ID type ").d(ppk_id_type).s(" ");
+            data(t, ppk_id);
+        }
+        NotifyData::NoPpkAuth(b) => {
+            t.s("auth data ");
+            data(t, b);
+        }
+        NotifyData::AdditionalKeyExchangeLink(b) => {
+            t.s("link ");
+            data(t, b);
+        }
+        NotifyData::Malformed { reason } => {
+            data(t, &n.data);
+            t.s(" ");
+            t.styled(text::yellow, |t| {
+                t.s("malformed: ").d(reason);
+            });
+        }
     }
-    s
+    if t.buf.len() == at + 2 {
+        t.buf.truncate(at);
+    }
 }
 
 /// The head line of an entry.
-fn head(ev: &Event) -> String {
-    format!(
-        "{}  {}  {} → {}  {}",
-        format!("#{}", ev.frame).bold(),
-        ev.ts,
-        ev.src,
-        ev.dst,
-        ev.transport.label()
-    )
+fn head(t: &mut Text, ev: &Event) {
+    t.styled(text::bold, |t| {
+        t.s("#").n(ev.frame);
+    });
+    t.s("  ")
+        .ts(ev.ts)
+        .s("  ")
+        .sock(&ev.src)
+        .s(" → ")
+        .sock(&ev.dst)
+        .s("  ")
+        .s(ev.transport.label())
+        .nl();
 }
 
-fn header_text(h: &Header) -> String {
-    let mut flags = Vec::new();
-    if h.initiator() {
-        flags.push("I");
+fn header_text(t: &mut Text, h: &Header) {
+    label(t, "IKEv2", 0);
+    t.styled(text::bold, |t| nmn(t, h.exchange.name(), h.exchange.0));
+    t.s(if h.response() {
+        " response"
+    } else {
+        " request"
+    })
+    .s("  flags ")
+    .hex(u64::from(h.flags), 2)
+    .s(" [");
+    let mut first = true;
+    for (on, f) in [
+        (h.initiator(), "I"),
+        (h.version(), "V"),
+        (h.response(), "R"),
+    ] {
+        if on {
+            if !first {
+                t.s(" ");
+            }
+            first = false;
+            t.s(f);
+        }
     }
-    if h.version() {
-        flags.push("V");
-    }
-    if h.response() {
-        flags.push("R");
-    }
+    t.s("]");
     let other = h.flags & !(Header::FLAG_INITIATOR | Header::FLAG_RESPONSE | Header::FLAG_VERSION);
-    format!(
-        "{}{} {}  flags 0x{:02x} [{}]{}  msgid {}  SPIi {:016x}  SPIr {:016x}  v{}.{}  len {}",
-        label("IKEv2", 0),
-        nm(h.exchange.name(), h.exchange.0).bold(),
-        if h.response() { "response" } else { "request" },
-        h.flags,
-        flags.join(" "),
-        if other != 0 {
-            format!(" (unassigned bits 0x{other:02x})")
-        } else {
-            String::new()
-        },
-        h.message_id,
-        h.spi_i,
-        h.spi_r,
-        h.major_version,
-        h.minor_version,
-        h.length
-    )
+    if other != 0 {
+        t.s(" (unassigned bits ").hex(u64::from(other), 2).s(")");
+    }
+    t.s("  msgid ")
+        .n(h.message_id)
+        .s("  SPIi ")
+        .hex_digits(h.spi_i, 16)
+        .s("  SPIr ")
+        .hex_digits(h.spi_r, 16)
+        .s("  v")
+        .n(h.major_version)
+        .s(".")
+        .n(h.minor_version)
+        .s("  len ")
+        .n(h.length)
+        .nl();
 }
 
-fn encrypted_text(e: &Encrypted, depth: usize, lines: &mut Vec<String>) {
-    let s = sub(depth);
+fn error_line(t: &mut Text, e: &Error, depth: usize) {
+    label(t, "error", depth);
+    t.styled(text::red_bold, |t| {
+        t.d(e);
+    });
+    t.nl();
+}
+
+fn encrypted_text(t: &mut Text, e: &Encrypted, depth: usize) {
     match &e.decryption {
-        Decryption::NoKeys => lines.push(format!(
-            "{s}{}",
-            "not decrypted: no key table entry for this IKE SA".dimmed()
-        )),
-        Decryption::Failed(err) => lines.push(format!(
-            "{s}{}",
-            format!("decryption failed: {}", err_text(err)).red().bold()
-        )),
-        Decryption::Done(opened) => opened_text(opened, depth, lines),
+        Decryption::NoKeys => {
+            sub(t, depth);
+            t.st(
+                text::dimmed,
+                "not decrypted: no key table entry for this IKE SA",
+            )
+            .nl();
+        }
+        Decryption::Failed(err) => {
+            sub(t, depth);
+            t.styled(text::red_bold, |t| {
+                t.s("decryption failed: ").d(err);
+            });
+            t.nl();
+        }
+        Decryption::Done(opened) => opened_text(t, opened, depth),
     }
 }
 
-fn opened_text(opened: &Opened, depth: usize, lines: &mut Vec<String>) {
-    let s = sub(depth);
+fn opened_text(t: &mut Text, opened: &Opened, depth: usize) {
     let d = &opened.decrypted;
-    let icv = match opened.icv() {
-        IcvStatus::Ok => "icv ok".green().to_string(),
-        IcvStatus::NotChecked => "ICV not checked (key table: ANY … [No Checking])"
-            .yellow()
-            .to_string(),
-        IcvStatus::Bad => "icv BAD".red().bold().to_string(),
+    sub(t, depth);
+    t.s("decrypted: ");
+    match opened.icv() {
+        IcvStatus::Ok => t.st(text::green, "icv ok"),
+        IcvStatus::NotChecked => t.st(
+            text::yellow,
+            "ICV not checked (key table: ANY … [No Checking])",
+        ),
+        IcvStatus::Bad => t.st(text::red_bold, "icv BAD"),
     };
-    lines.push(format!(
-        "{s}decrypted: {icv}, {} octets of plaintext at @{}, pad length {}",
-        d.plaintext.len(),
-        d.plaintext_offset,
-        d.pad_len
-    ));
+    t.s(", ")
+        .n(d.plaintext.len())
+        .s(" octets of plaintext at @")
+        .n(d.plaintext_offset)
+        .s(", pad length ")
+        .n(d.pad_len)
+        .nl();
     match &opened.payloads {
         Some(Ok(ps)) => {
             if opened.icv() == IcvStatus::Bad {
-                lines.push(format!(
-                    "{s}{}",
-                    "unauthenticated: the ICV does not verify (wrong keys or altered message); the chain below parses but cannot be trusted"
-                        .red()
-                ));
+                sub(t, depth);
+                t.st(
+                    text::red,
+                    "unauthenticated: the ICV does not verify (wrong keys or altered message); the chain below parses but cannot be trusted",
+                )
+                .nl();
             }
             for p in ps {
-                payload_text(p, depth + 1, lines);
+                payload_text(t, p, depth + 1);
             }
         }
-        Some(Err(e)) => lines.push(format!(
-            "{}{}",
-            label("error", depth + 1),
-            err_text(e).red().bold()
-        )),
+        Some(Err(e)) => error_line(t, e, depth + 1),
         None => {}
     }
     match &opened.fragments {
-        Some(FragmentState::Waiting { missing }) => lines.push(format!(
-            "{s}fragment kept; waiting for fragment(s) {}",
-            missing
-                .iter()
-                .map(u16::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-        Some(FragmentState::Discarded(why)) => lines.push(format!(
-            "{s}{}",
-            format!("fragment discarded: {why}").yellow()
-        )),
+        Some(FragmentState::Waiting { missing }) => {
+            sub(t, depth);
+            t.s("fragment kept; waiting for fragment(s) ");
+            for (i, m) in missing.iter().enumerate() {
+                if i > 0 {
+                    t.s(", ");
+                }
+                t.n(*m);
+            }
+            t.nl();
+        }
+        Some(FragmentState::Discarded(why)) => {
+            sub(t, depth);
+            t.styled(text::yellow, |t| {
+                t.s("fragment discarded: ").d(why);
+            });
+            t.nl();
+        }
         Some(FragmentState::Complete(r)) => {
-            let frames: Vec<String> = r.frames.iter().map(|f| format!("#{f}")).collect();
-            lines.push(format!(
-                "{s}{}",
-                format!(
-                    "reassembled: {} octets from frames {}, first payload {}",
-                    r.plaintext.len(),
-                    frames.join(" "),
-                    pt(r.first_payload)
-                )
-                .green()
-            ));
+            sub(t, depth);
+            t.styled(text::green, |t| {
+                t.s("reassembled: ")
+                    .n(r.plaintext.len())
+                    .s(" octets from frames ");
+                for (i, f) in r.frames.iter().enumerate() {
+                    if i > 0 {
+                        t.s(" ");
+                    }
+                    t.s("#").n(*f);
+                }
+                t.s(", first payload ");
+                pt(t, r.first_payload);
+            });
+            t.nl();
             match &r.payloads {
                 Ok(ps) => {
                     for p in ps {
-                        payload_text(p, depth + 1, lines);
+                        payload_text(t, p, depth + 1);
                     }
                 }
-                Err(e) => lines.push(format!(
-                    "{}{}",
-                    label("error", depth + 1),
-                    err_text(e).red().bold()
-                )),
+                Err(e) => error_line(t, e, depth + 1),
             }
         }
         None => {}
     }
 }
 
-fn ikev2_text(d: &Ikev2Decoded, lines: &mut Vec<String>) {
+fn ikev2_text(t: &mut Text, d: &Ikev2Decoded) {
     match &d.message {
         Ok(m) => {
-            lines.push(header_text(&m.header));
+            header_text(t, &m.header);
             for (i, p) in m.payloads.iter().enumerate() {
-                payload_text(p, 0, lines);
+                payload_text(t, p, 0);
                 if let Some(e) = d.encrypted.as_ref().filter(|e| e.payload_index == i) {
-                    encrypted_text(e, 0, lines);
+                    encrypted_text(t, e, 0);
                 }
             }
         }
         Err(e) => {
             if let Some(h) = &d.header {
-                lines.push(header_text(h));
+                header_text(t, h);
             }
-            lines.push(format!("{}{}", label("error", 0), err_text(e).red().bold()));
+            error_line(t, e, 0);
         }
     }
 }
 
-fn ikev1_payload_text(p: &Ikev1Payload, depth: usize, lines: &mut Vec<String>) {
-    let body = serde_json::to_value(&p.body).unwrap_or(Value::Null);
-    let mut fields = kv(&body);
-    if let Some(k) = body.get("kind").and_then(Value::as_str) {
-        fields = fields
-            .replacen(&format!("kind={k}"), "", 1)
-            .trim()
-            .to_string();
-    }
-    let mut trailer = format!("[{} len {} @{}", p.payload_type.0, p.length, p.offset);
-    if p.reserved != 0 {
-        let _ = write!(trailer, " reserved 0x{:02x}", p.reserved);
-    }
-    trailer += "]";
-    lines.push(format!(
-        "{}{fields}  {}",
-        label(&p.payload_type.to_string(), depth),
-        trailer.dimmed()
-    ));
+fn ikev1_payload_text(t: &mut Text, p: &Ikev1Payload, depth: usize) {
+    // `k=v` fields of the body, without its `kind=` tag.
+    let mut fields = Vec::new();
+    let kind = match t.tape.record(&p.body) {
+        Ok(()) => {
+            t.tape.write_kv(0, &mut fields, HEX_MAX);
+            t.tape.top_str("kind").map(|k| format!("kind={k}"))
+        }
+        Err(_) => {
+            fields.extend_from_slice(b"null");
+            None
+        }
+    };
+    let fields = String::from_utf8_lossy(&fields);
+    let fields = match kind {
+        Some(k) => std::borrow::Cow::Owned(fields.replacen(&k, "", 1).trim().to_string()),
+        None => fields,
+    };
+    indent(t, depth);
+    t.styled(text::cyan, |t| {
+        t.pad_d(p.payload_type, 9);
+    });
+    t.s(&fields).s("  ");
+    t.styled(text::dimmed, |t| {
+        t.s("[")
+            .n(p.payload_type.0)
+            .s(" len ")
+            .n(p.length)
+            .s(" @")
+            .n(p.offset);
+        if p.reserved != 0 {
+            t.s(" reserved ").hex(u64::from(p.reserved), 2);
+        }
+        t.s("]");
+    });
+    t.nl();
     for c in &p.children {
-        ikev1_payload_text(c, depth + 1, lines);
+        ikev1_payload_text(t, c, depth + 1);
     }
 }
 
-fn ikev1_text(m: &Ikev1Message, lines: &mut Vec<String>) {
+fn ikev1_text(t: &mut Text, m: &Ikev1Message) {
     let h = &m.header;
-    let mut flags = Vec::new();
-    if h.flags.encryption {
-        flags.push("E");
+    label(t, "IKEv1", 0);
+    t.styled(text::bold, |t| {
+        nmn(t, h.exchange_type.name(), h.exchange_type.0)
+    });
+    t.s("  flags ").hex(u64::from(h.flags.raw), 2).s(" [");
+    let mut first = true;
+    for (on, f) in [
+        (h.flags.encryption, "E"),
+        (h.flags.commit, "C"),
+        (h.flags.authentication_only, "A"),
+    ] {
+        if on {
+            if !first {
+                t.s(" ");
+            }
+            first = false;
+            t.s(f);
+        }
     }
-    if h.flags.commit {
-        flags.push("C");
-    }
-    if h.flags.authentication_only {
-        flags.push("A");
-    }
-    lines.push(format!(
-        "{}{}  flags 0x{:02x} [{}]  msgid 0x{:08x}  CKY-I {}  CKY-R {}  v{}.{}  len {}",
-        label("IKEv1", 0),
-        nm(h.exchange_type.name(), h.exchange_type.0).bold(),
-        h.flags.raw,
-        flags.join(" "),
-        h.message_id,
-        hex::encode(h.initiator_cookie),
-        hex::encode(h.responder_cookie),
-        h.major_version,
-        h.minor_version,
-        h.length
-    ));
+    t.s("]  msgid ")
+        .hex(u64::from(h.message_id), 8)
+        .s("  CKY-I ")
+        .hex_bytes(&h.initiator_cookie)
+        .s("  CKY-R ")
+        .hex_bytes(&h.responder_cookie)
+        .s("  v")
+        .n(h.major_version)
+        .s(".")
+        .n(h.minor_version)
+        .s("  len ")
+        .n(h.length)
+        .nl();
     if let Some(n) = m.encrypted_len {
-        lines.push(format!(
-            "{}{n} octets, first payload {}",
-            label("encrypted", 0),
-            h.next_payload
-        ));
+        label(t, "encrypted", 0);
+        t.d(n).s(" octets, first payload ").d(h.next_payload).nl();
     }
     for p in &m.payloads {
-        ikev1_payload_text(p, 0, lines);
+        ikev1_payload_text(t, p, 0);
     }
     if m.trailing_len > 0 {
-        lines.push(format!(
-            "{}{}",
-            label("note", 0),
-            format!(
-                "{} octet(s) after the message's Length (not part of it)",
-                m.trailing_len
-            )
-            .dimmed()
-        ));
+        label(t, "note", 0);
+        t.styled(text::dimmed, |t| {
+            t.d(m.trailing_len)
+                .s(" octet(s) after the message's Length (not part of it)");
+        });
+        t.nl();
     }
 }
 
-/// One entry as text.
-pub fn entry_text(out: &mut Output, ev: &Event) -> anyhow::Result<()> {
-    let mut lines = vec![head(ev)];
+/// One entry as text, appended to `t`.
+pub fn entry_text(t: &mut Text, ev: &Event) {
+    head(t, ev);
     match &ev.decoded {
-        Decoded::Ikev2(x) => ikev2_text(x, &mut lines),
-        Decoded::Ikev1(Ok(m)) => ikev1_text(m, &mut lines),
+        Decoded::Ikev2(x) => ikev2_text(t, x),
+        Decoded::Ikev1(Ok(m)) => ikev1_text(t, m),
         Decoded::Ikev1(Err(e)) => {
-            lines.push(format!("{}{}", label("IKEv1", 0), "ISAKMP message".bold()));
-            lines.push(format!("{}{}", label("error", 0), err_text(e).red().bold()));
+            label(t, "IKEv1", 0);
+            t.st(text::bold, "ISAKMP message").nl();
+            error_line(t, e, 0);
         }
-        Decoded::Esp { spi, seq, len } => lines.push(format!(
-            "{}SPI 0x{spi:08x}  seq {seq}  {len} octets",
-            label("ESP", 0)
-        )),
-        Decoded::Keepalive => lines.push(format!(
-            "{}{}",
-            label("keepalive", 0),
-            "NAT-keepalive (0xFF, RFC 3948 §2.3)".dimmed()
-        )),
+        Decoded::Esp { spi, seq, len } => {
+            label(t, "ESP", 0);
+            t.s("SPI ")
+                .hex(u64::from(*spi), 8)
+                .s("  seq ")
+                .d(seq)
+                .s("  ")
+                .d(len)
+                .s(" octets")
+                .nl();
+        }
+        Decoded::Keepalive => {
+            label(t, "keepalive", 0);
+            t.st(text::dimmed, "NAT-keepalive (0xFF, RFC 3948 §2.3)")
+                .nl();
+        }
         Decoded::Transport(e) => {
-            lines.push(format!(
-                "{}{}",
-                label("error", 0),
-                e.to_string().red().bold()
-            ));
+            label(t, "error", 0);
+            t.styled(text::red_bold, |t| {
+                t.d(e);
+            });
+            t.nl();
         }
     }
-    for l in lines {
-        writeln!(out, "{l}")?;
-    }
-    Ok(())
 }
 
 /// A packet whose IP/UDP/TCP headers did not decode.
-pub fn packet_error_text(
-    out: &mut Output,
-    frame: u64,
-    ts: Timestamp,
-    msg: &str,
-) -> anyhow::Result<()> {
-    writeln!(
-        out,
-        "{}  {ts}\n{}{}",
-        format!("#{frame}").bold(),
-        label("error", 0),
-        msg.red().bold()
-    )?;
-    Ok(())
+pub fn packet_error_text(t: &mut Text, frame: u64, ts: Timestamp, msg: &str) {
+    t.styled(text::bold, |t| {
+        t.s("#").n(frame);
+    });
+    t.s("  ").ts(ts).nl();
+    label(t, "error", 0);
+    t.st(text::red_bold, msg).nl();
 }
 
 // ---------------------------------------------------------------- JSON
 
 /// One entry as an NDJSON line (`super::json`).
-pub fn entry_json(out: &mut Output, ev: &Event) -> anyhow::Result<()> {
-    super::json::entry(out, ev)
+pub fn entry_json(t: &mut Text, ev: &Event) -> anyhow::Result<()> {
+    super::json::entry(t, ev)
 }
 
 /// A packet whose IP/UDP/TCP headers did not decode, as NDJSON.
-pub fn packet_error_json(
-    out: &mut Output,
-    frame: u64,
-    ts: Timestamp,
-    msg: &str,
-) -> anyhow::Result<()> {
-    super::json::packet_error(out, frame, ts, msg)
+pub fn packet_error_json(t: &mut Text, frame: u64, ts: Timestamp, msg: &str) -> anyhow::Result<()> {
+    super::json::packet_error(t, frame, ts, msg)
 }

@@ -18,7 +18,7 @@ use ietfwg_6lo::lowpan::{Compression, FrameReport};
 use ietfwg_6lo::nhc::NhcRepr;
 use ietfwg_capture::Timestamp;
 
-use crate::output::Output;
+use crate::text::Text;
 
 fn dispatch_name(h: &DispatchHeader) -> &'static str {
     match h {
@@ -135,13 +135,11 @@ pub fn frame_line(r: &FrameReport<'_>, ts: Timestamp) -> String {
 }
 
 /// Writes the line of one frame.
-pub fn frame(out: &mut Output, r: &FrameReport<'_>, ts: Timestamp) -> anyhow::Result<()> {
-    writeln!(out, "{}", frame_line(r, ts))?;
-    Ok(())
+pub fn frame(t: &mut Text, r: &FrameReport<'_>, ts: Timestamp) {
+    t.s(&frame_line(r, ts)).nl();
 }
 
 /// The line of a packet that is not an 802.15.4 frame, or whose link layer failed.
-pub fn other(out: &mut Output, number: u64, ts: Timestamp, why: &str) -> anyhow::Result<()> {
-    writeln!(out, "{number:>6} {ts} -      - - > -  -  ({why})")?;
-    Ok(())
+pub fn other(t: &mut Text, number: u64, ts: Timestamp, why: &str) {
+    let _ = writeln!(t.buf, "{number:>6} {ts} -      - - > -  -  ({why})");
 }

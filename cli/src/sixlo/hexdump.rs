@@ -5,7 +5,7 @@ use ietfwg_6lo::lowpan::FrameReport;
 use ietfwg_6lo::mac::FcsMode;
 
 use crate::hexdump::{self, Row};
-use crate::output::Output;
+use crate::text::Text;
 
 fn slot(l: FieldLayer) -> usize {
     match l {
@@ -27,7 +27,7 @@ pub fn rows(map: &[Field]) -> Vec<Row<'_>> {
 /// Writes the annotated dump of one 802.15.4 frame (`frame` as captured, FCS included when
 /// `fcs` says there is one).
 pub fn frame(
-    out: &mut Output,
+    t: &mut Text,
     frame: &[u8],
     fcs: FcsMode,
     report: &FrameReport<'_>,
@@ -38,7 +38,7 @@ pub fn frame(
         report.frame,
         frame.len()
     );
-    let color = out.color;
-    hexdump::render(out, color, &title, frame, &rows(&map))?;
+    let color = t.color;
+    hexdump::render(&mut t.buf, color, &title, frame, &rows(&map))?;
     Ok(())
 }

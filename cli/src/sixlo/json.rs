@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::render::{Hinted, Link};
 use crate::json::{rfc_cited, Hex, Problem, Time};
-use crate::output::Output;
+use crate::text::Text;
 
 /// One frame of the capture (or one `--hex` line).
 #[derive(Serialize)]
@@ -123,7 +123,7 @@ fn nd_warnings(s: &Summary, out: &mut Vec<Problem>) {
     }
 }
 
-pub fn frame(out: &mut Output, r: &FrameReport<'_>, link: &Link<'_>) -> anyhow::Result<()> {
+pub fn frame(t: &mut Text, r: &FrameReport<'_>, link: &Link<'_>) -> anyhow::Result<()> {
     // A frame fails (the closing line counts it) when it does not decode, or when the datagram
     // it completes is malformed: both are `error`, the first one met.
     let error = r
@@ -152,7 +152,7 @@ pub fn frame(out: &mut Output, r: &FrameReport<'_>, link: &Link<'_>) -> anyhow::
     if let Some(s) = r.datagram.as_ref().and_then(|d| d.ipv6.as_ref()) {
         nd_warnings(s, &mut warnings);
     }
-    out.json(&FrameRecord {
+    t.json(&FrameRecord {
         record: "frame",
         frame: r.frame,
         time: Time(link.ts),
@@ -184,13 +184,13 @@ struct SkippedRecord<'a> {
 }
 
 pub fn skipped(
-    out: &mut Output,
+    t: &mut Text,
     number: u64,
     ts: Timestamp,
     linktype: u32,
     why: &str,
 ) -> anyhow::Result<()> {
-    out.json(&SkippedRecord {
+    t.json(&SkippedRecord {
         record: "skipped",
         frame: number,
         time: Time(ts),
@@ -201,13 +201,13 @@ pub fn skipped(
 
 /// A packet whose link-layer encapsulation did not decode: a frame record with nothing decoded.
 pub fn link_error(
-    out: &mut Output,
+    t: &mut Text,
     number: u64,
     ts: Timestamp,
     linktype: u32,
     msg: &str,
 ) -> anyhow::Result<()> {
-    out.json(&FrameRecord {
+    t.json(&FrameRecord {
         record: "frame",
         frame: number,
         time: Time(ts),
@@ -239,8 +239,8 @@ struct IncompleteRecord<'a> {
 }
 
 /// A datagram given up incomplete (not a failed frame: the closing line counts these apart).
-pub fn incomplete(out: &mut Output, inc: &IncompleteDatagram) -> anyhow::Result<()> {
-    out.json(&IncompleteRecord {
+pub fn incomplete(t: &mut Text, inc: &IncompleteDatagram) -> anyhow::Result<()> {
+    t.json(&IncompleteRecord {
         record: "incomplete",
         incomplete: inc,
     })

@@ -18,12 +18,14 @@ use ietfwg_6lo::reassembly::Limits;
 use ietfwg_6lo::security::{parse_key, AddressBook, KeyTable};
 use ietfwg_6lo::{ContextTable, LinkAddr};
 use ietfwg_capture::{
-    linktype, lowpan_ethernet, wpan_frame, CaptureReader, CaptureWriter, Encap, Format,
-    LowpanEthernet, Packet, Timestamp, Wpan, WpanFrame,
+    linktype, lowpan_ethernet, wpan_frame, CaptureWriter, Encap, Format, LowpanEthernet, Packet,
+    Timestamp, Wpan, WpanFrame,
 };
 
 use crate::output::Output;
+use crate::pipeline::ThreadedReader;
 use crate::select::{FrameRange, Selection};
+use crate::text::Text;
 use crate::Status;
 
 /// `-c/--count` and `--frames`, for every 6lo command that reads a capture.
@@ -304,13 +306,9 @@ impl Tally {
     }
 }
 
-fn progress_bar(
-    reader: &CaptureReader,
-    out: &Output,
-    enabled: bool,
-) -> Option<indicatif::ProgressBar> {
+fn progress_bar(len: Option<u64>, out: &Output, enabled: bool) -> Option<indicatif::ProgressBar> {
     // A bar only where a person watches stderr and stdout is not interleaving lines with it.
-    let len = reader.len()?;
+    let len = len?;
     if !(enabled && out.stderr_tty) {
         return None;
     }
@@ -338,103 +336,135 @@ pub(super) fn frame_fcs(pkt: &Packet<'_>, w: &WpanFrame<'_>) -> (FcsMode, Option
     }
 }
 
+/// Rendered records are handed to the output once this many bytes have gathered (at once on a
+/// terminal, so each frame shows as it is decoded).
+const CHUNK: usize = 64 * 1024;
+
+/// What turns one decoded frame into output bytes: the text or the NDJSON renderer. Both
+/// append to the same buffer, which the decode loop hands to the output in large chunks.
+type FrameRenderer = fn(&mut Text, &FrameReport<'_>, &render::Link<'_>) -> anyhow::Result<()>;
+
+fn frame_renderer(json: bool) -> FrameRenderer {
+    if json {
+        render::frame_json
+    } else {
+        |t, r, link| {
+            render::frame_text(t, r, link);
+            Ok(())
+        }
+    }
+}
+
 fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     let mut decoder = a.common.decoder()?;
     crate::hints::capture_stdin(&a.input, "ietfwg 6lo decode")?;
-    let mut reader = CaptureReader::open(&a.input)?;
+    // The capture is read on another thread, batch by batch.
+    let (mut reader, len) = ThreadedReader::open(&a.input)?;
     let mut contents = crate::hints::Contents::default();
     let mut tally = Tally::default();
-    let bar = progress_bar(&reader, out, !out.stdout_tty);
+    let bar = progress_bar(len, out, !out.stdout_tty);
     let json = a.json;
     let sel = a.select.selection();
     let mut stopped = false;
-    while let Some(pkt) = reader.next_packet()? {
-        let (number, ts, linktype) = (pkt.number, pkt.ts, pkt.linktype);
-        if sel.done(number, tally.frames) {
-            stopped = true;
-            break;
+    // Records are rendered into one buffer, handed to the output in large chunks.
+    let mut t = Text::new(out.color);
+    let render_frame = frame_renderer(json);
+    'read: while let Some(mut batch) = reader.next_batch() {
+        for pkt in batch.packets() {
+            let (number, ts, linktype) = (pkt.number, pkt.ts, pkt.linktype);
+            if sel.done(number, tally.frames) {
+                stopped = true;
+                break 'read;
+            }
+            if !sel.wants(number) {
+                // Read for reassembly only.
+                if let Some(l) = lowpan_ethernet(&pkt) {
+                    decode_ethertype(&mut decoder, &l, number, ts);
+                } else if let Ok(Wpan::Frame(w)) = wpan_frame(&pkt) {
+                    let (fcs, _) = frame_fcs(&pkt, &w);
+                    decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
+                }
+                decoder.take_expired();
+                continue;
+            }
+            // 6LoWPAN straight in Ethernet (EtherType 0xA0ED), or an 802.15.4 frame somewhere.
+            let lowpan_eth = lowpan_ethernet(&pkt);
+            let found = match &lowpan_eth {
+                Some(_) => Ok(None),
+                None => wpan_frame(&pkt).map(Some),
+            };
+            match found {
+                Ok(None) => {
+                    let Some(l) = &lowpan_eth else { continue };
+                    let (report, encap) = decode_ethertype(&mut decoder, l, number, ts);
+                    tally.add(&report);
+                    let link = render::Link {
+                        ts,
+                        linktype,
+                        encap: Some(&encap),
+                        snapped: None,
+                    };
+                    if a.brief {
+                        brief::frame(&mut t, &report, ts);
+                    } else {
+                        render_frame(&mut t, &report, &link)?;
+                    }
+                }
+                Ok(Some(Wpan::Frame(w))) => {
+                    let (fcs, snapped) = frame_fcs(&pkt, &w);
+                    let report = decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
+                    tally.add(&report);
+                    let link = render::Link {
+                        ts,
+                        linktype,
+                        encap: Some(&w.encap),
+                        snapped,
+                    };
+                    if a.brief {
+                        brief::frame(&mut t, &report, ts);
+                    } else {
+                        render_frame(&mut t, &report, &link)?;
+                    }
+                    if a.hexdump {
+                        hexdump::frame(&mut t, w.frame, fcs, &report)?;
+                    }
+                }
+                Ok(Some(Wpan::NotWpan(why))) => {
+                    tally.frames += 1;
+                    tally.not_wpan += 1;
+                    contents.note(&pkt);
+                    if a.brief {
+                        brief::other(&mut t, number, ts, &why.to_string());
+                    } else {
+                        render::skipped(&mut t, json, number, ts, linktype, &why)?;
+                    }
+                }
+                Err(e) => {
+                    tally.frames += 1;
+                    tally.errors += 1;
+                    if a.brief {
+                        brief::other(&mut t, number, ts, &format!("! {e:#}"));
+                    } else {
+                        render::link_error(&mut t, json, number, ts, linktype, &format!("{e:#}"))?;
+                    }
+                }
+            }
+            continue_after(&mut decoder, &mut tally, &mut t, json, a.brief)?;
+            if t.buf.len() >= CHUNK || out.stdout_tty {
+                out.write_all(&t.buf)?;
+                t.clear();
+            }
         }
-        if !sel.wants(number) {
-            // Read for reassembly only.
-            if let Some(l) = lowpan_ethernet(&pkt) {
-                decode_ethertype(&mut decoder, &l, number, ts);
-            } else if let Ok(Wpan::Frame(w)) = wpan_frame(&pkt) {
-                let (fcs, _) = frame_fcs(&pkt, &w);
-                decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
-            }
-            decoder.take_expired();
-            continue;
-        }
-        // 6LoWPAN straight in Ethernet (EtherType 0xA0ED), or an 802.15.4 frame somewhere.
-        let lowpan_eth = lowpan_ethernet(&pkt);
-        let found = match &lowpan_eth {
-            Some(_) => Ok(None),
-            None => wpan_frame(&pkt).map(Some),
-        };
-        match found {
-            Ok(None) => {
-                let Some(l) = &lowpan_eth else { continue };
-                let (report, encap) = decode_ethertype(&mut decoder, l, number, ts);
-                tally.add(&report);
-                let link = render::Link {
-                    ts,
-                    linktype,
-                    encap: Some(&encap),
-                    snapped: None,
-                };
-                if a.brief {
-                    brief::frame(out, &report, ts)?;
-                } else if json {
-                    render::frame_json(out, &report, &link)?;
-                } else {
-                    render::frame_text(out, &report, &link)?;
-                }
-            }
-            Ok(Some(Wpan::Frame(w))) => {
-                let (fcs, snapped) = frame_fcs(&pkt, &w);
-                let report = decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
-                tally.add(&report);
-                let link = render::Link {
-                    ts,
-                    linktype,
-                    encap: Some(&w.encap),
-                    snapped,
-                };
-                if a.brief {
-                    brief::frame(out, &report, ts)?;
-                } else if json {
-                    render::frame_json(out, &report, &link)?;
-                } else {
-                    render::frame_text(out, &report, &link)?;
-                }
-                if a.hexdump {
-                    hexdump::frame(out, w.frame, fcs, &report)?;
-                }
-            }
-            Ok(Some(Wpan::NotWpan(why))) => {
-                tally.frames += 1;
-                tally.not_wpan += 1;
-                contents.note(&pkt);
-                if a.brief {
-                    brief::other(out, number, ts, &why.to_string())?;
-                } else {
-                    render::skipped(out, json, number, ts, linktype, &why)?;
-                }
-            }
-            Err(e) => {
-                tally.frames += 1;
-                tally.errors += 1;
-                if a.brief {
-                    brief::other(out, number, ts, &format!("! {e:#}"))?;
-                } else {
-                    render::link_error(out, json, number, ts, linktype, &format!("{e:#}"))?;
-                }
-            }
-        }
-        continue_after(&mut decoder, &mut tally, out, json, a.brief)?;
         if let Some(b) = &bar {
-            b.set_position(reader.bytes_read());
+            b.set_position(batch.bytes_read);
         }
+        if let Some(e) = batch.error.take() {
+            // What was decoded before the read error is shown, then the error.
+            out.write_all(&t.buf)?;
+            out.flush()?;
+            return Err(e.into());
+        }
+        reader.recycle(batch);
     }
     if let Some(b) = bar {
         b.finish_and_clear();
@@ -444,10 +474,11 @@ fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
         for inc in decoder.finish() {
             tally.incomplete += 1;
             if !a.brief {
-                render::incomplete(out, json, &inc)?;
+                render::incomplete(&mut t, json, &inc)?;
             }
         }
     }
+    out.write_all(&t.buf)?;
     out.flush()?;
     if let Some(what) = contents.not_wpan() {
         eprintln!("note: {what}");
@@ -460,14 +491,14 @@ fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
 fn continue_after(
     decoder: &mut Decoder,
     tally: &mut Tally,
-    out: &mut Output,
+    t: &mut Text,
     json: bool,
     brief: bool,
 ) -> anyhow::Result<()> {
     for inc in decoder.take_expired() {
         tally.incomplete += 1;
         if !brief {
-            render::incomplete(out, json, &inc)?;
+            render::incomplete(t, json, &inc)?;
         }
     }
     Ok(())
@@ -482,6 +513,8 @@ fn decode_hex(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     let mut number = 0u64;
     let mut input = stdin.lock();
     let mut line = Vec::new();
+    let mut t = Text::new(out.color);
+    let render_frame = frame_renderer(a.json);
     while let Some(fits) = read_bounded_line(&mut input, &mut line).context("reading stdin")? {
         let text: String = String::from_utf8_lossy(&line)
             .chars()
@@ -508,6 +541,8 @@ fn decode_hex(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
             Err(e) => {
                 tally.frames += 1;
                 tally.errors += 1;
+                out.write_all(&t.buf)?;
+                t.clear();
                 out.flush()?;
                 eprintln!("ietfwg: line {number}: {e}");
                 continue;
@@ -524,28 +559,29 @@ fn decode_hex(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
         }
         tally.add(&report);
         if a.brief {
-            brief::frame(out, &report, Timestamp { secs: 0, nanos: 0 })?;
-            continue;
-        }
-        let link = render::Link {
-            ts: Timestamp { secs: 0, nanos: 0 },
-            linktype: 0,
-            encap: None,
-            snapped: None,
-        };
-        if a.json {
-            render::frame_json(out, &report, &link)?;
+            brief::frame(&mut t, &report, Timestamp { secs: 0, nanos: 0 });
         } else {
-            render::frame_text(out, &report, &link)?;
+            let link = render::Link {
+                ts: Timestamp { secs: 0, nanos: 0 },
+                linktype: 0,
+                encap: None,
+                snapped: None,
+            };
+            render_frame(&mut t, &report, &link)?;
+            if a.hexdump {
+                hexdump::frame(&mut t, &bytes, fcs, &report)?;
+            }
         }
-        if a.hexdump {
-            hexdump::frame(out, &bytes, fcs, &report)?;
+        if t.buf.len() >= CHUNK || out.stdout_tty {
+            out.write_all(&t.buf)?;
+            t.clear();
         }
     }
     for inc in decoder.finish() {
         tally.incomplete += 1;
-        render::incomplete(out, a.json, &inc)?;
+        render::incomplete(&mut t, a.json, &inc)?;
     }
+    out.write_all(&t.buf)?;
     out.flush()?;
     if number == 0 {
         bail!("no hex frames on stdin");
@@ -631,94 +667,101 @@ fn read_bounded_line(r: &mut impl BufRead, line: &mut Vec<u8>) -> std::io::Resul
 fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
     let mut decoder = a.common.decoder()?;
     crate::hints::capture_stdin(&a.input, "ietfwg 6lo decompress")?;
-    let mut reader = CaptureReader::open(&a.input)?;
+    // The capture is read on another thread, batch by batch.
+    let (mut reader, len) = ThreadedReader::open(&a.input)?;
     // Raw IPv4/IPv6 datagrams.
     let mut writer = CaptureWriter::create(&a.output, Format::Pcap, linktype::RAW)
         .with_context(|| format!("creating {}", a.output))?;
     let mut tally = Tally::default();
     let mut no_ipv6 = 0u64;
-    let bar = progress_bar(&reader, out, a.output != "-");
+    let bar = progress_bar(len, out, a.output != "-");
     let sel = a.select.selection();
     let mut stopped = false;
-    while let Some(pkt) = reader.next_packet()? {
-        let (number, ts) = (pkt.number, pkt.ts);
-        if sel.done(number, tally.frames) {
-            stopped = true;
-            break;
-        }
-        if !sel.wants(number) {
-            // Read for reassembly only: a datagram is written when a selected frame completes it.
-            if let Some(l) = lowpan_ethernet(&pkt) {
-                decode_ethertype(&mut decoder, &l, number, ts);
-            } else if let Ok(Wpan::Frame(w)) = wpan_frame(&pkt) {
-                let (fcs, _) = frame_fcs(&pkt, &w);
-                decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
+    'read: while let Some(mut batch) = reader.next_batch() {
+        for pkt in batch.packets() {
+            let (number, ts) = (pkt.number, pkt.ts);
+            if sel.done(number, tally.frames) {
+                stopped = true;
+                break 'read;
             }
-            decoder.take_expired();
-            continue;
-        }
-        let lowpan_eth = lowpan_ethernet(&pkt);
-        let found = match &lowpan_eth {
-            Some(l) => Ok(Err(l)),
-            None => wpan_frame(&pkt).map(Ok),
-        };
-        let report = match found {
-            Ok(Err(l)) => decode_ethertype(&mut decoder, l, number, ts).0,
-            Ok(Ok(Wpan::Frame(w))) => {
-                let (fcs, _) = frame_fcs(&pkt, &w);
-                decoder.decode_frame(w.frame, fcs, number, ts.as_nanos())
-            }
-            Ok(Ok(Wpan::NotWpan(_))) => {
-                tally.frames += 1;
-                tally.not_wpan += 1;
-                no_ipv6 += 1;
+            if !sel.wants(number) {
+                // Read for reassembly only: a datagram is written when a selected frame completes it.
+                if let Some(l) = lowpan_ethernet(&pkt) {
+                    decode_ethertype(&mut decoder, &l, number, ts);
+                } else if let Ok(Wpan::Frame(w)) = wpan_frame(&pkt) {
+                    let (fcs, _) = frame_fcs(&pkt, &w);
+                    decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
+                }
+                decoder.take_expired();
                 continue;
             }
-            Err(e) => {
-                tally.frames += 1;
-                tally.errors += 1;
-                eprintln!("frame {number}: {e:#}");
-                continue;
-            }
-        };
-        tally.add(&report);
-        if let Some(e) = &report.error {
-            eprintln!("frame {number}: {}", render::Hinted(e));
-        } else if let Some(e) = report
-            .datagram
-            .as_ref()
-            .filter(|d| d.ipv6.is_some())
-            .and_then(|d| d.ipv6_error.as_ref())
-        {
-            eprintln!("frame {number}: malformed datagram written as captured: {e}");
-        }
-        match &report.datagram {
-            // Only what reads as IPv6 goes out; a datagram that does not even start with an
-            // IPv6 header (a corrupt 0x41 frame) is reported instead.
-            Some(d) if d.ipv6.is_some() => writer
-                .write(ts, &d.bytes)
-                .with_context(|| format!("writing to {}", output_label(&a.output)))?,
-            Some(d) => {
-                let why = d
-                    .ipv6_error
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default();
-                eprintln!("frame {number}: datagram not written: {why}");
-            }
-            None if report
-                .lowpan
+            let lowpan_eth = lowpan_ethernet(&pkt);
+            let found = match &lowpan_eth {
+                Some(l) => Ok(Err(l)),
+                None => wpan_frame(&pkt).map(Ok),
+            };
+            let report = match found {
+                Ok(Err(l)) => decode_ethertype(&mut decoder, l, number, ts).0,
+                Ok(Ok(Wpan::Frame(w))) => {
+                    let (fcs, _) = frame_fcs(&pkt, &w);
+                    decoder.decode_frame(w.frame, fcs, number, ts.as_nanos())
+                }
+                Ok(Ok(Wpan::NotWpan(_))) => {
+                    tally.frames += 1;
+                    tally.not_wpan += 1;
+                    no_ipv6 += 1;
+                    continue;
+                }
+                Err(e) => {
+                    tally.frames += 1;
+                    tally.errors += 1;
+                    eprintln!("frame {number}: {e:#}");
+                    continue;
+                }
+            };
+            tally.add(&report);
+            if let Some(e) = &report.error {
+                eprintln!("frame {number}: {}", render::Hinted(e));
+            } else if let Some(e) = report
+                .datagram
                 .as_ref()
-                .is_some_and(|l| l.fragment.is_some() || l.rfrag.is_some()) => {}
-            None => no_ipv6 += 1,
-        }
-        for inc in decoder.take_expired() {
-            tally.incomplete += 1;
-            eprintln!("{}", render::incomplete_line(&inc));
+                .filter(|d| d.ipv6.is_some())
+                .and_then(|d| d.ipv6_error.as_ref())
+            {
+                eprintln!("frame {number}: malformed datagram written as captured: {e}");
+            }
+            match &report.datagram {
+                // Only what reads as IPv6 goes out; a datagram that does not even start with an
+                // IPv6 header (a corrupt 0x41 frame) is reported instead.
+                Some(d) if d.ipv6.is_some() => writer
+                    .write(ts, &d.bytes)
+                    .with_context(|| format!("writing to {}", output_label(&a.output)))?,
+                Some(d) => {
+                    let why = d
+                        .ipv6_error
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default();
+                    eprintln!("frame {number}: datagram not written: {why}");
+                }
+                None if report
+                    .lowpan
+                    .as_ref()
+                    .is_some_and(|l| l.fragment.is_some() || l.rfrag.is_some()) => {}
+                None => no_ipv6 += 1,
+            }
+            for inc in decoder.take_expired() {
+                tally.incomplete += 1;
+                eprintln!("{}", render::incomplete_line(&inc));
+            }
         }
         if let Some(b) = &bar {
-            b.set_position(reader.bytes_read());
+            b.set_position(batch.bytes_read);
         }
+        if let Some(e) = batch.error.take() {
+            return Err(e.into());
+        }
+        reader.recycle(batch);
     }
     if let Some(b) = bar {
         b.finish_and_clear();

@@ -1,69 +1,16 @@
 //! Text and NDJSON rendering of 6LoWPAN frame reports.
 
 use std::fmt;
-use std::io::Write;
 
-use colored::Colorize;
 use ietfwg_6lo::ipv6::{Summary, Upper};
 use ietfwg_6lo::lowpan::{Compression, FrameReport, IncompleteDatagram};
 use ietfwg_6lo::security::{SecurityReport, Status};
 use ietfwg_6lo::{Detail, Error, LinkAddr};
 use ietfwg_capture::{Encap, Timestamp};
-use serde_json::{Map, Value};
 
-use crate::output::Output;
+use crate::text::{self, Text};
 
 const INDENT: &str = "    ";
-
-/// The key that tags a serialised enum: the codec crates use `type` (dispatch headers) or
-/// `kind` (NHC, upper layers, encapsulations).
-fn tag_key(m: &Map<String, Value>) -> Option<&'static str> {
-    ["kind", "type"]
-        .into_iter()
-        .find(|k| m.get(*k).is_some_and(Value::is_string))
-}
-
-/// `k=v k=v` from a serialised header, skipping the enum tag, nulls and empty lists.
-fn fields(v: &Value) -> String {
-    let Value::Object(m) = v else {
-        return v.to_string();
-    };
-    let skip = tag_key(m);
-    let mut parts = Vec::new();
-    for (k, v) in m {
-        if Some(k.as_str()) == skip || v.is_null() || v.as_array().is_some_and(|a| a.is_empty()) {
-            continue;
-        }
-        let s = match v {
-            Value::String(s) => s.clone(),
-            Value::Object(_) => format!("{{{}}}", fields(v)),
-            Value::Array(a) => a.iter().map(fields).collect::<Vec<_>>().join(", "),
-            Value::Number(n) if k == "checksum" || k.ends_with("_tag") => {
-                format!("0x{:04x}", n.as_u64().unwrap_or(0))
-            }
-            other => other.to_string(),
-        };
-        parts.push(format!("{k}={s}"));
-    }
-    parts.join(" ")
-}
-
-/// The tag of a serialised enum and the value to list fields of.
-fn tag(v: &Value) -> (String, Value) {
-    match v {
-        Value::Object(m) => match tag_key(m) {
-            Some(k) => (m[k].as_str().unwrap_or("?").to_string(), v.clone()),
-            None if m.len() == 1 => m
-                .iter()
-                .next()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .unwrap_or_default(),
-            None => (String::new(), v.clone()),
-        },
-        Value::String(s) => (s.clone(), Value::Null),
-        other => (other.to_string(), Value::Null),
-    }
-}
 
 /// A codec error as this program prints it: the library's text, then, for an error the user
 /// can remedy with an option of this program, the option to give (the library names none).
@@ -81,8 +28,11 @@ impl fmt::Display for Hinted<'_> {
     }
 }
 
-fn label(s: &str) -> String {
-    format!("{INDENT}{:<9}", s).cyan().to_string()
+/// A line's label, `{INDENT}{:<9}` in cyan.
+fn label_text(t: &mut Text, s: &str) {
+    t.styled(text::cyan, |t| {
+        t.s(INDENT).pad(s, 9);
+    });
 }
 
 /// What the capture says about a frame, beside the frame itself.
@@ -95,118 +45,111 @@ pub struct Link<'a> {
     pub snapped: Option<(usize, u32)>,
 }
 
-pub fn frame_text(out: &mut Output, r: &FrameReport<'_>, link: &Link<'_>) -> anyhow::Result<()> {
+/// One frame as text, appended to `t`.
+pub fn frame_text(t: &mut Text, r: &FrameReport<'_>, link: &Link<'_>) {
     let (ts, encap) = (link.ts, link.encap);
-    let head = format!("#{}", r.frame).bold();
-    write!(out, "{head}  {ts}")?;
+    t.styled(text::bold, |t| {
+        t.s("#").n(r.frame);
+    });
+    t.s("  ").ts(ts);
     if let Some(m) = &r.mac {
-        write!(out, "  {} {}", m.version, m.frame_type.to_string().bold())?;
+        t.s("  ").d(m.version).s(" ");
+        t.styled(text::bold, |t| {
+            t.d(m.frame_type);
+        });
         if let Some(seq) = m.seq {
-            write!(out, " seq {seq}")?;
+            t.s(" seq ").n(seq);
         }
         let pan = m.dst_pan.or(m.src_pan);
         if let Some(p) = pan {
-            write!(out, " PAN 0x{p:04x}")?;
+            t.s(" PAN ").hex(u64::from(p), 4);
         }
-        write!(out, "  {} → {}", m.src, m.dst)?;
+        t.s("  ");
+        link_addr(t, &m.src);
+        t.s(" → ");
+        link_addr(t, &m.dst);
         if let Some(f) = &m.fcs {
-            let verdict = if f.ok {
-                "FCS ok".green()
+            t.s("  ");
+            if f.ok {
+                t.st(text::green, "FCS ok");
             } else {
-                format!(
-                    "FCS BAD (0x{:04x}, expected 0x{:04x})",
-                    f.received, f.computed
-                )
-                .red()
-                .bold()
-            };
-            write!(out, "  {verdict}")?;
+                t.styled(text::red_bold, |t| {
+                    t.s("FCS BAD (")
+                        .hex(u64::from(f.received), 4)
+                        .s(", expected ")
+                        .hex(u64::from(f.computed), 4)
+                        .s(")");
+                });
+            }
         }
         if m.security_enabled {
-            write!(out, "  {}", "secured".yellow())?;
+            t.s("  ").st(text::yellow, "secured");
         }
     }
-    writeln!(out)?;
+    t.nl();
     if let Some((captured, original)) = link.snapped {
-        writeln!(
-            out,
-            "{}{}",
-            label("capture"),
-            format!("only {captured} of {original} bytes captured: FCS not checked").yellow()
-        )?;
+        label_text(t, "capture");
+        t.styled(text::yellow, |t| {
+            t.s("only ")
+                .n(captured)
+                .s(" of ")
+                .n(original)
+                .s(" bytes captured: FCS not checked");
+        });
+        t.nl();
     }
     if let Some(e) = encap {
-        let v = serde_json::to_value(e)?;
-        let (t, inner) = tag(&v);
-        if t != "direct" {
-            writeln!(out, "{}{} {}", label("encap"), t, fields(&inner))?;
+        // "direct" (the frame itself is the packet) says nothing: skip it without recording.
+        if !matches!(e, Encap::Direct) && t.tape.record(e).is_ok() {
+            let (tg, at) = t.tape.tag();
+            if tg != "direct" {
+                let tg = tg.into_owned();
+                label_text(t, "encap");
+                t.s(&tg).s(" ");
+                let Text { tape, buf, .. } = t;
+                tape.write_tagged_fields(at, buf);
+                t.nl();
+            }
         }
     }
     if let Some(m) = &r.mac {
-        if !m.header_ies.is_empty() || !m.payload_ies.is_empty() {
-            for ie in serde_json::to_value(&m.header_ies)?
-                .as_array()
-                .into_iter()
-                .flatten()
-            {
-                writeln!(out, "{}{}", label("header IE"), fields(ie))?;
-            }
-            for ie in serde_json::to_value(&m.payload_ies)?
-                .as_array()
-                .into_iter()
-                .flatten()
-            {
-                writeln!(out, "{}{}", label("payload IE"), fields(ie))?;
-            }
+        for ie in &m.header_ies {
+            label_text(t, "header IE");
+            t.fields(ie).nl();
+        }
+        for ie in &m.payload_ies {
+            label_text(t, "payload IE");
+            t.fields(ie).nl();
         }
         if let Some(s) = &m.security {
-            writeln!(
-                out,
-                "{}{}",
-                label("security"),
-                fields(&serde_json::to_value(s)?)
-            )?;
+            label_text(t, "security");
+            t.fields(s).nl();
         }
         if let Some(sec) = &r.security {
-            security_line(out, sec)?;
+            security_line(t, sec);
         }
         if let Some(l) = &r.learned_address {
-            writeln!(
-                out,
-                "{}0x{:04x} in PAN 0x{:04x} is {}",
-                label("learnt"),
-                l.short,
-                l.pan,
-                LinkAddr::Extended(l.extended)
-            )?;
+            label_text(t, "learnt");
+            t.hex(u64::from(l.short), 4)
+                .s(" in PAN ")
+                .hex(u64::from(l.pan), 4)
+                .s(" is ");
+            link_addr(t, &LinkAddr::Extended(l.extended));
+            t.nl();
         }
         if let Some(c) = &m.command {
-            writeln!(
-                out,
-                "{}{}",
-                label("command"),
-                fields(&serde_json::to_value(c)?)
-            )?;
+            label_text(t, "command");
+            t.fields(c).nl();
         }
         if let Some(b) = &m.beacon {
-            writeln!(
-                out,
-                "{}{}",
-                label("beacon"),
-                fields(&serde_json::to_value(b)?)
-            )?;
+            label_text(t, "beacon");
+            t.fields(b).nl();
         }
     }
     if let Some(l) = &r.lowpan {
         for h in &l.dispatch {
-            let (t, inner) = tag(&serde_json::to_value(h)?);
-            writeln!(
-                out,
-                "{}{} {}",
-                label("6LoWPAN"),
-                t.to_uppercase(),
-                fields(&inner)
-            )?;
+            label_text(t, "6LoWPAN");
+            t.tagged(h, true, " ").nl();
         }
         match &l.compression {
             Some(Compression::Iphc {
@@ -215,180 +158,246 @@ pub fn frame_text(out: &mut Output, r: &FrameReport<'_>, link: &Link<'_>) -> any
                 compressed_len,
                 uncompressed_len,
             }) => {
-                writeln!(
-                    out,
-                    "{}TF={:02b} NH={} HLIM={:02b} CID={} SAC={} SAM={:02b} M={} DAC={} DAM={:02b}  ({} bytes for {})",
-                    label("IPHC"),
-                    iphc.tf,
-                    u8::from(iphc.nh),
-                    iphc.hlim,
-                    u8::from(iphc.cid),
-                    u8::from(iphc.sac),
-                    iphc.sam,
-                    u8::from(iphc.m),
-                    u8::from(iphc.dac),
-                    iphc.dam,
-                    compressed_len,
-                    uncompressed_len
-                )?;
-                writeln!(
-                    out,
-                    "{INDENT}{:<9}src {}  ({})",
-                    "", iphc.src, iphc.src_mode
-                )?;
-                writeln!(
-                    out,
-                    "{INDENT}{:<9}dst {}  ({})",
-                    "", iphc.dst, iphc.dst_mode
-                )?;
+                label_text(t, "IPHC");
+                t.s("TF=");
+                bits2(t, iphc.tf);
+                t.s(" NH=").n(u8::from(iphc.nh)).s(" HLIM=");
+                bits2(t, iphc.hlim);
+                t.s(" CID=")
+                    .n(u8::from(iphc.cid))
+                    .s(" SAC=")
+                    .n(u8::from(iphc.sac))
+                    .s(" SAM=");
+                bits2(t, iphc.sam);
+                t.s(" M=")
+                    .n(u8::from(iphc.m))
+                    .s(" DAC=")
+                    .n(u8::from(iphc.dac))
+                    .s(" DAM=");
+                bits2(t, iphc.dam);
+                t.s("  (")
+                    .n(*compressed_len)
+                    .s(" bytes for ")
+                    .n(*uncompressed_len)
+                    .s(")")
+                    .nl();
+                t.s(INDENT).pad("", 9).s("src ").ipv6(&iphc.src).s("  (");
+                t.d(iphc.src_mode).s(")").nl();
+                t.s(INDENT).pad("", 9).s("dst ").ipv6(&iphc.dst).s("  (");
+                t.d(iphc.dst_mode).s(")").nl();
                 for n in nhc {
-                    let (t, inner) = tag(&serde_json::to_value(n)?);
-                    writeln!(out, "{}{} {}", label("NHC"), t, fields(&inner))?;
+                    label_text(t, "NHC");
+                    t.tagged(n, false, " ").nl();
                 }
             }
             Some(Compression::Hc1 {
                 hc1,
                 uncompressed_len,
             }) => {
-                writeln!(
-                    out,
-                    "{}{}  (for {} bytes)",
-                    label("HC1"),
-                    fields(&serde_json::to_value(hc1)?),
-                    uncompressed_len
-                )?;
+                label_text(t, "HC1");
+                t.fields(hc1)
+                    .s("  (for ")
+                    .n(*uncompressed_len)
+                    .s(" bytes)")
+                    .nl();
             }
             Some(Compression::Ipv6) => {
-                writeln!(out, "{}uncompressed IPv6 (dispatch 0x41)", label("6LoWPAN"))?
+                label_text(t, "6LoWPAN");
+                t.s("uncompressed IPv6 (dispatch 0x41)").nl();
             }
             None => {}
         }
         if let Some(f) = &l.fragment {
-            let state = if f.completes {
-                "completes it".green().to_string()
+            label_text(t, "fragment");
+            t.s("bytes ")
+                .n(f.offset)
+                .s("..")
+                .n(f.offset + f.len)
+                .s(" of datagram ");
+            link_addr(t, &f.key.src);
+            t.s(" → ");
+            link_addr(t, &f.key.dst);
+            t.s(" size ")
+                .n(f.key.size)
+                .s(" tag ")
+                .hex(u64::from(f.key.tag), 4)
+                .s(": ");
+            if f.completes {
+                t.st(text::green, "completes it");
             } else {
-                "pending".to_string()
-            };
-            writeln!(
-                out,
-                "{}bytes {}..{} of datagram {} → {} size {} tag 0x{:04x}: {state}",
-                label("fragment"),
-                f.offset,
-                f.offset + f.len,
-                f.key.src,
-                f.key.dst,
-                f.key.size,
-                f.key.tag
-            )?;
+                t.s("pending");
+            }
+            t.nl();
         }
     }
     if let Some(d) = &r.datagram {
         if let Some(ip) = &d.ipv6 {
-            ipv6_lines(out, ip)?;
+            ipv6_lines(t, ip);
         }
         if d.frames.len() > 1 {
-            let list: Vec<String> = d.frames.iter().map(|f| format!("#{f}")).collect();
-            writeln!(
-                out,
-                "{}{} bytes reassembled from frames {}",
-                label("datagram"),
-                d.length,
-                list.join(" ")
-            )?;
+            label_text(t, "datagram");
+            t.n(d.length).s(" bytes reassembled from frames ");
+            for (i, f) in d.frames.iter().enumerate() {
+                if i > 0 {
+                    t.s(" ");
+                }
+                t.s("#").n(*f);
+            }
+            t.nl();
         }
         if d.checksum_recomputed {
-            writeln!(
-                out,
-                "{}UDP checksum elided on the wire, recomputed (RFC 6282 §4.3.2)",
-                label("note")
-            )?;
+            label_text(t, "note");
+            t.s("UDP checksum elided on the wire, recomputed (RFC 6282 §4.3.2)")
+                .nl();
         }
         if let Some(e) = &d.ipv6_error {
-            writeln!(out, "{}{}", label("warning"), e.to_string().yellow())?;
+            label_text(t, "warning");
+            t.styled(text::yellow, |t| {
+                t.d(e);
+            });
+            t.nl();
         }
     }
     if let Some(n) = &r.note {
-        writeln!(out, "{}{}", label("note"), n.dimmed())?;
+        label_text(t, "note");
+        t.st(text::dimmed, n).nl();
     }
     if let Some(e) = &r.error {
-        writeln!(
-            out,
-            "{}{}",
-            label("error"),
-            Hinted(e).to_string().red().bold()
-        )?;
+        label_text(t, "error");
+        t.styled(text::red_bold, |t| {
+            t.d(Hinted(e));
+        });
+        t.nl();
     }
-    Ok(())
 }
 
 /// What unsecuring a frame gave: the MIC verified (with which key) or why the payload was not
 /// decoded, with the option that would supply what was missing.
-fn security_line(out: &mut Output, sec: &SecurityReport) -> anyhow::Result<()> {
-    let source = sec
-        .nonce_source
-        .map(|e| format!(", nonce from {}", LinkAddr::Extended(e)))
-        .unwrap_or_default();
-    let key = sec.key.map(|k| format!(" with {k}")).unwrap_or_default();
-    let line = match sec.status {
-        Status::Verified => format!("{}{key}{source}", "MIC verified".green()),
-        Status::Unauthenticated => format!(
-            "{}{key}{source}",
-            "decrypted, no MIC to verify (security level 4)".yellow()
-        ),
-        Status::MicFailed => format!(
-            "{} ({} key(s) tried{source}): payload not decoded",
-            "MIC FAILED".red().bold(),
-            sec.keys_tried
-        ),
-        Status::NoKey => format!(
-            "{} (give it with --wpan-key or --thread-key)",
-            "no key".yellow()
-        ),
-        Status::NoExtendedAddress => format!(
-            "{} for 0x{:04x} (give it with --addr-map 0x{:04x}=EXT)",
-            "no extended address".yellow(),
-            sec.short_source.unwrap_or_default(),
-            sec.short_source.unwrap_or_default()
-        ),
-        Status::Unsupported => format!(
-            "{}: {}",
-            "not decrypted".yellow(),
-            sec.reason.as_deref().unwrap_or_default()
-        ),
+fn security_line(t: &mut Text, sec: &SecurityReport) {
+    label_text(t, "MIC");
+    let source = |t: &mut Text| {
+        if let Some(e) = sec.nonce_source {
+            t.s(", nonce from ");
+            link_addr(t, &LinkAddr::Extended(e));
+        }
     };
-    writeln!(out, "{}{line}", label("MIC"))?;
-    Ok(())
+    let key = |t: &mut Text| {
+        if let Some(k) = sec.key {
+            t.s(" with ").d(k);
+        }
+    };
+    match sec.status {
+        Status::Verified => {
+            t.st(text::green, "MIC verified");
+            key(t);
+            source(t);
+        }
+        Status::Unauthenticated => {
+            t.st(
+                text::yellow,
+                "decrypted, no MIC to verify (security level 4)",
+            );
+            key(t);
+            source(t);
+        }
+        Status::MicFailed => {
+            t.st(text::red_bold, "MIC FAILED")
+                .s(" (")
+                .n(sec.keys_tried)
+                .s(" key(s) tried");
+            source(t);
+            t.s("): payload not decoded");
+        }
+        Status::NoKey => {
+            t.st(text::yellow, "no key")
+                .s(" (give it with --wpan-key or --thread-key)");
+        }
+        Status::NoExtendedAddress => {
+            let short = u64::from(sec.short_source.unwrap_or_default());
+            t.st(text::yellow, "no extended address")
+                .s(" for ")
+                .hex(short, 4)
+                .s(" (give it with --addr-map ")
+                .hex(short, 4)
+                .s("=EXT)");
+        }
+        Status::Unsupported => {
+            t.st(text::yellow, "not decrypted")
+                .s(": ")
+                .s(sec.reason.as_deref().unwrap_or_default());
+        }
+    }
+    t.nl();
 }
 
-fn checksum_verdict(ok: Option<bool>) -> String {
-    match ok {
-        Some(true) => "ok".green().to_string(),
-        Some(false) => "BAD".red().bold().to_string(),
-        None => "not verified".dimmed().to_string(),
+/// A link address as its `Display` writes it (`0xabcd`, `00:12:4b:…`, `-`).
+fn link_addr(t: &mut Text, a: &LinkAddr) {
+    match a {
+        LinkAddr::Absent => {
+            t.s("-");
+        }
+        LinkAddr::Short(s) => {
+            t.hex(u64::from(*s), 4);
+        }
+        LinkAddr::Extended(e) => {
+            for (i, b) in e.iter().enumerate() {
+                if i > 0 {
+                    t.s(":");
+                }
+                t.hex_digits(u64::from(*b), 2);
+            }
+        }
     }
 }
 
+/// A 2-bit field as `{:02b}`.
+fn bits2(t: &mut Text, v: u8) {
+    if v > 3 {
+        t.d(format_args!("{v:02b}"));
+    } else {
+        t.buf.push(b'0' + (v >> 1));
+        t.buf.push(b'0' + (v & 1));
+    }
+}
+
+fn checksum_verdict(t: &mut Text, ok: Option<bool>) {
+    match ok {
+        Some(true) => t.st(text::green, "ok"),
+        Some(false) => t.st(text::red_bold, "BAD"),
+        None => t.st(text::dimmed, "not verified"),
+    };
+}
+
 /// The IPv6 header and its upper layer, one line each (and again for IPv6-in-IPv6).
-fn ipv6_lines(out: &mut Output, ip: &Summary) -> anyhow::Result<()> {
-    writeln!(
-        out,
-        "{}{} → {}  plen {} nh {} hlim {} tc 0x{:02x} flow 0x{:05x}",
-        label("IPv6"),
-        ip.src.to_string().bold(),
-        ip.dst.to_string().bold(),
-        ip.payload_length,
-        ip.next_header,
-        ip.hop_limit,
-        ip.traffic_class,
-        ip.flow_label
-    )?;
+fn ipv6_lines(t: &mut Text, ip: &Summary) {
+    label_text(t, "IPv6");
+    t.styled(text::bold, |t| {
+        t.ipv6(&ip.src);
+    });
+    t.s(" → ");
+    t.styled(text::bold, |t| {
+        t.ipv6(&ip.dst);
+    });
+    t.s("  plen ")
+        .n(ip.payload_length)
+        .s(" nh ")
+        .n(ip.next_header)
+        .s(" hlim ")
+        .n(ip.hop_limit)
+        .s(" tc ")
+        .hex(u64::from(ip.traffic_class), 2)
+        .s(" flow ")
+        .hex(u64::from(ip.flow_label), 5)
+        .nl();
     if !ip.ext_headers.is_empty() {
-        let list: Vec<String> = ip
-            .ext_headers
-            .iter()
-            .map(|(t, len)| format!("{t} ({len} bytes)"))
-            .collect();
-        writeln!(out, "{}{}", label("ext hdrs"), list.join(", "))?;
+        label_text(t, "ext hdrs");
+        for (i, (ty, len)) in ip.ext_headers.iter().enumerate() {
+            if i > 0 {
+                t.s(", ");
+            }
+            t.d(ty).s(" (").d(len).s(" bytes)");
+        }
+        t.nl();
     }
     match &ip.upper {
         Upper::Udp {
@@ -397,12 +406,19 @@ fn ipv6_lines(out: &mut Output, ip: &Summary) -> anyhow::Result<()> {
             length,
             checksum,
             checksum_ok,
-        } => writeln!(
-            out,
-            "{}{src_port} → {dst_port}  len {length}  checksum 0x{checksum:04x} {}",
-            label("UDP"),
-            checksum_verdict(*checksum_ok)
-        )?,
+        } => {
+            label_text(t, "UDP");
+            t.n(*src_port)
+                .s(" → ")
+                .n(*dst_port)
+                .s("  len ")
+                .n(*length)
+                .s("  checksum ")
+                .hex(u64::from(*checksum), 4)
+                .s(" ");
+            checksum_verdict(t, *checksum_ok);
+            t.nl();
+        }
         Upper::Icmpv6 {
             type_,
             code,
@@ -412,44 +428,49 @@ fn ipv6_lines(out: &mut Output, ip: &Summary) -> anyhow::Result<()> {
             nd,
             nd_error,
         } => {
-            writeln!(
-                out,
-                "{}{name} (type {type_} code {code})  checksum 0x{checksum:04x} {}",
-                label("ICMPv6"),
-                checksum_verdict(*checksum_ok)
-            )?;
+            label_text(t, "ICMPv6");
+            t.d(name)
+                .s(" (type ")
+                .n(*type_)
+                .s(" code ")
+                .n(*code)
+                .s(")  checksum ")
+                .hex(u64::from(*checksum), 4)
+                .s(" ");
+            checksum_verdict(t, *checksum_ok);
+            t.nl();
             if let Some(nd) = nd {
-                writeln!(
-                    out,
-                    "{}{}",
-                    label("ND"),
-                    fields(&serde_json::to_value(&nd.body)?)
-                )?;
+                label_text(t, "ND");
+                t.fields(&nd.body).nl();
                 for o in &nd.options {
-                    let (t, inner) = tag(&serde_json::to_value(o)?);
-                    writeln!(out, "{}{t} {}", label("ND option"), fields(&inner))?;
+                    label_text(t, "ND option");
+                    t.tagged(o, false, " ").nl();
                 }
             }
             if let Some(e) = nd_error {
-                writeln!(out, "{}{}", label("warning"), e.to_string().yellow())?;
+                label_text(t, "warning");
+                t.styled(text::yellow, |t| {
+                    t.d(e);
+                });
+                t.nl();
             }
         }
-        Upper::Ipv6(inner) => ipv6_lines(out, inner)?,
+        Upper::Ipv6(inner) => ipv6_lines(t, inner),
         Upper::Other { protocol } => {
-            writeln!(out, "{}protocol {protocol}, not decoded", label("payload"))?
+            label_text(t, "payload");
+            t.s("protocol ").d(protocol).s(", not decoded").nl();
         }
         Upper::None => {}
     }
-    Ok(())
 }
 
-/// One frame as an NDJSON line (`super::json`).
-pub fn frame_json(out: &mut Output, r: &FrameReport<'_>, link: &Link<'_>) -> anyhow::Result<()> {
-    super::json::frame(out, r, link)
+/// One frame as an NDJSON line (`super::json`), appended to `t`.
+pub fn frame_json(t: &mut Text, r: &FrameReport<'_>, link: &Link<'_>) -> anyhow::Result<()> {
+    super::json::frame(t, r, link)
 }
 
 pub fn skipped(
-    out: &mut Output,
+    t: &mut Text,
     json: bool,
     number: u64,
     ts: Timestamp,
@@ -457,20 +478,22 @@ pub fn skipped(
     why: &str,
 ) -> anyhow::Result<()> {
     if json {
-        super::json::skipped(out, number, ts, linktype, why)
+        super::json::skipped(t, number, ts, linktype, why)
     } else {
-        writeln!(
-            out,
-            "{}  {ts}  {}",
-            format!("#{number}").bold(),
-            format!("not 802.15.4: {why}").dimmed()
-        )?;
+        t.styled(text::bold, |t| {
+            t.s("#").n(number);
+        });
+        t.s("  ").ts(ts).s("  ");
+        t.styled(text::dimmed, |t| {
+            t.s("not 802.15.4: ").s(why);
+        });
+        t.nl();
         Ok(())
     }
 }
 
 pub fn link_error(
-    out: &mut Output,
+    t: &mut Text,
     json: bool,
     number: u64,
     ts: Timestamp,
@@ -478,15 +501,14 @@ pub fn link_error(
     msg: &str,
 ) -> anyhow::Result<()> {
     if json {
-        super::json::link_error(out, number, ts, linktype, msg)
+        super::json::link_error(t, number, ts, linktype, msg)
     } else {
-        writeln!(
-            out,
-            "{}  {ts}\n{}{}",
-            format!("#{number}").bold(),
-            label("error"),
-            msg.red().bold()
-        )?;
+        t.styled(text::bold, |t| {
+            t.s("#").n(number);
+        });
+        t.s("  ").ts(ts).nl();
+        label_text(t, "error");
+        t.st(text::red_bold, msg).nl();
         Ok(())
     }
 }
@@ -509,11 +531,11 @@ pub fn incomplete_line(inc: &IncompleteDatagram) -> String {
     )
 }
 
-pub fn incomplete(out: &mut Output, json: bool, inc: &IncompleteDatagram) -> anyhow::Result<()> {
+pub fn incomplete(t: &mut Text, json: bool, inc: &IncompleteDatagram) -> anyhow::Result<()> {
     if json {
-        super::json::incomplete(out, inc)
+        super::json::incomplete(t, inc)
     } else {
-        writeln!(out, "{}", incomplete_line(inc).yellow())?;
+        t.st(text::yellow, &incomplete_line(inc)).nl();
         Ok(())
     }
 }

@@ -188,23 +188,40 @@ impl Transform {
     /// with their number (`2048-bit MODP Group (14)`, also for ADDKE1–7), `NO_ESN` / `ESN`,
     /// and unassigned values as `ENCR#99`.
     pub fn name_of(t: TransformType, id: u16, key_length: Option<u16>) -> String {
-        let base = match t.0 {
-            1 => EncrId(id).name().map(str::to_owned),
-            2 => PrfId(id).name().map(str::to_owned),
-            3 => IntegId(id).name().map(str::to_owned),
-            4 | 6..=12 => KeId(id).name().map(|n| format!("{n} ({id})")),
+        let mut s = String::new();
+        // Writing into a String cannot fail.
+        let _ = Transform::write_name(&mut s, t, id, key_length);
+        s
+    }
+
+    /// [`Transform::name_of`] written into `f`, without building a `String` (what `Display`
+    /// uses).
+    pub fn write_name(
+        f: &mut dyn std::fmt::Write,
+        t: TransformType,
+        id: u16,
+        key_length: Option<u16>,
+    ) -> std::fmt::Result {
+        let named = match t.0 {
+            1 => EncrId(id).name().map(|n| f.write_str(n)),
+            2 => PrfId(id).name().map(|n| f.write_str(n)),
+            3 => IntegId(id).name().map(|n| f.write_str(n)),
+            4 | 6..=12 => KeId(id).name().map(|n| write!(f, "{n} ({id})")),
             5 => match id {
-                0 => Some("NO_ESN".to_owned()),
-                1 => Some("ESN".to_owned()),
+                0 => Some(f.write_str("NO_ESN")),
+                1 => Some(f.write_str("ESN")),
                 _ => None,
             },
             _ => None,
         };
-        let base = base.unwrap_or_else(|| format!("{}#{id}", t.short().unwrap_or("TRANSFORM")));
-        match key_length {
-            Some(k) => format!("{base}_{k}"),
-            None => base,
+        match named {
+            Some(r) => r?,
+            None => write!(f, "{}#{id}", t.short().unwrap_or("TRANSFORM"))?,
         }
+        if let Some(k) = key_length {
+            write!(f, "_{k}")?;
+        }
+        Ok(())
     }
 
     /// The Key Length attribute (type 14, TV), in bits, if present.
@@ -352,11 +369,12 @@ impl std::fmt::Display for Transform {
     /// See [`Transform::name_of`]; attributes other than Key Length and reserved octets are
     /// not part of the name.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&Transform::name_of(
+        Transform::write_name(
+            f,
             self.transform_type,
             self.transform_id.value(),
             self.key_length(),
-        ))
+        )
     }
 }
 
@@ -430,13 +448,54 @@ impl std::fmt::Display for Proposal {
     /// Group (14)`: Proposal Num, Protocol ID and the transforms grouped by type
     /// ([`TransformsByType::groups`]). The SPI is not part of it.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "#{} {}: {}",
-            self.proposal_num,
-            self.protocol_id,
-            self.transforms_by_type().groups().join(" / ")
-        )
+        write!(f, "#{} {}: ", self.proposal_num, self.protocol_id)?;
+        // The text of `transforms_by_type().groups().join(" / ")`, written without building
+        // the groups (this runs for every proposal a decoder prints).
+        let mut first_group = true;
+        let mut group = |f: &mut std::fmt::Formatter<'_>,
+                         prefix: Option<&str>,
+                         member: &dyn Fn(&Transform) -> bool|
+         -> std::fmt::Result {
+            let mut first = true;
+            for t in self.transforms.iter().filter(|t| member(t)) {
+                if first {
+                    if !first_group {
+                        f.write_str(" / ")?;
+                    }
+                    first_group = false;
+                    first = false;
+                    if let Some(p) = prefix {
+                        f.write_str(p)?;
+                        f.write_str("=")?;
+                    }
+                } else {
+                    f.write_str(",")?;
+                }
+                write!(f, "{t}")?;
+            }
+            Ok(())
+        };
+        for ty in [1u8, 2, 3, 4] {
+            group(f, None, &|t| t.transform_type.0 == ty)?;
+        }
+        // ADDKEn groups in the order of their names, as `TransformsByType::addke` keeps them.
+        let is_addke = |t: &Transform| (6..=12).contains(&t.transform_type.0);
+        let addke_key = |t: &Transform| t.transform_type.short().unwrap_or("ADDKE");
+        let mut keys: [&str; 7] = [""; 7];
+        let mut n = 0;
+        for t in self.transforms.iter().filter(|t| is_addke(t)) {
+            let k = addke_key(t);
+            if n < keys.len() && !keys[..n].contains(&k) {
+                keys[n] = k;
+                n += 1;
+            }
+        }
+        keys[..n].sort_unstable();
+        for k in &keys[..n] {
+            group(f, Some(k), &|t| is_addke(t) && addke_key(t) == *k)?;
+        }
+        group(f, None, &|t| t.transform_type.0 == 5)?;
+        group(f, None, &|t| !(1..=12).contains(&t.transform_type.0))
     }
 }
 
@@ -623,6 +682,41 @@ impl Sa {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `Display` writes what the grouped names join to, for every transform type (ENCR…KE,
+    /// ADDKE1–7 in any order, ESN, unassigned types), without building the groups.
+    #[test]
+    fn proposal_display_equals_its_groups_joined() {
+        let types: [u8; 16] = [12, 3, 1, 6, 0, 2, 4, 9, 5, 1, 13, 6, 200, 11, 3, 7];
+        for n in 0..=types.len() {
+            let transforms = types[..n]
+                .iter()
+                .enumerate()
+                .map(|(i, &ty)| Transform {
+                    reserved1: 0,
+                    length: 8,
+                    transform_type: TransformType(ty),
+                    reserved2: 0,
+                    transform_id: TransformId::new(TransformType(ty), i as u16 + 1),
+                    attributes: Default::default(),
+                })
+                .collect();
+            let p = Proposal {
+                reserved: 0,
+                length: 8,
+                proposal_num: 1,
+                protocol_id: ProtocolId(1),
+                spi: Vec::new(),
+                transforms,
+            };
+            let expected = format!(
+                "#1 {}: {}",
+                p.protocol_id,
+                p.transforms_by_type().groups().join(" / ")
+            );
+            assert_eq!(p.to_string(), expected, "{n} transforms");
+        }
+    }
 
     /// One IKE proposal: AES-CBC-256, PRF_HMAC_SHA2_256, AUTH_HMAC_SHA2_256_128, group 14;
     /// plus a second ESP proposal with SPI and ESN.
