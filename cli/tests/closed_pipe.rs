@@ -66,6 +66,10 @@ fn sixlo_commands_end_quietly() {
         &["6lo", "decompress", "-", "-o", "-"],
         &["6lo", "compress", "-", "-o", "-"],
         &["6lo", "compress", "-", "-o", "-", "--stats"],
+        &["6lo", "decode", "-", "--brief"],
+        &["6lo", "decode", "-", "-x"],
+        &["6lo", "stats", "-"],
+        &["6lo", "stats", "-", "--json"],
     ] {
         assert_quiet(args, &cap);
     }
@@ -98,6 +102,17 @@ fn ikev2_commands_end_quietly() {
         assert_quiet(&["ikev2", cmd, "-", "--keys", keys], &cap);
         assert_quiet(&["ikev2", cmd, "-", "--keys", keys, "--json"], &cap);
     }
+    for args in [
+        &["ikev2", "decode", "-", "--brief"][..],
+        &["ikev2", "decode", "-", "-x", "--keys", keys],
+        &["ikev2", "stats", "-"],
+        &["ikev2", "stats", "-", "--json"],
+    ] {
+        assert_quiet(args, &cap);
+    }
+    // `ikev2 keys` reads files, not stdin: a charon log recorded with its capture.
+    let log = Path::new(env!("CARGO_MANIFEST_DIR")).join("../pcaps/ikev2/esp-aes-gcm.log");
+    assert_quiet(&["ikev2", "keys", log.to_str().expect("utf-8 path")], b"");
 }
 
 #[test]
@@ -106,6 +121,10 @@ fn doh_decode_ends_quietly() {
     let q = b"00000100000100000000000003777777076578616d706c6503636f6d0000010001\n";
     assert_quiet(&["doh", "decode"], q);
     assert_quiet(&["doh", "decode", "--json"], q);
+    assert_quiet(
+        &["doh", "encode", "www.example.com", "--format", "url"],
+        b"",
+    );
 }
 
 /// A full disk behind stdout (`/dev/full`) is an I/O error, exit 2, naming standard output.
