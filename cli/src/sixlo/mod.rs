@@ -378,13 +378,7 @@ fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
             }
             if !sel.wants(number) {
                 // Read for reassembly only.
-                if let Some(l) = lowpan_ethernet(&pkt) {
-                    decode_ethertype(&mut decoder, &l, number, ts);
-                } else if let Ok(Wpan::Frame(w)) = wpan_frame(&pkt) {
-                    let (fcs, _) = frame_fcs(&pkt, &w);
-                    decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
-                }
-                decoder.take_expired();
+                feed_unselected(&mut decoder, &pkt);
                 continue;
             }
             // 6LoWPAN straight in Ethernet (EtherType 0xA0ED), or an 802.15.4 frame somewhere.
@@ -590,6 +584,19 @@ fn decode_hex(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     Ok(tally.status())
 }
 
+/// A frame `--frames`/`-c` did not select: decoded only so that fragments it carries reach the
+/// reassembler (and expired datagrams are dropped), nothing shown.
+fn feed_unselected(decoder: &mut Decoder, pkt: &Packet<'_>) {
+    let (number, ts) = (pkt.number, pkt.ts);
+    if let Some(l) = lowpan_ethernet(pkt) {
+        decode_ethertype(decoder, &l, number, ts);
+    } else if let Ok(Wpan::Frame(w)) = wpan_frame(pkt) {
+        let (fcs, _) = frame_fcs(pkt, &w);
+        decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
+    }
+    decoder.take_expired();
+}
+
 /// A bare 6LoWPAN payload from an Ethernet frame of the LoWPAN EtherType (RFC 7973): the MAC
 /// addresses stand for the link addresses (RFC 2464 §4), and the encapsulation says so.
 fn decode_ethertype<'a>(
@@ -686,13 +693,7 @@ fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
             }
             if !sel.wants(number) {
                 // Read for reassembly only: a datagram is written when a selected frame completes it.
-                if let Some(l) = lowpan_ethernet(&pkt) {
-                    decode_ethertype(&mut decoder, &l, number, ts);
-                } else if let Ok(Wpan::Frame(w)) = wpan_frame(&pkt) {
-                    let (fcs, _) = frame_fcs(&pkt, &w);
-                    decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
-                }
-                decoder.take_expired();
+                feed_unselected(&mut decoder, &pkt);
                 continue;
             }
             let lowpan_eth = lowpan_ethernet(&pkt);
