@@ -1180,49 +1180,13 @@ fn nhc_fields(m: &mut Map, nhc: &[NhcRepr], end: usize) {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
 
     use super::*;
+    use crate::lowpan::tests::captures;
     use crate::lowpan::Decoder;
     use crate::reassembly::Limits;
     use crate::{dispatch, ContextTable};
-
-    /// Classic pcap captures of link type 195 / 230 in `dir`, with their frames.
-    fn captures(dir: &Path) -> Vec<(PathBuf, FcsMode, Vec<Vec<u8>>)> {
-        let Ok(rd) = std::fs::read_dir(dir) else {
-            return Vec::new();
-        };
-        let mut paths: Vec<PathBuf> = rd
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "pcap"))
-            .collect();
-        paths.sort();
-        let mut out = Vec::new();
-        for path in paths {
-            let data = std::fs::read(&path).unwrap();
-            let Ok((mut rest, header)) = pcap_parser::parse_pcap_header(&data) else {
-                continue;
-            };
-            let fcs = match header.network.0 {
-                230 => FcsMode::None,
-                195 => FcsMode::Crc16,
-                _ => continue,
-            };
-            let mut frames = Vec::new();
-            while !rest.is_empty() {
-                let parsed = if header.is_bigendian() {
-                    pcap_parser::parse_pcap_frame_be(rest)
-                } else {
-                    pcap_parser::parse_pcap_frame(rest)
-                };
-                let Ok((r, b)) = parsed else { break };
-                frames.push(b.data.to_vec());
-                rest = r;
-            }
-            out.push((path, fcs, frames));
-        }
-        out
-    }
 
     /// Over the project's captures and the third-party corpus (when present): the field map
     /// of every frame covers it exactly, each octet once, with no unmapped gap; the MAC

@@ -1361,13 +1361,14 @@ fn datagram_report(
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-mod tests {
+pub(crate) mod tests {
     use std::path::{Path, PathBuf};
 
     use super::*;
 
-    /// Classic pcap captures of link type 195 / 230 in `dir`, with their frames.
-    fn captures(dir: &Path) -> Vec<(PathBuf, FcsMode, Vec<Vec<u8>>)> {
+    /// Classic pcap captures of link type 195 / 230 in `dir`, with their frames (also used by
+    /// `fields`' tests).
+    pub(crate) fn captures(dir: &Path) -> Vec<(PathBuf, FcsMode, Vec<Vec<u8>>)> {
         let Ok(rd) = std::fs::read_dir(dir) else {
             return Vec::new();
         };
