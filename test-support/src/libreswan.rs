@@ -26,7 +26,12 @@ use std::time::{Duration, Instant};
 use crate::shared::ci;
 use crate::strongswan::Capture;
 
-const NS_PREFIX: &str = "ietfwg-lsw-";
+/// The namespace name prefix: `IETFWG_NETNS_PREFIX` (default `ietfwg-`) and `lsw-`; the owner's
+/// PID follows, so stale ones can be recognised.
+fn ns_prefix() -> String {
+    let base = std::env::var("IETFWG_NETNS_PREFIX").unwrap_or_else(|_| "ietfwg-".into());
+    format!("{base}lsw-")
+}
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
@@ -176,7 +181,7 @@ fn delete_stale_namespaces() {
     };
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let name = line.split_whitespace().next().unwrap_or("");
-        let Some(rest) = name.strip_prefix(NS_PREFIX) else {
+        let Some(rest) = name.strip_prefix(ns_prefix().as_str()) else {
             continue;
         };
         let pid = rest.split('-').nth(1).unwrap_or("");
@@ -209,8 +214,8 @@ impl Pluto {
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).expect("lab directory");
         let mut p = Pluto {
-            ns_r: format!("{NS_PREFIX}r-{pid}-{n}"),
-            ns_i: format!("{NS_PREFIX}i-{pid}-{n}"),
+            ns_r: format!("{}r-{pid}-{n}", ns_prefix()),
+            ns_i: format!("{}i-{pid}-{n}", ns_prefix()),
             dir,
             pluto: None,
             created: Vec::new(),

@@ -1,5 +1,6 @@
 //! A test CA and leaf certificates made with the `openssl` command at test time (RSA, ECDSA
-//! P-256/P-384, Ed25519 leaves; the CA is ECDSA P-256), for IKEv2 certificate authentication.
+//! P-256/P-384/P-521, Ed25519 and Ed448 leaves; the CA is ECDSA P-256), for IKEv2 certificate
+//! authentication.
 //!
 //! ```no_run
 //! use ietfwg_test_support::pki::{Ca, KeyType};
@@ -20,8 +21,12 @@ pub enum KeyType {
     EcdsaP256,
     /// ECDSA P-384.
     EcdsaP384,
+    /// ECDSA P-521.
+    EcdsaP521,
     /// Ed25519.
     Ed25519,
+    /// Ed448.
+    Ed448,
 }
 
 impl KeyType {
@@ -30,7 +35,9 @@ impl KeyType {
             KeyType::Rsa => &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
             KeyType::EcdsaP256 => &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
             KeyType::EcdsaP384 => &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"],
+            KeyType::EcdsaP521 => &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521"],
             KeyType::Ed25519 => &["-algorithm", "ED25519"],
+            KeyType::Ed448 => &["-algorithm", "ED448"],
         }
     }
 
@@ -40,7 +47,9 @@ impl KeyType {
             KeyType::Rsa => "rsa",
             KeyType::EcdsaP256 => "p256",
             KeyType::EcdsaP384 => "p384",
+            KeyType::EcdsaP521 => "p521",
             KeyType::Ed25519 => "ed25519",
+            KeyType::Ed448 => "ed448",
         }
     }
 }
@@ -115,7 +124,17 @@ impl Ca {
 
     /// A leaf for `name` with a key of type `t`, signed by this CA.
     pub fn leaf(&self, name: &str, t: KeyType) -> Leaf {
-        let base = format!("{name}-{}", t.name());
+        self.leaf_with_san(name, t, &format!("DNS:{name}"))
+    }
+
+    /// A leaf with subject CN=`name` whose subjectAltName is `san` (openssl syntax, e.g.
+    /// `DNS:other.test.local`), e.g. one that does not name the identity a peer claims.
+    pub fn leaf_with_san(&self, name: &str, t: KeyType, san: &str) -> Leaf {
+        let tag: String = san
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        let base = format!("{name}-{}-{tag}", t.name());
         let key = format!("{base}.key");
         let csr = format!("{base}.csr");
         let crt = format!("{base}.pem");
@@ -132,7 +151,7 @@ impl Ca {
         std::fs::write(
             self.dir.join(&ext),
             format!(
-                "subjectAltName=DNS:{name}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+                "subjectAltName={san}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
             ),
         )
         .expect("extension file");

@@ -40,8 +40,12 @@ pub const CHARON: &str = "/usr/lib/ipsec/charon";
 /// legacy integrity algorithms so that a responder can be configured with them.
 const CRYPTO_PLUGINS: &str = "random nonce openssl aes des sha1 sha2 md5 hmac xcbc cmac gcm ccm ctr chapoly curve25519 gmp kdf pem pkcs1 pkcs8 x509 pubkey constraints";
 
-/// The namespace name prefix; the owner's PID follows, so stale ones can be recognised.
-const NS_PREFIX: &str = "ietfwg-sw-";
+/// The namespace name prefix: `IETFWG_NETNS_PREFIX` (default `ietfwg-`) and `sw-`; the owner's
+/// PID follows, so stale ones can be recognised.
+fn ns_prefix() -> String {
+    let base = std::env::var("IETFWG_NETNS_PREFIX").unwrap_or_else(|_| "ietfwg-".into());
+    format!("{base}sw-")
+}
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
@@ -171,7 +175,7 @@ fn delete_stale_namespaces() {
     };
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let name = line.split_whitespace().next().unwrap_or("");
-        let Some(rest) = name.strip_prefix(NS_PREFIX) else {
+        let Some(rest) = name.strip_prefix(ns_prefix().as_str()) else {
             continue;
         };
         let pid = rest.split('-').next().unwrap_or("");
@@ -227,7 +231,7 @@ impl Responder {
         }
         delete_stale_namespaces();
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let ns = format!("{NS_PREFIX}{}-{n}", std::process::id());
+        let ns = format!("{}{}-{n}", ns_prefix(), std::process::id());
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _};
 use colored::Colorize;
-use ietfwg_ikev2::active::auth::{CertCredential, MethodChoice, RsaScheme};
+use ietfwg_ikev2::active::auth::{CertCredential, IdCheckStatus, MethodChoice, RsaScheme};
 use ietfwg_ikev2::active::initiator::{
     self, Answer, AuthConfig, AuthOutcome, Credential, Difference, IdSpec, InitError, InitExchange,
     ModeHint, PpkConfig, Step,
@@ -1088,6 +1088,21 @@ fn print_text(out: &mut Output, r: &SaReport) -> anyhow::Result<()> {
                     p.chain.yellow().to_string()
                 };
                 writeln!(out, "    path        {chain}")?;
+                if let Some(c) = &p.id_check {
+                    match c.status {
+                        IdCheckStatus::Mismatch => writeln!(
+                            out,
+                            "    identity    {} {} ({})",
+                            "FAILED:".red().bold(),
+                            c.detail,
+                            c.rfc.as_deref().unwrap_or("")
+                        )?,
+                        IdCheckStatus::Match => writeln!(out, "    identity    {}", c.detail)?,
+                        IdCheckStatus::NotChecked => {
+                            writeln!(out, "    identity    not checked: {}", c.detail)?
+                        }
+                    }
+                }
                 let alg = p.algorithm.as_deref().unwrap_or("?");
                 if p.signature_ok {
                     writeln!(out, "    responder's AUTH verified: {} {alg}", p.method)?;

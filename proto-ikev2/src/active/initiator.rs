@@ -1546,11 +1546,19 @@ impl IkeSa {
                     Some(Credential::Cert(c)) => c.trust(),
                     _ => &[],
                 };
-                let v = super::auth::verify_peer(trust, &certs, a, &octets);
+                let mut v = super::auth::verify_peer(trust, &certs, a, &octets);
+                v.id_check = certs
+                    .first()
+                    .and_then(|c| super::auth::check_id(id.id_type.0, &id.data, c));
+                let id_ok = v
+                    .id_check
+                    .as_ref()
+                    .is_none_or(|c| c.status != super::auth::IdCheckStatus::Mismatch);
                 // With trust anchors given, the responder is authenticated only when its
                 // certificate chains to one of them; without, by its signature alone (the
-                // report says the path was not checked).
-                let ok = v.signature_ok && (v.chain_ok || trust.is_empty());
+                // report says the path was not checked). Its IDr must be one its
+                // certificate names (RFC 7296 §3.5).
+                let ok = v.signature_ok && (v.chain_ok || trust.is_empty()) && id_ok;
                 out.peer_auth = Some(v);
                 ok
             };
