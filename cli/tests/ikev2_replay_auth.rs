@@ -471,3 +471,88 @@ fn ppk_used_fallback_and_mandatory() {
         sas[0]
     );
 }
+
+/// ECDSA P-521 (method 14 with SHA2-512, and the classic method 11) and Ed448 (RFC 8420)
+/// certificates made by openssl: strongSwan (its openssl plugin) accepts our AUTH and we verify
+/// its own P-521 / Ed448 signature and path; tshark decrypts each capture with the line
+/// `--keylog` wrote.
+#[test]
+fn p521_and_ed448_certificates_complete_ike_auth() {
+    if common::tshark().is_none() {
+        return;
+    }
+    let dir = tmpdir("p521-ed448");
+    let Some(ca) = Ca::new(&dir) else {
+        return;
+    };
+    let file = pcap("aes-cbc-sha256-modp2048");
+    for (t, key, sig14, classic) in [
+        (
+            KeyType::EcdsaP521,
+            "ecdsa_p521",
+            "ECDSA with SHA2-512",
+            Some("ECDSA with SHA2-512 on P-521"),
+        ),
+        (KeyType::Ed448, "ed448", "Ed448", None),
+    ] {
+        let resp = ca.leaf("responder.test.local", t);
+        let init = ca.leaf("initiator.test.local", t);
+        let Some(r) = cert_responder(&ca, &resp, "") else {
+            return;
+        };
+        let mut args: Vec<String> = vec![file.display().to_string()];
+        args.extend(cert_args(&init, &ca, &ca.cert()));
+        args.extend(LAB_TS.iter().map(|s| s.to_string()));
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (out, sas) = replay(&r, &a, &[]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{t:?}: {}\n{}",
+            show(&out),
+            r.log()
+        );
+        let auth = &sas[0]["auth"];
+        assert_eq!(auth["ike_sa"], true, "{}", sas[0]);
+        let local = &auth["local_auth"];
+        assert_eq!(local["method"], "Digital Signature (14)", "{auth}");
+        assert_eq!(local["algorithm"], sig14, "{auth}");
+        assert_eq!(local["key"], key, "{auth}");
+        let peer = &auth["peer_auth"];
+        assert_eq!(peer["signature_ok"], true, "{auth}");
+        assert_eq!(peer["chain_ok"], true, "{auth}");
+        assert_eq!(peer["algorithm"], sig14, "{auth}");
+        assert_eq!(peer["certificates"][0]["key"], key, "{auth}");
+        assert_eq!(peer["id_check"]["status"], "match", "{auth}");
+        // charon checked our signature with our certificate's key
+        let log = r.log();
+        assert!(
+            log.contains("authentication of 'O=ietfwg test, CN=initiator.test.local' with"),
+            "{log}"
+        );
+        let mut a2 = a.clone();
+        a2.extend(["--auth-method", "classic"]);
+        let (out, sas) = replay(&r, &a2, &[]);
+        match classic {
+            Some(alg) => {
+                assert_eq!(out.status.code(), Some(0), "{t:?} classic: {}", show(&out));
+                let auth = &sas[0]["auth"];
+                assert_eq!(
+                    auth["local_auth"]["method"], "ECDSA with SHA-512 on the P-521 curve (11)",
+                    "{auth}"
+                );
+                assert_eq!(auth["local_auth"]["algorithm"], alg, "{auth}");
+                assert_eq!(auth["peer_auth"]["signature_ok"], true, "{auth}");
+            }
+            None => {
+                assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+                let msg = sas[0]["error"]["message"].as_str().unwrap();
+                assert!(msg.contains("Ed448") && msg.contains("RFC 8420"), "{msg}");
+            }
+        }
+        let sub = dir.join(key);
+        std::fs::create_dir_all(&sub).unwrap();
+        keylog_decrypts_with_tshark(&r, &a, &sub);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
