@@ -556,3 +556,71 @@ fn p521_and_ed448_certificates_complete_ike_auth() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The responder's certificate names `other.test.local` (subjectAltName) while it is
+/// configured as `responder.test.local`: its signature and path verify, but IDr is not one
+/// its certificate names (RFC 7296 §3.5, RFC 4945 §3.1), so the IKE SA is not counted as
+/// authenticated (exit 1) and the report says which check failed.
+#[test]
+fn idr_not_named_by_the_certificate_fails_the_check() {
+    let dir = tmpdir("idr-mismatch");
+    let Some(ca) = Ca::new(&dir) else {
+        return;
+    };
+    let resp = ca.leaf_with_san("responder.test.local", KeyType::EcdsaP256, "DNS:other.test.local");
+    let init = ca.leaf("initiator.test.local", KeyType::EcdsaP256);
+    let Some(r) = cert_responder(&ca, &resp, "") else {
+        return;
+    };
+    let file = pcap("aes-cbc-sha256-modp2048");
+    let mut args: Vec<String> = vec![file.display().to_string()];
+    args.extend(cert_args(&init, &ca, &ca.cert()));
+    args.extend(LAB_TS.iter().map(|s| s.to_string()));
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (out, sas) = replay(&r, &a, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}\n{}", show(&out), r.log());
+    let auth = &sas[0]["auth"];
+    // charon sends IDr responder.test.local with the certificate it was given
+    assert_eq!(auth["id_r"], "responder.test.local", "{auth}");
+    let peer = &auth["peer_auth"];
+    assert_eq!(peer["signature_ok"], true, "{peer}");
+    assert_eq!(peer["chain_ok"], true, "{peer}");
+    let check = &peer["id_check"];
+    assert_eq!(check["status"], "mismatch", "{check}");
+    assert_eq!(
+        check["detail"],
+        "IDr responder.test.local is not the certificate's subjectAltName dNSName (other.test.local)"
+    );
+    assert!(
+        check["rfc"].as_str().unwrap().starts_with("RFC 7296 §3.5, RFC 4945 §3.1.2"),
+        "{check}"
+    );
+    assert_eq!(auth["ike_sa"], false, "{auth}");
+    assert_eq!(auth["responder_auth_ok"], false, "{auth}");
+    let err = &sas[0]["error"];
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("the responder's identity check failed"),
+        "{err}"
+    );
+    assert_eq!(err["rfc"], "RFC 7296 §3.5", "{err}");
+    // the text report names the failed check
+    let out = r
+        .command(env!("CARGO_BIN_EXE_ietfwg"))
+        .env_remove("IETFWG_PSK")
+        .args(["ikev2", "replay"])
+        .args(&a)
+        .args(["--to", "127.0.0.1", "--color", "never"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    println!("{text}");
+    assert!(
+        text.contains("identity    FAILED: IDr responder.test.local is not the certificate's subjectAltName dNSName (other.test.local) (RFC 7296 §3.5, RFC 4945 §3.1.2"),
+        "{text}"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let _ = std::fs::remove_dir_all(&dir);
+}

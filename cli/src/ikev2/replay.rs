@@ -282,6 +282,8 @@ impl<'a> ReplayRecord<'a> {
             Some(e.clone())
         } else if let Some(e) = r.auth.as_ref().and_then(|a| a.error.as_ref()) {
             Some(format!("IKE_AUTH failed: {}", e.name))
+        } else if let Some(m) = r.auth.as_ref().and_then(auth_failure) {
+            Some(m)
         } else {
             Some(
                 r.notes
@@ -305,6 +307,39 @@ impl<'a> ReplayRecord<'a> {
             }),
         }
     }
+}
+
+/// Why the responder is not counted as authenticated, when IKE_AUTH was answered without an
+/// error notify: its AUTH, its certificate path, its identity, or a mandatory PPK not used.
+fn auth_failure(a: &AuthOutcome) -> Option<String> {
+    if a.ike_sa {
+        return None;
+    }
+    if let Some(p) = &a.peer_auth {
+        if !p.signature_ok {
+            return Some(format!(
+                "the responder's AUTH does not verify: {}",
+                p.reason.as_deref().unwrap_or("?")
+            ));
+        }
+        if let Some(c) = p.id_check.as_ref().filter(|c| c.status == IdCheckStatus::Mismatch) {
+            return Some(format!(
+                "the responder's identity check failed: {} ({})",
+                c.detail,
+                c.rfc.as_deref().unwrap_or("")
+            ));
+        }
+        if !p.chain_ok {
+            return Some(format!("the responder's certificate path {}", p.chain));
+        }
+    }
+    if a.responder_auth_ok == Some(false) {
+        return Some("the responder's AUTH does not verify with the PSK".into());
+    }
+    if let Some(p) = a.ppk.as_ref().filter(|p| p.mandatory && !p.used) {
+        return Some(format!("the PPK is mandatory and was not used: {}", p.answer));
+    }
+    None
 }
 
 fn ms(d: Duration) -> u64 {
