@@ -11,6 +11,7 @@ use std::process::Output;
 
 use ietfwg_test_support::libreswan::{LswAuth, LswConfig, Pluto};
 use ietfwg_test_support::pki::{Ca, KeyType};
+use ietfwg_test_support::strongswan::{Responder, ResponderConfig};
 use serde_json::Value;
 
 fn pcap(name: &str) -> PathBuf {
@@ -222,4 +223,234 @@ fn replay_with_certificates() {
         assert!(p.log().contains("authenticated peer"), "{t:?}: {}", p.log());
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The PPK both responders are given (RFC 8784; a quoted string in ipsec.secrets and
+/// swanctl.conf alike, the same octets on the command line).
+const PPK: &str = "ietfwg-test-ppk-0123456789abcdef";
+
+fn ppk_pluto(mode: &str) -> Option<Pluto> {
+    Pluto::start(LswConfig {
+        conn_extra: format!("    ppk={mode}\n"),
+        secrets_extra: format!("@responder.test.local @initiator.test.local : PPKS \"ppk-test\" \"{PPK}\"\n"),
+        ..LswConfig::default()
+    })
+}
+
+fn ppk_replay(p: &Pluto, id: &str, mandatory: bool) -> (Output, Value) {
+    let mut extra = vec!["--psk", "ietfwg-test-psk", "--ppk-id", id, "--ppk", PPK];
+    extra.extend(PSK_IDS);
+    if mandatory {
+        extra.push("--ppk-mandatory");
+    }
+    replay_json(p, &extra)
+}
+
+/// RFC 8784 against libreswan (`ppk=yes`, a `PPKS` secret): with the PPK_ID it knows, the PPK
+/// is used whether we offer it as optional (N(NO_PPK_AUTH) sent too) or mandatory; with a
+/// PPK_ID it does not know, optional falls back to NO_PPK_AUTH and mandatory is answered
+/// AUTHENTICATION_FAILED. With `ppk=insist` pluto ignores NO_PPK_AUTH (its log: "connection
+/// insists on PPK"). The CHILD_SA is refused with TS_UNACCEPTABLE (no XFRM here) in every
+/// case: exit 1, the IKE SA up.
+#[test]
+fn ppk_optional_and_mandatory() {
+    let Some(p) = ppk_pluto("yes") else {
+        return;
+    };
+    for mandatory in [false, true] {
+        let (out, sa) = ppk_replay(&p, "ppk-test", mandatory);
+        assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+        let auth = &sa["auth"];
+        assert_eq!(auth["ike_sa"], true, "{sa}");
+        assert_eq!(auth["responder_auth_ok"], true, "{sa}");
+        assert_eq!(auth["error"]["name"], "TS_UNACCEPTABLE", "{sa}");
+        let ppk = &auth["ppk"];
+        assert_eq!(ppk["responder_use_ppk"], true, "{ppk}");
+        assert_eq!(ppk["no_ppk_auth_sent"], !mandatory, "{ppk}");
+        assert_eq!(ppk["responder_ppk_identity"], true, "{ppk}");
+        assert_eq!(ppk["used"], true, "{ppk}");
+    }
+    assert!(p.log().contains("PPK AUTH calculated as responder"), "{}", p.log());
+    let (_, sa) = ppk_replay(&p, "unknown-id", false);
+    let ppk = &sa["auth"]["ppk"];
+    assert_eq!(sa["auth"]["ike_sa"], true, "{sa}");
+    assert_eq!(ppk["used"], false, "{ppk}");
+    assert!(ppk["answer"].as_str().unwrap().contains("NO_PPK_AUTH"), "{ppk}");
+    let (out, sa) = ppk_replay(&p, "unknown-id", true);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert_eq!(sa["auth"]["ike_sa"], false, "{sa}");
+    assert_eq!(sa["auth"]["error"]["name"], "AUTHENTICATION_FAILED", "{sa}");
+    assert_eq!(sa["error"]["message"], "IKE_AUTH failed: AUTHENTICATION_FAILED");
+    drop(p);
+
+    let Some(p) = ppk_pluto("insist") else {
+        return;
+    };
+    let (_, sa) = ppk_replay(&p, "ppk-test", false);
+    assert_eq!(sa["auth"]["ppk"]["used"], true, "{sa}");
+    let (_, sa) = ppk_replay(&p, "unknown-id", false);
+    assert_eq!(sa["auth"]["error"]["name"], "AUTHENTICATION_FAILED", "{sa}");
+    assert!(
+        p.log().contains("Ignored NO_PPK_AUTH data - connection insists on PPK"),
+        "{}",
+        p.log()
+    );
+}
+
+/// What a responder answered to one PPK replay, in a few words.
+fn ppk_answer(sa: &Value) -> String {
+    let auth = &sa["auth"];
+    let ppk = &auth["ppk"];
+    let ike = if auth["ike_sa"] == true {
+        if ppk["used"] == true {
+            "IKE SA with the PPK".to_string()
+        } else {
+            "IKE SA without the PPK".to_string()
+        }
+    } else if let Some(e) = auth["error"]["name"].as_str() {
+        e.to_string()
+    } else {
+        format!("refused by us: {}", sa["error"]["message"].as_str().unwrap_or("?"))
+    };
+    let child = match auth["error"]["name"].as_str() {
+        Some(e) if auth["ike_sa"] == true => format!(", CHILD_SA {e}"),
+        _ if auth["child_sa"].is_object() => ", CHILD_SA up".to_string(),
+        _ => String::new(),
+    };
+    let order = if ppk["responder_ppk_identity"] == true {
+        // where N(PPK_IDENTITY) sits among the response's payloads
+        let pl: Vec<&str> = auth["payloads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap())
+            .collect();
+        format!(", PPK_IDENTITY {}", if pl.first() == Some(&"N") { "before IDr" } else { "after IDr" })
+    } else {
+        String::new()
+    };
+    format!("{ike}{order}{child}")
+}
+
+/// One replay against strongSwan (in its namespace, to 127.0.0.1): `ppk` None offers no PPK.
+fn sw_replay(sw: &Responder, ppk: Option<(&str, bool)>) -> Value {
+    let f = pcap("aes-cbc-sha256-modp2048");
+    let mut cmd = sw.command(env!("CARGO_BIN_EXE_ietfwg"));
+    cmd.env_remove("IETFWG_PSK").env_remove("IETFWG_PPK");
+    cmd.args(["ikev2", "replay", f.to_str().unwrap(), "--to", "127.0.0.1", "--json"])
+        .args(["--psk", "ietfwg-test-psk", "--id", "fqdn:initiator.test.local"])
+        .args(["--ts", "127.0.0.0/24", "--remote-ts", "127.0.0.0/24"]);
+    if let Some((id, mandatory)) = ppk {
+        cmd.args(["--ppk-id", id, "--ppk", PPK]);
+        if mandatory {
+            cmd.arg("--ppk-mandatory");
+        }
+    }
+    let out = cmd.output().unwrap();
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", show(&out)))
+}
+
+/// The same replay with a PPK (RFC 8784) against strongSwan 5.9 and libreswan 4.10, each
+/// given the same PPK under the same PPK_ID and the PSK, first with the PPK optional on the
+/// responder (strongSwan's default, libreswan `ppk=yes`), then required (`ppk_required = yes`,
+/// `ppk=insist`): the answers side by side, the differences marked `≠` and asserted. Found
+/// here: the two agree on every outcome (the PPK used when known, NO_PPK_AUTH taken for an
+/// unknown PPK_ID when optional, AUTHENTICATION_FAILED when either side requires a PPK it
+/// cannot use); they differ in where N(PPK_IDENTITY) sits in the IKE_AUTH response (libreswan
+/// before IDr, strongSwan after), and in the CHILD_SA, which pluto cannot install on this
+/// kernel (TS_UNACCEPTABLE; left out of the comparison). IDr is only sent to libreswan, whose
+/// connection names it; strongSwan's PSK connection is `%any`.
+#[test]
+fn ppk_answers_of_strongswan_and_libreswan_compared() {
+    let scenarios: [(&str, Option<(&str, bool)>); 5] = [
+        ("PPK_ID ppk-test, optional", Some(("ppk-test", false))),
+        ("PPK_ID ppk-test, mandatory", Some(("ppk-test", true))),
+        ("PPK_ID unknown-id, optional", Some(("unknown-id", false))),
+        ("PPK_ID unknown-id, mandatory", Some(("unknown-id", true))),
+        ("no PPK offered", None),
+    ];
+    let mut table = Vec::new();
+    for (responder, lsw_mode, sw_extra) in [
+        ("PPK optional", "yes", ""),
+        ("PPK required", "insist", "    ppk_required = yes\n"),
+    ] {
+        let Some(p) = ppk_pluto(lsw_mode) else {
+            return;
+        };
+        let Some(sw) = Responder::start(ResponderConfig {
+            conn_extra: sw_extra.into(),
+            secrets_extra: format!(
+                "  ppk-test {{\n    secret = \"{PPK}\"\n    id = ppk-test\n  }}\n"
+            ),
+            ..ResponderConfig::default()
+        }) else {
+            return;
+        };
+        for (what, ppk) in scenarios {
+            let lsw = match ppk {
+                Some((id, m)) => ppk_replay(&p, id, m).1,
+                None => {
+                    replay_json(&p, &[&["--psk", "ietfwg-test-psk"][..], &PSK_IDS].concat()).1
+                }
+            };
+            let ssw = sw_replay(&sw, ppk);
+            table.push((responder, what, ppk_answer(&ssw), ppk_answer(&lsw)));
+        }
+    }
+    println!(
+        "  {:<14} {:<30} {:<58} libreswan 4.10",
+        "responder", "replay", "strongSwan 5.9"
+    );
+    let mut differ = Vec::new();
+    for (responder, what, a, b) in &table {
+        let same = strip_child(a) == strip_child(b);
+        println!(
+            "{} {responder:<14} {what:<30} {a:<58} {b}",
+            if same { " " } else { "≠" }
+        );
+        if !same {
+            differ.push(format!("{responder}, {what}"));
+        }
+    }
+    let row = |r: &str, w: &str| {
+        table
+            .iter()
+            .find(|t| t.0 == r && t.1 == w)
+            .map(|t| (strip_child(&t.2).to_owned(), strip_child(&t.3).to_owned()))
+            .unwrap()
+    };
+    // both use a PPK they have, placing PPK_IDENTITY differently
+    assert_eq!(
+        row("PPK optional", "PPK_ID ppk-test, optional"),
+        (
+            "IKE SA with the PPK, PPK_IDENTITY after IDr".into(),
+            "IKE SA with the PPK, PPK_IDENTITY before IDr".into()
+        )
+    );
+    // both fall back to NO_PPK_AUTH for an unknown PPK_ID, and refuse it when mandatory
+    let (a, b) = row("PPK optional", "PPK_ID unknown-id, optional");
+    assert_eq!((a.as_str(), b.as_str()), ("IKE SA without the PPK", "IKE SA without the PPK"));
+    let (a, b) = row("PPK optional", "PPK_ID unknown-id, mandatory");
+    assert_eq!((a.as_str(), b.as_str()), ("AUTHENTICATION_FAILED", "AUTHENTICATION_FAILED"));
+    // a responder that requires the PPK refuses an unknown PPK_ID and no PPK alike
+    for w in [
+        "PPK_ID unknown-id, optional",
+        "PPK_ID unknown-id, mandatory",
+        "no PPK offered",
+    ] {
+        let (a, b) = row("PPK required", w);
+        assert_eq!(
+            (a.as_str(), b.as_str()),
+            ("AUTHENTICATION_FAILED", "AUTHENTICATION_FAILED"),
+            "{w}"
+        );
+    }
+    println!("differences: {differ:?}");
+    assert_eq!(differ.len(), 4, "{differ:?}");
+}
+
+/// The IKE-level part of a [`ppk_answer`] (the CHILD_SA differs for a reason outside IKE: this
+/// kernel has no XFRM for pluto).
+fn strip_child(a: &str) -> &str {
+    a.split(", CHILD_SA").next().unwrap_or(a)
 }
