@@ -149,8 +149,9 @@ fn replay_with_psk_and_the_differences_from_strongswan() {
     assert_eq!(sa["auth"]["error"]["name"], "AUTHENTICATION_FAILED", "{sa}");
 }
 
-/// Certificates: RSA (pluto signs RSASSA-PSS) and ECDSA P-256 (with `authby=ecdsa`) complete
-/// IKE_AUTH, path and signature verified. With an ECDSA certificate and libreswan's default
+/// Certificates: RSA (pluto signs RSASSA-PSS), ECDSA P-256 and P-521 (with `authby=ecdsa`)
+/// complete IKE_AUTH, path, signature and IDr verified (pluto 4.10 has no EdDSA: Ed25519 and
+/// Ed448 are strongSwan-only here). With an ECDSA certificate and libreswan's default
 /// `authby` (rsasig), pluto 4.10 accepts our ECDSA AUTH but labels its own method-14 AUTH with
 /// an RSASSA-PSS AlgorithmIdentifier, which no ECDSA key can verify: the report names it.
 #[test]
@@ -168,6 +169,11 @@ fn replay_with_certificates() {
             Some("ECDSA with SHA2-256"),
         ),
         (KeyType::EcdsaP256, "", None),
+        (
+            KeyType::EcdsaP521,
+            "    authby=ecdsa\n",
+            Some("ECDSA with SHA2-512"),
+        ),
     ] {
         let resp = ca.leaf("responder.test.local", t);
         let init = ca.leaf("initiator.test.local", t);
@@ -203,6 +209,8 @@ fn replay_with_certificates() {
             auth["id_r"], "O=ietfwg test, CN=responder.test.local",
             "{sa}"
         );
+        // IDr (ID_DER_ASN1_DN) is the certificate's subject
+        assert_eq!(peer["id_check"]["status"], "match", "{sa}");
         match alg {
             Some(a) => {
                 assert_eq!(auth["ike_sa"], true, "{t:?} {sa}");
