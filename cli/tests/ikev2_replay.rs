@@ -42,7 +42,11 @@ fn recorded_proposals(name: &str) -> &'static str {
         "esp-chacha20poly1305" => "chacha20poly1305-prfsha256-x25519",
         // ietfwg's own offer (aes-cbc-sha256-modp2048's) answered by libreswan 4.10
         // (pcaps/record-ikev2-libreswan): pluto chose aes128-sha2_256;modp2048
-        "libreswan-psk" | "libreswan-cert-rsa" | "libreswan-cert-ecdsa" => "aes128-sha256-modp2048",
+        "libreswan-psk"
+        | "libreswan-cert-rsa"
+        | "libreswan-cert-ecdsa"
+        | "libreswan-cert-p521"
+        | "libreswan-ppk" => "aes128-sha256-modp2048",
         other => panic!("pcaps/ikev2/{other}.pcap is new: add its proposals to this table"),
     }
 }

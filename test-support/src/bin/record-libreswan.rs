@@ -15,6 +15,8 @@ const SCENARIOS: &[&str] = &[
     "libreswan-psk",
     "libreswan-cert-rsa",
     "libreswan-cert-ecdsa",
+    "libreswan-cert-p521",
+    "libreswan-ppk",
 ];
 
 fn record(bin: &Path, out: &Path, name: &str, tmp: &Path) {
@@ -35,9 +37,34 @@ fn record(bin: &Path, out: &Path, name: &str, tmp: &Path) {
             .map(String::from)
             .to_vec(),
         ),
+        // RFC 8784: the PPK mandatory on our side, `ppk=insist` on pluto's.
+        "libreswan-ppk" => (
+            LswConfig {
+                conn_extra: "    ppk=insist\n".into(),
+                secrets_extra: "@responder.test.local @initiator.test.local : PPKS \"ppk-test\" \"ietfwg-test-ppk-0123456789abcdef\"\n".into(),
+                ..LswConfig::default()
+            },
+            [
+                "--psk",
+                "ietfwg-test-psk",
+                "--id",
+                "fqdn:initiator.test.local",
+                "--remote-id",
+                "fqdn:responder.test.local",
+                "--ppk-id",
+                "ppk-test",
+                "--ppk",
+                "ietfwg-test-ppk-0123456789abcdef",
+                "--ppk-mandatory",
+            ]
+            .map(String::from)
+            .to_vec(),
+        ),
         _ => {
             let (t, authby) = if name.ends_with("rsa") {
                 (KeyType::Rsa, "")
+            } else if name.ends_with("p521") {
+                (KeyType::EcdsaP521, "    authby=ecdsa\n")
             } else {
                 (KeyType::EcdsaP256, "    authby=ecdsa\n")
             };
