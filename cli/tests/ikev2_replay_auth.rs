@@ -550,6 +550,31 @@ fn p521_and_ed448_certificates_complete_ike_auth() {
                 assert!(msg.contains("Ed448") && msg.contains("RFC 8420"), "{msg}");
             }
         }
+        // the text report (as the README shows it)
+        let out = r
+            .command(env!("CARGO_BIN_EXE_ietfwg"))
+            .env_remove("IETFWG_PSK")
+            .args(["ikev2", "replay"])
+            .args(&a)
+            .args(["--to", "127.0.0.1", "--color", "never"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        println!("{text}");
+        assert!(
+            text.contains(&format!("our AUTH    Digital Signature (14) {sig14}")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "responder's AUTH verified: Digital Signature (14) {sig14}"
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains("identity    IDr responder.test.local is the certificate's subjectAltName dNSName"),
+            "{text}"
+        );
         let sub = dir.join(key);
         std::fs::create_dir_all(&sub).unwrap();
         keylog_decrypts_with_tshark(&r, &a, &sub);
