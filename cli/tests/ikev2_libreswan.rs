@@ -240,7 +240,9 @@ const PPK: &str = "ietfwg-test-ppk-0123456789abcdef";
 fn ppk_pluto(mode: &str) -> Option<Pluto> {
     Pluto::start(LswConfig {
         conn_extra: format!("    ppk={mode}\n"),
-        secrets_extra: format!("@responder.test.local @initiator.test.local : PPKS \"ppk-test\" \"{PPK}\"\n"),
+        secrets_extra: format!(
+            "@responder.test.local @initiator.test.local : PPKS \"ppk-test\" \"{PPK}\"\n"
+        ),
         ..LswConfig::default()
     })
 }
@@ -278,17 +280,27 @@ fn ppk_optional_and_mandatory() {
         assert_eq!(ppk["responder_ppk_identity"], true, "{ppk}");
         assert_eq!(ppk["used"], true, "{ppk}");
     }
-    assert!(p.log().contains("PPK AUTH calculated as responder"), "{}", p.log());
+    assert!(
+        p.log().contains("PPK AUTH calculated as responder"),
+        "{}",
+        p.log()
+    );
     let (_, sa) = ppk_replay(&p, "unknown-id", false);
     let ppk = &sa["auth"]["ppk"];
     assert_eq!(sa["auth"]["ike_sa"], true, "{sa}");
     assert_eq!(ppk["used"], false, "{ppk}");
-    assert!(ppk["answer"].as_str().unwrap().contains("NO_PPK_AUTH"), "{ppk}");
+    assert!(
+        ppk["answer"].as_str().unwrap().contains("NO_PPK_AUTH"),
+        "{ppk}"
+    );
     let (out, sa) = ppk_replay(&p, "unknown-id", true);
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     assert_eq!(sa["auth"]["ike_sa"], false, "{sa}");
     assert_eq!(sa["auth"]["error"]["name"], "AUTHENTICATION_FAILED", "{sa}");
-    assert_eq!(sa["error"]["message"], "IKE_AUTH failed: AUTHENTICATION_FAILED");
+    assert_eq!(
+        sa["error"]["message"],
+        "IKE_AUTH failed: AUTHENTICATION_FAILED"
+    );
     drop(p);
 
     let Some(p) = ppk_pluto("insist") else {
@@ -299,7 +311,8 @@ fn ppk_optional_and_mandatory() {
     let (_, sa) = ppk_replay(&p, "unknown-id", false);
     assert_eq!(sa["auth"]["error"]["name"], "AUTHENTICATION_FAILED", "{sa}");
     assert!(
-        p.log().contains("Ignored NO_PPK_AUTH data - connection insists on PPK"),
+        p.log()
+            .contains("Ignored NO_PPK_AUTH data - connection insists on PPK"),
         "{}",
         p.log()
     );
@@ -318,7 +331,10 @@ fn ppk_answer(sa: &Value) -> String {
     } else if let Some(e) = auth["error"]["name"].as_str() {
         e.to_string()
     } else {
-        format!("refused by us: {}", sa["error"]["message"].as_str().unwrap_or("?"))
+        format!(
+            "refused by us: {}",
+            sa["error"]["message"].as_str().unwrap_or("?")
+        )
     };
     let child = match auth["error"]["name"].as_str() {
         Some(e) if auth["ike_sa"] == true => format!(", CHILD_SA {e}"),
@@ -333,7 +349,14 @@ fn ppk_answer(sa: &Value) -> String {
             .iter()
             .map(|p| p.as_str().unwrap())
             .collect();
-        format!(", PPK_IDENTITY {}", if pl.first() == Some(&"N") { "before IDr" } else { "after IDr" })
+        format!(
+            ", PPK_IDENTITY {}",
+            if pl.first() == Some(&"N") {
+                "before IDr"
+            } else {
+                "after IDr"
+            }
+        )
     } else {
         String::new()
     };
@@ -345,9 +368,21 @@ fn sw_replay(sw: &Responder, ppk: Option<(&str, bool)>) -> Value {
     let f = pcap("aes-cbc-sha256-modp2048");
     let mut cmd = sw.command(env!("CARGO_BIN_EXE_ietfwg"));
     cmd.env_remove("IETFWG_PSK").env_remove("IETFWG_PPK");
-    cmd.args(["ikev2", "replay", f.to_str().unwrap(), "--to", "127.0.0.1", "--json"])
-        .args(["--psk", "ietfwg-test-psk", "--id", "fqdn:initiator.test.local"])
-        .args(["--ts", "127.0.0.0/24", "--remote-ts", "127.0.0.0/24"]);
+    cmd.args([
+        "ikev2",
+        "replay",
+        f.to_str().unwrap(),
+        "--to",
+        "127.0.0.1",
+        "--json",
+    ])
+    .args([
+        "--psk",
+        "ietfwg-test-psk",
+        "--id",
+        "fqdn:initiator.test.local",
+    ])
+    .args(["--ts", "127.0.0.0/24", "--remote-ts", "127.0.0.0/24"]);
     if let Some((id, mandatory)) = ppk {
         cmd.args(["--ppk-id", id, "--ppk", PPK]);
         if mandatory {
@@ -397,9 +432,7 @@ fn ppk_answers_of_strongswan_and_libreswan_compared() {
         for (what, ppk) in scenarios {
             let lsw = match ppk {
                 Some((id, m)) => ppk_replay(&p, id, m).1,
-                None => {
-                    replay_json(&p, &[&["--psk", "ietfwg-test-psk"][..], &PSK_IDS].concat()).1
-                }
+                None => replay_json(&p, &[&["--psk", "ietfwg-test-psk"][..], &PSK_IDS].concat()).1,
             };
             let ssw = sw_replay(&sw, ppk);
             table.push((responder, what, ppk_answer(&ssw), ppk_answer(&lsw)));
@@ -437,9 +470,15 @@ fn ppk_answers_of_strongswan_and_libreswan_compared() {
     );
     // both fall back to NO_PPK_AUTH for an unknown PPK_ID, and refuse it when mandatory
     let (a, b) = row("PPK optional", "PPK_ID unknown-id, optional");
-    assert_eq!((a.as_str(), b.as_str()), ("IKE SA without the PPK", "IKE SA without the PPK"));
+    assert_eq!(
+        (a.as_str(), b.as_str()),
+        ("IKE SA without the PPK", "IKE SA without the PPK")
+    );
     let (a, b) = row("PPK optional", "PPK_ID unknown-id, mandatory");
-    assert_eq!((a.as_str(), b.as_str()), ("AUTHENTICATION_FAILED", "AUTHENTICATION_FAILED"));
+    assert_eq!(
+        (a.as_str(), b.as_str()),
+        ("AUTHENTICATION_FAILED", "AUTHENTICATION_FAILED")
+    );
     // a responder that requires the PPK refuses an unknown PPK_ID and no PPK alike
     for w in [
         "PPK_ID unknown-id, optional",

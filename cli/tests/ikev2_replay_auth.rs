@@ -572,7 +572,9 @@ fn p521_and_ed448_certificates_complete_ike_auth() {
             "{text}"
         );
         assert!(
-            text.contains("identity    IDr responder.test.local is the certificate's subjectAltName dNSName"),
+            text.contains(
+                "identity    IDr responder.test.local is the certificate's subjectAltName dNSName"
+            ),
             "{text}"
         );
         let sub = dir.join(key);
@@ -592,7 +594,11 @@ fn idr_not_named_by_the_certificate_fails_the_check() {
     let Some(ca) = Ca::new(&dir) else {
         return;
     };
-    let resp = ca.leaf_with_san("responder.test.local", KeyType::EcdsaP256, "DNS:other.test.local");
+    let resp = ca.leaf_with_san(
+        "responder.test.local",
+        KeyType::EcdsaP256,
+        "DNS:other.test.local",
+    );
     let init = ca.leaf("initiator.test.local", KeyType::EcdsaP256);
     let Some(r) = cert_responder(&ca, &resp, "") else {
         return;
@@ -617,7 +623,10 @@ fn idr_not_named_by_the_certificate_fails_the_check() {
         "IDr responder.test.local is not the certificate's subjectAltName dNSName (other.test.local)"
     );
     assert!(
-        check["rfc"].as_str().unwrap().starts_with("RFC 7296 §3.5, RFC 4945 §3.1.2"),
+        check["rfc"]
+            .as_str()
+            .unwrap()
+            .starts_with("RFC 7296 §3.5, RFC 4945 §3.1.2"),
         "{check}"
     );
     assert_eq!(auth["ike_sa"], false, "{auth}");

@@ -124,7 +124,12 @@ impl Ca {
 
     /// A leaf for `name` with a key of type `t`, signed by this CA.
     pub fn leaf(&self, name: &str, t: KeyType) -> Leaf {
-        self.leaf_with_san(name, t, &format!("DNS:{name}"))
+        self.make_leaf(
+            name,
+            t,
+            &format!("DNS:{name}"),
+            format!("{name}-{}", t.name()),
+        )
     }
 
     /// A leaf with subject CN=`name` whose subjectAltName is `san` (openssl syntax, e.g.
@@ -134,7 +139,10 @@ impl Ca {
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
             .collect();
-        let base = format!("{name}-{}-{tag}", t.name());
+        self.make_leaf(name, t, san, format!("{name}-{}-{tag}", t.name()))
+    }
+
+    fn make_leaf(&self, name: &str, t: KeyType, san: &str, base: String) -> Leaf {
         let key = format!("{base}.key");
         let csr = format!("{base}.csr");
         let crt = format!("{base}.pem");

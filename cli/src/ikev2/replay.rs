@@ -322,7 +322,11 @@ fn auth_failure(a: &AuthOutcome) -> Option<String> {
                 p.reason.as_deref().unwrap_or("?")
             ));
         }
-        if let Some(c) = p.id_check.as_ref().filter(|c| c.status == IdCheckStatus::Mismatch) {
+        if let Some(c) = p
+            .id_check
+            .as_ref()
+            .filter(|c| c.status == IdCheckStatus::Mismatch)
+        {
             return Some(format!(
                 "the responder's identity check failed: {} ({})",
                 c.detail,
@@ -337,7 +341,10 @@ fn auth_failure(a: &AuthOutcome) -> Option<String> {
         return Some("the responder's AUTH does not verify with the PSK".into());
     }
     if let Some(p) = a.ppk.as_ref().filter(|p| p.mandatory && !p.used) {
-        return Some(format!("the PPK is mandatory and was not used: {}", p.answer));
+        return Some(format!(
+            "the PPK is mandatory and was not used: {}",
+            p.answer
+        ));
     }
     None
 }

@@ -718,7 +718,11 @@ impl CertCredential {
                 // id-Ed448 1.3.101.113, parameters absent (RFC 8410 §3); pure Ed448 with an
                 // empty context (RFC 8420 §2).
                 let alg_id = der_seq(&[der_oid(&[0x2b, 0x65, 0x71])]);
-                Ok((alg_id, k.sign_raw(octets).to_bytes().to_vec(), "Ed448".into()))
+                Ok((
+                    alg_id,
+                    k.sign_raw(octets).to_bytes().to_vec(),
+                    "Ed448".into(),
+                ))
             }
         }
     }
@@ -1012,7 +1016,10 @@ fn peer_cert(der: &[u8]) -> Option<PeerCert> {
 enum Check {
     Ring(&'static dyn rsig::VerificationAlgorithm),
     /// ECDSA on P-521 over hash `h` (RFC 7427 §7 number): r ‖ s (method 11) or DER (method 14).
-    P521 { h: u16, der: bool },
+    P521 {
+        h: u16,
+        der: bool,
+    },
     /// Pure Ed448, empty context (RFC 8420 §2).
     Ed448,
 }
@@ -1065,8 +1072,9 @@ fn alg14(alg_id: &[u8], kind: KeyKind) -> Result<(Check, String), String> {
     let oid = ai.algorithm.to_id_string();
     let sa = x509_parser::signature_algorithm::SignatureAlgorithm::try_from(&ai).ok();
     use x509_parser::signature_algorithm::SignatureAlgorithm as S;
-    let named =
-        |alg: &'static dyn rsig::VerificationAlgorithm, n: &str| Ok((Check::Ring(alg), n.to_string()));
+    let named = |alg: &'static dyn rsig::VerificationAlgorithm, n: &str| {
+        Ok((Check::Ring(alg), n.to_string()))
+    };
     let p521 = |h: u16| {
         Ok((
             Check::P521 { h, der: true },
@@ -1342,7 +1350,10 @@ mod tests {
             (
                 KeyType::EcdsaP521,
                 KeyKind::EcdsaP521,
-                [(14, "ECDSA with SHA2-512"), (11, "ECDSA with SHA2-512 on P-521")],
+                [
+                    (14, "ECDSA with SHA2-512"),
+                    (11, "ECDSA with SHA2-512 on P-521"),
+                ],
             ),
             (
                 KeyType::Ed448,
@@ -1407,7 +1418,10 @@ mod tests {
         assert_eq!(dn.status, IdCheckStatus::Match);
         let ip = check_id(1, &[127, 0, 0, 1], &der).unwrap();
         assert_eq!(ip.status, IdCheckStatus::Mismatch);
-        assert!(ip.detail.contains("127.0.0.1") && ip.detail.contains("none"), "{ip:?}");
+        assert!(
+            ip.detail.contains("127.0.0.1") && ip.detail.contains("none"),
+            "{ip:?}"
+        );
         assert_eq!(
             check_id(11, b"key", &der).unwrap().status,
             IdCheckStatus::NotChecked
