@@ -501,3 +501,51 @@ fn ppk_answers_of_strongswan_and_libreswan_compared() {
 fn strip_child(a: &str) -> &str {
     a.split(", CHILD_SA").next().unwrap_or(a)
 }
+
+/// The committed libreswan captures of P-521 certificates and of a PPK, decrypted by tshark with
+/// the line `--keylog` wrote (their `.keys`): the IKE_AUTH request and response, AUTH method 14
+/// for P-521 (IDs: ID_DER_ASN1_DN), N(PPK_IDENTITY) (16436) both ways for the PPK.
+#[test]
+fn new_captures_decrypt_with_tshark() {
+    let Some(tshark) = common::tshark() else {
+        return;
+    };
+    for (name, check) in [("libreswan-cert-p521", "p521"), ("libreswan-ppk", "ppk")] {
+        let keys = std::fs::read_to_string(pcap(name).with_extension("keys")).unwrap();
+        let line = keys.lines().find(|l| !l.starts_with('#')).unwrap();
+        let out = std::process::Command::new(&tshark)
+            .arg("-r")
+            .arg(pcap(name))
+            .args(["-o", &format!("uat:ikev2_decryption_table:{line}")])
+            .args(["-Y", "isakmp.exchangetype == 35", "-T", "fields"])
+            .args(["-e", "isakmp.typepayload", "-e", "isakmp.id.type"])
+            .args(["-e", "isakmp.auth.method", "-e", "isakmp.notify.msgtype"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
+        assert!(rows.len() >= 2, "{name}: {text}");
+        let (req, resp) = (&rows[0], &rows[rows.len() - 1]);
+        // IDi (35) and AUTH (39) inside SK (46) decrypted in the request, IDr (36) and AUTH in
+        // the (reassembled) response
+        for p in ["35", "39"] {
+            assert!(req[0].split(',').any(|x| x == p), "{name}: {text}");
+        }
+        for p in ["36", "39"] {
+            assert!(resp[0].split(',').any(|x| x == p), "{name}: {text}");
+        }
+        match check {
+            "p521" => {
+                assert_eq!(req[1].split(',').next(), Some("9"), "{name}: {text}");
+                assert_eq!(req[2], "14", "{name}: {text}");
+                assert_eq!(resp[2], "14", "{name}: {text}");
+            }
+            _ => {
+                assert_eq!(req[2], "2", "{name}: shared key MIC: {text}");
+                for r in [req, resp] {
+                    assert!(r[3].split(',').any(|n| n == "16436"), "{name}: {text}");
+                }
+            }
+        }
+    }
+}
