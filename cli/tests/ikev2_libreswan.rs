@@ -513,7 +513,7 @@ fn new_captures_decrypt_with_tshark() {
     for (name, check) in [("libreswan-cert-p521", "p521"), ("libreswan-ppk", "ppk")] {
         let keys = std::fs::read_to_string(pcap(name).with_extension("keys")).unwrap();
         let line = keys.lines().find(|l| !l.starts_with('#')).unwrap();
-        let out = std::process::Command::new(&tshark)
+        let out = std::process::Command::new(tshark)
             .arg("-r")
             .arg(pcap(name))
             .args(["-o", &format!("uat:ikev2_decryption_table:{line}")])
