@@ -316,8 +316,7 @@ fn ip_udp(out: &mut Vec<u8>, peer: SocketAddr, local: SocketAddr, payload: &[u8]
                 IpAddr::V4(a) => a.to_ipv6_mapped(),
                 IpAddr::V6(a) => a,
             };
-            PacketBuilder::ipv6(v6(src).octets(), v6(dst).octets(), 64)
-                .udp(peer.port(), ZEP_PORT)
+            PacketBuilder::ipv6(v6(src).octets(), v6(dst).octets(), 64).udp(peer.port(), ZEP_PORT)
         }
     };
     // Only a payload too long for the IP length field fails; a UDP payload never is.

@@ -425,7 +425,11 @@ pub(crate) mod tests {
             };
             let bytes = encode_v2(&header, &frame).unwrap();
             match decode(&bytes).unwrap() {
-                Zep::Data { header: h, frame: f, .. } => {
+                Zep::Data {
+                    header: h,
+                    frame: f,
+                    ..
+                } => {
                     assert_eq!(f, &frame);
                     assert_eq!((h.channel, h.device_id, h.seq), (26, 0xbeef, Some(9)));
                     assert_eq!(h.lqi_mode, lqi_mode);

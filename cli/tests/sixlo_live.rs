@@ -215,10 +215,7 @@ fn replayed_captures_decode_live_as_from_the_file() {
         let f = file.to_str().unwrap();
         let from_file = ietfwg(&["6lo", "decode", "--json", f]);
         let expected = ndjson(&from_file);
-        let frames = expected
-            .iter()
-            .filter(|v| v["record"] == "frame")
-            .count();
+        let frames = expected.iter().filter(|v| v["record"] == "frame").count();
         let saved = tmp.file("saved.pcapng");
         let (mut live, port) = Live::zep(&["--json", "-w", &saved]);
         zep_send(f, port, &[]);
@@ -232,7 +229,10 @@ fn replayed_captures_decode_live_as_from_the_file() {
             if g["record"] == "frame" {
                 assert_eq!(g["encap"]["kind"], "zep", "{f}: {g}");
                 assert_eq!(g["encap"]["version"], 2);
-                assert_eq!(g["encap"]["seq"], e["frame"], "ZEP sequence numbers count from 1");
+                assert_eq!(
+                    g["encap"]["seq"], e["frame"],
+                    "ZEP sequence numbers count from 1"
+                );
                 assert_eq!(g["linktype"], 228, "IPv4 packets of UDP to port 17754");
             }
         }
@@ -245,11 +245,24 @@ fn replayed_captures_decode_live_as_from_the_file() {
         );
         // -w's pcapng decodes to the very same output.
         let again = ietfwg(&["6lo", "decode", "--json", &saved]);
-        assert_eq!(stdout(&again), lines.join("\n") + "\n", "{f}: re-decoded -w");
+        assert_eq!(
+            stdout(&again),
+            lines.join("\n") + "\n",
+            "{f}: re-decoded -w"
+        );
         // And tshark, the second decoder, finds the 802.15.4 frames in it.
         if let Some(ts) = tshark() {
             let o = Command::new(ts)
-                .args(["-r", &saved, "-Y", "wpan", "-T", "fields", "-e", "zep.seqno"])
+                .args([
+                    "-r",
+                    &saved,
+                    "-Y",
+                    "wpan",
+                    "-T",
+                    "fields",
+                    "-e",
+                    "zep.seqno",
+                ])
                 .output()
                 .unwrap();
             let seqs: Vec<String> = String::from_utf8_lossy(&o.stdout)
@@ -276,9 +289,16 @@ fn text_output_matches_the_file_but_for_the_encap_line() {
     live.wait_for(frames, |l| l.starts_with('#'));
     let (lines, err, code) = live.interrupt();
     assert_eq!(code, 0, "{err}");
-    let encap: Vec<&String> = lines.iter().filter(|l| l.starts_with("    encap")).collect();
+    let encap: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.starts_with("    encap"))
+        .collect();
     assert_eq!(encap.len(), frames);
-    assert!(encap[0].contains("zep") && encap[0].contains("seq=1"), "{}", encap[0]);
+    assert!(
+        encap[0].contains("zep") && encap[0].contains("seq=1"),
+        "{}",
+        encap[0]
+    );
     let kept: Vec<&str> = lines
         .iter()
         .filter(|l| !l.starts_with("    encap"))
@@ -317,7 +337,9 @@ fn ctrl_c_prints_totals_and_incomplete_datagrams() {
     let (lines, err, code) = live.interrupt();
     assert_eq!(code, 0, "{err}");
     assert!(
-        err.contains("2 frames, 0 IPv6 datagrams, 0 frames failed to decode, 1 datagrams incomplete"),
+        err.contains(
+            "2 frames, 0 IPv6 datagrams, 0 frames failed to decode, 1 datagrams incomplete"
+        ),
         "{err}"
     );
     let last = lines.last().unwrap();
@@ -402,7 +424,10 @@ zep = ZEP2(ver=2, type=1, channel=15, device=0x1234, lqi_mode=1, lqi_val=200, se
 socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(raw(zep), ("127.0.0.1", {port}))
 "#
     );
-    let o = Command::new("python3").args(["-c", &script]).output().unwrap();
+    let o = Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let (lines, err, code) = live.finish();
     assert_eq!(code, 0, "{err}\n{lines:?}");
@@ -412,7 +437,10 @@ socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(raw(zep), ("127.0.0.1", 
     assert_eq!(r["encap"]["channel"], 15);
     assert_eq!(r["encap"]["device_id"], 0x1234);
     assert_eq!(r["encap"]["seq"], 7);
-    assert_eq!(r["encap"]["lqi_mode"], false, "CRC mode: the frame ends in its FCS");
+    assert_eq!(
+        r["encap"]["lqi_mode"], false,
+        "CRC mode: the frame ends in its FCS"
+    );
     assert_eq!(r["mac"]["seq"], 42);
     assert_eq!(r["mac"]["fcs"]["ok"], true, "scapy's FCS verifies: {r}");
     let text = r.to_string();
@@ -480,14 +508,30 @@ fn interface_capture_of_zep_over_veth() {
     ip(&[
         "link", "add", "lvs0", "netns", s, "type", "veth", "peer", "name", "lvr0", "netns", r,
     ]);
-    ip(&["-n", r, "link", "set", "lvr0", "address", "02:00:00:00:00:02"]);
+    ip(&[
+        "-n",
+        r,
+        "link",
+        "set",
+        "lvr0",
+        "address",
+        "02:00:00:00:00:02",
+    ]);
     ip(&["-n", s, "addr", "add", "10.77.0.1/24", "dev", "lvs0"]);
     ip(&["-n", r, "addr", "add", "10.77.0.2/24", "dev", "lvr0"]);
     ip(&["-n", s, "link", "set", "lvs0", "up"]);
     ip(&["-n", r, "link", "set", "lvr0", "up"]);
     // A static neighbour: no ARP on the wire either.
     let neigh = [
-        "-n", s, "neigh", "add", "10.77.0.2", "lladdr", "02:00:00:00:00:02", "dev", "lvs0",
+        "-n",
+        s,
+        "neigh",
+        "add",
+        "10.77.0.2",
+        "lladdr",
+        "02:00:00:00:00:02",
+        "dev",
+        "lvs0",
     ];
     ip(&neigh);
     let f = project_captures()
@@ -497,10 +541,7 @@ fn interface_capture_of_zep_over_veth() {
     let f = f.to_str().unwrap();
     let from_file = ietfwg(&["6lo", "decode", "--json", f]);
     let expected = ndjson(&from_file);
-    let frames = expected
-        .iter()
-        .filter(|v| v["record"] == "frame")
-        .count();
+    let frames = expected.iter().filter(|v| v["record"] == "frame").count();
     let tmp = Tmp::new("veth");
     let saved = tmp.file("veth.pcapng");
     let count = frames.to_string();
@@ -530,7 +571,11 @@ fn interface_capture_of_zep_over_veth() {
         .unwrap();
     assert_exit(&o, 0);
     let (lines, err, code) = live.finish();
-    assert_eq!(code, from_file.status.code().unwrap(), "as for the file: {err}");
+    assert_eq!(
+        code,
+        from_file.status.code().unwrap(),
+        "as for the file: {err}"
+    );
     let got = parse(&lines);
     // An interface capture stamps each packet with its arrival (ZEP's own timestamp is not
     // the packet's time in a capture), so the times are not the file's.
@@ -545,7 +590,9 @@ fn interface_capture_of_zep_over_veth() {
         .map(untimed)
         .collect();
     assert_eq!(got.iter().map(untimed).collect::<Vec<_>>(), want);
-    assert!(got.iter().all(|g| g["linktype"] == 1 && g["encap"]["kind"] == "zep"));
+    assert!(got
+        .iter()
+        .all(|g| g["linktype"] == 1 && g["encap"]["kind"] == "zep"));
     let again = ietfwg(&["6lo", "decode", "--json", &saved]);
     assert_eq!(stdout(&again), lines.join("\n") + "\n", "re-decoded -w");
     let (sunk, _, code) = sink.interrupt();

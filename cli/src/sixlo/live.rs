@@ -163,7 +163,12 @@ pub(super) struct ZepSendArgs {
 
     /// Frames per second; 0 sends as fast as the socket takes them (a receiver may then drop
     /// some: its socket buffer holds a few hundred).
-    #[arg(long, value_name = "N", default_value_t = 1000, conflicts_with = "realtime")]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1000,
+        conflicts_with = "realtime"
+    )]
     rate: u32,
 
     /// Keep the capture's own spacing between frames instead of --rate.
@@ -272,7 +277,9 @@ pub(super) fn zep_send(a: &ZepSendArgs) -> anyhow::Result<Status> {
         // Pacing: the capture's own spacing, or --rate frames a second.
         let due = if a.realtime {
             let first = *first_ts.get_or_insert(pkt.ts.as_nanos());
-            Some(Duration::from_nanos(pkt.ts.as_nanos().saturating_sub(first)))
+            Some(Duration::from_nanos(
+                pkt.ts.as_nanos().saturating_sub(first),
+            ))
         } else if a.rate > 0 {
             Some(Duration::from_secs_f64(sent as f64 / f64::from(a.rate)))
         } else {

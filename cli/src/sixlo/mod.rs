@@ -466,10 +466,10 @@ fn decode_packet(
     let json = a.json;
     let render_frame = frame_renderer(json);
     // 6LoWPAN straight in Ethernet (EtherType 0xA0ED), or an 802.15.4 frame somewhere.
-    let lowpan_eth = lowpan_ethernet(&pkt);
+    let lowpan_eth = lowpan_ethernet(pkt);
     let found = match &lowpan_eth {
         Some(_) => Ok(None),
-        None => wpan_frame(&pkt).map(Some),
+        None => wpan_frame(pkt).map(Some),
     };
     match found {
         Ok(None) => {
@@ -491,7 +491,7 @@ fn decode_packet(
             }
         }
         Ok(Some(Wpan::Frame(w))) => {
-            let (fcs, snapped) = frame_fcs(&pkt, &w);
+            let (fcs, snapped) = frame_fcs(pkt, &w);
             let report = decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
             tally.add(&report);
             let link = render::Link {
@@ -512,7 +512,7 @@ fn decode_packet(
         Ok(Some(Wpan::NotWpan(why))) => {
             tally.frames += 1;
             tally.not_wpan += 1;
-            contents.note(&pkt);
+            contents.note(pkt);
             if a.brief {
                 brief::other(t, number, ts, &why.to_string());
             } else {
