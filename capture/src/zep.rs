@@ -70,10 +70,39 @@ pub enum ZepError {
     TrailingBytes { at: usize, len: usize, got: usize },
     /// An LQI-mode frame shorter than its two metadata bytes.
     #[error("ZEP frame of {len} bytes in LQI mode cannot hold the 2 metadata bytes")]
-    NoMetadata { len: usize },
+    NoMetadata { len: usize, at: usize },
     /// Encoding: the frame (with its FCS or metadata) does not fit the 7-bit length field.
     #[error("a {len}-byte frame does not fit ZEP's 7-bit length field (at most 127 bytes)")]
     FrameTooLong { len: usize },
+}
+
+impl ZepError {
+    /// The header field that is wrong or missing (the layout's names).
+    pub fn field(&self) -> &'static str {
+        match self {
+            ZepError::NoVersion { .. } | ZepError::Version0 => "version",
+            ZepError::NoType { .. } | ZepError::Type { .. } => "type",
+            ZepError::Truncated { .. } => "header",
+            ZepError::FrameTruncated { .. }
+            | ZepError::TrailingBytes { .. }
+            | ZepError::NoMetadata { .. }
+            | ZepError::FrameTooLong { .. } => "length",
+        }
+    }
+
+    /// The byte of the ZEP datagram (from its "EX") where the problem is: the field's, or where
+    /// a truncated header ends.
+    pub fn offset(&self) -> usize {
+        match self {
+            ZepError::NoVersion { got } | ZepError::Truncated { got, .. } => *got,
+            ZepError::Version0 => 2,
+            ZepError::NoType { .. } | ZepError::Type { .. } => 3,
+            ZepError::FrameTruncated { at, .. }
+            | ZepError::TrailingBytes { at, .. }
+            | ZepError::NoMetadata { at, .. } => *at,
+            ZepError::FrameTooLong { .. } => V2_HEADER - 1,
+        }
+    }
 }
 
 /// The fields of a ZEP data header.
@@ -207,7 +236,10 @@ pub fn decode(p: &[u8]) -> Result<Zep<'_>, ZepError> {
     }
     if header.lqi_mode {
         let Some(cut) = len.checked_sub(2) else {
-            return Err(ZepError::NoMetadata { len });
+            return Err(ZepError::NoMetadata {
+                len,
+                at: header_len - 1,
+            });
         };
         header.cc24xx = Some([body[cut], body[cut + 1]]);
         return Ok(Zep::Data {
@@ -400,8 +432,14 @@ pub(crate) mod tests {
         assert!(e.contains("says 3 bytes but 4 follow"), "{e}");
         let mut short = zep_v2(&[1, 2, 3], false);
         short.pop();
-        let e = decode(&short).unwrap_err().to_string();
+        let err = decode(&short).unwrap_err();
+        let e = err.to_string();
         assert!(e.contains("byte 31") && e.contains("2 captured"), "{e}");
+        assert_eq!((err.field(), err.offset()), ("length", 31));
+        let err = decode(&zep_v1(&[1, 2, 3])[..10]).unwrap_err();
+        assert_eq!((err.field(), err.offset()), ("header", 10));
+        let err = decode(&[b'E', b'X', 2, 9]).unwrap_err();
+        assert_eq!((err.field(), err.offset()), ("type", 3));
     }
 
     #[test]

@@ -202,6 +202,17 @@ fn parse(lines: &[String]) -> Vec<Value> {
         .collect()
 }
 
+/// Every record valid against `docs/schema/6lo-decode.json`, as file records are.
+fn assert_schema(records: &[Value]) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/schema/6lo-decode.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let validator = jsonschema::draft202012::new(&schema).unwrap();
+    for r in records {
+        let problems: Vec<String> = validator.iter_errors(r).map(|e| e.to_string()).collect();
+        assert!(problems.is_empty(), "{problems:?}: {r}");
+    }
+}
+
 fn is_frame(l: &str) -> bool {
     l.starts_with("{\"record\":\"frame\"")
 }
@@ -224,6 +235,7 @@ fn replayed_captures_decode_live_as_from_the_file() {
         assert_eq!(code, from_file.status.code().unwrap(), "{f}: {err}");
         let got = parse(&lines);
         assert_eq!(got.len(), expected.len(), "{f}:\n{}", lines.join("\n"));
+        assert_schema(&got);
         for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
             assert_eq!(without_encap(g), without_encap(e), "{f}, record {i}");
             if g["record"] == "frame" {
@@ -370,6 +382,7 @@ fn malformed_datagrams_are_reported_with_field_and_offset() {
     assert_eq!(code, 1, "errors give exit 1, as for a file: {err}");
     let got = parse(&lines);
     assert_eq!(got.len(), 3, "{lines:?}");
+    assert_schema(&got);
     let msg = |v: &Value| v.to_string();
     assert!(
         msg(&got[0]).contains("ZEP v2 data header truncated: 14 of 32 bytes"),
@@ -382,6 +395,11 @@ fn malformed_datagrams_are_reported_with_field_and_offset() {
         got[1]
     );
     assert!(msg(&got[2]).contains("without the ZEP"), "{}", got[2]);
+    // Field and offset in the packet: 20 bytes of IPv4 and 8 of UDP before the ZEP header.
+    assert_eq!(got[0]["error"]["field"], "ZEP header");
+    assert_eq!(got[0]["error"]["offset"], 28 + 14);
+    assert_eq!(got[1]["error"]["field"], "ZEP length");
+    assert_eq!(got[1]["error"]["offset"], 28 + 15);
     assert!(
         err.contains("3 frames, 0 IPv6 datagrams, 2 frames failed to decode"),
         "{err}"

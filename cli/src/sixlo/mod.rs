@@ -525,7 +525,8 @@ fn decode_packet(
             if a.brief {
                 brief::other(t, number, ts, &format!("! {e:#}"));
             } else {
-                render::link_error(t, json, number, ts, linktype, &format!("{e:#}"))?;
+                let at = e.zep_location();
+                render::link_error(t, json, number, ts, linktype, &format!("{e:#}"), at)?;
             }
         }
     }
