@@ -364,7 +364,7 @@ fn ctrl_c_prints_totals_and_incomplete_datagrams() {
 
 #[test]
 fn malformed_datagrams_are_reported_with_field_and_offset() {
-    let (live, port) = Live::zep(&["--json", "--count", "3"]);
+    let (live, port) = Live::zep(&["--json", "--count", "4"]);
     let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let to = ("127.0.0.1", port);
     // A ZEP v2 data header cut short after 14 bytes.
@@ -378,11 +378,24 @@ fn malformed_datagrams_are_reported_with_field_and_offset() {
     s.send_to(&v1, to).unwrap();
     // Not ZEP at all.
     s.send_to(b"hello", to).unwrap();
+    // And a good ZEP v1 datagram in LQI mode: an 802.15.4 ACK (FCF 0x0002, sequence number
+    // 42), then the two CC24xx metadata bytes (RSSI -40 dBm, CRC OK + LQI 100).
+    let mut ack = b"EX\x01\x19\x00\x07\x00\x64".to_vec();
+    ack.extend([0u8; 7]);
+    ack.push(5);
+    ack.extend([0x02, 0x00, 0x2a, 0xd8, 0xe4]);
+    s.send_to(&ack, to).unwrap();
     let (lines, err, code) = live.finish();
     assert_eq!(code, 1, "errors give exit 1, as for a file: {err}");
     let got = parse(&lines);
-    assert_eq!(got.len(), 3, "{lines:?}");
+    assert_eq!(got.len(), 4, "{lines:?}");
     assert_schema(&got);
+    assert_eq!(got[3]["encap"]["version"], 1, "{}", got[3]);
+    assert_eq!(got[3]["encap"]["channel"], 25);
+    assert_eq!(got[3]["encap"]["lqi_mode"], true);
+    assert_eq!(got[3]["encap"]["lqi"], 100);
+    assert_eq!(got[3]["mac"]["seq"], 42, "{}", got[3]);
+    assert_eq!(got[3]["error"], Value::Null, "{}", got[3]);
     let msg = |v: &Value| v.to_string();
     assert!(
         msg(&got[0]).contains("ZEP v2 data header truncated: 14 of 32 bytes"),
@@ -401,7 +414,7 @@ fn malformed_datagrams_are_reported_with_field_and_offset() {
     assert_eq!(got[1]["error"]["field"], "ZEP length");
     assert_eq!(got[1]["error"]["offset"], 28 + 15);
     assert!(
-        err.contains("3 frames, 0 IPv6 datagrams, 2 frames failed to decode"),
+        err.contains("4 frames, 0 IPv6 datagrams, 2 frames failed to decode"),
         "{err}"
     );
 }
