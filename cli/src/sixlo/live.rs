@@ -15,9 +15,10 @@ use ietfwg_capture::{
     ZepListener,
 };
 
-use super::{decode_packet, feed_unselected, render, DecodeArgs, SelectArgs, Tally};
+use super::{decode_packet, feed_unselected, render, DecodeArgs, Tally};
 use crate::ikev2::{Source, SourceArgs};
 use crate::output::Output;
+use crate::select::{FrameRange, Selection};
 use crate::text::Text;
 use crate::Status;
 
@@ -184,8 +185,14 @@ pub(super) struct ZepSendArgs {
     #[arg(long, value_name = "N", default_value_t = 0)]
     device_id: u16,
 
-    #[command(flatten)]
-    select: SelectArgs,
+    /// Stop after this many packets (counted among those --frames selects).
+    #[arg(short = 'c', long, value_name = "N")]
+    count: Option<u64>,
+
+    /// Only these capture frames: `5`, `10-20`, `100-` (to the end), `-20`; the others are
+    /// not sent.
+    #[arg(long, value_name = "RANGE")]
+    frames: Option<FrameRange>,
 }
 
 /// The CC24xx metadata sent after a frame captured without an FCS (LQI mode): RSSI 0 (not
@@ -201,7 +208,10 @@ pub(super) fn zep_send(a: &ZepSendArgs) -> anyhow::Result<Status> {
         SocketAddr::V6(_) => SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 0)),
     };
     let socket = UdpSocket::bind(bind).context("opening a UDP socket")?;
-    let sel = a.select.selection();
+    let sel = Selection {
+        frames: a.frames,
+        count: a.count,
+    };
     let (mut sent, mut skipped, mut malformed) = (0u64, 0u64, 0u64);
     let start = Instant::now();
     let mut first_ts = None;

@@ -261,6 +261,9 @@ pub fn run(args: Args, mut out: Output) -> anyhow::Result<Status> {
             if a.json {
                 out.set_json();
             }
+            if a.write.is_some() && a.interface.is_none() && a.zep_listen.is_none() {
+                bail!("-w saves live traffic: give --interface or --zep-listen");
+            }
             let status = if a.hex {
                 decode_hex(&a, &mut out)
             } else if a.interface.is_some() || a.zep_listen.is_some() {
