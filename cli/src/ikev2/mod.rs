@@ -216,8 +216,12 @@ pub struct Live {
 /// How many kept loopback frames still wait for their second copy, at most.
 pub const LOOPBACK_TWINS: usize = 64;
 
-/// How close in time the second copy of a loopback frame arrives.
-pub const LOOPBACK_TWIN_NS: u64 = 5_000_000;
+/// How long a kept loopback frame waits for its second copy. Every frame comes twice and each
+/// copy pairs with the oldest unpaired one equal to it, so a frame sent again later is kept
+/// again whatever the delay; the bound only keeps a frame whose second copy the socket lost
+/// from swallowing a later repetition. Generous, as the second copy is time-stamped when it is
+/// read, and a loaded machine can deliver it tens of milliseconds after the first.
+pub const LOOPBACK_TWIN_NS: u64 = 1_000_000_000;
 
 impl std::fmt::Debug for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
