@@ -14,7 +14,7 @@
 //! | [`ipfrag`] | IPv4 (RFC 791) and IPv6 (RFC 8200 §4.5) fragment reassembly, bounded |
 //! | [`tcp`] | TCP stream reassembly per direction (RFC 9293 §3.4), bounded |
 //! | [`flows`] | [`Flows`]: packets → UDP datagrams and in-order TCP stream bytes |
-//! | `live` | `LiveCapture` (cargo feature `live`): packets from a network interface through pnet |
+//! | `live` | `LiveCapture` (cargo feature `live`): packets from a network interface through pnet (Ethernet, loopback, raw IP, Linux wpan and wpan monitor devices); `ZepListener`: ZEP datagrams received on a UDP socket, as packets |
 //!
 //! Everything but `live` and the file/stdout constructors is sans-I/O: the reader takes any
 //! byte stream, the writer any sink, the reassemblers take packets.
@@ -44,12 +44,12 @@ pub use flows::{FlowError, Flows};
 pub use ipfrag::IpError;
 pub use link::{ip_payload, LinkError};
 #[cfg(feature = "live")]
-pub use live::{LiveCapture, LiveError};
+pub use live::{LiveCapture, LiveError, ZepListener};
 pub use lowpan_eth::{lowpan_ethernet, LowpanEthernet};
 pub use read::{CaptureReader, ReadError};
 pub use wpan::{wpan_frame, Encap, Fcs, Wpan, WpanError, WpanFrame};
 pub use write::{CaptureWriter, Format, WriteError};
-pub use zep::ZepError;
+pub use zep::{ZepError, ZepHeader};
 
 /// Any error of this crate.
 #[derive(Debug, thiserror::Error)]

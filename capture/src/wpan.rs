@@ -137,9 +137,9 @@ pub enum WpanError {
     /// The UDP header (etherparse's words).
     #[error("UDP header in IPv{version}: {detail}")]
     Udp { version: u8, detail: String },
-    /// The ZEP header.
-    #[error(transparent)]
-    Zep(#[from] ZepError),
+    /// The ZEP header; `at` is where the ZEP datagram (its "EX") starts in the packet.
+    #[error("{error}")]
+    Zep { at: usize, error: ZepError },
     /// The 802.15.4 TAP header is shorter than 4 bytes.
     #[error("802.15.4 TAP header truncated: {got} of 4 bytes")]
     TapTruncated { got: usize },
@@ -180,6 +180,16 @@ pub enum WpanError {
     TapFcsType { value: u8, at: usize },
 }
 
+impl WpanError {
+    /// For a malformed ZEP header: the field and its byte offset in the packet.
+    pub fn zep_location(&self) -> Option<(&'static str, usize)> {
+        match self {
+            WpanError::Zep { at, error } => Some((error.field(), at + error.offset())),
+            _ => None,
+        }
+    }
+}
+
 /// Finds the 802.15.4 frame in a captured packet.
 ///
 /// `Ok(NotWpan(why))` for packets that do not carry one (other protocols, ZEP acks, unsupported
@@ -207,7 +217,7 @@ pub fn wpan_frame<'a>(pkt: &Packet<'a>) -> Result<Wpan<'a>, WpanError> {
             }))
         }
         lt => match link::network(lt, data, pkt.orig_len)? {
-            Net::Ip(ip) => zep_in_ip(ip),
+            Net::Ip(ip) => zep_in_ip(data, ip),
             Net::Wpan { frame, fcs } => direct(frame, fcs),
             Net::Other(why) => Ok(Wpan::NotWpan(why)),
             Net::Unsupported(linktype) => Ok(Wpan::NotWpan(
@@ -218,7 +228,7 @@ pub fn wpan_frame<'a>(pkt: &Packet<'a>) -> Result<Wpan<'a>, WpanError> {
 }
 
 /// An IP packet: a ZEP datagram, or not.
-fn zep_in_ip(ip: &[u8]) -> Result<Wpan<'_>, WpanError> {
+fn zep_in_ip<'a>(packet: &[u8], ip: &'a [u8]) -> Result<Wpan<'a>, WpanError> {
     let version = ip.first().map_or(0, |b| b >> 4);
     let (slice, _ext_stop) = LaxIpSlice::from_slice(ip).map_err(|e| WpanError::Ip {
         version,
@@ -248,7 +258,10 @@ fn zep_in_ip(ip: &[u8]) -> Result<Wpan<'_>, WpanError> {
             "UDP port {sport} → {dport}, not ZEP (port {ZEP_PORT})"
         )));
     }
-    match zep::decode(udp.payload())? {
+    let zep = udp.payload();
+    // Where the datagram starts in the packet: `zep` is a slice of it.
+    let at = (zep.as_ptr() as usize).saturating_sub(packet.as_ptr() as usize);
+    match zep::decode(zep).map_err(|error| WpanError::Zep { at, error })? {
         Zep::Data { header, frame, fcs } => Ok(Wpan::Frame(WpanFrame {
             frame,
             fcs,
@@ -525,10 +538,11 @@ mod tests {
     fn malformed_zep_is_an_error() {
         let mut z = zep_v2(&[1, 2, 3], false);
         z.truncate(z.len() - 1);
-        let e = wpan_frame(&pkt(101, &ipv4_udp(&z, 17754, 17754)))
-            .unwrap_err()
-            .to_string();
+        let err = wpan_frame(&pkt(101, &ipv4_udp(&z, 17754, 17754))).unwrap_err();
+        let e = err.to_string();
         assert!(e.contains("ZEP frame truncated"), "{e}");
+        // The length field is byte 31 of the ZEP header, after 20 bytes of IPv4 and 8 of UDP.
+        assert_eq!(err.zep_location(), Some(("length", 20 + 8 + 31)));
     }
 
     /// Under DLT 101 a packet that is not plausibly IP is a raw 802.15.4 frame whose FCS the

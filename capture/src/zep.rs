@@ -24,9 +24,13 @@
 //! former to its `wpan_cc24xx` dissector and the latter to `wpan`.
 
 use super::wpan::Fcs;
+use super::Timestamp;
 
 /// The UDP port ZEP uses (either source or destination).
 pub const ZEP_PORT: u16 = 17754;
+
+/// Seconds from the NTP epoch (1900-01-01) to the Unix epoch (1970-01-01).
+const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
 
 const V1_HEADER: usize = 16;
 const V2_HEADER: usize = 32;
@@ -66,7 +70,39 @@ pub enum ZepError {
     TrailingBytes { at: usize, len: usize, got: usize },
     /// An LQI-mode frame shorter than its two metadata bytes.
     #[error("ZEP frame of {len} bytes in LQI mode cannot hold the 2 metadata bytes")]
-    NoMetadata { len: usize },
+    NoMetadata { len: usize, at: usize },
+    /// Encoding: the frame (with its FCS or metadata) does not fit the 7-bit length field.
+    #[error("a {len}-byte frame does not fit ZEP's 7-bit length field (at most 127 bytes)")]
+    FrameTooLong { len: usize },
+}
+
+impl ZepError {
+    /// The header field that is wrong or missing (the layout's names).
+    pub fn field(&self) -> &'static str {
+        match self {
+            ZepError::NoVersion { .. } | ZepError::Version0 => "version",
+            ZepError::NoType { .. } | ZepError::Type { .. } => "type",
+            ZepError::Truncated { .. } => "header",
+            ZepError::FrameTruncated { .. }
+            | ZepError::TrailingBytes { .. }
+            | ZepError::NoMetadata { .. }
+            | ZepError::FrameTooLong { .. } => "length",
+        }
+    }
+
+    /// The byte of the ZEP datagram (from its "EX") where the problem is: the field's, or where
+    /// a truncated header ends.
+    pub fn offset(&self) -> usize {
+        match self {
+            ZepError::NoVersion { got } | ZepError::Truncated { got, .. } => *got,
+            ZepError::Version0 => 2,
+            ZepError::NoType { .. } | ZepError::Type { .. } => 3,
+            ZepError::FrameTruncated { at, .. }
+            | ZepError::TrailingBytes { at, .. }
+            | ZepError::NoMetadata { at, .. } => *at,
+            ZepError::FrameTooLong { .. } => V2_HEADER - 1,
+        }
+    }
 }
 
 /// The fields of a ZEP data header.
@@ -200,7 +236,10 @@ pub fn decode(p: &[u8]) -> Result<Zep<'_>, ZepError> {
     }
     if header.lqi_mode {
         let Some(cut) = len.checked_sub(2) else {
-            return Err(ZepError::NoMetadata { len });
+            return Err(ZepError::NoMetadata {
+                len,
+                at: header_len - 1,
+            });
         };
         header.cc24xx = Some([body[cut], body[cut + 1]]);
         return Ok(Zep::Data {
@@ -214,6 +253,65 @@ pub fn decode(p: &[u8]) -> Result<Zep<'_>, ZepError> {
         frame: body,
         fcs: Fcs::Crc16,
     })
+}
+
+/// The ZEP v2 timestamp of a capture time: NTP seconds since 1900 in the high 32 bits, the
+/// binary fraction of a second in the low 32 (truncated, so [`ntp_to_timestamp`] gives the same
+/// nanoseconds back). Times past NTP era 0 (February 2036) wrap, as NTP's do.
+pub fn timestamp_to_ntp(ts: Timestamp) -> u64 {
+    let secs = ts.secs.wrapping_add(NTP_UNIX_OFFSET) & 0xffff_ffff;
+    let frac = (u64::from(ts.nanos.min(999_999_999)) << 32) / 1_000_000_000;
+    (secs << 32) | frac
+}
+
+/// The capture time a ZEP v2 timestamp stands for, `None` for 0 (no time: what senders without
+/// a clock write) and for times before the Unix epoch. The fraction is rounded up, which undoes
+/// [`timestamp_to_ntp`]'s truncation exactly (2^32 fractions per second are finer than 10^9).
+pub fn ntp_to_timestamp(ntp: u64) -> Option<Timestamp> {
+    let secs = (ntp >> 32).checked_sub(NTP_UNIX_OFFSET)?;
+    if ntp == 0 {
+        return None;
+    }
+    let frac = ntp & 0xffff_ffff;
+    let nanos = (frac * 1_000_000_000).div_ceil(1 << 32);
+    // A fraction that rounds up to a whole second stays within the second.
+    let nanos = u32::try_from(nanos).unwrap_or(999_999_999).min(999_999_999);
+    Some(Timestamp { secs, nanos })
+}
+
+/// A ZEP v2 data datagram (type 1) carrying `frame`, with `header`'s channel, device id, mode,
+/// LQI, timestamp and sequence number (its `version` and `length` are not used: the version is
+/// 2 and the length is computed). In CRC mode `frame` must end in its FCS; in LQI mode
+/// `header.cc24xx` (or `[0, 0]`) is appended as the two CC24xx metadata bytes.
+///
+/// Written by hand: no crate encodes ZEP (the layout is Wireshark's `packet-zep.c`, as
+/// [`decode`] reads it).
+pub fn encode_v2(header: &ZepHeader, frame: &[u8]) -> Result<Vec<u8>, ZepError> {
+    let trailer: &[u8] = match (header.lqi_mode, &header.cc24xx) {
+        (false, _) => &[],
+        (true, Some(m)) => m,
+        (true, None) => &[0, 0],
+    };
+    let len = frame.len() + trailer.len();
+    let length = u8::try_from(len)
+        .ok()
+        .filter(|l| *l <= 0x7f)
+        .ok_or(ZepError::FrameTooLong { len })?;
+    let mut v = Vec::with_capacity(V2_HEADER + len);
+    v.extend_from_slice(b"EX"); // preamble
+    v.push(2); // version
+    v.push(TYPE_DATA); // type
+    v.push(header.channel);
+    v.extend(header.device_id.to_be_bytes());
+    v.push(u8::from(!header.lqi_mode)); // 0 = LQI mode, 1 = CRC mode
+    v.push(header.lqi);
+    v.extend(header.ntp_time.unwrap_or(0).to_be_bytes());
+    v.extend(header.seq.unwrap_or(0).to_be_bytes());
+    v.extend([0u8; 10]); // reserved
+    v.push(length);
+    v.extend_from_slice(frame);
+    v.extend_from_slice(trailer);
+    Ok(v)
 }
 
 #[cfg(test)]
@@ -334,7 +432,87 @@ pub(crate) mod tests {
         assert!(e.contains("says 3 bytes but 4 follow"), "{e}");
         let mut short = zep_v2(&[1, 2, 3], false);
         short.pop();
-        let e = decode(&short).unwrap_err().to_string();
+        let err = decode(&short).unwrap_err();
+        let e = err.to_string();
         assert!(e.contains("byte 31") && e.contains("2 captured"), "{e}");
+        assert_eq!((err.field(), err.offset()), ("length", 31));
+        let err = decode(&zep_v1(&[1, 2, 3])[..10]).unwrap_err();
+        assert_eq!((err.field(), err.offset()), ("header", 10));
+        let err = decode(&[b'E', b'X', 2, 9]).unwrap_err();
+        assert_eq!((err.field(), err.offset()), ("type", 3));
+    }
+
+    #[test]
+    fn encode_v2_round_trips() {
+        let frame = [0x41, 0xd8, 0x01, 0xcd, 0xab, 0xff, 0xff, 0xaa, 0xbb];
+        let ts = Timestamp {
+            secs: 1_700_000_100,
+            nanos: 5_000_001,
+        };
+        for lqi_mode in [false, true] {
+            let header = ZepHeader {
+                version: 2,
+                channel: 26,
+                device_id: 0xbeef,
+                lqi_mode,
+                lqi: 0xff,
+                ntp_time: Some(timestamp_to_ntp(ts)),
+                seq: Some(9),
+                length: 0,
+                cc24xx: Some([0xd6, 0x80]),
+            };
+            let bytes = encode_v2(&header, &frame).unwrap();
+            match decode(&bytes).unwrap() {
+                Zep::Data {
+                    header: h,
+                    frame: f,
+                    ..
+                } => {
+                    assert_eq!(f, &frame);
+                    assert_eq!((h.channel, h.device_id, h.seq), (26, 0xbeef, Some(9)));
+                    assert_eq!(h.lqi_mode, lqi_mode);
+                    assert_eq!(h.cc24xx, lqi_mode.then_some([0xd6, 0x80]));
+                    assert_eq!(ntp_to_timestamp(h.ntp_time.unwrap()), Some(ts));
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        let e = encode_v2(
+            &ZepHeader {
+                version: 2,
+                channel: 11,
+                device_id: 0,
+                lqi_mode: true,
+                lqi: 0,
+                ntp_time: None,
+                seq: None,
+                length: 0,
+                cc24xx: None,
+            },
+            &[0; 126],
+        )
+        .unwrap_err();
+        assert_eq!(e, ZepError::FrameTooLong { len: 128 });
+    }
+
+    #[test]
+    fn ntp_times_round_trip_to_the_nanosecond() {
+        for nanos in [0, 1, 2, 999_999_999, 123_456_789, 500_000_000] {
+            let ts = Timestamp {
+                secs: 1_464_257_477,
+                nanos,
+            };
+            assert_eq!(ntp_to_timestamp(timestamp_to_ntp(ts)), Some(ts), "{nanos}");
+        }
+        assert_eq!(ntp_to_timestamp(0), None);
+        assert_eq!(ntp_to_timestamp(0x0102_0304_0506_0708), None, "before 1970");
+        // 2016-05-26T10:11:17Z: NTP 3673246277.
+        assert_eq!(
+            ntp_to_timestamp(3_673_246_277u64 << 32),
+            Some(Timestamp {
+                secs: 1_464_257_477,
+                nanos: 0
+            })
+        );
     }
 }

@@ -41,7 +41,15 @@ Examples:
   ietfwg 6lo decode pcaps/6lo/frag-udp.pcap
   ietfwg 6lo decode -x --frames 5 pcaps/6lo/frag-udp.pcap     # one frame, byte by byte
   ietfwg 6lo decode --brief --context 0=2001:db8::/64 capture.pcap
-  echo 4198 01cd ab01 0002 007a 333a 8000 0000 0001 0001 | ietfwg 6lo decode --hex";
+  echo 4198 01cd ab01 0002 007a 333a 8000 0000 0001 0001 | ietfwg 6lo decode --hex
+  ietfwg 6lo decode --zep-listen 17754 -w sniffed.pcapng         # ZEP from a sniffer
+  sudo ietfwg 6lo decode --interface wpan0mon --json            # an 802.15.4 monitor interface";
+
+pub const SIXLO_ZEP_SEND: &str = "\
+Examples:
+  ietfwg 6lo zep-send pcaps/6lo/frag-udp.pcap                  # to Wireshark on 127.0.0.1:17754
+  ietfwg 6lo zep-send capture.pcapng --to 192.0.2.7:17754 --realtime
+  ietfwg 6lo decode --zep-listen 47001 & ietfwg 6lo zep-send pcaps/6lo/hc1.pcap --to 47001";
 
 pub const SIXLO_DECOMPRESS: &str = "\
 Examples:

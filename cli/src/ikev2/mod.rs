@@ -199,19 +199,29 @@ pub enum Source {
 
 /// A live capture. On a loopback interface an AF_PACKET socket sees every packet twice (once
 /// leaving, once arriving; libpcap drops the outgoing copy, pnet cannot tell them apart): a
-/// frame identical to the previous one and less than [`LOOPBACK_TWIN_NS`] after it is skipped
-/// there, and frames are numbered as kept.
+/// frame identical to one of the last [`LOOPBACK_TWINS`] kept and less than
+/// [`LOOPBACK_TWIN_NS`] after it is skipped there — not only the previous one, since a fast
+/// sender's next packet can leave before the last one arrives — and frames are numbered as
+/// kept.
 #[derive(Debug)]
 pub struct Live {
     cap: LiveCapture,
     loopback: bool,
-    prev: Vec<u8>,
-    prev_ns: u64,
+    /// On loopback, the frames kept lately whose second copy has not been seen: (time, bytes).
+    unpaired: std::collections::VecDeque<(u64, Vec<u8>)>,
+    current: Vec<u8>,
     number: u64,
 }
 
-/// How close in time the second copy of a loopback frame arrives.
-pub const LOOPBACK_TWIN_NS: u64 = 5_000_000;
+/// How many kept loopback frames still wait for their second copy, at most.
+pub const LOOPBACK_TWINS: usize = 64;
+
+/// How long a kept loopback frame waits for its second copy. Every frame comes twice and each
+/// copy pairs with the oldest unpaired one equal to it, so a frame sent again later is kept
+/// again whatever the delay; the bound only keeps a frame whose second copy the socket lost
+/// from swallowing a later repetition. Generous, as the second copy is time-stamped when it is
+/// read, and a loaded machine can deliver it tens of milliseconds after the first.
+pub const LOOPBACK_TWIN_NS: u64 = 1_000_000_000;
 
 impl std::fmt::Debug for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -237,8 +247,8 @@ impl Source {
                 Ok(Source::Live(Live {
                     cap,
                     loopback,
-                    prev: Vec::new(),
-                    prev_ns: 0,
+                    unpaired: std::collections::VecDeque::new(),
+                    current: Vec::new(),
                     number: 0,
                 }))
             }
@@ -255,26 +265,31 @@ impl Source {
         let Live {
             cap,
             loopback,
-            prev,
-            prev_ns,
+            unpaired,
+            current,
             number,
         } = live;
         let (ts, linktype, orig_len) = loop {
             let Some(p) = cap.next_packet()? else {
                 return Ok(None);
             };
+            current.clear();
+            current.extend_from_slice(p.data);
+            if !*loopback {
+                break (p.ts, p.linktype, p.orig_len);
+            }
             let ns = p.ts.as_nanos();
-            let twin = *loopback
-                && p.data == prev.as_slice()
-                && ns.saturating_sub(*prev_ns) < LOOPBACK_TWIN_NS;
-            if twin {
-                // Once: a third identical frame is a real repetition.
-                prev.clear();
+            unpaired.retain(|(t, _)| ns.saturating_sub(*t) < LOOPBACK_TWIN_NS);
+            if let Some(i) = unpaired.iter().position(|(_, d)| d == current) {
+                // The second copy of a kept frame; once: a third identical frame is a real
+                // repetition.
+                unpaired.remove(i);
                 continue;
             }
-            prev.clear();
-            prev.extend_from_slice(p.data);
-            *prev_ns = ns;
+            if unpaired.len() == LOOPBACK_TWINS {
+                unpaired.pop_front();
+            }
+            unpaired.push_back((ns, current.clone()));
             break (p.ts, p.linktype, p.orig_len);
         };
         *number += 1;
@@ -282,7 +297,7 @@ impl Source {
             number: *number,
             ts,
             linktype,
-            data: prev,
+            data: current,
             orig_len,
         }))
     }

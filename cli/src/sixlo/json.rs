@@ -206,7 +206,14 @@ pub fn link_error(
     ts: Timestamp,
     linktype: u32,
     msg: &str,
+    location: Option<(&'static str, usize)>,
 ) -> anyhow::Result<()> {
+    // The field and its offset in the packet where the capture crate names them (a ZEP
+    // header), else the encapsulation as a whole.
+    let (field, offset) = match location {
+        Some((field, at)) => (format!("ZEP {field}"), at),
+        None => ("encapsulation".to_string(), 0),
+    };
     t.json(&FrameRecord {
         record: "frame",
         frame: number,
@@ -223,8 +230,8 @@ pub fn link_error(
         learned_address: None,
         error: Some(Problem {
             layer: Cow::Borrowed("link"),
-            field: Some(Cow::Borrowed("encapsulation")),
-            offset: Some(0),
+            field: Some(Cow::Owned(field)),
+            offset: Some(u64::try_from(offset).unwrap_or(u64::MAX)),
             message: msg.to_owned(),
             rfc: None,
         }),

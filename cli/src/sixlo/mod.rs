@@ -4,6 +4,7 @@ mod brief;
 mod compress;
 mod hexdump;
 mod json;
+mod live;
 mod render;
 mod stats;
 
@@ -156,6 +157,11 @@ enum Command {
     /// names.
     #[command(after_help = crate::examples::SIXLO_STATS)]
     Stats(stats::StatsArgs),
+    /// Send a capture's 802.15.4 frames as ZEP v2 datagrams over UDP (to Wireshark, a sniffer
+    /// dashboard or `6lo decode --zep-listen`), each with its capture time as the ZEP
+    /// timestamp; frames with an FCS go in CRC mode, frames without in LQI mode.
+    #[command(after_help = crate::examples::SIXLO_ZEP_SEND)]
+    ZepSend(live::ZepSendArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -200,6 +206,31 @@ struct DecodeArgs {
     #[arg(long, conflicts_with_all = ["json", "hexdump"])]
     brief: bool,
 
+    /// Decode live from this interface instead of a file (needs root or CAP_NET_RAW): a Linux
+    /// 802.15.4 monitor or node interface, or one carrying ZEP (UDP 17754) or the LoWPAN
+    /// EtherType 0xA0ED. Ctrl-C stops and prints the totals and the incomplete datagrams.
+    #[arg(short = 'i', long, value_name = "IFACE", conflicts_with_all = ["input", "hex", "zep_listen"])]
+    interface: Option<String>,
+
+    /// Decode ZEP v1/v2 datagrams received on this UDP port (127.0.0.1 unless ADDR is given;
+    /// 17754 without a value), as sniffers send them. Ctrl-C stops and prints the totals and
+    /// the incomplete datagrams.
+    #[arg(
+        long,
+        value_name = "[ADDR:]PORT",
+        num_args = 0..=1,
+        default_missing_value = "17754",
+        value_parser = live::parse_listen,
+        conflicts_with_all = ["input", "hex"]
+    )]
+    zep_listen: Option<std::net::SocketAddr>,
+
+    /// With --interface or --zep-listen: also save every packet received to this pcapng file
+    /// (ZEP datagrams as IP/UDP packets to port 17754), which `6lo decode FILE` reads back to
+    /// the same output.
+    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    write: Option<String>,
+
     #[command(flatten)]
     select: SelectArgs,
 
@@ -230,8 +261,13 @@ pub fn run(args: Args, mut out: Output) -> anyhow::Result<Status> {
             if a.json {
                 out.set_json();
             }
+            if a.write.is_some() && a.interface.is_none() && a.zep_listen.is_none() {
+                bail!("-w saves live traffic: give --interface or --zep-listen");
+            }
             let status = if a.hex {
                 decode_hex(&a, &mut out)
+            } else if a.interface.is_some() || a.zep_listen.is_some() {
+                live::decode(&a, &mut out)
             } else {
                 decode_capture(&a, &mut out)
             }?;
@@ -241,6 +277,7 @@ pub fn run(args: Args, mut out: Output) -> anyhow::Result<Status> {
         Command::Decompress(a) => decompress(&a, &out),
         Command::Compress(a) => compress::run(&a, &out),
         Command::Stats(a) => stats::run(&a, &mut out),
+        Command::ZepSend(a) => live::zep_send(&a),
     }
 }
 
@@ -368,10 +405,9 @@ fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     let mut stopped = false;
     // Records are rendered into one buffer, handed to the output in large chunks.
     let mut t = Text::new(out.color);
-    let render_frame = frame_renderer(json);
     'read: while let Some(mut batch) = reader.next_batch() {
         for pkt in batch.packets() {
-            let (number, ts, linktype) = (pkt.number, pkt.ts, pkt.linktype);
+            let number = pkt.number;
             if sel.done(number, tally.frames) {
                 stopped = true;
                 break 'read;
@@ -381,69 +417,7 @@ fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
                 feed_unselected(&mut decoder, &pkt);
                 continue;
             }
-            // 6LoWPAN straight in Ethernet (EtherType 0xA0ED), or an 802.15.4 frame somewhere.
-            let lowpan_eth = lowpan_ethernet(&pkt);
-            let found = match &lowpan_eth {
-                Some(_) => Ok(None),
-                None => wpan_frame(&pkt).map(Some),
-            };
-            match found {
-                Ok(None) => {
-                    let Some(l) = &lowpan_eth else { continue };
-                    let (report, encap) = decode_ethertype(&mut decoder, l, number, ts);
-                    tally.add(&report);
-                    let link = render::Link {
-                        ts,
-                        linktype,
-                        encap: Some(&encap),
-                        snapped: None,
-                    };
-                    if a.brief {
-                        brief::frame(&mut t, &report, ts);
-                    } else {
-                        render_frame(&mut t, &report, &link)?;
-                    }
-                }
-                Ok(Some(Wpan::Frame(w))) => {
-                    let (fcs, snapped) = frame_fcs(&pkt, &w);
-                    let report = decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
-                    tally.add(&report);
-                    let link = render::Link {
-                        ts,
-                        linktype,
-                        encap: Some(&w.encap),
-                        snapped,
-                    };
-                    if a.brief {
-                        brief::frame(&mut t, &report, ts);
-                    } else {
-                        render_frame(&mut t, &report, &link)?;
-                    }
-                    if a.hexdump {
-                        hexdump::frame(&mut t, w.frame, fcs, &report)?;
-                    }
-                }
-                Ok(Some(Wpan::NotWpan(why))) => {
-                    tally.frames += 1;
-                    tally.not_wpan += 1;
-                    contents.note(&pkt);
-                    if a.brief {
-                        brief::other(&mut t, number, ts, &why.to_string());
-                    } else {
-                        render::skipped(&mut t, json, number, ts, linktype, &why)?;
-                    }
-                }
-                Err(e) => {
-                    tally.frames += 1;
-                    tally.errors += 1;
-                    if a.brief {
-                        brief::other(&mut t, number, ts, &format!("! {e:#}"));
-                    } else {
-                        render::link_error(&mut t, json, number, ts, linktype, &format!("{e:#}"))?;
-                    }
-                }
-            }
-            continue_after(&mut decoder, &mut tally, &mut t, json, a.brief)?;
+            decode_packet(a, &mut decoder, &mut tally, &mut contents, &mut t, &pkt)?;
             if t.buf.len() >= CHUNK || out.stdout_tty {
                 out.write_all(&t.buf)?;
                 t.clear();
@@ -479,6 +453,87 @@ fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     }
     eprintln!("{}", tally.summary());
     Ok(tally.status())
+}
+
+/// Decodes one packet of a capture or of live traffic (802.15.4 frame somewhere in it, or
+/// 6LoWPAN in Ethernet) and renders it into `t`, with the datagrams given up on so far.
+fn decode_packet(
+    a: &DecodeArgs,
+    decoder: &mut Decoder,
+    tally: &mut Tally,
+    contents: &mut crate::hints::Contents,
+    t: &mut Text,
+    pkt: &Packet<'_>,
+) -> anyhow::Result<()> {
+    let (number, ts, linktype) = (pkt.number, pkt.ts, pkt.linktype);
+    let json = a.json;
+    let render_frame = frame_renderer(json);
+    // 6LoWPAN straight in Ethernet (EtherType 0xA0ED), or an 802.15.4 frame somewhere.
+    let lowpan_eth = lowpan_ethernet(pkt);
+    let found = match &lowpan_eth {
+        Some(_) => Ok(None),
+        None => wpan_frame(pkt).map(Some),
+    };
+    match found {
+        Ok(None) => {
+            let Some(l) = &lowpan_eth else {
+                return Ok(());
+            };
+            let (report, encap) = decode_ethertype(decoder, l, number, ts);
+            tally.add(&report);
+            let link = render::Link {
+                ts,
+                linktype,
+                encap: Some(&encap),
+                snapped: None,
+            };
+            if a.brief {
+                brief::frame(t, &report, ts);
+            } else {
+                render_frame(t, &report, &link)?;
+            }
+        }
+        Ok(Some(Wpan::Frame(w))) => {
+            let (fcs, snapped) = frame_fcs(pkt, &w);
+            let report = decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
+            tally.add(&report);
+            let link = render::Link {
+                ts,
+                linktype,
+                encap: Some(&w.encap),
+                snapped,
+            };
+            if a.brief {
+                brief::frame(t, &report, ts);
+            } else {
+                render_frame(t, &report, &link)?;
+            }
+            if a.hexdump {
+                hexdump::frame(t, w.frame, fcs, &report)?;
+            }
+        }
+        Ok(Some(Wpan::NotWpan(why))) => {
+            tally.frames += 1;
+            tally.not_wpan += 1;
+            contents.note(pkt);
+            if a.brief {
+                brief::other(t, number, ts, &why.to_string());
+            } else {
+                render::skipped(t, json, number, ts, linktype, &why)?;
+            }
+        }
+        Err(e) => {
+            tally.frames += 1;
+            tally.errors += 1;
+            if a.brief {
+                brief::other(t, number, ts, &format!("! {e:#}"));
+            } else {
+                let at = e.zep_location();
+                render::link_error(t, json, number, ts, linktype, &format!("{e:#}"), at)?;
+            }
+        }
+    }
+    continue_after(decoder, tally, t, json, a.brief)
 }
 
 /// After a frame: the datagrams given up on so far (listed, except in --brief).

@@ -499,9 +499,10 @@ pub fn link_error(
     ts: Timestamp,
     linktype: u32,
     msg: &str,
+    location: Option<(&'static str, usize)>,
 ) -> anyhow::Result<()> {
     if json {
-        super::json::link_error(t, number, ts, linktype, msg)
+        super::json::link_error(t, number, ts, linktype, msg, location)
     } else {
         t.styled(text::bold, |t| {
             t.s("#").n(number);
