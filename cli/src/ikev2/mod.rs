@@ -244,6 +244,8 @@ impl Source {
                 let loopback = pnet_datalink::interfaces()
                     .iter()
                     .any(|i| i.name == *iface && i.is_loopback());
+                // As `6lo decode --interface` says it: the socket is open from here on.
+                eprintln!("capturing on {iface}; Ctrl-C stops");
                 Ok(Source::Live(Live {
                     cap,
                     loopback,
