@@ -123,6 +123,10 @@ pub struct DatagramReport {
     pub ipv6: Option<Summary>,
     /// Why `ipv6` is missing, when it is.
     pub ipv6_error: Option<Error>,
+    /// A Mesh Link Establishment message (UDP port 19788, [`crate::mle`]), decrypted with the
+    /// Thread keys set when it is secured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mle: Option<Box<crate::mle::MleMessage>>,
     /// The datagram bytes.
     #[serde(skip)]
     pub bytes: Vec<u8>,
@@ -338,7 +342,38 @@ impl Decoder {
         let mut report = FrameReport::empty(number);
         self.decode_frame_with(frame, fcs, number, time_nanos, true, &mut report);
         self.learn_address(&mut report);
+        self.decode_mle(&mut report);
         report
+    }
+
+    /// A datagram to or from UDP port 19788 carries an MLE message: decoded, and decrypted
+    /// with the Thread keys when it is secured.
+    fn decode_mle(&mut self, report: &mut FrameReport<'_>) {
+        let Some(d) = report.datagram.as_mut() else {
+            return;
+        };
+        let Some(ip) = d.ipv6.as_ref() else { return };
+        let Upper::Udp {
+            src_port, dst_port, ..
+        } = ip.upper
+        else {
+            return;
+        };
+        if src_port != crate::mle::PORT && dst_port != crate::mle::PORT {
+            return;
+        }
+        let udp_at = 40 + ip.ext_headers.iter().map(|(_, l)| *l).sum::<usize>();
+        let end = (40 + usize::from(ip.payload_length)).min(d.bytes.len());
+        let Some(payload) = d.bytes.get(udp_at + 8..end) else {
+            return;
+        };
+        d.mle = Some(Box::new(crate::mle::decode(
+            payload,
+            udp_at + 8,
+            &ip.src,
+            &ip.dst,
+            &mut self.keys,
+        )));
     }
 
     /// With keys set: a datagram from an extended address whose IPv6 source is a short
@@ -404,6 +439,7 @@ impl Decoder {
     ) {
         self.decode_frame_with(frame, fcs, number, time_nanos, true, report);
         self.learn_address(report);
+        self.decode_mle(report);
     }
 
     /// [`Decoder::decode_frame_into`]; `fast` takes [`Decoder::decode_iphc_frame`] for the
@@ -687,6 +723,7 @@ impl Decoder {
             checksum_recomputed: !fixes.is_empty(),
             ipv6,
             ipv6_error,
+            mle: None,
             bytes,
         });
     }
@@ -710,6 +747,7 @@ impl Decoder {
             time_nanos,
             Scratch::default(),
         );
+        self.decode_mle(&mut report);
         report
     }
 
@@ -1355,6 +1393,7 @@ fn datagram_report(
         checksum_recomputed: !fixes.is_empty(),
         ipv6,
         ipv6_error,
+        mle: None,
         bytes,
     }
 }

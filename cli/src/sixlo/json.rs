@@ -7,6 +7,7 @@ use ietfwg_6lo::ipv6::{Summary, Upper};
 use ietfwg_6lo::lowpan::{
     DatagramReport, FrameReport, IncompleteDatagram, LearnedAddress, LearnedContext, LowpanReport,
 };
+use ietfwg_6lo::mle::MleMessage;
 use ietfwg_6lo::security::SecurityReport;
 use ietfwg_6lo::{mac, Error, Layer};
 use ietfwg_capture::{Encap, Timestamp};
@@ -54,6 +55,9 @@ struct DatagramRecord<'a> {
     frames: &'a [u64],
     checksum_recomputed: bool,
     ipv6: Option<&'a Summary>,
+    /// A Mesh Link Establishment message (UDP 19788), decrypted with `--thread-key`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mle: Option<&'a MleMessage>,
     bytes: Hex<'a>,
 }
 
@@ -64,6 +68,7 @@ impl<'a> DatagramRecord<'a> {
             frames: &d.frames,
             checksum_recomputed: d.checksum_recomputed,
             ipv6: d.ipv6.as_ref(),
+            mle: d.mle.as_deref(),
             bytes: Hex(&d.bytes),
         }
     }
@@ -79,6 +84,8 @@ fn layer_name(l: Layer) -> &'static str {
         Layer::Hc1 => "hc1",
         Layer::Reassembly => "reassembly",
         Layer::Ipv6 => "ipv6",
+        Layer::Mle => "mle",
+        Layer::Link => "link",
         _ => "6lowpan",
     }
 }
@@ -93,6 +100,7 @@ fn layer_rfc(l: Layer) -> Option<&'static str> {
         Layer::Hc1 => Some("RFC 4944 §10"),
         Layer::Reassembly => Some("RFC 4944 §5.3"),
         Layer::Ipv6 => Some("RFC 8200"),
+        Layer::Mle => Some("draft-ietf-6lo-mesh-link-establishment"),
         _ => None,
     }
 }
@@ -151,6 +159,14 @@ pub fn frame(t: &mut Text, r: &FrameReport<'_>, link: &Link<'_>) -> anyhow::Resu
     }
     if let Some(s) = r.datagram.as_ref().and_then(|d| d.ipv6.as_ref()) {
         nd_warnings(s, &mut warnings);
+    }
+    if let Some(e) = r
+        .datagram
+        .as_ref()
+        .and_then(|d| d.mle.as_ref())
+        .and_then(|m| m.error.as_ref())
+    {
+        warnings.push(problem(e));
     }
     t.json(&FrameRecord {
         record: "frame",

@@ -4,6 +4,7 @@ use std::fmt;
 
 use ietfwg_6lo::ipv6::{Summary, Upper};
 use ietfwg_6lo::lowpan::{Compression, FrameReport, IncompleteDatagram};
+use ietfwg_6lo::mle::MleMessage;
 use ietfwg_6lo::security::{SecurityReport, Status};
 use ietfwg_6lo::{Detail, Error, LinkAddr};
 use ietfwg_capture::{Encap, Timestamp};
@@ -234,6 +235,9 @@ pub fn frame_text(t: &mut Text, r: &FrameReport<'_>, link: &Link<'_>) {
         if let Some(ip) = &d.ipv6 {
             ipv6_lines(t, ip);
         }
+        if let Some(m) = &d.mle {
+            mle_lines(t, m);
+        }
         if d.frames.len() > 1 {
             label_text(t, "datagram");
             t.n(d.length).s(" bytes reassembled from frames ");
@@ -328,6 +332,85 @@ fn security_line(t: &mut Text, sec: &SecurityReport) {
         }
     }
     t.nl();
+}
+
+/// An MLE message: its security (and whether the MLE key verified the MIC), the command and
+/// one line per TLV.
+fn mle_lines(t: &mut Text, m: &MleMessage) {
+    label_text(t, "MLE");
+    match &m.security {
+        None if m.security_suite == ietfwg_6lo::mle::SUITE_NONE => {
+            t.s("unsecured (security suite 255)");
+        }
+        None => {
+            t.s("security suite ").n(m.security_suite);
+        }
+        Some(s) => {
+            t.s("secured level=")
+                .n(s.security_level)
+                .s(" key_id_mode=")
+                .n(s.key_id_mode)
+                .s(" frame_counter=")
+                .n(s.frame_counter);
+            if let Some(i) = s.key_index {
+                t.s(" key_index=").n(i);
+            }
+            if let Some(q) = s.key_sequence {
+                t.s(" key_sequence=").n(q);
+            }
+            t.nl();
+            label_text(t, "MLE MIC");
+            match s.status {
+                Status::Verified => {
+                    t.st(text::green, "MIC verified");
+                    if let Some(k) = s.key {
+                        t.s(" with MLE key of ").d(k);
+                    }
+                }
+                Status::MicFailed => {
+                    t.st(text::red_bold, "MIC FAILED")
+                        .s(" (")
+                        .n(s.keys_tried)
+                        .s(" key(s) tried)");
+                }
+                Status::NoKey => {
+                    t.st(text::yellow, "no key")
+                        .s(" (give the network key with --thread-key)");
+                }
+                _ => {
+                    t.st(text::yellow, "not decrypted")
+                        .s(": ")
+                        .s(s.reason.as_deref().unwrap_or_default());
+                }
+            }
+            if let Some(e) = s.nonce_source {
+                t.s(", nonce from ");
+                link_addr(t, &LinkAddr::Extended(e));
+            }
+        }
+    }
+    t.nl();
+    if let (Some(c), Some(name)) = (m.command, m.command_name) {
+        label_text(t, "command");
+        t.st(text::bold, name).s(" (").n(c).s(")").nl();
+    }
+    for tlv in &m.tlvs {
+        label_text(t, "TLV");
+        t.s(tlv.name).s(" (").n(tlv.type_).s(") ");
+        if tlv.value.is_empty() {
+            t.s("empty");
+        } else {
+            t.hex_bytes(&tlv.value);
+        }
+        t.nl();
+    }
+    if let Some(e) = &m.error {
+        label_text(t, "warning");
+        t.styled(text::yellow, |t| {
+            t.d(e);
+        });
+        t.nl();
+    }
 }
 
 /// A link address as its `Display` writes it (`0xabcd`, `00:12:4b:…`, `-`).
