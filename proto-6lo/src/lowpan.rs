@@ -164,6 +164,9 @@ pub struct LowpanReport {
 pub struct FrameReport<'a> {
     /// Capture frame number (1-based).
     pub frame: u64,
+    /// The link header of a frame from a link other than 802.15.4 ([`crate::link`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<Box<crate::link::LinkHeader>>,
     /// The 802.15.4 MAC frame, when one was given and it parsed.
     pub mac: Option<mac::Frame<'a>>,
     /// The 6LoWPAN layer, when the frame carries one.
@@ -209,6 +212,7 @@ impl FrameReport<'_> {
     fn empty(frame: u64) -> Self {
         FrameReport {
             frame,
+            link: None,
             mac: None,
             lowpan: None,
             note: None,
@@ -726,6 +730,35 @@ impl Decoder {
             mle: None,
             bytes,
         });
+    }
+
+    /// Decodes one frame of a link other than 802.15.4 ([`crate::link`]): its link header, then
+    /// the 6LoWPAN payload it carries, whose elided addresses derive from the link's
+    /// addresses. Error offsets in the 6LoWPAN payload count from its first octet.
+    pub fn decode_link_frame<'a>(
+        &mut self,
+        kind: crate::link::LinkKind,
+        frame: &[u8],
+        number: u64,
+        time_nanos: u64,
+    ) -> FrameReport<'a> {
+        let l = match crate::link::parse(kind, frame) {
+            Ok(l) => l,
+            Err(e) => {
+                let mut r = FrameReport::empty(number);
+                r.error = Some(e);
+                return r;
+            }
+        };
+        let mut report = match &l.payload {
+            Some(p) => self.decode_payload(p, l.src, l.dst, number, time_nanos),
+            None => FrameReport::empty(number),
+        };
+        if report.note.is_none() {
+            report.note = l.note;
+        }
+        report.link = Some(Box::new(l.header));
+        report
     }
 
     /// Decodes a bare 6LoWPAN payload that arrived between `src` and `dst`.

@@ -7,6 +7,7 @@ use ietfwg_6lo::ipv6::{Summary, Upper};
 use ietfwg_6lo::lowpan::{
     DatagramReport, FrameReport, IncompleteDatagram, LearnedAddress, LearnedContext, LowpanReport,
 };
+use ietfwg_6lo::link::LinkHeader;
 use ietfwg_6lo::mle::MleMessage;
 use ietfwg_6lo::security::SecurityReport;
 use ietfwg_6lo::{mac, Error, Layer};
@@ -26,6 +27,9 @@ struct FrameRecord<'a> {
     linktype: u32,
     encap: Option<&'a Encap>,
     snapped: Option<Snapped>,
+    /// The link header of an MS/TP, NFC LLCP or G.9959 frame.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link: Option<&'a LinkHeader>,
     mac: Option<&'a mac::Frame<'a>>,
     lowpan: Option<&'a LowpanReport>,
     note: Option<&'a str>,
@@ -131,6 +135,36 @@ fn nd_warnings(s: &Summary, out: &mut Vec<Problem>) {
     }
 }
 
+/// A link frame whose check sequence does not hold: decoded all the same, as an 802.15.4 frame
+/// with a bad FCS is, and said so.
+fn link_warnings(l: &LinkHeader, out: &mut Vec<Problem>) {
+    let mut bad = |field: &'static str, rfc: &'static str| {
+        out.push(Problem {
+            layer: Cow::Borrowed("link"),
+            field: Some(Cow::Borrowed(field)),
+            offset: None,
+            message: format!("{field} BAD"),
+            rfc: Some(Cow::Borrowed(rfc)),
+        })
+    };
+    match l {
+        LinkHeader::Mstp(h) => {
+            if !h.header_crc_ok {
+                bad("Header CRC", "RFC 8163 §4");
+            }
+            if h.data_crc_ok == Some(false) {
+                bad(if h.cobs { "CRC-32K" } else { "Data CRC" }, "RFC 8163 §4");
+            }
+        }
+        LinkHeader::G9959(h) => {
+            if !h.checksum_ok {
+                bad("Checksum", "RFC 7428 §3");
+            }
+        }
+        LinkHeader::NfcLlcp(_) => {}
+    }
+}
+
 pub fn frame(t: &mut Text, r: &FrameReport<'_>, link: &Link<'_>) -> anyhow::Result<()> {
     // A frame fails (the closing line counts it) when it does not decode, or when the datagram
     // it completes is malformed: both are `error`, the first one met.
@@ -153,6 +187,9 @@ pub fn frame(t: &mut Text, r: &FrameReport<'_>, link: &Link<'_>) -> anyhow::Resu
                 rfc: Some(Cow::Borrowed("IEEE 802.15.4")),
             });
         }
+    }
+    if let Some(l) = r.link.as_deref() {
+        link_warnings(l, &mut warnings);
     }
     if let Some(e) = r.lowpan.as_ref().and_then(|l| l.sixlorh_error.as_ref()) {
         warnings.push(problem(e));
@@ -177,6 +214,7 @@ pub fn frame(t: &mut Text, r: &FrameReport<'_>, link: &Link<'_>) -> anyhow::Resu
         snapped: link
             .snapped
             .map(|(captured, original)| Snapped { captured, original }),
+        link: r.link.as_deref(),
         mac: r.mac.as_ref(),
         lowpan: r.lowpan.as_ref(),
         note: r.note.as_deref(),
@@ -230,6 +268,7 @@ pub fn link_error(
         linktype,
         encap: None,
         snapped: None,
+        link: None,
         mac: None,
         lowpan: None,
         note: None,

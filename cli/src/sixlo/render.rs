@@ -4,6 +4,7 @@ use std::fmt;
 
 use ietfwg_6lo::ipv6::{Summary, Upper};
 use ietfwg_6lo::lowpan::{Compression, FrameReport, IncompleteDatagram};
+use ietfwg_6lo::link::LinkHeader;
 use ietfwg_6lo::mle::MleMessage;
 use ietfwg_6lo::security::{SecurityReport, Status};
 use ietfwg_6lo::{Detail, Error, LinkAddr};
@@ -87,7 +88,13 @@ pub fn frame_text(t: &mut Text, r: &FrameReport<'_>, link: &Link<'_>) {
             t.s("  ").st(text::yellow, "secured");
         }
     }
+    if let Some(l) = &r.link {
+        link_summary(t, l);
+    }
     t.nl();
+    if let Some(l) = &r.link {
+        link_lines(t, l);
+    }
     if let Some((captured, original)) = link.snapped {
         label_text(t, "capture");
         t.styled(text::yellow, |t| {
@@ -332,6 +339,62 @@ fn security_line(t: &mut Text, sec: &SecurityReport) {
         }
     }
     t.nl();
+}
+
+/// The first line's part for a frame of a link other than 802.15.4: link, frame type,
+/// addresses, and whether its check sequence holds.
+fn link_summary(t: &mut Text, l: &LinkHeader) {
+    let crc = |t: &mut Text, what: &str, ok: bool| {
+        t.s("  ");
+        if ok {
+            t.st(text::green, what).s(" ok");
+        } else {
+            t.styled(text::red_bold, |t| {
+                t.s(what).s(" BAD");
+            });
+        }
+    };
+    match l {
+        LinkHeader::Mstp(h) => {
+            t.s("  BACnet MS/TP ");
+            t.st(text::bold, h.frame_type_name);
+            t.s("  ").n(h.src).s(" → ").n(h.dst);
+            crc(t, "header CRC", h.header_crc_ok);
+            if let Some(ok) = h.data_crc_ok {
+                crc(t, if h.cobs { "CRC-32K" } else { "data CRC" }, ok);
+            }
+        }
+        LinkHeader::NfcLlcp(h) => {
+            t.s("  NFC LLCP ");
+            t.st(text::bold, h.ptype_name);
+            t.s("  SSAP ").n(h.ssap).s(" → DSAP ").n(h.dsap);
+        }
+        LinkHeader::G9959(h) => {
+            t.s("  G.9959 ");
+            t.st(text::bold, h.header_type_name);
+            t.s(" HomeID ").s(&h.home_id);
+            t.s("  node ").n(h.src_node).s(" → ").n(h.dst_node);
+            crc(t, "checksum", h.checksum_ok);
+        }
+    }
+}
+
+/// The link header's fields, one line.
+fn link_lines(t: &mut Text, l: &LinkHeader) {
+    match l {
+        LinkHeader::Mstp(h) => {
+            label_text(t, "MS/TP");
+            t.fields(h).nl();
+        }
+        LinkHeader::NfcLlcp(h) => {
+            label_text(t, "LLCP");
+            t.fields(h).nl();
+        }
+        LinkHeader::G9959(h) => {
+            label_text(t, "G.9959");
+            t.fields(h).nl();
+        }
+    }
 }
 
 /// An MLE message: its security (and whether the MLE key verified the MIC), the command and
