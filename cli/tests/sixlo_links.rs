@@ -89,7 +89,9 @@ fn mstp_frames_decode_and_their_addresses_follow_rfc_8163() {
         "decode",
         capture("mstp.pcap").to_str().unwrap(),
     ]));
-    assert!(text.contains("BACnet MS/TP IPv6 over MS/TP (LoBAC) Encapsulation  3 → 4  header CRC ok  CRC-32K ok"));
+    assert!(text.contains(
+        "BACnet MS/TP IPv6 over MS/TP (LoBAC) Encapsulation  3 → 4  header CRC ok  CRC-32K ok"
+    ));
     assert!(text.contains("CRC-32K BAD"));
 }
 
@@ -166,6 +168,9 @@ fn g9959_frames_decode_and_their_addresses_follow_rfc_7428() {
             ("fe80::ff:fe00:1".into(), "fe80::ff:fe00:2".into(), true),
         ]
     );
-    assert!(frames[2]["note"].as_str().unwrap().contains("acknowledgement"));
+    assert!(frames[2]["note"]
+        .as_str()
+        .unwrap()
+        .contains("acknowledgement"));
     assert_eq!(warnings(&frames[3]), ["Checksum"]);
 }

@@ -21,7 +21,12 @@ fn capture() -> PathBuf {
 
 fn decode(extra: &[&str]) -> (std::process::Output, Vec<Value>) {
     let file = capture();
-    let mut args = vec!["6lo", "decode", "--json", file.to_str().expect("utf-8 path")];
+    let mut args = vec![
+        "6lo",
+        "decode",
+        "--json",
+        file.to_str().expect("utf-8 path"),
+    ];
     args.extend_from_slice(extra);
     let out = ietfwg(&args);
     let frames = ndjson(&out);
@@ -37,7 +42,12 @@ fn ours(frames: &[Value]) -> BTreeMap<u64, (String, String)> {
             let m = f.pointer("/datagram/mle")?;
             let command = m.get("command").map(|c| c.to_string()).unwrap_or_default();
             let mut types = Vec::new();
-            for t in m.get("tlvs").and_then(Value::as_array).into_iter().flatten() {
+            for t in m
+                .get("tlvs")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 types.push(t["type"].to_string());
                 if t["type"] == 13 {
                     let v = t["value"].as_str().unwrap();
@@ -88,11 +98,22 @@ fn decrypted_mle_equals_tsharks() {
         .collect();
     assert_eq!(
         statuses,
-        ["verified", "verified", "verified", "verified", "verified", "mic_failed", "verified"]
+        [
+            "verified",
+            "verified",
+            "verified",
+            "verified",
+            "verified",
+            "mic_failed",
+            "verified"
+        ]
     );
     let sequences: Vec<_> = frames
         .iter()
-        .filter_map(|f| f.pointer("/datagram/mle/security/key/key_sequence")?.as_u64())
+        .filter_map(|f| {
+            f.pointer("/datagram/mle/security/key/key_sequence")?
+                .as_u64()
+        })
         .collect();
     assert_eq!(sequences, [0, 0, 1, 1, 128, 2]);
     let failed = &frames[6];

@@ -449,7 +449,13 @@ mod tests {
     fn unsecured_and_errors() {
         let a: Ipv6Addr = "fe80::1".parse().unwrap();
         // Discovery Request, unsecured, a Thread Discovery TLV (type 26) of 2 octets.
-        let m = decode(&[255, 16, 26, 2, 0x80, 0x00], 0, &a, &a, &mut KeyTable::new());
+        let m = decode(
+            &[255, 16, 26, 2, 0x80, 0x00],
+            0,
+            &a,
+            &a,
+            &mut KeyTable::new(),
+        );
         assert_eq!(m.error, None);
         assert_eq!(m.command_name, Some("Discovery Request"));
         assert_eq!(m.tlvs[0].name, "Thread Discovery");
@@ -459,7 +465,9 @@ mod tests {
         assert_eq!((e.field(), e.offset()), ("TLV Value", 14));
         let e = decode(&[7], 0, &a, &a, &mut KeyTable::new()).error.unwrap();
         assert_eq!(e.field(), "Security Suite");
-        let e = decode(&[0, 0x15, 1, 0], 0, &a, &a, &mut keys()).error.unwrap();
+        let e = decode(&[0, 0x15, 1, 0], 0, &a, &a, &mut keys())
+            .error
+            .unwrap();
         assert_eq!(e.field(), "Frame Counter");
         for n in 0..30 {
             let _ = decode(&vec![0u8; n], 0, &a, &a, &mut keys());

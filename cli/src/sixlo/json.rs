@@ -4,10 +4,10 @@
 use std::borrow::Cow;
 
 use ietfwg_6lo::ipv6::{Summary, Upper};
+use ietfwg_6lo::link::LinkHeader;
 use ietfwg_6lo::lowpan::{
     DatagramReport, FrameReport, IncompleteDatagram, LearnedAddress, LearnedContext, LowpanReport,
 };
-use ietfwg_6lo::link::LinkHeader;
 use ietfwg_6lo::mle::MleMessage;
 use ietfwg_6lo::security::SecurityReport;
 use ietfwg_6lo::{mac, Error, Layer};

@@ -3,8 +3,8 @@
 use std::fmt;
 
 use ietfwg_6lo::ipv6::{Summary, Upper};
-use ietfwg_6lo::lowpan::{Compression, FrameReport, IncompleteDatagram};
 use ietfwg_6lo::link::LinkHeader;
+use ietfwg_6lo::lowpan::{Compression, FrameReport, IncompleteDatagram};
 use ietfwg_6lo::mle::MleMessage;
 use ietfwg_6lo::security::{SecurityReport, Status};
 use ietfwg_6lo::{Detail, Error, LinkAddr};

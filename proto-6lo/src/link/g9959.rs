@@ -70,7 +70,9 @@ pub fn parse(frame: &[u8]) -> Result<LinkFrame, Error> {
             Layer::Link,
             "Length",
             7,
-            format!("{length}: shorter than the 9-octet header and the checksum (ITU-T G.9959 §8.1.3)"),
+            format!(
+                "{length}: shorter than the 9-octet header and the checksum (ITU-T G.9959 §8.1.3)"
+            ),
         ));
     }
     let Some(mpdu) = frame.get(..len) else {
@@ -80,7 +82,10 @@ pub fn parse(frame: &[u8]) -> Result<LinkFrame, Error> {
     let computed = mpdu[..len - 1].iter().fold(0xffu8, |a, b| a ^ b);
     let header_type = head[5] & 0x0f;
     let h = Header {
-        home_id: format!("{:02x}{:02x}{:02x}{:02x}", head[0], head[1], head[2], head[3]),
+        home_id: format!(
+            "{:02x}{:02x}{:02x}{:02x}",
+            head[0], head[1], head[2], head[3]
+        ),
         src_node: head[4],
         dst_node: head[8],
         routed: head[5] & 0x80 != 0,

@@ -73,3 +73,43 @@ pub fn parse(kind: LinkKind, frame: &[u8]) -> Result<LinkFrame, Error> {
         LinkKind::G9959 => g9959::parse(frame),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Any bytes, any link: an error or a frame, never a panic; a payload never reaches past
+    /// the frame (COBS only shrinks).
+    #[test]
+    fn arbitrary_bytes_never_panic() {
+        let mut x: u32 = 0x1234_5678;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x
+        };
+        for kind in [LinkKind::Mstp, LinkKind::NfcLlcp, LinkKind::G9959] {
+            for _ in 0..20_000 {
+                let len = (next() % 64) as usize;
+                let mut b: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+                // Often a plausible start, so that the deeper paths run too.
+                if kind == LinkKind::Mstp && len >= 2 && next() % 2 == 0 {
+                    b[0] = 0x55;
+                    b[1] = 0xff;
+                    if len >= 7 {
+                        b[5] = 0;
+                        b[6] = (next() % 64) as u8;
+                        b[2] = if next() % 2 == 0 { 34 } else { 6 };
+                    }
+                }
+                if kind == LinkKind::G9959 && len >= 8 {
+                    b[7] = len as u8;
+                }
+                if let Ok(f) = parse(kind, &b) {
+                    assert!(f.payload.map_or(0, |p| p.len()) <= b.len());
+                }
+            }
+        }
+    }
+}

@@ -188,7 +188,11 @@ pub fn parse(frame: &[u8]) -> Result<LinkFrame, Error> {
     let wire = usize::from(length) + 2;
     let Some(body) = frame.get(8..8 + wire) else {
         return Err(truncated(
-            if cobs { "Encoded Data and CRC-32K" } else { "Data and Data CRC" },
+            if cobs {
+                "Encoded Data and CRC-32K"
+            } else {
+                "Data and Data CRC"
+            },
             8,
             wire,
             frame.len() - 8,
@@ -200,7 +204,9 @@ pub fn parse(frame: &[u8]) -> Result<LinkFrame, Error> {
                 Layer::Link,
                 "Length",
                 5,
-                format!("{length}: a COBS-encoded frame holds at least the 5-octet encoded CRC-32K"),
+                format!(
+                    "{length}: a COBS-encoded frame holds at least the 5-octet encoded CRC-32K"
+                ),
             ));
         }
         let (enc_data, enc_crc) = body.split_at(wire - 5);
