@@ -737,6 +737,11 @@ fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
                 None => wpan_frame(&pkt).map(Ok),
             };
             let report = match found {
+                // 6LoWPAN over MS/TP, NFC LLCP or G.9959.
+                _ if link_kind(pkt.linktype).is_some() => match link_kind(pkt.linktype) {
+                    Some(kind) => decoder.decode_link_frame(kind, pkt.data, number, ts.as_nanos()),
+                    None => continue,
+                },
                 Ok(Err(l)) => decode_ethertype(&mut decoder, l, number, ts).0,
                 Ok(Ok(Wpan::Frame(w))) => {
                     let (fcs, _) = frame_fcs(&pkt, &w);

@@ -126,7 +126,7 @@ pub fn cobs_decode(encoded: &[u8]) -> Option<Vec<u8>> {
             return None;
         }
         let run = encoded.get(i + 1..i + usize::from(code))?;
-        if run.iter().any(|&b| b == 0x55) {
+        if run.contains(&0x55) {
             return None;
         }
         out.extend(run.iter().map(|b| b ^ 0x55));
@@ -136,6 +136,51 @@ pub fn cobs_decode(encoded: &[u8]) -> Option<Vec<u8>> {
         }
     }
     Some(out)
+}
+
+/// COBS-encodes `data` and XORs every octet with 0x55 (ASHRAE 135 Clause 9.10.1): the inverse
+/// of [`cobs_decode`].
+pub fn cobs_encode(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + data.len() / 254 + 2);
+    let mut code_at = 0;
+    out.push(0);
+    let mut code: u8 = 1;
+    for &b in data {
+        if b != 0 {
+            out.push(b ^ 0x55);
+            code += 1;
+            if code != 0xff {
+                continue;
+            }
+        }
+        if let Some(c) = out.get_mut(code_at) {
+            *c = code ^ 0x55;
+        }
+        code_at = out.len();
+        out.push(0);
+        code = 1;
+    }
+    if let Some(c) = out.get_mut(code_at) {
+        *c = code ^ 0x55;
+    }
+    out
+}
+
+/// One MS/TP frame of type 34 (IPv6 over MS/TP, RFC 8163 §4) from `src` to `dst` carrying the
+/// 6LoWPAN `payload`: preamble, header and header CRC, COBS-encoded data and CRC-32K. `None`
+/// when the encoded fields would not fit the 16-bit Length.
+pub fn emit_ipv6(dst: u8, src: u8, payload: &[u8]) -> Option<Vec<u8>> {
+    let mut body = cobs_encode(payload);
+    let crc = Crc::<u32>::new(&CRC_32K).checksum(&body);
+    body.extend(cobs_encode(&crc.to_le_bytes()));
+    let length = u16::try_from(body.len().checked_sub(2)?).ok()?;
+    let mut f = Vec::with_capacity(8 + body.len());
+    f.extend([0x55, 0xff, FRAME_TYPE_IPV6, dst, src]);
+    f.extend(length.to_be_bytes());
+    let header_crc = Crc::<u8>::new(&CRC_8_MSTP).checksum(f.get(2..7).unwrap_or_default());
+    f.push(header_crc);
+    f.extend(body);
+    Some(f)
 }
 
 /// Reads one MS/TP frame (preamble first, as link type 165 holds it).
@@ -305,6 +350,15 @@ mod tests {
         enc.append(&mut block);
         let enc: Vec<u8> = enc.iter().map(|b| b ^ 0x55).collect();
         assert_eq!(cobs_decode(&enc).unwrap(), data);
+        assert_eq!(cobs_encode(&data), enc);
+        // A whole frame, written and read back.
+        let f = emit_ipv6(4, 3, &data).unwrap();
+        let l = parse(&f).unwrap();
+        assert_eq!(l.payload.as_deref(), Some(&data[..]));
+        let LinkHeader::Mstp(h) = &l.header else {
+            panic!()
+        };
+        assert!(h.header_crc_ok && h.data_crc_ok == Some(true));
         assert_eq!(cobs_decode(&[0x55]), None);
         assert_eq!(cobs_decode(&[0x05 ^ 0x55, 1]), None);
     }
