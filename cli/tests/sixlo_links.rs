@@ -93,6 +93,20 @@ fn mstp_frames_decode_and_their_addresses_follow_rfc_8163() {
         "BACnet MS/TP IPv6 over MS/TP (LoBAC) Encapsulation  3 → 4  header CRC ok  CRC-32K ok"
     ));
     assert!(text.contains("CRC-32K BAD"));
+    let brief = stdout(&ietfwg(&[
+        "6lo",
+        "decode",
+        "--brief",
+        capture("mstp.pcap").to_str().unwrap(),
+    ]));
+    let lines: Vec<&str> = brief.lines().collect();
+    assert!(
+        lines[1].contains(
+            "mstp   - 3 > 4  IPHC  fe80::ff:fe00:3 > fe80::ff:fe00:4 ICMPv6 echo request"
+        ),
+        "{brief}"
+    );
+    assert!(lines[6].ends_with("[bad CRC]"), "{brief}");
 }
 
 /// tshark's MS/TP dissector reads the same headers and finds every header CRC good.

@@ -121,6 +121,21 @@ fn decrypted_mle_equals_tsharks() {
         .as_str()
         .unwrap()
         .contains("MIC"));
+    let file = capture();
+    let brief = stdout(&ietfwg(&[
+        "6lo",
+        "decode",
+        "--brief",
+        file.to_str().unwrap(),
+        "--thread-key",
+        THREAD_KEY,
+    ]));
+    assert!(brief
+        .lines()
+        .next()
+        .unwrap()
+        .ends_with("UDP 19788 > 19788 len 44 MLE Parent Request"));
+    assert!(brief.lines().nth(6).unwrap().ends_with("MLE (secured)"));
     if tshark().is_none() {
         eprintln!("tshark not installed: tshark comparison skipped");
         return;

@@ -485,6 +485,7 @@ impl Decoder {
         report.learned_contexts = Vec::new();
         report.security = None;
         report.learned_address = None;
+        report.link = None;
         report.mac = match mac::parse(frame, fcs) {
             Ok(f) => Some(f),
             Err(e) => {
