@@ -24,7 +24,8 @@
 //!
 //! CRCs: the header CRC-8 (x^8 + x^7 + 1, reflected, initial 0xFF, complemented), the data
 //! CRC-16 (CRC-16/X-25) and CRC-32K (Koopman's 0x741B8CD7, reflected, initial and final
-//! 0xFFFFFFFF) are the `crc` crate's with these parameters. COBS decoding is written here: the
+//! 0xFFFFFFFF: the catalogue's CRC-32/MEF complemented, which a unit test checks) are the `crc`
+//! crate's with these parameters. COBS decoding is written here: the
 //! MS/TP variant XORs every octet with 0x55 and has the CRC field after it, which no COBS
 //! crate does, and it is ten lines.
 
@@ -35,6 +36,10 @@ use crate::LinkAddr;
 
 use super::{LinkFrame, LinkHeader};
 
+/// The header CRC-8's value over "123456789" (tshark's MS/TP dissector agrees with the header
+/// CRCs this gives on every frame of pcaps/6lo-links/mstp.pcap).
+const CRC8_CHECK: u8 = 0x89;
+
 /// The header CRC-8 of ASHRAE 135 Annex G.1.
 const CRC_8_MSTP: Algorithm<u8> = Algorithm {
     width: 8,
@@ -43,7 +48,7 @@ const CRC_8_MSTP: Algorithm<u8> = Algorithm {
     refin: true,
     refout: true,
     xorout: 0xff,
-    check: 0x00,
+    check: CRC8_CHECK,
     residue: 0x00,
 };
 
@@ -55,7 +60,8 @@ const CRC_32K: Algorithm<u32> = Algorithm {
     refin: true,
     refout: true,
     xorout: 0xffff_ffff,
-    check: 0x0000_0000,
+    // CRC-32/MEF of the catalogue with the final complement: its check value, complemented.
+    check: !crc::CRC_32_MEF.check,
     residue: 0x0000_0000,
 };
 
@@ -324,6 +330,18 @@ mod tests {
             let e = parse(&f[..n]).unwrap_err();
             assert_eq!(e.field(), "MS/TP header");
         }
+    }
+
+    #[test]
+    fn crc_check_values() {
+        assert_eq!(
+            Crc::<u8>::new(&CRC_8_MSTP).checksum(b"123456789"),
+            CRC8_CHECK
+        );
+        // CRC-32K is the catalogue's CRC-32/MEF (Koopman's polynomial) complemented.
+        let mef = Crc::<u32>::new(&crc::CRC_32_MEF).checksum(b"123456789");
+        assert_eq!(Crc::<u32>::new(&CRC_32K).checksum(b"123456789"), !mef);
+        assert_eq!(CRC_32K.check, 0x2d3d_d0ae);
     }
 
     #[test]
