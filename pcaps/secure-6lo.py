@@ -156,6 +156,112 @@ def thread_mac_key(sequence):
     return d[16:]
 
 
+def thread_mle_key(sequence):
+    d = hmac.new(THREAD_NETWORK_KEY, struct.pack(">I", sequence) + b"Thread", hashlib.sha256).digest()
+    return d[:16]
+
+
+MLE_PORT = 19788
+# Thread nodes of the MLE capture: a router and a child joining it (extended addresses).
+MLE_ROUTER = bytes.fromhex("00124b0000010203")
+MLE_CHILD = bytes.fromhex("00124b00000a0b0c")
+
+
+def link_local(ext):
+    """fe80::/64 with the EUI-64 interface identifier (U/L bit inverted, RFC 4291 App. A)."""
+    return bytes.fromhex("fe80000000000000") + bytes([ext[0] ^ 0x02]) + ext[1:]
+
+
+def ones_complement_sum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack(">%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return s
+
+
+def udp_datagram(src, dst, sport, dport, payload):
+    """An uncompressed IPv6 datagram (hop limit 255, as MLE sends) carrying UDP."""
+    length = 8 + len(payload)
+    pseudo = src + dst + struct.pack(">IxxxB", length, 17)
+    udp = struct.pack(">HHHH", sport, dport, length, 0) + payload
+    c = 0xFFFF - ones_complement_sum(pseudo + udp)
+    udp = udp[:6] + struct.pack(">H", c or 0xFFFF) + udp[8:]
+    return struct.pack(">IHBB", 0x60000000, length, 17, 255) + src + dst + udp
+
+
+def tlv(t, value):
+    return bytes([t, len(value)]) + value
+
+
+def mle_secured(src, dst, sequence, counter, command, tlvs, tamper=False):
+    """An MLE message secured as Thread 1.1 §4.3 says: security suite 0, auxiliary header with
+    security level 5 and key identifier mode 2 (key source = key sequence, big-endian; Key
+    Index = sequence mod 128 + 1), command and TLVs encrypted with the MLE key, 4-octet MIC
+    over IPv6 source || IPv6 destination || auxiliary header, nonce from the sender's extended
+    address (the IPv6 source's IID with the U/L bit flipped back)."""
+    aux = bytes([5 | (2 << 3)]) + struct.pack("<I", counter) + struct.pack(">I", sequence)
+    aux += bytes([(sequence & 0x7F) + 1])
+    ext = bytes([src[8] ^ 0x02]) + src[9:16]
+    out = AESCCM(thread_mle_key(sequence), tag_length=4).encrypt(
+        nonce(ext, counter, 5), bytes([command]) + b"".join(tlvs), src + dst + aux
+    )
+    if tamper:
+        out = out[:-1] + bytes([out[-1] ^ 0x80])
+    return b"\x00" + aux + out
+
+
+def wpan_data(seq, src_ext, dst, payload):
+    """802.15.4-2006 data frame, PAN 0xabcd (compressed), extended source, extended or
+    broadcast destination, 6LoWPAN uncompressed IPv6 dispatch (0x41), FCS."""
+    dmode = 3 if len(dst) == 8 else 2
+    fcf = 0x0001 | 0x0040 | (dmode << 10) | (1 << 12) | (3 << 14)
+    body = struct.pack("<HBH", fcf, seq, 0xABCD) + dst[::-1] + src_ext[::-1] + b"\x41" + payload
+    return body + struct.pack("<H", crc16_kermit(body))
+
+
+def mle_capture():
+    """MLE messages of a child attaching to a router, secured with MLE keys of several key
+    sequences, one unsecured, one whose MIC was changed in transit."""
+    r_ll, c_ll = link_local(MLE_ROUTER), link_local(MLE_CHILD)
+    all_routers = bytes.fromhex("ff020000000000000000000000000002")
+    all_nodes = bytes.fromhex("ff020000000000000000000000000001")
+    bcast = struct.pack(">H", 0xFFFF)
+    challenge = bytes(range(1, 9))
+    leader = bytes.fromhex("0000000140" "00" "3f" "00")  # partition id, weighting, versions, leader router id
+    msgs = [
+        # (from, to, mac dst, key sequence or None, counter, command, tlvs)
+        (c_ll, all_routers, bcast, 0, 100, 9,
+         [tlv(1, b"\x0f"), tlv(3, challenge), tlv(14, b"\x80"), tlv(18, b"\x00\x02")]),
+        (r_ll, c_ll, MLE_CHILD, 0, 200, 10,
+         [tlv(0, b"\x04\x00"), tlv(11, leader), tlv(5, struct.pack(">I", 7)),
+          tlv(8, struct.pack(">I", 201)), tlv(4, challenge), tlv(3, bytes(range(9, 17))),
+          tlv(16, b"\x1e"), tlv(15, bytes.fromhex("40010000000000")), tlv(18, b"\x00\x02")]),
+        (c_ll, r_ll, MLE_ROUTER, 1, 101, 11,
+         [tlv(4, bytes(range(9, 17))), tlv(5, struct.pack(">I", 9)), tlv(1, b"\x0f"),
+          tlv(2, struct.pack(">I", 240)), tlv(18, b"\x00\x02"), tlv(13, b"\x0a\x0c\x09")]),
+        (r_ll, c_ll, MLE_CHILD, 1, 202, 12,
+         [tlv(0, b"\x04\x00"), tlv(10, b"\x04\x01"), tlv(11, leader), tlv(12, b""),
+          tlv(2, struct.pack(">I", 240))]),
+        (r_ll, all_nodes, bcast, 0x80, 203, 4,
+         [tlv(0, b"\x04\x00"), tlv(11, leader), tlv(9, bytes.fromhex("00800000000000000011"))]),
+        (c_ll, all_nodes, bcast, None, 0, 16, [tlv(26, tlv(128, b"\x10\x00"))]),
+        (c_ll, r_ll, MLE_ROUTER, 1, 102, 0, [tlv(3, challenge), tlv(18, b"\x00\x02")]),
+        (r_ll, c_ll, MLE_CHILD, 2, 204, 8, [tlv(0, b"\x04\x00"), tlv(12, b"")]),
+    ]
+    frames = []
+    for i, (src, dst, mac_dst, seq, counter, command, tlvs) in enumerate(msgs):
+        if seq is None:
+            mle = b"\xff" + bytes([command]) + b"".join(tlvs)
+        else:
+            mle = mle_secured(src, dst, seq, counter, command, tlvs, tamper=(i == 6))
+        sender = MLE_ROUTER if src == r_ll else MLE_CHILD
+        f = wpan_data(0x30 + i, sender, mac_dst, udp_datagram(src, dst, MLE_PORT, MLE_PORT, mle))
+        frames.append((1700000700 + i, 0, f))
+    return frames
+
+
 def build(out):
     os.makedirs(out, exist_ok=True)
     src = os.path.join(HERE, "6lo")
@@ -225,6 +331,10 @@ def build(out):
             g = secure(f, bytes(16), 5, 1, 6000 + i, 2, fcs=lt == 195)
         res.append((s, u, g or f))
     made["failures.pcap"] = (lt, res)
+
+    # 7. MLE's own security (Thread 1.1 §4.3): clear 802.15.4 frames whose MLE messages are
+    #    secured with the MLE keys of key sequences 0, 1, 2 and 128.
+    made["mle.pcap"] = (195, mle_capture())
 
     for name, (lt, fr) in made.items():
         write_pcap(os.path.join(out, name), lt, fr)

@@ -147,6 +147,12 @@ pub mod linktype {
     pub const LINUX_SLL2: u32 = 276;
     /// IEEE 802.15.4 with a TAP (TLV metadata) header.
     pub const IEEE802_15_4_TAP: u32 = 283;
+    /// BACnet MS/TP frames, preamble first (6LoWPAN in frame type 34, RFC 8163).
+    pub const BACNET_MS_TP: u32 = 165;
+    /// NFC LLCP PDUs behind a 2-octet pseudo-header (6LoWPAN in UI/I PDUs, RFC 9428).
+    pub const NFC_LLCP: u32 = 245;
+    /// ITU-T G.9959 (Z-Wave) R1/R2 frames (6LoWPAN, RFC 7428).
+    pub const ZWAVE_R1_R2: u32 = 261;
 
     /// The registry name of a link type, or `"unknown"`.
     pub fn name(linktype: u32) -> &'static str {
@@ -163,6 +169,9 @@ pub mod linktype {
             IEEE802_15_4_NOFCS => "IEEE802_15_4_NOFCS",
             LINUX_SLL2 => "LINUX_SLL2",
             IEEE802_15_4_TAP => "IEEE802_15_4_TAP",
+            BACNET_MS_TP => "BACNET_MS_TP",
+            NFC_LLCP => "NFC_LLCP",
+            ZWAVE_R1_R2 => "ZWAVE_R1_R2",
             105 => "IEEE802_11",
             127 => "IEEE802_11_RADIOTAP",
             147..=162 => "USER",

@@ -9,6 +9,7 @@
 //! | 228 IPV4, 229 IPV6 | the IP header directly |
 //! | 113 LINUX_SLL | 16-byte cooked header (hand-parsed, see `sll`) |
 //! | 276 LINUX_SLL2 | 20-byte cooked header (hand-parsed, see `sll2`) |
+//! | 165 BACNET_MS_TP, 245 NFC_LLCP, 261 ZWAVE_R1_R2 | not IP: 6LoWPAN links, read by the 6LoWPAN crate's `link` module |
 //!
 //! Errors name the byte offset within the packet; they do not name the frame number (the caller
 //! has [`Packet::number`]).
@@ -121,6 +122,13 @@ pub(crate) fn network(lt: u32, data: &[u8], orig_len: u32) -> Result<Net<'_>, Li
             "link type {lt} ({}) carries 802.15.4 frames (6LoWPAN), not IP",
             linktype::name(lt)
         ))),
+        // 6LoWPAN links other than 802.15.4 (RFC 8163, RFC 9428, RFC 7428).
+        linktype::BACNET_MS_TP | linktype::NFC_LLCP | linktype::ZWAVE_R1_R2 => {
+            Ok(Net::Other(format!(
+                "link type {lt} ({}) carries 6LoWPAN link frames, not IP",
+                linktype::name(lt)
+            )))
+        }
         _ => Ok(Net::Unsupported(lt)),
     }
 }

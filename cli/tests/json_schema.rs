@@ -185,6 +185,23 @@ fn sixlo_decode_json_matches_its_schema_and_counts() {
             with_error += errors;
         }
     }
+    // 6LoWPAN over MS/TP, NFC LLCP and G.9959 (`link`), and MLE decrypted (`datagram.mle`).
+    let sec = root().join("pcaps/6lo-sec/mle.pcap");
+    let links = capture_files(&root().join("pcaps/6lo-links"));
+    let mut extra: Vec<Vec<&str>> = links
+        .iter()
+        .map(|f| vec!["6lo", "decode", s(f), "--json"])
+        .collect();
+    assert_eq!(extra.len(), 3);
+    let thread = ["6lo", "decode", s(&sec), "--json", "--thread-key"];
+    let mut t = thread.to_vec();
+    t.push("00112233445566778899aabbccddeeff");
+    extra.push(t);
+    extra.push(vec!["6lo", "decode", s(&sec), "--json"]);
+    for args in &extra {
+        let out = run(args);
+        c.check(&format!("{args:?}"), &out);
+    }
     // `--hex`: one frame per line, one of them not hex (reported on stderr and counted, with no
     // line of its own), one truncated.
     let out = common::ietfwg_stdin(

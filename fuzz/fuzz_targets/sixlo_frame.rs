@@ -4,9 +4,12 @@
 //! fragments meet the reassembler. With bit 4 of the first octet set the decoder holds fixed keys
 //! (the key of pcaps/6lo-sec, a Thread network key) and a short → extended address mapping, so
 //! secured frames go through CCM*, the key table, address learning and the private payload's
-//! parsing. Invariant: no panic, no hang, bounded memory.
+//! parsing; MLE messages (UDP 19788) are decrypted with the Thread key's MLE keys. With bit 5
+//! set, the frames are MS/TP, NFC LLCP and G.9959 frames in turn instead (the `link` module).
+//! Invariant: no panic, no hang, bounded memory.
 #![no_main]
 
+use ietfwg_6lo::link::LinkKind;
 use ietfwg_6lo::lowpan::{Decoder, FrameReport};
 use ietfwg_6lo::mac::FcsMode;
 use ietfwg_6lo::reassembly::Limits;
@@ -50,6 +53,12 @@ fuzz_target!(|data: &[u8]| {
     // Frames separated by the two-octet marker 0xf0 0x0d (the fuzzer learns it from the
     // dictionary); each goes through the same decoder.
     for (n, frame) in split(rest).enumerate() {
+        if mode & 32 != 0 {
+            // 6LoWPAN over BACnet MS/TP, NFC LLCP or G.9959, by frame number.
+            let kind = [LinkKind::Mstp, LinkKind::NfcLlcp, LinkKind::G9959][n % 3];
+            let _ = decoder.decode_link_frame(kind, frame, n as u64 + 1, n as u64 * 1_000_000);
+            continue;
+        }
         decoder.decode_frame_into(frame, fcs, n as u64 + 1, n as u64 * 1_000_000, &mut report);
     }
     let _ = decoder.finish();

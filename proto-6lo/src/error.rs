@@ -22,6 +22,11 @@ pub enum Layer {
     Reassembly,
     /// The uncompressed IPv6 datagram and its upper-layer header (RFC 8200).
     Ipv6,
+    /// A Mesh Link Establishment message (UDP 19788) inside a datagram.
+    Mle,
+    /// A link layer other than 802.15.4 below 6LoWPAN (BACnet MS/TP, NFC LLCP, ITU-T G.9959,
+    /// DECT ULE).
+    Link,
 }
 
 impl fmt::Display for Layer {
@@ -34,6 +39,8 @@ impl fmt::Display for Layer {
             Layer::Hc1 => "HC1",
             Layer::Reassembly => "reassembly",
             Layer::Ipv6 => "IPv6",
+            Layer::Mle => "MLE",
+            Layer::Link => "link",
         })
     }
 }

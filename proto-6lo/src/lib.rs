@@ -18,6 +18,8 @@
 //! | [`sixlorh`] | RFC 8138 6LoRH headers applied: the outer IPv6 header, RPL option and source route they stand for |
 //! | [`nd`] | Neighbor Discovery (RFC 4861) and 6LoWPAN-ND (RFC 6775/8505) messages and options |
 //! | [`security`] | IEEE 802.15.4-2015 §9 frame security: CCM* (levels 1–7), nonces, the key table (keys given, Thread key derivation), short → extended addresses |
+//! | [`link`] | 6LoWPAN over other links: BACnet MS/TP (RFC 8163), NFC LLCP (RFC 9428), ITU-T G.9959 (RFC 7428); DECT ULE (RFC 8105) named |
+//! | [`mle`] | Mesh Link Establishment (draft-ietf-6lo-mesh-link-establishment, Thread 1.1 §4): command, TLVs, and its own security (MLE key, AES-CCM*) |
 //! | [`lowpan`] | the whole chain for one frame, and a stateful [`lowpan::Decoder`] over a capture |
 //! | [`compress`] | IPHC/NHC compression: the smallest legal encoding of an IPv6 datagram's headers |
 //! | [`fragment`] | RFC 4944 §5.3 fragmentation |
@@ -41,8 +43,10 @@ pub mod ghc;
 pub mod hc1;
 pub mod iphc;
 pub mod ipv6;
+pub mod link;
 pub mod lowpan;
 pub mod mac;
+pub mod mle;
 pub mod nd;
 pub mod nhc;
 pub mod reader;

@@ -123,6 +123,10 @@ pub struct DatagramReport {
     pub ipv6: Option<Summary>,
     /// Why `ipv6` is missing, when it is.
     pub ipv6_error: Option<Error>,
+    /// A Mesh Link Establishment message (UDP port 19788, [`crate::mle`]), decrypted with the
+    /// Thread keys set when it is secured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mle: Option<Box<crate::mle::MleMessage>>,
     /// The datagram bytes.
     #[serde(skip)]
     pub bytes: Vec<u8>,
@@ -160,6 +164,9 @@ pub struct LowpanReport {
 pub struct FrameReport<'a> {
     /// Capture frame number (1-based).
     pub frame: u64,
+    /// The link header of a frame from a link other than 802.15.4 ([`crate::link`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<Box<crate::link::LinkHeader>>,
     /// The 802.15.4 MAC frame, when one was given and it parsed.
     pub mac: Option<mac::Frame<'a>>,
     /// The 6LoWPAN layer, when the frame carries one.
@@ -205,6 +212,7 @@ impl FrameReport<'_> {
     fn empty(frame: u64) -> Self {
         FrameReport {
             frame,
+            link: None,
             mac: None,
             lowpan: None,
             note: None,
@@ -338,7 +346,38 @@ impl Decoder {
         let mut report = FrameReport::empty(number);
         self.decode_frame_with(frame, fcs, number, time_nanos, true, &mut report);
         self.learn_address(&mut report);
+        self.decode_mle(&mut report);
         report
+    }
+
+    /// A datagram to or from UDP port 19788 carries an MLE message: decoded, and decrypted
+    /// with the Thread keys when it is secured.
+    fn decode_mle(&mut self, report: &mut FrameReport<'_>) {
+        let Some(d) = report.datagram.as_mut() else {
+            return;
+        };
+        let Some(ip) = d.ipv6.as_ref() else { return };
+        let Upper::Udp {
+            src_port, dst_port, ..
+        } = ip.upper
+        else {
+            return;
+        };
+        if src_port != crate::mle::PORT && dst_port != crate::mle::PORT {
+            return;
+        }
+        let udp_at = 40 + ip.ext_headers.iter().map(|(_, l)| *l).sum::<usize>();
+        let end = (40 + usize::from(ip.payload_length)).min(d.bytes.len());
+        let Some(payload) = d.bytes.get(udp_at + 8..end) else {
+            return;
+        };
+        d.mle = Some(Box::new(crate::mle::decode(
+            payload,
+            udp_at + 8,
+            &ip.src,
+            &ip.dst,
+            &mut self.keys,
+        )));
     }
 
     /// With keys set: a datagram from an extended address whose IPv6 source is a short
@@ -404,6 +443,7 @@ impl Decoder {
     ) {
         self.decode_frame_with(frame, fcs, number, time_nanos, true, report);
         self.learn_address(report);
+        self.decode_mle(report);
     }
 
     /// [`Decoder::decode_frame_into`]; `fast` takes [`Decoder::decode_iphc_frame`] for the
@@ -445,6 +485,7 @@ impl Decoder {
         report.learned_contexts = Vec::new();
         report.security = None;
         report.learned_address = None;
+        report.link = None;
         report.mac = match mac::parse(frame, fcs) {
             Ok(f) => Some(f),
             Err(e) => {
@@ -687,8 +728,38 @@ impl Decoder {
             checksum_recomputed: !fixes.is_empty(),
             ipv6,
             ipv6_error,
+            mle: None,
             bytes,
         });
+    }
+
+    /// Decodes one frame of a link other than 802.15.4 ([`crate::link`]): its link header, then
+    /// the 6LoWPAN payload it carries, whose elided addresses derive from the link's
+    /// addresses. Error offsets in the 6LoWPAN payload count from its first octet.
+    pub fn decode_link_frame<'a>(
+        &mut self,
+        kind: crate::link::LinkKind,
+        frame: &[u8],
+        number: u64,
+        time_nanos: u64,
+    ) -> FrameReport<'a> {
+        let l = match crate::link::parse(kind, frame) {
+            Ok(l) => l,
+            Err(e) => {
+                let mut r = FrameReport::empty(number);
+                r.error = Some(e);
+                return r;
+            }
+        };
+        let mut report = match &l.payload {
+            Some(p) => self.decode_payload(p, l.src, l.dst, number, time_nanos),
+            None => FrameReport::empty(number),
+        };
+        if report.note.is_none() {
+            report.note = l.note;
+        }
+        report.link = Some(Box::new(l.header));
+        report
     }
 
     /// Decodes a bare 6LoWPAN payload that arrived between `src` and `dst`.
@@ -710,6 +781,7 @@ impl Decoder {
             time_nanos,
             Scratch::default(),
         );
+        self.decode_mle(&mut report);
         report
     }
 
@@ -1355,6 +1427,7 @@ fn datagram_report(
         checksum_recomputed: !fixes.is_empty(),
         ipv6,
         ipv6_error,
+        mle: None,
         bytes,
     }
 }

@@ -235,6 +235,43 @@ impl KeyTable {
         Some(mac_key)
     }
 
+    /// The MLE keys (Thread 1.1 §7.1.4, the first half of the derivation) that may have
+    /// secured an MLE message with this key identifier: key identifier mode 2 carries the key
+    /// sequence in its 4-octet key source; mode 1 carries its lower 7 bits in the Key Index,
+    /// the upper ones come from the configured sequence (and its bit-7 neighbour). In the
+    /// order to try, with the key sequence each stands for.
+    pub fn mle_candidates(
+        &self,
+        key_id_mode: u8,
+        key_index: Option<u8>,
+        key_source: Option<&[u8]>,
+    ) -> Vec<(Key, u32, KeyOrigin)> {
+        let mut sequences = Vec::new();
+        match (key_id_mode, key_index, key_source) {
+            (2, _, Some(&[a, b, c, d])) => sequences.push(u32::from_be_bytes([a, b, c, d])),
+            (1, Some(index), _) if index > 0 => {
+                let base = (self.thread_sequence & !0x7f) | (u32::from(index - 1) & 0x7f);
+                sequences.extend([base, base ^ 0x80]);
+            }
+            _ => {}
+        }
+        let mut v = Vec::new();
+        for (number, network) in self.thread.iter().enumerate() {
+            for &s in &sequences {
+                let (mle, _) = thread_keys(network, s);
+                v.push((
+                    mle,
+                    s,
+                    KeyOrigin::Thread {
+                        number: number + 1,
+                        key_sequence: s,
+                    },
+                ));
+            }
+        }
+        v
+    }
+
     /// The keys that may have secured a frame with this auxiliary security header, in the
     /// order to try them.
     fn candidates(&mut self, aux: &AuxSecurity) -> Vec<(Key, KeyOrigin)> {

@@ -7,13 +7,16 @@
 //! The first five columns are always there (`-` when a frame has no sequence number or
 //! address); the 6LoWPAN column names the dispatch headers and compression joined by `+`
 //! (`FRAG1+IPHC+UDP`), with the fragment's tag and byte range; the datagram column appears on
-//! the frame that completes one.
+//! the frame that completes one. Frames of the other 6LoWPAN links name theirs in the MAC-TYPE
+//! column (`mstp`, `llcp`, `zw` with its sequence number) with their link addresses; an MLE
+//! datagram ends with its command (`MLE Parent Request`, `MLE (secured)` when not decrypted).
 
 use std::fmt::Write as _;
 use std::io::Write;
 
 use ietfwg_6lo::dispatch::DispatchHeader;
 use ietfwg_6lo::ipv6::Upper;
+use ietfwg_6lo::link::LinkHeader;
 use ietfwg_6lo::lowpan::{Compression, FrameReport};
 use ietfwg_6lo::nhc::NhcRepr;
 use ietfwg_capture::Timestamp;
@@ -55,7 +58,19 @@ pub fn frame_line(r: &FrameReport<'_>, ts: Timestamp) -> String {
             let kind = m.frame_type.key().unwrap_or("?");
             let _ = write!(s, "{kind:<4} {seq:>3} {} > {}", m.src, m.dst);
         }
-        None => s += "?      - - > -",
+        None => match r.link.as_deref() {
+            // Another 6LoWPAN link: its name, then its addresses.
+            Some(LinkHeader::Mstp(h)) => {
+                let _ = write!(s, "mstp   - {} > {}", h.src, h.dst);
+            }
+            Some(LinkHeader::NfcLlcp(h)) => {
+                let _ = write!(s, "llcp   - {} > {}", h.ssap, h.dsap);
+            }
+            Some(LinkHeader::G9959(h)) => {
+                let _ = write!(s, "zw   {:>3} {} > {}", h.sequence, h.src_node, h.dst_node);
+            }
+            None => s += "?      - - > -",
+        },
     }
     let mut parts: Vec<String> = Vec::new();
     if let Some(l) = &r.lowpan {
@@ -101,6 +116,14 @@ pub fn frame_line(r: &FrameReport<'_>, ts: Timestamp) -> String {
                 ..
             } => {
                 let _ = write!(s, " UDP {src_port} > {dst_port} len {length}");
+                if let Some(m) = r.datagram.as_ref().and_then(|d| d.mle.as_deref()) {
+                    match m.command_name {
+                        Some(c) => {
+                            let _ = write!(s, " MLE {c}");
+                        }
+                        None => s += " MLE (secured)",
+                    }
+                }
             }
             Upper::Icmpv6 { name, .. } => {
                 let _ = write!(s, " ICMPv6 {name}");
@@ -125,6 +148,14 @@ pub fn frame_line(r: &FrameReport<'_>, ts: Timestamp) -> String {
         .is_some_and(|f| !f.ok)
     {
         s += "  [bad FCS]";
+    }
+    let link_ok = match r.link.as_deref() {
+        Some(LinkHeader::Mstp(h)) => h.header_crc_ok && h.data_crc_ok != Some(false),
+        Some(LinkHeader::G9959(h)) => h.checksum_ok,
+        _ => true,
+    };
+    if !link_ok {
+        s += "  [bad CRC]";
     }
     if let Some(e) = &r.error {
         let _ = write!(s, "  ! {e}");

@@ -14,7 +14,8 @@
 //! Output: pcap link type 230 (no FCS), or 195 with `--fcs`; each frame carries the capture
 //! time of the packet its datagram came from. With `--link ethernet`: link type 1, the 6LoWPAN
 //! payloads in Ethernet frames of the LoWPAN EtherType 0xA0ED (RFC 7973), fragmented (RFC 4944)
-//! only beyond the 1,500-octet Ethernet MTU.
+//! only beyond the 1,500-octet Ethernet MTU. With `--link mstp`: link type 165, the payloads in
+//! BACnet MS/TP frames of type 34 (RFC 8163), likewise fragmented only beyond 1,500 octets.
 //!
 //! A datagram IPHC cannot describe (its Payload Length disagrees with its size) is sent as
 //! uncompressed IPv6 (dispatch 0x41), so that it still arrives byte for byte, and named on stderr.
@@ -98,7 +99,9 @@ pub struct CompressArgs {
 
     /// What to write: `wpan` (IEEE 802.15.4 frames, link type 230/195) or `ethernet` (Ethernet
     /// frames of the LoWPAN EtherType 0xA0ED, RFC 7973, link type 1; the MAC addresses are the
-    /// input's Ethernet addresses or those the IPv6 interface identifiers were formed from).
+    /// input's Ethernet addresses or those the IPv6 interface identifiers were formed from) or
+    /// `mstp` (BACnet MS/TP frames of type 34, RFC 8163, link type 165; the 8-bit MAC
+    /// addresses are those the interface identifiers `::ff:fe00:XX` were formed from).
     #[arg(long, value_enum, default_value = "wpan", conflicts_with = "fcs")]
     link: LinkOut,
 
@@ -116,6 +119,8 @@ pub struct CompressArgs {
 enum LinkOut {
     Wpan,
     Ethernet,
+    /// BACnet MS/TP frames of type 34 (RFC 8163), link type 165.
+    Mstp,
 }
 
 /// Largest 6LoWPAN payload in one Ethernet frame (the Ethernet MTU).
@@ -124,6 +129,10 @@ const ETHERNET_MTU: usize = 1500;
 /// MAC header of the 802.15.4 frame the framer builds for Ethernet output (2006, both
 /// addresses extended, PAN ID compression): stripped before the payload goes into Ethernet.
 const EXT_MAC_HEADER: usize = 2 + 1 + 2 + 8 + 8;
+
+/// The same with both addresses short (MS/TP output): payloads of up to 1,500 octets per
+/// MS/TP frame, RFC 4944 fragments beyond.
+const SHORT_MAC_HEADER: usize = 2 + 1 + 2 + 2 + 2;
 
 fn parse_pan(s: &str) -> Result<u16, String> {
     let t = s.trim();
@@ -213,9 +222,12 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
     let mut decoder = a.common.decoder()?;
     let contexts = decoder.contexts().clone();
     let ethernet = a.link == LinkOut::Ethernet;
+    let mstp = a.link == LinkOut::Mstp;
     let config = Config {
         frame_size: if ethernet {
             ETHERNET_MTU + EXT_MAC_HEADER
+        } else if mstp {
+            ETHERNET_MTU + SHORT_MAC_HEADER
         } else {
             usize::from(a.frame_size)
         },
@@ -232,6 +244,8 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
     let mut reader = CaptureReader::open(&a.input)?;
     let linktype = if ethernet {
         linktype::ETHERNET
+    } else if mstp {
+        linktype::BACNET_MS_TP
     } else if a.fcs {
         linktype::IEEE802_15_4_WITHFCS
     } else {
@@ -282,7 +296,16 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
                         _ => None,
                     })
                 });
-                let (target, out) = if ethernet {
+                let (target, out) = if mstp {
+                    match mstp_target(&d.bytes, a.pan.unwrap_or(DEFAULT_PAN)) {
+                        Ok(t) => t,
+                        Err(e) => {
+                            st.failed += 1;
+                            eprintln!("frame {number}: datagram not compressed: {e}");
+                            continue;
+                        }
+                    }
+                } else if ethernet {
                     match ethernet_target(None, &d.bytes, a) {
                         Ok(t) => t,
                         Err(e) => {
@@ -311,7 +334,16 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
             }
             Ok(Wpan::NotWpan(_)) => match ip_payload(&pkt) {
                 Ok(Some(ip)) if ip.first().is_some_and(|b| b >> 4 == 6) => {
-                    let (target, out) = if ethernet {
+                    let (target, out) = if mstp {
+                        match mstp_target(ip, a.pan.unwrap_or(DEFAULT_PAN)) {
+                            Ok(t) => t,
+                            Err(e) => {
+                                st.failed += 1;
+                                eprintln!("frame {number}: datagram not compressed: {e}");
+                                continue;
+                            }
+                        }
+                    } else if ethernet {
                         let eth = (pkt.linktype == linktype::ETHERNET).then_some(pkt.data);
                         match ethernet_target(eth, ip, a) {
                             Ok(t) => t,
@@ -421,6 +453,33 @@ enum Out {
     Wpan,
     /// Their 6LoWPAN payloads in Ethernet frames of EtherType 0xA0ED.
     Ethernet { src: [u8; 6], dst: [u8; 6] },
+    /// Their 6LoWPAN payloads in MS/TP frames of type 34.
+    Mstp { src: u8, dst: u8 },
+}
+
+/// For MS/TP output: the 8-bit MAC addresses the IPv6 interface identifiers were formed from
+/// (`0000:00ff:fe00:00XX`, RFC 8163 §6), else 1 and 2 (the header then carries the addresses
+/// inline); 255 (broadcast) for a multicast destination.
+fn mstp_target(ip: &[u8], pan: u16) -> Result<(Target, Out), String> {
+    if ip.len() < 40 {
+        return Err(format!("{} octets: shorter than an IPv6 header", ip.len()));
+    }
+    let mac = |at: usize| match ip.get(at..at + 8) {
+        Some(&[0, 0, 0, 0xff, 0xfe, 0, 0, x]) if x != 255 => Some(x),
+        _ => None,
+    };
+    let src = mac(16).unwrap_or(1);
+    let dst = if ip.get(24) == Some(&0xff) {
+        ietfwg_6lo::link::mstp::BROADCAST
+    } else {
+        mac(32).unwrap_or(2)
+    };
+    let target = Target::new(
+        LinkAddr::Short(u16::from(src)),
+        LinkAddr::Short(u16::from(dst)),
+        pan,
+    );
+    Ok((target, Out::Mstp { src, dst }))
 }
 
 /// For Ethernet output: the MAC addresses (those of the input's Ethernet header, else the ones
@@ -497,6 +556,14 @@ fn one<W: Write>(
                             .map_err(|e| anyhow::anyhow!("frame {number}: own frame: {e}"))?;
                         let payload = fr.get(m.payload_offset..).unwrap_or_default();
                         writer.write(ts, &lowpan_eth::write_frame(dst, src, payload))?;
+                    }
+                    Out::Mstp { src, dst } => {
+                        let m = mac::parse(fr, FcsMode::None)
+                            .map_err(|e| anyhow::anyhow!("frame {number}: own frame: {e}"))?;
+                        let payload = fr.get(m.payload_offset..).unwrap_or_default();
+                        let f = ietfwg_6lo::link::mstp::emit_ipv6(dst, src, payload)
+                            .ok_or_else(|| anyhow::anyhow!("frame {number}: too long for MS/TP"))?;
+                        writer.write(ts, &f)?;
                     }
                 }
             }

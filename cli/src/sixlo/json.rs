@@ -4,9 +4,11 @@
 use std::borrow::Cow;
 
 use ietfwg_6lo::ipv6::{Summary, Upper};
+use ietfwg_6lo::link::LinkHeader;
 use ietfwg_6lo::lowpan::{
     DatagramReport, FrameReport, IncompleteDatagram, LearnedAddress, LearnedContext, LowpanReport,
 };
+use ietfwg_6lo::mle::MleMessage;
 use ietfwg_6lo::security::SecurityReport;
 use ietfwg_6lo::{mac, Error, Layer};
 use ietfwg_capture::{Encap, Timestamp};
@@ -25,6 +27,9 @@ struct FrameRecord<'a> {
     linktype: u32,
     encap: Option<&'a Encap>,
     snapped: Option<Snapped>,
+    /// The link header of an MS/TP, NFC LLCP or G.9959 frame.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link: Option<&'a LinkHeader>,
     mac: Option<&'a mac::Frame<'a>>,
     lowpan: Option<&'a LowpanReport>,
     note: Option<&'a str>,
@@ -54,6 +59,9 @@ struct DatagramRecord<'a> {
     frames: &'a [u64],
     checksum_recomputed: bool,
     ipv6: Option<&'a Summary>,
+    /// A Mesh Link Establishment message (UDP 19788), decrypted with `--thread-key`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mle: Option<&'a MleMessage>,
     bytes: Hex<'a>,
 }
 
@@ -64,6 +72,7 @@ impl<'a> DatagramRecord<'a> {
             frames: &d.frames,
             checksum_recomputed: d.checksum_recomputed,
             ipv6: d.ipv6.as_ref(),
+            mle: d.mle.as_deref(),
             bytes: Hex(&d.bytes),
         }
     }
@@ -79,6 +88,8 @@ fn layer_name(l: Layer) -> &'static str {
         Layer::Hc1 => "hc1",
         Layer::Reassembly => "reassembly",
         Layer::Ipv6 => "ipv6",
+        Layer::Mle => "mle",
+        Layer::Link => "link",
         _ => "6lowpan",
     }
 }
@@ -93,6 +104,7 @@ fn layer_rfc(l: Layer) -> Option<&'static str> {
         Layer::Hc1 => Some("RFC 4944 §10"),
         Layer::Reassembly => Some("RFC 4944 §5.3"),
         Layer::Ipv6 => Some("RFC 8200"),
+        Layer::Mle => Some("draft-ietf-6lo-mesh-link-establishment"),
         _ => None,
     }
 }
@@ -123,6 +135,36 @@ fn nd_warnings(s: &Summary, out: &mut Vec<Problem>) {
     }
 }
 
+/// A link frame whose check sequence does not hold: decoded all the same, as an 802.15.4 frame
+/// with a bad FCS is, and said so.
+fn link_warnings(l: &LinkHeader, out: &mut Vec<Problem>) {
+    let mut bad = |field: &'static str, rfc: &'static str| {
+        out.push(Problem {
+            layer: Cow::Borrowed("link"),
+            field: Some(Cow::Borrowed(field)),
+            offset: None,
+            message: format!("{field} BAD"),
+            rfc: Some(Cow::Borrowed(rfc)),
+        })
+    };
+    match l {
+        LinkHeader::Mstp(h) => {
+            if !h.header_crc_ok {
+                bad("Header CRC", "RFC 8163 §4");
+            }
+            if h.data_crc_ok == Some(false) {
+                bad(if h.cobs { "CRC-32K" } else { "Data CRC" }, "RFC 8163 §4");
+            }
+        }
+        LinkHeader::G9959(h) => {
+            if !h.checksum_ok {
+                bad("Checksum", "RFC 7428 §3");
+            }
+        }
+        LinkHeader::NfcLlcp(_) => {}
+    }
+}
+
 pub fn frame(t: &mut Text, r: &FrameReport<'_>, link: &Link<'_>) -> anyhow::Result<()> {
     // A frame fails (the closing line counts it) when it does not decode, or when the datagram
     // it completes is malformed: both are `error`, the first one met.
@@ -146,11 +188,22 @@ pub fn frame(t: &mut Text, r: &FrameReport<'_>, link: &Link<'_>) -> anyhow::Resu
             });
         }
     }
+    if let Some(l) = r.link.as_deref() {
+        link_warnings(l, &mut warnings);
+    }
     if let Some(e) = r.lowpan.as_ref().and_then(|l| l.sixlorh_error.as_ref()) {
         warnings.push(problem(e));
     }
     if let Some(s) = r.datagram.as_ref().and_then(|d| d.ipv6.as_ref()) {
         nd_warnings(s, &mut warnings);
+    }
+    if let Some(e) = r
+        .datagram
+        .as_ref()
+        .and_then(|d| d.mle.as_ref())
+        .and_then(|m| m.error.as_ref())
+    {
+        warnings.push(problem(e));
     }
     t.json(&FrameRecord {
         record: "frame",
@@ -161,6 +214,7 @@ pub fn frame(t: &mut Text, r: &FrameReport<'_>, link: &Link<'_>) -> anyhow::Resu
         snapped: link
             .snapped
             .map(|(captured, original)| Snapped { captured, original }),
+        link: r.link.as_deref(),
         mac: r.mac.as_ref(),
         lowpan: r.lowpan.as_ref(),
         note: r.note.as_deref(),
@@ -221,6 +275,7 @@ pub fn link_error(
         linktype,
         encap: None,
         snapped: None,
+        link: None,
         mac: None,
         lowpan: None,
         note: None,

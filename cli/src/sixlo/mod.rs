@@ -468,6 +468,23 @@ fn decode_packet(
     let (number, ts, linktype) = (pkt.number, pkt.ts, pkt.linktype);
     let json = a.json;
     let render_frame = frame_renderer(json);
+    // 6LoWPAN over MS/TP, NFC LLCP or G.9959.
+    if let Some(kind) = link_kind(linktype) {
+        let report = decoder.decode_link_frame(kind, pkt.data, number, ts.as_nanos());
+        tally.add(&report);
+        let link = render::Link {
+            ts,
+            linktype,
+            encap: None,
+            snapped: None,
+        };
+        if a.brief {
+            brief::frame(t, &report, ts);
+        } else {
+            render_frame(t, &report, &link)?;
+        }
+        return continue_after(decoder, tally, t, json, a.brief);
+    }
     // 6LoWPAN straight in Ethernet (EtherType 0xA0ED), or an 802.15.4 frame somewhere.
     let lowpan_eth = lowpan_ethernet(pkt);
     let found = match &lowpan_eth {
@@ -643,13 +660,26 @@ fn decode_hex(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
 /// reassembler (and expired datagrams are dropped), nothing shown.
 fn feed_unselected(decoder: &mut Decoder, pkt: &Packet<'_>) {
     let (number, ts) = (pkt.number, pkt.ts);
-    if let Some(l) = lowpan_ethernet(pkt) {
+    if let Some(kind) = link_kind(pkt.linktype) {
+        decoder.decode_link_frame(kind, pkt.data, number, ts.as_nanos());
+    } else if let Some(l) = lowpan_ethernet(pkt) {
         decode_ethertype(decoder, &l, number, ts);
     } else if let Ok(Wpan::Frame(w)) = wpan_frame(pkt) {
         let (fcs, _) = frame_fcs(pkt, &w);
         decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
     }
     decoder.take_expired();
+}
+
+/// The 6LoWPAN link (other than 802.15.4) a capture's link type holds.
+fn link_kind(linktype: u32) -> Option<ietfwg_6lo::link::LinkKind> {
+    use ietfwg_6lo::link::LinkKind;
+    match linktype {
+        linktype::BACNET_MS_TP => Some(LinkKind::Mstp),
+        linktype::NFC_LLCP => Some(LinkKind::NfcLlcp),
+        linktype::ZWAVE_R1_R2 => Some(LinkKind::G9959),
+        _ => None,
+    }
 }
 
 /// A bare 6LoWPAN payload from an Ethernet frame of the LoWPAN EtherType (RFC 7973): the MAC
@@ -757,6 +787,11 @@ fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
                 None => wpan_frame(&pkt).map(Ok),
             };
             let report = match found {
+                // 6LoWPAN over MS/TP, NFC LLCP or G.9959.
+                _ if link_kind(pkt.linktype).is_some() => match link_kind(pkt.linktype) {
+                    Some(kind) => decoder.decode_link_frame(kind, pkt.data, number, ts.as_nanos()),
+                    None => continue,
+                },
                 Ok(Err(l)) => decode_ethertype(&mut decoder, l, number, ts).0,
                 Ok(Ok(Wpan::Frame(w))) => {
                     let (fcs, _) = frame_fcs(&pkt, &w);

@@ -3,7 +3,9 @@
 use std::fmt;
 
 use ietfwg_6lo::ipv6::{Summary, Upper};
+use ietfwg_6lo::link::LinkHeader;
 use ietfwg_6lo::lowpan::{Compression, FrameReport, IncompleteDatagram};
+use ietfwg_6lo::mle::MleMessage;
 use ietfwg_6lo::security::{SecurityReport, Status};
 use ietfwg_6lo::{Detail, Error, LinkAddr};
 use ietfwg_capture::{Encap, Timestamp};
@@ -86,7 +88,13 @@ pub fn frame_text(t: &mut Text, r: &FrameReport<'_>, link: &Link<'_>) {
             t.s("  ").st(text::yellow, "secured");
         }
     }
+    if let Some(l) = &r.link {
+        link_summary(t, l);
+    }
     t.nl();
+    if let Some(l) = &r.link {
+        link_lines(t, l);
+    }
     if let Some((captured, original)) = link.snapped {
         label_text(t, "capture");
         t.styled(text::yellow, |t| {
@@ -234,6 +242,9 @@ pub fn frame_text(t: &mut Text, r: &FrameReport<'_>, link: &Link<'_>) {
         if let Some(ip) = &d.ipv6 {
             ipv6_lines(t, ip);
         }
+        if let Some(m) = &d.mle {
+            mle_lines(t, m);
+        }
         if d.frames.len() > 1 {
             label_text(t, "datagram");
             t.n(d.length).s(" bytes reassembled from frames ");
@@ -328,6 +339,141 @@ fn security_line(t: &mut Text, sec: &SecurityReport) {
         }
     }
     t.nl();
+}
+
+/// The first line's part for a frame of a link other than 802.15.4: link, frame type,
+/// addresses, and whether its check sequence holds.
+fn link_summary(t: &mut Text, l: &LinkHeader) {
+    let crc = |t: &mut Text, what: &str, ok: bool| {
+        t.s("  ");
+        if ok {
+            t.st(text::green, what).s(" ok");
+        } else {
+            t.styled(text::red_bold, |t| {
+                t.s(what).s(" BAD");
+            });
+        }
+    };
+    match l {
+        LinkHeader::Mstp(h) => {
+            t.s("  BACnet MS/TP ");
+            t.st(text::bold, h.frame_type_name);
+            t.s("  ").n(h.src).s(" → ").n(h.dst);
+            crc(t, "header CRC", h.header_crc_ok);
+            if let Some(ok) = h.data_crc_ok {
+                crc(t, if h.cobs { "CRC-32K" } else { "data CRC" }, ok);
+            }
+        }
+        LinkHeader::NfcLlcp(h) => {
+            t.s("  NFC LLCP ");
+            t.st(text::bold, h.ptype_name);
+            t.s("  SSAP ").n(h.ssap).s(" → DSAP ").n(h.dsap);
+        }
+        LinkHeader::G9959(h) => {
+            t.s("  G.9959 ");
+            t.st(text::bold, h.header_type_name);
+            t.s(" HomeID ").s(&h.home_id);
+            t.s("  node ").n(h.src_node).s(" → ").n(h.dst_node);
+            crc(t, "checksum", h.checksum_ok);
+        }
+    }
+}
+
+/// The link header's fields, one line.
+fn link_lines(t: &mut Text, l: &LinkHeader) {
+    match l {
+        LinkHeader::Mstp(h) => {
+            label_text(t, "MS/TP");
+            t.fields(h).nl();
+        }
+        LinkHeader::NfcLlcp(h) => {
+            label_text(t, "LLCP");
+            t.fields(h).nl();
+        }
+        LinkHeader::G9959(h) => {
+            label_text(t, "G.9959");
+            t.fields(h).nl();
+        }
+    }
+}
+
+/// An MLE message: its security (and whether the MLE key verified the MIC), the command and
+/// one line per TLV.
+fn mle_lines(t: &mut Text, m: &MleMessage) {
+    label_text(t, "MLE");
+    match &m.security {
+        None if m.security_suite == ietfwg_6lo::mle::SUITE_NONE => {
+            t.s("unsecured (security suite 255)");
+        }
+        None => {
+            t.s("security suite ").n(m.security_suite);
+        }
+        Some(s) => {
+            t.s("secured level=")
+                .n(s.security_level)
+                .s(" key_id_mode=")
+                .n(s.key_id_mode)
+                .s(" frame_counter=")
+                .n(s.frame_counter);
+            if let Some(i) = s.key_index {
+                t.s(" key_index=").n(i);
+            }
+            if let Some(q) = s.key_sequence {
+                t.s(" key_sequence=").n(q);
+            }
+            t.nl();
+            label_text(t, "MLE MIC");
+            match s.status {
+                Status::Verified => {
+                    t.st(text::green, "MIC verified");
+                    if let Some(k) = s.key {
+                        t.s(" with MLE key of ").d(k);
+                    }
+                }
+                Status::MicFailed => {
+                    t.st(text::red_bold, "MIC FAILED")
+                        .s(" (")
+                        .n(s.keys_tried)
+                        .s(" key(s) tried)");
+                }
+                Status::NoKey => {
+                    t.st(text::yellow, "no key")
+                        .s(" (give the network key with --thread-key)");
+                }
+                _ => {
+                    t.st(text::yellow, "not decrypted")
+                        .s(": ")
+                        .s(s.reason.as_deref().unwrap_or_default());
+                }
+            }
+            if let Some(e) = s.nonce_source {
+                t.s(", nonce from ");
+                link_addr(t, &LinkAddr::Extended(e));
+            }
+        }
+    }
+    t.nl();
+    if let (Some(c), Some(name)) = (m.command, m.command_name) {
+        label_text(t, "command");
+        t.st(text::bold, name).s(" (").n(c).s(")").nl();
+    }
+    for tlv in &m.tlvs {
+        label_text(t, "TLV");
+        t.s(tlv.name).s(" (").n(tlv.type_).s(") ");
+        if tlv.value.is_empty() {
+            t.s("empty");
+        } else {
+            t.hex_bytes(&tlv.value);
+        }
+        t.nl();
+    }
+    if let Some(e) = &m.error {
+        label_text(t, "warning");
+        t.styled(text::yellow, |t| {
+            t.d(e);
+        });
+        t.nl();
+    }
 }
 
 /// A link address as its `Display` writes it (`0xabcd`, `00:12:4b:…`, `-`).
