@@ -9,6 +9,7 @@
 //! | 228 IPV4, 229 IPV6 | the IP header directly |
 //! | 113 LINUX_SLL | 16-byte cooked header (hand-parsed, see `sll`) |
 //! | 276 LINUX_SLL2 | 20-byte cooked header (hand-parsed, see `sll2`) |
+//! | 201, 251, 254, 256, 272 (Bluetooth LE) | not walked here: no IP, see [`crate::ble`] |
 //!
 //! Errors name the byte offset within the packet; they do not name the frame number (the caller
 //! has [`Packet::number`]).
@@ -119,6 +120,14 @@ pub(crate) fn network(lt: u32, data: &[u8], orig_len: u32) -> Result<Net<'_>, Li
         | linktype::IEEE802_15_4_TAP
         | linktype::IEEE802_15_4_NONASK_PHY => Ok(Net::Other(format!(
             "link type {lt} ({}) carries 802.15.4 frames (6LoWPAN), not IP",
+            linktype::name(lt)
+        ))),
+        linktype::BLUETOOTH_HCI_H4_WITH_PHDR
+        | linktype::BLUETOOTH_LE_LL
+        | linktype::BLUETOOTH_LINUX_MONITOR
+        | linktype::BLUETOOTH_LE_LL_WITH_PHDR
+        | linktype::NORDIC_BLE => Ok(Net::Other(format!(
+            "link type {lt} ({}) carries Bluetooth LE (6LoWPAN over IPSP, RFC 7668), not IP",
             linktype::name(lt)
         ))),
         _ => Ok(Net::Unsupported(lt)),

@@ -22,6 +22,8 @@ pub enum Layer {
     Reassembly,
     /// The uncompressed IPv6 datagram and its upper-layer header (RFC 8200).
     Ipv6,
+    /// Bluetooth LE: link layer, HCI ACL, L2CAP (RFC 7668 §2, Bluetooth Core 5.3).
+    Ble,
 }
 
 impl fmt::Display for Layer {
@@ -34,6 +36,7 @@ impl fmt::Display for Layer {
             Layer::Hc1 => "HC1",
             Layer::Reassembly => "reassembly",
             Layer::Ipv6 => "IPv6",
+            Layer::Ble => "Bluetooth LE",
         })
     }
 }
