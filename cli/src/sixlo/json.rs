@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 
+use ietfwg_6lo::ble::BleReport;
 use ietfwg_6lo::ipv6::{Summary, Upper};
 use ietfwg_6lo::lowpan::{
     DatagramReport, FrameReport, IncompleteDatagram, LearnedAddress, LearnedContext, LowpanReport,
@@ -25,6 +26,9 @@ struct FrameRecord<'a> {
     linktype: u32,
     encap: Option<&'a Encap>,
     snapped: Option<Snapped>,
+    /// The Bluetooth LE link layer (LL or HCI, L2CAP), for Bluetooth LE captures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ble: Option<&'a BleReport>,
     mac: Option<&'a mac::Frame<'a>>,
     lowpan: Option<&'a LowpanReport>,
     note: Option<&'a str>,
@@ -79,6 +83,7 @@ fn layer_name(l: Layer) -> &'static str {
         Layer::Hc1 => "hc1",
         Layer::Reassembly => "reassembly",
         Layer::Ipv6 => "ipv6",
+        Layer::Ble => "ble",
         _ => "6lowpan",
     }
 }
@@ -93,6 +98,7 @@ fn layer_rfc(l: Layer) -> Option<&'static str> {
         Layer::Hc1 => Some("RFC 4944 §10"),
         Layer::Reassembly => Some("RFC 4944 §5.3"),
         Layer::Ipv6 => Some("RFC 8200"),
+        Layer::Ble => Some("RFC 7668 §2"),
         _ => None,
     }
 }
@@ -161,6 +167,7 @@ pub fn frame(t: &mut Text, r: &FrameReport<'_>, link: &Link<'_>) -> anyhow::Resu
         snapped: link
             .snapped
             .map(|(captured, original)| Snapped { captured, original }),
+        ble: link.ble,
         mac: r.mac.as_ref(),
         lowpan: r.lowpan.as_ref(),
         note: r.note.as_deref(),
@@ -214,6 +221,7 @@ pub fn link_error(
         linktype,
         encap: None,
         snapped: None,
+        ble: None,
         mac: None,
         lowpan: None,
         note: None,

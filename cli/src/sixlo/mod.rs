@@ -11,6 +11,7 @@ use std::io::{BufRead, Write};
 
 use anyhow::{bail, Context as _};
 use clap::Subcommand;
+use ietfwg_6lo::ble::{self as ble, BleReport, Tracker};
 use ietfwg_6lo::encap;
 use ietfwg_6lo::lowpan::{Decoder, FrameReport};
 use ietfwg_6lo::mac::FcsMode;
@@ -18,7 +19,7 @@ use ietfwg_6lo::reassembly::Limits;
 use ietfwg_6lo::security::{parse_key, AddressBook, KeyTable};
 use ietfwg_6lo::{ContextTable, LinkAddr};
 use ietfwg_capture::{
-    linktype, lowpan_ethernet, wpan_frame, CaptureWriter, Encap, Format, LowpanEthernet, Packet,
+    ble_packet, linktype, lowpan_ethernet, wpan_frame, Ble, BleDirection, CaptureWriter, Encap, Format, LowpanEthernet, Packet,
     Timestamp, Wpan, WpanFrame,
 };
 
@@ -369,6 +370,7 @@ fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     // Records are rendered into one buffer, handed to the output in large chunks.
     let mut t = Text::new(out.color);
     let render_frame = frame_renderer(json);
+    let mut tracker = Tracker::new(ble::Limits::default());
     'read: while let Some(mut batch) = reader.next_batch() {
         for pkt in batch.packets() {
             let (number, ts, linktype) = (pkt.number, pkt.ts, pkt.linktype);
@@ -378,7 +380,40 @@ fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
             }
             if !sel.wants(number) {
                 // Read for reassembly only.
-                feed_unselected(&mut decoder, &pkt);
+                feed_unselected(&mut decoder, &mut tracker, &pkt);
+                continue;
+            }
+            if let Some(b) = ble_packet(&pkt) {
+                match decode_ble(&mut tracker, &mut decoder, &b, number, ts) {
+                    Ok((report, br)) => {
+                        tally.add(&report);
+                        let link = render::Link {
+                            ts,
+                            linktype,
+                            encap: None,
+                            snapped: None,
+                            ble: Some(&br),
+                        };
+                        if a.brief {
+                            brief::frame(&mut t, &report, ts);
+                        } else {
+                            render_frame(&mut t, &report, &link)?;
+                        }
+                    }
+                    Err(why) => {
+                        tally.frames += 1;
+                        tally.not_wpan += 1;
+                        if a.brief {
+                            brief::other(&mut t, number, ts, &why);
+                        } else {
+                            render::skipped(&mut t, json, number, ts, linktype, &why)?;
+                        }
+                    }
+                }
+                if t.buf.len() >= CHUNK || out.stdout_tty {
+                    out.write_all(&t.buf)?;
+                    t.clear();
+                }
                 continue;
             }
             // 6LoWPAN straight in Ethernet (EtherType 0xA0ED), or an 802.15.4 frame somewhere.
@@ -397,6 +432,7 @@ fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
                         linktype,
                         encap: Some(&encap),
                         snapped: None,
+                        ble: None,
                     };
                     if a.brief {
                         brief::frame(&mut t, &report, ts);
@@ -413,6 +449,7 @@ fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
                         linktype,
                         encap: Some(&w.encap),
                         snapped,
+                        ble: None,
                     };
                     if a.brief {
                         brief::frame(&mut t, &report, ts);
@@ -560,6 +597,7 @@ fn decode_hex(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
                 linktype: 0,
                 encap: None,
                 snapped: None,
+                ble: None,
             };
             render_frame(&mut t, &report, &link)?;
             if a.hexdump {
@@ -586,15 +624,103 @@ fn decode_hex(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
 
 /// A frame `--frames`/`-c` did not select: decoded only so that fragments it carries reach the
 /// reassembler (and expired datagrams are dropped), nothing shown.
-fn feed_unselected(decoder: &mut Decoder, pkt: &Packet<'_>) {
+fn feed_unselected(decoder: &mut Decoder, tracker: &mut Tracker, pkt: &Packet<'_>) {
     let (number, ts) = (pkt.number, pkt.ts);
-    if let Some(l) = lowpan_ethernet(pkt) {
+    if let Some(b) = ble_packet(pkt) {
+        let _ = decode_ble(tracker, decoder, &b, number, ts);
+    } else if let Some(l) = lowpan_ethernet(pkt) {
         decode_ethertype(decoder, &l, number, ts);
     } else if let Ok(Wpan::Frame(w)) = wpan_frame(pkt) {
         let (fcs, _) = frame_fcs(pkt, &w);
         decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
     }
     decoder.take_expired();
+}
+
+fn ble_direction(d: BleDirection) -> ble::Direction {
+    match d {
+        BleDirection::CentralToPeripheral => ble::Direction::CentralToPeripheral,
+        BleDirection::PeripheralToCentral => ble::Direction::PeripheralToCentral,
+        BleDirection::HostToController => ble::Direction::HostToController,
+        BleDirection::ControllerToHost => ble::Direction::ControllerToHost,
+    }
+}
+
+/// One packet of a Bluetooth LE capture: its link layer through the connection tracker, and
+/// the L2CAP SDU it completes on an IPSP channel through the 6LoWPAN decoder, with the link
+/// addresses RFC 7668 §3.2.2 derives IIDs from. `Err`: not a Bluetooth LE packet (why).
+pub(super) fn decode_ble<'a>(
+    tracker: &mut Tracker,
+    decoder: &mut Decoder,
+    b: &Ble<'_>,
+    number: u64,
+    ts: Timestamp,
+) -> Result<(FrameReport<'a>, BleReport), String> {
+    let f = match b {
+        Ble::Ll {
+            packet,
+            offset,
+            advertising,
+            direction,
+            ..
+        } => {
+            let mut f = tracker.ll_packet(packet, *advertising, direction.map(ble_direction), number);
+            // Offsets in the captured packet, past the pseudo-header.
+            f.error = f.error.map(|e| {
+                let at = e.offset() + offset;
+                e.at(at)
+            });
+            f
+        }
+        Ble::Hci {
+            kind,
+            packet,
+            offset,
+            direction,
+            adapter,
+        } => {
+            let h4 = match kind {
+                ietfwg_capture::HciType::Command => 1,
+                ietfwg_capture::HciType::Acl => 2,
+                ietfwg_capture::HciType::Sco => 3,
+                ietfwg_capture::HciType::Event => 4,
+                ietfwg_capture::HciType::Iso => 5,
+            };
+            let mut f = tracker.hci_packet(
+                h4,
+                packet,
+                direction.map(ble_direction),
+                adapter.unwrap_or(0),
+                number,
+            );
+            f.error = f.error.map(|e| {
+                let at = e.offset() + offset;
+                e.at(at)
+            });
+            f
+        }
+        Ble::MonitorOther {
+            opcode,
+            adapter,
+            new_index_address,
+        } => tracker.monitor_record(*adapter, *opcode, *new_index_address),
+        Ble::NotBle(why) => return Err(why.clone()),
+    };
+    let mut report = FrameReport::empty(number);
+    if let Some(e) = f.error {
+        report.error = Some(e);
+    } else if let Some(sdu) = f.sdu {
+        match ble::check_dispatch(&sdu.bytes) {
+            Ok(()) => {
+                report = decoder.decode_payload(&sdu.bytes, sdu.src, sdu.dst, number, ts.as_nanos());
+                if let (Some(d), Some(s)) = (report.datagram.as_mut(), &f.report.sdu) {
+                    d.frames.clone_from(&s.frames);
+                }
+            }
+            Err(e) => report.error = Some(e),
+        }
+    }
+    Ok((report, f.report))
 }
 
 /// A bare 6LoWPAN payload from an Ethernet frame of the LoWPAN EtherType (RFC 7973): the MAC
@@ -684,6 +810,7 @@ fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
     let bar = progress_bar(len, out, a.output != "-");
     let sel = a.select.selection();
     let mut stopped = false;
+    let mut tracker = Tracker::new(ble::Limits::default());
     'read: while let Some(mut batch) = reader.next_batch() {
         for pkt in batch.packets() {
             let (number, ts) = (pkt.number, pkt.ts);
@@ -693,21 +820,39 @@ fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
             }
             if !sel.wants(number) {
                 // Read for reassembly only: a datagram is written when a selected frame completes it.
-                feed_unselected(&mut decoder, &pkt);
+                feed_unselected(&mut decoder, &mut tracker, &pkt);
                 continue;
             }
-            let lowpan_eth = lowpan_ethernet(&pkt);
-            let found = match &lowpan_eth {
-                Some(l) => Ok(Err(l)),
-                None => wpan_frame(&pkt).map(Ok),
+            let ble = ble_packet(&pkt);
+            let lowpan_eth = if ble.is_some() {
+                None
+            } else {
+                lowpan_ethernet(&pkt)
+            };
+            let found = match (&ble, &lowpan_eth) {
+                (Some(_), _) => Ok(Ok(None)),
+                (None, Some(l)) => Ok(Err(l)),
+                (None, None) => wpan_frame(&pkt).map(|w| Ok(Some(w))),
             };
             let report = match found {
+                Ok(Ok(None)) => {
+                    let Some(b) = &ble else { continue };
+                    match decode_ble(&mut tracker, &mut decoder, b, number, ts) {
+                        Ok((report, _)) => report,
+                        Err(_) => {
+                            tally.frames += 1;
+                            tally.not_wpan += 1;
+                            no_ipv6 += 1;
+                            continue;
+                        }
+                    }
+                }
                 Ok(Err(l)) => decode_ethertype(&mut decoder, l, number, ts).0,
-                Ok(Ok(Wpan::Frame(w))) => {
+                Ok(Ok(Some(Wpan::Frame(w)))) => {
                     let (fcs, _) = frame_fcs(&pkt, &w);
                     decoder.decode_frame(w.frame, fcs, number, ts.as_nanos())
                 }
-                Ok(Ok(Wpan::NotWpan(_))) => {
+                Ok(Ok(Some(Wpan::NotWpan(_)))) => {
                     tally.frames += 1;
                     tally.not_wpan += 1;
                     no_ipv6 += 1;

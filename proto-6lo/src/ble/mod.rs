@@ -186,7 +186,7 @@ pub struct CrcCheck {
 
 /// A signalling command on CID 0x0005 (Vol 3 Part A §4).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "command", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Signal {
     /// 0x14 (§4.22).
     LeCreditBasedConnectionRequest {
@@ -685,6 +685,27 @@ impl Tracker {
                 sdu: None,
                 error: Some(e),
             },
+        }
+    }
+
+    /// A Linux monitor record that is no HCI packet (opcode 0 New Index gives the adapter's
+    /// public address, most significant octet first).
+    pub fn monitor_record(&mut self, adapter: u16, opcode: u16, address: Option<[u8; 6]>) -> BleFrame {
+        let mut report = BleReport::new("hci", PduKind::HciOther);
+        report.note = Some(match address {
+            Some(a) => {
+                self.local_address(adapter, a);
+                format!(
+                    "Linux monitor New Index: adapter {adapter} is {}",
+                    BdAddr { addr: a, kind: AddrType::Public }
+                )
+            }
+            None => format!("Linux monitor record, opcode {opcode}: no HCI packet"),
+        });
+        BleFrame {
+            report,
+            sdu: None,
+            error: None,
         }
     }
 
