@@ -228,7 +228,8 @@ fn nordic(d: &[u8]) -> Ble<'_> {
 }
 
 /// LINKTYPE_BLUETOOTH_LINUX_MONITOR: adapter index and opcode, both big-endian (the pcap form of
-/// the btsnoop monitor header), then the payload.
+/// the btsnoop monitor header), then the payload. Opcodes (Linux `include/net/bluetooth/hci_mon.h`):
+/// 0 New Index, 2 command, 3 event, 4/5 ACL TX/RX, 6/7 SCO TX/RX, 18/19 ISO TX/RX.
 fn monitor(d: &[u8]) -> Ble<'_> {
     let Some(h) = d.get(..4) else {
         return short("Linux monitor header", d.len(), 4);
@@ -238,10 +239,10 @@ fn monitor(d: &[u8]) -> Ble<'_> {
     let (kind, direction) = match opcode {
         2 => (HciType::Command, BleDirection::HostToController),
         3 => (HciType::Event, BleDirection::ControllerToHost),
-        5 => (HciType::Acl, BleDirection::HostToController),
-        6 => (HciType::Acl, BleDirection::ControllerToHost),
-        7 => (HciType::Sco, BleDirection::HostToController),
-        8 => (HciType::Sco, BleDirection::ControllerToHost),
+        4 => (HciType::Acl, BleDirection::HostToController),
+        5 => (HciType::Acl, BleDirection::ControllerToHost),
+        6 => (HciType::Sco, BleDirection::HostToController),
+        7 => (HciType::Sco, BleDirection::ControllerToHost),
         18 => (HciType::Iso, BleDirection::HostToController),
         19 => (HciType::Iso, BleDirection::ControllerToHost),
         _ => {
