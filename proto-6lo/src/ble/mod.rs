@@ -447,8 +447,8 @@ pub fn check_dispatch(sdu: &[u8]) -> Result<()> {
         "6LoWPAN dispatch",
         0,
         format!(
-            "0x{d:02x} is {what}: over Bluetooth LE L2CAP segments and reassembles SDUs and the \
-             links form a star, so only LOWPAN_IPHC appears (RFC 7668 §3.2.3)"
+            "RFC 7668 §3.2.3: over Bluetooth LE only LOWPAN_IPHC appears (L2CAP segments and \
+             reassembles SDUs; the links form a star), and 0x{d:02x} is {what}"
         ),
     ))
 }
