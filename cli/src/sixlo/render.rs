@@ -676,7 +676,7 @@ fn ble_lines(t: &mut Text, b: &BleReport) {
         t.nl();
         if let Some(s) = &l.signal {
             label_text(t, "signal");
-            t.tagged(s, true, " ").nl();
+            t.tagged(s, false, " ").nl();
         }
     }
     if let Some(s) = &b.sdu {
