@@ -22,15 +22,16 @@ addresses only from an 802.15.4 MAC header; RFC 7668 §3.2.2 derives them from
 the 48-bit Bluetooth device address (0xFFFE in the middle, no bit changed).
 
 SCAPY WORKAROUNDS (scapy 2.8.0):
-  * BTLE_CONNECT_REQ packs AA and crc_init big-endian (XIntField,
-    X3BytesField) although the air carries them least significant octet
-    first (Core 5.3 Vol 6 Part B §2.3.3.1): they are handed in byte-swapped.
   * BTLE computes its CRC with the advertising preset 0x555555 whatever the
     channel; data-channel packets get BTLE.compute_crc(pdu, CRCInit) set
     explicitly.
   * There is no nRF Sniffer layer: its header (protocol version 2) is packed
     by hand, as are the H4 direction header, the Linux monitor header and the
-    HCI ACL header (scapy's HCI_ACL_Hdr bit fields are not little-endian).
+    HCI ACL header (a 12-bit handle and two 2-bit flags, little-endian).
+
+The pin matters: scapy releases before 2.8.0 pack CONNECT_IND's AA and
+CRCInit big-endian (XIntField, X3BytesField); 2.8.0 packs them as the air
+carries them, least significant octet first (Core 5.3 Vol 6 Part B §2.3.3.1).
   * L2CAP LE credit-based signalling uses scapy's
     L2CAP_LE_Credit_Based_Connection_Request/Response.
 """
@@ -77,10 +78,6 @@ def ll_addr(bd):
     """fe80:: + the RFC 7668 §3.2.2 IID of a device address."""
     i = iid(bd)
     return "fe80::" + ":".join(i[k:k + 2].hex() for k in range(0, 8, 2))
-
-
-def swap(v, n):
-    return int.from_bytes(v.to_bytes(n, "little"), "big")
 
 
 # --- 6LoWPAN IPHC by hand (RFC 6282 §3.1) ----------------------------------
@@ -150,8 +147,8 @@ def connect_ind():
         / BTLE_CONNECT_REQ(
             InitA=CENTRAL,
             AdvA=PERIPHERAL,
-            AA=swap(AA, 4),
-            crc_init=swap(CRC_INIT, 3),
+            AA=AA,
+            crc_init=CRC_INIT,
             win_size=2,
             win_offset=0,
             interval=24,

@@ -143,7 +143,9 @@ pub fn ble_packet<'a>(pkt: &Packet<'a>) -> Option<Ble<'a>> {
                     direction,
                     adapter: None,
                 },
-                None => Ble::NotBle(format!("H4 packet type 0x{t:02x} is not an HCI packet type")),
+                None => Ble::NotBle(format!(
+                    "H4 packet type 0x{t:02x} is not an HCI packet type"
+                )),
             }
         }
         linktype::BLUETOOTH_LINUX_MONITOR => monitor(d),
@@ -309,7 +311,9 @@ mod tests {
             }
         ));
         // Linux monitor: New Index of hci0 with its address.
-        let ni = [0, 0, 0, 0, 0, 1, 6, 5, 4, 3, 2, 1, b'h', b'c', b'i', b'0', 0, 0, 0, 0];
+        let ni = [
+            0, 0, 0, 0, 0, 1, 6, 5, 4, 3, 2, 1, b'h', b'c', b'i', b'0', 0, 0, 0, 0,
+        ];
         assert!(matches!(
             ble_packet(&pkt(254, &ni)).unwrap(),
             Ble::MonitorOther {

@@ -184,12 +184,17 @@ fn unsignalled_channel_taken_as_ipsp_by_its_dispatch() {
         .filter_map(|r| r["ble"]["note"].as_str())
         .collect();
     assert_eq!(
-        notes.iter().filter(|n| n.contains("taken as IPSP (PSM 0x0023)")).count(),
+        notes
+            .iter()
+            .filter(|n| n.contains("taken as IPSP (PSM 0x0023)"))
+            .count(),
         2,
         "{notes:?}"
     );
     assert!(
-        notes.iter().any(|n| n.contains("CID 0x0042") && n.contains("not taken as IPSP")),
+        notes
+            .iter()
+            .any(|n| n.contains("CID 0x0042") && n.contains("not taken as IPSP")),
         "{notes:?}"
     );
     let text = ietfwg(&["6lo", "decode", s(&ble_pcap("ipsp-no-signalling.pcap"))]);
@@ -208,7 +213,10 @@ fn fragment_mesh_and_broadcast_headers_are_refused() {
         .map(|r| &r["error"])
         .collect();
     assert_eq!(errors.len(), 3, "{errors:?}");
-    for (e, what) in errors.iter().zip(["fragment header", "mesh header", "LOWPAN_BC0"]) {
+    for (e, what) in errors
+        .iter()
+        .zip(["fragment header", "mesh header", "LOWPAN_BC0"])
+    {
         assert_eq!(e["layer"], "ble");
         assert_eq!(e["field"], "6LoWPAN dispatch");
         let m = e["message"].as_str().unwrap();
@@ -313,14 +321,27 @@ fn compress_stats_compares_the_links() {
         };
         assert!(line("compare:").contains("the same 5 datagrams"), "{e}");
         let first_num = |l: String| -> u64 {
-            l.split(':').nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap()
+            l.split(':')
+                .nth(1)
+                .unwrap()
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
         };
-        (first_num(line("802.15.4:")), first_num(line("Bluetooth LE:")))
+        (
+            first_num(line("802.15.4:")),
+            first_num(line("Bluetooth LE:")),
+        )
     };
     let (wpan, ble27) = counts("27");
     let (wpan2, ble251) = counts("251");
     assert_eq!(wpan, wpan2);
-    assert!(wpan > 5 && ble27 > wpan && ble251 < ble27, "{wpan} {ble27} {ble251}");
+    assert!(
+        wpan > 5 && ble27 > wpan && ble251 < ble27,
+        "{wpan} {ble27} {ble251}"
+    );
 }
 
 fn tempdir() -> PathBuf {

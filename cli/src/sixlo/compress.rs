@@ -25,17 +25,17 @@
 use std::io::Write;
 
 use anyhow::Context as _;
+use ietfwg_6lo::ble::emit::{phdr, ConnParams, ConnWriter};
+use ietfwg_6lo::ble::{self, AddrType, BdAddr, Direction, Tracker};
 use ietfwg_6lo::compress::Options;
 use ietfwg_6lo::dispatch::DispatchHeader;
 use ietfwg_6lo::frame::{self, Config, Framed, Framer, Target};
 use ietfwg_6lo::mac::{self, FcsMode, MacHeader};
 use ietfwg_6lo::LinkAddr;
 use ietfwg_capture::lowpan_eth::{self, mac_from_iid, multicast_mac};
-use ietfwg_6lo::ble::emit::{phdr, ConnParams, ConnWriter};
-use ietfwg_6lo::ble::{self, AddrType, BdAddr, Direction, Tracker};
 use ietfwg_capture::{
-    ble_packet, ip_payload, linktype, wpan_frame, CaptureReader, CaptureWriter, Format,
-    Timestamp, Wpan,
+    ble_packet, ip_payload, linktype, wpan_frame, CaptureReader, CaptureWriter, Format, Timestamp,
+    Wpan,
 };
 
 use super::Common;
@@ -296,7 +296,16 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
                     c.add(&d.bytes);
                 }
                 if ble_out {
-                    one_ble(&mut framer, &mut writer, &mut st, &mut ble_conn, a, number, ts, &d.bytes)?;
+                    one_ble(
+                        &mut framer,
+                        &mut writer,
+                        &mut st,
+                        &mut ble_conn,
+                        a,
+                        number,
+                        ts,
+                        &d.bytes,
+                    )?;
                 } else {
                     let (target, out) = if ethernet {
                         match ethernet_target(None, &d.bytes, a) {
@@ -310,7 +319,16 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
                     } else {
                         (ip_target(a, &d.bytes), Out::Wpan)
                     };
-                    one(&mut framer, &mut writer, &mut st, number, ts, &d.bytes, &target, out)?;
+                    one(
+                        &mut framer,
+                        &mut writer,
+                        &mut st,
+                        number,
+                        ts,
+                        &d.bytes,
+                        &target,
+                        out,
+                    )?;
                 }
             }
             continue;
@@ -339,7 +357,16 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
                     c.add(&d.bytes);
                 }
                 if ble_out {
-                    one_ble(&mut framer, &mut writer, &mut st, &mut ble_conn, a, number, ts, &d.bytes)?;
+                    one_ble(
+                        &mut framer,
+                        &mut writer,
+                        &mut st,
+                        &mut ble_conn,
+                        a,
+                        number,
+                        ts,
+                        &d.bytes,
+                    )?;
                     continue;
                 }
                 let mesh = report.lowpan.as_ref().and_then(|l| {
@@ -381,7 +408,16 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
                         c.add(ip);
                     }
                     if ble_out {
-                        one_ble(&mut framer, &mut writer, &mut st, &mut ble_conn, a, number, ts, ip)?;
+                        one_ble(
+                            &mut framer,
+                            &mut writer,
+                            &mut st,
+                            &mut ble_conn,
+                            a,
+                            number,
+                            ts,
+                            ip,
+                        )?;
                         continue;
                     }
                     let (target, out) = if ethernet {
@@ -690,7 +726,10 @@ fn one_ble<W: Write>(
         Ok(f) => f,
         Err(e) => {
             st.failed += 1;
-            eprintln!("frame {number}: datagram not compressed ({} bytes): {e}", datagram.len());
+            eprintln!(
+                "frame {number}: datagram not compressed ({} bytes): {e}",
+                datagram.len()
+            );
             return Ok(());
         }
     };
@@ -775,8 +814,11 @@ impl Compare {
     }
 
     fn add(&mut self, datagram: &[u8]) {
-        let (src, dst) = frame::link_addrs(datagram).unwrap_or((LinkAddr::Absent, LinkAddr::Absent));
-        let w = self.wpan.frame(datagram, &Target::new(src, dst, DEFAULT_PAN));
+        let (src, dst) =
+            frame::link_addrs(datagram).unwrap_or((LinkAddr::Absent, LinkAddr::Absent));
+        let w = self
+            .wpan
+            .frame(datagram, &Target::new(src, dst, DEFAULT_PAN));
         let ll = self.ll_size;
         let conn = self.ble.get_or_insert_with(|| {
             let mut p = ConnParams {
@@ -799,9 +841,10 @@ impl Compare {
             Direction::PeripheralToCentral => (p.peripheral, p.central),
             _ => (p.central, p.peripheral),
         };
-        let b = self
-            .ble_framer
-            .frame(datagram, &Target::new(s.link_addr(), d.link_addr(), DEFAULT_PAN));
+        let b = self.ble_framer.frame(
+            datagram,
+            &Target::new(s.link_addr(), d.link_addr(), DEFAULT_PAN),
+        );
         match (w, b) {
             (Ok(w), Ok(b)) if b.datagram_tag.is_none() => {
                 let Some(sdu) = b.frames.first().and_then(|fr| {

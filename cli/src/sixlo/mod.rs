@@ -19,8 +19,8 @@ use ietfwg_6lo::reassembly::Limits;
 use ietfwg_6lo::security::{parse_key, AddressBook, KeyTable};
 use ietfwg_6lo::{ContextTable, LinkAddr};
 use ietfwg_capture::{
-    ble_packet, linktype, lowpan_ethernet, wpan_frame, Ble, BleDirection, CaptureWriter, Encap, Format, LowpanEthernet, Packet,
-    Timestamp, Wpan, WpanFrame,
+    ble_packet, linktype, lowpan_ethernet, wpan_frame, Ble, BleDirection, CaptureWriter, Encap,
+    Format, LowpanEthernet, Packet, Timestamp, Wpan, WpanFrame,
 };
 
 use crate::output::Output;
@@ -664,7 +664,8 @@ pub(super) fn decode_ble<'a>(
             direction,
             ..
         } => {
-            let mut f = tracker.ll_packet(packet, *advertising, direction.map(ble_direction), number);
+            let mut f =
+                tracker.ll_packet(packet, *advertising, direction.map(ble_direction), number);
             // Offsets in the captured packet, past the pseudo-header.
             f.error = f.error.map(|e| {
                 let at = e.offset() + offset;
@@ -712,7 +713,8 @@ pub(super) fn decode_ble<'a>(
     } else if let Some(sdu) = f.sdu {
         match ble::check_dispatch(&sdu.bytes) {
             Ok(()) => {
-                report = decoder.decode_payload(&sdu.bytes, sdu.src, sdu.dst, number, ts.as_nanos());
+                report =
+                    decoder.decode_payload(&sdu.bytes, sdu.src, sdu.dst, number, ts.as_nanos());
                 if let (Some(d), Some(s)) = (report.datagram.as_mut(), &f.report.sdu) {
                     d.frames.clone_from(&s.frames);
                 }

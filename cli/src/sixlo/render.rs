@@ -611,7 +611,11 @@ fn ble_head(t: &mut Text, b: &BleReport) {
         };
         t.s("  ").s(&a(&b.src)).s(" → ").s(&a(&b.dst));
     } else if let Some(d) = b.direction {
-        t.s("  ").s(&format!("{d:?}"));
+        let name = serde_json::to_value(d)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        t.s("  ").s(&name);
     }
     if let Some(c) = &b.crc {
         t.s("  ");

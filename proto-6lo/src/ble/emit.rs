@@ -5,7 +5,9 @@
 //! connection's CRCInit (Bluetooth Core 5.3 Vol 6 Part B §2.3.3.1, §2.4, §3.1.1; Vol 3 Part A
 //! §3.4, §4.22, §4.23, §7.3; RFC 7668 §2.2).
 
-use super::{crc24, BdAddr, Direction, ADVERTISING_AA, ADVERTISING_CRC_INIT, CID_LE_SIGNALING, PSM_IPSP};
+use super::{
+    crc24, BdAddr, Direction, ADVERTISING_AA, ADVERTISING_CRC_INIT, CID_LE_SIGNALING, PSM_IPSP,
+};
 
 /// Parameters of the connection written.
 #[derive(Debug, Clone, Copy)]

@@ -213,7 +213,11 @@ pub enum Signal {
         credits: u16,
     },
     /// 0x06 (§4.6).
-    DisconnectionRequest { identifier: u8, dcid: u16, scid: u16 },
+    DisconnectionRequest {
+        identifier: u8,
+        dcid: u16,
+        scid: u16,
+    },
     /// Any other command: its code.
     Other { identifier: u8, code: u8 },
 }
@@ -553,7 +557,8 @@ impl Tracker {
         let crc_rx = p
             .get(end..end + 3)
             .ok_or_else(|| trunc("CRC", end, 3, p.len().saturating_sub(end)))?;
-        let received = u32::from(crc_rx[0]) | u32::from(crc_rx[1]) << 8 | u32::from(crc_rx[2]) << 16;
+        let received =
+            u32::from(crc_rx[0]) | u32::from(crc_rx[1]) << 8 | u32::from(crc_rx[2]) << 16;
         let is_adv = advertising.unwrap_or(aa == ADVERTISING_AA);
         let init = if is_adv {
             Some(ADVERTISING_CRC_INIT)
@@ -570,7 +575,10 @@ impl Tracker {
             });
         }
         if p.len() > end + 3 {
-            r.note = Some(format!("{} octets after the CRC ignored", p.len() - end - 3));
+            r.note = Some(format!(
+                "{} octets after the CRC ignored",
+                p.len() - end - 3
+            ));
         }
         if is_adv {
             r.direction = None;
@@ -690,14 +698,22 @@ impl Tracker {
 
     /// A Linux monitor record that is no HCI packet (opcode 0 New Index gives the adapter's
     /// public address, most significant octet first).
-    pub fn monitor_record(&mut self, adapter: u16, opcode: u16, address: Option<[u8; 6]>) -> BleFrame {
+    pub fn monitor_record(
+        &mut self,
+        adapter: u16,
+        opcode: u16,
+        address: Option<[u8; 6]>,
+    ) -> BleFrame {
         let mut report = BleReport::new("hci", PduKind::HciOther);
         report.note = Some(match address {
             Some(a) => {
                 self.local_address(adapter, a);
                 format!(
                     "Linux monitor New Index: adapter {adapter} is {}",
-                    BdAddr { addr: a, kind: AddrType::Public }
+                    BdAddr {
+                        addr: a,
+                        kind: AddrType::Public
+                    }
                 )
             }
             None => format!("Linux monitor record, opcode {opcode}: no HCI packet"),
@@ -754,7 +770,8 @@ impl Tracker {
                 let peer_type = *params
                     .get(5)
                     .ok_or_else(|| trunc("Peer_Address_Type", 2 + 5, 1, 0))?;
-                let peer = BdAddr::from_wire(&wire6(params, 6, "Peer_Address")?, peer_type & 1 != 0);
+                let peer =
+                    BdAddr::from_wire(&wire6(params, 6, "Peer_Address")?, peer_type & 1 != 0);
                 r.handle = Some(handle);
                 r.dst = Some(peer);
                 let local = self.local.get(&adapter).copied();
@@ -929,7 +946,10 @@ impl Tracker {
         if !LE_DYNAMIC_CIDS.contains(&cid) {
             return Ok(None);
         }
-        let known = self.conns.get(&key.0).and_then(|c| c.psm.get(&cid).copied());
+        let known = self
+            .conns
+            .get(&key.0)
+            .and_then(|c| c.psm.get(&cid).copied());
         if known.is_some_and(|p| p != PSM_IPSP) {
             if let Some(l) = r.l2cap.as_mut() {
                 l.psm = known;

@@ -10,8 +10,13 @@ fn h(s: &str) -> Vec<u8> {
 #[test]
 fn crc24_matches_an_independent_implementation() {
     // Vectors computed by scapy 2.8.0 (BTLE.compute_crc).
-    let adv = h("d6be898e45220100000000c0020000dc1b0050654c711234560000000000000000000000000000008ef861");
-    assert_eq!(crc24(ADVERTISING_CRC_INIT, &adv[4..adv.len() - 3]), [0x8e, 0xf8, 0x61]);
+    let adv = h(
+        "d6be898e45220100000000c0020000dc1b0050654c711234560000000000000000000000000000008ef861",
+    );
+    assert_eq!(
+        crc24(ADVERTISING_CRC_INIT, &adv[4..adv.len() - 3]),
+        [0x8e, 0xf8, 0x61]
+    );
     let data = h("714c655002120e00050014010a00230040000005f7000a00dd1d41");
     let pdu = &data[4..data.len() - 3];
     assert_eq!(crc24(ADVERTISING_CRC_INIT, pdu), [0xdd, 0x1d, 0x41]);
@@ -37,13 +42,20 @@ fn writer_and_tracker_round_trip() {
     let p = ConnParams::default();
     let mut w = ConnWriter::new(p);
     let mut pkts = w.open();
-    let big: Vec<u8> = (0..600u32).map(|i| if i == 0 { 0x7a } else { i as u8 }).collect();
+    let big: Vec<u8> = (0..600u32)
+        .map(|i| if i == 0 { 0x7a } else { i as u8 })
+        .collect();
     pkts.extend(w.sdu(Direction::CentralToPeripheral, &big));
     pkts.extend(w.sdu(Direction::PeripheralToCentral, &[0x7b, 0x33, 0x3a]));
     let mut t = Tracker::new(Limits::default());
     let mut sdus = Vec::new();
     for (i, o) in pkts.iter().enumerate() {
-        let f = t.ll_packet(&o.bytes, Some(o.direction.is_none()), o.direction, i as u64 + 1);
+        let f = t.ll_packet(
+            &o.bytes,
+            Some(o.direction.is_none()),
+            o.direction,
+            i as u64 + 1,
+        );
         assert!(f.error.is_none(), "{:?}", f.error);
         assert!(f.report.crc.unwrap().ok);
         if let Some(s) = f.sdu {
@@ -114,17 +126,37 @@ fn hci_acl_reassembles_with_addresses_from_the_events() {
     let mut t = Tracker::new(Limits::default());
     t.local_address(0, [0x00, 0x1a, 0x7d, 0xda, 0x71, 0x13]);
     // LE Connection Complete: status 0, handle 0x0040, role central, peer random c0:…:01.
-    let ev = h("3e1301004000000101000000 00c0 38000000f40101".replace(' ', "").as_str());
+    let ev = h("3e1301004000000101000000 00c0 38000000f40101"
+        .replace(' ', "")
+        .as_str());
     let f = t.hci_packet(4, &ev, Some(Direction::ControllerToHost), 0, 1);
     assert!(f.error.is_none(), "{:?}", f.error);
     // ACL from the controller: L2CAP PDU of 7 on CID 0x0040 split over two ACL packets.
     let a1 = h("4020070007004000");
-    let f = t.hci_packet(2, &[&a1[..], &[0x05, 0x00, 0x7b]].concat(), Some(Direction::ControllerToHost), 0, 2);
+    let f = t.hci_packet(
+        2,
+        &[&a1[..], &[0x05, 0x00, 0x7b]].concat(),
+        Some(Direction::ControllerToHost),
+        0,
+        2,
+    );
     assert!(f.sdu.is_none() && f.error.is_none(), "{:?}", f.error);
-    let f = t.hci_packet(2, &h("40100400333a0102"), Some(Direction::ControllerToHost), 0, 3);
+    let f = t.hci_packet(
+        2,
+        &h("40100400333a0102"),
+        Some(Direction::ControllerToHost),
+        0,
+        3,
+    );
     assert!(f.error.is_none(), "{:?}", f.error);
     let s = f.sdu.unwrap();
     assert_eq!(s.bytes, [0x7b, 0x33, 0x3a, 0x01, 0x02]);
-    assert_eq!(s.dst, LinkAddr::from_eui48([0x00, 0x1a, 0x7d, 0xda, 0x71, 0x13]));
-    assert_eq!(s.src, LinkAddr::from_eui48([0xc0, 0x00, 0x00, 0x00, 0x00, 0x01]));
+    assert_eq!(
+        s.dst,
+        LinkAddr::from_eui48([0x00, 0x1a, 0x7d, 0xda, 0x71, 0x13])
+    );
+    assert_eq!(
+        s.src,
+        LinkAddr::from_eui48([0xc0, 0x00, 0x00, 0x00, 0x00, 0x01])
+    );
 }
