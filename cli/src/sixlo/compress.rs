@@ -14,7 +14,10 @@
 //! Output: pcap link type 230 (no FCS), or 195 with `--fcs`; each frame carries the capture
 //! time of the packet its datagram came from. With `--link ethernet`: link type 1, the 6LoWPAN
 //! payloads in Ethernet frames of the LoWPAN EtherType 0xA0ED (RFC 7973), fragmented (RFC 4944)
-//! only beyond the 1,500-octet Ethernet MTU.
+//! only beyond the 1,500-octet Ethernet MTU. With `--link ble`: link type 256, a Bluetooth LE
+//! connection (CONNECT_IND, the IPSP channel's LE credit-based signalling) carrying each
+//! datagram as one L2CAP SDU in LL data PDUs (RFC 7668; the link layer is
+//! [`ietfwg_6lo::ble::emit`]). Bluetooth LE captures are read as input too.
 //!
 //! A datagram IPHC cannot describe (its Payload Length disagrees with its size) is sent as
 //! uncompressed IPv6 (dispatch 0x41), so that it still arrives byte for byte, and named on stderr.

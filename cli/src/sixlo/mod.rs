@@ -149,7 +149,8 @@ enum Command {
     Decompress(DecompressArgs),
     /// Compress the IPv6 datagrams of a capture (IP link types, or 802.15.4 frames of any
     /// 6LoWPAN form) into 6LoWPAN/IPHC over 802.15.4 frames, fragmenting as needed; writes a
-    /// pcap of link type 230 (195 with --fcs).
+    /// pcap of link type 230 (195 with --fcs; 1 with --link ethernet; 256, Bluetooth LE, with
+    /// --link ble).
     #[command(after_help = crate::examples::SIXLO_COMPRESS)]
     Compress(compress::CompressArgs),
     /// Counters over a capture: frames by type, dispatch headers, errors, header compression,
@@ -210,7 +211,8 @@ struct DecodeArgs {
 
 #[derive(Debug, clap::Args)]
 struct DecompressArgs {
-    /// pcap or pcapng file of 802.15.4 frames; `-` reads stdin.
+    /// pcap or pcapng file of 802.15.4 frames (or 6LoWPAN over Ethernet or Bluetooth LE); `-`
+    /// reads stdin.
     #[arg(value_name = "IN")]
     input: String,
 
