@@ -209,12 +209,10 @@ fn nordic(d: &[u8]) -> Ble<'_> {
         .get(start..start + 4)
         .map(|a| u32::from_le_bytes([a[0], a[1], a[2], a[3]]));
     let advertising = aa.map(|a| a == ADVERTISING_AA);
-    let direction = (advertising == Some(false)).then(|| {
-        if flags & 0x02 != 0 {
-            BleDirection::CentralToPeripheral
-        } else {
-            BleDirection::PeripheralToCentral
-        }
+    let direction = (advertising == Some(false)).then_some(if flags & 0x02 != 0 {
+        BleDirection::CentralToPeripheral
+    } else {
+        BleDirection::PeripheralToCentral
     });
     Ble::Ll {
         packet: &d[start..],

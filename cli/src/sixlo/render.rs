@@ -549,36 +549,6 @@ pub fn incomplete(t: &mut Text, json: bool, inc: &IncompleteDatagram) -> anyhow:
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use ietfwg_6lo::iphc;
-    use ietfwg_6lo::{ContextTable, LinkAddr};
-
-    use super::*;
-
-    /// The library says which context is missing; the option to give it is added here, in text
-    /// and in JSON alike.
-    #[test]
-    fn missing_context_is_printed_with_the_option() -> anyhow::Result<()> {
-        // SAC=1 SAM=11 with SCI=5 (CID octet 0x50), no context configured.
-        let (a, b) = (LinkAddr::Short(1), LinkAddr::Short(2));
-        let ctx = ContextTable::new();
-        let Err(e) = iphc::decompress(&[0x7b, 0xf3, 0x50, 0x11], 0, &ctx, a, b, None) else {
-            anyhow::bail!("decompressed without context 5");
-        };
-        let text = "IPHC: byte 2: SCI: context 5 is not configured";
-        assert_eq!(e.to_string(), text);
-        let hinted = format!("{text} (give it with --context 5=PREFIX/LEN)");
-        assert_eq!(Hinted(&e).to_string(), hinted);
-        // Other errors print as the library says.
-        let Err(e) = iphc::decompress(&[0x7b], 0, &ctx, a, b, None) else {
-            anyhow::bail!("decompressed one octet");
-        };
-        assert_eq!(Hinted(&e).to_string(), e.to_string());
-        Ok(())
-    }
-}
-
 /// The Bluetooth LE part of a frame's first line: what the packet is, the connection, who sent
 /// it, the CRC.
 fn ble_head(t: &mut Text, b: &BleReport) {
@@ -694,5 +664,35 @@ fn ble_lines(t: &mut Text, b: &BleReport) {
     if let Some(n) = &b.note {
         label_text(t, "note");
         t.st(text::dimmed, n).nl();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ietfwg_6lo::iphc;
+    use ietfwg_6lo::{ContextTable, LinkAddr};
+
+    use super::*;
+
+    /// The library says which context is missing; the option to give it is added here, in text
+    /// and in JSON alike.
+    #[test]
+    fn missing_context_is_printed_with_the_option() -> anyhow::Result<()> {
+        // SAC=1 SAM=11 with SCI=5 (CID octet 0x50), no context configured.
+        let (a, b) = (LinkAddr::Short(1), LinkAddr::Short(2));
+        let ctx = ContextTable::new();
+        let Err(e) = iphc::decompress(&[0x7b, 0xf3, 0x50, 0x11], 0, &ctx, a, b, None) else {
+            anyhow::bail!("decompressed without context 5");
+        };
+        let text = "IPHC: byte 2: SCI: context 5 is not configured";
+        assert_eq!(e.to_string(), text);
+        let hinted = format!("{text} (give it with --context 5=PREFIX/LEN)");
+        assert_eq!(Hinted(&e).to_string(), hinted);
+        // Other errors print as the library says.
+        let Err(e) = iphc::decompress(&[0x7b], 0, &ctx, a, b, None) else {
+            anyhow::bail!("decompressed one octet");
+        };
+        assert_eq!(Hinted(&e).to_string(), e.to_string());
+        Ok(())
     }
 }

@@ -160,3 +160,57 @@ fn hci_acl_reassembles_with_addresses_from_the_events() {
         LinkAddr::from_eui48([0xc0, 0x00, 0x00, 0x00, 0x00, 0x01])
     );
 }
+
+mod random {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn dir() -> impl Strategy<Value = Option<Direction>> {
+        prop_oneof![
+            Just(None),
+            Just(Some(Direction::CentralToPeripheral)),
+            Just(Some(Direction::PeripheralToCentral)),
+            Just(Some(Direction::HostToController)),
+            Just(Some(Direction::ControllerToHost)),
+        ]
+    }
+
+    proptest! {
+        /// Any sequence of LL and HCI packets — random, or real ones with octets changed —
+        /// never panics, and the tracker holds no more than its limits allow.
+        #[test]
+        fn tracker_never_panics_and_stays_bounded(
+            pkts in proptest::collection::vec(
+                (any::<bool>(), proptest::option::of(any::<bool>()), dir(), 0u8..6,
+                 proptest::collection::vec(any::<u8>(), 0..80), any::<u16>(), any::<u8>()),
+                1..60),
+        ) {
+            let limits = Limits { connections: 4, reassemblies: 8 };
+            let mut t = Tracker::new(limits);
+            let mut w = ConnWriter::new(ConnParams::default());
+            let mut real: Vec<Vec<u8>> = w.open().into_iter().map(|o| o.bytes).collect();
+            real.extend(w.sdu(Direction::CentralToPeripheral, &[0x7a; 300]).into_iter().map(|o| o.bytes));
+            for (i, (ll, adv, d, h4, bytes, at, x)) in pkts.into_iter().enumerate() {
+                let mut p = if bytes.len() % 3 == 0 {
+                    real[usize::from(at) % real.len()].clone()
+                } else {
+                    bytes
+                };
+                if let Some(b) = p.get_mut(usize::from(at) % 64) {
+                    *b ^= x;
+                }
+                let f = if ll {
+                    t.ll_packet(&p, adv, d, i as u64)
+                } else {
+                    t.hci_packet(h4, &p, d, 0, i as u64)
+                };
+                if let Some(s) = &f.sdu {
+                    prop_assert!(s.bytes.len() <= usize::from(u16::MAX));
+                    let _ = check_dispatch(&s.bytes);
+                }
+                prop_assert!(t.in_flight() <= limits.reassemblies);
+                prop_assert!(t.conns.len() <= limits.connections);
+            }
+        }
+    }
+}
