@@ -397,3 +397,31 @@ fn recorder_reproduces_the_captures() {
         );
     }
 }
+
+/// `--brief`: one line per packet, the PDU kind and device addresses in the MAC columns, the
+/// datagram on the packet completing its SDU, an error after `!`.
+#[test]
+fn brief_lines_name_the_ble_link() {
+    let out = ietfwg(&["6lo", "decode", "--brief", s(&ble_pcap("ipsp-hci-h4.pcap"))]);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    let line = text.lines().nth(6).unwrap();
+    assert!(
+        line.contains("ble  hci_acl 00:1a:7d:da:71:13 > c0:ff:ee:00:00:02  IPHC  fe80::1a:7dff:feda:7113 > fe80::c0ff:eeff:fe00:2 UDP 61616 > 61617"),
+        "{line}"
+    );
+    let out = ietfwg(&[
+        "6lo",
+        "decode",
+        "--brief",
+        s(&ble_pcap("rfc7668-violations.pcap")),
+    ]);
+    assert_exit(&out, 1);
+    assert_eq!(
+        stdout(&out)
+            .lines()
+            .filter(|l| l.contains("! Bluetooth LE: byte 0: 6LoWPAN dispatch: RFC 7668 §3.2.3"))
+            .count(),
+        3
+    );
+}

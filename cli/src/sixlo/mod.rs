@@ -397,7 +397,7 @@ fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
                             ble: Some(&br),
                         };
                         if a.brief {
-                            brief::frame(&mut t, &report, ts);
+                            brief::ble_frame(&mut t, &report, &br, ts);
                         } else {
                             render_frame(&mut t, &report, &link)?;
                         }
