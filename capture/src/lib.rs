@@ -9,6 +9,7 @@
 //! | [`mod@write`] | [`CaptureWriter`]: pcap (ns) and pcapng (`if_tsresol` = ns) output, to any [`std::io::Write`], a file or stdout |
 //! | [`link`] | link-layer walking (Ethernet + 802.1Q/QinQ, BSD loopback, raw IP, Linux SLL/SLL2) and [`ip_payload`] |
 //! | [`wpan`] | [`wpan_frame`]: where an IEEE 802.15.4 frame sits in a packet and what the encapsulation says about its FCS (DLT 195/230/283, ZEP, Linux wpan devices, raw frames under DLT 101) |
+//! | [`ble`] | [`ble_packet`]: the Bluetooth LE link-layer packet or HCI packet of DLT 251/256/272/201/254, with the direction and radio metadata their pseudo-headers give |
 //! | [`lowpan_eth`] | [`lowpan_ethernet`]: a bare 6LoWPAN payload in Ethernet with the LoWPAN EtherType 0xA0ED (RFC 7973), and writing such frames |
 //! | [`zep`] | the ZigBee Encapsulation Protocol header (v1, v2 data, v2 ack) |
 //! | [`ipfrag`] | IPv4 (RFC 791) and IPv6 (RFC 8200 §4.5) fragment reassembly, bounded |
@@ -26,6 +27,7 @@
 //! [`Error`] gathers them all.
 #![forbid(unsafe_code)]
 
+pub mod ble;
 pub mod flows;
 pub mod ipfrag;
 pub mod link;
@@ -40,6 +42,7 @@ pub mod zep;
 
 use std::fmt;
 
+pub use ble::{ble_packet, is_ble_linktype, Ble, BleDirection, HciType, LlMeta};
 pub use flows::{FlowError, Flows};
 pub use ipfrag::IpError;
 pub use link::{ip_payload, LinkError};
@@ -135,6 +138,16 @@ pub mod linktype {
     pub const LINUX_SLL: u32 = 113;
     /// IEEE 802.15.4 with a 2-byte FCS at the end.
     pub const IEEE802_15_4_WITHFCS: u32 = 195;
+    /// Bluetooth HCI over the H4 UART transport, with a 4-byte direction header.
+    pub const BLUETOOTH_HCI_H4_WITH_PHDR: u32 = 201;
+    /// Bluetooth LE link-layer packets (access address to CRC).
+    pub const BLUETOOTH_LE_LL: u32 = 251;
+    /// Linux Bluetooth monitor (btmon): adapter index and opcode, then the HCI packet.
+    pub const BLUETOOTH_LINUX_MONITOR: u32 = 254;
+    /// Bluetooth LE link-layer packets after a 10-byte radio pseudo-header.
+    pub const BLUETOOTH_LE_LL_WITH_PHDR: u32 = 256;
+    /// Nordic Semiconductor nRF Sniffer for Bluetooth LE records.
+    pub const NORDIC_BLE: u32 = 272;
     /// IEEE 802.15.4 non-ASK PHY (preamble, SFD and PHR before the frame).
     pub const IEEE802_15_4_NONASK_PHY: u32 = 215;
     /// Raw IPv4.
@@ -172,6 +185,11 @@ pub mod linktype {
             BACNET_MS_TP => "BACNET_MS_TP",
             NFC_LLCP => "NFC_LLCP",
             ZWAVE_R1_R2 => "ZWAVE_R1_R2",
+            BLUETOOTH_HCI_H4_WITH_PHDR => "BLUETOOTH_HCI_H4_WITH_PHDR",
+            BLUETOOTH_LE_LL => "BLUETOOTH_LE_LL",
+            BLUETOOTH_LINUX_MONITOR => "BLUETOOTH_LINUX_MONITOR",
+            BLUETOOTH_LE_LL_WITH_PHDR => "BLUETOOTH_LE_LL_WITH_PHDR",
+            NORDIC_BLE => "NORDIC_BLE",
             105 => "IEEE802_11",
             127 => "IEEE802_11_RADIOTAP",
             147..=162 => "USER",

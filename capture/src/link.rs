@@ -10,6 +10,7 @@
 //! | 113 LINUX_SLL | 16-byte cooked header (hand-parsed, see `sll`) |
 //! | 276 LINUX_SLL2 | 20-byte cooked header (hand-parsed, see `sll2`) |
 //! | 165 BACNET_MS_TP, 245 NFC_LLCP, 261 ZWAVE_R1_R2 | not IP: 6LoWPAN links, read by the 6LoWPAN crate's `link` module |
+//! | 201, 251, 254, 256, 272 (Bluetooth LE) | not walked here: no IP, see [`crate::ble`] |
 //!
 //! Errors name the byte offset within the packet; they do not name the frame number (the caller
 //! has [`Packet::number`]).
@@ -129,6 +130,14 @@ pub(crate) fn network(lt: u32, data: &[u8], orig_len: u32) -> Result<Net<'_>, Li
                 linktype::name(lt)
             )))
         }
+        linktype::BLUETOOTH_HCI_H4_WITH_PHDR
+        | linktype::BLUETOOTH_LE_LL
+        | linktype::BLUETOOTH_LINUX_MONITOR
+        | linktype::BLUETOOTH_LE_LL_WITH_PHDR
+        | linktype::NORDIC_BLE => Ok(Net::Other(format!(
+            "link type {lt} ({}) carries Bluetooth LE (6LoWPAN over IPSP, RFC 7668), not IP",
+            linktype::name(lt)
+        ))),
         _ => Ok(Net::Unsupported(lt)),
     }
 }

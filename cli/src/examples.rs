@@ -40,6 +40,7 @@ pub const SIXLO_DECODE: &str = "\
 Examples:
   ietfwg 6lo decode pcaps/6lo/frag-udp.pcap
   ietfwg 6lo decode -x --frames 5 pcaps/6lo/frag-udp.pcap     # one frame, byte by byte
+  ietfwg 6lo decode pcaps/6lo-ble/ipsp-phdr.pcap              # 6LoWPAN over Bluetooth LE (RFC 7668)
   ietfwg 6lo decode --brief --context 0=2001:db8::/64 capture.pcap
   echo 4198 01cd ab01 0002 007a 333a 8000 0000 0001 0001 | ietfwg 6lo decode --hex
   ietfwg 6lo decode --zep-listen 17754 -w sniffed.pcapng         # ZEP from a sniffer
@@ -60,7 +61,8 @@ pub const SIXLO_COMPRESS: &str = "\
 Examples:
   ietfwg 6lo compress echo.pcap -o echo-6lo.pcap --fcs
   ietfwg 6lo compress pcaps/6lo/ipv6-uncompressed.pcap -o small.pcap --stats
-  ietfwg 6lo compress ipv6.pcap -o mesh.pcap --mesh-hops 4 --frame-size 64";
+  ietfwg 6lo compress ipv6.pcap -o mesh.pcap --mesh-hops 4 --frame-size 64
+  ietfwg 6lo compress ipv6.pcap -o ble.pcap --link ble --stats   # Bluetooth LE, both links compared";
 
 pub const IKEV2: &str = "\
 Examples:

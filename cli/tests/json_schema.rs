@@ -169,7 +169,9 @@ fn sixlo_decode_json_matches_its_schema_and_counts() {
         &["--learn-contexts"],
     ];
     let mut with_error = 0;
-    for f in captures("6lo") {
+    let mut files = captures("6lo");
+    files.extend(capture_files(&root().join("pcaps/6lo-ble")));
+    for f in files {
         for opts in options {
             let mut args = vec!["6lo", "decode", s(&f), "--json"];
             args.extend_from_slice(opts);

@@ -27,6 +27,8 @@ pub enum Layer {
     /// A link layer other than 802.15.4 below 6LoWPAN (BACnet MS/TP, NFC LLCP, ITU-T G.9959,
     /// DECT ULE).
     Link,
+    /// Bluetooth LE: link layer, HCI ACL, L2CAP (RFC 7668 §2, Bluetooth Core 5.3).
+    Ble,
 }
 
 impl fmt::Display for Layer {
@@ -41,6 +43,7 @@ impl fmt::Display for Layer {
             Layer::Ipv6 => "IPv6",
             Layer::Mle => "MLE",
             Layer::Link => "link",
+            Layer::Ble => "Bluetooth LE",
         })
     }
 }

@@ -7,6 +7,7 @@
 //!
 //! | module | covers |
 //! |---|---|
+//! | [`ble`] | Bluetooth LE under 6LoWPAN (RFC 7668): LL data PDUs, HCI ACL, L2CAP LE credit-based channels on the IPSP PSM with SDU reassembly, IIDs from device addresses; and writing such traffic |
 //! | [`mac`] | IEEE 802.15.4-2003/2006/2015 MAC header, IEs, auxiliary security header, FCS |
 //! | [`encap`] | captured frames: whether one ends in an FCS where the capture does not say (IEEE 802.15.4-2020 §7.2.10) |
 //! | [`dispatch`] | 6LoWPAN dispatch (RFC 4944, 8025, 8066): mesh, BC0, FRAG1/FRAGN, ESC, pages, 6LoRH (RFC 8138) and RFRAG (RFC 8931) recognition |
@@ -32,6 +33,7 @@
 #![forbid(unsafe_code)]
 
 pub mod addr;
+pub mod ble;
 pub mod compress;
 pub mod dispatch;
 pub mod encap;

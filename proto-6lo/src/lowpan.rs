@@ -209,7 +209,9 @@ impl Default for FrameReport<'_> {
 }
 
 impl FrameReport<'_> {
-    fn empty(frame: u64) -> Self {
+    /// A report of frame `frame` with nothing decoded: for a link whose layers below 6LoWPAN
+    /// are decoded elsewhere (Bluetooth LE, [`crate::ble`]) and that carried no 6LoWPAN payload.
+    pub fn empty(frame: u64) -> Self {
         FrameReport {
             frame,
             link: None,

@@ -10,10 +10,13 @@
 //! the frame that completes one. Frames of the other 6LoWPAN links name theirs in the MAC-TYPE
 //! column (`mstp`, `llcp`, `zw` with its sequence number) with their link addresses; an MLE
 //! datagram ends with its command (`MLE Parent Request`, `MLE (secured)` when not decrypted).
+//! the frame that completes one. A Bluetooth LE packet shows `ble`, its PDU kind and the
+//! device addresses in the place of the MAC columns.
 
 use std::fmt::Write as _;
 use std::io::Write;
 
+use ietfwg_6lo::ble::{BdAddr, BleReport};
 use ietfwg_6lo::dispatch::DispatchHeader;
 use ietfwg_6lo::ipv6::Upper;
 use ietfwg_6lo::link::LinkHeader;
@@ -168,6 +171,19 @@ pub fn frame_line(r: &FrameReport<'_>, ts: Timestamp) -> String {
 /// Writes the line of one frame.
 pub fn frame(t: &mut Text, r: &FrameReport<'_>, ts: Timestamp) {
     t.s(&frame_line(r, ts)).nl();
+}
+
+/// The line of one Bluetooth LE packet: `ble`, its PDU kind in the sequence column's place, and
+/// the device addresses of sender and receiver (`-` when the capture does not tell them).
+pub fn ble_frame(t: &mut Text, r: &FrameReport<'_>, b: &BleReport, ts: Timestamp) {
+    let line = frame_line(r, ts);
+    let addr = |a: Option<BdAddr>| a.map_or_else(|| "-".to_string(), |a| a.to_string());
+    let pdu = serde_json::to_value(b.pdu)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let head = format!("ble  {pdu} {} > {}", addr(b.src), addr(b.dst));
+    t.s(&line.replacen("?      - - > -", &head, 1)).nl();
 }
 
 /// The line of a packet that is not an 802.15.4 frame, or whose link layer failed.

@@ -16,6 +16,10 @@
 //! payloads in Ethernet frames of the LoWPAN EtherType 0xA0ED (RFC 7973), fragmented (RFC 4944)
 //! only beyond the 1,500-octet Ethernet MTU. With `--link mstp`: link type 165, the payloads in
 //! BACnet MS/TP frames of type 34 (RFC 8163), likewise fragmented only beyond 1,500 octets.
+//! With `--link ble`: link type 256, a Bluetooth LE
+//! connection (CONNECT_IND, the IPSP channel's LE credit-based signalling) carrying each
+//! datagram as one L2CAP SDU in LL data PDUs (RFC 7668; the link layer is
+//! [`ietfwg_6lo::ble::emit`]). Bluetooth LE captures are read as input too.
 //!
 //! A datagram IPHC cannot describe (its Payload Length disagrees with its size) is sent as
 //! uncompressed IPv6 (dispatch 0x41), so that it still arrives byte for byte, and named on stderr.
@@ -26,6 +30,8 @@
 use std::io::Write;
 
 use anyhow::Context as _;
+use ietfwg_6lo::ble::emit::{phdr, ConnParams, ConnWriter};
+use ietfwg_6lo::ble::{self, AddrType, BdAddr, Direction, Tracker};
 use ietfwg_6lo::compress::Options;
 use ietfwg_6lo::dispatch::DispatchHeader;
 use ietfwg_6lo::frame::{self, Config, Framed, Framer, Target};
@@ -33,7 +39,8 @@ use ietfwg_6lo::mac::{self, FcsMode, MacHeader};
 use ietfwg_6lo::LinkAddr;
 use ietfwg_capture::lowpan_eth::{self, mac_from_iid, multicast_mac};
 use ietfwg_capture::{
-    ip_payload, linktype, wpan_frame, CaptureReader, CaptureWriter, Format, Timestamp, Wpan,
+    ble_packet, ip_payload, linktype, wpan_frame, CaptureReader, CaptureWriter, Format, Timestamp,
+    Wpan,
 };
 
 use super::Common;
@@ -97,18 +104,29 @@ pub struct CompressArgs {
     #[arg(long, value_name = "0xABCD", value_parser = parse_pan)]
     pan: Option<u16>,
 
-    /// What to write: `wpan` (IEEE 802.15.4 frames, link type 230/195) or `ethernet` (Ethernet
+    /// What to write: `wpan` (IEEE 802.15.4 frames, link type 230/195), `ethernet` (Ethernet
     /// frames of the LoWPAN EtherType 0xA0ED, RFC 7973, link type 1; the MAC addresses are the
     /// input's Ethernet addresses or those the IPv6 interface identifiers were formed from) or
     /// `mstp` (BACnet MS/TP frames of type 34, RFC 8163, link type 165; the 8-bit MAC
     /// addresses are those the interface identifiers `::ff:fe00:XX` were formed from).
+    /// `ble` (Bluetooth LE, RFC 7668: a CONNECT_IND, the IPSP channel's LE credit-based
+    /// signalling, then each datagram as one L2CAP SDU in LL data PDUs, link type 256; the device
+    /// addresses are those the first datagram's IIDs were formed from, RFC 7668 §3.2.2).
     #[arg(long, value_enum, default_value = "wpan", conflicts_with = "fcs")]
     link: LinkOut,
 
     /// Print per-capture counts on stderr: datagrams, bytes in and out, header bytes saved,
-    /// ratio.
+    /// ratio; and the link-layer overhead of the same datagrams over IEEE 802.15.4 (frames of
+    /// --frame-size with FCS, fragmented as needed) and over Bluetooth LE (LL data PDUs of
+    /// --ble-ll-size).
     #[arg(long)]
     stats: bool,
+
+    /// With --link ble (and for --stats): the largest LL data PDU payload, 27 (Bluetooth 4.x)
+    /// to 251 (LE Data Length Extension).
+    #[arg(long, value_name = "N", default_value_t = 27,
+          value_parser = clap::value_parser!(u16).range(27..=251))]
+    ble_ll_size: u16,
 
     #[command(flatten)]
     common: Common,
@@ -121,6 +139,8 @@ enum LinkOut {
     Ethernet,
     /// BACnet MS/TP frames of type 34 (RFC 8163), link type 165.
     Mstp,
+    /// Bluetooth LE (RFC 7668): IPSP L2CAP SDUs in LL data PDUs, link type 256.
+    Ble,
 }
 
 /// Largest 6LoWPAN payload in one Ethernet frame (the Ethernet MTU).
@@ -223,11 +243,14 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
     let contexts = decoder.contexts().clone();
     let ethernet = a.link == LinkOut::Ethernet;
     let mstp = a.link == LinkOut::Mstp;
+    let ble_out = a.link == LinkOut::Ble;
     let config = Config {
         frame_size: if ethernet {
             ETHERNET_MTU + EXT_MAC_HEADER
         } else if mstp {
             ETHERNET_MTU + SHORT_MAC_HEADER
+        } else if ble_out {
+            usize::from(IPSP_MTU) + EXT_MAC_HEADER
         } else {
             usize::from(a.frame_size)
         },
@@ -239,13 +262,18 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
         mesh_hops: a.mesh_hops,
         bc0: a.bc0,
     };
+    let mut cmp = a.stats.then(|| Compare::new(&config, &contexts, a));
     let mut framer = Framer::new(config, contexts);
+    let mut ble_conn: Option<ConnWriter> = None;
+    let mut tracker = Tracker::new(ble::Limits::default());
     crate::hints::capture_stdin(&a.input, "ietfwg 6lo compress")?;
     let mut reader = CaptureReader::open(&a.input)?;
     let linktype = if ethernet {
         linktype::ETHERNET
     } else if mstp {
         linktype::BACNET_MS_TP
+    } else if ble_out {
+        linktype::BLUETOOTH_LE_LL_WITH_PHDR
     } else if a.fcs {
         linktype::IEEE802_15_4_WITHFCS
     } else {
@@ -270,6 +298,59 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
             continue;
         }
         st.packets += 1;
+        if let Some(b) = ble_packet(&pkt) {
+            // Bluetooth LE input: each datagram an IPSP SDU carried.
+            let Ok((report, _)) = super::decode_ble(&mut tracker, &mut decoder, &b, number, ts)
+            else {
+                st.not_ip += 1;
+                continue;
+            };
+            if let Some(e) = &report.error {
+                st.decode_errors += 1;
+                eprintln!("frame {number}: {}", super::render::Hinted(e));
+            }
+            if let Some(d) = report.datagram.as_ref().filter(|d| d.ipv6.is_some()) {
+                if let Some(c) = cmp.as_mut() {
+                    c.add(&d.bytes);
+                }
+                if ble_out {
+                    one_ble(
+                        &mut framer,
+                        &mut writer,
+                        &mut st,
+                        &mut ble_conn,
+                        a,
+                        number,
+                        ts,
+                        &d.bytes,
+                    )?;
+                } else {
+                    let (target, out) = if ethernet {
+                        match ethernet_target(None, &d.bytes, a) {
+                            Ok(t) => t,
+                            Err(e) => {
+                                st.failed += 1;
+                                eprintln!("frame {number}: datagram not compressed: {e}");
+                                continue;
+                            }
+                        }
+                    } else {
+                        (ip_target(a, &d.bytes), Out::Wpan)
+                    };
+                    one(
+                        &mut framer,
+                        &mut writer,
+                        &mut st,
+                        number,
+                        ts,
+                        &d.bytes,
+                        &target,
+                        out,
+                    )?;
+                }
+            }
+            continue;
+        }
         match wpan_frame(&pkt) {
             Ok(Wpan::Frame(w)) => {
                 let (fcs, _) = super::frame_fcs(&pkt, &w);
@@ -288,6 +369,22 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
                         "frame {number}: datagram not compressed: not IPv6: {}",
                         why.unwrap_or_default()
                     );
+                    continue;
+                }
+                if let Some(c) = cmp.as_mut() {
+                    c.add(&d.bytes);
+                }
+                if ble_out {
+                    one_ble(
+                        &mut framer,
+                        &mut writer,
+                        &mut st,
+                        &mut ble_conn,
+                        a,
+                        number,
+                        ts,
+                        &d.bytes,
+                    )?;
                     continue;
                 }
                 let mesh = report.lowpan.as_ref().and_then(|l| {
@@ -334,6 +431,22 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
             }
             Ok(Wpan::NotWpan(_)) => match ip_payload(&pkt) {
                 Ok(Some(ip)) if ip.first().is_some_and(|b| b >> 4 == 6) => {
+                    if let Some(c) = cmp.as_mut() {
+                        c.add(ip);
+                    }
+                    if ble_out {
+                        one_ble(
+                            &mut framer,
+                            &mut writer,
+                            &mut st,
+                            &mut ble_conn,
+                            a,
+                            number,
+                            ts,
+                            ip,
+                        )?;
+                        continue;
+                    }
                     let (target, out) = if mstp {
                         match mstp_target(ip, a.pan.unwrap_or(DEFAULT_PAN)) {
                             Ok(t) => t,
@@ -422,6 +535,11 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
             st.ratio()
         );
         eprintln!("LOWPAN-MIB (RFC 7388 §6): {}", st.mib_out());
+        if let Some(c) = &cmp {
+            for l in c.lines() {
+                eprintln!("{l}");
+            }
+        }
     }
     Ok(
         if st.failed > 0 || st.uncompressed > 0 || st.decode_errors > 0 {
@@ -578,4 +696,281 @@ fn one<W: Write>(
         }
     }
     Ok(())
+}
+
+/// The IPSP MTU announced on the channel written (RFC 7668 §2.2: at least 1280).
+const IPSP_MTU: u16 = 1280;
+
+/// The device addresses of the connection written for Bluetooth LE output: those the first
+/// datagram's source and destination IIDs were formed from (RFC 7668 §3.2.2), else fixed ones.
+/// No bit of an IID tells a public from a random address (RFC 7668 §3.2.2), so an address whose
+/// two top bits are 11 (a static random address, Core 5.3 Vol 6 Part B §1.3.2.1) is written as
+/// random, any other as public.
+fn ble_params(datagram: &[u8], a: &CompressArgs) -> ConnParams {
+    let mut p = ConnParams {
+        ll_payload: usize::from(a.ble_ll_size),
+        mtu: IPSP_MTU,
+        ..ConnParams::default()
+    };
+    let kind = |addr: [u8; 6]| {
+        if addr[0] & 0xc0 == 0xc0 {
+            AddrType::Random
+        } else {
+            AddrType::Public
+        }
+    };
+    if let Some(c) = datagram.get(16..24).and_then(BdAddr::from_iid) {
+        p.central = BdAddr {
+            addr: c,
+            kind: kind(c),
+        };
+    }
+    if let Some(d) = datagram.get(32..40).and_then(BdAddr::from_iid) {
+        if d != p.central.addr {
+            p.peripheral = BdAddr {
+                addr: d,
+                kind: kind(d),
+            };
+        }
+    }
+    p
+}
+
+/// Which way a datagram goes on the connection: from the peripheral when its source IID is the
+/// peripheral's, else from the central.
+fn ble_direction(p: &ConnParams, datagram: &[u8]) -> Direction {
+    if datagram.get(16..24) == Some(&p.peripheral.iid()[..]) {
+        Direction::PeripheralToCentral
+    } else {
+        Direction::CentralToPeripheral
+    }
+}
+
+/// RF channel of the PHDR: 0 (2402 MHz, advertising channel 37) for CONNECT_IND, 1 (2404 MHz,
+/// data channel 0) for data.
+fn ble_rf_channel(direction: Option<Direction>) -> u8 {
+    u8::from(direction.is_some())
+}
+
+/// Compresses one datagram for Bluetooth LE and writes its LL packets (the connection's
+/// opening packets before the first).
+#[allow(clippy::too_many_arguments)]
+fn one_ble<W: Write>(
+    framer: &mut Framer,
+    writer: &mut CaptureWriter<W>,
+    st: &mut Stats,
+    conn: &mut Option<ConnWriter>,
+    a: &CompressArgs,
+    number: u64,
+    ts: Timestamp,
+    datagram: &[u8],
+) -> anyhow::Result<()> {
+    let w = match conn {
+        Some(w) => w,
+        None => {
+            let mut w = ConnWriter::new(ble_params(datagram, a));
+            for o in w.open() {
+                let mut rec = phdr(ble_rf_channel(o.direction), o.direction).to_vec();
+                rec.extend(&o.bytes);
+                writer.write(ts, &rec)?;
+            }
+            conn.insert(w)
+        }
+    };
+    let p = *w.params();
+    let dir = ble_direction(&p, datagram);
+    let (src, dst) = match dir {
+        Direction::PeripheralToCentral => (p.peripheral, p.central),
+        _ => (p.central, p.peripheral),
+    };
+    let target = Target::new(src.link_addr(), dst.link_addr(), DEFAULT_PAN);
+    let f = match framer.frame(datagram, &target) {
+        Ok(f) if f.datagram_tag.is_some() => {
+            st.failed += 1;
+            eprintln!(
+                "frame {number}: datagram not compressed ({} bytes): larger than the IPSP MTU {IPSP_MTU} \
+                 (RFC 7668 §2.2); L2CAP does not fragment beyond it",
+                datagram.len()
+            );
+            return Ok(());
+        }
+        Ok(f) => f,
+        Err(e) => {
+            st.failed += 1;
+            eprintln!(
+                "frame {number}: datagram not compressed ({} bytes): {e}",
+                datagram.len()
+            );
+            return Ok(());
+        }
+    };
+    if let Some(e) = &f.uncompressed_because {
+        eprintln!(
+            "frame {number}: datagram sent uncompressed (IPv6 dispatch 0x41), IPHC cannot describe it: {e}"
+        );
+    }
+    // The framer's one 802.15.4 frame: its payload is the 6LoWPAN SDU.
+    let Some(fr) = f.frames.first() else {
+        return Ok(());
+    };
+    let m = mac::parse(fr, FcsMode::None)
+        .map_err(|e| anyhow::anyhow!("frame {number}: own frame: {e}"))?;
+    let sdu = fr.get(m.payload_offset..).unwrap_or_default();
+    let pkts = w.sdu(dir, sdu);
+    st.datagrams += 1;
+    st.bytes_in += datagram.len() as u64;
+    st.payload_out += sdu.len() as u64;
+    st.frames_out += pkts.len() as u64;
+    st.header_saved += f.consumed as i64 - f.header_len as i64;
+    st.uncompressed += u64::from(f.compressed.is_none());
+    for o in pkts {
+        st.frame_bytes_out += o.bytes.len() as u64;
+        let mut rec = phdr(ble_rf_channel(o.direction), o.direction).to_vec();
+        rec.extend(&o.bytes);
+        writer.write(ts, &rec)?;
+    }
+    Ok(())
+}
+
+/// `--stats`: the same datagrams over IEEE 802.15.4 and over Bluetooth LE, link-layer octets
+/// counted as they go on the air (802.15.4: MAC header, payload, FCS; Bluetooth LE: access
+/// address, PDU header, payload, CRC of every LL data PDU, the connection's set-up left out).
+struct Compare {
+    wpan: Framer,
+    ble: Option<ConnWriter>,
+    ble_framer: Framer,
+    ll_size: usize,
+    datagrams: u64,
+    ipv6_octets: u64,
+    wpan_frames: u64,
+    wpan_octets: u64,
+    wpan_lowpan: u64,
+    ble_pdus: u64,
+    ble_octets: u64,
+    ble_lowpan: u64,
+    failed: u64,
+}
+
+impl Compare {
+    fn new(config: &Config, contexts: &ietfwg_6lo::ContextTable, a: &CompressArgs) -> Compare {
+        let wpan = Config {
+            frame_size: usize::from(a.frame_size),
+            fcs: FcsMode::Crc16,
+            mesh_hops: None,
+            bc0: false,
+            options: config.options,
+        };
+        let ble = Config {
+            frame_size: usize::from(IPSP_MTU) + EXT_MAC_HEADER,
+            fcs: FcsMode::None,
+            mesh_hops: None,
+            bc0: false,
+            options: config.options,
+        };
+        Compare {
+            wpan: Framer::new(wpan, contexts.clone()),
+            ble: None,
+            ble_framer: Framer::new(ble, contexts.clone()),
+            ll_size: usize::from(a.ble_ll_size),
+            datagrams: 0,
+            ipv6_octets: 0,
+            wpan_frames: 0,
+            wpan_octets: 0,
+            wpan_lowpan: 0,
+            ble_pdus: 0,
+            ble_octets: 0,
+            ble_lowpan: 0,
+            failed: 0,
+        }
+    }
+
+    fn add(&mut self, datagram: &[u8]) {
+        let (src, dst) =
+            frame::link_addrs(datagram).unwrap_or((LinkAddr::Absent, LinkAddr::Absent));
+        let w = self
+            .wpan
+            .frame(datagram, &Target::new(src, dst, DEFAULT_PAN));
+        let ll = self.ll_size;
+        let conn = self.ble.get_or_insert_with(|| {
+            let mut p = ConnParams {
+                ll_payload: ll,
+                ..ConnParams::default()
+            };
+            if let Some(c) = datagram.get(16..24).and_then(BdAddr::from_iid) {
+                p.central.addr = c;
+            }
+            if let Some(d) = datagram.get(32..40).and_then(BdAddr::from_iid) {
+                p.peripheral.addr = d;
+            }
+            let mut w = ConnWriter::new(p);
+            let _ = w.open();
+            w
+        });
+        let p = *conn.params();
+        let dir = ble_direction(&p, datagram);
+        let (s, d) = match dir {
+            Direction::PeripheralToCentral => (p.peripheral, p.central),
+            _ => (p.central, p.peripheral),
+        };
+        let b = self.ble_framer.frame(
+            datagram,
+            &Target::new(s.link_addr(), d.link_addr(), DEFAULT_PAN),
+        );
+        match (w, b) {
+            (Ok(w), Ok(b)) if b.datagram_tag.is_none() => {
+                let Some(sdu) = b.frames.first().and_then(|fr| {
+                    let m = mac::parse(fr, FcsMode::None).ok()?;
+                    fr.get(m.payload_offset..).map(<[u8]>::to_vec)
+                }) else {
+                    self.failed += 1;
+                    return;
+                };
+                let pkts = conn.sdu(dir, &sdu);
+                self.datagrams += 1;
+                self.ipv6_octets += datagram.len() as u64;
+                self.wpan_frames += w.frames.len() as u64;
+                self.wpan_octets += w.frame_bytes as u64;
+                self.wpan_lowpan += w.header_len as u64;
+                self.ble_pdus += pkts.len() as u64;
+                self.ble_octets += pkts.iter().map(|o| o.bytes.len() as u64).sum::<u64>();
+                self.ble_lowpan += b.header_len as u64;
+            }
+            _ => self.failed += 1,
+        }
+    }
+
+    fn lines(&self) -> Vec<String> {
+        let per = |x: u64| {
+            if self.datagrams == 0 {
+                0.0
+            } else {
+                x as f64 / self.datagrams as f64
+            }
+        };
+        let over = |octets: u64| octets as i64 - self.ipv6_octets as i64;
+        let mut v = vec![
+            format!(
+                "compare: the same {} datagrams ({} IPv6 octets; {} not comparable)",
+                self.datagrams, self.ipv6_octets, self.failed
+            ),
+            format!(
+                "  802.15.4:      {} frames, {} octets on the link (MAC header, 6LoWPAN, FCS), {:+} vs IPv6 ({:+.1}/datagram), IPHC/NHC {:.1} octets/datagram",
+                self.wpan_frames,
+                self.wpan_octets,
+                over(self.wpan_octets),
+                per(over(self.wpan_octets).unsigned_abs()) * over(self.wpan_octets).signum() as f64,
+                per(self.wpan_lowpan)
+            ),
+            format!(
+                "  Bluetooth LE:  {} LL data PDUs, {} octets on the link (AA, header, L2CAP, 6LoWPAN, CRC), {:+} vs IPv6 ({:+.1}/datagram), IPHC/NHC {:.1} octets/datagram",
+                self.ble_pdus,
+                self.ble_octets,
+                over(self.ble_octets),
+                per(over(self.ble_octets).unsigned_abs()) * over(self.ble_octets).signum() as f64,
+                per(self.ble_lowpan)
+            ),
+        ];
+        v.retain(|_| self.datagrams > 0 || self.failed > 0);
+        v
+    }
 }

@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 
+use ietfwg_6lo::ble::BleReport;
 use ietfwg_6lo::ipv6::{Summary, Upper};
 use ietfwg_6lo::link::LinkHeader;
 use ietfwg_6lo::lowpan::{
@@ -30,6 +31,9 @@ struct FrameRecord<'a> {
     /// The link header of an MS/TP, NFC LLCP or G.9959 frame.
     #[serde(skip_serializing_if = "Option::is_none")]
     link: Option<&'a LinkHeader>,
+    /// The Bluetooth LE link layer (LL or HCI, L2CAP), for Bluetooth LE captures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ble: Option<&'a BleReport>,
     mac: Option<&'a mac::Frame<'a>>,
     lowpan: Option<&'a LowpanReport>,
     note: Option<&'a str>,
@@ -90,6 +94,7 @@ fn layer_name(l: Layer) -> &'static str {
         Layer::Ipv6 => "ipv6",
         Layer::Mle => "mle",
         Layer::Link => "link",
+        Layer::Ble => "ble",
         _ => "6lowpan",
     }
 }
@@ -105,6 +110,7 @@ fn layer_rfc(l: Layer) -> Option<&'static str> {
         Layer::Reassembly => Some("RFC 4944 §5.3"),
         Layer::Ipv6 => Some("RFC 8200"),
         Layer::Mle => Some("draft-ietf-6lo-mesh-link-establishment"),
+        Layer::Ble => Some("RFC 7668 §2"),
         _ => None,
     }
 }
@@ -215,6 +221,7 @@ pub fn frame(t: &mut Text, r: &FrameReport<'_>, link: &Link<'_>) -> anyhow::Resu
             .snapped
             .map(|(captured, original)| Snapped { captured, original }),
         link: r.link.as_deref(),
+        ble: link.ble,
         mac: r.mac.as_ref(),
         lowpan: r.lowpan.as_ref(),
         note: r.note.as_deref(),
@@ -276,6 +283,7 @@ pub fn link_error(
         encap: None,
         snapped: None,
         link: None,
+        ble: None,
         mac: None,
         lowpan: None,
         note: None,

@@ -86,6 +86,7 @@ pub(super) fn decode(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status>
         bail!("-w -: standard output carries the decode; name a file");
     }
     let mut decoder = a.common.decoder()?;
+    let mut tracker = ietfwg_6lo::ble::Tracker::new(ietfwg_6lo::ble::Limits::default());
     let mut source = LiveSource::open(a)?;
     let mut writer = None;
     let mut saved = 0u64;
@@ -110,9 +111,9 @@ pub(super) fn decode(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status>
             }
         }
         if sel.wants(pkt.number) {
-            decode_packet(a, &mut decoder, &mut tally, &mut contents, &mut t, &pkt)?;
+            decode_packet(a, &mut decoder, &mut tracker, &mut tally, &mut contents, &mut t, &pkt)?;
         } else {
-            feed_unselected(&mut decoder, &pkt);
+            feed_unselected(&mut decoder, &mut tracker, &pkt);
         }
         // Each frame is shown as it is decoded.
         out.write_all(&t.buf)?;

@@ -12,6 +12,7 @@ use std::io::{BufRead, Write};
 
 use anyhow::{bail, Context as _};
 use clap::Subcommand;
+use ietfwg_6lo::ble::{self as ble, BleReport, Tracker};
 use ietfwg_6lo::encap;
 use ietfwg_6lo::lowpan::{Decoder, FrameReport};
 use ietfwg_6lo::mac::FcsMode;
@@ -19,8 +20,8 @@ use ietfwg_6lo::reassembly::Limits;
 use ietfwg_6lo::security::{parse_key, AddressBook, KeyTable};
 use ietfwg_6lo::{ContextTable, LinkAddr};
 use ietfwg_capture::{
-    linktype, lowpan_ethernet, wpan_frame, CaptureWriter, Encap, Format, LowpanEthernet, Packet,
-    Timestamp, Wpan, WpanFrame,
+    ble_packet, linktype, lowpan_ethernet, wpan_frame, Ble, BleDirection, CaptureWriter, Encap,
+    Format, LowpanEthernet, Packet, Timestamp, Wpan, WpanFrame,
 };
 
 use crate::output::Output;
@@ -149,7 +150,8 @@ enum Command {
     Decompress(DecompressArgs),
     /// Compress the IPv6 datagrams of a capture (IP link types, or 802.15.4 frames of any
     /// 6LoWPAN form) into 6LoWPAN/IPHC over 802.15.4 frames, fragmenting as needed; writes a
-    /// pcap of link type 230 (195 with --fcs).
+    /// pcap of link type 230 (195 with --fcs; 1 with --link ethernet; 256, Bluetooth LE, with
+    /// --link ble).
     #[command(after_help = crate::examples::SIXLO_COMPRESS)]
     Compress(compress::CompressArgs),
     /// Counters over a capture: frames by type, dispatch headers, errors, header compression,
@@ -240,7 +242,8 @@ struct DecodeArgs {
 
 #[derive(Debug, clap::Args)]
 struct DecompressArgs {
-    /// pcap or pcapng file of 802.15.4 frames; `-` reads stdin.
+    /// pcap or pcapng file of 802.15.4 frames (or 6LoWPAN over Ethernet or Bluetooth LE); `-`
+    /// reads stdin.
     #[arg(value_name = "IN")]
     input: String,
 
@@ -405,6 +408,7 @@ fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
     let mut stopped = false;
     // Records are rendered into one buffer, handed to the output in large chunks.
     let mut t = Text::new(out.color);
+    let mut tracker = Tracker::new(ble::Limits::default());
     'read: while let Some(mut batch) = reader.next_batch() {
         for pkt in batch.packets() {
             let number = pkt.number;
@@ -414,10 +418,10 @@ fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
             }
             if !sel.wants(number) {
                 // Read for reassembly only.
-                feed_unselected(&mut decoder, &pkt);
+                feed_unselected(&mut decoder, &mut tracker, &pkt);
                 continue;
             }
-            decode_packet(a, &mut decoder, &mut tally, &mut contents, &mut t, &pkt)?;
+            decode_packet(a, &mut decoder, &mut tracker, &mut tally, &mut contents, &mut t, &pkt)?;
             if t.buf.len() >= CHUNK || out.stdout_tty {
                 out.write_all(&t.buf)?;
                 t.clear();
@@ -460,6 +464,7 @@ fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
 fn decode_packet(
     a: &DecodeArgs,
     decoder: &mut Decoder,
+    tracker: &mut Tracker,
     tally: &mut Tally,
     contents: &mut crate::hints::Contents,
     t: &mut Text,
@@ -468,6 +473,35 @@ fn decode_packet(
     let (number, ts, linktype) = (pkt.number, pkt.ts, pkt.linktype);
     let json = a.json;
     let render_frame = frame_renderer(json);
+    if let Some(b) = ble_packet(pkt) {
+        match decode_ble(tracker, decoder, &b, number, ts) {
+            Ok((report, br)) => {
+                tally.add(&report);
+                let link = render::Link {
+                    ts,
+                    linktype,
+                    encap: None,
+                    snapped: None,
+                    ble: Some(&br),
+                };
+                if a.brief {
+                    brief::ble_frame(t, &report, &br, ts);
+                } else {
+                    render_frame(t, &report, &link)?;
+                }
+            }
+            Err(why) => {
+                tally.frames += 1;
+                tally.not_wpan += 1;
+                if a.brief {
+                    brief::other(t, number, ts, &why);
+                } else {
+                    render::skipped(t, json, number, ts, linktype, &why)?;
+                }
+            }
+        }
+        return Ok(());
+    }
     // 6LoWPAN over MS/TP, NFC LLCP or G.9959.
     if let Some(kind) = link_kind(linktype) {
         let report = decoder.decode_link_frame(kind, pkt.data, number, ts.as_nanos());
@@ -477,6 +511,7 @@ fn decode_packet(
             linktype,
             encap: None,
             snapped: None,
+            ble: None,
         };
         if a.brief {
             brief::frame(t, &report, ts);
@@ -503,6 +538,7 @@ fn decode_packet(
                 linktype,
                 encap: Some(&encap),
                 snapped: None,
+                ble: None,
             };
             if a.brief {
                 brief::frame(t, &report, ts);
@@ -519,6 +555,7 @@ fn decode_packet(
                 linktype,
                 encap: Some(&w.encap),
                 snapped,
+                ble: None,
             };
             if a.brief {
                 brief::frame(t, &report, ts);
@@ -632,6 +669,7 @@ fn decode_hex(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
                 linktype: 0,
                 encap: None,
                 snapped: None,
+                ble: None,
             };
             render_frame(&mut t, &report, &link)?;
             if a.hexdump {
@@ -658,10 +696,12 @@ fn decode_hex(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
 
 /// A frame `--frames`/`-c` did not select: decoded only so that fragments it carries reach the
 /// reassembler (and expired datagrams are dropped), nothing shown.
-fn feed_unselected(decoder: &mut Decoder, pkt: &Packet<'_>) {
+fn feed_unselected(decoder: &mut Decoder, tracker: &mut Tracker, pkt: &Packet<'_>) {
     let (number, ts) = (pkt.number, pkt.ts);
     if let Some(kind) = link_kind(pkt.linktype) {
         decoder.decode_link_frame(kind, pkt.data, number, ts.as_nanos());
+    } else if let Some(b) = ble_packet(pkt) {
+        let _ = decode_ble(tracker, decoder, &b, number, ts);
     } else if let Some(l) = lowpan_ethernet(pkt) {
         decode_ethertype(decoder, &l, number, ts);
     } else if let Ok(Wpan::Frame(w)) = wpan_frame(pkt) {
@@ -680,6 +720,94 @@ fn link_kind(linktype: u32) -> Option<ietfwg_6lo::link::LinkKind> {
         linktype::ZWAVE_R1_R2 => Some(LinkKind::G9959),
         _ => None,
     }
+}
+
+fn ble_direction(d: BleDirection) -> ble::Direction {
+    match d {
+        BleDirection::CentralToPeripheral => ble::Direction::CentralToPeripheral,
+        BleDirection::PeripheralToCentral => ble::Direction::PeripheralToCentral,
+        BleDirection::HostToController => ble::Direction::HostToController,
+        BleDirection::ControllerToHost => ble::Direction::ControllerToHost,
+    }
+}
+
+/// One packet of a Bluetooth LE capture: its link layer through the connection tracker, and
+/// the L2CAP SDU it completes on an IPSP channel through the 6LoWPAN decoder, with the link
+/// addresses RFC 7668 §3.2.2 derives IIDs from. `Err`: not a Bluetooth LE packet (why).
+pub(super) fn decode_ble<'a>(
+    tracker: &mut Tracker,
+    decoder: &mut Decoder,
+    b: &Ble<'_>,
+    number: u64,
+    ts: Timestamp,
+) -> Result<(FrameReport<'a>, BleReport), String> {
+    let f = match b {
+        Ble::Ll {
+            packet,
+            offset,
+            advertising,
+            direction,
+            ..
+        } => {
+            let mut f =
+                tracker.ll_packet(packet, *advertising, direction.map(ble_direction), number);
+            // Offsets in the captured packet, past the pseudo-header.
+            f.error = f.error.map(|e| {
+                let at = e.offset() + offset;
+                e.at(at)
+            });
+            f
+        }
+        Ble::Hci {
+            kind,
+            packet,
+            offset,
+            direction,
+            adapter,
+        } => {
+            let h4 = match kind {
+                ietfwg_capture::HciType::Command => 1,
+                ietfwg_capture::HciType::Acl => 2,
+                ietfwg_capture::HciType::Sco => 3,
+                ietfwg_capture::HciType::Event => 4,
+                ietfwg_capture::HciType::Iso => 5,
+            };
+            let mut f = tracker.hci_packet(
+                h4,
+                packet,
+                direction.map(ble_direction),
+                adapter.unwrap_or(0),
+                number,
+            );
+            f.error = f.error.map(|e| {
+                let at = e.offset() + offset;
+                e.at(at)
+            });
+            f
+        }
+        Ble::MonitorOther {
+            opcode,
+            adapter,
+            new_index_address,
+        } => tracker.monitor_record(*adapter, *opcode, *new_index_address),
+        Ble::NotBle(why) => return Err(why.clone()),
+    };
+    let mut report = FrameReport::empty(number);
+    if let Some(e) = f.error {
+        report.error = Some(e);
+    } else if let Some(sdu) = f.sdu {
+        match ble::check_dispatch(&sdu.bytes) {
+            Ok(()) => {
+                report =
+                    decoder.decode_payload(&sdu.bytes, sdu.src, sdu.dst, number, ts.as_nanos());
+                if let (Some(d), Some(s)) = (report.datagram.as_mut(), &f.report.sdu) {
+                    d.frames.clone_from(&s.frames);
+                }
+            }
+            Err(e) => report.error = Some(e),
+        }
+    }
+    Ok((report, f.report))
 }
 
 /// A bare 6LoWPAN payload from an Ethernet frame of the LoWPAN EtherType (RFC 7973): the MAC
@@ -769,6 +897,7 @@ fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
     let bar = progress_bar(len, out, a.output != "-");
     let sel = a.select.selection();
     let mut stopped = false;
+    let mut tracker = Tracker::new(ble::Limits::default());
     'read: while let Some(mut batch) = reader.next_batch() {
         for pkt in batch.packets() {
             let (number, ts) = (pkt.number, pkt.ts);
@@ -778,13 +907,19 @@ fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
             }
             if !sel.wants(number) {
                 // Read for reassembly only: a datagram is written when a selected frame completes it.
-                feed_unselected(&mut decoder, &pkt);
+                feed_unselected(&mut decoder, &mut tracker, &pkt);
                 continue;
             }
-            let lowpan_eth = lowpan_ethernet(&pkt);
-            let found = match &lowpan_eth {
-                Some(l) => Ok(Err(l)),
-                None => wpan_frame(&pkt).map(Ok),
+            let ble = ble_packet(&pkt);
+            let lowpan_eth = if ble.is_some() {
+                None
+            } else {
+                lowpan_ethernet(&pkt)
+            };
+            let found = match (&ble, &lowpan_eth) {
+                (Some(_), _) => Ok(Ok(None)),
+                (None, Some(l)) => Ok(Err(l)),
+                (None, None) => wpan_frame(&pkt).map(|w| Ok(Some(w))),
             };
             let report = match found {
                 // 6LoWPAN over MS/TP, NFC LLCP or G.9959.
@@ -792,12 +927,24 @@ fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
                     Some(kind) => decoder.decode_link_frame(kind, pkt.data, number, ts.as_nanos()),
                     None => continue,
                 },
+                Ok(Ok(None)) => {
+                    let Some(b) = &ble else { continue };
+                    match decode_ble(&mut tracker, &mut decoder, b, number, ts) {
+                        Ok((report, _)) => report,
+                        Err(_) => {
+                            tally.frames += 1;
+                            tally.not_wpan += 1;
+                            no_ipv6 += 1;
+                            continue;
+                        }
+                    }
+                }
                 Ok(Err(l)) => decode_ethertype(&mut decoder, l, number, ts).0,
-                Ok(Ok(Wpan::Frame(w))) => {
+                Ok(Ok(Some(Wpan::Frame(w)))) => {
                     let (fcs, _) = frame_fcs(&pkt, &w);
                     decoder.decode_frame(w.frame, fcs, number, ts.as_nanos())
                 }
-                Ok(Ok(Wpan::NotWpan(_))) => {
+                Ok(Ok(Some(Wpan::NotWpan(_)))) => {
                     tally.frames += 1;
                     tally.not_wpan += 1;
                     no_ipv6 += 1;

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use ietfwg_6lo::ble::BleReport;
 use ietfwg_6lo::ipv6::{Summary, Upper};
 use ietfwg_6lo::link::LinkHeader;
 use ietfwg_6lo::lowpan::{Compression, FrameReport, IncompleteDatagram};
@@ -45,6 +46,8 @@ pub struct Link<'a> {
     pub encap: Option<&'a Encap>,
     /// `(captured, original)` length when the capture cut the frame short.
     pub snapped: Option<(usize, u32)>,
+    /// The Bluetooth LE link layer, for a frame of a Bluetooth LE capture.
+    pub ble: Option<&'a BleReport>,
 }
 
 /// One frame as text, appended to `t`.
@@ -91,9 +94,15 @@ pub fn frame_text(t: &mut Text, r: &FrameReport<'_>, link: &Link<'_>) {
     if let Some(l) = &r.link {
         link_summary(t, l);
     }
+    if let Some(b) = link.ble {
+        ble_head(t, b);
+    }
     t.nl();
     if let Some(l) = &r.link {
         link_lines(t, l);
+    }
+    if let Some(b) = link.ble {
+        ble_lines(t, b);
     }
     if let Some((captured, original)) = link.snapped {
         label_text(t, "capture");
@@ -684,6 +693,124 @@ pub fn incomplete(t: &mut Text, json: bool, inc: &IncompleteDatagram) -> anyhow:
     } else {
         t.st(text::yellow, &incomplete_line(inc)).nl();
         Ok(())
+    }
+}
+
+/// The Bluetooth LE part of a frame's first line: what the packet is, the connection, who sent
+/// it, the CRC.
+fn ble_head(t: &mut Text, b: &BleReport) {
+    t.s("  BLE ");
+    t.styled(text::bold, |t| {
+        t.s(serde_json::to_value(b.pdu)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .as_deref()
+            .unwrap_or("?"));
+    });
+    if let Some(aa) = &b.access_address {
+        t.s(" AA ").s(aa);
+    }
+    if let Some(h) = b.handle {
+        t.s(" handle ").n(h);
+    }
+    if let Some(llid) = b.llid {
+        t.s(" LLID ").n(llid);
+        if let (Some(sn), Some(nesn)) = (b.sn, b.nesn) {
+            t.s(" SN ").n(sn).s(" NESN ").n(nesn);
+        }
+    }
+    if let Some(pb) = b.pb {
+        t.s(" PB ").n(pb);
+    }
+    if b.src.is_some() || b.dst.is_some() {
+        let a = |x: &Option<ietfwg_6lo::ble::BdAddr>| {
+            x.map_or_else(|| "?".to_string(), |a| format!("{a} ({})", kind(a.kind)))
+        };
+        t.s("  ").s(&a(&b.src)).s(" → ").s(&a(&b.dst));
+    } else if let Some(d) = b.direction {
+        let name = serde_json::to_value(d)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        t.s("  ").s(&name);
+    }
+    if let Some(c) = &b.crc {
+        t.s("  ");
+        if c.ok {
+            t.st(text::green, "CRC ok");
+        } else {
+            t.styled(text::red_bold, |t| {
+                t.s("CRC BAD (")
+                    .hex(u64::from(c.received), 6)
+                    .s(", expected ")
+                    .hex(u64::from(c.computed), 6)
+                    .s(")");
+            });
+        }
+    }
+}
+
+fn kind(k: ietfwg_6lo::ble::AddrType) -> &'static str {
+    match k {
+        ietfwg_6lo::ble::AddrType::Public => "public",
+        ietfwg_6lo::ble::AddrType::Random => "random",
+    }
+}
+
+/// The L2CAP line and the notes of a Bluetooth LE frame.
+fn ble_lines(t: &mut Text, b: &BleReport) {
+    if let Some(c) = &b.connect {
+        label_text(t, "connect");
+        t.s("central ")
+            .d(c.central)
+            .s(" (")
+            .s(kind(c.central.kind))
+            .s("), peripheral ")
+            .d(c.peripheral)
+            .s(" (")
+            .s(kind(c.peripheral.kind))
+            .s("), AA ")
+            .hex(u64::from(c.access_address), 8)
+            .s(", CRCInit ")
+            .hex(u64::from(c.crc_init), 6)
+            .nl();
+    }
+    if let Some(l) = &b.l2cap {
+        label_text(t, "L2CAP");
+        t.s("CID ").hex(u64::from(l.cid), 4).s(" ").s(l.segment);
+        if let Some(n) = l.length {
+            t.s(" length ").n(n);
+        }
+        if let Some(p) = l.psm {
+            t.s(" PSM ").hex(u64::from(p), 4);
+            if p == ietfwg_6lo::ble::PSM_IPSP {
+                t.s(" (IPSP");
+                if !l.psm_learned {
+                    t.s(", by its IPHC dispatch");
+                }
+                t.s(")");
+            }
+        }
+        if let Some(n) = l.sdu_length {
+            t.s(" SDU length ").n(n);
+        }
+        t.nl();
+        if let Some(s) = &l.signal {
+            label_text(t, "signal");
+            t.tagged(s, false, " ").nl();
+        }
+    }
+    if let Some(s) = &b.sdu {
+        label_text(t, "SDU");
+        t.n(s.length).s(" octets from frames");
+        for f in &s.frames {
+            t.s(" #").n(*f);
+        }
+        t.nl();
+    }
+    if let Some(n) = &b.note {
+        label_text(t, "note");
+        t.st(text::dimmed, n).nl();
     }
 }
 
