@@ -12,12 +12,12 @@
 //!
 //! JSON: the typed records of `super::json` (`docs/json.md`).
 
+use ietfwg_ikev2::wire::fields::body_reference;
 use ietfwg_ikev2::wire::ikev1::{Ikev1Message, Ikev1Payload};
 use ietfwg_ikev2::wire::payload::{
     AttrValue, CfgValue, GatewayId, IdValue, NotifyData, Payload, PayloadBody, Proposal,
     SignatureInfo, TrafficSelector, Transform,
 };
-use ietfwg_ikev2::wire::fields::body_reference;
 use ietfwg_ikev2::wire::reader::Reader;
 use ietfwg_ikev2::wire::registry::PayloadType;
 use ietfwg_ikev2::{Error, Header};
