@@ -746,16 +746,32 @@ pub fn parse_chain(buf: &[u8], base: usize) -> Result<Chain> {
     parse_headers(buf, base)
 }
 
+/// The dispatch headers [`parse_chain`] read before the error it returned for `buf` (none when
+/// it returned none): what a front end shows of a frame whose chain is in error.
+#[cold]
+pub fn headers_before_error(buf: &[u8], base: usize) -> Vec<DispatchHeader> {
+    let mut headers = Vec::new();
+    match parse_headers_into(buf, base, &mut headers) {
+        Ok(_) => Vec::new(),
+        Err(_) => headers,
+    }
+}
+
 /// [`parse_chain`] when the payload does not start with LOWPAN_IPHC.
 #[inline(never)]
 fn parse_headers(buf: &[u8], base: usize) -> Result<Chain> {
+    parse_headers_into(buf, base, &mut Vec::new())
+}
+
+/// [`parse_headers`], pushing each header onto `headers` as it is read: after an error,
+/// `headers` holds every header read before it.
+fn parse_headers_into(buf: &[u8], base: usize, headers: &mut Vec<DispatchHeader>) -> Result<Chain> {
     let mut r = Reader::new(buf, base, Layer::Dispatch);
-    let mut headers = Vec::new();
     let mut page = 0u8;
     let mut stage = Stage::Start;
     if buf.is_empty() {
         return Ok(Chain {
-            headers,
+            headers: std::mem::take(headers),
             next: Next::None,
             payload_offset: 0,
             page,
@@ -776,7 +792,7 @@ fn parse_headers(buf: &[u8], base: usize) -> Result<Chain> {
                 }
                 headers.push(DispatchHeader::Nalp { dispatch: b });
                 return Ok(Chain {
-                    headers,
+                    headers: std::mem::take(headers),
                     next: Next::None,
                     payload_offset: start,
                     page,
@@ -787,7 +803,7 @@ fn parse_headers(buf: &[u8], base: usize) -> Result<Chain> {
                 let extended_dispatch = r.u8("extended_dispatch")?;
                 headers.push(DispatchHeader::Esc { extended_dispatch });
                 return Ok(Chain {
-                    headers,
+                    headers: std::mem::take(headers),
                     next: Next::None,
                     payload_offset: r.consumed(),
                     page,
@@ -796,7 +812,7 @@ fn parse_headers(buf: &[u8], base: usize) -> Result<Chain> {
             code::IPV6 => {
                 r.u8("dispatch")?;
                 return Ok(Chain {
-                    headers,
+                    headers: std::mem::take(headers),
                     next: Next::Ipv6,
                     payload_offset: r.consumed(),
                     page,
@@ -805,7 +821,7 @@ fn parse_headers(buf: &[u8], base: usize) -> Result<Chain> {
             code::HC1 => {
                 r.u8("dispatch")?;
                 return Ok(Chain {
-                    headers,
+                    headers: std::mem::take(headers),
                     next: Next::Hc1,
                     payload_offset: r.consumed(),
                     page,
@@ -813,7 +829,7 @@ fn parse_headers(buf: &[u8], base: usize) -> Result<Chain> {
             }
             0x60..=0x7f => {
                 return Ok(Chain {
-                    headers,
+                    headers: std::mem::take(headers),
                     next: Next::Iphc,
                     payload_offset: start,
                     page,
@@ -857,7 +873,7 @@ fn parse_headers(buf: &[u8], base: usize) -> Result<Chain> {
                     datagram_offset,
                 });
                 return Ok(Chain {
-                    headers,
+                    headers: std::mem::take(headers),
                     next: Next::FragmentPayload,
                     payload_offset: r.consumed(),
                     page,
@@ -870,7 +886,7 @@ fn parse_headers(buf: &[u8], base: usize) -> Result<Chain> {
                 headers.push(DispatchHeader::Rfrag(h));
                 if !first {
                     return Ok(Chain {
-                        headers,
+                        headers: std::mem::take(headers),
                         next: Next::FragmentPayload,
                         payload_offset: r.consumed(),
                         page,
@@ -889,7 +905,7 @@ fn parse_headers(buf: &[u8], base: usize) -> Result<Chain> {
                     bitmap,
                 }));
                 return Ok(Chain {
-                    headers,
+                    headers: std::mem::take(headers),
                     next: Next::None,
                     payload_offset: r.consumed(),
                     page,

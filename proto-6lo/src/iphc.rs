@@ -638,6 +638,71 @@ fn stateful_unicast(
     Ok((Ipv6Addr::from(a), ctx_mode(table, ctx_id)))
 }
 
+/// The LOWPAN_IPHC encoding fields (RFC 6282 §3.1.1) and the CID octet (§3.1.2), read from
+/// the first octets of a header alone: what can be shown of a header whose decoding failed
+/// further on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Encoding {
+    pub tf: u8,
+    pub nh: bool,
+    pub hlim: u8,
+    pub cid: bool,
+    pub sac: bool,
+    pub sam: u8,
+    pub m: bool,
+    pub dac: bool,
+    pub dam: u8,
+    /// Source and destination context identifiers, when CID=1 and the CID octet is there.
+    pub sci_dci: Option<(u8, u8)>,
+}
+
+/// The encoding fields of the LOWPAN_IPHC header at `buf[0]`: None when `buf` does not start
+/// with an IPHC dispatch or holds fewer than its two base octets.
+pub fn encoding(buf: &[u8]) -> Option<Encoding> {
+    let (&b0, &b1) = (buf.first()?, buf.get(1)?);
+    if !is_iphc(b0) {
+        return None;
+    }
+    let cid = b1 & 0x80 != 0;
+    Some(Encoding {
+        tf: (b0 >> 3) & 0x03,
+        nh: b0 & 0x04 != 0,
+        hlim: b0 & 0x03,
+        cid,
+        sac: b1 & 0x40 != 0,
+        sam: (b1 >> 4) & 0x03,
+        m: b1 & 0x08 != 0,
+        dac: b1 & 0x04 != 0,
+        dam: b1 & 0x03,
+        sci_dci: if cid {
+            buf.get(2).map(|c| (c >> 4, c & 0x0f))
+        } else {
+            None
+        },
+    })
+}
+
+/// The LOWPAN_IPHC header at `buf[0]` (arguments as for [`decompress`]) when it parses on its
+/// own, although decompression as a whole failed (in the NHC chain after it, or in deriving
+/// the lengths): the header a front end shows before the error. None when the header itself
+/// is in error.
+#[cold]
+pub fn header_before_error(
+    buf: &[u8],
+    base: usize,
+    ctx: &ContextTable,
+    link_src: LinkAddr,
+    link_dst: LinkAddr,
+) -> Option<IphcRepr> {
+    let mut r = Reader::new(buf, base, Layer::Iphc);
+    let iids = Iids {
+        src: link_src.iid(),
+        dst: link_dst.iid(),
+        from_ipv6: false,
+    };
+    parse_header(&mut r, ctx, &iids).ok()
+}
+
 /// Nested IPv6-in-IPv6 (EID 7) levels accepted below the outermost IPHC header.
 pub(crate) const MAX_DEPTH: u8 = 4;
 

@@ -189,6 +189,76 @@ pub struct FrameReport<'a> {
     /// for the nonces of the frames that follow.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub learned_address: Option<LearnedAddress>,
+    /// With `error`: what was read before it that the report does not hold otherwise (see
+    /// [`Partial`]). Not serialised: the JSON record keeps its shape.
+    #[serde(skip)]
+    pub partial: Option<Box<Partial>>,
+}
+
+/// What a frame in error showed before the error, so that a front end can print every field
+/// decoded before it: the dispatch headers read before an error in the chain, and the header
+/// compression decoding stopped in.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Partial {
+    /// Dispatch headers read before an error in the dispatch chain (empty otherwise: when the
+    /// chain parsed, `LowpanReport::dispatch` holds it).
+    pub dispatch: Vec<DispatchHeader>,
+    /// The header compression the error occurred in or after.
+    pub compression: Option<PartialCompression>,
+}
+
+/// The part of a LOWPAN_IPHC or LOWPAN_HC1 header that was read before an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartialCompression {
+    /// LOWPAN_IPHC at frame offset `at`: its encoding octets, and the whole header when the
+    /// error came after it (in the NHC chain, or the lengths).
+    Iphc {
+        at: usize,
+        encoding: iphc::Encoding,
+        header: Option<Box<iphc::IphcRepr>>,
+    },
+    /// LOWPAN_HC1 at frame offset `at` (the 0x42 dispatch): its encoding octet and the HC_UDP
+    /// encoding octet when H=1 and it is there.
+    Hc1 {
+        at: usize,
+        encoding: u8,
+        hc_udp: Option<u8>,
+    },
+}
+
+impl Partial {
+    /// What can be read of the compressed header starting at `buf[0]` (frame offset `at`),
+    /// `next` saying which it is. Only called on the error path.
+    #[cold]
+    fn compression(
+        next: Next,
+        buf: &[u8],
+        at: usize,
+        ctx: &ContextTable,
+        src: LinkAddr,
+        dst: LinkAddr,
+    ) -> Option<PartialCompression> {
+        match next {
+            Next::Iphc => Some(PartialCompression::Iphc {
+                at,
+                encoding: iphc::encoding(buf)?,
+                header: iphc::header_before_error(buf, at, ctx, src, dst).map(Box::new),
+            }),
+            Next::Hc1 => {
+                let (&d, &encoding) = (buf.first()?, buf.get(1)?);
+                (d == hc1::DISPATCH).then_some(PartialCompression::Hc1 {
+                    at,
+                    encoding,
+                    hc_udp: if encoding & 1 != 0 {
+                        buf.get(2).copied()
+                    } else {
+                        None
+                    },
+                })
+            }
+            _ => None,
+        }
+    }
 }
 
 /// A short address found to belong to an extended one.
@@ -223,6 +293,7 @@ impl FrameReport<'_> {
             learned_contexts: Vec::new(),
             security: None,
             learned_address: None,
+            partial: None,
         }
     }
 }
@@ -488,6 +559,7 @@ impl Decoder {
         report.security = None;
         report.learned_address = None;
         report.link = None;
+        report.partial = None;
         report.mac = match mac::parse(frame, fcs) {
             Ok(f) => Some(f),
             Err(e) => {
@@ -690,6 +762,19 @@ impl Decoder {
                     sixlorh_error: None,
                     rfrag_ack: None,
                 });
+                if matches!(e.layer(), Layer::Iphc | Layer::Nhc) {
+                    report.partial = Some(Box::new(Partial {
+                        dispatch: Vec::new(),
+                        compression: Partial::compression(
+                            Next::Iphc,
+                            payload,
+                            base,
+                            &self.contexts,
+                            src,
+                            dst,
+                        ),
+                    }));
+                }
                 report.error = Some(e);
                 return;
             }
@@ -820,6 +905,13 @@ impl Decoder {
         let chain = match dispatch::parse_chain(payload, base) {
             Ok(c) => c,
             Err(e) => {
+                let dispatch = dispatch::headers_before_error(payload, base);
+                if !dispatch.is_empty() {
+                    report.partial = Some(Box::new(Partial {
+                        dispatch,
+                        compression: None,
+                    }));
+                }
                 report.error = Some(e);
                 return;
             }
@@ -845,11 +937,25 @@ impl Decoder {
             time_nanos,
             scratch,
         );
-        lowpan.dispatch = chain.headers;
         match result {
             Ok(dg) => report.datagram = dg,
-            Err(e) => report.error = Some(e),
+            Err(e) => {
+                if matches!(e.layer(), Layer::Iphc | Layer::Nhc | Layer::Hc1)
+                    && lowpan.compression.is_none()
+                {
+                    report.partial = partial_compression(
+                        &chain,
+                        payload,
+                        base,
+                        &self.contexts,
+                        mac_src,
+                        mac_dst,
+                    );
+                }
+                report.error = Some(e);
+            }
         }
+        lowpan.dispatch = chain.headers;
         if lowpan
             .dispatch
             .iter()
@@ -1401,6 +1507,38 @@ impl Decoder {
             }
         }
     }
+}
+
+/// [`Partial`] for a frame whose header decompression failed after the dispatch chain
+/// `chain` parsed: the compressed header starts at `payload[chain.payload_offset]` (one octet
+/// earlier for HC1, whose 0x42 dispatch the chain steps over).
+#[cold]
+fn partial_compression(
+    chain: &Chain,
+    payload: &[u8],
+    base: usize,
+    ctx: &ContextTable,
+    mac_src: LinkAddr,
+    mac_dst: LinkAddr,
+) -> Option<Box<Partial>> {
+    let (src, dst) = chain
+        .headers
+        .iter()
+        .find_map(|h| match h {
+            DispatchHeader::Mesh(m) => Some((m.originator, m.final_destination)),
+            _ => None,
+        })
+        .unwrap_or((mac_src, mac_dst));
+    let at = match chain.next {
+        Next::Hc1 => chain.payload_offset.saturating_sub(1),
+        _ => chain.payload_offset,
+    };
+    let buf = payload.get(at..)?;
+    let compression = Partial::compression(chain.next, buf, base + at, ctx, src, dst)?;
+    Some(Box::new(Partial {
+        dispatch: Vec::new(),
+        compression: Some(compression),
+    }))
 }
 
 /// An RFRAG datagram dropped by an abort is simply forgotten (it completed nothing); kept as a

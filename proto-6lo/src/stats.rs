@@ -4,27 +4,19 @@
 //! how much header compression saved).
 //!
 //! RFC 7388 §6 defines the counters for a node's own 6LoWPAN layer; from a capture they are
-//! counted as that node would have counted the frames captured, one received 802.15.4 data
-//! frame carrying a 6LoWPAN payload being one received 6LoWPAN datagram:
+//! counted as the interface that received the frames would have counted them, one received
+//! 802.15.4 data frame carrying a 6LoWPAN payload being one received 6LoWPAN datagram. Frames
+//! the MAC layer drops never reach the 6LoWPAN layer and count nowhere: a bad FCS, a MAC header
+//! or frame security in error (a MIC that does not verify), an encrypted payload without its
+//! key. Each counter's doc comment on [`LowpanMib`] quotes the MIB's DESCRIPTION clause and
+//! says what is counted for it.
 //!
-//! | counter (RFC 7388 §6) | counted here |
-//! |---|---|
-//! | lowpanInReceives | data frames whose payload is 6LoWPAN (not NALP, not encrypted, not empty), those that fail included |
-//! | lowpanInHdrErrors | of those, frames whose dispatch headers (mesh, BC0, fragment, page, 6LoRH, RFRAG) are in error |
-//! | lowpanInMeshReceives | frames with a Mesh header (RFC 4944 §5.2) |
-//! | lowpanInReasmReqds | fragments received (FRAG1, FRAGN, RFRAG) |
-//! | lowpanInReasmOKs | IPv6 packets reassembled from them |
-//! | lowpanInReasmFails | reassembly failures: datagrams given up (timed out, evicted, aborted, left incomplete at the end) and fragments in error |
-//! | lowpanInCompReqds | frames whose payload needed header decompression (IPHC, HC1) |
-//! | lowpanInCompOKs | of those, decompressed |
-//! | lowpanInCompFails | of those, failed (e.g. a context not configured) |
-//! | lowpanInDiscards | always 0: a capture reader discards nothing for lack of resources |
-//! | lowpanInDelivers | IPv6 packets handed to the IPv6 layer (unfragmented or reassembled) |
+//! The output counters of `6lo compress` are [`LowpanMibOut`].
 
 use std::collections::BTreeMap;
 
 use crate::dispatch::DispatchHeader;
-use crate::error::Layer;
+use crate::error::{Error, Layer};
 use crate::lowpan::{Compression, FrameReport, IncompleteDatagram};
 use crate::mac::FrameType;
 use crate::LinkAddr;
@@ -37,16 +29,49 @@ pub const MAX_CONVERSATIONS: usize = 4096;
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 #[allow(non_snake_case)]
 pub struct LowpanMib {
+    /// "The total number of 6LoWPAN datagrams received, including those received in error."
+    /// Data frames with a 6LoWPAN payload that the MAC layer passed up (not NALP, not
+    /// encrypted, not empty, FCS and frame security not in error), those that fail to decode
+    /// included.
     pub lowpanInReceives: u64,
+    /// "The number of received 6LoWPAN datagrams discarded due to errors in their headers,
+    /// including unknown dispatch values." Of the received, those whose dispatch headers
+    /// (mesh, BC0, fragment, page, 6LoRH, RFRAG, or an unknown dispatch value) are in error.
+    /// Errors in IPHC/NHC/HC1 count as decompression failures, errors found by reassembly as
+    /// reassembly failures.
     pub lowpanInHdrErrors: u64,
+    /// "The number of received 6LoWPAN datagrams with a MESH header." Of the received, those
+    /// whose first dispatch header is a mesh header (RFC 4944 §5.2), whatever follows it.
     pub lowpanInMeshReceives: u64,
+    /// "The number of received 6LoWPAN fragments that needed to be reassembled. This includes
+    /// both FRAG1 and FRAGN 6LoWPAN datagrams." Of the received, those with a FRAG1, FRAGN or
+    /// RFC 8931 RFRAG header, whatever became of them.
     pub lowpanInReasmReqds: u64,
+    /// "The number of failures detected by the re-assembly algorithm (e.g., timeouts)."
+    /// Datagrams given up (timed out, evicted, aborted by their sender, incomplete at the end
+    /// of the capture) and fragments reassembly rejected (overlaps, a size that changed).
     pub lowpanInReasmFails: u64,
+    /// "The number of IPv6 packets successfully reassembled." Fragments that completed their
+    /// datagram.
     pub lowpanInReasmOKs: u64,
+    /// "The number of 6LoWPAN datagrams requiring header decompression." Of the received,
+    /// those whose datagram starts with LOWPAN_IPHC or LOWPAN_HC1 (first fragments and
+    /// unfragmented datagrams).
     pub lowpanInCompReqds: u64,
+    /// "The number of 6LoWPAN datagrams where header decompression failed (e.g., because the
+    /// necessary context information was not available)." Of those, the ones whose IPHC, NHC
+    /// or HC1 decoding failed.
     pub lowpanInCompFails: u64,
+    /// "The number of 6LoWPAN datagrams where header decompression was successful." Of those,
+    /// the ones decompressed.
     pub lowpanInCompOKs: u64,
+    /// "The number of received 6LoWPAN datagrams that were discarded (e.g., for lack of buffer
+    /// space) even though no problems were encountered to prevent their continued processing.
+    /// [...] does not include any datagrams discarded due to a reassembly failure or a
+    /// compression failure." Always 0: a capture reader keeps every datagram it can decode.
     pub lowpanInDiscards: u64,
+    /// "The total number of IPv6 packets successfully delivered to the IPv6 layer." Complete
+    /// datagrams, unfragmented or reassembled, whatever the IPv6 layer then makes of them.
     pub lowpanInDelivers: u64,
 }
 
@@ -174,40 +199,52 @@ impl Stats {
             &mut self.mac_frames,
             m.frame_type.key().unwrap_or("unknown"),
         );
-        self.bad_fcs += u64::from(m.fcs.as_ref().is_some_and(|f| !f.ok));
+        let bad_fcs = m.fcs.as_ref().is_some_and(|f| !f.ok);
+        self.bad_fcs += u64::from(bad_fcs);
         self.conversation(m.src, m.dst, len);
-        let nalp = r.lowpan.as_ref().is_some_and(|l| {
-            l.dispatch
+        let dispatch = r.lowpan.as_ref().map(|l| l.dispatch.as_slice());
+        let before_error = r.partial.as_ref().map(|p| p.dispatch.as_slice());
+        let headers = || {
+            dispatch
+                .unwrap_or_default()
                 .iter()
-                .any(|h| matches!(h, DispatchHeader::Nalp { .. }))
-        });
+                .chain(before_error.unwrap_or_default())
+        };
+        let nalp = headers().any(|h| matches!(h, DispatchHeader::Nalp { .. }));
+        // What the MAC layer passes up to 6LoWPAN: data frames with a readable payload whose
+        // FCS and frame security (MIC) are not in error.
         let carries = m.frame_type == FrameType::DATA
             && !m.payload_encrypted
             && !m.payload.is_empty()
-            && !nalp;
+            && !nalp
+            && !bad_fcs
+            && err_layer != Some(Layer::Mac);
+        if let Some(l) = &r.lowpan {
+            for h in &l.dispatch {
+                bump(&mut self.dispatch, h.name());
+            }
+        }
         if !carries {
             return;
         }
         let mib = &mut self.mib;
         mib.lowpanInReceives += 1;
         mib.lowpanInHdrErrors += u64::from(err_layer == Some(Layer::Dispatch));
+        mib.lowpanInMeshReceives +=
+            u64::from(matches!(headers().next(), Some(DispatchHeader::Mesh(_))));
+        mib.lowpanInReasmReqds += u64::from(headers().any(|h| {
+            matches!(
+                h,
+                DispatchHeader::Frag1 { .. }
+                    | DispatchHeader::FragN { .. }
+                    | DispatchHeader::Rfrag(_)
+            )
+        }));
         let comp_failed = matches!(err_layer, Some(Layer::Iphc | Layer::Nhc | Layer::Hc1));
         mib.lowpanInCompFails += u64::from(comp_failed);
         mib.lowpanInCompReqds += u64::from(comp_failed);
         mib.lowpanInReasmFails += u64::from(err_layer == Some(Layer::Reassembly));
         if let Some(l) = &r.lowpan {
-            for h in &l.dispatch {
-                bump(&mut self.dispatch, h.name());
-            }
-            if l.dispatch
-                .iter()
-                .any(|h| matches!(h, DispatchHeader::Mesh(_)))
-            {
-                mib.lowpanInMeshReceives += 1;
-            }
-            if l.fragment.is_some() || l.rfrag.is_some() {
-                mib.lowpanInReasmReqds += 1;
-            }
             if l.fragment.as_ref().is_some_and(|f| f.completes)
                 || l.rfrag.as_ref().is_some_and(|f| f.completes)
             {
@@ -235,10 +272,8 @@ impl Stats {
             }
         }
         if let Some(d) = &r.datagram {
-            if d.ipv6.is_some() && d.ipv6_error.is_none() {
-                self.mib.lowpanInDelivers += 1;
-                self.ipv6_octets += d.length as u64;
-            }
+            self.mib.lowpanInDelivers += 1;
+            self.ipv6_octets += d.length as u64;
         }
     }
 
@@ -277,5 +312,132 @@ impl Stats {
     pub fn header_ratio(&self) -> Option<f64> {
         (self.uncompressed_header_octets > 0)
             .then(|| self.compressed_header_octets as f64 / self.uncompressed_header_octets as f64)
+    }
+}
+
+/// RFC 7388 LOWPAN-MIB output counters, as the node that sent the frames `6lo compress` writes
+/// would count them (JSON keys are the MIB names). Each doc comment quotes the MIB's
+/// DESCRIPTION clause, then says what is counted for it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[allow(non_snake_case)]
+pub struct LowpanMibOut {
+    /// "The total number of IPv6 packets supplied by the IPv6 layer." Every datagram handed
+    /// to the compressor, those that could not be sent included.
+    pub lowpanOutRequests: u64,
+    /// "The total number of IPv6 packets for which header compression was attempted." The
+    /// same datagrams: each one is compressed when it can be.
+    pub lowpanOutCompReqds: u64,
+    /// "The total number of IPv6 packets for which header compression failed." Datagrams the
+    /// compressor rejected, and those IPHC cannot describe, sent as uncompressed IPv6 (0x41).
+    pub lowpanOutCompFails: u64,
+    /// "The total number of IPv6 packets for which header compression was successful."
+    pub lowpanOutCompOKs: u64,
+    /// "The number of IPv6 packets that required fragmentation in order to be transmitted."
+    /// Datagrams larger than one frame, fragmented or not.
+    pub lowpanOutFragReqds: u64,
+    /// "The number of IPv6 packets that have been discarded because fragmentation failed."
+    /// Datagrams whose headers leave no room in a frame of the size asked for.
+    pub lowpanOutFragFails: u64,
+    /// "The number of IPv6 packets that have been successfully fragmented."
+    pub lowpanOutFragOKs: u64,
+    /// "The number of 6LoWPAN fragments that have been generated as a result of
+    /// fragmentation. This includes both FRAG1 and FRAGN 6LoWPAN datagrams." Frames of the
+    /// fragmented datagrams.
+    pub lowpanOutFragCreates: u64,
+    /// "The number of 6LoWPAN datagrams with a MESH header that were dropped because the hop
+    /// limit was exceeded." Always 0: `compress` originates (or sends again) frames and
+    /// forwards none, and only forwarding decrements Hops Left (RFC 4944 §5.2).
+    pub lowpanOutMeshHopLimitExceeds: u64,
+    /// "The number of 6LoWPAN datagrams with a MESH header that were dropped because there was
+    /// no forwarding information available." Always 0: the final destination is the frame's
+    /// own link destination.
+    pub lowpanOutMeshNoRoutes: u64,
+    /// "The number of 6LoWPAN datagrams requiring MESH header encapsulation." Datagrams sent
+    /// with a mesh header (`--mesh-hops`, or one carried over from the input frame).
+    pub lowpanOutMeshRequests: u64,
+    /// "The number of 6LoWPAN datagrams with a MESH header for which suitable forwarding
+    /// information was available." The same datagrams (see `lowpanOutMeshNoRoutes`).
+    pub lowpanOutMeshForwds: u64,
+    /// "The number of 6LoWPAN datagrams with a MESH header created." Frames written with a
+    /// mesh header (each fragment carries its own).
+    pub lowpanOutMeshTransmits: u64,
+    /// "The number of IPv6 packets that were discarded (e.g., for lack of buffer space) even
+    /// though no problem was encountered to prevent their transmission to their destination."
+    /// Always 0: nothing is dropped for lack of resources.
+    pub lowpanOutDiscards: u64,
+    /// "The total number of 6LoWPAN datagram that this entity supplied to the lower layers for
+    /// transmission." Frames written.
+    pub lowpanOutTransmits: u64,
+}
+
+impl LowpanMibOut {
+    /// Counts one datagram given to [`crate::frame::Framer::frame`] and what it returned;
+    /// `mesh`: the frames carry a mesh header.
+    pub fn add(&mut self, framed: std::result::Result<&crate::frame::Framed, &Error>, mesh: bool) {
+        self.lowpanOutRequests += 1;
+        self.lowpanOutCompReqds += 1;
+        match framed {
+            Ok(f) => {
+                let frames = f.frames.len() as u64;
+                if f.compressed.is_some() {
+                    self.lowpanOutCompOKs += 1;
+                } else {
+                    self.lowpanOutCompFails += 1;
+                }
+                if f.datagram_tag.is_some() {
+                    self.lowpanOutFragReqds += 1;
+                    self.lowpanOutFragOKs += 1;
+                    self.lowpanOutFragCreates += frames;
+                }
+                if mesh {
+                    self.lowpanOutMeshRequests += 1;
+                    self.lowpanOutMeshForwds += 1;
+                    self.lowpanOutMeshTransmits += frames;
+                }
+                self.lowpanOutTransmits += frames;
+            }
+            Err(e) => match e.layer() {
+                Layer::Ipv6 | Layer::Iphc | Layer::Nhc => self.lowpanOutCompFails += 1,
+                // Compressed, but the frame size leaves no room (MAC), or the fragments could
+                // not be cut (dispatch).
+                _ => {
+                    self.lowpanOutCompOKs += 1;
+                    self.lowpanOutFragReqds += 1;
+                    self.lowpanOutFragFails += 1;
+                }
+            },
+        }
+    }
+
+    /// Counts a datagram that could not be handed to the compressor (not IPv6, no link
+    /// addresses for it): requested, and its compression failed.
+    pub fn add_not_compressed(&mut self) {
+        self.lowpanOutRequests += 1;
+        self.lowpanOutCompReqds += 1;
+        self.lowpanOutCompFails += 1;
+    }
+
+    /// (name, value) for each counter, in MIB order.
+    pub fn rows(&self) -> [(&'static str, u64); 15] {
+        [
+            ("lowpanOutRequests", self.lowpanOutRequests),
+            ("lowpanOutCompReqds", self.lowpanOutCompReqds),
+            ("lowpanOutCompFails", self.lowpanOutCompFails),
+            ("lowpanOutCompOKs", self.lowpanOutCompOKs),
+            ("lowpanOutFragReqds", self.lowpanOutFragReqds),
+            ("lowpanOutFragFails", self.lowpanOutFragFails),
+            ("lowpanOutFragOKs", self.lowpanOutFragOKs),
+            ("lowpanOutFragCreates", self.lowpanOutFragCreates),
+            (
+                "lowpanOutMeshHopLimitExceeds",
+                self.lowpanOutMeshHopLimitExceeds,
+            ),
+            ("lowpanOutMeshNoRoutes", self.lowpanOutMeshNoRoutes),
+            ("lowpanOutMeshRequests", self.lowpanOutMeshRequests),
+            ("lowpanOutMeshForwds", self.lowpanOutMeshForwds),
+            ("lowpanOutMeshTransmits", self.lowpanOutMeshTransmits),
+            ("lowpanOutDiscards", self.lowpanOutDiscards),
+            ("lowpanOutTransmits", self.lowpanOutTransmits),
+        ]
     }
 }

@@ -123,6 +123,8 @@ struct DecodeArgs {
 
     /// After each IKE message, its bytes: a hex dump, then every field's octets, name, value
     /// and RFC section (header flags broken out); with --keys, the decrypted SK plaintext too.
+    /// Not with --json (a usage error: a JSON record already holds every decoded value with
+    /// its offset).
     #[arg(short = 'x', long, conflicts_with = "json")]
     hexdump: bool,
 

@@ -4,15 +4,21 @@
 //! header, then one line per payload (its short name as the label, registry names with their
 //! numbers, every field; byte strings of more than [`HEX_MAX`] octets are cut, with their
 //! length) and indented sub-lines (proposals, selectors, attributes, the decrypted inner chain).
+//! Each line ends with the section that defines it and, for a payload, where it lies:
+//! `(RFC 7296 §3.10; type 41, 28 octets at 176)` is a Notify payload, payload type 41, whose
+//! 28 octets (generic header included) start at octet 176 of the IKE message. A message whose
+//! payload chain fails part way shows the payloads read before the error, then the error.
 //! Colours come from `colored`, which [`Output`] switched on or off once.
 //!
 //! JSON: the typed records of `super::json` (`docs/json.md`).
 
+use ietfwg_ikev2::wire::fields::body_reference;
 use ietfwg_ikev2::wire::ikev1::{Ikev1Message, Ikev1Payload};
 use ietfwg_ikev2::wire::payload::{
     AttrValue, CfgValue, GatewayId, IdValue, NotifyData, Payload, PayloadBody, Proposal,
     SignatureInfo, TrafficSelector, Transform,
 };
+use ietfwg_ikev2::wire::reader::Reader;
 use ietfwg_ikev2::wire::registry::PayloadType;
 use ietfwg_ikev2::{Error, Header};
 
@@ -254,22 +260,23 @@ fn payload_text(t: &mut Text, p: &Payload, depth: usize) {
             data(t, d);
         }
     }
-    t.s("  ");
+    t.s("  (");
     t.styled(text::dimmed, |t| {
-        t.s("[")
+        t.s(body_reference(p))
+            .s("; type ")
             .n(p.payload_type.0)
-            .s(" len ")
+            .s(", ")
             .n(p.length)
-            .s(" @")
+            .s(" octets at ")
             .n(p.offset);
         if p.critical {
-            t.s(" critical");
+            t.s(", critical");
         }
         if p.reserved != 0 {
-            t.s(" reserved ").hex(u64::from(p.reserved), 2);
+            t.s(", reserved ").hex(u64::from(p.reserved), 2);
         }
-        t.s("]");
     });
+    t.s(")");
     t.nl();
     // Sub-lines.
     match &p.body {
@@ -648,7 +655,9 @@ fn header_text(t: &mut Text, h: &Header) {
         .n(h.minor_version)
         .s("  len ")
         .n(h.length)
-        .nl();
+        .s("  (");
+    t.st(text::dimmed, "RFC 7296 §3.1");
+    t.s(")").nl();
 }
 
 fn error_line(t: &mut Text, e: &Error, depth: usize) {
@@ -694,7 +703,7 @@ fn opened_text(t: &mut Text, opened: &Opened, depth: usize) {
     };
     t.s(", ")
         .n(d.plaintext.len())
-        .s(" octets of plaintext at @")
+        .s(" octets of plaintext at octet ")
         .n(d.plaintext_offset)
         .s(", pad length ")
         .n(d.pad_len)
@@ -713,7 +722,17 @@ fn opened_text(t: &mut Text, opened: &Opened, depth: usize) {
                 payload_text(t, p, depth + 1);
             }
         }
-        Some(Err(e)) => error_line(t, e, depth + 1),
+        Some(Err(e)) => {
+            // The inner payloads read before the error, then the error.
+            let mut r = Reader::new(&d.plaintext, d.plaintext_offset);
+            for p in ietfwg_ikev2::wire::payload::payloads_before_error(
+                &mut r,
+                PayloadType(d.first_payload),
+            ) {
+                payload_text(t, &p, depth + 1);
+            }
+            error_line(t, e, depth + 1);
+        }
         None => {}
     }
     match &opened.fragments {
@@ -779,6 +798,9 @@ fn ikev2_text(t: &mut Text, d: &Ikev2Decoded) {
             if let Some(h) = &d.header {
                 header_text(t, h);
             }
+            for p in &d.partial {
+                payload_text(t, p, 0);
+            }
             error_line(t, e, 0);
         }
     }
@@ -806,19 +828,19 @@ fn ikev1_payload_text(t: &mut Text, p: &Ikev1Payload, depth: usize) {
     t.styled(text::cyan, |t| {
         t.pad_d(p.payload_type, 9);
     });
-    t.s(&fields).s("  ");
+    t.s(&fields).s("  (");
     t.styled(text::dimmed, |t| {
-        t.s("[")
+        t.s("RFC 2408 §3; type ")
             .n(p.payload_type.0)
-            .s(" len ")
+            .s(", ")
             .n(p.length)
-            .s(" @")
+            .s(" octets at ")
             .n(p.offset);
         if p.reserved != 0 {
-            t.s(" reserved ").hex(u64::from(p.reserved), 2);
+            t.s(", reserved ").hex(u64::from(p.reserved), 2);
         }
-        t.s("]");
     });
+    t.s(")");
     t.nl();
     for c in &p.children {
         ikev1_payload_text(t, c, depth + 1);

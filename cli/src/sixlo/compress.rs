@@ -36,6 +36,7 @@ use ietfwg_6lo::compress::Options;
 use ietfwg_6lo::dispatch::DispatchHeader;
 use ietfwg_6lo::frame::{self, Config, Framed, Framer, Target};
 use ietfwg_6lo::mac::{self, FcsMode, MacHeader};
+use ietfwg_6lo::stats::LowpanMibOut;
 use ietfwg_6lo::LinkAddr;
 use ietfwg_capture::lowpan_eth::{self, mac_from_iid, multicast_mac};
 use ietfwg_capture::{
@@ -106,9 +107,9 @@ pub struct CompressArgs {
 
     /// What to write: `wpan` (IEEE 802.15.4 frames, link type 230/195), `ethernet` (Ethernet
     /// frames of the LoWPAN EtherType 0xA0ED, RFC 7973, link type 1; the MAC addresses are the
-    /// input's Ethernet addresses or those the IPv6 interface identifiers were formed from) or
+    /// input's Ethernet addresses or those the IPv6 interface identifiers were formed from),
     /// `mstp` (BACnet MS/TP frames of type 34, RFC 8163, link type 165; the 8-bit MAC
-    /// addresses are those the interface identifiers `::ff:fe00:XX` were formed from).
+    /// addresses are those the interface identifiers `::ff:fe00:XX` were formed from) or
     /// `ble` (Bluetooth LE, RFC 7668: a CONNECT_IND, the IPSP channel's LE credit-based
     /// signalling, then each datagram as one L2CAP SDU in LL data PDUs, link type 256; the device
     /// addresses are those the first datagram's IIDs were formed from, RFC 7668 §3.2.2).
@@ -116,9 +117,9 @@ pub struct CompressArgs {
     link: LinkOut,
 
     /// Print per-capture counts on stderr: datagrams, bytes in and out, header bytes saved,
-    /// ratio; and the link-layer overhead of the same datagrams over IEEE 802.15.4 (frames of
-    /// --frame-size with FCS, fragmented as needed) and over Bluetooth LE (LL data PDUs of
-    /// --ble-ll-size).
+    /// ratio; the RFC 7388 LOWPAN-MIB output counters under their MIB names; and the link-layer
+    /// overhead of the same datagrams over IEEE 802.15.4 (frames of --frame-size with FCS,
+    /// fragmented as needed) and over Bluetooth LE (LL data PDUs of --ble-ll-size).
     #[arg(long)]
     stats: bool,
 
@@ -127,6 +128,10 @@ pub struct CompressArgs {
     #[arg(long, value_name = "N", default_value_t = 27,
           value_parser = clap::value_parser!(u16).range(27..=251))]
     ble_ll_size: u16,
+
+    /// With --stats: the counts as one JSON object on stderr (`docs/json.md`), instead of text.
+    #[arg(long, requires = "stats")]
+    json: bool,
 
     #[command(flatten)]
     common: Common,
@@ -187,6 +192,8 @@ struct Stats {
     incomplete: u64,
     /// Frames of the datagrams that were fragmented.
     fragments_created: u64,
+    /// RFC 7388 LOWPAN-MIB output counters.
+    mib: LowpanMibOut,
 }
 
 impl Stats {
@@ -202,31 +209,6 @@ impl Stats {
         if f.datagram_tag.is_some() {
             self.fragments_created += f.frames.len() as u64;
         }
-    }
-
-    /// The RFC 7388 §6 LOWPAN-MIB output counters, as the node that sent these frames would
-    /// count them: every IPv6 packet in is a request and needs compression; one sent as
-    /// uncompressed IPv6 (0x41) or not sent counts as a compression failure; nothing is
-    /// discarded for lack of resources.
-    fn mib_out(&self) -> String {
-        let requests = self.datagrams + self.failed;
-        let comp_fails = self.failed + self.uncompressed;
-        [
-            ("lowpanOutRequests", requests),
-            ("lowpanOutCompReqds", requests),
-            ("lowpanOutCompFails", comp_fails),
-            ("lowpanOutCompOKs", requests.saturating_sub(comp_fails)),
-            ("lowpanOutFragReqds", self.fragmented),
-            ("lowpanOutFragFails", 0),
-            ("lowpanOutFragOKs", self.fragmented),
-            ("lowpanOutFragCreates", self.fragments_created),
-            ("lowpanOutDiscards", 0),
-            ("lowpanOutTransmits", self.frames_out),
-        ]
-        .iter()
-        .map(|(k, v)| format!("{k} {v}"))
-        .collect::<Vec<_>>()
-        .join(", ")
     }
 
     fn ratio(&self) -> f64 {
@@ -364,6 +346,7 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
                 };
                 if d.ipv6.is_none() {
                     st.failed += 1;
+                    st.mib.add_not_compressed();
                     let why = d.ipv6_error.as_ref().map(ToString::to_string);
                     eprintln!(
                         "frame {number}: datagram not compressed: not IPv6: {}",
@@ -407,6 +390,7 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
                         Ok(t) => t,
                         Err(e) => {
                             st.failed += 1;
+                            st.mib.add_not_compressed();
                             eprintln!("frame {number}: datagram not compressed: {e}");
                             continue;
                         }
@@ -462,6 +446,7 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
                             Ok(t) => t,
                             Err(e) => {
                                 st.failed += 1;
+                                st.mib.add_not_compressed();
                                 eprintln!("frame {number}: datagram not compressed: {e}");
                                 continue;
                             }
@@ -521,7 +506,25 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
         }
     }
     eprintln!("{line}");
-    if a.stats {
+    if a.stats && a.json {
+        let record = serde_json::json!({
+            "record": "compress_stats",
+            "input": a.input,
+            "packets": st.packets,
+            "datagrams": st.datagrams,
+            "frames": st.frames_out,
+            "ipv6_octets": st.bytes_in,
+            "payload_octets": st.payload_out,
+            "frame_octets": st.frame_bytes_out,
+            "header_octets_saved": st.header_saved,
+            "ratio": st.ratio(),
+            "fragmented": st.fragmented,
+            "uncompressed": st.uncompressed,
+            "not_compressed": st.failed,
+            "mib": st.mib,
+        });
+        eprintln!("{record}");
+    } else if a.stats {
         eprintln!(
             "stats {}: {} datagrams, {} bytes in (IPv6), {} bytes out (802.15.4 payload), \
              {} bytes in {} frames, {} header bytes saved, ratio {:.3}",
@@ -534,7 +537,13 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
             st.header_saved,
             st.ratio()
         );
-        eprintln!("LOWPAN-MIB (RFC 7388 §6): {}", st.mib_out());
+        let rows: Vec<String> = st
+            .mib
+            .rows()
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        eprintln!("LOWPAN-MIB (RFC 7388 §6): {}", rows.join(", "));
         if let Some(c) = &cmp {
             for l in c.lines() {
                 eprintln!("{l}");
@@ -657,7 +666,10 @@ fn one<W: Write>(
     target: &Target,
     out: Out,
 ) -> anyhow::Result<()> {
-    match framer.frame(datagram, target) {
+    let mesh = target.mesh.is_some() || framer.config().mesh_hops.is_some();
+    let framed = framer.frame(datagram, target);
+    st.mib.add(framed.as_ref(), mesh);
+    match framed {
         Ok(f) => {
             if let Some(e) = &f.uncompressed_because {
                 eprintln!(

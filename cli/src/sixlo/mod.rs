@@ -198,7 +198,8 @@ struct DecodeArgs {
 
     /// After each frame, its bytes: a hex dump, then every field's octets, layer, name, value
     /// and defining section, bit fields broken out (802.15.4 Frame Control, IPHC, NHC, fragment
-    /// and mesh headers).
+    /// and mesh headers). Not with --json (a usage error: a JSON record already holds every
+    /// decoded value with its offset).
     #[arg(short = 'x', long, conflicts_with_all = ["json", "payload"])]
     hexdump: bool,
 

@@ -3,10 +3,14 @@
 use std::fmt;
 
 use ietfwg_6lo::ble::BleReport;
+use ietfwg_6lo::dispatch::DispatchHeader;
+use ietfwg_6lo::hc1;
+use ietfwg_6lo::iphc::{Encoding, IphcRepr};
 use ietfwg_6lo::ipv6::{Summary, Upper};
 use ietfwg_6lo::link::LinkHeader;
-use ietfwg_6lo::lowpan::{Compression, FrameReport, IncompleteDatagram};
+use ietfwg_6lo::lowpan::{Compression, FrameReport, IncompleteDatagram, PartialCompression};
 use ietfwg_6lo::mle::MleMessage;
+use ietfwg_6lo::nhc::NhcRepr;
 use ietfwg_6lo::security::{SecurityReport, Status};
 use ietfwg_6lo::{Detail, Error, LinkAddr};
 use ietfwg_capture::{Encap, Timestamp};
@@ -90,6 +94,7 @@ pub fn frame_text(t: &mut Text, r: &FrameReport<'_>, link: &Link<'_>) {
         if m.security_enabled {
             t.s("  ").st(text::yellow, "secured");
         }
+        cite(t, "IEEE 802.15.4-2015 §7.2");
     }
     if let Some(l) = &r.link {
         link_summary(t, l);
@@ -163,10 +168,17 @@ pub fn frame_text(t: &mut Text, r: &FrameReport<'_>, link: &Link<'_>) {
             t.fields(b).nl();
         }
     }
+    // Elided interface identifiers come from the mesh header's addresses when there is one
+    // (RFC 4944 §11), else from the MAC header's.
+    let (link_src, link_dst) = iid_sources(r);
+    if let Some(p) = &r.partial {
+        for h in &p.dispatch {
+            dispatch_line(t, h);
+        }
+    }
     if let Some(l) = &r.lowpan {
         for h in &l.dispatch {
-            label_text(t, "6LoWPAN");
-            t.tagged(h, true, " ").nl();
+            dispatch_line(t, h);
         }
         match &l.compression {
             Some(Compression::Iphc {
@@ -175,52 +187,26 @@ pub fn frame_text(t: &mut Text, r: &FrameReport<'_>, link: &Link<'_>) {
                 compressed_len,
                 uncompressed_len,
             }) => {
-                label_text(t, "IPHC");
-                t.s("TF=");
-                bits2(t, iphc.tf);
-                t.s(" NH=").n(u8::from(iphc.nh)).s(" HLIM=");
-                bits2(t, iphc.hlim);
-                t.s(" CID=")
-                    .n(u8::from(iphc.cid))
-                    .s(" SAC=")
-                    .n(u8::from(iphc.sac))
-                    .s(" SAM=");
-                bits2(t, iphc.sam);
-                t.s(" M=")
-                    .n(u8::from(iphc.m))
-                    .s(" DAC=")
-                    .n(u8::from(iphc.dac))
-                    .s(" DAM=");
-                bits2(t, iphc.dam);
-                t.s("  (")
-                    .n(*compressed_len)
-                    .s(" bytes for ")
-                    .n(*uncompressed_len)
-                    .s(")")
-                    .nl();
-                t.s(INDENT).pad("", 9).s("src ").ipv6(&iphc.src).s("  (");
-                t.d(iphc.src_mode).s(")").nl();
-                t.s(INDENT).pad("", 9).s("dst ").ipv6(&iphc.dst).s("  (");
-                t.d(iphc.dst_mode).s(")").nl();
+                iphc_lines(
+                    t,
+                    iphc,
+                    Some((*compressed_len, *uncompressed_len)),
+                    link_src,
+                    link_dst,
+                );
                 for n in nhc {
-                    label_text(t, "NHC");
-                    t.tagged(n, false, " ").nl();
+                    nhc_line(t, n);
                 }
             }
             Some(Compression::Hc1 {
                 hc1,
                 uncompressed_len,
-            }) => {
-                label_text(t, "HC1");
-                t.fields(hc1)
-                    .s("  (for ")
-                    .n(*uncompressed_len)
-                    .s(" bytes)")
-                    .nl();
-            }
+            }) => hc1_lines(t, hc1, *uncompressed_len, link_src, link_dst),
             Some(Compression::Ipv6) => {
                 label_text(t, "6LoWPAN");
-                t.s("uncompressed IPv6 (dispatch 0x41)").nl();
+                t.s("uncompressed IPv6 header follows (dispatch 0x41)");
+                cite(t, "RFC 4944 §5.1");
+                t.nl();
             }
             None => {}
         }
@@ -282,11 +268,538 @@ pub fn frame_text(t: &mut Text, r: &FrameReport<'_>, link: &Link<'_>) {
         label_text(t, "note");
         t.st(text::dimmed, n).nl();
     }
+    if let Some(PartialCompression::Iphc {
+        at,
+        encoding,
+        header,
+    }) = r.partial.as_ref().and_then(|p| p.compression.as_ref())
+    {
+        match header {
+            Some(h) => iphc_lines(t, h, None, link_src, link_dst),
+            None => {
+                label_text(t, "IPHC");
+                encoding_words(t, encoding);
+                t.s(", at byte ").n(*at);
+                cite(t, "RFC 6282 §3.1.1");
+                t.nl();
+            }
+        }
+    }
+    if let Some(PartialCompression::Hc1 {
+        at,
+        encoding,
+        hc_udp,
+    }) = r.partial.as_ref().and_then(|p| p.compression.as_ref())
+    {
+        label_text(t, "HC1");
+        t.s("encoding ")
+            .hex(u64::from(*encoding), 2)
+            .s(" at byte ")
+            .n(*at);
+        cite(t, "RFC 4944 §10.1");
+        t.nl();
+        hc1_encoding_words(t, *encoding);
+        if let Some(u) = hc_udp {
+            label_text(t, "HC_UDP");
+            t.s("encoding ").hex(u64::from(*u), 2).s(": ");
+            hc_udp_words(t, *u);
+            cite(t, "RFC 4944 §10.2");
+            t.nl();
+        }
+    }
     if let Some(e) = &r.error {
         label_text(t, "error");
         t.styled(text::red_bold, |t| {
             t.d(Hinted(e));
         });
+        t.nl();
+    }
+}
+
+/// The section that defines a line's header, at the end of the line (dimmed on a terminal).
+fn cite(t: &mut Text, section: &str) {
+    t.s("  (");
+    t.st(text::dimmed, section);
+    t.s(")");
+}
+
+/// The link addresses elided interface identifiers are derived from, with their role: the
+/// mesh header's originator and final destination when the frame has one, else the MAC
+/// source and destination.
+fn iid_sources(r: &FrameReport<'_>) -> ((LinkAddr, &'static str), (LinkAddr, &'static str)) {
+    let dispatch = r
+        .lowpan
+        .as_ref()
+        .map(|l| l.dispatch.as_slice())
+        .unwrap_or_default();
+    let mesh = dispatch.iter().find_map(|h| match h {
+        DispatchHeader::Mesh(m) => Some(m),
+        _ => None,
+    });
+    match (mesh, &r.mac) {
+        (Some(m), _) => (
+            (m.originator, "mesh originator"),
+            (m.final_destination, "mesh final destination"),
+        ),
+        (None, Some(m)) => ((m.src, "MAC source"), (m.dst, "MAC destination")),
+        // A bare payload (`--payload`): the link addresses were given, not captured.
+        (None, None) => (
+            (LinkAddr::Absent, "link source"),
+            (LinkAddr::Absent, "link destination"),
+        ),
+    }
+}
+
+/// One dispatch header in words (RFC 4944 §5: mesh, broadcast, fragment; RFC 8025 pages,
+/// RFC 8138 6LoRH, RFC 8931 RFRAG).
+fn dispatch_line(t: &mut Text, h: &DispatchHeader) {
+    label_text(t, "6LoWPAN");
+    match h {
+        DispatchHeader::Mesh(m) => {
+            t.s("mesh: originator ");
+            link_addr(t, &m.originator);
+            t.s(" → final destination ");
+            link_addr(t, &m.final_destination);
+            t.s(", hops left ").n(m.hops_left);
+            if m.deep_hops_left {
+                t.s(" (deep hops left octet)");
+            }
+            cite(t, "RFC 4944 §5.2");
+        }
+        DispatchHeader::Bc0 { seq } => {
+            t.s("broadcast LOWPAN_BC0, sequence ").n(*seq);
+            cite(t, "RFC 4944 §11.1");
+        }
+        DispatchHeader::Frag1 {
+            datagram_size,
+            datagram_tag,
+        } => {
+            t.s("first fragment FRAG1: datagram size ")
+                .n(*datagram_size)
+                .s(", tag ")
+                .hex(u64::from(*datagram_tag), 4);
+            cite(t, "RFC 4944 §5.3");
+        }
+        DispatchHeader::FragN {
+            datagram_size,
+            datagram_tag,
+            datagram_offset,
+        } => {
+            t.s("next fragment FRAGN: datagram size ")
+                .n(*datagram_size)
+                .s(", tag ")
+                .hex(u64::from(*datagram_tag), 4)
+                .s(", offset ")
+                .n(*datagram_offset)
+                .s(" × 8 = byte ")
+                .n(u32::from(*datagram_offset) * 8);
+            cite(t, "RFC 4944 §5.3");
+        }
+        DispatchHeader::Nalp { dispatch } => {
+            t.s("NALP ")
+                .hex(u64::from(*dispatch), 2)
+                .s(": not a LoWPAN frame");
+            cite(t, "RFC 4944 §5.1");
+        }
+        DispatchHeader::Esc { extended_dispatch } => {
+            t.s("ESC, extended dispatch ").n(*extended_dispatch);
+            cite(t, "RFC 6282 §2");
+        }
+        DispatchHeader::PageSwitch { page } => {
+            t.s("page switch to page ").n(*page);
+            cite(t, "RFC 8025 §3");
+        }
+        DispatchHeader::SixLoRh(_) => {
+            t.tagged(h, true, " ");
+            cite(t, "RFC 8138");
+        }
+        DispatchHeader::Rfrag(_) => {
+            t.tagged(h, true, " ");
+            cite(t, "RFC 8931 §5.1");
+        }
+        DispatchHeader::RfragAck(_) => {
+            t.tagged(h, true, " ");
+            cite(t, "RFC 8931 §5.2");
+        }
+    }
+    t.nl();
+}
+
+/// The encoding bits of a LOWPAN_IPHC header as the RFC writes them.
+fn encoding_bits(t: &mut Text, e: &Encoding) {
+    t.s("TF=");
+    bits2(t, e.tf);
+    t.s(" NH=").n(u8::from(e.nh)).s(" HLIM=");
+    bits2(t, e.hlim);
+    t.s(" CID=")
+        .n(u8::from(e.cid))
+        .s(" SAC=")
+        .n(u8::from(e.sac))
+        .s(" SAM=");
+    bits2(t, e.sam);
+    t.s(" M=")
+        .n(u8::from(e.m))
+        .s(" DAC=")
+        .n(u8::from(e.dac))
+        .s(" DAM=");
+    bits2(t, e.dam);
+}
+
+/// The encoding bits, then what TF, NH and HLIM leave inline or elide (RFC 6282 §3.1.1).
+fn encoding_words(t: &mut Text, e: &Encoding) {
+    encoding_bits(t, e);
+    t.s(": ").s(match e.tf {
+        0 => "ECN, DSCP and flow label inline",
+        1 => "ECN and flow label inline, DSCP elided",
+        2 => "ECN and DSCP inline, flow label elided",
+        _ => "traffic class and flow label elided",
+    });
+    t.s(if e.nh {
+        ", next header compressed (LOWPAN_NHC)"
+    } else {
+        ", next header inline"
+    });
+    t.s(match e.hlim {
+        0 => ", hop limit inline",
+        1 => ", hop limit 1",
+        2 => ", hop limit 64",
+        _ => ", hop limit 255",
+    });
+    if let Some((sci, dci)) = e.sci_dci {
+        t.s(", contexts SCI=").n(sci).s(" DCI=").n(dci);
+    }
+}
+
+fn encoding_of(p: &IphcRepr) -> Encoding {
+    Encoding {
+        tf: p.tf,
+        nh: p.nh,
+        hlim: p.hlim,
+        cid: p.cid,
+        sac: p.sac,
+        sam: p.sam,
+        m: p.m,
+        dac: p.dac,
+        dam: p.dam,
+        sci_dci: p.cid.then_some((p.sci, p.dci)),
+    }
+}
+
+/// The link address an elided IID was derived from: `link`, or when it is not known here (a
+/// bare payload) the one the IID itself stands for (`0000:00ff:fe00:XXXX` a short address,
+/// anything else an EUI-64 with the U/L bit flipped back).
+fn link_of(link: LinkAddr, a: &std::net::Ipv6Addr) -> LinkAddr {
+    if link != LinkAddr::Absent {
+        return link;
+    }
+    let iid = u128::from(*a) as u64;
+    if iid >> 16 == 0x0000_00ff_fe00 {
+        LinkAddr::Short(iid as u16)
+    } else {
+        LinkAddr::Extended((iid ^ (0x02 << 56)).to_be_bytes())
+    }
+}
+
+/// The low 64 bits of an address as an interface identifier, `xxxx:xxxx:xxxx:xxxx`.
+fn iid_text(t: &mut Text, a: &std::net::Ipv6Addr) {
+    let seg = a.segments();
+    for (i, s) in seg[4..].iter().enumerate() {
+        if i > 0 {
+            t.s(":");
+        }
+        t.hex_digits(u64::from(*s), 4);
+    }
+}
+
+/// How a unicast address was rebuilt: prefix from where, IID from where (RFC 6282 §3.1.1 for
+/// the modes, §3.2.2 and RFC 4944 §6 for IIDs derived from link addresses).
+fn address_line(
+    t: &mut Text,
+    side: &str,
+    addr: &std::net::Ipv6Addr,
+    (stateful, mode, ctx): (bool, u8, u8),
+    multicast_mode: Option<&str>,
+    (link, role): (LinkAddr, &str),
+) {
+    t.s(INDENT).pad("", 9).s(side).s(" ");
+    t.ipv6(addr);
+    let (mode_name, ctx_name) = if side == "src" {
+        ("SAM=", "SAC=")
+    } else {
+        ("DAM=", "DAC=")
+    };
+    t.s("  ")
+        .s(ctx_name)
+        .n(u8::from(stateful))
+        .s(" ")
+        .s(mode_name);
+    bits2(t, mode);
+    t.s(": ");
+    if let Some(m) = multicast_mode {
+        t.s("multicast, ").s(m);
+        t.nl();
+        return;
+    }
+    if stateful && mode == 0 {
+        t.s("the unspecified address ::").nl();
+        return;
+    }
+    if !stateful && mode == 0 {
+        t.s("all 128 bits inline").nl();
+        return;
+    }
+    if stateful {
+        t.s("prefix from context ").n(ctx);
+    } else {
+        t.s("prefix fe80::/64 (link-local, elided)");
+    }
+    t.s(" + IID ");
+    iid_text(t, addr);
+    match mode {
+        1 => {
+            t.s(" (64 bits inline)");
+        }
+        2 => {
+            t.s(" (16 bits inline, as 0000:00ff:fe00:XXXX)");
+        }
+        _ => {
+            t.s(" from the ").s(role).s(" ");
+            let link = link_of(link, addr);
+            match link {
+                LinkAddr::Extended(_) => {
+                    t.s("EUI-64 ");
+                    link_addr(t, &link);
+                    t.s(", U/L bit flipped");
+                }
+                LinkAddr::Short(s) => {
+                    t.s("short address ").hex(u64::from(s), 4);
+                }
+                LinkAddr::Absent => {
+                    t.s("(absent)");
+                }
+            }
+        }
+    }
+    t.nl();
+}
+
+/// A LOWPAN_IPHC header: its encoding in words, then each address with its derivation.
+/// `sizes`: compressed and uncompressed header octets, when decompression completed.
+fn iphc_lines(
+    t: &mut Text,
+    p: &IphcRepr,
+    sizes: Option<(usize, usize)>,
+    src: (LinkAddr, &'static str),
+    dst: (LinkAddr, &'static str),
+) {
+    label_text(t, "IPHC");
+    encoding_words(t, &encoding_of(p));
+    if let Some((c, u)) = sizes {
+        t.s("; ").n(c).s(" octets for ").n(u);
+    }
+    cite(t, "RFC 6282 §3.1.1");
+    t.nl();
+    address_line(t, "src", &p.src, (p.sac, p.sam, p.sci), None, src);
+    let multicast = p.m.then_some(p.dst_mode);
+    address_line(t, "dst", &p.dst, (p.dac, p.dam, p.dci), multicast, dst);
+}
+
+/// One LOWPAN_NHC header: UDP in words, the others as their fields.
+fn nhc_line(t: &mut Text, n: &NhcRepr) {
+    label_text(t, "NHC");
+    match n {
+        NhcRepr::Udp {
+            ports,
+            ports_mode,
+            c,
+            src_port,
+            dst_port,
+            checksum,
+            length,
+        } => {
+            t.s("UDP ").n(*src_port).s(" → ").n(*dst_port).s(" (P=");
+            bits2(t, *ports);
+            t.s(": ").s(ports_mode).s("), ");
+            match (c, checksum) {
+                (false, Some(x)) => {
+                    t.s("checksum ").hex(u64::from(*x), 4).s(" inline (C=0)");
+                }
+                _ => {
+                    t.s("checksum elided (C=1)");
+                }
+            }
+            t.s(", length ").n(*length).s(" from the datagram");
+            cite(t, "RFC 6282 §4.3");
+        }
+        NhcRepr::ExtHeader { .. } | NhcRepr::Ipv6 { .. } => {
+            t.tagged(n, false, " ");
+            cite(t, "RFC 6282 §4.2");
+        }
+        NhcRepr::GhcUdp { .. } => {
+            t.tagged(n, false, " ");
+            cite(t, "RFC 7400 §3.1");
+        }
+        _ => {
+            t.tagged(n, false, " ");
+            cite(t, "RFC 7400");
+        }
+    }
+    t.nl();
+}
+
+/// The HC1 encoding octet in words: what is elided, what is inline (RFC 4944 §10.1).
+fn hc1_encoding_words(t: &mut Text, e: u8) {
+    t.s(INDENT).pad("", 9);
+    let bit = |b: u8| e & b != 0;
+    t.s(if bit(0x80) {
+        "SP=1 source prefix elided (fe80::/64)"
+    } else {
+        "SP=0 source prefix inline"
+    });
+    t.s(if bit(0x40) {
+        ", SI=1 source IID elided (from the link address)"
+    } else {
+        ", SI=0 source IID inline"
+    });
+    t.s(if bit(0x20) {
+        ", DP=1 destination prefix elided"
+    } else {
+        ", DP=0 destination prefix inline"
+    });
+    t.s(if bit(0x10) {
+        ", DI=1 destination IID elided"
+    } else {
+        ", DI=0 destination IID inline"
+    })
+    .nl();
+    t.s(INDENT).pad("", 9);
+    t.s(if bit(0x08) {
+        "TF=1 traffic class and flow label zero, elided"
+    } else {
+        "TF=0 traffic class and flow label inline"
+    });
+    t.s(match (e >> 1) & 0x03 {
+        0 => ", NH=00 next header inline",
+        1 => ", NH=01 next header UDP",
+        2 => ", NH=10 next header ICMPv6",
+        _ => ", NH=11 next header TCP",
+    });
+    t.s(if bit(0x01) {
+        ", H=1 HC_UDP encoding follows"
+    } else {
+        ", H=0 no HC2 encoding"
+    });
+    t.s(", hop limit inline").nl();
+}
+
+/// The HC_UDP encoding octet in words (RFC 4944 §10.2).
+fn hc_udp_words(t: &mut Text, e: u8) {
+    t.s(if e & 0x80 != 0 {
+        "S=1 source port 4 bits (0xF0B0 + n)"
+    } else {
+        "S=0 source port inline"
+    });
+    t.s(if e & 0x40 != 0 {
+        ", D=1 destination port 4 bits"
+    } else {
+        ", D=0 destination port inline"
+    });
+    t.s(if e & 0x20 != 0 {
+        ", L=1 length elided (from the IPv6 payload length)"
+    } else {
+        ", L=0 length inline"
+    });
+    t.s(", checksum inline");
+}
+
+/// LOWPAN_HC1 and HC_UDP in words: what each encoding bit elides, then the addresses.
+fn hc1_lines(
+    t: &mut Text,
+    d: &hc1::Decompressed,
+    uncompressed_len: usize,
+    src: (LinkAddr, &'static str),
+    dst: (LinkAddr, &'static str),
+) {
+    let h = &d.hc1;
+    label_text(t, "HC1");
+    t.s("encoding ")
+        .hex(u64::from(h.encoding), 2)
+        .s(": ")
+        .n(d.consumed)
+        .s(" octets for ")
+        .n(uncompressed_len);
+    cite(t, "RFC 4944 §10.1");
+    t.nl();
+    hc1_encoding_words(t, h.encoding);
+    for (side, a, prefix, iid, (link, role)) in [
+        (
+            "src",
+            &h.src,
+            h.src_prefix_compressed,
+            h.src_iid_compressed,
+            src,
+        ),
+        (
+            "dst",
+            &h.dst,
+            h.dst_prefix_compressed,
+            h.dst_iid_compressed,
+            dst,
+        ),
+    ] {
+        t.s(INDENT).pad("", 9).s(side).s(" ");
+        t.ipv6(a);
+        t.s("  ");
+        match (prefix, iid) {
+            (false, false) => {
+                t.s("all 128 bits inline");
+            }
+            _ => {
+                t.s(if prefix {
+                    "prefix fe80::/64 (elided)"
+                } else {
+                    "prefix inline"
+                })
+                .s(" + IID ");
+                iid_text(t, a);
+                if iid {
+                    t.s(" from the ").s(role).s(" ");
+                    let link = link_of(link, a);
+                    match link {
+                        LinkAddr::Extended(_) => {
+                            t.s("EUI-64 ");
+                            link_addr(t, &link);
+                            t.s(", U/L bit flipped");
+                        }
+                        LinkAddr::Short(s) => {
+                            t.s("short address ").hex(u64::from(s), 4);
+                        }
+                        LinkAddr::Absent => {
+                            t.s("(absent)");
+                        }
+                    }
+                } else {
+                    t.s(" (inline)");
+                }
+            }
+        }
+        t.nl();
+    }
+    if let Some(u) = &d.hc2 {
+        label_text(t, "HC_UDP");
+        t.s("UDP ")
+            .n(u.src_port)
+            .s(" → ")
+            .n(u.dst_port)
+            .s(", length ")
+            .n(u.length)
+            .s(", checksum ")
+            .hex(u64::from(u.checksum), 4)
+            .s("; encoding ")
+            .hex(u64::from(u.encoding), 2)
+            .s(": ");
+        hc_udp_words(t, u.encoding);
+        cite(t, "RFC 4944 §10.2");
         t.nl();
     }
 }
@@ -542,8 +1055,9 @@ fn ipv6_lines(t: &mut Text, ip: &Summary) {
         .s(" tc ")
         .hex(u64::from(ip.traffic_class), 2)
         .s(" flow ")
-        .hex(u64::from(ip.flow_label), 5)
-        .nl();
+        .hex(u64::from(ip.flow_label), 5);
+    cite(t, "RFC 8200 §3");
+    t.nl();
     if !ip.ext_headers.is_empty() {
         label_text(t, "ext hdrs");
         for (i, (ty, len)) in ip.ext_headers.iter().enumerate() {
@@ -552,6 +1066,7 @@ fn ipv6_lines(t: &mut Text, ip: &Summary) {
             }
             t.d(ty).s(" (").d(len).s(" bytes)");
         }
+        cite(t, "RFC 8200 §4");
         t.nl();
     }
     match &ip.upper {
@@ -572,6 +1087,7 @@ fn ipv6_lines(t: &mut Text, ip: &Summary) {
                 .hex(u64::from(*checksum), 4)
                 .s(" ");
             checksum_verdict(t, *checksum_ok);
+            cite(t, "RFC 768");
             t.nl();
         }
         Upper::Icmpv6 {
@@ -593,10 +1109,13 @@ fn ipv6_lines(t: &mut Text, ip: &Summary) {
                 .hex(u64::from(*checksum), 4)
                 .s(" ");
             checksum_verdict(t, *checksum_ok);
+            cite(t, "RFC 4443 §2");
             t.nl();
             if let Some(nd) = nd {
                 label_text(t, "ND");
-                t.fields(&nd.body).nl();
+                t.fields(&nd.body);
+                cite(t, "RFC 4861 §4");
+                t.nl();
                 for o in &nd.options {
                     label_text(t, "ND option");
                     t.tagged(o, false, " ").nl();

@@ -130,6 +130,8 @@ pub struct Ikev2Decoded {
     /// Decryption of the SK/SKF payload (the last one), when a key table was given and the
     /// message has one.
     pub encrypted: Option<Encrypted>,
+    /// When `message` is an error: the payloads read before it.
+    pub partial: Vec<Payload>,
 }
 
 /// What became of an SK or SKF payload.
@@ -430,11 +432,16 @@ impl Decoder {
             Ok(m) => self.decrypt(m, &bytes, frame),
             Err(_) => None,
         };
+        let partial = match &message {
+            Ok(_) => Vec::new(),
+            Err(_) => Message::payloads_before_error(&bytes),
+        };
         Ikev2Decoded {
             bytes,
             header,
             message,
             encrypted,
+            partial,
         }
     }
 

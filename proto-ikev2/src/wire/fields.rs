@@ -252,7 +252,9 @@ fn body_summary(p: &Payload) -> String {
     }
 }
 
-fn body_reference(p: &Payload) -> &'static str {
+/// The section that defines payload `p`'s body (RFC 7296 §3.3–§3.16, RFC 7383 §2.5 for SKF;
+/// the generic payload header's §3.2 for the others).
+pub fn body_reference(p: &Payload) -> &'static str {
     match &p.body {
         PayloadBody::Sa(_) => "RFC 7296 §3.3",
         PayloadBody::Ke(_) => "RFC 7296 §3.4",

@@ -54,6 +54,28 @@ impl Message {
         Ok(Message { header, payloads })
     }
 
+    /// The payloads of a message [`Message::parse`] rejects that were read before the error
+    /// (none when the header itself is in error): a front end shows them before the error.
+    #[cold]
+    pub fn payloads_before_error(bytes: &[u8]) -> Vec<Payload> {
+        let mut r = Reader::new(bytes, 0);
+        let Ok(header) = Header::parse(&mut r) else {
+            return Vec::new();
+        };
+        // Only the octets the header's Length covers (all of them when it claims more).
+        let len = usize::try_from(header.length)
+            .unwrap_or(usize::MAX)
+            .min(bytes.len());
+        let Some(within) = bytes.get(..len) else {
+            return Vec::new();
+        };
+        let mut r = Reader::new(within, 0);
+        if Header::parse(&mut r).is_err() {
+            return Vec::new();
+        }
+        payload::payloads_before_error(&mut r, header.next_payload)
+    }
+
     /// Emits the message. Next Payload fields and every length are computed from the tree
     /// (for a parsed message they equal the received ones); everything else is as stored.
     /// SK/SKF must be the last payload: anything placed after one is written, but the result

@@ -333,6 +333,23 @@ pub fn parse_chain(r: &mut Reader<'_>, first: PayloadType) -> Result<Vec<Payload
     // Sized exactly from a first walk over the generic headers (at most one payload per 4
     // bytes of input).
     let mut out = Vec::with_capacity(count_chain(r.rest(), first));
+    parse_chain_into(r, first, &mut out)?;
+    Ok(out)
+}
+
+/// The payloads [`parse_chain`] read before the error it returns for the same input (none
+/// when it returns none): what a front end shows of a message whose chain fails part way.
+#[cold]
+pub fn payloads_before_error(r: &mut Reader<'_>, first: PayloadType) -> Vec<Payload> {
+    let mut out = Vec::new();
+    match parse_chain_into(r, first, &mut out) {
+        Ok(()) => Vec::new(),
+        Err(_) => out,
+    }
+}
+
+/// [`parse_chain`] into `out`, which holds every payload read before an error.
+fn parse_chain_into(r: &mut Reader<'_>, first: PayloadType, out: &mut Vec<Payload>) -> Result<()> {
     let mut next = first;
     while next != payload_type::NONE {
         let ty = next;
@@ -368,14 +385,14 @@ pub fn parse_chain(r: &mut Reader<'_>, first: PayloadType) -> Result<Vec<Payload
                 )
                 .within(what(out.len())));
             }
-            return Ok(out);
+            return Ok(());
         }
         next = np;
     }
     if !r.is_empty() {
         return Err(Error::trailing("payload chain", r.offset(), r.remaining()));
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Writes the payloads in order, each naming the next one (see [`Payload::emit`]).
