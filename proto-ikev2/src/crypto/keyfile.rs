@@ -1368,6 +1368,47 @@ Dec  7 12:00:00.000001: | ikev2 R 0x0102030405060708 0x1112131415161718 sha256:0
 | ikev2 R 0xcccccccccccccccc 0xdddddddddddddddd none: aes_gcm_16256:0x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
 ";
 
+    // pluto 4.10's CHILD_SA key lines (plutodebug=all,private), shape as logged, with an IPv6
+    // SA, a 20-octet GCM key whose dump ends mid-line, and keys of RFC 3602's test vectors.
+    const PLUTO_CHILD: &str = "\
+Dec  7 20:14:15.931900: | kernel: looking for alg with encrypt: AES_GCM_16 keylen: 128 integ: NONE
+Dec  7 20:14:15.931903: | kernel: st->st_esp.keymat_len=20 is encrypt_keymat_size=20 + integ_keymat_size=0
+Dec  7 20:14:15.931907: | ESP enckey:
+Dec  7 20:14:15.931908: |   00 01 02 03  04 05 06 07  08 09 0a 0b  0c 0d 0e 0f   ................
+Dec  7 20:14:15.931909: |   c0 ff ee 20                                        ... 
+Dec  7 20:14:15.931910: | ESP authkey:
+Dec  7 20:14:15.931911: | kernel: NIC esp-hw-offload not for connection 'psk' not available on interface ilr1
+Dec  7 20:14:15.931918: | kernel: add_sa() level=0 inbound tunnel 2001:db8::2/128-ALL->2001:db8::2[c0ffee01]==>2001:db8::1-ALL->2001:db8::1/128 replay_window=128 AES_GCM_16:20
+";
+
+    #[test]
+    fn pluto_child_sa_lines_give_esp_keys() {
+        let (kind, k) = read_keys(PLUTO_CHILD).unwrap();
+        assert_eq!(kind, KeyFileKind::PlutoLog);
+        assert_eq!(k.esp.len(), 1, "{:?}", k.notes);
+        let sa = &k.esp[0];
+        assert_eq!(sa.spi, 0xc0ff_ee01);
+        assert_eq!(sa.src, "2001:db8::2".parse().ok());
+        assert_eq!(sa.dst, "2001:db8::1".parse().ok());
+        assert_eq!(
+            sa.encr,
+            Encr::AesGcm {
+                key: AesBits::B128,
+                icv: IcvLen::Octets16
+            }
+        );
+        assert_eq!(sa.enc_key.len(), 20);
+        assert_eq!(&sa.enc_key[16..], [0xc0, 0xff, 0xee, 0x20]);
+        assert!(sa.auth_key.is_empty());
+        // A dump cut short is named, not used.
+        let cut = PLUTO_CHILD.replace("Dec  7 20:14:15.931909: |   c0 ff ee 20                                        ... \n", "");
+        let (_, k) = read_keys(&cut).unwrap();
+        assert!(k.esp.is_empty());
+        assert!(k.notes[0].contains("ESP SA 0xc0ffee01"), "{:?}", k.notes);
+        assert_eq!(pluto_dump_line("  ESP authkey:"), None);
+        assert_eq!(pluto_dump_line("  ab"), Some(vec![0xab]));
+    }
+
     #[test]
     fn pluto_lines_give_ike_keys() {
         let (kind, k) = read_keys(PLUTO).unwrap();
