@@ -340,7 +340,10 @@ fn ccm_and_chacha_inner_packets_pass_tshark_checks() {
             // header (Good) and its UDP header (checksum of the quoted datagram).
             assert!(r[0].split(['|', ',']).all(|v| v == "1"), "{name}: {r:?}");
             if !r[2].is_empty() {
-                assert!(r[1].split(['|', ',']).all(|v| v == "1"), "{name}: ICMP checksum {r:?}");
+                assert!(
+                    r[1].split(['|', ',']).all(|v| v == "1"),
+                    "{name}: ICMP checksum {r:?}"
+                );
             } else {
                 assert!(r[3].split(['|', ',']).all(|v| v == "1"), "{name}: {r:?}");
             }
@@ -385,7 +388,10 @@ fn json_records_carry_the_verdicts() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(recs.len(), 13, "{}", stdout(&o));
-    let verdicts: Vec<&str> = recs.iter().map(|r| r["verdict"].as_str().unwrap()).collect();
+    let verdicts: Vec<&str> = recs
+        .iter()
+        .map(|r| r["verdict"].as_str().unwrap())
+        .collect();
     let mut want = vec!["ok"; 13];
     want[2] = "icv_failed";
     want[12] = "replayed";

@@ -454,14 +454,19 @@ fn pluto_log_gives_the_child_sa_keys() {
     let d = ietfwg(&["ikev2", "decode", s(&pcap), "--keys", s(&log)]);
     let spi = f[3].trim_start_matches("0x");
     assert!(
-        stdout(&d).contains(&format!("ENCR_AES_CBC_256,ENCR_AES_CBC_128 / AUTH_HMAC_SHA2_256_128 / NO_ESN, SPI {spi}")),
+        stdout(&d).contains(&format!(
+            "ENCR_AES_CBC_256,ENCR_AES_CBC_128 / AUTH_HMAC_SHA2_256_128 / NO_ESN, SPI {spi}"
+        )),
         "{}",
         stdout(&d)
     );
     if common::tshark().is_none() {
         return;
     }
-    let o = ["-o".to_string(), format!("uat:ikev2_decryption_table:{}", ike[0])];
+    let o = [
+        "-o".to_string(),
+        format!("uat:ikev2_decryption_table:{}", ike[0]),
+    ];
     let o: Vec<&str> = o.iter().map(String::as_str).collect();
     let spis: Vec<String> = common::tshark_fields(&pcap, &o, &["isakmp.spi"])
         .into_iter()
@@ -474,7 +479,15 @@ fn pluto_log_gives_the_child_sa_keys() {
     );
     // esp-decrypt takes the pluto log (the capture has no ESP: the kernel refused the SA).
     let tmp = std::env::temp_dir().join(format!("ietfwg-pluto-esp-{}.pcap", std::process::id()));
-    let e = ietfwg(&["ikev2", "esp-decrypt", s(&pcap), "-o", s(&tmp), "--keys", s(&log)]);
+    let e = ietfwg(&[
+        "ikev2",
+        "esp-decrypt",
+        s(&pcap),
+        "-o",
+        s(&tmp),
+        "--keys",
+        s(&log),
+    ]);
     assert_exit(&e, 0);
     assert!(stderr(&e).contains("6 packets, 0 ESP"), "{}", stderr(&e));
     let _ = std::fs::remove_file(&tmp);

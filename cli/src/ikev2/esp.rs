@@ -9,8 +9,8 @@ use std::net::IpAddr;
 
 use anyhow::{anyhow, bail, Context as _};
 use ietfwg_capture::ipfrag::Reassembler;
-use ietfwg_capture::{ip_payload, linktype, CaptureReader, CaptureWriter, Format};
 use ietfwg_capture::Timestamp;
+use ietfwg_capture::{ip_payload, linktype, CaptureReader, CaptureWriter, Format};
 use ietfwg_ikev2::esp::decrypt::{EspDecryptor, Icv, Opened, Replay, NO_NEXT_HEADER};
 use serde::Serialize;
 
@@ -97,7 +97,12 @@ fn inner_protocol(ip: &[u8]) -> Option<u8> {
     }
 }
 
-fn esp_problem(field: &'static str, offset: Option<u64>, message: String, rfc: &'static str) -> Problem {
+fn esp_problem(
+    field: &'static str,
+    offset: Option<u64>,
+    message: String,
+    rfc: &'static str,
+) -> Problem {
     Problem {
         layer: Cow::Borrowed("esp"),
         field: Some(Cow::Borrowed(field)),
@@ -278,7 +283,9 @@ fn run(a: &EspDecryptArgs, out: &mut Output) -> anyhow::Result<Status> {
                         layer: Cow::Borrowed("esp"),
                         field: Some(Cow::Borrowed(e.field)),
                         offset: Some(e.offset as u64),
-                        rfc: Some(rfc_cited(&message).map_or(Cow::Borrowed("RFC 4303 §2"), Cow::Owned)),
+                        rfc: Some(
+                            rfc_cited(&message).map_or(Cow::Borrowed("RFC 4303 §2"), Cow::Owned),
+                        ),
                         message,
                     });
                     out.json(&rec)?;
@@ -370,7 +377,12 @@ fn run(a: &EspDecryptArgs, out: &mut Output) -> anyhow::Result<Status> {
                     );
                     eprintln!("frame {number}: {message}");
                     rec.verdict = "error";
-                    rec.error = Some(esp_problem("Payload Data", None, message, "RFC 4303 §3.4.4"));
+                    rec.error = Some(esp_problem(
+                        "Payload Data",
+                        None,
+                        message,
+                        "RFC 4303 §3.4.4",
+                    ));
                 }
                 None => {}
             }

@@ -214,7 +214,12 @@ impl KeyReader {
                 if let Some(p) = pluto_keys(line) {
                     self.pluto_line(p, n);
                 } else if let Some(sa) = self.pluto_child.line(line, n, &mut self.out.notes) {
-                    if !self.out.esp.iter().any(|x| x.spi == sa.spi && x.dst == sa.dst) {
+                    if !self
+                        .out
+                        .esp
+                        .iter()
+                        .any(|x| x.spi == sa.spi && x.dst == sa.dst)
+                    {
                         self.out.esp.push(sa);
                     }
                 }
@@ -359,8 +364,7 @@ impl PlutoChild {
                 &mut self.auth_key
             };
             if let Some(bytes) = pluto_dump_line(msg) {
-                if want.map_or(true, |w| buf.len() < w) && buf.len() + bytes.len() <= PLUTO_MAX_KEY
-                {
+                if want.is_none_or(|w| buf.len() < w) && buf.len() + bytes.len() <= PLUTO_MAX_KEY {
                     buf.extend_from_slice(&bytes);
                     return None;
                 }
@@ -1401,7 +1405,10 @@ Dec  7 20:14:15.931918: | kernel: add_sa() level=0 inbound tunnel 2001:db8::2/12
         assert_eq!(&sa.enc_key[16..], [0xc0, 0xff, 0xee, 0x20]);
         assert!(sa.auth_key.is_empty());
         // A dump cut short is named, not used.
-        let cut = PLUTO_CHILD.replace("Dec  7 20:14:15.931909: |   c0 ff ee 20                                        ... \n", "");
+        let cut = PLUTO_CHILD.replace(
+            "Dec  7 20:14:15.931909: |   c0 ff ee 20                                        ... \n",
+            "",
+        );
         let (_, k) = read_keys(&cut).unwrap();
         assert!(k.esp.is_empty());
         assert!(k.notes[0].contains("ESP SA 0xc0ffee01"), "{:?}", k.notes);

@@ -81,7 +81,6 @@ impl EspSa {
         }
         Ok(())
     }
-
 }
 
 /// Wireshark's ESP name of an encryption algorithm (packet-ipsec.c `esp_encryption_type_vals`).
