@@ -39,7 +39,16 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-const RECORDINGS: [&str; 3] = ["esp-aes-gcm", "esp-aes-cbc-sha256", "esp-chacha20poly1305"];
+const RECORDINGS: [&str; 8] = [
+    "esp-aes-gcm",
+    "esp-aes-cbc-sha256",
+    "esp-chacha20poly1305",
+    "esp-aes-ccm8",
+    "esp-aes-ccm12",
+    "esp-aes-ccm16",
+    "esp-aes-ctr-sha256",
+    "esp-3des-sha1",
+];
 
 /// A classic pcap: its global header and its records (header, data).
 struct Pcap {
@@ -208,8 +217,13 @@ fn inner_packets_match_tshark() {
         return;
     }
     let dir = pcaps_ikev2();
-    // tshark 4.0 has no ESP ChaCha20-Poly1305.
-    for name in ["esp-aes-gcm", "esp-aes-cbc-sha256"] {
+    // tshark 4.0 has no ESP ChaCha20-Poly1305 and no AES-CCM.
+    for name in [
+        "esp-aes-gcm",
+        "esp-aes-cbc-sha256",
+        "esp-aes-ctr-sha256",
+        "esp-3des-sha1",
+    ] {
         let log = dir.join(format!("{name}.log"));
         let k = ietfwg(&["ikev2", "keys", "--only", "esp", s(&log)]);
         let mut opts = vec![
@@ -270,6 +284,154 @@ fn inner_packets_match_tshark() {
         assert_eq!(theirs.len(), 12, "{name}: tshark decrypted {theirs:?}");
         assert_eq!(ours, theirs, "{name}");
     }
+}
+
+/// tshark 4.0 decrypts neither ESP AES-CCM nor ChaCha20-Poly1305: for those recordings it
+/// checks the inner packets we write instead (every IPv4, ICMP and UDP checksum Good, nothing
+/// malformed), and the CCM key lengths are those of RFC 4309 §7.1 (key and 3-octet salt).
+#[test]
+fn ccm_and_chacha_inner_packets_pass_tshark_checks() {
+    let t = Scratch::new("ccm_and_chacha_inner_packets_pass_tshark_checks");
+    let dir = pcaps_ikev2();
+    for (name, key_octets) in [
+        ("esp-aes-ccm8", 16 + 3),
+        ("esp-aes-ccm12", 24 + 3),
+        ("esp-aes-ccm16", 32 + 3),
+        ("esp-chacha20poly1305", 32 + 4),
+    ] {
+        let log = dir.join(format!("{name}.log"));
+        let k = ietfwg(&["ikev2", "keys", "--only", "esp", s(&log)]);
+        assert_exit(&k, 0);
+        let rows: Vec<String> = stdout(&k)
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(String::from)
+            .collect();
+        assert_eq!(rows.len(), 2, "{name}: {rows:?}");
+        for r in &rows {
+            let f: Vec<&str> = r.split(',').map(|x| x.trim_matches('"')).collect();
+            assert_eq!(f[5].len(), 2 + 2 * key_octets, "{name}: {r}");
+            if let Some(icv) = name.strip_prefix("esp-aes-ccm") {
+                assert_eq!(f[4], format!("AES-CCM with {icv} octet ICV [RFC4309]"));
+            }
+        }
+        if common::tshark().is_none() {
+            continue;
+        }
+        let out = t.path(&format!("{name}-inner.pcap"));
+        assert_exit(
+            &decrypt(&dir.join(format!("{name}.pcap")), &[&log], &out),
+            0,
+        );
+        let o = [
+            "-o",
+            "ip.check_checksum:TRUE",
+            "-o",
+            "udp.check_checksum:TRUE",
+        ];
+        let rows = common::tshark_fields(
+            &out,
+            &o,
+            &[
+                "ip.checksum.status",
+                "icmp.checksum.status",
+                "icmp.type",
+                "udp.checksum.status",
+                "_ws.malformed",
+                "_ws.expert.severity",
+            ],
+        );
+        assert_eq!(rows.len(), 12, "{name}: {rows:?}");
+        for r in &rows {
+            // checksum status 1 = Good (0 Bad, 2 Unverified); ICMP errors quote the UDP datagram: its IPv4
+            // header (Good) and its UDP header (checksum of the quoted datagram).
+            assert!(r[0].split(['|', ',']).all(|v| v == "1"), "{name}: {r:?}");
+            if !r[2].is_empty() {
+                assert!(
+                    r[1].split(['|', ',']).all(|v| v == "1"),
+                    "{name}: ICMP checksum {r:?}"
+                );
+            } else {
+                assert!(r[3].split(['|', ',']).all(|v| v == "1"), "{name}: {r:?}");
+            }
+            assert!(r[4].is_empty(), "{name}: malformed {r:?}");
+        }
+    }
+}
+
+/// `--json`: one record per ESP packet with the verdict the text output gives: the replayed
+/// packet is `replayed`, the altered one `icv_failed`, each with an `error` naming the field
+/// and RFC 4303's section; the others `ok` with the inner protocol.
+#[test]
+fn json_records_carry_the_verdicts() {
+    let t = Scratch::new("json_records_carry_the_verdicts");
+    let dir = pcaps_ikev2();
+    let mut pcap = read_pcap(&dir.join("esp-aes-ccm12.pcap"));
+    let esp: Vec<usize> = (0..pcap.records.len())
+        .filter(|&i| is_udp_esp(&pcap.records[i].1))
+        .collect();
+    assert_eq!(esp.len(), 12);
+    let again = pcap.records[esp[0]].clone();
+    pcap.records.push(again);
+    let third = &mut pcap.records[esp[2]].1;
+    let n = third.len();
+    third[n - 20] ^= 0x40;
+    let edited = t.path("edited.pcap");
+    write_pcap(&edited, &pcap);
+    let out = t.path("edited-out.pcap");
+    let o = ietfwg(&[
+        "ikev2",
+        "esp-decrypt",
+        s(&edited),
+        "-o",
+        s(&out),
+        "--keys",
+        s(&dir.join("esp-aes-ccm12.log")),
+        "--json",
+    ]);
+    assert_exit(&o, 1);
+    let recs: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(recs.len(), 13, "{}", stdout(&o));
+    let verdicts: Vec<&str> = recs
+        .iter()
+        .map(|r| r["verdict"].as_str().unwrap())
+        .collect();
+    let mut want = vec!["ok"; 13];
+    want[2] = "icv_failed";
+    want[12] = "replayed";
+    assert_eq!(verdicts, want);
+    assert_eq!(recs[2]["error"]["field"], "ICV");
+    assert_eq!(recs[2]["error"]["rfc"], "RFC 4303 §3.4.4.1");
+    assert_eq!(recs[2]["written"], false);
+    assert_eq!(recs[12]["error"]["field"], "Sequence Number");
+    assert_eq!(recs[12]["error"]["rfc"], "RFC 4303 §3.4.3");
+    assert_eq!(recs[12]["seq"], recs[0]["seq"]);
+    assert_eq!(recs[12]["replay"], "duplicate");
+    for (i, r) in recs.iter().enumerate() {
+        assert_eq!(r["error"].is_null(), i != 2 && i != 12, "{r}");
+        assert_eq!(r["spi"].as_str().unwrap().len(), 8);
+        if i != 2 && i != 12 {
+            assert_eq!(r["icv"], "ok");
+            assert_eq!(r["next_header"], 4, "tunnel mode: IPv4 inside");
+            assert!(matches!(r["inner_protocol"].as_u64(), Some(1 | 17)), "{r}");
+            assert_eq!(r["written"], true);
+        }
+    }
+    // -o - and --json would share stdout: a usage error.
+    let u = ietfwg(&[
+        "ikev2",
+        "esp-decrypt",
+        s(&edited),
+        "-o",
+        "-",
+        "--keys",
+        s(&dir.join("esp-aes-ccm12.log")),
+        "--json",
+    ]);
+    assert_exit(&u, 2);
 }
 
 #[test]

@@ -371,8 +371,9 @@ fn a_bad_icv_still_shows_the_chain_marked_unauthenticated() {
     let _ = std::fs::remove_file(&keys);
 }
 
-/// A real libreswan 4.10 pluto log (`plutodebug=private`, `pcaps/record-pluto`): its keys
-/// decrypt the capture of the same exchange, as tshark does with the printed table.
+/// A real libreswan 4.10 pluto log (`plutodebug=all,private`, `pcaps/record-ikev2-libreswan
+/// pluto-psk`): its keys decrypt the capture of the same exchange, as tshark does with the
+/// printed table.
 #[test]
 fn pluto_log_decrypts_its_capture() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../pcaps/libreswan");
@@ -415,6 +416,81 @@ fn pluto_log_decrypts_its_capture() {
         ids.iter().any(|i| i.contains("initiator.test.local")),
         "tshark did not decrypt with the printed table: {ids:?}"
     );
+}
+
+/// The same pluto log's CHILD_SA keys (the `ESP enckey:`/`ESP authkey:` dumps of the half pluto
+/// handed to the kernel): one `esp_sa` row, for the SPI our initiator offered in IKE_AUTH as
+/// tshark reads it from the decrypted SA payload, with the algorithms of the proposal pluto
+/// chose; and the IKE SA keys pluto logged are the ones our initiator derived (`--keylog`).
+#[test]
+fn pluto_log_gives_the_child_sa_keys() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../pcaps/libreswan");
+    let (pcap, log) = (dir.join("pluto-psk.pcap"), dir.join("pluto-psk.log"));
+    let k = ietfwg(&["ikev2", "keys", s(&log)]);
+    assert_exit(&k, 0);
+    assert!(
+        stderr(&k).contains("libreswan pluto log, 1 IKE SA(s), 1 ESP SA(s)"),
+        "{}",
+        stderr(&k)
+    );
+    let out = stdout(&k);
+    let esp: Vec<&str> = out.lines().filter(|l| l.starts_with("\"IPv4\"")).collect();
+    assert_eq!(esp.len(), 1, "{out}");
+    let f: Vec<&str> = esp[0].split(',').map(|x| x.trim_matches('"')).collect();
+    // pluto (192.0.2.1) → our initiator (192.0.2.2): the SA whose SPI the initiator chose.
+    assert_eq!(&f[1..3], ["192.0.2.1", "192.0.2.2"], "{out}");
+    assert_eq!(f[4], "AES-CBC [RFC3602]");
+    assert_eq!(f[5].len(), 2 + 32, "128-bit key: {out}");
+    assert_eq!(f[6], "HMAC-SHA-256-128 [RFC4868]");
+    assert_eq!(f[7].len(), 2 + 64, "32-octet HMAC key: {out}");
+    let ike: Vec<&str> = out
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with('"'))
+        .collect();
+    let keylog = std::fs::read_to_string(dir.join("pluto-psk.keys")).unwrap();
+    let ours: Vec<&str> = keylog.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(ike, ours, "pluto's IKE SA keys vs our initiator's --keylog");
+    // The decoder shows the offered SPI; tshark too, decrypting with the same table.
+    let d = ietfwg(&["ikev2", "decode", s(&pcap), "--keys", s(&log)]);
+    let spi = f[3].trim_start_matches("0x");
+    assert!(
+        stdout(&d).contains(&format!(
+            "ENCR_AES_CBC_256,ENCR_AES_CBC_128 / AUTH_HMAC_SHA2_256_128 / NO_ESN, SPI {spi}"
+        )),
+        "{}",
+        stdout(&d)
+    );
+    if common::tshark().is_none() {
+        return;
+    }
+    let o = [
+        "-o".to_string(),
+        format!("uat:ikev2_decryption_table:{}", ike[0]),
+    ];
+    let o: Vec<&str> = o.iter().map(String::as_str).collect();
+    let spis: Vec<String> = common::tshark_fields(&pcap, &o, &["isakmp.spi"])
+        .into_iter()
+        .flatten()
+        .filter(|x| !x.is_empty())
+        .collect();
+    assert!(
+        spis.iter().any(|x| x.split(['|', ',']).any(|v| v == spi)),
+        "tshark's ESP SPIs {spis:?} vs {spi}"
+    );
+    // esp-decrypt takes the pluto log (the capture has no ESP: the kernel refused the SA).
+    let tmp = std::env::temp_dir().join(format!("ietfwg-pluto-esp-{}.pcap", std::process::id()));
+    let e = ietfwg(&[
+        "ikev2",
+        "esp-decrypt",
+        s(&pcap),
+        "-o",
+        s(&tmp),
+        "--keys",
+        s(&log),
+    ]);
+    assert_exit(&e, 0);
+    assert!(stderr(&e).contains("6 packets, 0 ESP"), "{}", stderr(&e));
+    let _ = std::fs::remove_file(&tmp);
 }
 
 #[test]

@@ -396,3 +396,48 @@ fn doh_query_and_batch_json_match_their_schemas_and_count() {
         );
     }
 }
+
+/// `ikev2 esp-decrypt --json` on every ESP recording of `pcaps/ikev2`, and on one with a
+/// replayed packet and an altered one: each line matches the schema, one `esp` record per ESP
+/// packet, and the lines with `error` are the closing line's ICV failures, replays and errors.
+#[test]
+fn ikev2_esp_decrypt_json_matches_its_schema_and_counts() {
+    let mut esp = Checker::new("ikev2-esp-decrypt");
+    let dir = root().join("pcaps/ikev2");
+    let tmp = std::env::temp_dir().join(format!("ietfwg-json-esp-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let mut recordings = 0;
+    for f in captures("ikev2") {
+        let name = f.file_stem().unwrap().to_string_lossy().to_string();
+        if !name.starts_with("esp-") || !f.starts_with(&dir) {
+            continue;
+        }
+        recordings += 1;
+        let log = dir.join(format!("{name}.log"));
+        let inner = tmp.join(format!("{name}.pcap"));
+        let a = [
+            "ikev2",
+            "esp-decrypt",
+            s(&f),
+            "-o",
+            s(&inner),
+            "--keys",
+            s(&log),
+            "--json",
+        ];
+        let out = run(&a);
+        let errors = esp.check(&format!("{a:?}"), &out);
+        let line = closing(&out);
+        let reported = count_before(&line, "ICV failures")
+            + count_before(&line, "replayed or too old")
+            + count_before(&line, "errors");
+        assert_eq!(errors, reported, "{a:?}: lines with error vs {line:?}");
+        let records = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.starts_with("{\"record\":\"esp\""))
+            .count() as u64;
+        assert_eq!(records, count_before(&line, "ESP:"), "{a:?}: {line:?}");
+    }
+    assert!(recordings >= 6, "{recordings} ESP recordings");
+    std::fs::remove_dir_all(&tmp).ok();
+}

@@ -70,6 +70,8 @@ pub struct LswConfig {
     pub conn_extra: String,
     /// Extra lines of ipsec.secrets (e.g. a `PPKS` entry).
     pub secrets_extra: String,
+    /// `plutodebug=` (`all`; `all,private` also logs the IKE and CHILD_SA keys).
+    pub plutodebug: String,
 }
 
 impl Default for LswConfig {
@@ -80,6 +82,7 @@ impl Default for LswConfig {
             auth: LswAuth::Psk("ietfwg-test-psk".into()),
             conn_extra: String::new(),
             secrets_extra: String::new(),
+            plutodebug: "all".into(),
         }
     }
 }
@@ -275,13 +278,14 @@ impl Pluto {
         };
         let conf = format!(
             "# libreswan responder of an ietfwg test (written by test-support)\n\
-config setup\n    logfile={d}/pluto.log\n    plutodebug=all\n\
+config setup\n    logfile={d}/pluto.log\n    plutodebug={debug}\n\
 conn resp\n{auth}    left={RESPONDER}\n    right=%any\n    ikev2=insist\n    ike={ike}\n    esp={esp}\n    \
 leftsubnet={RESPONDER}/32\n    rightsubnet={INITIATOR}/32\n    auto=add\n{extra}",
             d = d.display(),
             ike = cfg.ike,
             esp = cfg.esp,
             extra = cfg.conn_extra,
+            debug = cfg.plutodebug,
         );
         fs::write(d.join("ipsec.conf"), conf).map_err(|e| e.to_string())?;
         fs::write(

@@ -1,15 +1,22 @@
 //! `ietfwg ikev2 esp-decrypt IN -o OUT --keys KEYS`: ESP packets (IP protocol 50, and
 //! UDP-encapsulated on port 4500 per RFC 3948) opened with the library's
-//! [`EspDecryptor`], their inner packets written as raw IP to a pcap or pcapng file.
+//! [`EspDecryptor`], their inner packets written as raw IP to a pcap or pcapng file; with
+//! `--json`, one NDJSON record per ESP packet on stdout (`docs/json.md`,
+//! `docs/schema/ikev2-esp-decrypt.json`).
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
-use anyhow::{anyhow, Context as _};
+use anyhow::{anyhow, bail, Context as _};
 use ietfwg_capture::ipfrag::Reassembler;
+use ietfwg_capture::Timestamp;
 use ietfwg_capture::{ip_payload, linktype, CaptureReader, CaptureWriter, Format};
-use ietfwg_ikev2::esp::decrypt::{EspDecryptor, Icv, Replay, NO_NEXT_HEADER};
+use ietfwg_ikev2::esp::decrypt::{EspDecryptor, Icv, Opened, Replay, NO_NEXT_HEADER};
+use serde::Serialize;
 
 use super::keys::load_keys;
+use crate::json::{rfc_cited, Problem, Shown, Time};
+use crate::output::Output;
 use crate::Status;
 
 #[derive(Debug, clap::Args)]
@@ -32,6 +39,114 @@ pub struct EspDecryptArgs {
     /// (they are still reported).
     #[arg(long)]
     pub write_all: bool,
+
+    /// One NDJSON record per ESP packet on standard output (SPI, sequence number, verdict,
+    /// inner protocol, error); the inner packets still go to OUT, which cannot be `-` then.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `esp-decrypt --json`: one ESP packet. `error` is set exactly when the packet counts among
+/// the closing line's failures (ICV failures, replays, errors).
+#[derive(Serialize)]
+struct EspRecord {
+    record: &'static str,
+    frame: u64,
+    time: Time,
+    src: Shown<IpAddr>,
+    dst: Shown<IpAddr>,
+    /// UDP-encapsulated (RFC 3948) or IP protocol 50.
+    encapsulation: &'static str,
+    /// 8 hex digits.
+    spi: String,
+    /// The full sequence number (with ESN, the inferred high half); null when no SA was found
+    /// or the packet is too short to hold one.
+    seq: Option<u64>,
+    /// `ok`, `not_checked`, `icv_failed`, `replayed`, `too_old`, `dummy`, `no_sa`, `error`.
+    verdict: &'static str,
+    /// `ok`, `not_checked`, `bad`; null when the packet was not opened.
+    icv: Option<Icv>,
+    /// `new`, `duplicate`, `too_old` (RFC 4303 §3.4.3); null when not opened.
+    replay: Option<Replay>,
+    /// ESP Next Header (4, 41 in tunnel mode); null when not opened.
+    next_header: Option<u8>,
+    /// The IP protocol of the inner packet's payload (1 ICMP, 17 UDP, …); null without one.
+    inner_protocol: Option<u8>,
+    /// Octets of the inner packet as written; null without one.
+    inner_length: Option<usize>,
+    /// Written to OUT.
+    written: bool,
+    error: Option<Problem>,
+}
+
+/// `esp-decrypt --json`: a packet whose IP or UDP headers could not be read.
+#[derive(Serialize)]
+struct UnreadableRecord {
+    record: &'static str,
+    frame: u64,
+    time: Time,
+    error: Problem,
+}
+
+/// The protocol of an inner IP packet's payload (IPv4 Protocol, IPv6 Next Header).
+fn inner_protocol(ip: &[u8]) -> Option<u8> {
+    match ip.first()? >> 4 {
+        4 => ip.get(9).copied(),
+        6 => ip.get(6).copied(),
+        _ => None,
+    }
+}
+
+fn esp_problem(
+    field: &'static str,
+    offset: Option<u64>,
+    message: String,
+    rfc: &'static str,
+) -> Problem {
+    Problem {
+        layer: Cow::Borrowed("esp"),
+        field: Some(Cow::Borrowed(field)),
+        offset,
+        message,
+        rfc: Some(Cow::Borrowed(rfc)),
+    }
+}
+
+/// The record's `verdict`: what became of the packet, the worst finding first.
+fn verdict(o: &Opened) -> &'static str {
+    match (o.icv, o.replay) {
+        (Icv::Bad, _) => "icv_failed",
+        (_, Replay::Duplicate) => "replayed",
+        (_, Replay::TooOld) => "too_old",
+        _ if o.next_header == NO_NEXT_HEADER => "dummy",
+        (Icv::NotChecked, _) => "not_checked",
+        (Icv::Ok, Replay::New) => "ok",
+    }
+}
+
+fn unreadable(
+    a: &EspDecryptArgs,
+    out: &mut Output,
+    frame: u64,
+    ts: Timestamp,
+    message: String,
+) -> anyhow::Result<()> {
+    if !a.json {
+        return Ok(());
+    }
+    let rfc = rfc_cited(&message).map(Cow::Owned);
+    out.json(&UnreadableRecord {
+        record: "unreadable",
+        frame,
+        time: Time(ts),
+        error: Problem {
+            layer: Cow::Borrowed("packet"),
+            field: None,
+            offset: None,
+            message,
+            rfc,
+        },
+    })
 }
 
 /// The UDP port of UDP-encapsulated ESP (RFC 3948 §3).
@@ -72,7 +187,19 @@ fn esp_of(proto: u8, payload: &[u8]) -> Option<&[u8]> {
     }
 }
 
-pub fn esp_decrypt_cmd(a: &EspDecryptArgs) -> anyhow::Result<Status> {
+pub fn esp_decrypt_cmd(a: &EspDecryptArgs, out: &mut Output) -> anyhow::Result<Status> {
+    if a.json && a.output == "-" {
+        bail!("--json writes its records to standard output: give -o a file");
+    }
+    if a.json {
+        out.set_json();
+    }
+    let status = run(a, out);
+    out.flush()?;
+    status
+}
+
+fn run(a: &EspDecryptArgs, out: &mut Output) -> anyhow::Result<Status> {
     let keys = load_keys(&a.keys)?.unwrap_or_default();
     if keys.esp.is_empty() {
         return Err(anyhow!(
@@ -100,6 +227,7 @@ pub fn esp_decrypt_cmd(a: &EspDecryptArgs) -> anyhow::Result<Status> {
             Err(e) => {
                 t.errors += 1;
                 eprintln!("frame {number}: {e}");
+                unreadable(a, out, number, ts, e.to_string())?;
                 continue;
             }
         };
@@ -109,6 +237,7 @@ pub fn esp_decrypt_cmd(a: &EspDecryptArgs) -> anyhow::Result<Status> {
             Err(e) => {
                 t.errors += 1;
                 eprintln!("frame {number}: {e}");
+                unreadable(a, out, number, ts, e.to_string())?;
                 continue;
             }
         };
@@ -117,19 +246,58 @@ pub fn esp_decrypt_cmd(a: &EspDecryptArgs) -> anyhow::Result<Status> {
         };
         t.esp += 1;
         let (src, dst): (IpAddr, IpAddr) = (p.src, p.dst);
+        let mut rec = EspRecord {
+            record: "esp",
+            frame: number,
+            time: Time(ts),
+            src: Shown(src),
+            dst: Shown(dst),
+            encapsulation: if p.proto == 50 { "ip" } else { "udp" },
+            spi: esp.get(..4).map(hex::encode).unwrap_or_default(),
+            seq: None,
+            verdict: "no_sa",
+            icv: None,
+            replay: None,
+            next_header: None,
+            inner_protocol: None,
+            inner_length: None,
+            written: false,
+            error: None,
+        };
         let o = match dec.open(esp, Some(src), Some(dst)) {
             Ok(Some(o)) => o,
             Ok(None) => {
                 t.no_sa += 1;
+                if a.json {
+                    out.json(&rec)?;
+                }
                 continue;
             }
             Err(e) => {
                 t.errors += 1;
-                let spi = esp.get(..4).map(hex::encode).unwrap_or_default();
-                eprintln!("frame {number}: ESP SPI 0x{spi}: {e}");
+                eprintln!("frame {number}: ESP SPI 0x{}: {e}", rec.spi);
+                if a.json {
+                    let message = e.to_string();
+                    rec.verdict = "error";
+                    rec.error = Some(Problem {
+                        layer: Cow::Borrowed("esp"),
+                        field: Some(Cow::Borrowed(e.field)),
+                        offset: Some(e.offset as u64),
+                        rfc: Some(
+                            rfc_cited(&message).map_or(Cow::Borrowed("RFC 4303 §2"), Cow::Owned),
+                        ),
+                        message,
+                    });
+                    out.json(&rec)?;
+                }
                 continue;
             }
         };
+        rec.seq = Some(o.seq);
+        rec.icv = Some(o.icv);
+        rec.replay = Some(o.replay);
+        rec.next_header = Some(o.next_header);
+        rec.verdict = verdict(&o);
         let mut keep = true;
         match o.icv {
             Icv::Ok => {}
@@ -137,6 +305,15 @@ pub fn esp_decrypt_cmd(a: &EspDecryptArgs) -> anyhow::Result<Status> {
             Icv::Bad => {
                 t.icv_bad += 1;
                 keep = a.write_all;
+                rec.error = Some(esp_problem(
+                    "ICV",
+                    None,
+                    format!(
+                        "ESP SPI 0x{:08x} seq {}: ICV does not verify (wrong key or altered packet)",
+                        o.spi, o.seq
+                    ),
+                    "RFC 4303 §3.4.4.1",
+                ));
                 eprintln!(
                     "frame {number}: ESP SPI 0x{:08x} seq {}: ICV does not verify (wrong key or altered packet){}",
                     o.spi,
@@ -148,6 +325,20 @@ pub fn esp_decrypt_cmd(a: &EspDecryptArgs) -> anyhow::Result<Status> {
         if o.icv != Icv::Bad && o.replay != Replay::New {
             t.replayed += 1;
             keep = a.write_all;
+            rec.error = Some(esp_problem(
+                "Sequence Number",
+                Some(4),
+                format!(
+                    "ESP SPI 0x{:08x} seq {}: {}",
+                    o.spi,
+                    o.seq,
+                    match o.replay {
+                        Replay::Duplicate => "sequence number already received: a replay",
+                        _ => "sequence number left of the anti-replay window",
+                    }
+                ),
+                "RFC 4303 §3.4.3",
+            ));
             eprintln!(
                 "frame {number}: ESP SPI 0x{:08x} seq {}: {} (RFC 4303 §3.4.3){}",
                 o.spi,
@@ -165,25 +356,39 @@ pub fn esp_decrypt_cmd(a: &EspDecryptArgs) -> anyhow::Result<Status> {
         }
         if o.next_header == NO_NEXT_HEADER {
             t.dummy += 1;
-            continue;
-        }
-        if !keep {
-            continue;
-        }
-        match o.inner_packet(src, dst) {
-            Some(inner) => {
-                writer
-                    .write(ts, &inner)
-                    .with_context(|| format!("writing to {}", a.output))?;
-                t.written += 1;
+        } else {
+            match o.inner_packet(src, dst) {
+                Some(inner) => {
+                    rec.inner_protocol = inner_protocol(&inner);
+                    rec.inner_length = Some(inner.len());
+                    if keep {
+                        writer
+                            .write(ts, &inner)
+                            .with_context(|| format!("writing to {}", a.output))?;
+                        t.written += 1;
+                        rec.written = true;
+                    }
+                }
+                None if keep => {
+                    t.errors += 1;
+                    let message = format!(
+                        "ESP SPI 0x{:08x}: inner packet cannot be rebuilt (payload too long for an IP header)",
+                        o.spi
+                    );
+                    eprintln!("frame {number}: {message}");
+                    rec.verdict = "error";
+                    rec.error = Some(esp_problem(
+                        "Payload Data",
+                        None,
+                        message,
+                        "RFC 4303 §3.4.4",
+                    ));
+                }
+                None => {}
             }
-            None => {
-                t.errors += 1;
-                eprintln!(
-                    "frame {number}: ESP SPI 0x{:08x}: inner packet cannot be rebuilt",
-                    o.spi
-                );
-            }
+        }
+        if a.json {
+            out.json(&rec)?;
         }
     }
     writer

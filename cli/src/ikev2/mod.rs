@@ -185,7 +185,7 @@ pub fn run(args: Args, mut out: Output) -> anyhow::Result<Status> {
         Command::Replay(a) => replay::run(a, out),
         Command::Probe(a) => probe::run(a, out),
         Command::Keys(a) => keys::keys_cmd(&a, &mut out),
-        Command::EspDecrypt(a) => esp::esp_decrypt_cmd(&a),
+        Command::EspDecrypt(a) => esp::esp_decrypt_cmd(&a, &mut out),
     }
 }
 

@@ -19,7 +19,11 @@
 //! - a libreswan **pluto log** written with `plutodebug=private`: two lines per IKE SA,
 //!   `| ikev2 I 0xSPIi 0xSPIr INTEG:0xSK_ai ENCRKEYLEN:0xSK_ei` and `| ikev2 R …` with SK_ar
 //!   and SK_er (pluto's `ikev2_log_parentSA`, names as tcpdump spells them: `sha256`, `aes256`,
-//!   `aes_gcm_16256`…).
+//!   `aes_gcm_16256`…). With `plutodebug=all,private` pluto also dumps each CHILD_SA half's ESP
+//!   keys as it hands them to the kernel (`setup_half_ipsec_sa()`): `| kernel: looking for alg
+//!   with encrypt: AES_CBC keylen: 128 integ: HMAC_SHA2_256_128`, `| ESP enckey:` and
+//!   `| ESP authkey:` each followed by hex-dump lines (`|   ae 4c d1 5a  6f 4f …   .L.Zo…`), then
+//!   `| kernel: add_sa() … SRC[SPI]==>DST …`, which names the SA: one `esp_sa` row per `add_sa()`.
 //!
 //! This is written by hand: no crate reads these logs.
 
@@ -134,6 +138,7 @@ pub struct KeyReader {
     out: Keys,
     charon: Charon,
     pluto: HashMap<(u64, u64), PlutoHalf>,
+    pluto_child: PlutoChild,
 }
 
 impl KeyReader {
@@ -208,6 +213,15 @@ impl KeyReader {
                 self.room(n)?;
                 if let Some(p) = pluto_keys(line) {
                     self.pluto_line(p, n);
+                } else if let Some(sa) = self.pluto_child.line(line, n, &mut self.out.notes) {
+                    if !self
+                        .out
+                        .esp
+                        .iter()
+                        .any(|x| x.spi == sa.spi && x.dst == sa.dst)
+                    {
+                        self.out.esp.push(sa);
+                    }
                 }
             }
             KeyFileKind::Empty => {}
@@ -312,6 +326,200 @@ pub fn read_keys(text: &str) -> Result<(KeyFileKind, Keys), KeyTableError> {
 }
 
 // ------------------------------------------------------------------ pluto
+
+/// Which hex dump a pluto log line continues.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum PlutoDump {
+    #[default]
+    None,
+    Enc,
+    Auth,
+}
+
+/// One CHILD_SA half being handed to the kernel, as pluto logs it (see the module doc).
+#[derive(Debug, Default)]
+struct PlutoChild {
+    algs: Option<(Encr, Integ)>,
+    /// `encrypt_keymat_size`, `integ_keymat_size` of the `keymat_len=` line.
+    sizes: Option<(usize, usize)>,
+    enc_key: Vec<u8>,
+    auth_key: Vec<u8>,
+    dump: PlutoDump,
+}
+
+/// The most octets one key dump holds (a 256-bit key and its salt fit with room to spare).
+const PLUTO_MAX_KEY: usize = 128;
+
+impl PlutoChild {
+    fn line(&mut self, line: &str, n: usize, notes: &mut Vec<String>) -> Option<EspSa> {
+        let msg = line.find("| ").map(|at| &line[at + 2..])?;
+        if self.dump != PlutoDump::None {
+            let want = self.sizes.map(|(e, a)| match self.dump {
+                PlutoDump::Enc => e,
+                _ => a,
+            });
+            let buf = if self.dump == PlutoDump::Enc {
+                &mut self.enc_key
+            } else {
+                &mut self.auth_key
+            };
+            if let Some(bytes) = pluto_dump_line(msg) {
+                if want.is_none_or(|w| buf.len() < w) && buf.len() + bytes.len() <= PLUTO_MAX_KEY {
+                    buf.extend_from_slice(&bytes);
+                    return None;
+                }
+            }
+            self.dump = PlutoDump::None;
+        }
+        let m = msg.trim_start();
+        if let Some(rest) = m.strip_prefix("kernel: looking for alg with encrypt: ") {
+            *self = PlutoChild {
+                algs: pluto_child_algs(rest),
+                ..PlutoChild::default()
+            };
+            if self.algs.is_none() {
+                notes.push(format!(
+                    "line {n}: pluto's CHILD_SA algorithms {rest:?} are not ones this reader knows; its keys are skipped"
+                ));
+            }
+        } else if let Some(rest) = m.strip_prefix("kernel: st->st_esp.keymat_len=") {
+            let size = |label: &str| -> Option<usize> {
+                let at = rest.find(label)? + label.len();
+                let digits: String = rest[at..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                digits.parse().ok()
+            };
+            self.sizes = size("encrypt_keymat_size=").zip(size("integ_keymat_size="));
+        } else if m.starts_with("ESP enckey:") {
+            self.enc_key.clear();
+            self.dump = PlutoDump::Enc;
+        } else if m.starts_with("ESP authkey:") {
+            self.auth_key.clear();
+            self.dump = PlutoDump::Auth;
+        } else if m.starts_with("kernel: add_sa()") {
+            let taken = std::mem::take(self);
+            let (encr, integ) = taken.algs?;
+            let (src, spi, dst) = pluto_add_sa(m)?;
+            let sa = EspSa {
+                spi,
+                src: Some(src),
+                dst: Some(dst),
+                encr,
+                enc_key: taken.enc_key,
+                integ,
+                auth_key: taken.auth_key,
+                // pluto logs no ESN choice here; RFC 7296 §3.3.2 makes "no ESN" the usual one.
+                esn: false,
+            };
+            if let Err((field, why)) = sa.check() {
+                notes.push(format!(
+                    "line {n}: ESP SA 0x{spi:08x} from pluto's log: {field}: {why}"
+                ));
+                return None;
+            }
+            return Some(sa);
+        }
+        None
+    }
+}
+
+/// One line of pluto's hex dump (`  ae 4c d1 5a  6f 4f 97 86  …   .L.Zo…`): up to 16 octets,
+/// two hex digits each, one or two spaces apart; three or more spaces end them (the ASCII
+/// column follows). `None` when the line is not a dump line.
+fn pluto_dump_line(msg: &str) -> Option<Vec<u8>> {
+    let t = msg.strip_prefix("  ")?;
+    let b = t.as_bytes();
+    let mut out = Vec::with_capacity(16);
+    let mut i = 0;
+    while out.len() < 16 && i + 2 <= b.len() {
+        let h = std::str::from_utf8(&b[i..i + 2]).ok()?;
+        out.push(u8::from_str_radix(h, 16).ok()?);
+        i += 2;
+        let spaces = b[i..].iter().take_while(|&&c| c == b' ').count();
+        if spaces == 0 && i < b.len() {
+            return None;
+        }
+        if spaces >= 3 || i + spaces >= b.len() {
+            break;
+        }
+        i += spaces;
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// `AES_CBC keylen: 128 integ: HMAC_SHA2_256_128` → the ESP algorithms.
+fn pluto_child_algs(rest: &str) -> Option<(Encr, Integ)> {
+    let mut w = rest.split_ascii_whitespace();
+    let ename = w.next()?;
+    let bits: u16 = match (w.next(), w.next()) {
+        (Some("keylen:"), Some(k)) => k.parse().ok()?,
+        _ => return None,
+    };
+    let iname = match (w.next(), w.next()) {
+        (Some("integ:"), Some(i)) => i,
+        _ => return None,
+    };
+    let aes = || AesBits::from_bits(bits);
+    let encr = match ename {
+        "AES_CBC" => Encr::AesCbc(aes()?),
+        "AES_CTR" => Encr::AesCtr(aes()?),
+        "AES_GCM_16" | "AES_GCM_C" => Encr::AesGcm {
+            key: aes()?,
+            icv: IcvLen::Octets16,
+        },
+        "AES_GCM_12" | "AES_GCM_B" => Encr::AesGcm {
+            key: aes()?,
+            icv: IcvLen::Octets12,
+        },
+        "AES_GCM_8" | "AES_GCM_A" => Encr::AesGcm {
+            key: aes()?,
+            icv: IcvLen::Octets8,
+        },
+        "AES_CCM_16" | "AES_CCM_C" => Encr::AesCcm {
+            key: aes()?,
+            icv: IcvLen::Octets16,
+        },
+        "AES_CCM_12" | "AES_CCM_B" => Encr::AesCcm {
+            key: aes()?,
+            icv: IcvLen::Octets12,
+        },
+        "AES_CCM_8" | "AES_CCM_A" => Encr::AesCcm {
+            key: aes()?,
+            icv: IcvLen::Octets8,
+        },
+        "CHACHA20_POLY1305" => Encr::ChaCha20Poly1305,
+        "3DES_CBC" | "3DES" => Encr::TripleDesCbc,
+        "NULL" => Encr::Null,
+        _ => return None,
+    };
+    let integ = match iname {
+        "NONE" | "none" | "NULL" => Integ::None,
+        "HMAC_MD5_96" => Integ::HmacMd5_96,
+        "HMAC_SHA1_96" => Integ::HmacSha1_96,
+        "HMAC_SHA2_256_128" => Integ::HmacSha2_256_128,
+        "HMAC_SHA2_384_192" => Integ::HmacSha2_384_192,
+        "HMAC_SHA2_512_256" => Integ::HmacSha2_512_256,
+        _ => return None,
+    };
+    Some((encr, integ))
+}
+
+/// `kernel: add_sa() level=0 outbound tunnel 192.0.2.1/32-ALL->192.0.2.1[da6abdfe]==>192.0.2.2-ALL->…`
+/// → (outer source, SPI, outer destination).
+fn pluto_add_sa(msg: &str) -> Option<(IpAddr, u32, IpAddr)> {
+    let token = msg.split_ascii_whitespace().find(|t| t.contains("]==>"))?;
+    let (left, right) = token.split_once("]==>")?;
+    let (src_part, spi_hex) = left.rsplit_once('[')?;
+    let src = src_part.rsplit("->").next()?;
+    let spi = u32::from_str_radix(spi_hex.trim_start_matches("0x"), 16).ok()?;
+    let dst: String = right
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit() || *c == '.' || *c == ':')
+        .collect();
+    Some((src.parse().ok()?, spi, dst.parse().ok()?))
+}
 
 type PlutoSide = (Integ, Vec<u8>, Encr, Vec<u8>, usize);
 
@@ -1163,6 +1371,50 @@ Dec  7 12:00:00.000001: | ikev2 R 0x0102030405060708 0x1112131415161718 sha256:0
 | ikev2 I 0xcccccccccccccccc 0xdddddddddddddddd none: aes_gcm_16256:0x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
 | ikev2 R 0xcccccccccccccccc 0xdddddddddddddddd none: aes_gcm_16256:0x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
 ";
+
+    // pluto 4.10's CHILD_SA key lines (plutodebug=all,private), shape as logged, with an IPv6
+    // SA, a 20-octet GCM key whose dump ends mid-line, and keys of RFC 3602's test vectors.
+    const PLUTO_CHILD: &str = "\
+Dec  7 20:14:15.931900: | kernel: looking for alg with encrypt: AES_GCM_16 keylen: 128 integ: NONE
+Dec  7 20:14:15.931903: | kernel: st->st_esp.keymat_len=20 is encrypt_keymat_size=20 + integ_keymat_size=0
+Dec  7 20:14:15.931907: | ESP enckey:
+Dec  7 20:14:15.931908: |   00 01 02 03  04 05 06 07  08 09 0a 0b  0c 0d 0e 0f   ................
+Dec  7 20:14:15.931909: |   c0 ff ee 20                                        ... 
+Dec  7 20:14:15.931910: | ESP authkey:
+Dec  7 20:14:15.931911: | kernel: NIC esp-hw-offload not for connection 'psk' not available on interface ilr1
+Dec  7 20:14:15.931918: | kernel: add_sa() level=0 inbound tunnel 2001:db8::2/128-ALL->2001:db8::2[c0ffee01]==>2001:db8::1-ALL->2001:db8::1/128 replay_window=128 AES_GCM_16:20
+";
+
+    #[test]
+    fn pluto_child_sa_lines_give_esp_keys() {
+        let (kind, k) = read_keys(PLUTO_CHILD).unwrap();
+        assert_eq!(kind, KeyFileKind::PlutoLog);
+        assert_eq!(k.esp.len(), 1, "{:?}", k.notes);
+        let sa = &k.esp[0];
+        assert_eq!(sa.spi, 0xc0ff_ee01);
+        assert_eq!(sa.src, "2001:db8::2".parse().ok());
+        assert_eq!(sa.dst, "2001:db8::1".parse().ok());
+        assert_eq!(
+            sa.encr,
+            Encr::AesGcm {
+                key: AesBits::B128,
+                icv: IcvLen::Octets16
+            }
+        );
+        assert_eq!(sa.enc_key.len(), 20);
+        assert_eq!(&sa.enc_key[16..], [0xc0, 0xff, 0xee, 0x20]);
+        assert!(sa.auth_key.is_empty());
+        // A dump cut short is named, not used.
+        let cut = PLUTO_CHILD.replace(
+            "Dec  7 20:14:15.931909: |   c0 ff ee 20                                        ... \n",
+            "",
+        );
+        let (_, k) = read_keys(&cut).unwrap();
+        assert!(k.esp.is_empty());
+        assert!(k.notes[0].contains("ESP SA 0xc0ffee01"), "{:?}", k.notes);
+        assert_eq!(pluto_dump_line("  ESP authkey:"), None);
+        assert_eq!(pluto_dump_line("  ab"), Some(vec![0xab]));
+    }
 
     #[test]
     fn pluto_lines_give_ike_keys() {

@@ -81,12 +81,6 @@ impl EspSa {
         }
         Ok(())
     }
-
-    /// Supported as ESP ciphers: what tshark and RFC 8221 name (AES-CCM is not offered
-    /// for ESP here, as Wireshark's table has no entry for it).
-    pub fn supported(encr: Encr) -> bool {
-        !matches!(encr, Encr::AesCcm { .. })
-    }
 }
 
 /// Wireshark's ESP name of an encryption algorithm (packet-ipsec.c `esp_encryption_type_vals`).
@@ -146,6 +140,14 @@ fn encr_from_esp_name(name: &str, key_len: usize) -> Option<Encr> {
             icv.octets()
         )) {
             return aes(4).map(|key| Encr::AesGcm { key, icv });
+        }
+        // Not a Wireshark name (Wireshark 4.0 has no ESP AES-CCM): ours, in its pattern. The
+        // key is followed by the 3-octet salt (RFC 4309 §7.1).
+        if eq(&format!(
+            "AES-CCM with {} octet ICV [RFC4309]",
+            icv.octets()
+        )) {
+            return aes(3).map(|key| Encr::AesCcm { key, icv });
         }
     }
     None

@@ -3,6 +3,12 @@
 //! `ietfwg_test_support::libreswan`), tcpdump on the initiator's side, the new IKE SA's keys
 //! from `--keylog`, pluto's log (debug lines left out).
 //!
+//! `pluto-psk` (written to `OUT_DIR/../libreswan/`) is the PSK exchange with
+//! `plutodebug=all,private`: its log keeps, besides the event lines, the lines that carry keys
+//! (the IKE SA's `| ikev2 I …`/`| ikev2 R …` and the CHILD_SA half pluto handed to the kernel:
+//! `looking for alg`, `keymat_len`, `ESP enckey:`/`ESP authkey:` with their hex dumps,
+//! `add_sa()`), so that the log itself is the key file.
+//!
 //! usage: record-libreswan IETFWG_BINARY OUT_DIR [NAME...]   (root; run by pcaps/record-ikev2-libreswan)
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
@@ -17,15 +23,52 @@ const SCENARIOS: &[&str] = &[
     "libreswan-cert-ecdsa",
     "libreswan-cert-p521",
     "libreswan-ppk",
+    "pluto-psk",
 ];
+
+/// The lines of a `plutodebug=all,private` log that `pluto-psk` keeps: the event lines, and
+/// the debug lines that carry or name keys.
+fn pluto_key_lines(log: &str) -> String {
+    let mut keep = String::new();
+    let mut dump = false;
+    for l in log.lines() {
+        let debug = l.contains(": | ") || l.starts_with("| ");
+        let msg = l.split_once("| ").map_or("", |(_, m)| m);
+        let is_dump = dump && msg.starts_with("  ") && !msg.trim().is_empty();
+        dump = is_dump || msg.starts_with("ESP enckey:") || msg.starts_with("ESP authkey:");
+        if !debug
+            || is_dump
+            || msg.starts_with("ikev2 I 0x")
+            || msg.starts_with("ikev2 R 0x")
+            || msg.starts_with("ESP enckey:")
+            || msg.starts_with("ESP authkey:")
+            || msg.starts_with("kernel: looking for alg with encrypt:")
+            || msg.starts_with("kernel: st->st_esp.keymat_len=")
+            || msg.starts_with("kernel: add_sa()")
+        {
+            keep.push_str(l);
+            keep.push('\n');
+        }
+    }
+    keep
+}
 
 fn record(bin: &Path, out: &Path, name: &str, tmp: &Path) {
     let recorded =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../pcaps/ikev2/aes-cbc-sha256-modp2048.pcap");
     let ca = Ca::new(&tmp.join("pki")).expect("openssl");
     let (cfg, args): (LswConfig, Vec<String>) = match name {
-        "libreswan-psk" => (
-            LswConfig::default(),
+        "libreswan-psk" | "pluto-psk" => (
+            if name == "pluto-psk" {
+                LswConfig {
+                    ike: "aes128-sha2_256;modp2048".into(),
+                    esp: "aes128-sha2_256".into(),
+                    plutodebug: "all,private".into(),
+                    ..LswConfig::default()
+                }
+            } else {
+                LswConfig::default()
+            },
             [
                 "--psk",
                 "ietfwg-test-psk",
@@ -92,6 +135,14 @@ fn record(bin: &Path, out: &Path, name: &str, tmp: &Path) {
         }
     };
     let p = Pluto::start(cfg).expect("libreswan lab (root, apt-get download libreswan)");
+    let out = if name == "pluto-psk" {
+        let o = out.join("../libreswan");
+        std::fs::create_dir_all(&o).expect("create pcaps/libreswan");
+        o
+    } else {
+        out.to_path_buf()
+    };
+    let out = out.as_path();
     let pcap = out.join(format!("{name}.pcap"));
     let keys = out.join(format!("{name}.keys"));
     let _ = std::fs::remove_file(&keys);
@@ -110,12 +161,15 @@ fn record(bin: &Path, out: &Path, name: &str, tmp: &Path) {
     cap.stop();
     print!("{}", String::from_utf8_lossy(&run.stdout));
     eprint!("{}", String::from_utf8_lossy(&run.stderr));
-    let log: String = p
-        .log()
-        .lines()
-        .filter(|l| !l.contains(": | "))
-        .map(|l| format!("{l}\n"))
-        .collect();
+    let log: String = if name == "pluto-psk" {
+        pluto_key_lines(&p.log())
+    } else {
+        p.log()
+            .lines()
+            .filter(|l| !l.contains(": | "))
+            .map(|l| format!("{l}\n"))
+            .collect()
+    };
     std::fs::write(out.join(format!("{name}.log")), log).expect("write the log");
     // the keylog holds the one IKE SA; prefix it with what it is
     let k = std::fs::read_to_string(&keys).expect("--keylog written");
