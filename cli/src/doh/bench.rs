@@ -231,7 +231,7 @@ pub fn run(args: BenchArgs, mut out: Output) -> anyhow::Result<Status> {
     for url in &urls {
         let mut conn_args = args.conn.clone();
         conn_args.server = Some(url.clone());
-        let cfg = conn::client_config(&conn_args)?;
+        let cfg = conn::client_config(&conn_args, args.get)?;
         let context = conn::connect_context(&cfg);
         connectors.push((
             Connector::new(cfg).with_context(|| context.clone())?,

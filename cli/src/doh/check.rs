@@ -42,7 +42,7 @@ pub fn run(mut a: CheckArgs, mut out: Output) -> anyhow::Result<Status> {
         out.set_json();
     }
     a.conn.server = Some(a.url.clone());
-    let cfg = conn::client_config(&a.conn)?;
+    let cfg = conn::client_config(&a.conn, false)?;
     let names = Names {
         nxdomain: a.nxdomain.clone().unwrap_or_else(|| nx_name(&a.name)),
         name: a.name.clone(),
