@@ -108,14 +108,14 @@ impl Hypercorn {
         })
     }
 
-    /// `https://localhost:PORT/dns-query`, PORT being the QUIC listener's (UDP).
+    /// `https://127.0.0.1:PORT/dns-query`, PORT being the QUIC listener's (UDP).
     pub fn h3_url(&self) -> String {
-        format!("https://localhost:{}/dns-query", self.quic_port)
+        format!("https://127.0.0.1:{}/dns-query", self.quic_port)
     }
 
-    /// `https://localhost:PORT/dns-query` on the TCP listener (HTTP/2, HTTP/1.1).
+    /// `https://127.0.0.1:PORT/dns-query` on the TCP listener (HTTP/2, HTTP/1.1).
     pub fn h2_url(&self) -> String {
-        format!("https://localhost:{}/dns-query", self.tcp_port)
+        format!("https://127.0.0.1:{}/dns-query", self.tcp_port)
     }
 
     /// The CA certificate that signed hypercorn's.

@@ -274,6 +274,8 @@ fn handshake_error(
     };
     let alert_reason = |a: u8, by: &str| match a {
         120 => "the server does not offer HTTP/3 (it refused ALPN \"h3\") — drop --http3 to use HTTP/2".to_string(),
+        // aioquic answers an ALPN it does not serve with handshake_failure.
+        40 => format!("the handshake was refused {by} with TLS alert HandshakeFailure — does the server offer HTTP/3 (ALPN \"h3\")? Drop --http3 to use HTTP/2"),
         a => format!("the handshake was refused {by} with TLS alert {:?}", rustls::AlertDescription::from(a)),
     };
     match e {

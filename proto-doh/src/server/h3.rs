@@ -86,8 +86,11 @@ async fn serve_connection(
 ) {
     let limits = state.cfg.limits.clone();
     let max_field = u64::try_from(limits.max_header_bytes).unwrap_or(u64::MAX);
+    // No grease (RFC 9114 §7.2.8 reserved frames): aioquic 1.2's HTTP/3 (dnspython's client)
+    // never sees the end of a response that a reserved frame follows.
     let built = h3::server::builder()
         .max_field_section_size(max_field)
+        .send_grease(false)
         .build::<_, Bytes>(h3_quinn::Connection::new(conn))
         .await;
     let Ok(mut h3c) = built else { return };
