@@ -47,6 +47,16 @@ fn one(out: &std::process::Output) -> Value {
     v.remove(0)
 }
 
+/// Checks `v` against docs/schema/doh-query.json.
+fn matches_query_schema(v: &Value) {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/schema/doh-query.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let validator = jsonschema::draft202012::new(&schema).unwrap();
+    let problems: Vec<String> = validator.iter_errors(v).map(|e| e.to_string()).collect();
+    assert!(problems.is_empty(), "{problems:?}\n{v}");
+}
+
 /// What must agree between two answers to the same query: RCODE, the header flags, and the
 /// records of every section (TTLs included: BIND is authoritative, they do not count down).
 fn dns_part(v: &Value) -> Value {
@@ -68,14 +78,16 @@ fn dns_part(v: &Value) -> Value {
 
 #[test]
 fn http3_answers_equal_http2_answers_for_the_same_queries() {
-    let Some(((bind, hc), _turn)) = lab() else { return };
+    let Some(((bind, hc), _turn)) = lab() else {
+        return;
+    };
     let mut asked: Vec<(&str, &str)> = dns_lab::RECORDS.iter().map(|r| (r.0, r.1)).collect();
     asked.dedup();
     asked.extend([
         (dns_lab::MISSING, "A"),
         (dns_lab::BIG_TXT, "TXT"),
         ("www.example.test", "MX"),
-        ("short.example.test", "A"),
+        ("nothing.www.example.test", "AAAA"),
     ]);
     let mut compared = 0;
     for (name, qtype) in asked {
@@ -84,7 +96,13 @@ fn http3_answers_equal_http2_answers_for_the_same_queries() {
             if get {
                 extra.push("--get");
             }
-            let h2 = one(&doh_query(&bind.doh_url(), &bind.cacert(), name, qtype, &extra));
+            let h2 = one(&doh_query(
+                &bind.doh_url(),
+                &bind.cacert(),
+                name,
+                qtype,
+                &extra,
+            ));
             let mut e3 = extra.clone();
             e3.push("--http3");
             let h3 = one(&doh_query(&hc.h3_url(), &hc.cacert(), name, qtype, &e3));
@@ -99,7 +117,7 @@ fn http3_answers_equal_http2_answers_for_the_same_queries() {
             compared += 1;
         }
     }
-    assert!(compared >= 20, "{compared} comparisons");
+    assert_eq!(compared, 24, "12 questions, by POST and GET");
     // The NXDOMAIN and the big TXT were among them: check one of each outright.
     let nx = one(&doh_query(
         &hc.h3_url(),
@@ -126,7 +144,9 @@ fn http3_answers_equal_http2_answers_for_the_same_queries() {
 
 #[test]
 fn http3_timing_shows_the_quic_handshake_and_tls_shows_h3() {
-    let Some(((_, hc), _turn)) = lab() else { return };
+    let Some(((_, hc), _turn)) = lab() else {
+        return;
+    };
     let out = doh_query(
         &hc.h3_url(),
         &hc.cacert(),
@@ -136,6 +156,11 @@ fn http3_timing_shows_the_quic_handshake_and_tls_shows_h3() {
     );
     assert_exit(&out, 0);
     let text = stdout(&out);
+    // The run README.md shows (`--nocapture`).
+    eprintln!(
+        "example: ietfwg doh query www.example.test AAAA --server {} --cacert ca.pem --http3 --timing --tls\n{text}",
+        hc.h3_url()
+    );
     assert!(text.contains("(HTTP/3, POST, status 200)"), "{text}");
     assert!(text.contains(";;   QUIC handshake "), "{text}");
     assert!(!text.contains("TCP connect"), "{text}");
@@ -153,7 +178,11 @@ fn http3_timing_shows_the_quic_handshake_and_tls_shows_h3() {
     assert!(v["timing"]["tls_ms"].is_null(), "{v}");
     assert_eq!(v["tls"]["alpn"], "h3", "{v}");
     assert_eq!(v["tls"]["verified"], true, "{v}");
-    assert!(v["timing"].get("zero_rtt").is_none(), "0-RTT off by default: {v}");
+    assert!(
+        v["timing"].get("zero_rtt").is_none(),
+        "0-RTT off by default: {v}"
+    );
+    matches_query_schema(&v);
 }
 
 /// `n` bulk names and the address each must resolve to.
@@ -176,9 +205,14 @@ fn answer_data(v: &Value) -> Vec<String> {
 
 #[test]
 fn batch_and_bench_over_http3_against_hypercorn() {
-    let Some(((_, hc), _turn)) = lab() else { return };
+    let Some(((_, hc), _turn)) = lab() else {
+        return;
+    };
     let (input, want) = bulk(400);
-    for extra in [&["--http3"][..], &["--http3", "--get", "--concurrency", "50"]] {
+    for extra in [
+        &["--http3"][..],
+        &["--http3", "--get", "--concurrency", "50"],
+    ] {
         let out = doh_batch(&hc.h3_url(), &hc.cacert(), &input, extra);
         assert_exit(&out, 0);
         let lines = ndjson(&out);
@@ -228,7 +262,10 @@ fn bench_checks(url: &str, ca: &std::path::Path, count: u64, log: &dyn Fn() -> S
     assert_eq!(r["rcodes"]["NOERROR"], count, "{r}");
     assert_eq!(r["handshakes"]["connections"], 2, "{r}");
     assert_eq!(r["handshakes"]["tls"], 2, "QUIC handshakes count: {r}");
-    assert!(r["handshakes"]["handshake_mean_ms"].as_f64().unwrap() > 0.0, "{r}");
+    assert!(
+        r["handshakes"]["handshake_mean_ms"].as_f64().unwrap() > 0.0,
+        "{r}"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -247,7 +284,9 @@ fn doh_serve_http3_listener_with_batch_bench_query_and_alt_svc() {
     }
     let s = serve_lab::start(&["--http3"]);
     assert!(
-        s.banner.iter().any(|l| l.contains(&format!("HTTP/3 on UDP port {}", s.port))),
+        s.banner
+            .iter()
+            .any(|l| l.contains(&format!("HTTP/3 on UDP port {}", s.port))),
         "{:?}",
         s.banner
     );
@@ -286,7 +325,13 @@ fn doh_serve_http3_listener_with_batch_bench_query_and_alt_svc() {
     );
     // Without --http3 there is no Alt-Svc.
     let plain = serve_lab::start(&[]);
-    let v = one(&doh_query(&plain.url(), &plain.cacert(), "www.lab.test", "A", &["--json"]));
+    let v = one(&doh_query(
+        &plain.url(),
+        &plain.cacert(),
+        "www.lab.test",
+        "A",
+        &["--json"],
+    ));
     assert!(v["http"]["headers"].get("alt-svc").is_none(), "{v}");
 }
 
@@ -345,7 +390,9 @@ for arg in sys.argv[3:]:
 
 #[test]
 fn dnspython_http3_client_gets_the_zone_answers_from_doh_serve() {
-    let Some(python) = python_with_h3() else { return };
+    let Some(python) = python_with_h3() else {
+        return;
+    };
     let s = serve_lab::start(&["--http3"]);
     let mut args = vec![
         "-c".to_string(),
@@ -381,8 +428,15 @@ fn dnspython_http3_client_gets_the_zone_answers_from_doh_serve() {
         "{text}"
     );
     let log = std::fs::read_to_string(s.log()).unwrap();
-    let h3 = log.lines().filter(|l| l.contains("\"version\":\"HTTP/3\"")).count();
-    assert_eq!(h3, lines.len(), "every dnspython request came over HTTP/3: {log}");
+    let h3 = log
+        .lines()
+        .filter(|l| l.contains("\"version\":\"HTTP/3\""))
+        .count();
+    assert_eq!(
+        h3,
+        lines.len(),
+        "every dnspython request came over HTTP/3: {log}"
+    );
 }
 
 #[test]
@@ -401,12 +455,24 @@ fn zero_rtt_is_refused_with_post_and_accepted_for_get() {
     let err = stderr(&out);
     assert!(err.contains("--0rtt needs --get"), "{err}");
     assert!(err.contains("never for POST"), "{err}");
-    for cmd in [&["doh", "batch", "-"][..], &["doh", "bench", "www.lab.test"]] {
+    for cmd in [
+        &["doh", "batch", "-"][..],
+        &["doh", "bench", "www.lab.test"],
+    ] {
         let mut args = cmd.to_vec();
-        args.extend(["--server", "https://127.0.0.1:9/dns-query", "--http3", "--0rtt"]);
+        args.extend([
+            "--server",
+            "https://127.0.0.1:9/dns-query",
+            "--http3",
+            "--0rtt",
+        ]);
         let out = ietfwg(&args);
         assert_exit(&out, 2);
-        assert!(stderr(&out).contains("--0rtt needs --get"), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("--0rtt needs --get"),
+            "{}",
+            stderr(&out)
+        );
     }
     // --0rtt without --http3 is a clap usage error.
     let out = ietfwg(&["doh", "query", "x.test", "--get", "--0rtt"]);
@@ -425,6 +491,7 @@ fn zero_rtt_is_refused_with_post_and_accepted_for_get() {
         &["--http3", "--get", "--0rtt", "--json"],
     ));
     assert_eq!(v["timing"]["zero_rtt"], "accepted", "{v}");
+    matches_query_schema(&v);
     assert_eq!(v["rcode"], "NOERROR", "{v}");
     assert_eq!(v["http"]["version"], "HTTP/3", "{v}");
     let out = doh_query(
@@ -444,20 +511,36 @@ fn zero_rtt_is_refused_with_post_and_accepted_for_get() {
 
 #[test]
 fn a_wrong_certificate_or_alpn_fails_in_the_tls_phase() {
-    let Some(((bind, hc), _turn)) = lab() else { return };
+    let Some(((bind, hc), _turn)) = lab() else {
+        return;
+    };
     // hypercorn's certificate is signed by its own CA, not BIND's (both CAs carry the same
     // name, so the path is built and its signature fails).
-    let out = doh_query(&hc.h3_url(), &bind.cacert(), "www.example.test", "A", &["--http3"]);
+    let out = doh_query(
+        &hc.h3_url(),
+        &bind.cacert(),
+        "www.example.test",
+        "A",
+        &["--http3"],
+    );
     assert_exit(&out, 2);
     let err = stderr(&out);
     assert!(err.contains("TLS with 127.0.0.1:"), "{err}");
     assert!(
-        err.contains("certificate for 127.0.0.1 has a bad signature (issuer: CN=ietfwg test lab CA)"),
+        err.contains(
+            "certificate for 127.0.0.1 has a bad signature (issuer: CN=ietfwg test lab CA)"
+        ),
         "{err}"
     );
     // A CA that names no issuer of it: UnknownIssuer, with the way out.
     let s = serve_lab::start(&[]);
-    let out = doh_query(&hc.h3_url(), &s.cacert(), "www.example.test", "A", &["--http3"]);
+    let out = doh_query(
+        &hc.h3_url(),
+        &s.cacert(),
+        "www.example.test",
+        "A",
+        &["--http3"],
+    );
     assert_exit(&out, 2);
     let err = stderr(&out);
     assert!(err.contains("TLS with 127.0.0.1:"), "{err}");
@@ -466,7 +549,9 @@ fn a_wrong_certificate_or_alpn_fails_in_the_tls_phase() {
 
     // A QUIC server that offers only ALPN "doq" (RFC 9250): aioquic closes the handshake with
     // a TLS alert (CRYPTO_ERROR 0x100 + alert, RFC 9001 §4.8): handshake_failure.
-    let Some(python) = python_with_h3() else { return };
+    let Some(python) = python_with_h3() else {
+        return;
+    };
     let dir = serve_lab::tempdir("doq");
     let certs = dns_lab::make_certs(&dir);
     let port = dns_lab::free_port(true);
@@ -526,7 +611,11 @@ fn http3_needs_https() {
         "--http3",
     ]);
     assert_exit(&out, 2);
-    assert!(stderr(&out).contains("must be https://"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("must be https://"),
+        "{}",
+        stderr(&out)
+    );
     let out = ietfwg(&["doh", "query", "x.test", "--http3", "--http1.1"]);
     assert_exit(&out, 2);
 }

@@ -43,7 +43,9 @@ pub fn python_with_h3() -> Option<PathBuf> {
         return Some(python);
     }
     if ci() {
-        panic!("CI=true but the Python modules {PY_MODULES} are missing (scripts/test installs them)");
+        panic!(
+            "CI=true but the Python modules {PY_MODULES} are missing (scripts/test installs them)"
+        );
     }
     eprintln!("notice: the Python modules {PY_MODULES} are not installed; skipping this test");
     None
@@ -69,7 +71,10 @@ impl Hypercorn {
         let pythonpath = format!("PYTHONPATH={}", app_dir.display());
         let bind = format!("127.0.0.1:{tcp_port}");
         let quic_bind = format!("127.0.0.1:{quic_port}");
-        let (cert, key) = (certs.chain.display().to_string(), certs.key.display().to_string());
+        let (cert, key) = (
+            certs.chain.display().to_string(),
+            certs.key.display().to_string(),
+        );
         let python = python.display().to_string();
         let mut daemon = Daemon::spawn(
             "hypercorn",

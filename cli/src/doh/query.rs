@@ -477,8 +477,10 @@ fn timing_lines(t: &Timing) -> Vec<String> {
             ";;   0-RTT          {}",
             match z {
                 ZeroRtt::Accepted => "accepted: the request went in early data",
-                ZeroRtt::Rejected => "rejected by the server: the request was sent again after the handshake",
-                ZeroRtt::Unavailable => "not possible: the server gave no session ticket allowing early data",
+                ZeroRtt::Rejected =>
+                    "rejected by the server: the request was sent again after the handshake",
+                ZeroRtt::Unavailable =>
+                    "not possible: the server gave no session ticket allowing early data",
                 ZeroRtt::Off => "off",
             }
         ));
@@ -500,7 +502,14 @@ fn tls_lines(tls: Option<&TlsInfo>) -> Vec<String> {
     let mut v = vec![
         ";; TLS:".to_string(),
         format!(";;   version        {}", t.version),
-        format!(";;   cipher suite   {}", t.cipher_suite),
+        format!(
+            ";;   cipher suite   {}",
+            if t.cipher_suite.is_empty() {
+                "(not reported over QUIC)"
+            } else {
+                &t.cipher_suite
+            }
+        ),
         format!(
             ";;   ALPN           {}",
             t.alpn.as_deref().unwrap_or("(none negotiated)")

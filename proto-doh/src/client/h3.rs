@@ -23,8 +23,8 @@ use tokio::sync::watch;
 use super::connect::{Connected, Target};
 use super::error::ClientError;
 use super::http::Sender;
-use super::{tls, CertInfo, ClientConfig, ConnectTiming, HttpVersion, Response, TlsInfo, ZeroRtt};
 use super::{cert_info, spki_pin, MAX_BODY};
+use super::{tls, CertInfo, ClientConfig, ConnectTiming, HttpVersion, Response, TlsInfo, ZeroRtt};
 
 type SendRequest = h3::client::SendRequest<h3_quinn::OpenStreams, Bytes>;
 
@@ -89,9 +89,11 @@ pub(crate) async fn connect(
     dns: Option<Duration>,
 ) -> Result<Connected, ClientError> {
     let limit = cfg.connect_timeout;
-    let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(built.config.clone())
-        .map_err(|e| ClientError::TlsConfig {
-            reason: format!("QUIC needs TLS 1.3 with TLS_AES_128_GCM_SHA256: {e}"),
+    let crypto =
+        quinn::crypto::rustls::QuicClientConfig::try_from(built.config.clone()).map_err(|e| {
+            ClientError::TlsConfig {
+                reason: format!("QUIC needs TLS 1.3 with TLS_AES_128_GCM_SHA256: {e}"),
+            }
         })?;
     let quic_cfg = quinn::ClientConfig::new(Arc::new(crypto));
     let mut last: Option<ClientError> = None;
@@ -272,11 +274,13 @@ fn handshake_error(
             .then(|| u8::try_from(code - 0x100).ok())
             .flatten()
     };
-    let alert_reason = |a: u8, by: &str| match a {
+    let alert_reason = |a: u8, by: &str| {
+        match a {
         120 => "the server does not offer HTTP/3 (it refused ALPN \"h3\") — drop --http3 to use HTTP/2".to_string(),
         // aioquic answers an ALPN it does not serve with handshake_failure.
         40 => format!("the handshake was refused {by} with TLS alert HandshakeFailure — does the server offer HTTP/3 (ALPN \"h3\")? Drop --http3 to use HTTP/2"),
         a => format!("the handshake was refused {by} with TLS alert {:?}", rustls::AlertDescription::from(a)),
+    }
     };
     match e {
         C::TransportError(te) => {
@@ -367,12 +371,13 @@ impl H3 {
             }
             Ok((resp, ttfb, collected.freeze()))
         };
-        let (resp, ttfb, body) = tokio::time::timeout(limit, exchange)
-            .await
-            .map_err(|_| ClientError::Timeout {
-                phase: format!("waiting for the response to {label}"),
-                after: limit,
-            })??;
+        let (resp, ttfb, body) =
+            tokio::time::timeout(limit, exchange)
+                .await
+                .map_err(|_| ClientError::Timeout {
+                    phase: format!("waiting for the response to {label}"),
+                    after: limit,
+                })??;
         let headers = resp
             .headers()
             .iter()

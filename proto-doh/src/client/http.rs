@@ -305,7 +305,9 @@ pub(crate) fn build_request(
     body: Option<Bytes>,
 ) -> Result<::http::Request<Body>, ClientError> {
     let uri = match sender {
-        Sender::H2(_) | Sender::H3(_) => format!("{}://{}{}", t.scheme, t.authority, path_and_query),
+        Sender::H2(_) | Sender::H3(_) => {
+            format!("{}://{}{}", t.scheme, t.authority, path_and_query)
+        }
         Sender::H1(..) => path_and_query.to_string(),
     };
     let (version, host) = match sender {
@@ -356,7 +358,9 @@ pub(crate) fn request_uri(
     path_and_query: &str,
 ) -> Result<::http::Uri, ClientError> {
     let text = match sender {
-        Sender::H2(_) | Sender::H3(_) => format!("{}://{}{}", t.scheme, t.authority, path_and_query),
+        Sender::H2(_) | Sender::H3(_) => {
+            format!("{}://{}{}", t.scheme, t.authority, path_and_query)
+        }
         Sender::H1(..) => path_and_query.to_string(),
     };
     text.parse().map_err(|_| bad_request(t, path_and_query))

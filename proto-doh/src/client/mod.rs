@@ -375,7 +375,10 @@ impl Client {
     /// Over HTTP/3, what became of 0-RTT: waits (at most the connect timeout) for the
     /// handshake to settle it. [`ZeroRtt::Off`] when not asked for.
     pub async fn zero_rtt(&self) -> ZeroRtt {
-        self.inner.zero_rtt.outcome(self.inner.request_timeout).await
+        self.inner
+            .zero_rtt
+            .outcome(self.inner.request_timeout)
+            .await
     }
 
     /// True once the connection can take no more requests (the server closed it, or it

@@ -22,9 +22,10 @@ use super::{ClientError, HttpVersion};
 pub struct TlsInfo {
     /// "TLSv1.3" or "TLSv1.2".
     pub version: String,
-    /// IANA name: "TLS_AES_256_GCM_SHA384", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", …
+    /// IANA name: "TLS_AES_256_GCM_SHA384", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", …;
+    /// empty over HTTP/3 (quinn does not expose the QUIC connection's suite).
     pub cipher_suite: String,
-    /// The protocol the server selected by ALPN (RFC 7301): "h2", "http/1.1", or none.
+    /// The protocol the server selected by ALPN (RFC 7301): "h2", "http/1.1", "h3", or none.
     pub alpn: Option<String>,
     /// The name the certificate was checked against (and sent as SNI unless an IP address).
     pub server_name: String,

@@ -165,9 +165,10 @@ async fn respond(
         Ok(c) => c.to_bytes(),
         Err(never) => match never {},
     };
-    parts
-        .headers
-        .insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(body.len()));
+    parts.headers.insert(
+        http::header::CONTENT_LENGTH,
+        http::HeaderValue::from(body.len()),
+    );
     if stream
         .send_response(http::Response::from_parts(parts, ()))
         .await

@@ -148,7 +148,10 @@ impl Server {
 
     /// The UDP addresses of the HTTP/3 listeners (none without [`ServeConfig::http3`]).
     pub fn quic_addrs(&self) -> Vec<SocketAddr> {
-        self.quic.iter().filter_map(|e| e.local_addr().ok()).collect()
+        self.quic
+            .iter()
+            .filter_map(|e| e.local_addr().ok())
+            .collect()
     }
 
     /// The addresses actually bound (with the ports the system chose).
@@ -173,17 +176,10 @@ impl Server {
         let h3 = !self.quic.is_empty();
         for l in self.listeners {
             // RFC 7838: the HTTP/3 listener on the same port number, for 24 hours.
-            let alt_svc = l
-                .local_addr()
-                .ok()
-                .filter(|_| h3)
-                .and_then(|a| {
-                    hyper::header::HeaderValue::from_str(&format!(
-                        "h3=\":{}\"; ma=86400",
-                        a.port()
-                    ))
+            let alt_svc = l.local_addr().ok().filter(|_| h3).and_then(|a| {
+                hyper::header::HeaderValue::from_str(&format!("h3=\":{}\"; ma=86400", a.port()))
                     .ok()
-                });
+            });
             accepting.push(tokio::spawn(accept_loop(
                 l,
                 state.clone(),
@@ -379,7 +375,11 @@ fn version_name(v: hyper::Version) -> &'static str {
 }
 
 /// One request, whatever the HTTP version: routing, the answer, the access log entry.
-pub(super) async fn handle<B>(state: &State, peer: SocketAddr, req: Request<B>) -> Response<Full<Bytes>>
+pub(super) async fn handle<B>(
+    state: &State,
+    peer: SocketAddr,
+    req: Request<B>,
+) -> Response<Full<Bytes>>
 where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
