@@ -399,3 +399,92 @@ impl H3 {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn target() -> Target {
+        Target::parse(&ClientConfig::new("https://dns.example:8443/dns-query")).unwrap()
+    }
+
+    fn closed_by_server(alert: u8) -> String {
+        let e = quinn::ConnectionError::ConnectionClosed(quinn::ConnectionClose {
+            error_code: quinn::TransportErrorCode::crypto(alert),
+            frame_type: None,
+            reason: Bytes::new(),
+        });
+        let seen: tls::Seen = Default::default();
+        handshake_error(&e, "192.0.2.1:8443".parse().unwrap(), &target(), &seen).to_string()
+    }
+
+    #[test]
+    fn tls_alerts_in_connection_close_are_tls_errors_in_plain_words() {
+        // RFC 9001 §4.8: CRYPTO_ERROR 0x100 + the TLS alert.
+        let e = closed_by_server(120);
+        assert!(
+            e.starts_with("TLS with 192.0.2.1:8443 (dns.example): the server does not offer HTTP/3 (it refused ALPN \"h3\")"),
+            "{e}"
+        );
+        let e = closed_by_server(40);
+        assert!(e.contains("TLS alert HandshakeFailure"), "{e}");
+        assert!(e.contains("ALPN \"h3\""), "{e}");
+        let e = closed_by_server(42);
+        assert!(
+            e.contains("refused by the server with TLS alert BadCertificate"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_rejected_certificate_is_named() {
+        // quinn reports a certificate the verifier refused only as rustls's message.
+        let seen: tls::Seen = Default::default();
+        let e = tls::certificate_reason_text(
+            "invalid peer certificate: UnknownIssuer",
+            "dns.example",
+            &seen,
+        );
+        assert!(
+            e.starts_with(
+                "certificate for dns.example is not trusted: UnknownIssuer — pass --cacert FILE"
+            ),
+            "{e}"
+        );
+        let e = tls::certificate_reason_text(
+            "invalid peer certificate: NotValidForName",
+            "dns.example",
+            &seen,
+        );
+        assert!(e.contains("not for dns.example"), "{e}");
+        let e =
+            tls::certificate_reason_text("invalid peer certificate: Revoked", "dns.example", &seen);
+        assert_eq!(
+            e,
+            "certificate for dns.example was rejected: invalid peer certificate: Revoked"
+        );
+    }
+
+    #[tokio::test]
+    async fn early_data_outcomes() {
+        let limit = Duration::from_millis(50);
+        assert_eq!(EarlyData::off().outcome(limit).await, ZeroRtt::Off);
+        assert_eq!(
+            EarlyData(Early::Unavailable).outcome(limit).await,
+            ZeroRtt::Unavailable
+        );
+        let (tx, rx) = watch::channel(None);
+        let early = EarlyData(Early::Pending(rx));
+        // Not settled in time: counted as rejected.
+        assert_eq!(early.outcome(limit).await, ZeroRtt::Rejected);
+        tx.send(Some(true)).unwrap();
+        assert_eq!(early.outcome(limit).await, ZeroRtt::Accepted);
+        let (tx, rx) = watch::channel(None);
+        tx.send(Some(false)).unwrap();
+        assert_eq!(
+            EarlyData(Early::Pending(rx)).outcome(limit).await,
+            ZeroRtt::Rejected
+        );
+    }
+}
