@@ -55,8 +55,9 @@ pub struct QueryArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Show how long each phase took: DNS lookup of the server, TCP connect, TLS handshake,
-    /// first response byte, total.
+    /// Show how long each phase took: DNS lookup of the server, TCP connect, TLS handshake
+    /// (with --http3: the QUIC handshake, and with --0rtt what became of early data), first
+    /// response byte, total.
     #[arg(long)]
     pub timing: bool,
 
