@@ -319,6 +319,16 @@ fn doh_serve_http3_listener_with_batch_bench_query_and_alt_svc() {
         }
     }
     bench_checks_lab(&s);
+    // The same request handling as HTTP/2: another path is a 404, told as an HTTP error.
+    let wrong = s.url().replace("/dns-query", "/nope");
+    let out = doh_query(&wrong, &ca, "www.lab.test", "A", &["--http3"]);
+    assert_exit(&out, 1);
+    assert!(
+        stdout(&out).contains("(HTTP/3, POST, status 404)"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stderr(&out).contains("HTTP 404"), "{}", stderr(&out));
     // The access log says which requests came over HTTP/3.
     let log = std::fs::read_to_string(s.log()).unwrap();
     assert!(log.contains("\"version\":\"HTTP/3\""), "{log}");
