@@ -11,7 +11,8 @@ pub const DOH_QUERY: &str = "\
 Examples:
   ietfwg doh query example.com AAAA
   ietfwg doh query example.com TXT --server https://dns.google/dns-query --short
-  ietfwg doh query . DNSKEY --do --json";
+  ietfwg doh query . DNSKEY --do --json
+  ietfwg doh query example.com --http3 --get --0rtt --timing";
 
 pub const DOH_BATCH: &str = "\
 Examples:

@@ -8,7 +8,7 @@
 //! | [`check`] | response checks: HTTP status, content type, size |
 //! | [`cache`] | RFC 8484 §5.1: HTTP freshness lifetime against the answer's smallest TTL |
 //! | [`input`] | a DNS message given as binary, hex or base64url, auto-detected |
-//! | [`client`] | the HTTP/1.1 and HTTP/2 client (hyper over tokio-rustls): one connection, timing, TLS details |
+//! | [`client`] | the HTTP/1.1 and HTTP/2 client (hyper over tokio-rustls) and HTTP/3 (RFC 9114: quinn's QUIC, RFC 9000, with h3): one connection, timing, TLS details |
 //! | [`server`] | the DoH server of `doh serve`: RFC 8484 routing, zone answers, padding and `Cache-Control` (sans-I/O), forwarding and hyper's server (I/O) |
 //! | [`conformance`] | `doh check`: RFC 8484 clause by clause — the verdicts (sans-I/O) and the requests (through [`client`]) |
 //!

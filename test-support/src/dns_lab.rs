@@ -217,7 +217,7 @@ pub fn free_port(udp: bool) -> u16 {
 }
 
 /// A fresh temporary directory (removed by [`Daemon`]'s Drop).
-fn temp_dir(what: &str) -> PathBuf {
+pub(crate) fn temp_dir(what: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
     let n = N.fetch_add(1, Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!(
@@ -252,7 +252,7 @@ exit $rc
 
 /// One daemon under the stop-on-EOF wrapper, in its own directory.
 #[derive(Debug)]
-struct Daemon {
+pub(crate) struct Daemon {
     name: &'static str,
     child: Child,
     stdin: Option<ChildStdin>,
@@ -261,7 +261,7 @@ struct Daemon {
 }
 
 impl Daemon {
-    fn spawn(name: &'static str, dir: &Path, program: &Path, args: &[&str]) -> Daemon {
+    pub(crate) fn spawn(name: &'static str, dir: &Path, program: &Path, args: &[&str]) -> Daemon {
         let log = dir.join(format!("{name}.log"));
         let log_file = fs::File::create(&log).expect("create daemon log");
         let mut child = Command::new("sh")
@@ -286,13 +286,13 @@ impl Daemon {
         }
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// Waits until `ready` says yes (polling every 50 ms) for up to 20 s. Err(log) when the
     /// daemon ended or the time ran out.
-    fn wait_ready(&mut self, mut ready: impl FnMut() -> bool) -> Result<(), String> {
+    pub(crate) fn wait_ready(&mut self, mut ready: impl FnMut() -> bool) -> Result<(), String> {
         let start = Instant::now();
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -376,7 +376,7 @@ fn port_in_use(log: &str) -> bool {
 
 /// Runs `attempt` up to three times while the daemon's log says a port was taken (a port
 /// found free may be taken again before the daemon binds it). Panics with the log otherwise.
-fn start_retrying<T>(what: &str, mut attempt: impl FnMut() -> Result<T, String>) -> T {
+pub(crate) fn start_retrying<T>(what: &str, mut attempt: impl FnMut() -> Result<T, String>) -> T {
     let mut last = String::new();
     for _ in 0..3 {
         match attempt() {

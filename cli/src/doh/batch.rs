@@ -267,7 +267,7 @@ fn progress_bar(n: usize, out: &Output) -> Option<indicatif::ProgressBar> {
 pub fn run(args: BatchArgs, mut out: Output) -> anyhow::Result<Status> {
     let input = read_input(args.file.as_ref())?;
     let jobs = Arc::new(parse_jobs(&input, &args.flags));
-    let cfg = conn::client_config(&args.conn)?;
+    let cfg = conn::client_config(&args.conn, args.get)?;
     let form = if args.get { Form::Get } else { Form::Post };
     out.set_json();
     let n = jobs.len();

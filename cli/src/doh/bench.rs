@@ -21,7 +21,7 @@ use anyhow::{bail, Context as _};
 use bytes::Bytes;
 use colored::Colorize;
 use ietfwg_doh::client::load::{self, LoadConfig, LoadReport, Percentiles, Progress, Stop};
-use ietfwg_doh::client::{Connector, Method};
+use ietfwg_doh::client::{Connector, HttpVersion, Method};
 
 use super::conn::{self, ConnArgs};
 use super::flags::QueryFlags;
@@ -231,7 +231,7 @@ pub fn run(args: BenchArgs, mut out: Output) -> anyhow::Result<Status> {
     for url in &urls {
         let mut conn_args = args.conn.clone();
         conn_args.server = Some(url.clone());
-        let cfg = conn::client_config(&conn_args)?;
+        let cfg = conn::client_config(&conn_args, args.get)?;
         let context = conn::connect_context(&cfg);
         connectors.push((
             Connector::new(cfg).with_context(|| context.clone())?,
@@ -440,7 +440,15 @@ fn render(r: &LoadReport, color: bool) -> String {
         }
     }
     let h = &r.handshakes;
-    if h.tls > 0 {
+    if h.tls > 0 && r.http == Some(HttpVersion::Http3) {
+        // quinn does not say whether a QUIC handshake resumed a session.
+        s.push_str(&format!(
+            "  handshakes  {} (TLS 1.3 inside), mean {} ms, max {} ms\n",
+            plural(h.tls, "QUIC handshake", "QUIC handshakes"),
+            ms(h.handshake_mean_ms),
+            ms(h.handshake_max_ms)
+        ));
+    } else if h.tls > 0 {
         s.push_str(&format!(
             "  handshakes  {} ({} resumed), TLS handshake mean {} ms, max {} ms\n",
             plural(h.tls, "TLS handshake", "TLS handshakes"),

@@ -42,7 +42,13 @@ pub fn run(mut a: CheckArgs, mut out: Output) -> anyhow::Result<Status> {
         out.set_json();
     }
     a.conn.server = Some(a.url.clone());
-    let cfg = conn::client_config(&a.conn)?;
+    if a.conn.http3 {
+        anyhow::bail!(
+            "--http3: doh check runs its clauses over HTTP/2 and HTTP/1.1 only; ask an HTTP/3 \
+             server with doh query --http3"
+        );
+    }
+    let cfg = conn::client_config(&a.conn, false)?;
     let names = Names {
         nxdomain: a.nxdomain.clone().unwrap_or_else(|| nx_name(&a.name)),
         name: a.name.clone(),

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
-use ietfwg_doh::client::{Client, ClientConfig, ClientError, HttpVersion};
+use ietfwg_doh::client::{Client, ClientConfig, ClientError, Connector, HttpVersion};
 
 /// The resolver asked when neither `--server` nor `IETFWG_DOH_SERVER` says otherwise.
 pub const DEFAULT_SERVER: &str = "https://cloudflare-dns.com/dns-query";
@@ -24,6 +24,17 @@ pub struct ConnArgs {
     /// connection.
     #[arg(long = "http1.1")]
     pub http1_1: bool,
+
+    /// Speak HTTP/3 over QUIC (RFC 9114, ALPN h3, UDP) instead of HTTP/2; requests are
+    /// multiplexed as QUIC streams on the one connection.
+    #[arg(long, conflicts_with = "http1_1")]
+    pub http3: bool,
+
+    /// With --http3 and --get: resume an earlier session and send the requests as 0-RTT early
+    /// data (RFC 9001 §4.6), and say whether the server accepted it. Early data can be
+    /// replayed, so it is refused with POST.
+    #[arg(long = "0rtt", requires = "http3")]
+    pub zero_rtt: bool,
 
     /// Connect to IP for HOST instead of resolving it (the port comes from the URL; curl's
     /// HOST:PORT:IP is accepted too). Repeatable.
@@ -67,12 +78,28 @@ impl ConnArgs {
 }
 
 /// The client configuration these options describe. Prints the `--insecure` warning on stderr.
-pub fn client_config(args: &ConnArgs) -> anyhow::Result<ClientConfig> {
+/// `get`: the command sends its queries with GET (the only form `--0rtt` allows).
+pub fn client_config(args: &ConnArgs, get: bool) -> anyhow::Result<ClientConfig> {
     let url = args.server();
     let (scheme, port) = url_scheme_port(url)?;
     let mut cfg = ClientConfig::new(url);
     if args.http1_1 {
         cfg.http = HttpVersion::Http11;
+    }
+    if args.http3 {
+        if scheme != "https" {
+            bail!("--http3: HTTP/3 runs over QUIC, which is always encrypted: the server URL must be https://");
+        }
+        cfg.http = HttpVersion::Http3;
+    }
+    if args.zero_rtt {
+        if !get {
+            bail!(
+                "--0rtt needs --get: 0-RTT early data can be replayed by anyone on the path \
+                 (RFC 8446 §8, RFC 9114 §10.9), so it is only used for GET, never for POST"
+            );
+        }
+        cfg.zero_rtt = true;
     }
     for r in &args.resolve {
         cfg.resolve.push(parse_resolve(r, port)?);
@@ -102,10 +129,20 @@ pub fn client_config(args: &ConnArgs) -> anyhow::Result<ClientConfig> {
     Ok(cfg)
 }
 
-/// Connects once: the one connection a command uses for everything it sends.
+/// Connects once: the one connection a command uses for everything it sends. With `--0rtt`
+/// a first connection is made to receive a session ticket, closed, and the one returned
+/// resumes that session and sends its requests as early data.
 pub async fn connect(cfg: ClientConfig) -> anyhow::Result<Client> {
     let context = connect_context(&cfg);
-    Client::connect(cfg).await.with_context(|| context)
+    if !cfg.zero_rtt {
+        return Client::connect(cfg).await.with_context(|| context);
+    }
+    let limit = cfg.connect_timeout;
+    let connector = Connector::new(cfg).with_context(|| context.clone())?;
+    let first = connector.connect().await.with_context(|| context.clone())?;
+    connector.wait_session_ticket(limit).await;
+    drop(first);
+    connector.connect().await.with_context(|| context)
 }
 
 /// What a failure to connect is reported under.

@@ -9,7 +9,7 @@ use colored::Colorize;
 use ietfwg_doh::answer::Answer;
 use ietfwg_doh::cache::{self, Freshness};
 use ietfwg_doh::check::{self, HttpFacts};
-use ietfwg_doh::client::{Client, ConnectTiming, Method, Response, TlsInfo};
+use ietfwg_doh::client::{Client, ConnectTiming, Method, Response, TlsInfo, ZeroRtt};
 use ietfwg_doh::query::QueryOptions;
 use ietfwg_doh::wire;
 use serde::Serialize;
@@ -55,8 +55,9 @@ pub struct QueryArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Show how long each phase took: DNS lookup of the server, TCP connect, TLS handshake,
-    /// first response byte, total.
+    /// Show how long each phase took: DNS lookup of the server, TCP connect, TLS handshake
+    /// (with --http3: the QUIC handshake, and with --0rtt what became of early data), first
+    /// response byte, total.
     #[arg(long)]
     pub timing: bool,
 
@@ -210,8 +211,14 @@ struct Timing {
     /// DNS lookup of the server's name; null when an IP or --resolve gave the address.
     dns_ms: Option<f64>,
     connect_ms: f64,
-    /// null over cleartext.
+    /// null over cleartext and over HTTP/3.
     tls_ms: Option<f64>,
+    /// HTTP/3: the QUIC handshake (transport and TLS 1.3); absent over TCP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quic_ms: Option<f64>,
+    /// With --0rtt: "accepted", "rejected" or "unavailable" (no resumable session).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    zero_rtt: Option<ZeroRtt>,
     /// From sending the request to the first response byte.
     ttfb_ms: f64,
     /// From the start of the connection to the last response byte.
@@ -219,11 +226,13 @@ struct Timing {
 }
 
 impl Timing {
-    fn new(c: &ConnectTiming, r: &Response, total: Duration) -> Timing {
+    fn new(c: &ConnectTiming, r: &Response, total: Duration, zero_rtt: ZeroRtt) -> Timing {
         Timing {
             dns_ms: c.dns.map(ms),
             connect_ms: ms(c.tcp),
             tls_ms: c.tls.map(ms),
+            quic_ms: c.quic.map(ms),
+            zero_rtt: (zero_rtt != ZeroRtt::Off).then_some(zero_rtt),
             ttfb_ms: ms(r.ttfb),
             total_ms: ms(total),
         }
@@ -287,7 +296,7 @@ struct Report<'a> {
 
 pub fn run(args: QueryArgs, mut out: Output) -> anyhow::Result<Status> {
     let opts = args.flags.options(&args.name, &args.qtype)?;
-    let cfg = conn::client_config(&args.conn)?;
+    let cfg = conn::client_config(&args.conn, args.get)?;
     let server = cfg.url.clone();
     let form = if args.json_api {
         Form::JsonApi
@@ -307,10 +316,11 @@ pub fn run(args: QueryArgs, mut out: Output) -> anyhow::Result<Status> {
 
     let rt = conn::runtime(1)?;
     let start = Instant::now();
-    let (client, outcome) = rt.block_on(async {
+    let (client, outcome, zero_rtt) = rt.block_on(async {
         let client = conn::connect(cfg).await?;
         let outcome = exchange(&client, &server, &opts, &wire_query, form).await?;
-        anyhow::Ok((client, outcome))
+        let zero_rtt = client.zero_rtt().await;
+        anyhow::Ok((client, outcome, zero_rtt))
     })?;
     let total = start.elapsed();
 
@@ -332,7 +342,7 @@ pub fn run(args: QueryArgs, mut out: Output) -> anyhow::Result<Status> {
         }
     };
     let tls = if args.tls { client.tls() } else { None };
-    let timing = Timing::new(client.connect_timing(), response, total);
+    let timing = Timing::new(client.connect_timing(), response, total, zero_rtt);
 
     for n in notes {
         eprintln!("ietfwg: note: {n}");
@@ -426,6 +436,7 @@ fn version_name(r: &Response) -> &'static str {
     match r.version {
         ietfwg_doh::client::HttpVersion::Http2 => "HTTP/2",
         ietfwg_doh::client::HttpVersion::Http11 => "HTTP/1.1",
+        ietfwg_doh::client::HttpVersion::Http3 => "HTTP/3",
     }
 }
 
@@ -448,17 +459,41 @@ fn timing_lines(t: &Timing) -> Vec<String> {
         Some(v) => format!("{v:>9.3} ms"),
         None => format!("{:>12}  ({none})", "-"),
     };
-    vec![
+    let mut v = vec![
         ";; TIMING:".to_string(),
         format!(";;   DNS lookup     {}", f(t.dns_ms, "address given")),
-        format!(";;   TCP connect    {}", f(Some(t.connect_ms), "")),
-        format!(";;   TLS handshake  {}", f(t.tls_ms, "cleartext")),
+    ];
+    match t.quic_ms {
+        Some(q) => v.push(format!(
+            ";;   QUIC handshake {}  (TLS 1.3 inside, RFC 9001)",
+            f(Some(q), "")
+        )),
+        None => {
+            v.push(format!(";;   TCP connect    {}", f(Some(t.connect_ms), "")));
+            v.push(format!(";;   TLS handshake  {}", f(t.tls_ms, "cleartext")));
+        }
+    }
+    if let Some(z) = t.zero_rtt {
+        v.push(format!(
+            ";;   0-RTT          {}",
+            match z {
+                ZeroRtt::Accepted => "accepted: the request went in early data",
+                ZeroRtt::Rejected =>
+                    "rejected by the server: the request was sent again after the handshake",
+                ZeroRtt::Unavailable =>
+                    "not possible: the server gave no session ticket allowing early data",
+                ZeroRtt::Off => "off",
+            }
+        ));
+    }
+    v.extend([
         format!(
             ";;   first byte     {}  after the request",
             f(Some(t.ttfb_ms), "")
         ),
         format!(";;   total          {}", f(Some(t.total_ms), "")),
-    ]
+    ]);
+    v
 }
 
 fn tls_lines(tls: Option<&TlsInfo>) -> Vec<String> {
@@ -468,7 +503,14 @@ fn tls_lines(tls: Option<&TlsInfo>) -> Vec<String> {
     let mut v = vec![
         ";; TLS:".to_string(),
         format!(";;   version        {}", t.version),
-        format!(";;   cipher suite   {}", t.cipher_suite),
+        format!(
+            ";;   cipher suite   {}",
+            if t.cipher_suite.is_empty() {
+                "(not reported over QUIC)"
+            } else {
+                &t.cipher_suite
+            }
+        ),
         format!(
             ";;   ALPN           {}",
             t.alpn.as_deref().unwrap_or("(none negotiated)")

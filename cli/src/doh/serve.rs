@@ -63,6 +63,11 @@ pub struct ServeArgs {
     #[arg(long)]
     pub tls: bool,
 
+    /// Also serve HTTP/3 (RFC 9114) over QUIC on the same port number over UDP, with the same
+    /// limits; HTTP/2 and HTTP/1.1 responses then advertise it with Alt-Svc (RFC 7838).
+    #[arg(long, conflicts_with = "http")]
+    pub http3: bool,
+
     /// Also serve the JSON API (`?name=…&type=…`, `application/dns-json`).
     #[arg(long)]
     pub json_api: bool,
@@ -75,7 +80,7 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 1024)]
     pub max_connections: usize,
 
-    /// HTTP/2 concurrent streams per connection at most.
+    /// HTTP/2 (and HTTP/3) concurrent streams per connection at most.
     #[arg(long, default_value_t = 100)]
     pub max_streams: u32,
 
@@ -177,6 +182,7 @@ pub fn run(a: ServeArgs, _out: Output) -> anyhow::Result<Status> {
         json_api: a.json_api,
         limits,
         log,
+        http3: a.http3,
     };
     let rt = super::conn::runtime(2)?;
     rt.block_on(async move {
@@ -185,9 +191,15 @@ pub fn run(a: ServeArgs, _out: Output) -> anyhow::Result<Status> {
         for n in &notes {
             eprintln!("{n}");
         }
+        let quic = server.quic_addrs();
         for addr in server.local_addrs() {
+            let h3 = if quic.contains(&addr) {
+                format!("; HTTP/3 on UDP port {}", addr.port())
+            } else {
+                String::new()
+            };
             eprintln!(
-                "listening on {scheme}://{addr}{} (HTTP/2, HTTP/1.1)",
+                "listening on {scheme}://{addr}{} (HTTP/2, HTTP/1.1{h3})",
                 a.path
             );
         }

@@ -105,6 +105,8 @@ pub(crate) struct Connected {
     pub tls: Option<TlsInfo>,
     /// Whether the TLS handshake resumed an earlier session (RFC 8446 §2.2); None in cleartext.
     pub resumed: Option<bool>,
+    /// HTTP/3: what is known of 0-RTT.
+    pub zero_rtt: super::h3::EarlyData,
     pub sender: Sender,
 }
 
@@ -129,11 +131,19 @@ pub(crate) fn tls_config(
     t: &Target,
 ) -> Result<Option<tls::Built>, ClientError> {
     if t.scheme == "https" {
-        Ok(Some(tls::build(
-            cfg.cacert.as_deref(),
-            cfg.insecure,
-            cfg.http,
-        )?))
+        let mut built = tls::build(cfg.cacert.as_deref(), cfg.insecure, cfg.http)?;
+        if cfg.http == HttpVersion::Http3 && cfg.zero_rtt {
+            // Early data is offered only when asked for (RFC 9001 §4.6.1).
+            let mut c = (*built.config).clone();
+            c.enable_early_data = true;
+            built.config = std::sync::Arc::new(c);
+        }
+        Ok(Some(built))
+    } else if cfg.http == HttpVersion::Http3 {
+        Err(ClientError::Url {
+            url: cfg.url.clone(),
+            reason: "HTTP/3 runs over QUIC, which is always encrypted: use https://".into(),
+        })
     } else {
         Ok(None)
     }
@@ -185,6 +195,16 @@ pub(crate) async fn connect(
         }
         (addrs, Some(start.elapsed()))
     };
+
+    if cfg.http == HttpVersion::Http3 {
+        let Some(built) = tls_cfg else {
+            return Err(ClientError::Url {
+                url: t.url.clone(),
+                reason: "HTTP/3 runs over QUIC, which is always encrypted: use https://".into(),
+            });
+        };
+        return super::h3::connect(cfg, t, built, &addrs, dns).await;
+    }
 
     // TCP: the addresses in order, the first that answers.
     let start = Instant::now();
@@ -239,9 +259,11 @@ pub(crate) async fn connect(
                 dns,
                 tcp: tcp_time,
                 tls: None,
+                quic: None,
             },
             tls: None,
             resumed: None,
+            zero_rtt: super::h3::EarlyData::off(),
             sender,
         });
     };
@@ -271,6 +293,14 @@ pub(crate) async fn connect(
     let alpn = session.alpn_protocol().map(<[u8]>::to_vec);
     match (cfg.http, alpn.as_deref()) {
         (HttpVersion::Http2, Some(b"h2")) | (HttpVersion::Http11, Some(b"http/1.1") | None) => {}
+        // HTTP/3 returned above: it never runs over TCP.
+        (HttpVersion::Http3, _) => {
+            return Err(ClientError::Tls {
+                addr: peer,
+                host: t.host.clone(),
+                reason: "HTTP/3 runs over QUIC, not TCP".into(),
+            })
+        }
         (HttpVersion::Http2, None) => return Err(ClientError::Tls {
             addr: peer,
             host: t.host.clone(),
@@ -297,7 +327,7 @@ pub(crate) async fn connect(
             let io = super::frames::FramePerWrite::new(stream);
             within(limit, setup, Sender::handshake(io, cfg.http, &t.url)).await??
         }
-        HttpVersion::Http11 => {
+        HttpVersion::Http11 | HttpVersion::Http3 => {
             within(limit, setup, Sender::handshake(stream, cfg.http, &t.url)).await??
         }
     };
@@ -307,9 +337,11 @@ pub(crate) async fn connect(
             dns,
             tcp: tcp_time,
             tls: Some(tls_time),
+            quic: None,
         },
         tls: Some(info),
         resumed,
+        zero_rtt: super::h3::EarlyData::off(),
         sender,
     })
 }

@@ -23,6 +23,8 @@ pub(crate) enum Sender {
     /// One request at a time; the lock is held until the response body is read. The flag
     /// says whether any response has come back on the connection.
     H1(tokio::sync::Mutex<http1::SendRequest<Body>>, AtomicBool),
+    /// HTTP/3 over QUIC: a stream per request.
+    H3(super::h3::H3),
 }
 
 /// HTTP/2, with the first request sent alone.
@@ -44,6 +46,7 @@ impl Sender {
         match self {
             Sender::H2(h2) => h2.send.is_closed(),
             Sender::H1(lock, _) => lock.try_lock().map(|s| s.is_closed()).unwrap_or(false),
+            Sender::H3(h3) => h3.is_closed(),
         }
     }
 
@@ -51,6 +54,7 @@ impl Sender {
         match self {
             Sender::H2(_) => HttpVersion::Http2,
             Sender::H1(..) => HttpVersion::Http11,
+            Sender::H3(_) => HttpVersion::Http3,
         }
     }
 
@@ -83,7 +87,8 @@ impl Sender {
                     first: tokio::sync::Mutex::new(false),
                 }))
             }
-            HttpVersion::Http11 => {
+            // HTTP/3 connections are made by `h3::connect`, never over a byte stream.
+            HttpVersion::Http11 | HttpVersion::Http3 => {
                 let (send, conn) = http1::handshake(TokioIo::new(io)).await.map_err(fail)?;
                 tokio::spawn(async move {
                     let _ = conn.await;
@@ -105,6 +110,7 @@ impl Sender {
         lean: bool,
     ) -> Result<Response, ClientError> {
         match self {
+            Sender::H3(h3) => h3.send(req, label, limit, lean).await,
             Sender::H2(h2) => {
                 if !h2.first_done.load(Ordering::Acquire) {
                     let mut done = h2.first.lock().await;
@@ -299,11 +305,14 @@ pub(crate) fn build_request(
     body: Option<Bytes>,
 ) -> Result<::http::Request<Body>, ClientError> {
     let uri = match sender {
-        Sender::H2(_) => format!("{}://{}{}", t.scheme, t.authority, path_and_query),
+        Sender::H2(_) | Sender::H3(_) => {
+            format!("{}://{}{}", t.scheme, t.authority, path_and_query)
+        }
         Sender::H1(..) => path_and_query.to_string(),
     };
     let (version, host) = match sender {
         Sender::H2(_) => (::http::Version::HTTP_2, None),
+        Sender::H3(_) => (::http::Version::HTTP_3, None),
         Sender::H1(..) => (::http::Version::HTTP_11, Some(t.authority.as_str())),
     };
     let mut b = ::http::Request::builder()
@@ -349,7 +358,9 @@ pub(crate) fn request_uri(
     path_and_query: &str,
 ) -> Result<::http::Uri, ClientError> {
     let text = match sender {
-        Sender::H2(_) => format!("{}://{}{}", t.scheme, t.authority, path_and_query),
+        Sender::H2(_) | Sender::H3(_) => {
+            format!("{}://{}{}", t.scheme, t.authority, path_and_query)
+        }
         Sender::H1(..) => path_and_query.to_string(),
     };
     text.parse().map_err(|_| bad_request(t, path_and_query))
@@ -401,6 +412,7 @@ pub(crate) fn lean_request(
     *req.uri_mut() = uri;
     *req.version_mut() = match sender {
         Sender::H2(_) => ::http::Version::HTTP_2,
+        Sender::H3(_) => ::http::Version::HTTP_3,
         Sender::H1(..) => ::http::Version::HTTP_11,
     };
     *req.headers_mut() = headers;

@@ -345,7 +345,9 @@ impl Recorder {
 
     fn handshake(&mut self, c: &Client) {
         self.handshakes.connections += 1;
-        if let Some(t) = c.connect_timing().tls {
+        // HTTP/3: the QUIC handshake, which carries TLS 1.3.
+        let timing = c.connect_timing();
+        if let Some(t) = timing.tls.or(timing.quic) {
             let ms = t.as_secs_f64() * 1000.0;
             self.handshakes.tls += 1;
             self.handshake_sum += ms;

@@ -13,12 +13,18 @@
 //! connection. Over HTTP/1.1 they are serialised on it. `http://` URLs are served in
 //! cleartext (HTTP/2 with prior knowledge, RFC 9113 §3.3), for local test servers.
 //!
+//! HTTP/3 (RFC 9114, `--http3`) runs over QUIC (RFC 9000) with quinn and h3 instead: the QUIC
+//! handshake carries TLS 1.3 (RFC 9001), ALPN "h3", and requests are QUIC streams
+//! ([`h3`](self::h3) module). 0-RTT (RFC 9001 §4.6) is used only when asked
+//! ([`ClientConfig::zero_rtt`]), and then only GET goes in early data.
+//!
 //! The client moves bytes: building and judging DNS messages is the sans-I/O modules' work.
 //! An HTTP status that is not 2xx is returned in the [`Response`], not as an error.
 
 mod connect;
 mod error;
 pub(crate) mod frames;
+mod h3;
 mod http;
 pub mod load;
 mod tls;
@@ -47,6 +53,9 @@ pub enum HttpVersion {
     /// HTTP/1.1 (ALPN "http/1.1").
     #[serde(rename = "HTTP/1.1")]
     Http11,
+    /// HTTP/3 over QUIC (ALPN "h3", RFC 9114 §3.1).
+    #[serde(rename = "HTTP/3")]
+    Http3,
 }
 
 impl HttpVersion {
@@ -55,6 +64,7 @@ impl HttpVersion {
         match self {
             HttpVersion::Http2 => "h2",
             HttpVersion::Http11 => "http/1.1",
+            HttpVersion::Http3 => "h3",
         }
     }
 }
@@ -64,6 +74,7 @@ impl std::fmt::Display for HttpVersion {
         f.write_str(match self {
             HttpVersion::Http2 => "HTTP/2",
             HttpVersion::Http11 => "HTTP/1.1",
+            HttpVersion::Http3 => "HTTP/3",
         })
     }
 }
@@ -111,6 +122,10 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// Limit for each request, from sending it to the end of the response body.
     pub request_timeout: Duration,
+    /// HTTP/3 only: send requests as 0-RTT early data (RFC 9001 §4.6) when a resumable
+    /// session of the same [`Connector`] allows it. Early data can be replayed, so only GET
+    /// requests go in it; a POST waits for the handshake to complete. Off by default.
+    pub zero_rtt: bool,
 }
 
 impl ClientConfig {
@@ -127,6 +142,7 @@ impl ClientConfig {
             user_agent: None,
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(10),
+            zero_rtt: false,
         }
     }
 }
@@ -137,12 +153,36 @@ pub struct ConnectTiming {
     /// DNS lookup of the server name; None when `--resolve` or an IP address gave it.
     #[serde(rename = "dns_ms", serialize_with = "opt_ms")]
     pub dns: Option<Duration>,
-    /// TCP connect.
+    /// TCP connect; for HTTP/3 the QUIC handshake (the same as `quic`).
     #[serde(rename = "tcp_ms", serialize_with = "ms")]
     pub tcp: Duration,
-    /// TLS handshake; None for `http://`.
+    /// TLS handshake; None for `http://` and for HTTP/3 (whose TLS runs inside the QUIC
+    /// handshake).
     #[serde(rename = "tls_ms", serialize_with = "opt_ms")]
     pub tls: Option<Duration>,
+    /// HTTP/3: the QUIC handshake (transport and TLS 1.3 together, RFC 9001) until the
+    /// connection could carry requests — with 0-RTT that is before the server has answered.
+    #[serde(
+        rename = "quic_ms",
+        serialize_with = "opt_ms",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub quic: Option<Duration>,
+}
+
+/// What became of 0-RTT on an HTTP/3 connection (RFC 9001 §4.6.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ZeroRtt {
+    /// Not asked for ([`ClientConfig::zero_rtt`] off, or not HTTP/3).
+    Off,
+    /// Asked for, but no resumable session with early data was at hand: a full handshake.
+    Unavailable,
+    /// Sent in early data, and the server accepted it.
+    Accepted,
+    /// Sent in early data, and the server rejected it: quinn sent the requests again after
+    /// the handshake.
+    Rejected,
 }
 
 /// One HTTP response, whatever its status.
@@ -273,6 +313,7 @@ impl Connector {
                 timing: conn.timing,
                 tls: conn.tls,
                 resumed: conn.resumed,
+                zero_rtt: conn.zero_rtt,
                 base_headers: http::base_headers(&sh.target, &conn.sender, &sh.extra),
                 sender: conn.sender,
                 extra: sh.extra.clone(),
@@ -297,6 +338,7 @@ struct Inner {
     tls: Option<TlsInfo>,
     resumed: Option<bool>,
     sender: http::Sender,
+    zero_rtt: h3::EarlyData,
     extra: ::http::HeaderMap,
     request_timeout: Duration,
     /// "HTTP/2 POST https://host/path" and the GET one, for error messages.
@@ -328,6 +370,15 @@ impl Client {
     /// None in cleartext.
     pub fn resumed(&self) -> Option<bool> {
         self.inner.resumed
+    }
+
+    /// Over HTTP/3, what became of 0-RTT: waits (at most the connect timeout) for the
+    /// handshake to settle it. [`ZeroRtt::Off`] when not asked for.
+    pub async fn zero_rtt(&self) -> ZeroRtt {
+        self.inner
+            .zero_rtt
+            .outcome(self.inner.request_timeout)
+            .await
     }
 
     /// True once the connection can take no more requests (the server closed it, or it

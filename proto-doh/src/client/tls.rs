@@ -22,9 +22,10 @@ use super::{ClientError, HttpVersion};
 pub struct TlsInfo {
     /// "TLSv1.3" or "TLSv1.2".
     pub version: String,
-    /// IANA name: "TLS_AES_256_GCM_SHA384", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", …
+    /// IANA name: "TLS_AES_256_GCM_SHA384", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", …;
+    /// empty over HTTP/3 (quinn does not expose the QUIC connection's suite).
     pub cipher_suite: String,
-    /// The protocol the server selected by ALPN (RFC 7301): "h2", "http/1.1", or none.
+    /// The protocol the server selected by ALPN (RFC 7301): "h2", "http/1.1", "h3", or none.
     pub alpn: Option<String>,
     /// The name the certificate was checked against (and sent as SNI unless an IP address).
     pub server_name: String,
@@ -54,7 +55,7 @@ pub struct CertInfo {
 
 /// The end-entity certificate the verifier last saw, kept so that a failure can name what
 /// the server presented (its names, its issuer).
-type Seen = Arc<Mutex<Option<CertificateDer<'static>>>>;
+pub(crate) type Seen = Arc<Mutex<Option<CertificateDer<'static>>>>;
 
 /// The rustls configuration for one connection, and the slot where the verifier keeps the
 /// leaf it was shown.
@@ -400,6 +401,7 @@ pub(crate) fn handshake_error(
         | Some(rustls::Error::NoApplicationProtocol) => match http {
             HttpVersion::Http2 => "the server does not offer HTTP/2 (it refused ALPN \"h2\") — try --http1.1".to_string(),
             HttpVersion::Http11 => "the server does not offer HTTP/1.1 (it refused ALPN \"http/1.1\") — drop --http1.1 to use HTTP/2".to_string(),
+            HttpVersion::Http3 => "the server does not offer HTTP/3 (it refused ALPN \"h3\") — drop --http3 to use HTTP/2".to_string(),
         },
         Some(rustls::Error::AlertReceived(alert)) => {
             format!("the server refused the handshake with alert {alert:?}")
@@ -421,6 +423,35 @@ pub(crate) fn handshake_error(
         host: host.to_string(),
         reason,
     }
+}
+
+/// [`certificate_reason`] from rustls's error as text: quinn reports a certificate the
+/// verifier rejected only as its message ("invalid peer certificate: UnknownIssuer").
+pub(crate) fn certificate_reason_text(text: &str, name: &str, seen: &Seen) -> String {
+    let leaf = seen.lock().ok().and_then(|s| s.clone());
+    let leaf_info = leaf.as_ref().map(|c| cert_info(c));
+    let ce = if text.contains("UnknownIssuer") {
+        CertificateError::UnknownIssuer
+    } else if text.contains("NotValidForName") {
+        CertificateError::NotValidForName
+    } else if text.contains("Expired") {
+        CertificateError::Expired
+    } else if text.contains("NotValidYet") {
+        CertificateError::NotValidYet
+    } else if text.contains("BadSignature") {
+        CertificateError::BadSignature
+    } else if text.contains("CaUsedAsEndEntity") {
+        return match leaf_info {
+            Some(l) if l.subject == l.issuer => format!(
+                "certificate for {name} is not trusted: it is self-signed ({}, CA:TRUE) — pass --cacert FILE with this very certificate, or --insecure",
+                l.subject
+            ),
+            _ => format!("certificate for {name} was rejected: {text}"),
+        };
+    } else {
+        return format!("certificate for {name} was rejected: {text}");
+    };
+    certificate_reason(&ce, name, leaf_info)
 }
 
 fn certificate_reason(ce: &CertificateError, name: &str, leaf: Option<CertInfo>) -> String {

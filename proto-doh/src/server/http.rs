@@ -13,6 +13,14 @@
 //! | request head (HTTP/1.1) and body | 10 s | the connection is closed / 408 |
 //! | idle connection | 30 s | closed gracefully (GOAWAY) |
 //!
+//! With [`ServeConfig::http3`] (and TLS) each listen address also gets an HTTP/3 listener
+//! (RFC 9114) on the same port number over UDP: quinn's QUIC with ALPN "h3", h3 for the
+//! framing, and the same request handling. Its bounds are the same: connections share the one
+//! limit, concurrent bidirectional streams per connection are `max_streams` (QUIC flow control,
+//! RFC 9000 §4.6), the header section is `max_header_bytes` (SETTINGS_MAX_FIELD_SECTION_SIZE),
+//! the idle timeout is QUIC's (RFC 9000 §10.1). HTTP/2 and HTTP/1.1 responses then advertise it
+//! with `Alt-Svc: h3=":PORT"; ma=86400` (RFC 7838, RFC 9114 §3.1.1).
+//!
 //! Shutdown is graceful: listeners close, connections get GOAWAY (or `Connection: close`),
 //! requests in flight are answered, for at most [`Limits::grace`].
 
@@ -94,6 +102,8 @@ pub struct ServeConfig {
     pub limits: Limits,
     /// The access log.
     pub log: Option<Arc<AccessLog>>,
+    /// Also listen for HTTP/3 over QUIC on the same port numbers over UDP (needs `tls`).
+    pub http3: bool,
 }
 
 /// A bound server, not yet serving.
@@ -101,6 +111,7 @@ pub struct ServeConfig {
 pub struct Server {
     cfg: ServeConfig,
     listeners: Vec<TcpListener>,
+    quic: Vec<quinn::Endpoint>,
 }
 
 impl Server {
@@ -113,7 +124,34 @@ impl Server {
                 .map_err(|e| format!("cannot listen on {a}: {e}"))?;
             listeners.push(l);
         }
-        Ok(Server { cfg, listeners })
+        let mut quic = Vec::new();
+        if cfg.http3 {
+            let Some(tls) = &cfg.tls else {
+                return Err("HTTP/3 runs over QUIC, which needs TLS".into());
+            };
+            let qcfg = super::h3::server_config(tls, &cfg.limits)?;
+            for l in &listeners {
+                let a = l
+                    .local_addr()
+                    .map_err(|e| format!("cannot read the bound address: {e}"))?;
+                let ep = quinn::Endpoint::server(qcfg.clone(), a)
+                    .map_err(|e| format!("cannot listen for QUIC on UDP {a}: {e}"))?;
+                quic.push(ep);
+            }
+        }
+        Ok(Server {
+            cfg,
+            listeners,
+            quic,
+        })
+    }
+
+    /// The UDP addresses of the HTTP/3 listeners (none without [`ServeConfig::http3`]).
+    pub fn quic_addrs(&self) -> Vec<SocketAddr> {
+        self.quic
+            .iter()
+            .filter_map(|e| e.local_addr().ok())
+            .collect()
     }
 
     /// The addresses actually bound (with the ports the system chose).
@@ -135,9 +173,24 @@ impl Server {
             cfg: self.cfg,
         });
         let mut accepting = Vec::new();
+        let h3 = !self.quic.is_empty();
         for l in self.listeners {
+            // RFC 7838: the HTTP/3 listener on the same port number, for 24 hours.
+            let alt_svc = l.local_addr().ok().filter(|_| h3).and_then(|a| {
+                hyper::header::HeaderValue::from_str(&format!("h3=\":{}\"; ma=86400", a.port()))
+                    .ok()
+            });
             accepting.push(tokio::spawn(accept_loop(
                 l,
+                state.clone(),
+                conns.clone(),
+                stop_rx.clone(),
+                alt_svc,
+            )));
+        }
+        for ep in self.quic {
+            accepting.push(tokio::spawn(super::h3::accept_loop(
+                ep,
                 state.clone(),
                 conns.clone(),
                 stop_rx.clone(),
@@ -157,8 +210,8 @@ impl Server {
     }
 }
 
-struct State {
-    cfg: ServeConfig,
+pub(super) struct State {
+    pub(super) cfg: ServeConfig,
     rate: RateLimiter,
 }
 
@@ -167,6 +220,7 @@ async fn accept_loop(
     state: Arc<State>,
     conns: Arc<Semaphore>,
     mut stop: watch::Receiver<bool>,
+    alt_svc: Option<hyper::header::HeaderValue>,
 ) {
     loop {
         if *stop.borrow() {
@@ -191,6 +245,7 @@ async fn accept_loop(
         let _ = tcp.set_nodelay(true);
         let state = state.clone();
         let stop = stop.clone();
+        let alt_svc = alt_svc.clone();
         tokio::spawn(async move {
             let _permit = permit;
             match &state.cfg.tls {
@@ -204,13 +259,13 @@ async fn accept_loop(
                     if let Ok(Ok(s)) = hs {
                         if s.get_ref().1.alpn_protocol() == Some(b"h2") {
                             let s = crate::client::frames::FramePerWrite::server(s);
-                            serve_connection(s, peer, state, stop).await;
+                            serve_connection(s, peer, state, stop, alt_svc).await;
                         } else {
-                            serve_connection(s, peer, state, stop).await;
+                            serve_connection(s, peer, state, stop, alt_svc).await;
                         }
                     }
                 }
-                None => serve_connection(tcp, peer, state, stop).await,
+                None => serve_connection(tcp, peer, state, stop, alt_svc).await,
             }
         });
     }
@@ -243,6 +298,7 @@ async fn serve_connection<I>(
     peer: SocketAddr,
     state: Arc<State>,
     mut stop: watch::Receiver<bool>,
+    alt_svc: Option<hyper::header::HeaderValue>,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -258,9 +314,13 @@ async fn serve_connection<I>(
         hyper::service::service_fn(move |req: Request<Incoming>| {
             let state = state.clone();
             let activity = activity.clone();
+            let alt_svc = alt_svc.clone();
             async move {
                 activity.in_flight.fetch_add(1, Ordering::AcqRel);
-                let resp = handle(&state, peer, req).await;
+                let mut resp = handle(&state, peer, req).await;
+                if let Some(v) = alt_svc {
+                    resp.headers_mut().insert(hyper::header::ALT_SVC, v);
+                }
                 activity.touch();
                 activity.in_flight.fetch_sub(1, Ordering::AcqRel);
                 Ok::<_, Infallible>(resp)
@@ -314,7 +374,16 @@ fn version_name(v: hyper::Version) -> &'static str {
     }
 }
 
-async fn handle(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Response<Full<Bytes>> {
+/// One request, whatever the HTTP version: routing, the answer, the access log entry.
+pub(super) async fn handle<B>(
+    state: &State,
+    peer: SocketAddr,
+    req: Request<B>,
+) -> Response<Full<Bytes>>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let started = Instant::now();
     let head = req.method() == hyper::Method::HEAD;
     let mut entry = Entry {
@@ -366,12 +435,16 @@ async fn handle(state: &State, peer: SocketAddr, req: Request<Incoming>) -> Resp
     resp
 }
 
-async fn answer(
+async fn answer<B>(
     state: &State,
     peer: SocketAddr,
-    req: Request<Incoming>,
+    req: Request<B>,
     entry: &mut Entry,
-) -> Result<Response<Full<Bytes>>, Reject> {
+) -> Result<Response<Full<Bytes>>, Reject>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     if !state.rate.allow(peer.ip()) {
         return Err(Reject {
             status: 429,

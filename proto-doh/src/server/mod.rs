@@ -10,6 +10,7 @@
 //! | [`forward`] | Do53 forwarding: UDP, TCP when truncated | sockets |
 //! | [`tls`] | the certificate: given PEM files, or a self-signed one made by rcgen | files |
 //! | [`http`] | hyper's HTTP/1.1 and HTTP/2 server over tokio-rustls, with its limits | sockets |
+//! | `h3` | HTTP/3 (RFC 9114) over quinn's QUIC: the same requests, the same limits | sockets |
 //! | [`log`] | the NDJSON access log | a writer |
 //!
 //! ```text
@@ -18,6 +19,7 @@
 //! ```
 
 pub mod forward;
+mod h3;
 pub mod http;
 pub mod log;
 pub mod request;
