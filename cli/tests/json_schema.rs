@@ -185,17 +185,24 @@ fn sixlo_decode_json_matches_its_schema_and_counts() {
             with_error += errors;
         }
     }
-    // `--hex`: one frame per line, one of them not hex (reported on stderr and counted, with no
-    // line of its own), one truncated.
+    // `--hex`: one frame per line, one of them not hex (a line of its own with `error.layer`
+    // `input`), one truncated.
     let out = common::ietfwg_stdin(
         &["6lo", "decode", "--hex", "--json"],
         b"41d801cdabffff0200\nzz\n41c8\n",
     );
     let errors = c.check("6lo decode --hex", &out);
     assert_eq!(
-        errors + 1,
+        errors,
         count_before(&closing(&out), "frames failed to decode")
     );
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    assert_eq!(lines.len(), 3, "one line per hex line");
+    assert_eq!(lines[1]["error"]["layer"], "input", "{}", lines[1]);
+    assert_eq!(lines[1]["frame"], 2);
     assert!(c.lines > 7_000, "{} lines checked", c.lines);
     eprintln!(
         "6lo decode: {} lines, {with_error} with error, {} key paths",

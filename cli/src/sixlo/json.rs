@@ -207,6 +207,36 @@ pub fn link_error(
     linktype: u32,
     msg: &str,
 ) -> anyhow::Result<()> {
+    let error = Problem {
+        layer: Cow::Borrowed("link"),
+        field: Some(Cow::Borrowed("encapsulation")),
+        offset: Some(0),
+        message: msg.to_owned(),
+        rfc: None,
+    };
+    undecoded(t, number, ts, linktype, error)
+}
+
+/// A `--hex` line that holds no frame (not hex, too long): a frame record with nothing decoded
+/// and `error.layer` `input`, so that every frame the closing line counts as failed has a line.
+pub fn input_error(t: &mut Text, number: u64, msg: &str) -> anyhow::Result<()> {
+    let error = Problem {
+        layer: Cow::Borrowed("input"),
+        field: None,
+        offset: None,
+        message: format!("line {number}: {msg}"),
+        rfc: None,
+    };
+    undecoded(t, number, Timestamp { secs: 0, nanos: 0 }, 0, error)
+}
+
+fn undecoded(
+    t: &mut Text,
+    number: u64,
+    ts: Timestamp,
+    linktype: u32,
+    error: Problem,
+) -> anyhow::Result<()> {
     t.json(&FrameRecord {
         record: "frame",
         frame: number,
@@ -221,13 +251,7 @@ pub fn link_error(
         learned_contexts: &[],
         security: None,
         learned_address: None,
-        error: Some(Problem {
-            layer: Cow::Borrowed("link"),
-            field: Some(Cow::Borrowed("encapsulation")),
-            offset: Some(0),
-            message: msg.to_owned(),
-            rfc: None,
-        }),
+        error: Some(error),
         warnings: Vec::new(),
     })
 }

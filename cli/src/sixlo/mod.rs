@@ -535,10 +535,15 @@ fn decode_hex(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
             Err(e) => {
                 tally.frames += 1;
                 tally.errors += 1;
-                out.write_all(&t.buf)?;
-                t.clear();
-                out.flush()?;
-                eprintln!("ietfwg: line {number}: {e}");
+                if a.json {
+                    // The failure is a line of its own, as for every frame counted as failed.
+                    json::input_error(&mut t, number, &e)?;
+                } else {
+                    out.write_all(&t.buf)?;
+                    t.clear();
+                    out.flush()?;
+                    eprintln!("ietfwg: line {number}: {e}");
+                }
                 continue;
             }
         };
