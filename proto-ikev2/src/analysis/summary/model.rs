@@ -71,7 +71,9 @@ impl Direction {
 pub struct LadderEntry {
     /// Frame number.
     pub frame: u64,
-    /// Capture time, nanoseconds since the Unix epoch.
+    /// Capture time, nanoseconds since the Unix epoch; in JSON `time`, the string
+    /// `"SECONDS.NANOSECONDS"` every command's records use for a capture time.
+    #[serde(rename = "time", serialize_with = "time_string")]
     pub time_nanos: u64,
     /// Milliseconds since the SA's first message.
     pub rel_ms: f64,
@@ -113,6 +115,15 @@ pub struct LadderEntry {
     /// A request for which the capture holds no response.
     #[serde(skip_serializing_if = "is_false")]
     pub unanswered: bool,
+}
+
+/// Nanoseconds since the Unix epoch as `"SECONDS.NANOSECONDS"` (nine digits).
+fn time_string<S: serde::Serializer>(nanos: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&format_args!(
+        "{}.{:09}",
+        nanos / 1_000_000_000,
+        nanos % 1_000_000_000
+    ))
 }
 
 fn is_le_one(v: &usize) -> bool {
