@@ -163,6 +163,7 @@ fn captures(sub: &str) -> Vec<PathBuf> {
 #[test]
 fn sixlo_decode_json_matches_its_schema_and_counts() {
     let mut c = Checker::new("6lo-decode");
+    let mut stats = Checker::new("6lo-stats");
     let options: [&[&str]; 3] = [
         &[],
         &["--context", "0=2001:db8::/64", "--context", "1=aaaa::/64"],
@@ -183,6 +184,16 @@ fn sixlo_decode_json_matches_its_schema_and_counts() {
                 "{what}: lines with error vs the closing line {line:?}"
             );
             with_error += errors;
+            if opts.len() < 2 {
+                // `6lo stats` over the same frames: one record that never fails itself, whose
+                // `failed` is the number of frames decode counted as failed.
+                let mut a = vec!["6lo", "stats", s(&f), "--json"];
+                a.extend_from_slice(opts);
+                let out = run(&a);
+                assert_eq!(stats.check(&format!("{a:?}"), &out), 0);
+                let v: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
+                assert_eq!(v["failed"], errors, "{a:?} against decode's closing line {line:?}");
+            }
         }
     }
     // `--hex`: one frame per line, one of them not hex (a line of its own with `error.layer`
@@ -204,6 +215,7 @@ fn sixlo_decode_json_matches_its_schema_and_counts() {
     assert_eq!(lines[1]["error"]["layer"], "input", "{}", lines[1]);
     assert_eq!(lines[1]["frame"], 2);
     assert!(c.lines > 7_000, "{} lines checked", c.lines);
+    assert!(stats.lines > 50, "{} stats lines checked", stats.lines);
     eprintln!(
         "6lo decode: {} lines, {with_error} with error, {} key paths",
         c.lines,
@@ -237,6 +249,7 @@ fn ikev2_json_matches_its_schemas_and_counts() {
     let mut decode = Checker::new("ikev2-decode");
     let mut summary = Checker::new("ikev2-summary");
     let mut audit = Checker::new("ikev2-audit");
+    let mut stats = Checker::new("ikev2-stats");
     let (mut decode_errors, mut keyed) = (0, 0);
     for f in captures("ikev2") {
         let keys = keys_for(&f);
@@ -261,6 +274,7 @@ fn ikev2_json_matches_its_schemas_and_counts() {
                 "{a:?}: lines with error vs {line:?}"
             );
             decode_errors += errors;
+            let decode_line = line;
 
             let a = args("summary");
             let out = run(&a);
@@ -271,6 +285,16 @@ fn ikev2_json_matches_its_schemas_and_counts() {
                 + count_before(&line, "packet could not be read")
                 + count_before(&line, "packets could not be read");
             assert_eq!(errors, reported, "{a:?}: lines with error vs {line:?}");
+
+            let a = args("stats");
+            let out = run(&a);
+            assert_eq!(stats.check(&format!("{a:?}"), &out), 0);
+            let v: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
+            assert_eq!(
+                v["failed"].as_u64().expect("failed") + v["bad_packets"].as_u64().expect("bad"),
+                count_before(&decode_line, "errors"),
+                "{a:?}: failed + bad_packets against decode's closing line {decode_line:?}"
+            );
 
             let a = args("audit");
             let out = run(&a);
