@@ -87,6 +87,14 @@ fn replay(r: &Responder, args: &[&str]) -> (Output, Vec<Value>) {
 fn replay_env(r: &Responder, args: &[&str], psk: Option<&str>) -> (Output, Vec<Value>) {
     let args = [args, &["--to", "127.0.0.1", "--timeout", "5", "--json"]].concat();
     let out = run_replay(r, &args, psk);
+    // Every line matches the schema; one line with `error` per SA that did not replay (exit 1).
+    let errors = common::schema_check("ikev2-replay", &out.stdout);
+    assert_eq!(
+        errors > 0,
+        out.status.code() == Some(1),
+        "lines with error: {errors}; {}",
+        show(&out)
+    );
     let lines = String::from_utf8(out.stdout.clone())
         .unwrap()
         .lines()
@@ -187,7 +195,8 @@ fn replays_every_recorded_capture() {
         }
         match name.as_str() {
             "no-proposal" => {
-                assert_eq!(sas[0]["now"]["error"], "NO_PROPOSAL_CHOSEN");
+                assert_eq!(sas[0]["now"]["error"]["field"], "NO_PROPOSAL_CHOSEN");
+                assert_eq!(sas[0]["now"]["error"]["layer"], "notify");
                 assert!(sas[0]["now"]["chosen"].is_null());
             }
             "invalid-ke" => {
@@ -335,7 +344,7 @@ fn psk_completes_ike_auth_and_the_keylog_decrypts_it() {
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     let auth = &sas[0]["auth"];
     assert_eq!(auth["ike_sa"], true);
-    assert_eq!(auth["error"]["name"], "TS_UNACCEPTABLE", "{}", sas[0]);
+    assert_eq!(auth["error"]["field"], "TS_UNACCEPTABLE", "{}", sas[0]);
     assert!(sas[0]["delete"].as_str().unwrap().contains("deleted"));
 
     // With the wrong key the responder refuses: exit 1, AUTHENTICATION_FAILED explained.
@@ -343,10 +352,10 @@ fn psk_completes_ike_auth_and_the_keylog_decrypts_it() {
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     let auth = &sas[0]["auth"];
     assert_eq!(auth["ike_sa"], false);
-    assert_eq!(auth["error"]["name"], "AUTHENTICATION_FAILED", "{}", sas[0]);
-    assert!(auth["error"]["check"]
+    assert_eq!(auth["error"]["field"], "AUTHENTICATION_FAILED", "{}", sas[0]);
+    assert!(auth["error"]["message"]
         .as_str()
-        .is_some_and(|s| !s.is_empty()));
+        .is_some_and(|s| s.contains("check: ")));
 
     // --verbatim: the recorded bytes, recorded SPI; the same choice.
     let (out, sas) = replay(&r, &[file.to_str().unwrap(), "--verbatim"]);

@@ -522,7 +522,9 @@ pub struct Answer {
     pub ke_group: Option<String>,
     /// Every notify, by name, in order.
     pub notifies: Vec<String>,
-    /// The first error notify (refusal), by name.
+    /// The first error notify (refusal), by name. Not serialised: a front end shows it in its
+    /// own error shape.
+    #[serde(skip)]
     pub error: Option<String>,
     /// Vendor IDs, named when known (hex otherwise).
     pub vendor_ids: Vec<String>,
@@ -949,7 +951,9 @@ pub struct AuthOutcome {
     pub payloads: Vec<String>,
     /// Every notify of the response (inside SK), by name.
     pub notifies: Vec<String>,
-    /// The first error notify, explained.
+    /// The first error notify, explained. Not serialised: a front end shows it in its own
+    /// error shape.
+    #[serde(skip)]
     pub error: Option<ErrorNotify>,
     /// How we authenticated, with a certificate.
     #[serde(skip_serializing_if = "Option::is_none")]
