@@ -114,6 +114,7 @@ pub fn run(a: &StatsArgs, out: &mut Output) -> anyhow::Result<Status> {
                     st.add(&r, w.frame.len());
                 }
             }
+            Err(_) if wanted => st.add_link_error(),
             _ if wanted => st.add_other(),
             _ => {}
         }
