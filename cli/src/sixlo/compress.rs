@@ -32,7 +32,7 @@ use ietfwg_6lo::mac::{self, FcsMode, MacHeader};
 use ietfwg_6lo::LinkAddr;
 use ietfwg_capture::lowpan_eth::{self, mac_from_iid, multicast_mac};
 use ietfwg_capture::{
-    ip_payload, linktype, wpan_frame, CaptureReader, CaptureWriter, Format, Timestamp, Wpan,
+    ip_payload, linktype, wpan_frame, CaptureWriter, Format, Timestamp, Wpan,
 };
 
 use super::Common;
@@ -229,7 +229,8 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
     };
     let mut framer = Framer::new(config, contexts);
     crate::hints::capture_stdin(&a.input, "ietfwg 6lo compress")?;
-    let mut reader = CaptureReader::open(&a.input)?;
+    // The capture is read and parsed on a second thread, overlapping with compression here.
+    let mut reader = crate::pipeline::ThreadedPackets::open(&a.input)?;
     let linktype = if ethernet {
         linktype::ETHERNET
     } else if a.fcs {
