@@ -690,6 +690,9 @@ fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
     let sel = a.select.selection();
     let mut stopped = false;
     'read: while let Some(mut batch) = reader.next_batch() {
+        // One report for the batch's frames: the decoder decompresses each datagram into the
+        // buffers of the previous one (`decode_frame_into`) instead of allocating them anew.
+        let mut reused = FrameReport::default();
         for pkt in batch.packets() {
             let (number, ts) = (pkt.number, pkt.ts);
             if sel.done(number, tally.frames) {
@@ -706,11 +709,16 @@ fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
                 Some(l) => Ok(Err(l)),
                 None => wpan_frame(&pkt).map(Ok),
             };
+            let ethertype_report;
             let report = match found {
-                Ok(Err(l)) => decode_ethertype(&mut decoder, l, number, ts).0,
+                Ok(Err(l)) => {
+                    ethertype_report = decode_ethertype(&mut decoder, l, number, ts).0;
+                    &ethertype_report
+                }
                 Ok(Ok(Wpan::Frame(w))) => {
                     let (fcs, _) = frame_fcs(&pkt, &w);
-                    decoder.decode_frame(w.frame, fcs, number, ts.as_nanos())
+                    decoder.decode_frame_into(w.frame, fcs, number, ts.as_nanos(), &mut reused);
+                    &reused
                 }
                 Ok(Ok(Wpan::NotWpan(_))) => {
                     tally.frames += 1;
@@ -725,7 +733,7 @@ fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
                     continue;
                 }
             };
-            tally.add(&report);
+            tally.add(report);
             if let Some(e) = &report.error {
                 eprintln!("frame {number}: {}", render::Hinted(e));
             } else if let Some(e) = report
@@ -761,6 +769,7 @@ fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
                 eprintln!("{}", render::incomplete_line(&inc));
             }
         }
+        drop(reused);
         if let Some(b) = &bar {
             b.set_position(batch.bytes_read);
         }
