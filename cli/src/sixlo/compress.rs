@@ -161,6 +161,16 @@ struct Stats {
 }
 
 impl Stats {
+    /// Adds the reading thread's counts to the compressing thread's.
+    fn add_read(&mut self, r: &Stats) {
+        self.packets += r.packets;
+        self.failed += r.failed;
+        self.decode_errors += r.decode_errors;
+        self.not_ipv6 += r.not_ipv6;
+        self.not_ip += r.not_ip;
+        self.incomplete += r.incomplete;
+    }
+
     fn add(&mut self, datagram_len: usize, f: &Framed) {
         self.datagrams += 1;
         self.frames_out += f.frames.len() as u64;
@@ -227,9 +237,12 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
         mesh_hops: a.mesh_hops,
         bc0: a.bc0,
     };
-    let mut framer = Framer::new(config, contexts);
+    let framer = Framer::new(config, contexts);
     crate::hints::capture_stdin(&a.input, "ietfwg 6lo compress")?;
-    // The capture is read and parsed on a second thread, overlapping with compression here.
+    // The capture is read and parsed on a second thread; this thread decodes the input and
+    // finds each datagram's link addressing, and a third compresses, verifies and writes
+    // (`compress_loop`): the jobs go to it in capture order, messages included, so stderr and
+    // the written capture are what one thread doing it all would give.
     let mut reader = crate::pipeline::ThreadedPackets::open(&a.input)?;
     let linktype = if ethernet {
         linktype::ETHERNET
@@ -238,124 +251,34 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
     } else {
         linktype::IEEE802_15_4_NOFCS
     };
-    let mut writer = CaptureWriter::create(&a.output, Format::Pcap, linktype)
+    let writer = CaptureWriter::create(&a.output, Format::Pcap, linktype)
         .with_context(|| format!("creating {}", a.output))?;
-    let mut st = Stats::default();
-
-    let sel = a.select.selection();
-    while let Some(pkt) = reader.next_packet()? {
-        let (number, ts) = (pkt.number, pkt.ts);
-        if sel.done(number, st.packets) {
-            break;
-        }
-        if !sel.wants(number) {
-            // 802.15.4 input: read for reassembly only.
-            if let Ok(Wpan::Frame(w)) = wpan_frame(&pkt) {
-                let (fcs, _) = super::frame_fcs(&pkt, &w);
-                decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
-            }
-            continue;
-        }
-        st.packets += 1;
-        match wpan_frame(&pkt) {
-            Ok(Wpan::Frame(w)) => {
-                let (fcs, _) = super::frame_fcs(&pkt, &w);
-                let report = decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
-                if let Some(e) = &report.error {
-                    st.decode_errors += 1;
-                    eprintln!("frame {number}: {}", super::render::Hinted(e));
-                }
-                let (Some(d), Some(mac)) = (&report.datagram, &report.mac) else {
-                    continue;
-                };
-                if d.ipv6.is_none() {
-                    st.failed += 1;
-                    let why = d.ipv6_error.as_ref().map(ToString::to_string);
-                    eprintln!(
-                        "frame {number}: datagram not compressed: not IPv6: {}",
-                        why.unwrap_or_default()
-                    );
-                    continue;
-                }
-                let mesh = report.lowpan.as_ref().and_then(|l| {
-                    l.dispatch.iter().find_map(|h| match h {
-                        DispatchHeader::Mesh(m) => Some(m.clone()),
-                        _ => None,
-                    })
-                });
-                let (target, out) = if ethernet {
-                    match ethernet_target(None, &d.bytes, a) {
-                        Ok(t) => t,
-                        Err(e) => {
-                            st.failed += 1;
-                            eprintln!("frame {number}: datagram not compressed: {e}");
-                            continue;
-                        }
-                    }
-                } else {
-                    let t = Target {
-                        mac: MacHeader::from_frame(mac),
-                        mesh,
-                    };
-                    (t, Out::Wpan)
-                };
-                one(
-                    &mut framer,
-                    &mut writer,
-                    &mut st,
-                    number,
-                    ts,
-                    &d.bytes,
-                    &target,
-                    out,
-                )?;
-            }
-            Ok(Wpan::NotWpan(_)) => match ip_payload(&pkt) {
-                Ok(Some(ip)) if ip.first().is_some_and(|b| b >> 4 == 6) => {
-                    let (target, out) = if ethernet {
-                        let eth = (pkt.linktype == linktype::ETHERNET).then_some(pkt.data);
-                        match ethernet_target(eth, ip, a) {
-                            Ok(t) => t,
-                            Err(e) => {
-                                st.failed += 1;
-                                eprintln!("frame {number}: datagram not compressed: {e}");
-                                continue;
-                            }
-                        }
-                    } else {
-                        (ip_target(a, ip), Out::Wpan)
-                    };
-                    one(
-                        &mut framer,
-                        &mut writer,
-                        &mut st,
-                        number,
-                        ts,
-                        ip,
-                        &target,
-                        out,
-                    )?;
-                }
-                Ok(Some(_)) => st.not_ipv6 += 1,
-                Ok(None) => st.not_ip += 1,
-                Err(e) => {
-                    st.not_ip += 1;
-                    eprintln!("frame {number}: {e:#}");
-                }
-            },
-            Err(e) => {
-                st.decode_errors += 1;
-                eprintln!("frame {number}: {e:#}");
-            }
-        }
-        st.incomplete += decoder.take_expired().len() as u64;
-    }
-    st.incomplete += decoder.finish().len() as u64;
-    let mut w = writer
-        .finish()
-        .with_context(|| format!("writing to {}", super::output_label(&a.output)))?;
-    w.flush()
-        .with_context(|| format!("writing to {}", super::output_label(&a.output)))?;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Job>>(JOBS_IN_FLIGHT);
+    let (read, compressed) = std::thread::scope(|scope| {
+        let compressor = std::thread::Builder::new()
+            .name("compress".into())
+            .spawn_scoped(scope, move || compress_loop(rx, framer, writer, &a.output));
+        let compressor = match compressor {
+            Ok(c) => c,
+            Err(e) => return (Err(e.into()), None),
+        };
+        let mut jobs = Jobs {
+            tx,
+            chunk: Vec::with_capacity(JOB_CHUNK),
+        };
+        let read = read_loop(a, &mut decoder, &mut reader, ethernet, &mut jobs);
+        // Whatever is queued goes out (the messages before a read error included), and the
+        // compressor ends when the channel closes.
+        let read = read.and_then(|st| jobs.finish().map(|()| st));
+        (read, Some(compressor.join()))
+    });
+    let mut st = match compressed {
+        Some(Ok(Ok(st))) => st,
+        Some(Ok(Err(e))) => return Err(e),
+        Some(Err(_)) => anyhow::bail!("the compressing thread ended unexpectedly"),
+        None => return read.map(|_| Status::Ok),
+    };
+    st.add_read(&read?);
 
     let mut line = format!(
         "{} packets, {} IPv6 datagrams compressed into {} frames written to {}",
@@ -399,6 +322,216 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
             Status::Ok
         },
     )
+}
+
+/// Jobs sent to the compressing thread per chunk, and chunks queued.
+const JOB_CHUNK: usize = 256;
+const JOBS_IN_FLIGHT: usize = 4;
+
+/// What the reading thread hands the compressing one, in capture order.
+enum Job {
+    /// A line for stderr.
+    Msg(String),
+    /// A datagram to compress and write.
+    Datagram {
+        number: u64,
+        ts: Timestamp,
+        bytes: Vec<u8>,
+        target: Target,
+        out: Out,
+    },
+}
+
+/// The jobs not sent yet, and the channel they go by.
+struct Jobs {
+    tx: std::sync::mpsc::SyncSender<Vec<Job>>,
+    chunk: Vec<Job>,
+}
+
+impl Jobs {
+    fn push(&mut self, job: Job) -> anyhow::Result<()> {
+        self.chunk.push(job);
+        if self.chunk.len() >= JOB_CHUNK {
+            self.send()?;
+        }
+        Ok(())
+    }
+
+    fn msg(&mut self, m: String) -> anyhow::Result<()> {
+        self.push(Job::Msg(m))
+    }
+
+    fn send(&mut self) -> anyhow::Result<()> {
+        let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(JOB_CHUNK));
+        self.tx
+            .send(chunk)
+            .map_err(|_| anyhow::anyhow!("the compressing thread stopped"))
+    }
+
+    /// Sends what is left; the channel closes when `self` is dropped.
+    fn finish(mut self) -> anyhow::Result<()> {
+        if self.chunk.is_empty() {
+            Ok(())
+        } else {
+            self.send()
+        }
+    }
+}
+
+/// The compressing thread: compresses, verifies and writes each datagram and prints the
+/// messages, in the order they came; returns its counts once the channel closes.
+fn compress_loop<W: Write>(
+    rx: std::sync::mpsc::Receiver<Vec<Job>>,
+    mut framer: Framer,
+    mut writer: CaptureWriter<W>,
+    output: &str,
+) -> anyhow::Result<Stats> {
+    let mut st = Stats::default();
+    for chunk in rx {
+        for job in chunk {
+            match job {
+                Job::Msg(m) => eprintln!("{m}"),
+                Job::Datagram {
+                    number,
+                    ts,
+                    bytes,
+                    target,
+                    out,
+                } => one(
+                    &mut framer,
+                    &mut writer,
+                    &mut st,
+                    number,
+                    ts,
+                    &bytes,
+                    &target,
+                    out,
+                )?,
+            }
+        }
+    }
+    let mut w = writer
+        .finish()
+        .with_context(|| format!("writing to {}", super::output_label(output)))?;
+    w.flush()
+        .with_context(|| format!("writing to {}", super::output_label(output)))?;
+    Ok(st)
+}
+
+/// The reading thread's part: every packet decoded (802.15.4 frames reassembled) and each
+/// datagram's link addressing found; returns its counts.
+fn read_loop(
+    a: &CompressArgs,
+    decoder: &mut ietfwg_6lo::lowpan::Decoder,
+    reader: &mut crate::pipeline::ThreadedPackets,
+    ethernet: bool,
+    jobs: &mut Jobs,
+) -> anyhow::Result<Stats> {
+    let mut st = Stats::default();
+    let sel = a.select.selection();
+    while let Some(pkt) = reader.next_packet()? {
+        let (number, ts) = (pkt.number, pkt.ts);
+        if sel.done(number, st.packets) {
+            break;
+        }
+        if !sel.wants(number) {
+            // 802.15.4 input: read for reassembly only.
+            if let Ok(Wpan::Frame(w)) = wpan_frame(&pkt) {
+                let (fcs, _) = super::frame_fcs(&pkt, &w);
+                decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
+            }
+            continue;
+        }
+        st.packets += 1;
+        match wpan_frame(&pkt) {
+            Ok(Wpan::Frame(w)) => {
+                let (fcs, _) = super::frame_fcs(&pkt, &w);
+                let report = decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
+                if let Some(e) = &report.error {
+                    st.decode_errors += 1;
+                    jobs.msg(format!("frame {number}: {}", super::render::Hinted(e)))?;
+                }
+                let (Some(d), Some(mac)) = (&report.datagram, &report.mac) else {
+                    continue;
+                };
+                if d.ipv6.is_none() {
+                    st.failed += 1;
+                    let why = d.ipv6_error.as_ref().map(ToString::to_string);
+                    jobs.msg(format!(
+                        "frame {number}: datagram not compressed: not IPv6: {}",
+                        why.unwrap_or_default()
+                    ))?;
+                    continue;
+                }
+                let mesh = report.lowpan.as_ref().and_then(|l| {
+                    l.dispatch.iter().find_map(|h| match h {
+                        DispatchHeader::Mesh(m) => Some(m.clone()),
+                        _ => None,
+                    })
+                });
+                let (target, out) = if ethernet {
+                    match ethernet_target(None, &d.bytes, a) {
+                        Ok(t) => t,
+                        Err(e) => {
+                            st.failed += 1;
+                            jobs.msg(format!("frame {number}: datagram not compressed: {e}"))?;
+                            continue;
+                        }
+                    }
+                } else {
+                    let t = Target {
+                        mac: MacHeader::from_frame(mac),
+                        mesh,
+                    };
+                    (t, Out::Wpan)
+                };
+                jobs.push(Job::Datagram {
+                    number,
+                    ts,
+                    bytes: d.bytes.clone(),
+                    target,
+                    out,
+                })?;
+            }
+            Ok(Wpan::NotWpan(_)) => match ip_payload(&pkt) {
+                Ok(Some(ip)) if ip.first().is_some_and(|b| b >> 4 == 6) => {
+                    let (target, out) = if ethernet {
+                        let eth = (pkt.linktype == linktype::ETHERNET).then_some(pkt.data);
+                        match ethernet_target(eth, ip, a) {
+                            Ok(t) => t,
+                            Err(e) => {
+                                st.failed += 1;
+                                jobs.msg(format!("frame {number}: datagram not compressed: {e}"))?;
+                                continue;
+                            }
+                        }
+                    } else {
+                        (ip_target(a, ip), Out::Wpan)
+                    };
+                    jobs.push(Job::Datagram {
+                        number,
+                        ts,
+                        bytes: ip.to_vec(),
+                        target,
+                        out,
+                    })?;
+                }
+                Ok(Some(_)) => st.not_ipv6 += 1,
+                Ok(None) => st.not_ip += 1,
+                Err(e) => {
+                    st.not_ip += 1;
+                    jobs.msg(format!("frame {number}: {e:#}"))?;
+                }
+            },
+            Err(e) => {
+                st.decode_errors += 1;
+                jobs.msg(format!("frame {number}: {e:#}"))?;
+            }
+        }
+        st.incomplete += decoder.take_expired().len() as u64;
+    }
+    st.incomplete += decoder.finish().len() as u64;
+    Ok(st)
 }
 
 /// Link addressing for an IPv6 packet from an IP capture.
