@@ -23,8 +23,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 
 use pcap_parser::{
-    EnhancedPacketBlock, InterfaceDescriptionBlock, Linktype, PcapHeader,
-    SectionHeaderBlock, ToVec,
+    EnhancedPacketBlock, InterfaceDescriptionBlock, Linktype, PcapHeader, SectionHeaderBlock, ToVec,
 };
 
 use super::Timestamp;

@@ -163,8 +163,7 @@ pub fn schema_check(name: &str, stdout: &[u8]) -> u64 {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../docs/schema")
         .join(format!("{name}.json"));
-    let text =
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let schema: serde_json::Value = serde_json::from_str(&text).expect("schema is JSON");
     let validator = jsonschema::draft202012::new(&schema)
         .unwrap_or_else(|e| panic!("{name}: not a valid schema: {e}"));

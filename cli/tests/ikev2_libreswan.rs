@@ -152,7 +152,10 @@ fn replay_with_psk_and_the_differences_from_strongswan() {
     let (out, sa) = replay_json(&p, &[&["--psk", "wrong"][..], &PSK_IDS].concat());
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     assert_eq!(sa["auth"]["ike_sa"], false, "{sa}");
-    assert_eq!(sa["auth"]["error"]["field"], "AUTHENTICATION_FAILED", "{sa}");
+    assert_eq!(
+        sa["auth"]["error"]["field"], "AUTHENTICATION_FAILED",
+        "{sa}"
+    );
 }
 
 /// Certificates: RSA (pluto signs RSASSA-PSS) and ECDSA P-256 (with `authby=ecdsa`) complete

@@ -352,7 +352,11 @@ fn psk_completes_ike_auth_and_the_keylog_decrypts_it() {
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     let auth = &sas[0]["auth"];
     assert_eq!(auth["ike_sa"], false);
-    assert_eq!(auth["error"]["field"], "AUTHENTICATION_FAILED", "{}", sas[0]);
+    assert_eq!(
+        auth["error"]["field"], "AUTHENTICATION_FAILED",
+        "{}",
+        sas[0]
+    );
     assert!(auth["error"]["message"]
         .as_str()
         .is_some_and(|s| s.contains("check: ")));
@@ -471,11 +475,12 @@ fn text_output_side_by_side_and_unanswered() {
         None,
     );
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert_eq!(common::schema_check("ikev2-replay", &out.stdout), 0);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["target"], "[::1]:500", "{v}");
     assert_eq!(v["now"]["answered"], true, "{v}");
     // this responder (ecp384 only) refuses the recorded ecp256 offer over IPv6 too
-    assert_eq!(v["now"]["error"], "NO_PROPOSAL_CHOSEN", "{v}");
+    assert_eq!(v["now"]["error"]["field"], "NO_PROPOSAL_CHOSEN", "{v}");
 
     // --sa picks one IKE SA of the capture; an SPI that is not there is a usage error.
     let (out, sas) = replay(

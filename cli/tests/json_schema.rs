@@ -192,7 +192,10 @@ fn sixlo_decode_json_matches_its_schema_and_counts() {
                 let out = run(&a);
                 assert_eq!(stats.check(&format!("{a:?}"), &out), 0);
                 let v: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
-                assert_eq!(v["failed"], errors, "{a:?} against decode's closing line {line:?}");
+                assert_eq!(
+                    v["failed"], errors,
+                    "{a:?} against decode's closing line {line:?}"
+                );
             }
         }
     }

@@ -1,6 +1,7 @@
 //! `ietfwg doh check URL`: RFC 8484 conformance of a DoH server, one line per clause (or one
 //! JSON object per clause with `--json`); exit 1 when a clause FAILs.
 
+use std::borrow::Cow;
 use std::io::Write as _;
 
 use colored::Colorize;
@@ -9,7 +10,6 @@ use ietfwg_doh::conformance::{self, Clause, Names, Verdict};
 use super::conn::{self, ConnArgs};
 use crate::json::Problem;
 use crate::output::Output;
-use std::borrow::Cow;
 use crate::Status;
 
 #[derive(Debug, clap::Args)]

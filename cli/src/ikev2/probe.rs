@@ -11,6 +11,7 @@
 //! group the responder does not select, so a match is answered with INVALID_KE_PAYLOAD and
 //! leaves no state.
 
+use std::borrow::Cow;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -23,12 +24,10 @@ use ietfwg_ikev2::active::probe::{
 };
 use ietfwg_ikev2::analysis::audit::{self, Rating};
 use ietfwg_ikev2::wire::registry::{KeId, TransformType};
-
-use crate::json::Problem;
-use std::borrow::Cow;
 use ietfwg_ikev2::wire::transport::{ike_after_marker, IKE_PORT, NAT_T_PORT, NON_ESP_MARKER};
 
 use super::net::{self, Pacer, Retransmit, UdpTransport};
+use crate::json::Problem;
 use crate::output::Output;
 use crate::Status;
 
@@ -675,11 +674,8 @@ fn print_summary(out: &mut Output, s: &Summary) -> anyhow::Result<()> {
                 "Accepted by the responder (RFC 8247 rating):".bold()
             )?;
             for t in ["ENCR", "PRF", "INTEG", "KE"] {
-                let vals: Vec<&RatedValue> = scan
-                    .accepted
-                    .iter()
-                    .filter(|v| v.short == t)
-                    .collect();
+                let vals: Vec<&RatedValue> =
+                    scan.accepted.iter().filter(|v| v.short == t).collect();
                 if vals.is_empty() {
                     let why = if t == "INTEG" {
                         "(none: AEAD only)"

@@ -324,9 +324,10 @@ fn answer_json<S: serde::Serializer>(a: &Answer, s: S) -> Result<S::Ok, S::Error
     serde::Serialize::serialize(
         &AnswerJson {
             answer: a,
-            error: a.error.as_deref().map(|name| {
-                notify_problem(name, &format!("the responder answered N({name})"))
-            }),
+            error: a
+                .error
+                .as_deref()
+                .map(|name| notify_problem(name, &format!("the responder answered N({name})"))),
         },
         s,
     )

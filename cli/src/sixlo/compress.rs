@@ -31,9 +31,7 @@ use ietfwg_6lo::frame::{self, Config, Framed, Framer, Target};
 use ietfwg_6lo::mac::{self, FcsMode, MacHeader};
 use ietfwg_6lo::LinkAddr;
 use ietfwg_capture::lowpan_eth::{self, mac_from_iid, multicast_mac};
-use ietfwg_capture::{
-    ip_payload, linktype, wpan_frame, CaptureWriter, Format, Timestamp, Wpan,
-};
+use ietfwg_capture::{ip_payload, linktype, wpan_frame, CaptureWriter, Format, Timestamp, Wpan};
 
 use super::Common;
 use crate::output::Output;
