@@ -203,6 +203,8 @@ struct RecordedSa {
 #[derive(Debug, Clone, serde::Serialize)]
 struct ExchangeRec {
     direction: &'static str,
+    /// In JSON a code point, as a message header's exchange.
+    #[serde(serialize_with = "ietfwg_ikev2::wire::registry::exchange_name_as_code_point")]
     exchange: String,
     message_id: u32,
     peer: String,

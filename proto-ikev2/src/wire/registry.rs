@@ -1448,6 +1448,27 @@ pub(crate) mod testjson {
     }
 }
 
+/// An exchange type kept as its printed name (`IKE_SA_INIT`, or the number when unassigned),
+/// serialised as the code point `{"id": 34, "name": "IKE_SA_INIT"}`, as a message header's
+/// exchange is: the same thing in the same shape in every record (`serialize_with`). The
+/// registry is looked up by name (a few dozen comparisons, on the JSON path only); a name that
+/// is neither gives `{"id": null, "name": …}`.
+pub fn exchange_name_as_code_point<N: AsRef<str>, S: serde::Serializer>(
+    name: &N,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    let name = name.as_ref();
+    let t = name.parse::<u8>().ok().map(ExchangeType).or_else(|| {
+        (0..=u8::MAX)
+            .map(ExchangeType)
+            .find(|t| t.name() == Some(name))
+    });
+    match t {
+        Some(t) => code_point(t.0, t.name(), s),
+        None => code_point(None::<u8>, Some(name), s),
+    }
+}
+
 /// A code point that has no registry type here, in the shape of those that do:
 /// `{"id": 1, "name": null}`.
 pub(crate) fn code_point<S: serde::Serializer, N: serde::Serialize>(

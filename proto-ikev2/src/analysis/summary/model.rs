@@ -80,6 +80,8 @@ pub struct LadderEntry {
     /// Who sent it.
     pub direction: Direction,
     /// Exchange type name (or number).
+    /// In JSON a code point, as a message header's exchange.
+    #[serde(serialize_with = "crate::wire::registry::exchange_name_as_code_point")]
     pub exchange: String,
     /// Message ID.
     pub message_id: u32,
@@ -260,6 +262,8 @@ pub enum ChildStatus {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ChildSa {
     /// IKE_AUTH or CREATE_CHILD_SA.
+    /// In JSON a code point, as a message header's exchange.
+    #[serde(serialize_with = "crate::wire::registry::exchange_name_as_code_point")]
     pub exchange: String,
     /// Frame of the request.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -405,7 +409,8 @@ pub struct Nat {
 /// One message sent as SKF fragments (RFC 7383).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SkfMessage {
-    /// Exchange name.
+    /// Exchange name; in JSON a code point, as a message header's exchange.
+    #[serde(serialize_with = "crate::wire::registry::exchange_name_as_code_point")]
     pub exchange: String,
     /// Message ID.
     pub message_id: u32,
@@ -426,7 +431,8 @@ pub struct SkfMessage {
 pub struct IpFragmented {
     /// Frame that completed it.
     pub frame: u64,
-    /// Exchange name.
+    /// Exchange name; in JSON a code point, as a message header's exchange.
+    #[serde(serialize_with = "crate::wire::registry::exchange_name_as_code_point")]
     pub exchange: String,
     /// IKE message size.
     pub size: usize,
