@@ -1,7 +1,11 @@
-//! Every `--json` output of every command, on every capture of `pcaps/` and of the shared
-//! corpus, against the JSON Schema files of `docs/schema/` (draft 2020-12); per command, each key
-//! path holds one JSON type across all lines (or null); and the number of lines with a top-level
-//! `error` equals the number of failures the command's closing line on stderr reports.
+//! Every `--json` output of every capture command (`6lo decode`/`stats`, `ikev2
+//! decode`/`summary`/`audit`/`stats`) on every capture of `pcaps/` and of the shared corpus, and
+//! of `doh decode`/`query`/`batch`, against the JSON Schema files of `docs/schema/` (draft
+//! 2020-12); per command, each key path holds one JSON type across all lines (or null); and the
+//! number of lines with a top-level `error` equals the number of failures the command's closing
+//! line on stderr reports (for `stats`, its `failed` count equals `decode`'s). The commands that
+//! need a live peer are checked against their schemas by the tests that run them
+//! (`common::schema_check`).
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod common;

@@ -1488,6 +1488,21 @@ mod tests {
     use super::testjson::to_json;
     use super::*;
 
+    /// An exchange kept as its printed name serialises as the header's code point.
+    #[test]
+    fn exchange_names_serialise_as_code_points() {
+        #[derive(serde::Serialize)]
+        struct W(#[serde(serialize_with = "exchange_name_as_code_point")] String);
+        for (name, want) in [
+            ("IKE_AUTH", r#"{"id":35,"name":"IKE_AUTH"}"#),
+            ("IKE_SA_INIT", r#"{"id":34,"name":"IKE_SA_INIT"}"#),
+            ("33", r#"{"id":33,"name":null}"#),
+        ] {
+            assert_eq!(serde_json::to_string(&W(name.into())).unwrap(), want, "{name}");
+            assert_eq!(ExchangeType(34).to_string(), "IKE_SA_INIT");
+        }
+    }
+
     /// (value, IANA name) samples per registry, checked both ways: `name()` and `Display`.
     fn check<T: Copy + std::fmt::Display, F: Fn(T) -> Option<&'static str>>(
         name: F,
