@@ -1498,7 +1498,11 @@ mod tests {
             ("IKE_SA_INIT", r#"{"id":34,"name":"IKE_SA_INIT"}"#),
             ("33", r#"{"id":33,"name":null}"#),
         ] {
-            assert_eq!(serde_json::to_string(&W(name.into())).unwrap(), want, "{name}");
+            assert_eq!(
+                serde_json::to_string(&W(name.into())).unwrap(),
+                want,
+                "{name}"
+            );
             assert_eq!(ExchangeType(34).to_string(), "IKE_SA_INIT");
         }
     }
