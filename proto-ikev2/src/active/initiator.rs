@@ -518,7 +518,9 @@ pub struct Answer {
     pub spi_r: String,
     /// The chosen proposal (IKE), transforms named per the IANA registry.
     pub chosen: Option<ProposalSummary>,
-    /// The group of the responder's KE payload.
+    /// The group of the responder's KE payload; in JSON a code point, as `decode`'s and
+    /// `probe`'s groups.
+    #[serde(serialize_with = "crate::wire::registry::ke_name_as_code_point")]
     pub ke_group: Option<String>,
     /// Every notify, by name, in order.
     pub notifies: Vec<String>,

@@ -1469,6 +1469,28 @@ pub fn exchange_name_as_code_point<N: AsRef<str>, S: serde::Serializer>(
     }
 }
 
+/// A key exchange group kept as its printed name (`"2048-bit MODP Group (14)"`, the number
+/// last in parentheses, or the bare number), serialised as the code point
+/// `{"id": 14, "name": "2048-bit MODP Group"}` as the KE groups of `decode` and `probe` are
+/// (`serialize_with` on an `Option`). Written by hand: the number is the text after the last
+/// `(`, a format this crate's `Transform::write_name` fixes.
+pub fn ke_name_as_code_point<N: AsRef<str>, S: serde::Serializer>(
+    name: &Option<N>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    let Some(name) = name.as_ref().map(AsRef::as_ref) else {
+        return s.serialize_none();
+    };
+    let digits = match name.rsplit_once('(') {
+        Some((_, tail)) => tail.trim_end_matches(')'),
+        None => name,
+    };
+    match digits.parse::<u16>() {
+        Ok(id) => code_point(id, KeId(id).name(), s),
+        Err(_) => code_point(None::<u16>, Some(name), s),
+    }
+}
+
 /// A code point that has no registry type here, in the shape of those that do:
 /// `{"id": 1, "name": null}`.
 pub(crate) fn code_point<S: serde::Serializer, N: serde::Serialize>(
@@ -1505,6 +1527,26 @@ mod tests {
             );
             assert_eq!(ExchangeType(34).to_string(), "IKE_SA_INIT");
         }
+        #[derive(serde::Serialize)]
+        struct K(#[serde(serialize_with = "ke_name_as_code_point")] Option<String>);
+        for (name, want) in [
+            (
+                Some("2048-bit MODP Group (14)"),
+                r#"{"id":14,"name":"2048-bit MODP Group"}"#,
+            ),
+            (Some("1234"), r#"{"id":1234,"name":null}"#),
+            (None, "null"),
+        ] {
+            assert_eq!(
+                serde_json::to_string(&K(name.map(str::to_string))).unwrap(),
+                want,
+                "{name:?}"
+            );
+        }
+        assert_eq!(
+            crate::wire::payload::Transform::name_of(TransformType::KE, 14, None),
+            "2048-bit MODP Group (14)"
+        );
     }
 
     /// (value, IANA name) samples per registry, checked both ways: `name()` and `Display`.

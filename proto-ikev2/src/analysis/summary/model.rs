@@ -213,7 +213,11 @@ pub struct Offer {
     /// Frame of the request.
     pub frame: u64,
     /// The group of the KE payload sent with it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// In JSON a code point, as `decode`'s and `probe`'s groups.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::wire::registry::ke_name_as_code_point"
+    )]
     pub ke_group: Option<String>,
     /// The request carried N(COOKIE) (a retry after the responder asked for one).
     #[serde(skip_serializing_if = "is_false")]
@@ -228,7 +232,11 @@ pub struct Chosen {
     /// Frame of the response.
     pub frame: u64,
     /// The group of the responder's KE payload.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// In JSON a code point, as `decode`'s and `probe`'s groups.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::wire::registry::ke_name_as_code_point"
+    )]
     pub ke_group: Option<String>,
     /// The chosen proposal.
     pub proposal: ProposalSummary,
