@@ -23,8 +23,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 
 use pcap_parser::{
-    EnhancedPacketBlock, InterfaceDescriptionBlock, LegacyPcapBlock, Linktype, PcapHeader,
-    SectionHeaderBlock, ToVec,
+    EnhancedPacketBlock, InterfaceDescriptionBlock, Linktype, PcapHeader, SectionHeaderBlock, ToVec,
 };
 
 use super::Timestamp;
@@ -161,7 +160,14 @@ impl CaptureWriter<BufWriter<File>> {
                 source,
             })?
         };
-        Self::start(BufWriter::new(file), format, linktype, Some(path))
+        // 256 KiB: a capture is written in few large writes (the default 8 KiB means a system
+        // call every hundred-odd frames).
+        Self::start(
+            BufWriter::with_capacity(256 * 1024, file),
+            format,
+            linktype,
+            Some(path),
+        )
     }
 }
 
@@ -274,14 +280,22 @@ impl<W: Write> CaptureWriter<W> {
         let captured = &data[..incl as usize];
         let record = match format {
             Format::Pcap => {
-                LegacyPcapBlock {
-                    ts_sec: pcap_secs.unwrap_or_default(), // checked above
-                    ts_usec: ts.nanos,                     // nanoseconds: the magic says so
-                    caplen: incl,
-                    origlen: orig_len,
-                    data: captured,
-                }
-                .to_vec()
+                // The 16-octet record header, written here rather than through
+                // `LegacyPcapBlock::to_vec`: that builds a `Vec` per packet, which a long
+                // capture pays for in allocations and copies. The same octets (little-endian,
+                // as the file header's magic number is written); a test compares the two.
+                let secs = pcap_secs.unwrap_or_default(); // checked above
+                let header = legacy_record_header(secs, ts.nanos, incl, orig_len);
+                self.w
+                    .write_all(&header)
+                    .and_then(|()| self.w.write_all(captured))
+                    .map_err(|source| WriteError::Record {
+                        frame,
+                        format,
+                        source,
+                    })?;
+                self.frames = frame;
+                return Ok(());
             }
             Format::PcapNg => {
                 let Some(ticks) = ts
@@ -328,6 +342,17 @@ impl<W: Write> CaptureWriter<W> {
     }
 }
 
+/// A legacy pcap record header: seconds, nanoseconds (the file's magic says nanoseconds),
+/// captured and original length, little-endian like the file header.
+fn legacy_record_header(secs: u32, nanos: u32, caplen: u32, origlen: u32) -> [u8; 16] {
+    let mut h = [0u8; 16];
+    h[0..4].copy_from_slice(&secs.to_le_bytes());
+    h[4..8].copy_from_slice(&nanos.to_le_bytes());
+    h[8..12].copy_from_slice(&caplen.to_le_bytes());
+    h[12..16].copy_from_slice(&origlen.to_le_bytes());
+    h
+}
+
 /// A serialisation failure of `pcap-parser` (its error type, cookie-factory's `GenError`, is not
 /// re-exported; into a `Vec` it does not happen).
 fn serialize_error(format: Format, what: &'static str, e: impl fmt::Debug) -> WriteError {
@@ -343,6 +368,7 @@ fn serialize_error(format: Format, what: &'static str, e: impl fmt::Debug) -> Wr
 mod tests {
     use super::*;
     use crate::CaptureReader;
+    use pcap_parser::LegacyPcapBlock;
     use std::io::Cursor;
 
     #[test]
@@ -398,6 +424,30 @@ mod tests {
             assert_eq!(p.linktype, 230);
         }
         assert!(r.next_packet().unwrap().is_none());
+    }
+
+    /// The hand-written record header is the octets `pcap-parser` serialises.
+    #[test]
+    fn legacy_record_header_matches_pcap_parser() {
+        for (secs, nanos, incl, orig) in [
+            (0u32, 0u32, 0u32, 0u32),
+            (1_700_000_000, 999_999_999, 127, 127),
+            (u32::MAX, 1, 5, 70_000),
+        ] {
+            let data = vec![0xabu8; incl as usize];
+            let theirs = LegacyPcapBlock {
+                ts_sec: secs,
+                ts_usec: nanos,
+                caplen: incl,
+                origlen: orig,
+                data: &data,
+            }
+            .to_vec()
+            .unwrap();
+            let mut ours = legacy_record_header(secs, nanos, incl, orig).to_vec();
+            ours.extend_from_slice(&data);
+            assert_eq!(ours, theirs);
+        }
     }
 
     #[test]

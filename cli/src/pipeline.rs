@@ -55,6 +55,22 @@ impl Batch {
         });
     }
 
+    /// How many packets it holds.
+    pub fn packet_count(&self) -> usize {
+        self.meta.len()
+    }
+
+    /// Packet `i` (from 0), in capture order.
+    pub fn get(&self, i: usize) -> Option<Packet<'_>> {
+        self.meta.get(i).map(|m| Packet {
+            number: m.number,
+            ts: m.ts,
+            linktype: m.linktype,
+            data: self.bytes.get(m.start..m.end).unwrap_or(&[]),
+            orig_len: m.orig_len,
+        })
+    }
+
     /// The packets, in capture order.
     pub fn packets(&self) -> impl Iterator<Item = Packet<'_>> + '_ {
         self.meta.iter().map(|m| Packet {
@@ -127,6 +143,54 @@ impl ThreadedReader {
     pub fn recycle(&mut self, mut batch: Batch) {
         batch.clear();
         let _ = self.empty.try_send(batch);
+    }
+}
+
+/// A [`ThreadedReader`] read packet by packet.
+#[derive(Debug)]
+pub struct ThreadedPackets {
+    reader: ThreadedReader,
+    batch: Option<Batch>,
+    next: usize,
+}
+
+impl ThreadedPackets {
+    /// Opens `path` (`-` for stdin) as [`ThreadedReader::open`] does.
+    pub fn open(path: &str) -> anyhow::Result<Self> {
+        let (reader, _) = ThreadedReader::open(path)?;
+        Ok(ThreadedPackets {
+            reader,
+            batch: None,
+            next: 0,
+        })
+    }
+
+    /// The next packet, `None` at the end of the capture; the read error that ended it after
+    /// the packets before it.
+    pub fn next_packet(&mut self) -> Result<Option<Packet<'_>>, ReadError> {
+        loop {
+            match &mut self.batch {
+                Some(b) if self.next < b.packet_count() => break,
+                Some(b) => {
+                    if let Some(e) = b.error.take() {
+                        return Err(e);
+                    }
+                    if let Some(done) = self.batch.take() {
+                        self.reader.recycle(done);
+                    }
+                }
+                None => match self.reader.next_batch() {
+                    Some(b) => {
+                        self.batch = Some(b);
+                        self.next = 0;
+                    }
+                    None => return Ok(None),
+                },
+            }
+        }
+        let i = self.next;
+        self.next += 1;
+        Ok(self.batch.as_ref().and_then(|b| b.get(i)))
     }
 }
 

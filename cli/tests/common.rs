@@ -155,3 +155,34 @@ pub fn num(s: &str) -> u64 {
         None => s.parse().unwrap_or_else(|_| panic!("bad number {s:?}")),
     }
 }
+
+/// Checks every NDJSON line of `stdout` against `docs/schema/NAME.json` (draft 2020-12), for the
+/// commands that need a live peer and are run by their own tests; returns how many lines carry
+/// a top-level `error` object.
+pub fn schema_check(name: &str, stdout: &[u8]) -> u64 {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../docs/schema")
+        .join(format!("{name}.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let schema: serde_json::Value = serde_json::from_str(&text).expect("schema is JSON");
+    let validator = jsonschema::draft202012::new(&schema)
+        .unwrap_or_else(|e| panic!("{name}: not a valid schema: {e}"));
+    let text = std::str::from_utf8(stdout).expect("stdout is UTF-8");
+    let mut errors = 0;
+    for (i, line) in text.lines().enumerate() {
+        let v: serde_json::Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("{name}: line {}: not JSON ({e}): {line}", i + 1));
+        let problems: Vec<String> = validator
+            .iter_errors(&v)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .take(5)
+            .collect();
+        assert!(
+            problems.is_empty(),
+            "line {} does not match docs/schema/{name}.json: {problems:#?}\n{line}",
+            i + 1
+        );
+        errors += u64::from(v.get("error").is_some_and(serde_json::Value::is_object));
+    }
+    errors
+}

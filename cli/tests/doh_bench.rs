@@ -57,7 +57,9 @@ mod tempdir {
     }
 }
 
+/// The NDJSON lines of `doh bench --json`, each checked against its schema.
 fn json_lines(out: &[u8]) -> Vec<Value> {
+    common::schema_check("doh-bench", out);
     String::from_utf8_lossy(out)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))

@@ -24,6 +24,16 @@ fn check(
     let mut args = vec!["doh", "check", url, "--cacert", &ca, "--json"];
     args.extend_from_slice(extra);
     let out = ietfwg(&args);
+    // Every line matches the schema; one line with `error` per FAIL, as the closing line counts.
+    let errors = common::schema_check("doh-check", &out.stdout);
+    let closing = stderr(&out).lines().last().unwrap_or_default().to_owned();
+    let fails = closing
+        .split(" FAIL")
+        .next()
+        .and_then(|h| h.rsplit(' ').next())
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or_else(|| panic!("no FAIL count in {closing:?}"));
+    assert_eq!(errors, fails, "lines with error vs {closing:?}");
     let lines: Vec<serde_json::Value> = stdout(&out)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))

@@ -324,6 +324,11 @@ fn bad_requests_get_the_status_the_rfcs_name() {
     }
     // Every refusal is in the access log with its reason; the server still answers.
     let log = std::fs::read_to_string(s.log()).unwrap();
+    // Each line matches the access log's schema, and every refusal carries `error`.
+    assert_eq!(
+        common::schema_check("doh-serve-log", log.as_bytes()),
+        (cases.len() * 2) as u64
+    );
     let lines: Vec<serde_json::Value> = log
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -331,7 +336,7 @@ fn bad_requests_get_the_status_the_rfcs_name() {
     assert_eq!(lines.len(), cases.len() * 2);
     assert!(lines
         .iter()
-        .all(|l| l["status"].as_u64().unwrap() >= 400 && l["error"].is_string()));
+        .all(|l| l["status"].as_u64().unwrap() >= 400 && l["error"]["layer"] == "http"));
     let ok = curl(&s, &["--http2"], &format!("{url}?dns={}", b64(&q)));
     assert_eq!(ok.status, 200);
 }
@@ -460,6 +465,7 @@ fn access_log_and_graceful_sigterm() {
     assert_exit(&out, 0);
     assert!(stdout(&out).contains("2001:db8::10"), "{}", stdout(&out));
     let log = std::fs::read_to_string(s.log()).unwrap();
+    assert_eq!(common::schema_check("doh-serve-log", log.as_bytes()), 0);
     let lines: Vec<serde_json::Value> = log
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())

@@ -36,6 +36,13 @@ fn run(p: &Pluto, args: &[&str]) -> (Output, Vec<Value>) {
         .args(args)
         .output()
         .expect("run ietfwg");
+    if args.contains(&"--json") {
+        for (cmd, schema) in [("probe", "ikev2-probe"), ("replay", "ikev2-replay")] {
+            if args.contains(&cmd) {
+                common::schema_check(schema, &out.stdout);
+            }
+        }
+    }
     let lines = String::from_utf8(out.stdout.clone())
         .unwrap()
         .lines()
@@ -122,7 +129,7 @@ fn replay_with_psk_and_the_differences_from_strongswan() {
     assert_eq!(auth["ike_sa"], true, "{sa}");
     assert_eq!(auth["responder_auth_ok"], true, "{sa}");
     assert_eq!(auth["id_r"], "responder.test.local", "{sa}");
-    assert_eq!(auth["error"]["name"], "TS_UNACCEPTABLE", "{sa}");
+    assert_eq!(auth["error"]["field"], "TS_UNACCEPTABLE", "{sa}");
     assert!(sa["delete"].as_str().unwrap().contains("deleted"), "{sa}");
     let diffs: Vec<&str> = sa["differences"]
         .as_array()
@@ -146,7 +153,10 @@ fn replay_with_psk_and_the_differences_from_strongswan() {
     let (out, sa) = replay_json(&p, &[&["--psk", "wrong"][..], &PSK_IDS].concat());
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     assert_eq!(sa["auth"]["ike_sa"], false, "{sa}");
-    assert_eq!(sa["auth"]["error"]["name"], "AUTHENTICATION_FAILED", "{sa}");
+    assert_eq!(
+        sa["auth"]["error"]["field"], "AUTHENTICATION_FAILED",
+        "{sa}"
+    );
 }
 
 /// Certificates: RSA (pluto signs RSASSA-PSS), ECDSA P-256 and P-521 (with `authby=ecdsa`)

@@ -41,12 +41,23 @@ fn probe_offers(r: &Responder, args: &[&str], proposals: &[&str]) -> Output {
 }
 
 fn probe(r: &Responder, args: &[&str]) -> Output {
-    r.command(env!("CARGO_BIN_EXE_ietfwg"))
+    let out = r
+        .command(env!("CARGO_BIN_EXE_ietfwg"))
         .args(["--color", "never", "ikev2", "probe"])
         .args(args)
         .env_remove("NO_COLOR")
         .output()
-        .expect("run ietfwg inside the namespace")
+        .expect("run ietfwg inside the namespace");
+    if args.contains(&"--json") {
+        // Every line matches the schema; an `error` only on a probe that got no usable answer.
+        let errors = common::schema_check("ikev2-probe", &out.stdout);
+        let unanswered = common::ndjson(&out)
+            .iter()
+            .filter(|l| l["result"] == "no_answer" || l["result"] == "unexpected")
+            .count();
+        assert_eq!(errors, unanswered as u64);
+    }
+    out
 }
 
 /// `probe TARGET --json --proposals P…`, which must exit 0: its NDJSON lines.
@@ -126,7 +137,16 @@ fn keywords(summary: &serde_json::Value, t: &str) -> BTreeSet<String> {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|v| v["transform_type"] == t)
+        .filter(|v| {
+            // Transform Type code points (RFC 7296 §3.3.2).
+            let id = match t {
+                "ENCR" => 1,
+                "PRF" => 2,
+                "INTEG" => 3,
+                _ => 4,
+            };
+            v["transform_type"]["id"] == id
+        })
         .map(|v| v["keyword"].as_str().unwrap().to_string())
         .collect()
 }

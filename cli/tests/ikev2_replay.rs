@@ -91,6 +91,14 @@ fn replay(r: &Responder, args: &[&str]) -> (Output, Vec<Value>) {
 fn replay_env(r: &Responder, args: &[&str], psk: Option<&str>) -> (Output, Vec<Value>) {
     let args = [args, &["--to", "127.0.0.1", "--timeout", "5", "--json"]].concat();
     let out = run_replay(r, &args, psk);
+    // Every line matches the schema; one line with `error` per SA that did not replay (exit 1).
+    let errors = common::schema_check("ikev2-replay", &out.stdout);
+    assert_eq!(
+        errors > 0,
+        out.status.code() == Some(1),
+        "lines with error: {errors}; {}",
+        show(&out)
+    );
     let lines = String::from_utf8(out.stdout.clone())
         .unwrap()
         .lines()
@@ -191,14 +199,15 @@ fn replays_every_recorded_capture() {
         }
         match name.as_str() {
             "no-proposal" => {
-                assert_eq!(sas[0]["now"]["error"], "NO_PROPOSAL_CHOSEN");
+                assert_eq!(sas[0]["now"]["error"]["field"], "NO_PROPOSAL_CHOSEN");
+                assert_eq!(sas[0]["now"]["error"]["layer"], "notify");
                 assert!(sas[0]["now"]["chosen"].is_null());
             }
             "invalid-ke" => {
                 // Offered KE ecp256, the responder wants modp2048 (which the offer includes).
                 let ke = strs(&sas[0]["now"]["invalid_ke"]);
                 assert_eq!(ke, ["2048-bit MODP Group (14)"], "{}", sas[0]);
-                assert_eq!(sas[0]["now"]["ke_group"], "2048-bit MODP Group (14)");
+                assert_eq!(sas[0]["now"]["ke_group"]["id"], 14);
             }
             "aes-gcm-ecp256" => {
                 let c = &sas[0]["now"]["chosen"];
@@ -339,7 +348,7 @@ fn psk_completes_ike_auth_and_the_keylog_decrypts_it() {
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     let auth = &sas[0]["auth"];
     assert_eq!(auth["ike_sa"], true);
-    assert_eq!(auth["error"]["name"], "TS_UNACCEPTABLE", "{}", sas[0]);
+    assert_eq!(auth["error"]["field"], "TS_UNACCEPTABLE", "{}", sas[0]);
     assert!(sas[0]["delete"].as_str().unwrap().contains("deleted"));
 
     // With the wrong key the responder refuses: exit 1, AUTHENTICATION_FAILED explained.
@@ -347,10 +356,14 @@ fn psk_completes_ike_auth_and_the_keylog_decrypts_it() {
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     let auth = &sas[0]["auth"];
     assert_eq!(auth["ike_sa"], false);
-    assert_eq!(auth["error"]["name"], "AUTHENTICATION_FAILED", "{}", sas[0]);
-    assert!(auth["error"]["check"]
+    assert_eq!(
+        auth["error"]["field"], "AUTHENTICATION_FAILED",
+        "{}",
+        sas[0]
+    );
+    assert!(auth["error"]["message"]
         .as_str()
-        .is_some_and(|s| !s.is_empty()));
+        .is_some_and(|s| s.contains("check: ")));
 
     // --verbatim: the recorded bytes, recorded SPI; the same choice.
     let (out, sas) = replay(&r, &[file.to_str().unwrap(), "--verbatim"]);
@@ -406,7 +419,7 @@ fn invalid_ke_payload_retry_then_ike_auth() {
     let sa = &sas[0];
     assert_eq!(strs(&sa["now"]["invalid_ke"]), ["2048-bit MODP Group (14)"]);
     assert_eq!(sa["recorded"]["invalid_ke"], sa["now"]["invalid_ke"]);
-    assert_eq!(sa["now"]["ke_group"], "2048-bit MODP Group (14)");
+    assert_eq!(sa["now"]["ke_group"]["id"], 14);
     let ex = sa["exchanges"].as_array().unwrap();
     assert_eq!(strs(&ex[1]["notifies"]), ["INVALID_KE_PAYLOAD"], "{sa}");
     // AUTH signs the retried request (KE 14), and the responder accepts it.
@@ -466,11 +479,12 @@ fn text_output_side_by_side_and_unanswered() {
         None,
     );
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert_eq!(common::schema_check("ikev2-replay", &out.stdout), 0);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["target"], "[::1]:500", "{v}");
     assert_eq!(v["now"]["answered"], true, "{v}");
     // this responder (ecp384 only) refuses the recorded ecp256 offer over IPv6 too
-    assert_eq!(v["now"]["error"], "NO_PROPOSAL_CHOSEN", "{v}");
+    assert_eq!(v["now"]["error"]["field"], "NO_PROPOSAL_CHOSEN", "{v}");
 
     // --sa picks one IKE SA of the capture; an SPI that is not there is a usage error.
     let (out, sas) = replay(

@@ -1,7 +1,11 @@
-//! Every `--json` output of every command, on every capture of `pcaps/` and of the shared
-//! corpus, against the JSON Schema files of `docs/schema/` (draft 2020-12); per command, each key
-//! path holds one JSON type across all lines (or null); and the number of lines with a top-level
-//! `error` equals the number of failures the command's closing line on stderr reports.
+//! Every `--json` output of every capture command (`6lo decode`/`stats`, `ikev2
+//! decode`/`summary`/`audit`/`stats`) on every capture of `pcaps/` and of the shared corpus, and
+//! of `doh decode`/`query`/`batch`, against the JSON Schema files of `docs/schema/` (draft
+//! 2020-12); per command, each key path holds one JSON type across all lines (or null); and the
+//! number of lines with a top-level `error` equals the number of failures the command's closing
+//! line on stderr reports (for `stats`, its `failed` count equals `decode`'s). The commands that
+//! need a live peer are checked against their schemas by the tests that run them
+//! (`common::schema_check`).
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod common;
@@ -163,6 +167,7 @@ fn captures(sub: &str) -> Vec<PathBuf> {
 #[test]
 fn sixlo_decode_json_matches_its_schema_and_counts() {
     let mut c = Checker::new("6lo-decode");
+    let mut stats = Checker::new("6lo-stats");
     let options: [&[&str]; 3] = [
         &[],
         &["--context", "0=2001:db8::/64", "--context", "1=aaaa::/64"],
@@ -185,6 +190,19 @@ fn sixlo_decode_json_matches_its_schema_and_counts() {
                 "{what}: lines with error vs the closing line {line:?}"
             );
             with_error += errors;
+            if opts.len() < 2 {
+                // `6lo stats` over the same frames: one record that never fails itself, whose
+                // `failed` is the number of frames decode counted as failed.
+                let mut a = vec!["6lo", "stats", s(&f), "--json"];
+                a.extend_from_slice(opts);
+                let out = run(&a);
+                assert_eq!(stats.check(&format!("{a:?}"), &out), 0);
+                let v: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
+                assert_eq!(
+                    v["failed"], errors,
+                    "{a:?} against decode's closing line {line:?}"
+                );
+            }
         }
     }
     // 6LoWPAN over MS/TP, NFC LLCP and G.9959 (`link`), and MLE decrypted (`datagram.mle`).
@@ -204,18 +222,26 @@ fn sixlo_decode_json_matches_its_schema_and_counts() {
         let out = run(args);
         c.check(&format!("{args:?}"), &out);
     }
-    // `--hex`: one frame per line, one of them not hex (reported on stderr and counted, with no
-    // line of its own), one truncated.
+    // `--hex`: one frame per line, one of them not hex (a line of its own with `error.layer`
+    // `input`), one truncated.
     let out = common::ietfwg_stdin(
         &["6lo", "decode", "--hex", "--json"],
         b"41d801cdabffff0200\nzz\n41c8\n",
     );
     let errors = c.check("6lo decode --hex", &out);
     assert_eq!(
-        errors + 1,
+        errors,
         count_before(&closing(&out), "frames failed to decode")
     );
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    assert_eq!(lines.len(), 3, "one line per hex line");
+    assert_eq!(lines[1]["error"]["layer"], "input", "{}", lines[1]);
+    assert_eq!(lines[1]["frame"], 2);
     assert!(c.lines > 7_000, "{} lines checked", c.lines);
+    assert!(stats.lines > 50, "{} stats lines checked", stats.lines);
     eprintln!(
         "6lo decode: {} lines, {with_error} with error, {} key paths",
         c.lines,
@@ -249,6 +275,7 @@ fn ikev2_json_matches_its_schemas_and_counts() {
     let mut decode = Checker::new("ikev2-decode");
     let mut summary = Checker::new("ikev2-summary");
     let mut audit = Checker::new("ikev2-audit");
+    let mut stats = Checker::new("ikev2-stats");
     let (mut decode_errors, mut keyed) = (0, 0);
     for f in captures("ikev2") {
         let keys = keys_for(&f);
@@ -273,6 +300,7 @@ fn ikev2_json_matches_its_schemas_and_counts() {
                 "{a:?}: lines with error vs {line:?}"
             );
             decode_errors += errors;
+            let decode_line = line;
 
             let a = args("summary");
             let out = run(&a);
@@ -283,6 +311,16 @@ fn ikev2_json_matches_its_schemas_and_counts() {
                 + count_before(&line, "packet could not be read")
                 + count_before(&line, "packets could not be read");
             assert_eq!(errors, reported, "{a:?}: lines with error vs {line:?}");
+
+            let a = args("stats");
+            let out = run(&a);
+            assert_eq!(stats.check(&format!("{a:?}"), &out), 0);
+            let v: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
+            assert_eq!(
+                v["failed"].as_u64().expect("failed") + v["bad_packets"].as_u64().expect("bad"),
+                count_before(&decode_line, "errors"),
+                "{a:?}: failed + bad_packets against decode's closing line {decode_line:?}"
+            );
 
             let a = args("audit");
             let out = run(&a);

@@ -188,7 +188,15 @@ impl Stats {
         self.packets += 1;
         self.frame_octets += len as u64;
         let err_layer = r.error.as_ref().map(|e| e.layer());
-        if let Some(l) = err_layer {
+        // A frame fails when it does not decode, or when the datagram it completes is
+        // malformed (as `6lo decode` counts them).
+        let failed_layer = err_layer.or_else(|| {
+            r.datagram
+                .as_ref()
+                .and_then(|d| d.ipv6_error.as_ref())
+                .map(|e| e.layer())
+        });
+        if let Some(l) = failed_layer {
             self.errors += 1;
             bump(&mut self.errors_by_layer, &l.to_string());
         }
@@ -285,6 +293,14 @@ impl Stats {
     /// Counts a packet that is not an 802.15.4 frame.
     pub fn add_other(&mut self) {
         self.packets += 1;
+    }
+
+    /// Counts a packet whose link-layer encapsulation did not decode: a failed frame (layer
+    /// `link`), as `6lo decode` counts it.
+    pub fn add_link_error(&mut self) {
+        self.packets += 1;
+        self.errors += 1;
+        bump(&mut self.errors_by_layer, "link");
     }
 
     fn conversation(&mut self, src: LinkAddr, dst: LinkAddr, len: usize) {

@@ -25,6 +25,7 @@ use ietfwg_doh::client::{Connector, HttpVersion, Method};
 
 use super::conn::{self, ConnArgs};
 use super::flags::QueryFlags;
+use crate::json::Problem;
 use crate::output::Output;
 use crate::Status;
 
@@ -110,6 +111,19 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
         return Err(format!("{s} s: expected more than 0 and at most 86400"));
     }
     Ok(Duration::from_secs_f64(secs))
+}
+
+/// `doh bench --json`: one server's run (`docs/json.md`). A run with failed queries, or one
+/// that could not run at all (then only `server` is given), carries `error`: both make the
+/// exit status 1.
+#[derive(serde::Serialize)]
+struct BenchRecord<'a> {
+    record: &'static str,
+    #[serde(flatten)]
+    report: Option<&'a LoadReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server: Option<String>,
+    error: Option<Problem>,
 }
 
 /// A name and its record type.
@@ -274,11 +288,24 @@ pub fn run(args: BenchArgs, mut out: Output) -> anyhow::Result<Status> {
         };
         if args.json {
             match &res {
-                Ok(r) => out.json(r)?,
-                Err(e) => out.json(&serde_json::json!({
-                    "server": connector.url(),
-                    "error": e,
-                }))?,
+                Ok(r) => out.json(&BenchRecord {
+                    record: "bench",
+                    report: Some(r),
+                    server: None,
+                    error: (r.failed > 0).then(|| {
+                        Problem::plain(
+                            "load",
+                            format!("{} of {} queries failed", r.failed, r.sent),
+                            None,
+                        )
+                    }),
+                })?,
+                Err(e) => out.json(&BenchRecord {
+                    record: "bench",
+                    report: None,
+                    server: Some(connector.url().to_string()),
+                    error: Some(Problem::plain("network", e.clone(), None)),
+                })?,
             }
         } else if let Ok(r) = &res {
             let text = render(r, out.color);

@@ -1,12 +1,14 @@
 //! `ietfwg doh check URL`: RFC 8484 conformance of a DoH server, one line per clause (or one
 //! JSON object per clause with `--json`); exit 1 when a clause FAILs.
 
+use std::borrow::Cow;
 use std::io::Write as _;
 
 use colored::Colorize;
 use ietfwg_doh::conformance::{self, Clause, Names, Verdict};
 
 use super::conn::{self, ConnArgs};
+use crate::json::Problem;
 use crate::output::Output;
 use crate::Status;
 
@@ -60,7 +62,7 @@ pub fn run(mut a: CheckArgs, mut out: Output) -> anyhow::Result<Status> {
         .map_err(|e| anyhow::Error::new(e).context(format!("cannot check {}", a.url)))?;
     for c in &clauses {
         if a.json {
-            out.json(c)?;
+            out.json(&ClauseRecord::new(c))?;
         } else {
             line(&mut out, c)?;
         }
@@ -80,6 +82,45 @@ pub fn run(mut a: CheckArgs, mut out: Output) -> anyhow::Result<Status> {
     } else {
         Status::Ok
     })
+}
+
+/// `doh check --json`: one clause (`docs/json.md`). A FAIL is the record's `error` (the closing
+/// line counts it, and it makes the exit status 1); a WARN is its one warning.
+#[derive(serde::Serialize)]
+struct ClauseRecord<'a> {
+    record: &'static str,
+    #[serde(flatten)]
+    clause: &'a Clause,
+    error: Option<Problem>,
+    warnings: Vec<Problem>,
+}
+
+impl<'a> ClauseRecord<'a> {
+    fn new(c: &'a Clause) -> Self {
+        let problem = || {
+            let mut message = format!("{}: sent {} → {}", c.clause.name(), c.sent, c.received);
+            if !c.note.is_empty() {
+                message.push_str(" — ");
+                message.push_str(&c.note);
+            }
+            Problem {
+                layer: Cow::Borrowed("conformance"),
+                field: Some(Cow::Borrowed(c.clause.name())),
+                offset: None,
+                message,
+                rfc: Some(Cow::Borrowed(c.rfc)),
+            }
+        };
+        ClauseRecord {
+            record: "clause",
+            clause: c,
+            error: (c.verdict == Verdict::Fail).then(problem),
+            warnings: (c.verdict == Verdict::Warn)
+                .then(problem)
+                .into_iter()
+                .collect(),
+        }
+    }
 }
 
 fn line(out: &mut Output, c: &Clause) -> anyhow::Result<()> {

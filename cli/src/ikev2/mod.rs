@@ -195,6 +195,8 @@ pub use keys::load_keys;
 pub enum Source {
     /// A pcap/pcapng file or stdin.
     File(CaptureReader),
+    /// A pcap/pcapng file or stdin read on a thread of its own ([`Source::open_threaded`]).
+    Threaded(crate::pipeline::ThreadedPackets),
     /// An interface.
     Live(Live),
 }
@@ -229,6 +231,7 @@ impl std::fmt::Debug for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Source::File(_) => f.write_str("Source::File"),
+            Source::Threaded(_) => f.write_str("Source::Threaded"),
             Source::Live(l) => write!(f, "Source::Live({:?})", l.cap),
         }
     }
@@ -260,10 +263,22 @@ impl Source {
         }
     }
 
+    /// As [`Source::open`], but a file (or stdin) is read and parsed on a second thread, so
+    /// that the I/O and the pcap/pcapng parsing overlap with the analysis on the other core.
+    pub fn open_threaded(a: &SourceArgs) -> anyhow::Result<Source> {
+        match &a.interface {
+            Some(_) => Source::open(a),
+            None => Ok(Source::Threaded(crate::pipeline::ThreadedPackets::open(
+                &a.input,
+            )?)),
+        }
+    }
+
     /// The next packet, `None` at the end (or once stopped).
     pub fn next_packet(&mut self) -> anyhow::Result<Option<Packet<'_>>> {
         let live = match self {
             Source::File(r) => return Ok(r.next_packet()?),
+            Source::Threaded(r) => return Ok(r.next_packet()?),
             Source::Live(l) => l,
         };
         let Live {

@@ -11,6 +11,7 @@
 //! group the responder does not select, so a match is answered with INVALID_KE_PAYLOAD and
 //! leaves no state.
 
+use std::borrow::Cow;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -26,6 +27,7 @@ use ietfwg_ikev2::wire::registry::{KeId, TransformType};
 use ietfwg_ikev2::wire::transport::{ike_after_marker, IKE_PORT, NAT_T_PORT, NON_ESP_MARKER};
 
 use super::net::{self, Pacer, Retransmit, UdpTransport};
+use crate::json::Problem;
 use crate::output::Output;
 use crate::Status;
 
@@ -102,6 +104,9 @@ struct ProbeRecord {
     cookie: bool,
     /// The responder's notifies, vendor IDs, fragmentation and NAT-T support.
     responder: Option<ResponderInfo>,
+    /// The probe got no usable answer (`no_answer`, `unexpected`); a refusal is a result, not
+    /// an error.
+    error: Option<Problem>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -115,11 +120,15 @@ struct ResponderInfo {
 /// One accepted value of a scan, rated.
 #[derive(Debug, Clone, serde::Serialize)]
 struct RatedValue {
-    transform_type: &'static str,
+    /// `ENCR`, `PRF`, `INTEG`, `KE` (the text's headings).
+    #[serde(skip)]
+    short: &'static str,
+    /// A code point, as in `audit` and `summary`.
+    transform_type: TransformType,
     id: u16,
     name: String,
     keyword: String,
-    key_len: Option<u16>,
+    key_length: Option<u16>,
     rating: Rating,
 }
 
@@ -136,6 +145,8 @@ struct Summary {
     offers_rejected: usize,
     half_open_sas: usize,
     scan: Option<ScanSummary>,
+    /// Always null: the summary counts the probes, it is not one.
+    error: Option<Problem>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -310,7 +321,15 @@ fn record(
         messages,
         cookie: a.cookie,
         responder: None,
+        error: None,
     };
+    if a.response.is_none() {
+        rec.error = Some(Problem::plain(
+            "network",
+            format!("no answer ({messages} datagrams sent)"),
+            Some("RFC 7296 §2.1"),
+        ));
+    }
     if let Some(r) = &a.response {
         rec.result = r.outcome.label();
         match &r.outcome {
@@ -323,7 +342,18 @@ fn record(
             ResponseKind::Cookie { .. } => rec.notify = Some("COOKIE".into()),
             ResponseKind::Redirect => rec.notify = Some("REDIRECT".into()),
             ResponseKind::Error { notify } => rec.notify = Some(notify.to_string()),
-            ResponseKind::Unexpected { reason } => rec.reason = Some(reason.clone()),
+            ResponseKind::Unexpected { reason } => {
+                rec.reason = Some(reason.clone());
+                rec.error = Some(Problem {
+                    layer: Cow::Borrowed("ikev2"),
+                    field: None,
+                    offset: None,
+                    message: format!("answer not understood: {reason}"),
+                    rfc: crate::json::rfc_cited(reason)
+                        .map(Cow::Owned)
+                        .or(Some(Cow::Borrowed("RFC 7296 §1.2"))),
+                });
+            }
         }
         rec.responder = Some(ResponderInfo {
             notifies: r.notifies.iter().map(|t| t.to_string()).collect(),
@@ -491,6 +521,7 @@ async fn probe_all(
         offers_rejected: rejected,
         half_open_sas: accepted,
         scan: scan_summary,
+        error: None,
     };
     if args.json {
         out.json(&summary)?;
@@ -557,13 +588,14 @@ fn rated(
         ke.iter()
             .map(|x| other(TransformType::KE, x.0, x.to_string())),
     )
-    .map(|(t, id, key_len, keyword, name)| RatedValue {
-        transform_type: t.short().unwrap_or("?"),
+    .map(|(t, id, key_length, keyword, name)| RatedValue {
+        short: t.short().unwrap_or("?"),
+        transform_type: t,
         id,
         name,
         keyword,
-        key_len,
-        rating: audit::rate(t, id, key_len),
+        key_length,
+        rating: audit::rate(t, id, key_length),
     })
     .collect()
 }
@@ -642,11 +674,8 @@ fn print_summary(out: &mut Output, s: &Summary) -> anyhow::Result<()> {
                 "Accepted by the responder (RFC 8247 rating):".bold()
             )?;
             for t in ["ENCR", "PRF", "INTEG", "KE"] {
-                let vals: Vec<&RatedValue> = scan
-                    .accepted
-                    .iter()
-                    .filter(|v| v.transform_type == t)
-                    .collect();
+                let vals: Vec<&RatedValue> =
+                    scan.accepted.iter().filter(|v| v.short == t).collect();
                 if vals.is_empty() {
                     let why = if t == "INTEG" {
                         "(none: AEAD only)"
@@ -666,7 +695,7 @@ fn print_summary(out: &mut Output, s: &Summary) -> anyhow::Result<()> {
                     } else {
                         label.normal()
                     };
-                    let name = match v.key_len {
+                    let name = match v.key_length {
                         Some(l) => format!("{} ({l})", v.name),
                         None => v.name.clone(),
                     };

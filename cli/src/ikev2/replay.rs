@@ -203,6 +203,8 @@ struct RecordedSa {
 #[derive(Debug, Clone, serde::Serialize)]
 struct ExchangeRec {
     direction: &'static str,
+    /// In JSON a code point, as a message header's exchange.
+    #[serde(serialize_with = "ietfwg_ikev2::wire::registry::exchange_name_as_code_point")]
     exchange: String,
     message_id: u32,
     peer: String,
@@ -251,10 +253,13 @@ struct SaReport {
     recorded_to: String,
     target: String,
     new_spi_i: Option<String>,
+    #[serde(serialize_with = "answer_json")]
     recorded: Answer,
+    #[serde(serialize_with = "answer_json")]
     now: Answer,
     differences: Vec<Difference>,
     exchanges: Vec<ExchangeRec>,
+    #[serde(serialize_with = "auth_json")]
     auth: Option<AuthOutcome>,
     delete: Option<String>,
     notes: Vec<String>,
@@ -347,6 +352,71 @@ fn auth_failure(a: &AuthOutcome) -> Option<String> {
         ));
     }
     None
+}
+
+/// An IKE_SA_INIT answer in JSON: the responder's error notify, when it sent one, is `error` in
+/// the one shape of `docs/json.md` (`layer` `notify`, `field` the notify's name). It is what the
+/// responder said, not a failure of the record: that is the record's top-level `error`.
+#[derive(serde::Serialize)]
+struct AnswerJson<'a> {
+    #[serde(flatten)]
+    answer: &'a Answer,
+    error: Option<Problem>,
+}
+
+fn answer_json<S: serde::Serializer>(a: &Answer, s: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(
+        &AnswerJson {
+            answer: a,
+            error: a
+                .error
+                .as_deref()
+                .map(|name| notify_problem(name, &format!("the responder answered N({name})"))),
+        },
+        s,
+    )
+}
+
+/// The IKE_AUTH outcome in JSON, its error notify in the one shape (as [`AnswerJson`]).
+#[derive(serde::Serialize)]
+struct AuthJson<'a> {
+    #[serde(flatten)]
+    auth: &'a AuthOutcome,
+    error: Option<Problem>,
+}
+
+fn auth_json<S: serde::Serializer>(a: &Option<AuthOutcome>, s: S) -> Result<S::Ok, S::Error> {
+    let Some(a) = a else {
+        return s.serialize_none();
+    };
+    let error = a.error.as_ref().map(|e| {
+        let mut m = format!("the responder answered N({})", e.name);
+        if let Some(meaning) = &e.meaning {
+            m.push_str(": ");
+            m.push_str(meaning);
+        }
+        if let Some(check) = &e.check {
+            m.push_str("; check: ");
+            m.push_str(check);
+        }
+        notify_problem(&e.name, &m)
+    });
+    s.serialize_some(&AuthJson { auth: a, error })
+}
+
+/// A responder's error notify as a [`Problem`]: the RFC section the message cites, else the
+/// section that defines the error notifies.
+fn notify_problem(name: &str, message: &str) -> Problem {
+    let rfc = crate::json::rfc_cited(message)
+        .map(std::borrow::Cow::Owned)
+        .unwrap_or(std::borrow::Cow::Borrowed("RFC 7296 §3.10.1"));
+    Problem {
+        layer: std::borrow::Cow::Borrowed("notify"),
+        field: Some(std::borrow::Cow::Owned(name.to_owned())),
+        offset: None,
+        message: message.to_owned(),
+        rfc: Some(rfc),
+    }
 }
 
 fn ms(d: Duration) -> u64 {

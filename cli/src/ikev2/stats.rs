@@ -50,6 +50,9 @@ struct Stats {
     ikev1_messages: u64,
     esp_packets: u64,
     keepalives: u64,
+    /// Messages that did not parse; in JSON `failed`, as every command names a count of
+    /// failures (`errors` is `doh bench`'s object of failures by phase).
+    #[serde(rename = "failed")]
     errors: u64,
     bad_packets: u64,
     /// `IKE_SA_INIT request` → count.
@@ -144,6 +147,17 @@ impl Stats {
     }
 }
 
+/// `ikev2 stats --json`: one line, the counters (`docs/json.md`). The record itself never
+/// fails (the messages and packets that did are counted in `failed` and `bad_packets`), so
+/// `error` is always null.
+#[derive(serde::Serialize)]
+struct StatsRecord<'a> {
+    record: &'static str,
+    #[serde(flatten)]
+    stats: &'a Stats,
+    error: Option<crate::json::Problem>,
+}
+
 pub fn run(a: &StatsArgs, out: &mut Output) -> anyhow::Result<Status> {
     if a.json {
         out.set_json();
@@ -182,7 +196,11 @@ pub fn run(a: &StatsArgs, out: &mut Output) -> anyhow::Result<Status> {
         }
     }
     if a.json {
-        out.json(&st)?;
+        out.json(&StatsRecord {
+            record: "stats",
+            stats: &st,
+            error: None,
+        })?;
     } else {
         text(out, &a.source.input, &st)?;
     }

@@ -139,7 +139,7 @@ fn analyze(
         each(Item::Sa(Box::new(sa)))
     };
     let frames = source.frames;
-    let mut input = Source::open(source)?;
+    let mut input = Source::open_threaded(source)?;
     let mut stream = IkeStream::new(keys);
     let mut analyzer = Analyzer::new();
     let (mut messages, mut broken, mut bad_packets) = (0u64, 0u64, 0u64);

@@ -275,6 +275,36 @@ pub fn link_error(
         Some((field, at)) => (format!("ZEP {field}"), at),
         None => ("encapsulation".to_string(), 0),
     };
+    let error = Problem {
+        layer: Cow::Borrowed("link"),
+        field: Some(Cow::Owned(field)),
+        offset: Some(u64::try_from(offset).unwrap_or(u64::MAX)),
+        message: msg.to_owned(),
+        rfc: None,
+    };
+    undecoded(t, number, ts, linktype, error)
+}
+
+/// A `--hex` line that holds no frame (not hex, too long): a frame record with nothing decoded
+/// and `error.layer` `input`, so that every frame the closing line counts as failed has a line.
+pub fn input_error(t: &mut Text, number: u64, msg: &str) -> anyhow::Result<()> {
+    let error = Problem {
+        layer: Cow::Borrowed("input"),
+        field: None,
+        offset: None,
+        message: format!("line {number}: {msg}"),
+        rfc: None,
+    };
+    undecoded(t, number, Timestamp { secs: 0, nanos: 0 }, 0, error)
+}
+
+fn undecoded(
+    t: &mut Text,
+    number: u64,
+    ts: Timestamp,
+    linktype: u32,
+    error: Problem,
+) -> anyhow::Result<()> {
     t.json(&FrameRecord {
         record: "frame",
         frame: number,
@@ -291,13 +321,7 @@ pub fn link_error(
         learned_contexts: &[],
         security: None,
         learned_address: None,
-        error: Some(Problem {
-            layer: Cow::Borrowed("link"),
-            field: Some(Cow::Owned(field)),
-            offset: Some(u64::try_from(offset).unwrap_or(u64::MAX)),
-            message: msg.to_owned(),
-            rfc: None,
-        }),
+        error: Some(error),
         warnings: Vec::new(),
     })
 }

@@ -645,10 +645,15 @@ fn decode_hex(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
             Err(e) => {
                 tally.frames += 1;
                 tally.errors += 1;
-                out.write_all(&t.buf)?;
-                t.clear();
-                out.flush()?;
-                eprintln!("ietfwg: line {number}: {e}");
+                if a.json {
+                    // The failure is a line of its own, as for every frame counted as failed.
+                    json::input_error(&mut t, number, &e)?;
+                } else {
+                    out.write_all(&t.buf)?;
+                    t.clear();
+                    out.flush()?;
+                    eprintln!("ietfwg: line {number}: {e}");
+                }
                 continue;
             }
         };
@@ -900,6 +905,9 @@ fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
     let mut stopped = false;
     let mut tracker = Tracker::new(ble::Limits::default());
     'read: while let Some(mut batch) = reader.next_batch() {
+        // One report for the batch's frames: the decoder decompresses each datagram into the
+        // buffers of the previous one (`decode_frame_into`) instead of allocating them anew.
+        let mut reused = FrameReport::default();
         for pkt in batch.packets() {
             let (number, ts) = (pkt.number, pkt.ts);
             if sel.done(number, tally.frames) {
@@ -922,16 +930,25 @@ fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
                 (None, Some(l)) => Ok(Err(l)),
                 (None, None) => wpan_frame(&pkt).map(|w| Ok(Some(w))),
             };
+            // A report the decoder returned rather than wrote into `reused`.
+            let owned_report;
             let report = match found {
                 // 6LoWPAN over MS/TP, NFC LLCP or G.9959.
                 _ if link_kind(pkt.linktype).is_some() => match link_kind(pkt.linktype) {
-                    Some(kind) => decoder.decode_link_frame(kind, pkt.data, number, ts.as_nanos()),
+                    Some(kind) => {
+                        owned_report =
+                            decoder.decode_link_frame(kind, pkt.data, number, ts.as_nanos());
+                        &owned_report
+                    }
                     None => continue,
                 },
                 Ok(Ok(None)) => {
                     let Some(b) = &ble else { continue };
                     match decode_ble(&mut tracker, &mut decoder, b, number, ts) {
-                        Ok((report, _)) => report,
+                        Ok((report, _)) => {
+                            owned_report = report;
+                            &owned_report
+                        }
                         Err(_) => {
                             tally.frames += 1;
                             tally.not_wpan += 1;
@@ -940,10 +957,14 @@ fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
                         }
                     }
                 }
-                Ok(Err(l)) => decode_ethertype(&mut decoder, l, number, ts).0,
+                Ok(Err(l)) => {
+                    owned_report = decode_ethertype(&mut decoder, l, number, ts).0;
+                    &owned_report
+                }
                 Ok(Ok(Some(Wpan::Frame(w)))) => {
                     let (fcs, _) = frame_fcs(&pkt, &w);
-                    decoder.decode_frame(w.frame, fcs, number, ts.as_nanos())
+                    decoder.decode_frame_into(w.frame, fcs, number, ts.as_nanos(), &mut reused);
+                    &reused
                 }
                 Ok(Ok(Some(Wpan::NotWpan(_)))) => {
                     tally.frames += 1;
@@ -958,7 +979,7 @@ fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
                     continue;
                 }
             };
-            tally.add(&report);
+            tally.add(report);
             if let Some(e) = &report.error {
                 eprintln!("frame {number}: {}", render::Hinted(e));
             } else if let Some(e) = report
@@ -994,6 +1015,7 @@ fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
                 eprintln!("{}", render::incomplete_line(&inc));
             }
         }
+        drop(reused);
         if let Some(b) = &bar {
             b.set_position(batch.bytes_read);
         }

@@ -387,6 +387,7 @@ where
     let started = Instant::now();
     let head = req.method() == hyper::Method::HEAD;
     let mut entry = Entry {
+        record: "request",
         time: super::log::now_rfc3339(),
         client: peer.to_string(),
         method: req.method().as_str().to_string(),
@@ -404,7 +405,7 @@ where
         Ok(r) => r,
         Err(rej) => {
             let status = rej.status;
-            entry.error = Some(rej.reason.clone());
+            entry.error = Some(super::log::LogError::http(status, rej.reason.clone()));
             let mut b = Response::builder()
                 .status(status)
                 .header("content-type", "text/plain; charset=utf-8")
@@ -520,7 +521,7 @@ where
         entry.qtype = Some(type_name(u16::from(q.query_type())));
     }
     let (resp, err) = state.cfg.backend.resolve(&query).await;
-    entry.error = err;
+    entry.error = err.map(super::log::LogError::upstream);
     if json.is_some() {
         let text = json_api(&resp);
         entry.rcode = Some(crate::answer::rcode_name(u16::from(resp.response_code())));

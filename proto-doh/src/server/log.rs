@@ -7,6 +7,8 @@ use std::sync::Mutex;
 /// One request, as logged.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Entry {
+    /// The record kind of the line: always `request`.
+    pub record: &'static str,
     /// RFC 3339 UTC with milliseconds.
     pub time: String,
     /// The client's address and port.
@@ -30,7 +32,54 @@ pub struct Entry {
     /// From the request head to the response, milliseconds.
     pub latency_ms: f64,
     /// Why the request was refused or the answer is SERVFAIL.
-    pub error: Option<String>,
+    pub error: Option<LogError>,
+}
+
+/// Why a request was refused (`layer` `http`) or answered SERVFAIL (`layer` `upstream`), in the
+/// five keys every error of the project's JSON has.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LogError {
+    /// `http` or `upstream`.
+    pub layer: &'static str,
+    /// The header or parameter it is about, when one.
+    pub field: Option<&'static str>,
+    /// Always null: no byte offset to give.
+    pub offset: Option<u64>,
+    /// The reason, as the response body says it.
+    pub message: String,
+    /// The section the refusal follows, when one.
+    pub rfc: Option<&'static str>,
+}
+
+impl LogError {
+    /// A refusal with HTTP status `status`.
+    pub fn http(status: u16, message: String) -> LogError {
+        let rfc = match status {
+            400 | 415 => Some("RFC 8484 §4.1"),
+            405 => Some("RFC 9110 §15.5.6"),
+            413 => Some("RFC 9110 §15.5.14"),
+            429 => Some("RFC 6585 §4"),
+            _ => None,
+        };
+        LogError {
+            layer: "http",
+            field: None,
+            offset: None,
+            message,
+            rfc,
+        }
+    }
+
+    /// An upstream failure (the answer is SERVFAIL).
+    pub fn upstream(message: String) -> LogError {
+        LogError {
+            layer: "upstream",
+            field: None,
+            offset: None,
+            message,
+            rfc: None,
+        }
+    }
 }
 
 /// Where entries go.

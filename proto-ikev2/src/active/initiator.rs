@@ -518,11 +518,15 @@ pub struct Answer {
     pub spi_r: String,
     /// The chosen proposal (IKE), transforms named per the IANA registry.
     pub chosen: Option<ProposalSummary>,
-    /// The group of the responder's KE payload.
+    /// The group of the responder's KE payload; in JSON a code point, as `decode`'s and
+    /// `probe`'s groups.
+    #[serde(serialize_with = "crate::wire::registry::ke_name_as_code_point")]
     pub ke_group: Option<String>,
     /// Every notify, by name, in order.
     pub notifies: Vec<String>,
-    /// The first error notify (refusal), by name.
+    /// The first error notify (refusal), by name. Not serialised: a front end shows it in its
+    /// own error shape.
+    #[serde(skip)]
     pub error: Option<String>,
     /// Vendor IDs, named when known (hex otherwise).
     pub vendor_ids: Vec<String>,
@@ -949,7 +953,9 @@ pub struct AuthOutcome {
     pub payloads: Vec<String>,
     /// Every notify of the response (inside SK), by name.
     pub notifies: Vec<String>,
-    /// The first error notify, explained.
+    /// The first error notify, explained. Not serialised: a front end shows it in its own
+    /// error shape.
+    #[serde(skip)]
     pub error: Option<ErrorNotify>,
     /// How we authenticated, with a certificate.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -1448,6 +1448,49 @@ pub(crate) mod testjson {
     }
 }
 
+/// An exchange type kept as its printed name (`IKE_SA_INIT`, or the number when unassigned),
+/// serialised as the code point `{"id": 34, "name": "IKE_SA_INIT"}`, as a message header's
+/// exchange is: the same thing in the same shape in every record (`serialize_with`). The
+/// registry is looked up by name (a few dozen comparisons, on the JSON path only); a name that
+/// is neither gives `{"id": null, "name": …}`.
+pub fn exchange_name_as_code_point<N: AsRef<str>, S: serde::Serializer>(
+    name: &N,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    let name = name.as_ref();
+    let t = name.parse::<u8>().ok().map(ExchangeType).or_else(|| {
+        (0..=u8::MAX)
+            .map(ExchangeType)
+            .find(|t| t.name() == Some(name))
+    });
+    match t {
+        Some(t) => code_point(t.0, t.name(), s),
+        None => code_point(None::<u8>, Some(name), s),
+    }
+}
+
+/// A key exchange group kept as its printed name (`"2048-bit MODP Group (14)"`, the number
+/// last in parentheses, or the bare number), serialised as the code point
+/// `{"id": 14, "name": "2048-bit MODP Group"}` as the KE groups of `decode` and `probe` are
+/// (`serialize_with` on an `Option`). Written by hand: the number is the text after the last
+/// `(`, a format this crate's `Transform::write_name` fixes.
+pub fn ke_name_as_code_point<N: AsRef<str>, S: serde::Serializer>(
+    name: &Option<N>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    let Some(name) = name.as_ref().map(AsRef::as_ref) else {
+        return s.serialize_none();
+    };
+    let digits = match name.rsplit_once('(') {
+        Some((_, tail)) => tail.trim_end_matches(')'),
+        None => name,
+    };
+    match digits.parse::<u16>() {
+        Ok(id) => code_point(id, KeId(id).name(), s),
+        Err(_) => code_point(None::<u16>, Some(name), s),
+    }
+}
+
 /// A code point that has no registry type here, in the shape of those that do:
 /// `{"id": 1, "name": null}`.
 pub(crate) fn code_point<S: serde::Serializer, N: serde::Serialize>(
@@ -1466,6 +1509,45 @@ pub(crate) fn code_point<S: serde::Serializer, N: serde::Serialize>(
 mod tests {
     use super::testjson::to_json;
     use super::*;
+
+    /// An exchange kept as its printed name serialises as the header's code point.
+    #[test]
+    fn exchange_names_serialise_as_code_points() {
+        #[derive(serde::Serialize)]
+        struct W(#[serde(serialize_with = "exchange_name_as_code_point")] String);
+        for (name, want) in [
+            ("IKE_AUTH", r#"{"id":35,"name":"IKE_AUTH"}"#),
+            ("IKE_SA_INIT", r#"{"id":34,"name":"IKE_SA_INIT"}"#),
+            ("33", r#"{"id":33,"name":null}"#),
+        ] {
+            assert_eq!(
+                serde_json::to_string(&W(name.into())).unwrap(),
+                want,
+                "{name}"
+            );
+            assert_eq!(ExchangeType(34).to_string(), "IKE_SA_INIT");
+        }
+        #[derive(serde::Serialize)]
+        struct K(#[serde(serialize_with = "ke_name_as_code_point")] Option<String>);
+        for (name, want) in [
+            (
+                Some("2048-bit MODP Group (14)"),
+                r#"{"id":14,"name":"2048-bit MODP Group"}"#,
+            ),
+            (Some("1234"), r#"{"id":1234,"name":null}"#),
+            (None, "null"),
+        ] {
+            assert_eq!(
+                serde_json::to_string(&K(name.map(str::to_string))).unwrap(),
+                want,
+                "{name:?}"
+            );
+        }
+        assert_eq!(
+            crate::wire::payload::Transform::name_of(TransformType::KE, 14, None),
+            "2048-bit MODP Group (14)"
+        );
+    }
 
     /// (value, IANA name) samples per registry, checked both ways: `name()` and `Display`.
     fn check<T: Copy + std::fmt::Display, F: Fn(T) -> Option<&'static str>>(

@@ -71,13 +71,17 @@ impl Direction {
 pub struct LadderEntry {
     /// Frame number.
     pub frame: u64,
-    /// Capture time, nanoseconds since the Unix epoch.
+    /// Capture time, nanoseconds since the Unix epoch; in JSON `time`, the string
+    /// `"SECONDS.NANOSECONDS"` every command's records use for a capture time.
+    #[serde(rename = "time", serialize_with = "time_string")]
     pub time_nanos: u64,
     /// Milliseconds since the SA's first message.
     pub rel_ms: f64,
     /// Who sent it.
     pub direction: Direction,
     /// Exchange type name (or number).
+    /// In JSON a code point, as a message header's exchange.
+    #[serde(serialize_with = "crate::wire::registry::exchange_name_as_code_point")]
     pub exchange: String,
     /// Message ID.
     pub message_id: u32,
@@ -113,6 +117,15 @@ pub struct LadderEntry {
     /// A request for which the capture holds no response.
     #[serde(skip_serializing_if = "is_false")]
     pub unanswered: bool,
+}
+
+/// Nanoseconds since the Unix epoch as `"SECONDS.NANOSECONDS"` (nine digits).
+fn time_string<S: serde::Serializer>(nanos: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&format_args!(
+        "{}.{:09}",
+        nanos / 1_000_000_000,
+        nanos % 1_000_000_000
+    ))
 }
 
 fn is_le_one(v: &usize) -> bool {
@@ -200,7 +213,11 @@ pub struct Offer {
     /// Frame of the request.
     pub frame: u64,
     /// The group of the KE payload sent with it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// In JSON a code point, as `decode`'s and `probe`'s groups.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::wire::registry::ke_name_as_code_point"
+    )]
     pub ke_group: Option<String>,
     /// The request carried N(COOKIE) (a retry after the responder asked for one).
     #[serde(skip_serializing_if = "is_false")]
@@ -215,7 +232,11 @@ pub struct Chosen {
     /// Frame of the response.
     pub frame: u64,
     /// The group of the responder's KE payload.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// In JSON a code point, as `decode`'s and `probe`'s groups.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::wire::registry::ke_name_as_code_point"
+    )]
     pub ke_group: Option<String>,
     /// The chosen proposal.
     pub proposal: ProposalSummary,
@@ -249,6 +270,8 @@ pub enum ChildStatus {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ChildSa {
     /// IKE_AUTH or CREATE_CHILD_SA.
+    /// In JSON a code point, as a message header's exchange.
+    #[serde(serialize_with = "crate::wire::registry::exchange_name_as_code_point")]
     pub exchange: String,
     /// Frame of the request.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -394,7 +417,8 @@ pub struct Nat {
 /// One message sent as SKF fragments (RFC 7383).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SkfMessage {
-    /// Exchange name.
+    /// Exchange name; in JSON a code point, as a message header's exchange.
+    #[serde(serialize_with = "crate::wire::registry::exchange_name_as_code_point")]
     pub exchange: String,
     /// Message ID.
     pub message_id: u32,
@@ -415,7 +439,8 @@ pub struct SkfMessage {
 pub struct IpFragmented {
     /// Frame that completed it.
     pub frame: u64,
-    /// Exchange name.
+    /// Exchange name; in JSON a code point, as a message header's exchange.
+    #[serde(serialize_with = "crate::wire::registry::exchange_name_as_code_point")]
     pub exchange: String,
     /// IKE message size.
     pub size: usize,
