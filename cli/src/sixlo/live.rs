@@ -111,7 +111,15 @@ pub(super) fn decode(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status>
             }
         }
         if sel.wants(pkt.number) {
-            decode_packet(a, &mut decoder, &mut tracker, &mut tally, &mut contents, &mut t, &pkt)?;
+            decode_packet(
+                a,
+                &mut decoder,
+                &mut tracker,
+                &mut tally,
+                &mut contents,
+                &mut t,
+                &pkt,
+            )?;
         } else {
             feed_unselected(&mut decoder, &mut tracker, &pkt);
         }

@@ -422,7 +422,15 @@ fn decode_capture(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
                 feed_unselected(&mut decoder, &mut tracker, &pkt);
                 continue;
             }
-            decode_packet(a, &mut decoder, &mut tracker, &mut tally, &mut contents, &mut t, &pkt)?;
+            decode_packet(
+                a,
+                &mut decoder,
+                &mut tracker,
+                &mut tally,
+                &mut contents,
+                &mut t,
+                &pkt,
+            )?;
             if t.buf.len() >= CHUNK || out.stdout_tty {
                 out.write_all(&t.buf)?;
                 t.clear();

@@ -5,9 +5,9 @@ use std::io::Write;
 
 use colored::Colorize;
 use ietfwg_6lo::stats::Stats;
-use ietfwg_capture::{wpan_frame, CaptureReader, Wpan};
+use ietfwg_capture::{ble_packet, lowpan_ethernet, wpan_frame, CaptureReader, Wpan};
 
-use super::{frame_fcs, Common, SelectArgs};
+use super::{decode_ble, decode_ethertype, frame_fcs, link_kind, Common, SelectArgs};
 use crate::output::Output;
 use crate::Status;
 
@@ -65,6 +65,8 @@ impl<'a> StatsRecord<'a> {
                 "HC1" => "hc1",
                 "reassembly" => "reassembly",
                 "IPv6" => "ipv6",
+                "MLE" => "mle",
+                "Bluetooth LE" => "ble",
                 other => other,
             };
             *failed_by_layer.entry(name).or_default() += n;
@@ -99,6 +101,7 @@ pub fn run(a: &StatsArgs, out: &mut Output) -> anyhow::Result<Status> {
     let sel = a.select.selection();
     let mut st = Stats::default();
     let mut stopped = false;
+    let mut tracker = ietfwg_6lo::ble::Tracker::new(ietfwg_6lo::ble::Limits::default());
     while let Some(pkt) = reader.next_packet()? {
         let number = pkt.number;
         if sel.done(number, st.packets) {
@@ -106,17 +109,36 @@ pub fn run(a: &StatsArgs, out: &mut Output) -> anyhow::Result<Status> {
             break;
         }
         let wanted = sel.wants(number);
-        match wpan_frame(&pkt) {
-            Ok(Wpan::Frame(w)) => {
-                let (fcs, _) = frame_fcs(&pkt, &w);
-                let r = decoder.decode_frame(w.frame, fcs, number, pkt.ts.as_nanos());
-                if wanted {
-                    st.add(&r, w.frame.len());
-                }
+        // The links `decode` reads besides 802.15.4, counted as it counts them.
+        if let Some(b) = ble_packet(&pkt) {
+            match decode_ble(&mut tracker, &mut decoder, &b, number, pkt.ts) {
+                Ok((r, _)) if wanted => st.add(&r, pkt.data.len()),
+                Err(_) if wanted => st.add_other(),
+                _ => {}
             }
-            Err(_) if wanted => st.add_link_error(),
-            _ if wanted => st.add_other(),
-            _ => {}
+        } else if let Some(kind) = link_kind(pkt.linktype) {
+            let r = decoder.decode_link_frame(kind, pkt.data, number, pkt.ts.as_nanos());
+            if wanted {
+                st.add(&r, pkt.data.len());
+            }
+        } else if let Some(l) = lowpan_ethernet(&pkt) {
+            let (r, _) = decode_ethertype(&mut decoder, &l, number, pkt.ts);
+            if wanted {
+                st.add(&r, pkt.data.len());
+            }
+        } else {
+            match wpan_frame(&pkt) {
+                Ok(Wpan::Frame(w)) => {
+                    let (fcs, _) = frame_fcs(&pkt, &w);
+                    let r = decoder.decode_frame(w.frame, fcs, number, pkt.ts.as_nanos());
+                    if wanted {
+                        st.add(&r, w.frame.len());
+                    }
+                }
+                Err(_) if wanted => st.add_link_error(),
+                _ if wanted => st.add_other(),
+                _ => {}
+            }
         }
         for inc in decoder.take_expired() {
             st.add_incomplete(&inc);
