@@ -560,10 +560,18 @@ fn batch_over_several_connections_checks_every_answer() {
     );
     let after = b.accepted_connections();
     assert_exit(&out, 0);
-    assert_eq!(after - before, 4, "BIND accepted {} connections", after - before);
+    assert_eq!(
+        after - before,
+        4,
+        "BIND accepted {} connections",
+        after - before
+    );
     let err = stderr(&out);
     for part in ["sent 4000", "NOERROR 4000", "errors 0", "connections: 4"] {
-        assert!(err.contains(part), "{part:?} missing from the summary: {err}");
+        assert!(
+            err.contains(part),
+            "{part:?} missing from the summary: {err}"
+        );
     }
     let lines = common::ndjson(&out);
     assert_eq!(lines.len(), n);

@@ -227,13 +227,14 @@ impl H2 {
         };
         let (parts, body) = req.into_parts();
         let end = body.is_empty();
-        let (response, mut stream) = match send.send_request(::http::Request::from_parts(parts, ()), end) {
-            Ok(r) => r,
-            Err(e) if e.is_go_away() || e.is_io() || self.closed.load(Ordering::Acquire) => {
-                return Err(self.unusable(label, &e))
-            }
-            Err(e) => return Err(http_err(e)),
-        };
+        let (response, mut stream) =
+            match send.send_request(::http::Request::from_parts(parts, ()), end) {
+                Ok(r) => r,
+                Err(e) if e.is_go_away() || e.is_io() || self.closed.load(Ordering::Acquire) => {
+                    return Err(self.unusable(label, &e))
+                }
+                Err(e) => return Err(http_err(e)),
+            };
         if !end {
             // Within the server's window, which starts at 64 KB (RFC 9113 §6.9.2) — more than
             // any DNS message; h2 holds back what does not fit until the window opens.
