@@ -542,6 +542,51 @@ fn batch_of_10000_names_over_one_connection() {
 }
 
 #[test]
+fn batch_over_several_connections_checks_every_answer() {
+    // A BIND of its own, so that its connection count is exact. 4 connections with 100
+    // streams each (the load of `scripts/bench-doh`): every answer is still the zone's
+    // address for its name, in input order.
+    let Some(b) = Bind::start() else { return };
+    let n = 4_000usize;
+    let input: String = (0..n)
+        .map(|i| format!("{} A\n", dns_lab::bulk_name(i)))
+        .collect();
+    let before = b.accepted_connections();
+    let out = doh_batch(
+        &b.doh_url(),
+        &b.cacert(),
+        &input,
+        &["--connections", "4", "--concurrency", "100", "--no-edns"],
+    );
+    let after = b.accepted_connections();
+    assert_exit(&out, 0);
+    assert_eq!(
+        after - before,
+        4,
+        "BIND accepted {} connections",
+        after - before
+    );
+    let err = stderr(&out);
+    for part in ["sent 4000", "NOERROR 4000", "errors 0", "connections: 4"] {
+        assert!(
+            err.contains(part),
+            "{part:?} missing from the summary: {err}"
+        );
+    }
+    let lines = common::ndjson(&out);
+    assert_eq!(lines.len(), n);
+    for (i, v) in lines.iter().enumerate() {
+        assert_eq!(v["line"], i + 1, "input order");
+        assert_eq!(v["rcode"], "NOERROR", "{v}");
+        assert_eq!(
+            answer_data(v),
+            serde_json::json!([dns_lab::bulk_addr(i).to_string()]),
+            "{v}"
+        );
+    }
+}
+
+#[test]
 fn batch_against_unbound_ordered_and_unordered() {
     let Some(s) = unbound() else { return };
     let mut input = String::new();

@@ -285,6 +285,43 @@ fn extra_headers_and_user_agent_are_sent_and_replace_defaults() {
 }
 
 #[test]
+fn connection_specific_headers_are_left_out_on_http2() {
+    // RFC 9113 §8.2.2: an HTTP/2 request with Connection, Keep-Alive, Transfer-Encoding or a
+    // TE other than "trailers" is malformed. A `-H` giving one is dropped on HTTP/2 (the
+    // request still goes, with the other headers), on the plain and the load path alike.
+    let server = DohServer::start(ServerConfig::default());
+    let mut cfg = trusting(&server);
+    cfg.headers = vec![
+        ("Connection".into(), "keep-alive".into()),
+        ("Keep-Alive".into(), "timeout=5".into()),
+        ("TE".into(), "trailers".into()),
+        ("X-Trace".into(), "kept".into()),
+    ];
+    let (plain, lean) = rt().block_on(async {
+        let c = Client::connect(cfg).await.unwrap();
+        let plain = c.query(&query(), Method::Post).await.unwrap();
+        let lean = c
+            .query_lean(bytes::Bytes::from(query()), Method::Post)
+            .await
+            .unwrap();
+        (plain, lean)
+    });
+    assert_eq!((plain.status, lean.status), (200, 200));
+    assert_eq!(lean.body, plain.body);
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
+    for r in &reqs {
+        assert_eq!(r.version, "HTTP/2");
+        assert_eq!(r.header("x-trace"), Some("kept"), "{:?}", r.headers);
+        assert_eq!(r.header("te"), Some("trailers"), "{:?}", r.headers);
+        assert_eq!(r.header("connection"), None, "{:?}", r.headers);
+        assert_eq!(r.header("keep-alive"), None, "{:?}", r.headers);
+        assert_eq!(r.header("content-type"), Some("application/dns-message"));
+        assert_eq!(r.body, query());
+    }
+}
+
+#[test]
 fn json_api_asks_for_dns_json() {
     let server = DohServer::start(ServerConfig::default());
     let (a, b) = rt().block_on(async {

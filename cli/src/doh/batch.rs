@@ -1,9 +1,10 @@
 //! `ietfwg doh batch [FILE|-]`: many questions (`NAME [TYPE]` per line) sent concurrently over
-//! ONE connection (HTTP/2 streams; over HTTP/1.1 they take turns), one NDJSON object per input
-//! line, in input order or, with `--unordered`, as they complete. A summary goes to stderr.
+//! one connection (HTTP/2 streams; over HTTP/1.1 they take turns) or `--connections M`, one
+//! NDJSON object per input line, in input order or, with `--unordered`, as they complete. A
+//! summary goes to stderr.
 //!
 //! ```text
-//!   lines ──► N workers (--concurrency) ──► one Client (one connection) ──► server
+//!   lines ──► M × N workers (--concurrency) ──► M Clients (connections) ──► server
 //!                      │ results (line index)
 //!                      ▼
 //!            reorder buffer (input order) ──► NDJSON on stdout
@@ -36,9 +37,13 @@ pub struct BatchArgs {
     /// skipped). `-` or nothing: standard input.
     pub file: Option<PathBuf>,
 
-    /// How many queries may be outstanding at once (HTTP/2 streams on the one connection).
+    /// How many queries may be outstanding at once on each connection (HTTP/2 streams).
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub concurrency: u16,
+
+    /// Spread the queries over this many connections (each with `--concurrency` in flight).
+    #[arg(long, value_name = "M", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub connections: u16,
 
     /// Print each result as it completes instead of in input order.
     #[arg(long)]
@@ -273,8 +278,8 @@ pub fn run(args: BatchArgs, mut out: Output) -> anyhow::Result<Status> {
     let n = jobs.len();
     let bar = progress_bar(n, &out);
 
-    // The load engine of `doh bench`, closed loop over one connection: `--concurrency`
-    // queries in flight, each line once. Lines that cannot be sent never reach it.
+    // The load engine of `doh bench`, closed loop over `--connections`: `--concurrency`
+    // queries in flight on each, each line once. Lines that cannot be sent never reach it.
     let sendable: Vec<usize> = (0..n).filter(|&i| jobs[i].prepared.is_ok()).collect();
     let queries: Arc<[Bytes]> = sendable
         .iter()
@@ -288,10 +293,10 @@ pub fn run(args: BatchArgs, mut out: Output) -> anyhow::Result<Status> {
         } else {
             Method::Post
         },
-        connections: 1,
+        connections: usize::from(args.connections),
         concurrency: usize::from(args.concurrency).min(sendable.len().max(1)),
         rate: None,
-        max_outstanding: usize::from(args.concurrency),
+        max_outstanding: usize::from(args.concurrency) * usize::from(args.connections),
         stop: Stop::Count(sendable.len() as u64),
     };
     let connect_context = conn::connect_context(&cfg);

@@ -17,7 +17,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::{Buf as _, BufMut as _, Bytes, BytesMut};
-use http_body_util::{BodyExt as _, Full};
 use tokio::sync::watch;
 
 use super::connect::{Connected, Target};
@@ -315,7 +314,7 @@ impl H3 {
     /// Sends one request on a new stream and collects the response within `limit`.
     pub(crate) async fn send(
         &self,
-        req: ::http::Request<Full<Bytes>>,
+        req: ::http::Request<Bytes>,
         label: &str,
         limit: Duration,
         lean: bool,
@@ -325,10 +324,6 @@ impl H3 {
             self.early.handshake_done(limit).await;
         }
         let (parts, body) = req.into_parts();
-        let body = match body.collect().await {
-            Ok(c) => c.to_bytes(),
-            Err(never) => match never {},
-        };
         let start = Instant::now();
         let fail = |what: &str, e: &dyn std::fmt::Display| ClientError::Http {
             request: label.to_string(),

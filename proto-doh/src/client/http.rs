@@ -1,13 +1,21 @@
-//! HTTP over the one connection: hyper's client connections, HTTP/2 multiplexed, HTTP/1.1
-//! serialised behind a lock.
+//! HTTP over the one connection: HTTP/2 multiplexed (the `h2` crate's client directly),
+//! HTTP/1.1 serialised behind a lock (hyper's client connection).
+//!
+//! HTTP/2 goes to `h2` without hyper's client layer in between: hyper hands each request to
+//! its connection task through a channel and spawns a task per request that waits for the
+//! response and passes it back through a oneshot channel — two extra task wake-ups per
+//! query, which a load generator on a machine it shares with the server cannot afford. With
+//! `h2` directly the request's own task opens the stream, writes the body and reads the
+//! response, and the connection task wakes it when the response arrives.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full, Limited};
-use hyper::client::conn::{http1, http2};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper::client::conn::http1;
+use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::connect::Target;
@@ -35,7 +43,9 @@ pub(crate) enum Sender {
 /// connection. So the first request goes alone and the others wait for its response, by
 /// which time the SETTINGS have arrived and hyper keeps to the limit.
 pub(crate) struct H2 {
-    send: http2::SendRequest<Body>,
+    send: h2::client::SendRequest<Bytes>,
+    /// Set when the connection task ends (the server closed, or the connection broke).
+    closed: Arc<AtomicBool>,
     first_done: AtomicBool,
     first: tokio::sync::Mutex<bool>,
 }
@@ -44,7 +54,7 @@ impl Sender {
     /// True once the connection can take no more requests (closed by either side, or broken).
     pub(crate) fn is_closed(&self) -> bool {
         match self {
-            Sender::H2(h2) => h2.send.is_closed(),
+            Sender::H2(h2) => h2.closed.load(Ordering::Acquire),
             Sender::H1(lock, _) => lock.try_lock().map(|s| s.is_closed()).unwrap_or(false),
             Sender::H3(h3) => h3.is_closed(),
         }
@@ -74,15 +84,31 @@ impl Sender {
         };
         match version {
             HttpVersion::Http2 => {
-                let (send, conn) = http2::handshake(TokioExecutor::new(), TokioIo::new(io))
+                // hyper's HTTP/2 client settings: large receive windows (no WINDOW_UPDATE
+                // round trips for small answers), no server push, and at most 100 streams
+                // until the server's SETTINGS say otherwise.
+                let (send, conn) = h2::client::Builder::new()
+                    .enable_push(false)
+                    .initial_window_size(H2_STREAM_WINDOW)
+                    .initial_connection_window_size(H2_CONN_WINDOW)
+                    .initial_max_send_streams(100)
+                    .max_send_buffer_size(H2_MAX_SEND_BUF)
+                    .handshake::<_, Bytes>(io)
                     .await
-                    .map_err(fail)?;
+                    .map_err(|e| ClientError::Http {
+                        request: format!("{version} setup with {url}"),
+                        reason: chain(&e),
+                    })?;
+                let closed = Arc::new(AtomicBool::new(false));
+                let flag = Arc::clone(&closed);
                 tokio::spawn(async move {
                     // Errors surface on the requests that were using the connection.
                     let _ = conn.await;
+                    flag.store(true, Ordering::Release);
                 });
                 Ok(Sender::H2(H2 {
                     send,
+                    closed,
                     first_done: AtomicBool::new(false),
                     first: tokio::sync::Mutex::new(false),
                 }))
@@ -104,7 +130,7 @@ impl Sender {
     /// Sends one request and collects the response within `limit`.
     pub(crate) async fn send(
         &self,
-        req: ::http::Request<Body>,
+        req: ::http::Request<Bytes>,
         label: &str,
         limit: Duration,
         lean: bool,
@@ -133,6 +159,7 @@ impl Sender {
                     Ok(Err(e)) => Err(closed(label, &e)),
                     // The guard lives to the end of the body: one exchange at a time.
                     Ok(Ok(())) => {
+                        let req = req.map(Full::new);
                         exchange(send.send_request(req), start, deadline, label, limit, lean).await
                     }
                 };
@@ -158,25 +185,144 @@ impl Sender {
     }
 }
 
+/// hyper's HTTP/2 client defaults, kept: 2 MB per stream, 5 MB per connection, 1 MB of
+/// send buffer per stream.
+const H2_STREAM_WINDOW: u32 = 2 * 1024 * 1024;
+const H2_CONN_WINDOW: u32 = 5 * 1024 * 1024;
+const H2_MAX_SEND_BUF: usize = 1024 * 1024;
+
 impl H2 {
     async fn send(
         &self,
-        req: ::http::Request<Body>,
+        req: ::http::Request<Bytes>,
         label: &str,
         limit: Duration,
         lean: bool,
     ) -> Result<Response, ClientError> {
-        let mut send = self.send.clone();
         let start = Instant::now();
         let deadline = tokio::time::Instant::now() + limit;
-        let ready = tokio::time::timeout_at(deadline, send.ready()).await;
-        match ready {
-            Err(_) => return Err(timeout(label, "response", limit)),
-            Ok(Err(e)) => return Err(closed(label, &e)),
-            Ok(Ok(())) => {}
+        // One timer for the whole exchange; `in_body` says what it was waiting for.
+        let in_body = AtomicBool::new(false);
+        let res =
+            tokio::time::timeout_at(deadline, self.exchange(req, start, label, lean, &in_body))
+                .await;
+        match res {
+            Err(_) if in_body.load(Ordering::Relaxed) => {
+                Err(timeout(label, "response body", limit))
+            }
+            Err(_) => Err(timeout(label, "response", limit)),
+            Ok(r) => r,
         }
-        exchange(send.send_request(req), start, deadline, label, limit, lean).await
     }
+
+    async fn exchange(
+        &self,
+        req: ::http::Request<Bytes>,
+        start: Instant,
+        label: &str,
+        lean: bool,
+        in_body: &AtomicBool,
+    ) -> Result<Response, ClientError> {
+        let http_err = |e: h2::Error| ClientError::Http {
+            request: label.to_string(),
+            reason: chain(&e),
+        };
+        let mut send = match self.send.clone().ready().await {
+            Ok(s) => s,
+            Err(e) => return Err(self.unusable(label, &e)),
+        };
+        let (parts, body) = req.into_parts();
+        let end = body.is_empty();
+        let (response, mut stream) =
+            match send.send_request(::http::Request::from_parts(parts, ()), end) {
+                Ok(r) => r,
+                Err(e) if e.is_go_away() || e.is_io() || self.closed.load(Ordering::Acquire) => {
+                    return Err(self.unusable(label, &e))
+                }
+                Err(e) => return Err(http_err(e)),
+            };
+        if !end {
+            // Within the server's window, which starts at 64 KB (RFC 9113 §6.9.2) — more than
+            // any DNS message; h2 holds back what does not fit until the window opens.
+            stream.send_data(body, true).map_err(http_err)?;
+        }
+        let resp = response.await.map_err(http_err)?;
+        let ttfb = start.elapsed();
+        in_body.store(true, Ordering::Relaxed);
+        let (parts, mut body) = resp.into_parts();
+        let headers = kept_headers(&parts.headers, lean);
+        // Bounded: at most MAX_BODY octets are gathered. One DATA frame (the usual answer)
+        // is kept as it came, without a copy.
+        let mut first: Option<Bytes> = None;
+        let mut more: Vec<u8> = Vec::new();
+        let mut total = 0usize;
+        while let Some(chunk) = body.data().await {
+            let chunk = chunk.map_err(|e| ClientError::Http {
+                request: label.to_string(),
+                reason: format!("reading the response body: {}", chain(&e)),
+            })?;
+            // Give the window back at once: the octets are ours now.
+            let _ = body.flow_control().release_capacity(chunk.len());
+            total += chunk.len();
+            if total > MAX_BODY {
+                return Err(ClientError::BodyTooLarge {
+                    request: label.to_string(),
+                    limit: MAX_BODY,
+                });
+            }
+            match &first {
+                None if more.is_empty() => first = Some(chunk),
+                _ => {
+                    if let Some(f) = first.take() {
+                        more.extend_from_slice(&f);
+                    }
+                    more.extend_from_slice(&chunk);
+                }
+            }
+        }
+        let body = match first {
+            Some(b) => b,
+            None => Bytes::from(more),
+        };
+        Ok(Response {
+            status: parts.status.as_u16(),
+            version: HttpVersion::Http2,
+            headers,
+            body,
+            ttfb,
+            total: start.elapsed(),
+        })
+    }
+
+    /// The connection can take no more streams: the server closed it (GOAWAY, or the TCP
+    /// connection ended) or it broke.
+    fn unusable(&self, label: &str, e: &h2::Error) -> ClientError {
+        let reason = if e.is_go_away() || e.is_io() || self.closed.load(Ordering::Acquire) {
+            "the server closed the connection, which every request of this command shares"
+                .to_string()
+        } else {
+            format!("the connection is no longer usable: {}", chain(e))
+        };
+        ClientError::Http {
+            request: label.to_string(),
+            reason,
+        }
+    }
+}
+
+/// The response headers as (name, value) text; the lean form (load generation) keeps only
+/// Content-Type: the checks need no other.
+fn kept_headers(headers: &::http::HeaderMap, lean: bool) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .filter(|(n, _)| !lean || *n == ::http::header::CONTENT_TYPE)
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
 }
 
 async fn exchange(
@@ -206,18 +352,7 @@ async fn exchange(
     } else {
         HttpVersion::Http11
     };
-    // The lean form (load generation) keeps only Content-Type: the checks need no other.
-    let headers = parts
-        .headers
-        .iter()
-        .filter(|(n, _)| !lean || *n == ::http::header::CONTENT_TYPE)
-        .map(|(n, v)| {
-            (
-                n.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    let headers = kept_headers(&parts.headers, lean);
     let collected =
         match tokio::time::timeout_at(deadline, Limited::new(body, MAX_BODY).collect()).await {
             Err(_) => return Err(timeout(label, "response body", limit)),
@@ -303,7 +438,7 @@ pub(crate) fn build_request(
     path_and_query: &str,
     accept: &'static str,
     body: Option<Bytes>,
-) -> Result<::http::Request<Body>, ClientError> {
+) -> Result<::http::Request<Bytes>, ClientError> {
     let uri = match sender {
         Sender::H2(_) | Sender::H3(_) => {
             format!("{}://{}{}", t.scheme, t.authority, path_and_query)
@@ -339,7 +474,10 @@ pub(crate) fn build_request(
     for (name, value) in extra {
         headers.append(name, value.clone());
     }
-    b.body(Full::new(body.unwrap_or_default()))
+    if let Sender::H2(_) = sender {
+        strip_connection_headers(headers);
+    }
+    b.body(body.unwrap_or_default())
         .map_err(|_| bad_request(t, path_and_query))
 }
 
@@ -387,7 +525,25 @@ pub(crate) fn base_headers(
     for (name, value) in extra {
         headers.append(name, value.clone());
     }
+    if let Sender::H2(_) = sender {
+        strip_connection_headers(&mut headers);
+    }
     headers
+}
+
+/// HTTP/2 has no connection-specific header fields (RFC 9113 §8.2.2): a request carrying one
+/// is malformed, and `h2` refuses to send it. A `-H Connection: …` is therefore left out on
+/// HTTP/2, as hyper's HTTP/2 client does (`TE` only as `trailers`).
+fn strip_connection_headers(headers: &mut ::http::HeaderMap) {
+    use ::http::header::{CONNECTION, TE, TRANSFER_ENCODING, UPGRADE};
+    for name in [CONNECTION, TRANSFER_ENCODING, UPGRADE] {
+        headers.remove(name);
+    }
+    headers.remove("keep-alive");
+    headers.remove("proxy-connection");
+    if headers.get(TE).is_some_and(|v| v != "trailers") {
+        headers.remove(TE);
+    }
 }
 
 /// A request from prepared parts (load generation): `base` headers, plus Content-Type and
@@ -398,7 +554,7 @@ pub(crate) fn lean_request(
     method: ::http::Method,
     uri: ::http::Uri,
     body: Bytes,
-) -> ::http::Request<Body> {
+) -> ::http::Request<Bytes> {
     use ::http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
     let mut headers = base.clone();
     if !body.is_empty() {
@@ -407,7 +563,7 @@ pub(crate) fn lean_request(
         }
         headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
     }
-    let mut req = ::http::Request::new(Full::new(body));
+    let mut req = ::http::Request::new(body);
     *req.method_mut() = method;
     *req.uri_mut() = uri;
     *req.version_mut() = match sender {
