@@ -283,7 +283,7 @@ fn ppk_optional_and_mandatory() {
         let auth = &sa["auth"];
         assert_eq!(auth["ike_sa"], true, "{sa}");
         assert_eq!(auth["responder_auth_ok"], true, "{sa}");
-        assert_eq!(auth["error"]["name"], "TS_UNACCEPTABLE", "{sa}");
+        assert_eq!(auth["error"]["field"], "TS_UNACCEPTABLE", "{sa}");
         let ppk = &auth["ppk"];
         assert_eq!(ppk["responder_use_ppk"], true, "{ppk}");
         assert_eq!(ppk["no_ppk_auth_sent"], !mandatory, "{ppk}");
@@ -306,7 +306,7 @@ fn ppk_optional_and_mandatory() {
     let (out, sa) = ppk_replay(&p, "unknown-id", true);
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     assert_eq!(sa["auth"]["ike_sa"], false, "{sa}");
-    assert_eq!(sa["auth"]["error"]["name"], "AUTHENTICATION_FAILED", "{sa}");
+    assert_eq!(sa["auth"]["error"]["field"], "AUTHENTICATION_FAILED", "{sa}");
     assert_eq!(
         sa["error"]["message"],
         "IKE_AUTH failed: AUTHENTICATION_FAILED"
@@ -319,7 +319,7 @@ fn ppk_optional_and_mandatory() {
     let (_, sa) = ppk_replay(&p, "ppk-test", false);
     assert_eq!(sa["auth"]["ppk"]["used"], true, "{sa}");
     let (_, sa) = ppk_replay(&p, "unknown-id", false);
-    assert_eq!(sa["auth"]["error"]["name"], "AUTHENTICATION_FAILED", "{sa}");
+    assert_eq!(sa["auth"]["error"]["field"], "AUTHENTICATION_FAILED", "{sa}");
     assert!(
         p.log()
             .contains("Ignored NO_PPK_AUTH data - connection insists on PPK"),
@@ -338,7 +338,7 @@ fn ppk_answer(sa: &Value) -> String {
         } else {
             "IKE SA without the PPK".to_string()
         }
-    } else if let Some(e) = auth["error"]["name"].as_str() {
+    } else if let Some(e) = auth["error"]["field"].as_str() {
         e.to_string()
     } else {
         format!(
@@ -346,7 +346,7 @@ fn ppk_answer(sa: &Value) -> String {
             sa["error"]["message"].as_str().unwrap_or("?")
         )
     };
-    let child = match auth["error"]["name"].as_str() {
+    let child = match auth["error"]["field"].as_str() {
         Some(e) if auth["ike_sa"] == true => format!(", CHILD_SA {e}"),
         _ if auth["child_sa"].is_object() => ", CHILD_SA up".to_string(),
         _ => String::new(),
