@@ -306,7 +306,10 @@ fn ppk_optional_and_mandatory() {
     let (out, sa) = ppk_replay(&p, "unknown-id", true);
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     assert_eq!(sa["auth"]["ike_sa"], false, "{sa}");
-    assert_eq!(sa["auth"]["error"]["field"], "AUTHENTICATION_FAILED", "{sa}");
+    assert_eq!(
+        sa["auth"]["error"]["field"], "AUTHENTICATION_FAILED",
+        "{sa}"
+    );
     assert_eq!(
         sa["error"]["message"],
         "IKE_AUTH failed: AUTHENTICATION_FAILED"
@@ -319,7 +322,10 @@ fn ppk_optional_and_mandatory() {
     let (_, sa) = ppk_replay(&p, "ppk-test", false);
     assert_eq!(sa["auth"]["ppk"]["used"], true, "{sa}");
     let (_, sa) = ppk_replay(&p, "unknown-id", false);
-    assert_eq!(sa["auth"]["error"]["field"], "AUTHENTICATION_FAILED", "{sa}");
+    assert_eq!(
+        sa["auth"]["error"]["field"], "AUTHENTICATION_FAILED",
+        "{sa}"
+    );
     assert!(
         p.log()
             .contains("Ignored NO_PPK_AUTH data - connection insists on PPK"),

@@ -40,6 +40,8 @@ fn recorded_proposals(name: &str) -> &'static str {
         "esp-aes-gcm" => "aes256gcm16-prfsha256-x25519",
         "esp-aes-cbc-sha256" => "aes128-sha256-modp2048",
         "esp-chacha20poly1305" => "chacha20poly1305-prfsha256-x25519",
+        "esp-aes-ccm8" | "esp-aes-ccm12" | "esp-aes-ccm16" => "aes256gcm16-prfsha256-x25519",
+        "esp-aes-ctr-sha256" | "esp-3des-sha1" => "aes128-sha256-x25519",
         // ietfwg's own offer (aes-cbc-sha256-modp2048's) answered by libreswan 4.10
         // (pcaps/record-ikev2-libreswan): pluto chose aes128-sha2_256;modp2048
         "libreswan-psk"

@@ -285,6 +285,28 @@ fn compress_ble_round_trip_is_byte_exact() {
     assert!(total >= 40, "{total}");
 }
 
+/// Bluetooth LE in, every other link out: the datagrams the IPSP channels carried, compressed
+/// for 802.15.4, Ethernet (EtherType 0xA0ED) and MS/TP and decompressed again, are those
+/// `decompress` reads from the Bluetooth LE capture, byte for byte.
+#[test]
+fn ble_input_compresses_to_every_link() {
+    let dir = tempdir();
+    let f = ble_pcap("ipsp-nordic.pcap");
+    let direct = dir.join("direct.pcap");
+    let o = ietfwg(&["6lo", "decompress", s(&f), "-o", s(&direct)]);
+    assert_exit(&o, 0);
+    let want = pcap_records(&direct);
+    assert_eq!(want.len(), 6);
+    for link in ["wpan", "ethernet", "mstp"] {
+        let (out, back) = (dir.join("out.pcap"), dir.join("back.pcap"));
+        let o = ietfwg(&["6lo", "compress", s(&f), "-o", s(&out), "--link", link]);
+        assert_exit(&o, 0);
+        let o = ietfwg(&["6lo", "decompress", s(&out), "-o", s(&back)]);
+        assert_exit(&o, 0);
+        assert_eq!(pcap_records(&back), want, "--link {link}");
+    }
+}
+
 /// `--stats` puts 802.15.4 and Bluetooth LE side by side on the same datagrams: 802.15.4 needs
 /// fewer frames than Bluetooth LE needs 27-octet LL PDUs, and with the Data Length Extension
 /// (251) far fewer PDUs go.

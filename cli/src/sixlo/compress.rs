@@ -244,9 +244,8 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
         mesh_hops: a.mesh_hops,
         bc0: a.bc0,
     };
-    let mut cmp = a.stats.then(|| Compare::new(&config, &contexts, a));
-    let mut framer = Framer::new(config, contexts);
-    let mut ble_conn: Option<ConnWriter> = None;
+    let cmp = a.stats.then(|| Compare::new(&config, &contexts, a));
+    let framer = Framer::new(config, contexts);
     let mut tracker = Tracker::new(ble::Limits::default());
     crate::hints::capture_stdin(&a.input, "ietfwg 6lo compress")?;
     let mut reader = CaptureReader::open(&a.input)?;
@@ -261,8 +260,14 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
     } else {
         linktype::IEEE802_15_4_NOFCS
     };
-    let mut writer = CaptureWriter::create(&a.output, Format::Pcap, linktype)
+    let writer = CaptureWriter::create(&a.output, Format::Pcap, linktype)
         .with_context(|| format!("creating {}", a.output))?;
+    let mut sink = Sink {
+        framer,
+        writer,
+        cmp,
+        ble_conn: None,
+    };
     let mut st = Stats::default();
 
     let sel = a.select.selection();
@@ -292,44 +297,8 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
                 eprintln!("frame {number}: {}", super::render::Hinted(e));
             }
             if let Some(d) = report.datagram.as_ref().filter(|d| d.ipv6.is_some()) {
-                if let Some(c) = cmp.as_mut() {
-                    c.add(&d.bytes);
-                }
-                if ble_out {
-                    one_ble(
-                        &mut framer,
-                        &mut writer,
-                        &mut st,
-                        &mut ble_conn,
-                        a,
-                        number,
-                        ts,
-                        &d.bytes,
-                    )?;
-                } else {
-                    let (target, out) = if ethernet {
-                        match ethernet_target(None, &d.bytes, a) {
-                            Ok(t) => t,
-                            Err(e) => {
-                                st.failed += 1;
-                                eprintln!("frame {number}: datagram not compressed: {e}");
-                                continue;
-                            }
-                        }
-                    } else {
-                        (ip_target(a, &d.bytes), Out::Wpan)
-                    };
-                    one(
-                        &mut framer,
-                        &mut writer,
-                        &mut st,
-                        number,
-                        ts,
-                        &d.bytes,
-                        &target,
-                        out,
-                    )?;
-                }
+                let target = || ip_target(a, &d.bytes);
+                emit(&mut sink, &mut st, a, number, ts, &d.bytes, None, target)?;
             }
             continue;
         }
@@ -354,116 +323,24 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
                     );
                     continue;
                 }
-                if let Some(c) = cmp.as_mut() {
-                    c.add(&d.bytes);
-                }
-                if ble_out {
-                    one_ble(
-                        &mut framer,
-                        &mut writer,
-                        &mut st,
-                        &mut ble_conn,
-                        a,
-                        number,
-                        ts,
-                        &d.bytes,
-                    )?;
-                    continue;
-                }
                 let mesh = report.lowpan.as_ref().and_then(|l| {
                     l.dispatch.iter().find_map(|h| match h {
                         DispatchHeader::Mesh(m) => Some(m.clone()),
                         _ => None,
                     })
                 });
-                let (target, out) = if mstp {
-                    match mstp_target(&d.bytes, a.pan.unwrap_or(DEFAULT_PAN)) {
-                        Ok(t) => t,
-                        Err(e) => {
-                            st.failed += 1;
-                            eprintln!("frame {number}: datagram not compressed: {e}");
-                            continue;
-                        }
-                    }
-                } else if ethernet {
-                    match ethernet_target(None, &d.bytes, a) {
-                        Ok(t) => t,
-                        Err(e) => {
-                            st.failed += 1;
-                            st.mib.add_not_compressed();
-                            eprintln!("frame {number}: datagram not compressed: {e}");
-                            continue;
-                        }
-                    }
-                } else {
-                    let t = Target {
-                        mac: MacHeader::from_frame(mac),
-                        mesh,
-                    };
-                    (t, Out::Wpan)
+                let target = || Target {
+                    mac: MacHeader::from_frame(mac),
+                    mesh,
                 };
-                one(
-                    &mut framer,
-                    &mut writer,
-                    &mut st,
-                    number,
-                    ts,
-                    &d.bytes,
-                    &target,
-                    out,
-                )?;
+                emit(&mut sink, &mut st, a, number, ts, &d.bytes, None, target)?;
             }
             Ok(Wpan::NotWpan(_)) => match ip_payload(&pkt) {
                 Ok(Some(ip)) if ip.first().is_some_and(|b| b >> 4 == 6) => {
-                    if let Some(c) = cmp.as_mut() {
-                        c.add(ip);
-                    }
-                    if ble_out {
-                        one_ble(
-                            &mut framer,
-                            &mut writer,
-                            &mut st,
-                            &mut ble_conn,
-                            a,
-                            number,
-                            ts,
-                            ip,
-                        )?;
-                        continue;
-                    }
-                    let (target, out) = if mstp {
-                        match mstp_target(ip, a.pan.unwrap_or(DEFAULT_PAN)) {
-                            Ok(t) => t,
-                            Err(e) => {
-                                st.failed += 1;
-                                eprintln!("frame {number}: datagram not compressed: {e}");
-                                continue;
-                            }
-                        }
-                    } else if ethernet {
-                        let eth = (pkt.linktype == linktype::ETHERNET).then_some(pkt.data);
-                        match ethernet_target(eth, ip, a) {
-                            Ok(t) => t,
-                            Err(e) => {
-                                st.failed += 1;
-                                st.mib.add_not_compressed();
-                                eprintln!("frame {number}: datagram not compressed: {e}");
-                                continue;
-                            }
-                        }
-                    } else {
-                        (ip_target(a, ip), Out::Wpan)
-                    };
-                    one(
-                        &mut framer,
-                        &mut writer,
-                        &mut st,
-                        number,
-                        ts,
-                        ip,
-                        &target,
-                        out,
-                    )?;
+                    let eth = (pkt.linktype == linktype::ETHERNET).then_some(pkt.data);
+                    emit(&mut sink, &mut st, a, number, ts, ip, eth, || {
+                        ip_target(a, ip)
+                    })?;
                 }
                 Ok(Some(_)) => st.not_ipv6 += 1,
                 Ok(None) => st.not_ip += 1,
@@ -480,6 +357,7 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
         st.incomplete += decoder.take_expired().len() as u64;
     }
     st.incomplete += decoder.finish().len() as u64;
+    let Sink { writer, cmp, .. } = sink;
     let mut w = writer
         .finish()
         .with_context(|| format!("writing to {}", super::output_label(&a.output)))?;
@@ -651,6 +529,67 @@ fn ethernet_target(
         a.pan.unwrap_or(DEFAULT_PAN),
     );
     Ok((target, Out::Ethernet { src, dst }))
+}
+
+/// Where compressed datagrams go, and what is counted of them on the way.
+struct Sink<W: Write> {
+    framer: Framer,
+    writer: CaptureWriter<W>,
+    /// `--stats`: the same datagrams over 802.15.4 and Bluetooth LE.
+    cmp: Option<Compare>,
+    /// `--link ble`: the connection once its opening packets are written.
+    ble_conn: Option<ConnWriter>,
+}
+
+/// One IPv6 datagram out on the link `--link` names: its link addressing (`eth`: the input's
+/// Ethernet header, if any; `wpan`: the 802.15.4 target for `--link wpan`), then compressed and
+/// written. A datagram no addressing fits is named on stderr and counted as not compressed.
+#[allow(clippy::too_many_arguments)]
+fn emit<W: Write>(
+    sink: &mut Sink<W>,
+    st: &mut Stats,
+    a: &CompressArgs,
+    number: u64,
+    ts: Timestamp,
+    ip: &[u8],
+    eth: Option<&[u8]>,
+    wpan: impl FnOnce() -> Target,
+) -> anyhow::Result<()> {
+    if let Some(c) = sink.cmp.as_mut() {
+        c.add(ip);
+    }
+    let addressed = match a.link {
+        LinkOut::Ble => {
+            let Sink {
+                framer,
+                writer,
+                ble_conn,
+                ..
+            } = sink;
+            return one_ble(framer, writer, st, ble_conn, a, number, ts, ip);
+        }
+        LinkOut::Mstp => mstp_target(ip, a.pan.unwrap_or(DEFAULT_PAN)),
+        LinkOut::Ethernet => ethernet_target(eth, ip, a),
+        LinkOut::Wpan => Ok((wpan(), Out::Wpan)),
+    };
+    match addressed {
+        Ok((target, out)) => one(
+            &mut sink.framer,
+            &mut sink.writer,
+            st,
+            number,
+            ts,
+            ip,
+            &target,
+            out,
+        ),
+        Err(e) => {
+            st.failed += 1;
+            st.mib.add_not_compressed();
+            eprintln!("frame {number}: datagram not compressed: {e}");
+            Ok(())
+        }
+    }
 }
 
 /// Compresses and writes one datagram; a datagram that cannot be compressed is named on stderr

@@ -755,7 +755,7 @@ pub(super) fn decode_ble<'a>(
     number: u64,
     ts: Timestamp,
 ) -> Result<(FrameReport<'a>, BleReport), String> {
-    let f = match b {
+    let (mut f, offset) = match b {
         Ble::Ll {
             packet,
             offset,
@@ -763,14 +763,8 @@ pub(super) fn decode_ble<'a>(
             direction,
             ..
         } => {
-            let mut f =
-                tracker.ll_packet(packet, *advertising, direction.map(ble_direction), number);
-            // Offsets in the captured packet, past the pseudo-header.
-            f.error = f.error.map(|e| {
-                let at = e.offset() + offset;
-                e.at(at)
-            });
-            f
+            let f = tracker.ll_packet(packet, *advertising, direction.map(ble_direction), number);
+            (f, *offset)
         }
         Ble::Hci {
             kind,
@@ -786,26 +780,30 @@ pub(super) fn decode_ble<'a>(
                 ietfwg_capture::HciType::Event => 4,
                 ietfwg_capture::HciType::Iso => 5,
             };
-            let mut f = tracker.hci_packet(
+            let f = tracker.hci_packet(
                 h4,
                 packet,
                 direction.map(ble_direction),
                 adapter.unwrap_or(0),
                 number,
             );
-            f.error = f.error.map(|e| {
-                let at = e.offset() + offset;
-                e.at(at)
-            });
-            f
+            (f, *offset)
         }
         Ble::MonitorOther {
             opcode,
             adapter,
             new_index_address,
-        } => tracker.monitor_record(*adapter, *opcode, *new_index_address),
+        } => (
+            tracker.monitor_record(*adapter, *opcode, *new_index_address),
+            0,
+        ),
         Ble::NotBle(why) => return Err(why.clone()),
     };
+    // Offsets in the captured packet, past the pseudo-header.
+    f.error = f.error.map(|e| {
+        let at = e.offset() + offset;
+        e.at(at)
+    });
     let mut report = FrameReport::empty(number);
     if let Some(e) = f.error {
         report.error = Some(e);

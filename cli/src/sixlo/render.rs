@@ -488,6 +488,26 @@ fn encoding_of(p: &IphcRepr) -> Encoding {
 /// The link address an elided IID was derived from: `link`, or when it is not known here (a
 /// bare payload) the one the IID itself stands for (`0000:00ff:fe00:XXXX` a short address,
 /// anything else an EUI-64 with the U/L bit flipped back).
+/// " from the ROLE EUI-64 …, U/L bit flipped" or "… short address XXXX": the link address an
+/// elided IID was formed from (RFC 4944 §6, RFC 6282 §3.2.2).
+fn iid_from_link(t: &mut Text, role: &str, link: LinkAddr, a: &std::net::Ipv6Addr) {
+    t.s(" from the ").s(role).s(" ");
+    let link = link_of(link, a);
+    match link {
+        LinkAddr::Extended(_) => {
+            t.s("EUI-64 ");
+            link_addr(t, &link);
+            t.s(", U/L bit flipped");
+        }
+        LinkAddr::Short(s) => {
+            t.s("short address ").hex(u64::from(s), 4);
+        }
+        LinkAddr::Absent => {
+            t.s("(absent)");
+        }
+    }
+}
+
 fn link_of(link: LinkAddr, a: &std::net::Ipv6Addr) -> LinkAddr {
     if link != LinkAddr::Absent {
         return link;
@@ -563,21 +583,7 @@ fn address_line(
             t.s(" (16 bits inline, as 0000:00ff:fe00:XXXX)");
         }
         _ => {
-            t.s(" from the ").s(role).s(" ");
-            let link = link_of(link, addr);
-            match link {
-                LinkAddr::Extended(_) => {
-                    t.s("EUI-64 ");
-                    link_addr(t, &link);
-                    t.s(", U/L bit flipped");
-                }
-                LinkAddr::Short(s) => {
-                    t.s("short address ").hex(u64::from(s), 4);
-                }
-                LinkAddr::Absent => {
-                    t.s("(absent)");
-                }
-            }
+            iid_from_link(t, role, link, addr);
         }
     }
     t.nl();
@@ -763,21 +769,7 @@ fn hc1_lines(
                 .s(" + IID ");
                 iid_text(t, a);
                 if iid {
-                    t.s(" from the ").s(role).s(" ");
-                    let link = link_of(link, a);
-                    match link {
-                        LinkAddr::Extended(_) => {
-                            t.s("EUI-64 ");
-                            link_addr(t, &link);
-                            t.s(", U/L bit flipped");
-                        }
-                        LinkAddr::Short(s) => {
-                            t.s("short address ").hex(u64::from(s), 4);
-                        }
-                        LinkAddr::Absent => {
-                            t.s("(absent)");
-                        }
-                    }
+                    iid_from_link(t, role, link, a);
                 } else {
                     t.s(" (inline)");
                 }
