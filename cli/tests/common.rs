@@ -17,6 +17,19 @@ pub fn tshark() -> Option<&'static str> {
     ietfwg_test_support::shared::program("tshark").map(|_| "tshark")
 }
 
+/// A folder of the project's own captures: `pcaps/DIR`.
+pub fn pcaps_dir(dir: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("pcaps")
+        .join(dir)
+}
+
+/// `pcaps/DIR/NAME` as a string, for a command's arguments.
+pub fn project_pcap(dir: &str, name: &str) -> String {
+    pcaps_dir(dir).join(name).to_string_lossy().into_owned()
+}
+
 /// The capture files of a corpus folder, sorted.
 pub fn captures(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)

@@ -6,16 +6,9 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use common::{assert_exit, ietfwg, ietfwg_stdin, ndjson, stdout};
 
-fn pcap(dir: &str, name: &str) -> String {
-    let p: PathBuf = [env!("CARGO_MANIFEST_DIR"), "..", "pcaps", dir, name]
-        .iter()
-        .collect();
-    p.to_string_lossy().into_owned()
-}
+use common::project_pcap as pcap;
 
 /// The block of frame or message `#n` in `out`.
 fn block(out: &str, n: u64) -> String {

@@ -14,9 +14,7 @@ use std::process::{Command, Stdio};
 use serde_json::Value;
 
 fn pcap(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../pcaps/ikev2")
-        .join(name)
+    common::pcaps_dir("ikev2").join(name)
 }
 
 fn s(p: &Path) -> &str {

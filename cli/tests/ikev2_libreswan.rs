@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Output;
 
 use ietfwg_test_support::libreswan::{LswAuth, LswConfig, Pluto};
@@ -15,7 +15,7 @@ use ietfwg_test_support::strongswan::{Responder, ResponderConfig};
 use serde_json::Value;
 
 fn pcap(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../pcaps/ikev2/{name}.pcap"))
+    common::pcaps_dir("ikev2").join(format!("{name}.pcap"))
 }
 
 fn show(out: &Output) -> String {

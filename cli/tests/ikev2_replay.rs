@@ -14,7 +14,7 @@ use ietfwg_test_support::strongswan::{Responder, ResponderConfig};
 use serde_json::Value;
 
 fn pcap(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../pcaps/ikev2/{name}.pcap"))
+    common::pcaps_dir("ikev2").join(format!("{name}.pcap"))
 }
 
 /// The IKE proposals both daemons had when `NAME.pcap` was recorded (pcaps/README.md): the

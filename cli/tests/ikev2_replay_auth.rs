@@ -14,7 +14,7 @@ use ietfwg_test_support::strongswan::{PubkeyAuth, Responder, ResponderConfig};
 use serde_json::Value;
 
 fn pcap(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../pcaps/ikev2/{name}.pcap"))
+    common::pcaps_dir("ikev2").join(format!("{name}.pcap"))
 }
 
 const LAB_TS: [&str; 4] = ["--ts", "127.0.0.0/24", "--remote-ts", "127.0.0.0/24"];

@@ -4,17 +4,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::{assert_exit, ietfwg, stderr};
 use serde_json::Value;
 
-fn pcap(dir: &str, name: &str) -> String {
-    let p: PathBuf = [env!("CARGO_MANIFEST_DIR"), "..", "pcaps", dir, name]
-        .iter()
-        .collect();
-    p.to_string_lossy().into_owned()
-}
+use common::project_pcap as pcap;
 
 fn mib(args: &[&str]) -> Value {
     let o = ietfwg(args);

@@ -5,16 +5,9 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use common::{assert_exit, ietfwg, stderr, stdout};
 
-fn pcap(dir: &str, name: &str) -> String {
-    let p: PathBuf = [env!("CARGO_MANIFEST_DIR"), "..", "pcaps", dir, name]
-        .iter()
-        .collect();
-    p.to_string_lossy().into_owned()
-}
+use common::project_pcap as pcap;
 
 /// `6lo decode -x`: after each frame its bytes, every octet of the frame in the field list
 /// once (the offsets column runs 0..len without gaps), the IPHC bits broken out with RFC 6282
