@@ -6,66 +6,9 @@
 //! Coloured by layer when the output is coloured.
 
 use std::io::{self, Write};
-use std::ops::Range;
 
 use colored::{Color, Colorize};
-
-/// One sub-field of a bit field.
-#[derive(Debug)]
-pub struct Bit<'a> {
-    pub first: u8,
-    pub len: u8,
-    pub value: u32,
-    pub name: &'a str,
-    pub meaning: &'a str,
-}
-
-/// One field, as either protocol crate describes it.
-#[derive(Debug)]
-pub struct Row<'a> {
-    pub range: Range<usize>,
-    /// Layer name for the column.
-    pub layer: &'static str,
-    /// Colour slot of the layer (0-based, wraps).
-    pub slot: usize,
-    pub name: &'a str,
-    pub value: &'a str,
-    pub reference: &'static str,
-    pub word: Option<(u32, u8)>,
-    pub bits: Vec<Bit<'a>>,
-}
-
-/// The [`Row`]s of a protocol crate's field map. `ietfwg_6lo::fields` and
-/// `ietfwg_ikev2::wire::fields` have fields of the same shape but are separate types (the two
-/// crates share no dependency), so the conversion is written once here as a macro; `slot` picks
-/// the colour slot of a field's layer.
-macro_rules! field_rows {
-    ($map:expr, $slot:expr) => {
-        $map.iter()
-            .map(|f| $crate::hexdump::Row {
-                range: f.range.clone(),
-                layer: f.layer.name(),
-                slot: $slot(f.layer),
-                name: &f.name,
-                value: &f.value,
-                reference: f.reference,
-                word: f.word,
-                bits: f
-                    .bits
-                    .iter()
-                    .map(|b| $crate::hexdump::Bit {
-                        first: b.first,
-                        len: b.len,
-                        value: b.value,
-                        name: b.name,
-                        meaning: &b.meaning,
-                    })
-                    .collect(),
-            })
-            .collect::<Vec<$crate::hexdump::Row<'_>>>()
-    };
-}
-pub(crate) use field_rows;
+use ietfwg_fieldmap::{Field, Layer};
 
 const PALETTE: [Color; 6] = [
     Color::Cyan,
@@ -89,13 +32,15 @@ fn paint(s: &str, slot: usize, color: bool) -> String {
     }
 }
 
-/// Writes the dump of `bytes` under the heading `title`.
-pub fn render(
+/// Writes the dump of `bytes` under the heading `title`, with its field map `rows`; `slot`
+/// picks the colour slot of a field's layer (0-based, wraps).
+pub fn render<L: Layer>(
     out: &mut dyn Write,
     color: bool,
     title: &str,
     bytes: &[u8],
-    rows: &[Row<'_>],
+    rows: &[Field<L>],
+    slot: fn(L) -> usize,
 ) -> io::Result<()> {
     writeln!(out, "    {title}")?;
     // Which row each octet belongs to, for colouring the classic dump.
@@ -114,11 +59,11 @@ pub fn render(
                 hex.push(' ');
             }
             let cell = format!("{b:02x}");
-            let slot = owner
+            let owner_slot = owner
                 .get(base + j)
                 .and_then(|&o| rows.get(o))
-                .map(|r| r.slot);
-            hex += &match slot {
+                .map(|r| slot(r.layer));
+            hex += &match owner_slot {
                 Some(s) => paint(&cell, s, color),
                 None => cell,
             };
@@ -168,17 +113,17 @@ pub fn render(
         } else {
             format!("  [{}]", r.reference)
         };
-        let head = format!("{:<9} {:<24} {:<9} ", offs, lines[0], r.layer);
+        let head = format!("{:<9} {:<24} {:<9} ", offs, lines[0], r.layer.name());
         writeln!(
             out,
             "    {}{} = {}{}",
-            paint(&head, r.slot, color),
+            paint(&head, slot(r.layer), color),
             r.name,
             r.value,
             reference
         )?;
         for l in lines.iter().skip(1) {
-            writeln!(out, "    {:<9} {}", "", paint(l, r.slot, color))?;
+            writeln!(out, "    {:<9} {}", "", paint(l, slot(r.layer), color))?;
         }
         if let Some((word, width)) = r.word {
             for b in &r.bits {

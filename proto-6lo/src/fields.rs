@@ -12,7 +12,7 @@
 //! [`FieldLayer::Undecoded`]; a gap that the rules below do not account for is a field named
 //! [`UNMAPPED`] (tests check that real captures produce none).
 
-use std::ops::Range;
+pub use ietfwg_fieldmap::{BitField, Layer, UNMAPPED};
 
 use crate::dispatch::DispatchHeader;
 use crate::iphc::IphcRepr;
@@ -20,9 +20,6 @@ use crate::lowpan::{Compression, FrameReport};
 use crate::mac::{self, FcsMode};
 use crate::nhc::{self, NhcRepr};
 use crate::LinkAddr;
-
-/// The name of a field that fills a gap the layout rules did not account for.
-pub const UNMAPPED: &str = "(not mapped)";
 
 /// The layer a field belongs to (a hex dump colours by it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -44,9 +41,10 @@ pub enum FieldLayer {
     Undecoded,
 }
 
-impl FieldLayer {
-    /// Short name for a column.
-    pub fn name(self) -> &'static str {
+impl Layer for FieldLayer {
+    const UNDECODED: Self = FieldLayer::Undecoded;
+
+    fn name(self) -> &'static str {
         match self {
             FieldLayer::Mac => "802.15.4",
             FieldLayer::Dispatch => "6LoWPAN",
@@ -59,118 +57,11 @@ impl FieldLayer {
     }
 }
 
-/// Bits of a field: `len` bits starting `first` bits from the most significant bit of the
-/// field's value as shown (`Field::word`, `width` bits wide).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct BitField {
-    /// First bit, counted from the most significant bit of the word (0-based).
-    pub first: u8,
-    /// Number of bits.
-    pub len: u8,
-    /// The bits' value.
-    pub value: u32,
-    /// The sub-field's name as the standard names it.
-    pub name: &'static str,
-    /// What the value means.
-    pub meaning: String,
-}
-
 /// One field of a frame.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Field {
-    /// Octets of the frame it occupies.
-    pub range: Range<usize>,
-    pub layer: FieldLayer,
-    /// Its name as the standard names it.
-    pub name: String,
-    /// Its value, decoded.
-    pub value: String,
-    /// The section that defines it.
-    pub reference: &'static str,
-    /// For a bit field: the word the bits are read from (the octets as a big-endian number,
-    /// or little-endian for the 802.15.4 Frame Control), its width in bits, and the bits.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub word: Option<(u32, u8)>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub bits: Vec<BitField>,
-}
+pub type Field = ietfwg_fieldmap::Field<FieldLayer>;
 
-/// Builds the list in wire order; `at` is where the next field starts.
-struct Map {
-    fields: Vec<Field>,
-    at: usize,
-}
-
-impl Map {
-    fn push(
-        &mut self,
-        len: usize,
-        layer: FieldLayer,
-        name: impl Into<String>,
-        value: impl Into<String>,
-        reference: &'static str,
-    ) -> &mut Field {
-        let start = self.at;
-        self.at += len;
-        self.fields.push(Field {
-            range: start..self.at,
-            layer,
-            name: name.into(),
-            value: value.into(),
-            reference,
-            word: None,
-            bits: Vec::new(),
-        });
-        let i = self.fields.len() - 1;
-        &mut self.fields[i]
-    }
-
-    /// Moves to `to`, filling a gap with an [`UNMAPPED`] field.
-    fn fill_to(&mut self, to: usize) {
-        if to > self.at {
-            let n = to - self.at;
-            self.push(
-                n,
-                FieldLayer::Undecoded,
-                UNMAPPED,
-                format!("{n} byte(s)"),
-                "",
-            );
-        }
-    }
-}
-
-impl Field {
-    fn word(&mut self, value: u32, width: u8) -> &mut Self {
-        self.word = Some((value, width));
-        self
-    }
-
-    fn bit(
-        &mut self,
-        first: u8,
-        len: u8,
-        name: &'static str,
-        meaning: impl Into<String>,
-    ) -> &mut Self {
-        let (word, width) = self.word.unwrap_or((0, 0));
-        let shift = u32::from(width.saturating_sub(first).saturating_sub(len));
-        let mask = if len >= 32 {
-            u32::MAX
-        } else {
-            (1u32 << len) - 1
-        };
-        let value = word.checked_shr(shift).unwrap_or(0) & mask;
-        self.bits.push(BitField {
-            first,
-            len,
-            value,
-            name,
-            meaning: meaning.into(),
-        });
-        self
-    }
-}
+/// Builds the list in wire order.
+type Map = ietfwg_fieldmap::Map<FieldLayer>;
 
 const MAC_FCF: &str = "IEEE 802.15.4-2015 §7.2.2";
 const MAC_FIELDS: &str = "IEEE 802.15.4-2015 §7.2.1";
@@ -194,10 +85,7 @@ fn yes(b: bool) -> &'static str {
 /// The fields of `frame` (the whole captured frame, FCS included when `fcs` says there is
 /// one) as `report` decoded them.
 pub fn frame_fields(frame: &[u8], fcs: FcsMode, report: &FrameReport<'_>) -> Vec<Field> {
-    let mut m = Map {
-        fields: Vec::new(),
-        at: 0,
-    };
+    let mut m = Map::new(0);
     let body_end = frame.len().saturating_sub(fcs.len());
     let Some(mac) = &report.mac else {
         let why = report
@@ -269,8 +157,7 @@ pub fn frame_fields(frame: &[u8], fcs: FcsMode, report: &FrameReport<'_>) -> Vec
         );
     }
     m.fill_to(frame.len());
-    m.fields.retain(|f| !f.range.is_empty());
-    m.fields
+    m.finish()
 }
 
 fn hex(b: &[u8]) -> String {

@@ -2,9 +2,9 @@
 //! `ietfwg_ikev2::wire::fields`, and the decrypted SK/SKF plaintext's.
 
 use ietfwg_ikev2::decoder::{Decoded, Decryption, FragmentState};
-use ietfwg_ikev2::wire::fields::{self, Field, FieldLayer};
+use ietfwg_ikev2::wire::fields::{self, FieldLayer};
 
-use crate::hexdump::{self, Row};
+use crate::hexdump;
 use crate::ikev2::stream::Event;
 use crate::text::Text;
 
@@ -16,11 +16,6 @@ fn slot(l: FieldLayer) -> usize {
         FieldLayer::Encrypted => 3,
         FieldLayer::Undecoded => 5,
     }
-}
-
-/// The rows of a field map.
-pub fn rows(map: &[Field]) -> Vec<Row<'_>> {
-    hexdump::field_rows!(map, slot)
 }
 
 /// Writes the annotated dump of an IKEv2 message (nothing for ESP, keepalives, IKEv1 and
@@ -44,7 +39,7 @@ pub fn event(t: &mut Text, ev: &Event) -> anyhow::Result<()> {
         "bytes of the IKE message ({} octets; offsets count from the first octet of the IKE header)",
         d.bytes.len()
     );
-    hexdump::render(&mut t.buf, color, &title, &d.bytes, &rows(&map))?;
+    hexdump::render(&mut t.buf, color, &title, &d.bytes, &map, slot)?;
     let Some(o) = opened else {
         return Ok(());
     };
@@ -60,7 +55,7 @@ pub fn event(t: &mut Text, ev: &Event) -> anyhow::Result<()> {
             p.plaintext.len(),
             p.plaintext_offset
         );
-        hexdump::render(&mut t.buf, color, &title, &p.plaintext, &rows(&map))?;
+        hexdump::render(&mut t.buf, color, &title, &p.plaintext, &map, slot)?;
     }
     if let Some(FragmentState::Complete(r)) = &o.fragments {
         let map = fields::chain_fields(&r.plaintext, 0, r.payloads.as_ref().map(Vec::as_slice));
@@ -69,7 +64,7 @@ pub fn event(t: &mut Text, ev: &Event) -> anyhow::Result<()> {
             r.frames,
             r.plaintext.len()
         );
-        hexdump::render(&mut t.buf, color, &title, &r.plaintext, &rows(&map))?;
+        hexdump::render(&mut t.buf, color, &title, &r.plaintext, &map, slot)?;
     }
     Ok(())
 }

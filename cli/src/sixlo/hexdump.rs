@@ -1,10 +1,10 @@
 //! `6lo decode -x`: a frame's bytes with the field map of `ietfwg_6lo::fields`.
 
-use ietfwg_6lo::fields::{self, Field, FieldLayer};
+use ietfwg_6lo::fields::{self, FieldLayer};
 use ietfwg_6lo::lowpan::FrameReport;
 use ietfwg_6lo::mac::FcsMode;
 
-use crate::hexdump::{self, Row};
+use crate::hexdump;
 use crate::text::Text;
 
 fn slot(l: FieldLayer) -> usize {
@@ -17,11 +17,6 @@ fn slot(l: FieldLayer) -> usize {
         FieldLayer::Fcs => 0,
         FieldLayer::Undecoded => 5,
     }
-}
-
-/// The rows of a field map.
-pub fn rows(map: &[Field]) -> Vec<Row<'_>> {
-    hexdump::field_rows!(map, slot)
 }
 
 /// Writes the annotated dump of one 802.15.4 frame (`frame` as captured, FCS included when
@@ -39,6 +34,6 @@ pub fn frame(
         frame.len()
     );
     let color = t.color;
-    hexdump::render(&mut t.buf, color, &title, frame, &rows(&map))?;
+    hexdump::render(&mut t.buf, color, &title, frame, &map, slot)?;
     Ok(())
 }

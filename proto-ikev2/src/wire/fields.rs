@@ -10,15 +10,12 @@
 //! error) is a field of layer [`FieldLayer::Undecoded`]; a gap the offsets do not account for
 //! is a field named [`UNMAPPED`] (tests check that real captures produce none).
 
-use std::ops::Range;
+pub use ietfwg_fieldmap::{BitField, Layer, UNMAPPED};
 
 use crate::crypto::decrypt::Decrypted;
 use crate::error::Error;
 use crate::wire::header::Header;
 use crate::wire::payload::{Payload, PayloadBody};
-
-/// The name of a field that fills a gap the offsets did not account for.
-pub const UNMAPPED: &str = "(not mapped)";
 
 /// The layer a field belongs to (a hex dump colours by it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -36,9 +33,10 @@ pub enum FieldLayer {
     Undecoded,
 }
 
-impl FieldLayer {
-    /// Short name for a column.
-    pub fn name(self) -> &'static str {
+impl Layer for FieldLayer {
+    const UNDECODED: Self = FieldLayer::Undecoded;
+
+    fn name(self) -> &'static str {
         match self {
             FieldLayer::Header => "IKE hdr",
             FieldLayer::PayloadHeader => "payload",
@@ -49,114 +47,11 @@ impl FieldLayer {
     }
 }
 
-/// Bits of a field: `len` bits starting `first` bits from the most significant bit of
-/// `Field::word`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct BitField {
-    /// First bit, counted from the most significant bit of the word (0-based).
-    pub first: u8,
-    /// Number of bits.
-    pub len: u8,
-    /// The bits' value.
-    pub value: u32,
-    /// The sub-field's name as the RFC names it.
-    pub name: &'static str,
-    /// What the value means.
-    pub meaning: String,
-}
-
 /// One field.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Field {
-    /// Octets it occupies (offsets in the message, or in the plaintext for [`chain_fields`]).
-    pub range: Range<usize>,
-    pub layer: FieldLayer,
-    /// Its name as the RFC names it.
-    pub name: String,
-    /// Its value, decoded.
-    pub value: String,
-    /// The section that defines it.
-    pub reference: &'static str,
-    /// For a bit field: the octets as a big-endian number and its width in bits.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub word: Option<(u32, u8)>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub bits: Vec<BitField>,
-}
+pub type Field = ietfwg_fieldmap::Field<FieldLayer>;
 
-struct Map {
-    fields: Vec<Field>,
-    at: usize,
-}
-
-impl Map {
-    fn push(
-        &mut self,
-        len: usize,
-        layer: FieldLayer,
-        name: impl Into<String>,
-        value: impl Into<String>,
-        reference: &'static str,
-    ) -> &mut Field {
-        let start = self.at;
-        self.at += len;
-        self.fields.push(Field {
-            range: start..self.at,
-            layer,
-            name: name.into(),
-            value: value.into(),
-            reference,
-            word: None,
-            bits: Vec::new(),
-        });
-        let i = self.fields.len() - 1;
-        &mut self.fields[i]
-    }
-
-    fn fill_to(&mut self, to: usize) {
-        if to > self.at {
-            let n = to - self.at;
-            self.push(
-                n,
-                FieldLayer::Undecoded,
-                UNMAPPED,
-                format!("{n} byte(s)"),
-                "",
-            );
-        }
-    }
-}
-
-impl Field {
-    fn word(&mut self, value: u32, width: u8) -> &mut Self {
-        self.word = Some((value, width));
-        self
-    }
-
-    fn bit(
-        &mut self,
-        first: u8,
-        len: u8,
-        name: &'static str,
-        meaning: impl Into<String>,
-    ) -> &mut Self {
-        let (word, width) = self.word.unwrap_or((0, 0));
-        let shift = u32::from(width.saturating_sub(first).saturating_sub(len));
-        let mask = if len >= 32 {
-            u32::MAX
-        } else {
-            (1u32 << len) - 1
-        };
-        self.bits.push(BitField {
-            first,
-            len,
-            value: word.checked_shr(shift).unwrap_or(0) & mask,
-            name,
-            meaning: meaning.into(),
-        });
-        self
-    }
-}
+/// Builds the list in wire order.
+type Map = ietfwg_fieldmap::Map<FieldLayer>;
 
 const HDR: &str = "RFC 7296 §3.1";
 const GENERIC: &str = "RFC 7296 §3.2";
@@ -405,10 +300,7 @@ pub fn message_fields(
     message: Result<&[Payload], &Error>,
     decrypted: Option<&Decrypted>,
 ) -> Vec<Field> {
-    let mut m = Map {
-        fields: Vec::new(),
-        at: 0,
-    };
+    let mut m = Map::new(0);
     let Some(h) = header else {
         m.push(
             bytes.len(),
@@ -443,8 +335,7 @@ pub fn message_fields(
     if m.at < len {
         m.fill_to(len);
     }
-    m.fields.retain(|f| !f.range.is_empty());
-    m.fields
+    m.finish()
 }
 
 /// The fields of a decrypted payload chain: `plaintext` as [`Decrypted::plaintext`] holds it,
@@ -455,10 +346,7 @@ pub fn chain_fields(
     base: usize,
     chain: Result<&[Payload], &Error>,
 ) -> Vec<Field> {
-    let mut m = Map {
-        fields: Vec::new(),
-        at: base,
-    };
+    let mut m = Map::new(base);
     match chain {
         Ok(payloads) => payload_fields(&mut m, payloads, None),
         Err(e) => {
@@ -474,11 +362,11 @@ pub fn chain_fields(
     if m.at < base + plaintext.len() {
         m.fill_to(base + plaintext.len());
     }
-    m.fields.retain(|f| !f.range.is_empty());
-    for f in &mut m.fields {
+    let mut fields = m.finish();
+    for f in &mut fields {
         f.range = f.range.start.saturating_sub(base)..f.range.end.saturating_sub(base);
     }
-    m.fields
+    fields
 }
 
 #[cfg(test)]
