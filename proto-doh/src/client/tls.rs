@@ -536,7 +536,7 @@ pub(crate) fn session_info(
 }
 
 /// rustls names TLS 1.3 suites "TLS13_…"; IANA's registry says "TLS_…".
-fn iana_suite_name(debug: &str) -> String {
+pub(crate) fn iana_suite_name(debug: &str) -> String {
     match debug.strip_prefix("TLS13_") {
         Some(rest) => format!("TLS_{rest}"),
         None => debug.to_string(),
