@@ -372,7 +372,10 @@ pub fn run(args: BatchArgs, mut out: Output) -> anyhow::Result<Status> {
         tls.push_str(&format!(" ({} resumed)", handshakes.resumed));
     }
     if args.conn.zero_rtt {
-        tls.push_str(&format!(", 0-RTT: {}", super::bench::zero_rtt_text(&handshakes)));
+        tls.push_str(&format!(
+            ", 0-RTT: {}",
+            super::bench::zero_rtt_text(&handshakes)
+        ));
     }
     eprintln!(
         "ietfwg: batch: sent {}, NOERROR {}, NXDOMAIN {}, other {}, errors {}, elapsed {:.2} s, \
