@@ -22,8 +22,8 @@ use tokio::sync::watch;
 use super::connect::{Connected, Target};
 use super::error::ClientError;
 use super::http::Sender;
-use super::{cert_info, spki_pin, MAX_BODY};
 use super::quic_hello::{HelloSlot, ServerHello, Watching};
+use super::{cert_info, spki_pin, MAX_BODY};
 use super::{tls, CertInfo, ClientConfig, ConnectTiming, HttpVersion, Response, TlsInfo, ZeroRtt};
 
 type SendRequest = h3::client::SendRequest<h3_quinn::OpenStreams, Bytes>;
@@ -214,7 +214,11 @@ async fn handshake(
                 tokio::spawn(async move {
                     let _ = tx.send(Some(accepted.await));
                 });
-                return Ok((endpoint, conn, HandshakeWatch::quic(Early::Pending(rx), hello)));
+                return Ok((
+                    endpoint,
+                    conn,
+                    HandshakeWatch::quic(Early::Pending(rx), hello),
+                ));
             }
             Err(connecting) => {
                 let conn = tokio::time::timeout(limit, connecting)
@@ -224,7 +228,11 @@ async fn handshake(
                         after: limit,
                     })?
                     .map_err(failed)?;
-                return Ok((endpoint, conn, HandshakeWatch::quic(Early::Unavailable, hello)));
+                return Ok((
+                    endpoint,
+                    conn,
+                    HandshakeWatch::quic(Early::Unavailable, hello),
+                ));
             }
         }
     }
@@ -554,7 +562,10 @@ mod tests {
         let limit = Duration::from_millis(50);
         let w = |e: Early| HandshakeWatch::quic(e, HelloSlot::default());
         assert_eq!(HandshakeWatch::tcp(None).outcome(limit).await, ZeroRtt::Off);
-        assert_eq!(w(Early::Unavailable).outcome(limit).await, ZeroRtt::Unavailable);
+        assert_eq!(
+            w(Early::Unavailable).outcome(limit).await,
+            ZeroRtt::Unavailable
+        );
         let (tx, rx) = watch::channel(None);
         let early = w(Early::Pending(rx));
         // Not settled in time: counted as rejected.
@@ -563,7 +574,10 @@ mod tests {
         assert_eq!(early.outcome(limit).await, ZeroRtt::Accepted);
         let (tx, rx) = watch::channel(None);
         tx.send(Some(false)).unwrap();
-        assert_eq!(w(Early::Pending(rx)).outcome(limit).await, ZeroRtt::Rejected);
+        assert_eq!(
+            w(Early::Pending(rx)).outcome(limit).await,
+            ZeroRtt::Rejected
+        );
         // Resumption: over TCP as given, over QUIC once the ServerHello is read.
         assert_eq!(HandshakeWatch::tcp(Some(true)).resumed_now(), Some(true));
         let quic = w(Early::Off);

@@ -376,7 +376,9 @@ impl Client {
     /// None in cleartext, and over HTTP/3 with 0-RTT until the server's ServerHello has come
     /// ([`Client::zero_rtt`] waits for it).
     pub fn resumed(&self) -> Option<bool> {
-        self.inner.resumed.or_else(|| self.inner.watch.resumed_now())
+        self.inner
+            .resumed
+            .or_else(|| self.inner.watch.resumed_now())
     }
 
     /// What the handshake settles (resumption, 0-RTT), to be awaited later without holding
@@ -388,10 +390,7 @@ impl Client {
     /// Over HTTP/3, what became of 0-RTT: waits (at most the connect timeout) for the
     /// handshake to settle it. [`ZeroRtt::Off`] when not asked for.
     pub async fn zero_rtt(&self) -> ZeroRtt {
-        self.inner
-            .watch
-            .outcome(self.inner.request_timeout)
-            .await
+        self.inner.watch.outcome(self.inner.request_timeout).await
     }
 
     /// True once the connection can take no more requests (the server closed it, or it
