@@ -23,7 +23,7 @@ pub struct TlsInfo {
     /// "TLSv1.3" or "TLSv1.2".
     pub version: String,
     /// IANA name: "TLS_AES_256_GCM_SHA384", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", …;
-    /// empty over HTTP/3 (quinn does not expose the QUIC connection's suite).
+    /// over HTTP/3 read from the QUIC connection's ServerHello (empty until it has come).
     pub cipher_suite: String,
     /// The protocol the server selected by ALPN (RFC 7301): "h2", "http/1.1", "h3", or none.
     pub alpn: Option<String>,
