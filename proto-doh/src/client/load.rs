@@ -378,10 +378,15 @@ impl Recorder {
         }
     }
 
-    /// Counts what the handshakes settled: resumption and 0-RTT.
+    /// Counts what the handshakes settled: resumption and 0-RTT. A handshake still going on
+    /// a second from now (a 0-RTT connection whose server went away) counts as not resumed,
+    /// its early data as rejected.
     async fn settle_handshakes(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(1);
         for w in std::mem::take(&mut self.watches) {
-            let s = w.settle(Duration::from_secs(1)).await;
+            let s = w
+                .settle(deadline.saturating_duration_since(Instant::now()))
+                .await;
             let h = &mut self.handshakes;
             h.resumed += u64::from(s.resumed == Some(true));
             if matches!(s.zero_rtt, ZeroRtt::Accepted | ZeroRtt::Rejected) {
