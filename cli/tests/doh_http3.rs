@@ -170,6 +170,11 @@ fn http3_timing_shows_the_quic_handshake_and_tls_shows_h3() {
     assert!(!text.contains("TCP connect"), "{text}");
     assert!(text.contains(";;   ALPN           h3"), "{text}");
     assert!(text.contains(";;   version        TLSv1.3"), "{text}");
+    // Read from the QUIC connection's ServerHello: aioquic prefers AES-256-GCM, as rustls does.
+    assert!(
+        text.contains(";;   cipher suite   TLS_AES_256_GCM_SHA384"),
+        "{text}"
+    );
     let v = one(&doh_query(
         &hc.h3_url(),
         &hc.cacert(),
@@ -182,6 +187,8 @@ fn http3_timing_shows_the_quic_handshake_and_tls_shows_h3() {
     assert!(v["timing"]["tls_ms"].is_null(), "{v}");
     assert_eq!(v["tls"]["alpn"], "h3", "{v}");
     assert_eq!(v["tls"]["verified"], true, "{v}");
+    assert_eq!(v["tls"]["cipher_suite"], "TLS_AES_256_GCM_SHA384", "{v}");
+    assert_eq!(v["timing"]["resumed"], false, "one connection: {v}");
     assert!(
         v["timing"].get("zero_rtt").is_none(),
         "0-RTT off by default: {v}"
@@ -637,11 +644,11 @@ fn http3_needs_https() {
     );
     let out = ietfwg(&["doh", "query", "x.test", "--http3", "--http1.1"]);
     assert_exit(&out, 2);
-    // doh check speaks HTTP/2 and HTTP/1.1 only, and says so rather than ignoring --http3.
-    let out = ietfwg(&["doh", "check", "https://127.0.0.1:9/dns-query", "--http3"]);
+    // doh check --http3 (cli/tests/doh_http3_more.rs) needs https:// as the others do.
+    let out = ietfwg(&["doh", "check", "http://127.0.0.1:9/dns-query", "--http3"]);
     assert_exit(&out, 2);
     assert!(
-        stderr(&out).contains("doh check runs its clauses over HTTP/2 and HTTP/1.1 only"),
+        stderr(&out).contains("must be https://"),
         "{}",
         stderr(&out)
     );

@@ -352,13 +352,13 @@ pub fn run(args: BatchArgs, mut out: Output) -> anyhow::Result<Status> {
             Err(e) => anyhow::bail!("the query engine failed: {e}"),
         };
         let report = report.with_context(|| connect_context.clone())?;
-        anyhow::Ok(report.handshakes.connections as usize)
+        anyhow::Ok(report.handshakes)
     });
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
     out.flush()?;
-    let connections = connections?;
+    let handshakes = connections?;
     let elapsed = start.elapsed();
     let secs = elapsed.as_secs_f64();
     let rate = if secs > 0.0 {
@@ -366,9 +366,20 @@ pub fn run(args: BatchArgs, mut out: Output) -> anyhow::Result<Status> {
     } else {
         0.0
     };
+    // Resumption over more than one connection, and 0-RTT when asked: as `doh bench` says them.
+    let mut tls = String::new();
+    if handshakes.tls > 1 {
+        tls.push_str(&format!(" ({} resumed)", handshakes.resumed));
+    }
+    if args.conn.zero_rtt {
+        tls.push_str(&format!(
+            ", 0-RTT: {}",
+            super::bench::zero_rtt_text(&handshakes)
+        ));
+    }
     eprintln!(
         "ietfwg: batch: sent {}, NOERROR {}, NXDOMAIN {}, other {}, errors {}, elapsed {:.2} s, \
-         {:.0} q/s, connections: {}",
+         {:.0} q/s, connections: {}{tls}",
         counts.sent,
         counts.noerror,
         counts.nxdomain,
@@ -376,7 +387,7 @@ pub fn run(args: BatchArgs, mut out: Output) -> anyhow::Result<Status> {
         counts.errors,
         secs,
         rate,
-        connections
+        handshakes.connections
     );
     Ok(if counts.noerror == n {
         Status::Ok

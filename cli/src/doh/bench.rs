@@ -308,7 +308,7 @@ pub fn run(args: BenchArgs, mut out: Output) -> anyhow::Result<Status> {
                 })?,
             }
         } else if let Ok(r) = &res {
-            let text = render(r, out.color);
+            let text = render(r, out.color, args.conn.zero_rtt);
             out.write_all(text.as_bytes())?;
         }
         out.flush()?;
@@ -395,8 +395,8 @@ fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// The text report of one server.
-fn render(r: &LoadReport, color: bool) -> String {
+/// The text report of one server; `zero_rtt`: --0rtt was given.
+fn render(r: &LoadReport, color: bool, zero_rtt: bool) -> String {
     let http = r.http.map_or("-".to_string(), |h| h.to_string());
     let shape = match r.rate {
         Some(rate) => format!(
@@ -468,10 +468,10 @@ fn render(r: &LoadReport, color: bool) -> String {
     }
     let h = &r.handshakes;
     if h.tls > 0 && r.http == Some(HttpVersion::Http3) {
-        // quinn does not say whether a QUIC handshake resumed a session.
         s.push_str(&format!(
-            "  handshakes  {} (TLS 1.3 inside), mean {} ms, max {} ms\n",
+            "  handshakes  {} (TLS 1.3 inside, {} resumed), mean {} ms, max {} ms\n",
             plural(h.tls, "QUIC handshake", "QUIC handshakes"),
+            h.resumed,
             ms(h.handshake_mean_ms),
             ms(h.handshake_max_ms)
         ));
@@ -489,7 +489,30 @@ fn render(r: &LoadReport, color: bool) -> String {
             plural(h.connections, "connection", "connections")
         ));
     }
+    if let (Some(v), Some(c)) = (&h.version, &h.cipher_suite) {
+        s.push_str(&format!("  tls         {v} {c}\n"));
+    }
+    if r.http == Some(HttpVersion::Http3) && (h.zero_rtt_attempted > 0 || zero_rtt) {
+        s.push_str(&format!("  0-rtt       {}\n", zero_rtt_text(h)));
+    }
     s
+}
+
+/// What became of 0-RTT over a run's connections.
+pub(crate) fn zero_rtt_text(h: &load::Handshakes) -> String {
+    let unavailable = h.tls.saturating_sub(h.zero_rtt_attempted);
+    let mut t = format!(
+        "{} of {} sent early data, the server accepted {}",
+        h.zero_rtt_attempted,
+        plural(h.tls, "connection", "connections"),
+        h.zero_rtt_accepted
+    );
+    if unavailable > 0 {
+        t.push_str(&format!(
+            " ({unavailable} had no session ticket allowing it: a full handshake)"
+        ));
+    }
+    t
 }
 
 fn phase_name(p: load::Phase) -> &'static str {

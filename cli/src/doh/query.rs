@@ -216,6 +216,10 @@ struct Timing {
     /// HTTP/3: the QUIC handshake (transport and TLS 1.3); absent over TCP.
     #[serde(skip_serializing_if = "Option::is_none")]
     quic_ms: Option<f64>,
+    /// Whether the TLS handshake resumed an earlier connection's session (RFC 8446 §2.2):
+    /// with --0rtt, the connection that sends the query resumes the first one's; null in
+    /// cleartext.
+    resumed: Option<bool>,
     /// With --0rtt: "accepted", "rejected" or "unavailable" (no resumable session).
     #[serde(skip_serializing_if = "Option::is_none")]
     zero_rtt: Option<ZeroRtt>,
@@ -226,8 +230,15 @@ struct Timing {
 }
 
 impl Timing {
-    fn new(c: &ConnectTiming, r: &Response, total: Duration, zero_rtt: ZeroRtt) -> Timing {
+    fn new(
+        c: &ConnectTiming,
+        r: &Response,
+        total: Duration,
+        resumed: Option<bool>,
+        zero_rtt: ZeroRtt,
+    ) -> Timing {
         Timing {
+            resumed,
             dns_ms: c.dns.map(ms),
             connect_ms: ms(c.tcp),
             tls_ms: c.tls.map(ms),
@@ -342,7 +353,15 @@ pub fn run(args: QueryArgs, mut out: Output) -> anyhow::Result<Status> {
         }
     };
     let tls = if args.tls { client.tls() } else { None };
-    let timing = Timing::new(client.connect_timing(), response, total, zero_rtt);
+    // After zero_rtt(): with 0-RTT the ServerHello that says whether the handshake resumed
+    // has come by then.
+    let timing = Timing::new(
+        client.connect_timing(),
+        response,
+        total,
+        client.resumed(),
+        zero_rtt,
+    );
 
     for n in notes {
         eprintln!("ietfwg: note: {n}");
@@ -473,6 +492,16 @@ fn timing_lines(t: &Timing) -> Vec<String> {
             v.push(format!(";;   TLS handshake  {}", f(t.tls_ms, "cleartext")));
         }
     }
+    if t.resumed == Some(true) || t.zero_rtt.is_some() {
+        v.push(format!(
+            ";;   resumed        {}",
+            match t.resumed {
+                Some(true) => "yes: the session of an earlier connection (RFC 8446 §2.2)",
+                Some(false) => "no: a full handshake",
+                None => "unknown: the handshake did not complete",
+            }
+        ));
+    }
     if let Some(z) = t.zero_rtt {
         v.push(format!(
             ";;   0-RTT          {}",
@@ -506,7 +535,7 @@ fn tls_lines(tls: Option<&TlsInfo>) -> Vec<String> {
         format!(
             ";;   cipher suite   {}",
             if t.cipher_suite.is_empty() {
-                "(not reported over QUIC)"
+                "(not known: the handshake did not complete)"
             } else {
                 &t.cipher_suite
             }

@@ -105,8 +105,9 @@ pub(crate) struct Connected {
     pub tls: Option<TlsInfo>,
     /// Whether the TLS handshake resumed an earlier session (RFC 8446 §2.2); None in cleartext.
     pub resumed: Option<bool>,
-    /// HTTP/3: what is known of 0-RTT.
-    pub zero_rtt: super::h3::EarlyData,
+    /// What the handshake settles (over HTTP/3 with 0-RTT, after the connection is handed
+    /// over): resumption and 0-RTT.
+    pub watch: super::h3::HandshakeWatch,
     pub sender: Sender,
 }
 
@@ -263,7 +264,7 @@ pub(crate) async fn connect(
             },
             tls: None,
             resumed: None,
-            zero_rtt: super::h3::EarlyData::off(),
+            watch: super::h3::HandshakeWatch::tcp(None),
             sender,
         });
     };
@@ -341,7 +342,7 @@ pub(crate) async fn connect(
         },
         tls: Some(info),
         resumed,
-        zero_rtt: super::h3::EarlyData::off(),
+        watch: super::h3::HandshakeWatch::tcp(resumed),
         sender,
     })
 }

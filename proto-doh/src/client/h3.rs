@@ -22,6 +22,7 @@ use tokio::sync::watch;
 use super::connect::{Connected, Target};
 use super::error::ClientError;
 use super::http::Sender;
+use super::quic_hello::{HelloSlot, ServerHello, Watching};
 use super::{cert_info, spki_pin, MAX_BODY};
 use super::{tls, CertInfo, ClientConfig, ConnectTiming, HttpVersion, Response, TlsInfo, ZeroRtt};
 
@@ -32,14 +33,33 @@ type SendRequest = h3::client::SendRequest<h3_quinn::OpenStreams, Bytes>;
 pub(crate) struct H3 {
     send: SendRequest,
     conn: quinn::Connection,
-    early: EarlyData,
+    early: HandshakeWatch,
     /// The UDP socket's endpoint, kept as long as the connection.
     _endpoint: quinn::Endpoint,
 }
 
-/// What is known of 0-RTT on a connection; cheap to clone.
+/// What a connection's handshake settles: whether it resumed an earlier session, and what
+/// became of 0-RTT. Over HTTP/3 with 0-RTT the connection carries requests before its
+/// handshake is complete, so these are known only later; this holds no connection, so a
+/// caller may keep one for every connection of a long run. Cheap to clone.
 #[derive(Debug, Clone)]
-pub(crate) struct EarlyData(Early);
+pub struct HandshakeWatch {
+    early: Early,
+    /// Over TCP: known when the connection is handed over; None in cleartext.
+    tcp_resumed: Option<bool>,
+    /// Over QUIC: the ServerHello, once read.
+    hello: Option<HelloSlot>,
+}
+
+/// What the handshake settled ([`HandshakeWatch::settle`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settled {
+    /// The server accepted a session ticket of an earlier connection (RFC 8446 §2.2); None
+    /// in cleartext, or when the handshake did not complete in time.
+    pub resumed: Option<bool>,
+    /// What became of 0-RTT.
+    pub zero_rtt: ZeroRtt,
+}
 
 #[derive(Debug, Clone)]
 enum Early {
@@ -49,14 +69,55 @@ enum Early {
     Pending(watch::Receiver<Option<bool>>),
 }
 
-impl EarlyData {
-    pub(crate) fn off() -> EarlyData {
-        EarlyData(Early::Off)
+impl HandshakeWatch {
+    /// A TCP connection: no 0-RTT, resumption known.
+    pub(crate) fn tcp(resumed: Option<bool>) -> HandshakeWatch {
+        HandshakeWatch {
+            early: Early::Off,
+            tcp_resumed: resumed,
+            hello: None,
+        }
+    }
+
+    fn quic(early: Early, hello: HelloSlot) -> HandshakeWatch {
+        HandshakeWatch {
+            early,
+            tcp_resumed: None,
+            hello: Some(hello),
+        }
+    }
+
+    /// The ServerHello of a QUIC connection, once read.
+    pub(crate) fn hello(&self) -> Option<ServerHello> {
+        self.hello.as_ref().and_then(|h| h.get().copied())
+    }
+
+    /// Over QUIC, the TLS version and cipher suite of the ServerHello, once read (over TCP the
+    /// client's [`TlsInfo`] has them from the start).
+    pub fn negotiated(&self) -> Option<(String, String)> {
+        self.hello().map(|h| (h.version_name(), h.suite_name()))
+    }
+
+    /// Whether the handshake resumed a session, if known yet.
+    pub(crate) fn resumed_now(&self) -> Option<bool> {
+        match &self.hello {
+            Some(_) => self.hello().map(|h| h.resumed),
+            None => self.tcp_resumed,
+        }
     }
 
     /// The outcome, waiting at most `limit` for the handshake to settle it.
+    pub async fn settle(&self, limit: Duration) -> Settled {
+        let zero_rtt = self.outcome(limit).await;
+        Settled {
+            resumed: self.resumed_now(),
+            zero_rtt,
+        }
+    }
+
+    /// What became of 0-RTT, waiting at most `limit` for the handshake to settle it.
     pub(crate) async fn outcome(&self, limit: Duration) -> ZeroRtt {
-        match &self.0 {
+        match &self.early {
             Early::Off => ZeroRtt::Off,
             Early::Unavailable => ZeroRtt::Unavailable,
             Early::Pending(rx) => {
@@ -72,7 +133,7 @@ impl EarlyData {
 
     /// Waits until the handshake is complete (at once unless 0-RTT is in use).
     async fn handshake_done(&self, limit: Duration) {
-        if let Early::Pending(rx) = &self.0 {
+        if let Early::Pending(rx) = &self.early {
             let mut rx = rx.clone();
             let _ = tokio::time::timeout(limit, rx.wait_for(Option::is_some)).await;
         }
@@ -94,11 +155,18 @@ pub(crate) async fn connect(
                 reason: format!("QUIC needs TLS 1.3 with TLS_AES_128_GCM_SHA256: {e}"),
             }
         })?;
-    let quic_cfg = quinn::ClientConfig::new(Arc::new(crypto));
+    let crypto = Arc::new(crypto);
     let mut last: Option<ClientError> = None;
     for &peer in addrs {
+        // A TLS session of its own for each attempt, so that its ServerHello is this
+        // connection's.
+        let hello = HelloSlot::default();
+        let quic_cfg = quinn::ClientConfig::new(Arc::new(Watching {
+            inner: crypto.clone(),
+            slot: hello.clone(),
+        }));
         let start = Instant::now();
-        match handshake(cfg, t, built, &quic_cfg, peer).await {
+        match handshake(cfg, t, built, &quic_cfg, peer, hello).await {
             Ok((endpoint, conn, early)) => {
                 let quic_time = start.elapsed();
                 return setup(cfg, t, endpoint, conn, early, peer, dns, quic_time, limit).await;
@@ -118,7 +186,8 @@ async fn handshake(
     built: &tls::Built,
     quic_cfg: &quinn::ClientConfig,
     peer: SocketAddr,
-) -> Result<(quinn::Endpoint, quinn::Connection, EarlyData), ClientError> {
+    hello: HelloSlot,
+) -> Result<(quinn::Endpoint, quinn::Connection, HandshakeWatch), ClientError> {
     let limit = cfg.connect_timeout;
     let bind: SocketAddr = if peer.is_ipv4() {
         (Ipv4Addr::UNSPECIFIED, 0).into()
@@ -145,7 +214,11 @@ async fn handshake(
                 tokio::spawn(async move {
                     let _ = tx.send(Some(accepted.await));
                 });
-                return Ok((endpoint, conn, EarlyData(Early::Pending(rx))));
+                return Ok((
+                    endpoint,
+                    conn,
+                    HandshakeWatch::quic(Early::Pending(rx), hello),
+                ));
             }
             Err(connecting) => {
                 let conn = tokio::time::timeout(limit, connecting)
@@ -155,7 +228,11 @@ async fn handshake(
                         after: limit,
                     })?
                     .map_err(failed)?;
-                return Ok((endpoint, conn, EarlyData(Early::Unavailable)));
+                return Ok((
+                    endpoint,
+                    conn,
+                    HandshakeWatch::quic(Early::Unavailable, hello),
+                ));
             }
         }
     }
@@ -166,7 +243,7 @@ async fn handshake(
             after: limit,
         })?
         .map_err(failed)?;
-    Ok((endpoint, conn, EarlyData::off()))
+    Ok((endpoint, conn, HandshakeWatch::quic(Early::Off, hello)))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -175,7 +252,7 @@ async fn setup(
     t: &Target,
     endpoint: quinn::Endpoint,
     conn: quinn::Connection,
-    early: EarlyData,
+    early: HandshakeWatch,
     peer: SocketAddr,
     dns: Option<Duration>,
     quic_time: Duration,
@@ -202,7 +279,7 @@ async fn setup(
         // Errors surface on the requests that were using the connection.
         let _ = std::future::poll_fn(|cx| driver.poll_close(cx)).await;
     });
-    let info = session_info(&conn, &t.tls_name, !cfg.insecure);
+    let info = session_info(&conn, early.hello(), &t.tls_name, !cfg.insecure);
     Ok(Connected {
         peer,
         timing: ConnectTiming {
@@ -212,10 +289,9 @@ async fn setup(
             quic: Some(quic_time),
         },
         tls: Some(info),
-        // quinn does not say whether the handshake resumed a session; with 0-RTT accepted
-        // it did (RFC 8446 §4.2.10).
+        // From the ServerHello (with 0-RTT it may come after this): see [`HandshakeWatch`].
         resumed: None,
-        zero_rtt: early.clone(),
+        watch: early.clone(),
         sender: Sender::H3(H3 {
             send,
             conn,
@@ -225,9 +301,16 @@ async fn setup(
     })
 }
 
-/// What `--tls` shows: QUIC always runs TLS 1.3 (RFC 9001 §4.2). quinn does not expose the
-/// negotiated cipher suite.
-fn session_info(conn: &quinn::Connection, server_name: &str, verified: bool) -> TlsInfo {
+/// What `--tls` shows. quinn exposes the ALPN protocol and the certificates; the version and
+/// cipher suite come from the ServerHello ([`super::quic_hello`]). With 0-RTT that may not have
+/// come yet: QUIC always runs TLS 1.3 (RFC 9001 §4.2), and the suite is filled in later
+/// ([`TlsInfo::with_hello`]).
+pub(crate) fn session_info(
+    conn: &quinn::Connection,
+    hello: Option<ServerHello>,
+    server_name: &str,
+    verified: bool,
+) -> TlsInfo {
     let alpn = conn
         .handshake_data()
         .and_then(|d| d.downcast::<quinn::crypto::rustls::HandshakeData>().ok())
@@ -242,7 +325,7 @@ fn session_info(conn: &quinn::Connection, server_name: &str, verified: bool) -> 
         .map(|b| *b)
         .unwrap_or_default();
     let chain: Vec<CertInfo> = certs.iter().map(cert_info).collect();
-    TlsInfo {
+    let info = TlsInfo {
         version: "TLSv1.3".to_string(),
         cipher_suite: String::new(),
         alpn,
@@ -250,6 +333,19 @@ fn session_info(conn: &quinn::Connection, server_name: &str, verified: bool) -> 
         verified,
         chain,
         spki_sha256: certs.first().map(spki_pin).unwrap_or_default(),
+    };
+    match hello {
+        Some(h) => info.with_hello(h),
+        None => info,
+    }
+}
+
+impl TlsInfo {
+    /// The version and cipher suite a QUIC connection's ServerHello chose.
+    pub(crate) fn with_hello(mut self, h: ServerHello) -> TlsInfo {
+        self.version = h.version_name();
+        self.cipher_suite = h.suite_name();
+        self
     }
 }
 
@@ -464,13 +560,14 @@ mod tests {
     #[tokio::test]
     async fn early_data_outcomes() {
         let limit = Duration::from_millis(50);
-        assert_eq!(EarlyData::off().outcome(limit).await, ZeroRtt::Off);
+        let w = |e: Early| HandshakeWatch::quic(e, HelloSlot::default());
+        assert_eq!(HandshakeWatch::tcp(None).outcome(limit).await, ZeroRtt::Off);
         assert_eq!(
-            EarlyData(Early::Unavailable).outcome(limit).await,
+            w(Early::Unavailable).outcome(limit).await,
             ZeroRtt::Unavailable
         );
         let (tx, rx) = watch::channel(None);
-        let early = EarlyData(Early::Pending(rx));
+        let early = w(Early::Pending(rx));
         // Not settled in time: counted as rejected.
         assert_eq!(early.outcome(limit).await, ZeroRtt::Rejected);
         tx.send(Some(true)).unwrap();
@@ -478,8 +575,26 @@ mod tests {
         let (tx, rx) = watch::channel(None);
         tx.send(Some(false)).unwrap();
         assert_eq!(
-            EarlyData(Early::Pending(rx)).outcome(limit).await,
+            w(Early::Pending(rx)).outcome(limit).await,
             ZeroRtt::Rejected
+        );
+        // Resumption: over TCP as given, over QUIC once the ServerHello is read.
+        assert_eq!(HandshakeWatch::tcp(Some(true)).resumed_now(), Some(true));
+        let quic = w(Early::Off);
+        assert_eq!(quic.resumed_now(), None);
+        if let Some(slot) = &quic.hello {
+            let _ = slot.set(ServerHello {
+                suite: 0x1301,
+                version: 0x0304,
+                resumed: true,
+            });
+        }
+        assert_eq!(
+            quic.settle(limit).await,
+            Settled {
+                resumed: Some(true),
+                zero_rtt: ZeroRtt::Off
+            }
         );
     }
 }

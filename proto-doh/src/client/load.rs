@@ -29,7 +29,7 @@ use bytes::Bytes;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use super::{Client, ClientError, Connector, HttpVersion, Method, Response};
+use super::{Client, ClientError, Connector, HttpVersion, Method, Response, ZeroRtt};
 use crate::check::{check_response, HttpFacts};
 
 /// Latencies are recorded in microseconds, up to an hour (longer ones count as an hour).
@@ -238,6 +238,16 @@ pub struct Handshakes {
     /// TLS (or QUIC) handshake time: mean and max, ms.
     pub handshake_mean_ms: f64,
     pub handshake_max_ms: f64,
+    /// The TLS version of the first handshake ("TLSv1.3"), as `query --tls` names it; None in
+    /// cleartext.
+    pub version: Option<String>,
+    /// Its cipher suite, IANA's name ("TLS_AES_256_GCM_SHA384"); None in cleartext.
+    pub cipher_suite: Option<String>,
+    /// HTTP/3 with 0-RTT: connections that sent requests in early data (those that had a
+    /// session ticket allowing it; RFC 9001 §4.6).
+    pub zero_rtt_attempted: u64,
+    /// Of those, how many the server accepted.
+    pub zero_rtt_accepted: u64,
 }
 
 /// The outcome of a run.
@@ -327,6 +337,8 @@ struct Recorder {
     seconds: Vec<(u64, u64, u64, Histogram<u64>)>,
     handshakes: Handshakes,
     handshake_sum: f64,
+    /// Every handshake's watch: resumption and 0-RTT are counted once they are settled.
+    watches: Vec<super::HandshakeWatch>,
     last_done: Option<Instant>,
 }
 
@@ -354,8 +366,38 @@ impl Recorder {
             if ms > self.handshakes.handshake_max_ms {
                 self.handshakes.handshake_max_ms = ms;
             }
-            if c.resumed() == Some(true) {
-                self.handshakes.resumed += 1;
+            if self.handshakes.cipher_suite.is_none() {
+                if let Some(t) = c.tls().filter(|t| !t.cipher_suite.is_empty()) {
+                    self.handshakes.version = Some(t.version.clone());
+                    self.handshakes.cipher_suite = Some(t.cipher_suite.clone());
+                }
+            }
+            // Resumption (and 0-RTT) are counted at the end: with 0-RTT the handshake is
+            // still going on now.
+            self.watches.push(c.handshake_watch());
+        }
+    }
+
+    /// Counts what the handshakes settled: resumption and 0-RTT. A handshake still going on
+    /// a second from now (a 0-RTT connection whose server went away) counts as not resumed,
+    /// its early data as rejected.
+    async fn settle_handshakes(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(1);
+        for w in std::mem::take(&mut self.watches) {
+            let s = w
+                .settle(deadline.saturating_duration_since(Instant::now()))
+                .await;
+            let h = &mut self.handshakes;
+            h.resumed += u64::from(s.resumed == Some(true));
+            if matches!(s.zero_rtt, ZeroRtt::Accepted | ZeroRtt::Rejected) {
+                h.zero_rtt_attempted += 1;
+            }
+            h.zero_rtt_accepted += u64::from(s.zero_rtt == ZeroRtt::Accepted);
+            if h.cipher_suite.is_none() {
+                if let Some((version, suite)) = w.negotiated() {
+                    h.version = Some(version);
+                    h.cipher_suite = Some(suite);
+                }
             }
         }
     }
@@ -552,6 +594,7 @@ pub async fn run(
         seconds: Vec::new(),
         handshakes: Handshakes::default(),
         handshake_sum: 0.0,
+        watches: Vec::new(),
         last_done: None,
     };
     let mut slots = Vec::with_capacity(connections);
@@ -620,7 +663,8 @@ pub async fn run(
             reason: "internal: a worker outlived the run".into(),
         });
     };
-    let rec = run.rec.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut rec = run.rec.into_inner().unwrap_or_else(|e| e.into_inner());
+    rec.settle_handshakes().await;
     let sent = run.progress.sent.load(Ordering::Relaxed);
     let answered = rec.hist.len();
     let failed = rec.errors.total();

@@ -27,6 +27,7 @@ pub(crate) mod frames;
 mod h3;
 mod http;
 pub mod load;
+mod quic_hello;
 mod tls;
 
 use std::net::{IpAddr, SocketAddr};
@@ -37,6 +38,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 pub use error::ClientError;
+pub use h3::{HandshakeWatch, Settled};
 pub(crate) use tls::rfc3339;
 pub use tls::{cert_info, spki_pin, CertInfo, TlsInfo};
 
@@ -313,7 +315,8 @@ impl Connector {
                 timing: conn.timing,
                 tls: conn.tls,
                 resumed: conn.resumed,
-                zero_rtt: conn.zero_rtt,
+                watch: conn.watch,
+                tls_settled: std::sync::OnceLock::new(),
                 base_headers: http::base_headers(&sh.target, &conn.sender, &sh.extra),
                 sender: conn.sender,
                 extra: sh.extra.clone(),
@@ -338,7 +341,10 @@ struct Inner {
     tls: Option<TlsInfo>,
     resumed: Option<bool>,
     sender: http::Sender,
-    zero_rtt: h3::EarlyData,
+    watch: h3::HandshakeWatch,
+    /// HTTP/3 with 0-RTT: `tls` with the version and cipher suite of the ServerHello that
+    /// came after the connection was handed over.
+    tls_settled: std::sync::OnceLock<TlsInfo>,
     extra: ::http::HeaderMap,
     request_timeout: Duration,
     /// "HTTP/2 POST https://host/path" and the GET one, for error messages.
@@ -367,18 +373,24 @@ impl Client {
     }
 
     /// Whether the TLS handshake resumed an earlier session of the same [`Connector`];
-    /// None in cleartext.
+    /// None in cleartext, and over HTTP/3 with 0-RTT until the server's ServerHello has come
+    /// ([`Client::zero_rtt`] waits for it).
     pub fn resumed(&self) -> Option<bool> {
-        self.inner.resumed
+        self.inner
+            .resumed
+            .or_else(|| self.inner.watch.resumed_now())
+    }
+
+    /// What the handshake settles (resumption, 0-RTT), to be awaited later without holding
+    /// the connection: a load run keeps one per connection it opened.
+    pub fn handshake_watch(&self) -> HandshakeWatch {
+        self.inner.watch.clone()
     }
 
     /// Over HTTP/3, what became of 0-RTT: waits (at most the connect timeout) for the
     /// handshake to settle it. [`ZeroRtt::Off`] when not asked for.
     pub async fn zero_rtt(&self) -> ZeroRtt {
-        self.inner
-            .zero_rtt
-            .outcome(self.inner.request_timeout)
-            .await
+        self.inner.watch.outcome(self.inner.request_timeout).await
     }
 
     /// True once the connection can take no more requests (the server closed it, or it
@@ -413,9 +425,21 @@ impl Client {
         &self.inner.timing
     }
 
-    /// The TLS session, None for `http://`.
+    /// The TLS session, None for `http://`. Over HTTP/3 with 0-RTT the version and cipher
+    /// suite are filled in once the ServerHello has come (after [`Client::zero_rtt`]).
     pub fn tls(&self) -> Option<&TlsInfo> {
-        self.inner.tls.as_ref()
+        let i = &self.inner;
+        if let Some(t) = i.tls_settled.get() {
+            return Some(t);
+        }
+        let base = i.tls.as_ref()?;
+        if !base.cipher_suite.is_empty() {
+            return Some(base);
+        }
+        match i.watch.hello() {
+            Some(h) => Some(i.tls_settled.get_or_init(|| base.clone().with_hello(h))),
+            None => Some(base),
+        }
     }
 
     /// The HTTP version of the connection, as negotiated by ALPN.

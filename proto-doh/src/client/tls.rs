@@ -23,7 +23,7 @@ pub struct TlsInfo {
     /// "TLSv1.3" or "TLSv1.2".
     pub version: String,
     /// IANA name: "TLS_AES_256_GCM_SHA384", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", …;
-    /// empty over HTTP/3 (quinn does not expose the QUIC connection's suite).
+    /// over HTTP/3 read from the QUIC connection's ServerHello (empty until it has come).
     pub cipher_suite: String,
     /// The protocol the server selected by ALPN (RFC 7301): "h2", "http/1.1", "h3", or none.
     pub alpn: Option<String>,
@@ -536,7 +536,7 @@ pub(crate) fn session_info(
 }
 
 /// rustls names TLS 1.3 suites "TLS13_…"; IANA's registry says "TLS_…".
-fn iana_suite_name(debug: &str) -> String {
+pub(crate) fn iana_suite_name(debug: &str) -> String {
     match debug.strip_prefix("TLS13_") {
         Some(rest) => format!("TLS_{rest}"),
         None => debug.to_string(),

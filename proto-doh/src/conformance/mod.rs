@@ -19,6 +19,9 @@
 //! | `padding` | RFC 7830 §4, RFC 8467 §4.1 | MUST / SHOULD | a query padded to 128 octets | a padded answer (WARN: not in 468-octet blocks) |
 //! | `head` | RFC 9110 §9.3.2, §15.5.6 | — | HEAD | 2xx, or 405 with `Allow` (FAIL: 405 without) |
 //! | `options` | RFC 9110 §9.3.7, §15.5.6 | — | OPTIONS | 2xx, or 405 with `Allow` (FAIL: 405 without) |
+//!
+//! Over HTTP/3 (`--http3`) every clause but `http2` (N/A: it asks about TCP) runs on one
+//! HTTP/3 connection; `tls` then judges the TLS 1.3 inside QUIC.
 
 pub mod judge;
 
@@ -176,9 +179,45 @@ fn q(opts: &QueryOptions) -> Result<Vec<u8>, ClientError> {
 
 /// Connects (HTTP/2, else HTTP/1.1; with a TLS failure, again without verification so the
 /// other clauses still run) and runs every clause. Err only when no connection can be made.
+///
+/// With `cfg.http` HTTP/3 every clause runs over one HTTP/3 connection (QUIC, RFC 9114)
+/// instead, with no fallback to TCP: RFC 8484's clauses are about HTTP semantics, which HTTP/3
+/// carries as HTTP/2 does. `http2` is N/A then (it asks about the TCP transport), and `tls`
+/// judges the TLS 1.3 that QUIC runs inside (RFC 9001 §4.2).
 pub async fn run(cfg: ClientConfig, names: &Names) -> Result<Vec<Clause>, ClientError> {
     let https = cfg.url.starts_with("https://");
+    let http3 = cfg.http == HttpVersion::Http3;
     let mut out = Vec::new();
+    let (client, tls_error) = if http3 {
+        connect_http3(&cfg).await?
+    } else {
+        connect_tcp(&cfg, https).await?
+    };
+    clauses(&client, https, tls_error, names, &mut out).await?;
+    Ok(out)
+}
+
+/// One HTTP/3 connection; with a certificate the client does not accept, again without
+/// verification (the TLS failure is then the `tls` clause's verdict).
+async fn connect_http3(cfg: &ClientConfig) -> Result<(Client, Option<String>), ClientError> {
+    match Client::connect(cfg.clone()).await {
+        Ok(c) => Ok((c, None)),
+        Err(e @ ClientError::Tls { .. }) if !cfg.insecure => {
+            let mut insecure = cfg.clone();
+            insecure.insecure = true;
+            let text = e.to_string();
+            let c = Client::connect(insecure).await.map_err(|_| e)?;
+            Ok((c, Some(text)))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// HTTP/2, else HTTP/1.1; with a TLS failure, again without verification.
+async fn connect_tcp(
+    cfg: &ClientConfig,
+    https: bool,
+) -> Result<(Client, Option<String>), ClientError> {
     let mut h2cfg = cfg.clone();
     h2cfg.http = HttpVersion::Http2;
     let (client, tls_error) = match Client::connect(h2cfg.clone()).await {
@@ -205,6 +244,18 @@ pub async fn run(cfg: ClientConfig, names: &Names) -> Result<Vec<Clause>, Client
             }
         }
     };
+    Ok((client, tls_error))
+}
+
+/// Every clause, over `client`.
+async fn clauses(
+    client: &Client,
+    https: bool,
+    tls_error: Option<String>,
+    names: &Names,
+    out: &mut Vec<Clause>,
+) -> Result<(), ClientError> {
+    let http3 = client.http_version() == HttpVersion::Http3;
     // tls
     if !https {
         out.push(Clause::new(
@@ -218,7 +269,11 @@ pub async fn run(cfg: ClientConfig, names: &Names) -> Result<Vec<Clause>, Client
         out.push(Clause::new(
             ClauseId::Tls,
             Verdict::Fail,
-            "TLS handshake, certificate verified",
+            if http3 {
+                "QUIC handshake (TLS 1.3 inside), certificate verified"
+            } else {
+                "TLS handshake, certificate verified"
+            },
             e,
             "the rest was checked without verifying the certificate",
         ));
@@ -246,19 +301,33 @@ pub async fn run(cfg: ClientConfig, names: &Names) -> Result<Vec<Clause>, Client
         out.push(Clause::new(
             ClauseId::Tls,
             v,
-            "TLS handshake (1.2 and 1.3 offered)",
+            if http3 {
+                "QUIC handshake (TLS 1.3 inside, RFC 9001 §4.2)"
+            } else {
+                "TLS handshake (1.2 and 1.3 offered)"
+            },
             got,
             "",
         ));
     }
     // http2
     let version = client.http_version();
-    let sent = if https {
+    let sent = if http3 {
+        "ALPN h3 over QUIC (--http3)"
+    } else if https {
         "ALPN h2, http/1.1"
     } else {
         "HTTP/2 with prior knowledge"
     };
-    out.push(if version == HttpVersion::Http2 {
+    out.push(if http3 {
+        Clause::new(
+            ClauseId::Http2,
+            Verdict::NotApplicable,
+            sent,
+            "HTTP/3",
+            "asks which HTTP runs over TCP; this run checked the HTTP/3 endpoint (RFC 9114) — run without --http3 to judge HTTP/2",
+        )
+    } else if version == HttpVersion::Http2 {
         Clause::new(ClauseId::Http2, Verdict::Pass, sent, "HTTP/2", "")
     } else {
         Clause::new(
@@ -449,5 +518,5 @@ pub async fn run(cfg: ClientConfig, names: &Names) -> Result<Vec<Clause>, Client
             )),
         }
     }
-    Ok(out)
+    Ok(())
 }
