@@ -48,6 +48,78 @@ fn proposal_names() {
     assert_eq!(s.transforms.len(), 7);
 }
 
+/// The summary's text is the proposal's `Display`, every group in its place (ADDKEn by name,
+/// ESN, then the other types), and each transform's name is the same in the groups and the list.
+#[test]
+fn proposal_text_is_the_display() {
+    let p = Proposal {
+        reserved: 0,
+        length: 0,
+        proposal_num: 3,
+        protocol_id: ProtocolId::ESP,
+        spi: vec![1, 2, 3, 4],
+        transforms: vec![
+            tr(5, 0, None),
+            tr(200, 7, None),
+            tr(7, 37, None),
+            tr(1, 20, Some(256)),
+            tr(6, 36, None),
+            tr(7, 31, None),
+            tr(0, 1, None),
+            tr(3, 12, None),
+            tr(5, 1, None),
+        ],
+    };
+    let s = summarize_proposal(&p, 2);
+    assert_eq!(s.text, p.to_string());
+    assert_eq!(s.spi.as_deref(), Some("01020304"));
+    assert_eq!(s.esn.len(), 2);
+    assert_eq!(s.other.len(), 2);
+    assert_eq!(s.addke.get("ADDKE2").map(Vec::len), Some(2));
+    let names: Vec<String> = p.transforms.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        s.transforms
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>(),
+        names
+    );
+    let empty = Proposal {
+        transforms: Vec::new(),
+        ..p
+    };
+    assert_eq!(summarize_proposal(&empty, 1).text, empty.to_string());
+}
+
+/// Ladder labels: the text the ladder prints, the same string in JSON, and compared with a
+/// `&str` as the tests do.
+#[test]
+fn payload_labels() {
+    let cases = [
+        (PayloadLabel::Fixed("SA"), "SA"),
+        (PayloadLabel::Type(PayloadType::IDI), "IDi"),
+        (PayloadLabel::Type(PayloadType(99)), "type-99"),
+        (PayloadLabel::Notify(nt::COOKIE), "N(COOKIE)"),
+        (PayloadLabel::Notify(NotifyType(40000)), "N(40000)"),
+        (
+            PayloadLabel::Skf {
+                number: 1,
+                total: 3,
+            },
+            "SKF(1/3)",
+        ),
+    ];
+    for (label, text) in cases {
+        assert_eq!(label.to_string(), text);
+        assert_eq!(label, text);
+        assert_ne!(label, "type-9");
+        assert_eq!(
+            crate::wire::registry::testjson::to_json(&label),
+            format!("\"{text}\"")
+        );
+    }
+}
+
 #[test]
 fn frames_ranges() {
     assert_eq!(frames_text(&[3, 4, 5]), "3–5");
