@@ -84,8 +84,9 @@ struct Held {
     /// When it was last active (the LRU key).
     last: u64,
     recs: Vec<Rec>,
-    /// Copies seen of each message → (frame of the first copy, copies).
-    copies: HashMap<CopyKey, (u64, u64)>,
+    /// Copies seen of each message → (frame of the first copy, copies). `foldhash` (seeded
+    /// per process): the key is looked up for every message.
+    copies: foldhash::HashMap<CopyKey, (u64, u64)>,
     /// Retransmissions beyond [`MAX_COPIES`], counted: (frame of the first copy, count).
     uncounted: BTreeMap<u64, u64>,
 }
@@ -119,9 +120,13 @@ fn skf_number(m: &Observed<'_>) -> Option<u16> {
 /// `RETRANSMISSIONS_COUNTED` finding).
 #[derive(Debug, Default)]
 pub struct Analyzer {
-    sas: HashMap<u64, Held>,
+    /// By initiator's SPI (`foldhash`, seeded per process: looked up for every message).
+    sas: foldhash::HashMap<u64, Held>,
     /// Last activity → SPIi, for the least recently active SA.
     lru: BTreeMap<u64, u64>,
+    /// The SA of the last message: it is the most recently active already, so its place in
+    /// `lru` needs no update when the next message is its too.
+    last_active: Option<u64>,
     messages: usize,
     clock: u64,
     capture_end: u64,
@@ -145,11 +150,16 @@ impl Analyzer {
             first: clock,
             ..Held::default()
         });
-        if held.last != 0 {
-            self.lru.remove(&held.last);
+        // The most recently active SA stays last in `lru` under its earlier key: no other SA
+        // was active since, so the order is the same.
+        if self.last_active != Some(spi_i) || held.last == 0 {
+            if held.last != 0 {
+                self.lru.remove(&held.last);
+            }
+            held.last = clock;
+            self.lru.insert(clock, spi_i);
+            self.last_active = Some(spi_i);
         }
-        held.last = clock;
-        self.lru.insert(clock, spi_i);
         // The copy is told apart before anything else is read of it: a retransmission beyond
         // MAX_COPIES is only counted, so it costs a digest and a lookup, not a record.
         let h = &m.message.header;

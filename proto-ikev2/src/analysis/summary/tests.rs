@@ -363,3 +363,65 @@ fn serde_json_like(s: &SaSummary) -> bool {
     crate::wire::registry::testjson::to_json(&s.ladder[0].direction)
         == r#""responder_to_initiator""#
 }
+
+/// A full SA table summarises the least recently active SA first, also when the last active
+/// one sent several messages in a row (its place is then kept, not moved); an SA summarised
+/// early while it was the last active one is held anew, and can be summarised early again.
+#[test]
+fn full_table_evicts_the_least_recently_active() {
+    let i: SocketAddr = "192.0.2.1:500".parse().unwrap();
+    let r: SocketAddr = "192.0.2.2:500".parse().unwrap();
+    let mut a = Analyzer::new();
+    let mut frame = 0u64;
+    let mut push = |a: &mut Analyzer, spi_i: u64, mid: u32| {
+        frame += 1;
+        let mut m = msg(0, 34, 0x08, mid, vec![notify(16388, Vec::new())]);
+        m.header.spi_i = spi_i;
+        let bytes = m.emit();
+        a.push(&Observed {
+            frame,
+            time_nanos: frame * 1_000,
+            src: i,
+            dst: r,
+            bytes: &bytes,
+            message: &m,
+            decrypted: None,
+            ip_fragments: 0,
+        });
+    };
+    // SA 1 twice in a row, then 2 … MAX_SAS, then 1 again: 2 is the least recently active.
+    push(&mut a, 1, 0);
+    push(&mut a, 1, 1);
+    for spi in 2..=MAX_SAS as u64 {
+        push(&mut a, spi, 0);
+    }
+    push(&mut a, 1, 2);
+    push(&mut a, 1, 3);
+    assert!(a.take_evicted().is_empty());
+    push(&mut a, 0xffff, 0);
+    let evicted: Vec<String> = a.take_evicted().into_iter().map(|s| s.spi_i).collect();
+    assert_eq!(evicted, [format!("{:016x}", 2)]);
+    // 3 next, then 4: SA 1 (active before 0xffff) stays.
+    push(&mut a, 0xfffe, 0);
+    push(&mut a, 0xfffd, 0);
+    let evicted: Vec<String> = a.take_evicted().into_iter().map(|s| s.spi_i).collect();
+    assert_eq!(evicted, [format!("{:016x}", 3), format!("{:016x}", 4)]);
+    assert_eq!(a.evictions(), 3);
+    let rest = a.finish();
+    assert_eq!(rest.len(), MAX_SAS);
+    let one = rest
+        .iter()
+        .find(|s| s.spi_i == format!("{:016x}", 1))
+        .expect("SA 1 is still held");
+    assert_eq!(one.ladder.len(), 4);
+
+    // One SA with more than MAX_MESSAGES messages, twice over.
+    let mut a = Analyzer::new();
+    for mid in 0..(2 * MAX_MESSAGES as u32 + 5) {
+        push(&mut a, 7, mid);
+    }
+    let evicted = a.take_evicted();
+    assert_eq!(evicted.len(), 2);
+    assert!(evicted.iter().all(|s| s.spi_i == format!("{:016x}", 7)));
+    assert_eq!(a.finish().len(), 1);
+}

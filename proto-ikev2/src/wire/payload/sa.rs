@@ -495,15 +495,22 @@ impl Proposal {
             None => out.put(num.format(self.protocol_id.0)),
         }
         out.put(": ");
-        let mut first_group = true;
-        let mut group = |out: &mut W, prefix: Option<&str>, member: &dyn Fn(&Transform) -> bool| {
+        // One group: its members' names joined by `,`, after ` / ` unless it is the first one
+        // written, `prefix=` before it. Generic over `member`, so that each test is inlined.
+        fn group<W: NameSink + ?Sized>(
+            out: &mut W,
+            first_group: &mut bool,
+            transforms: &[Transform],
+            prefix: Option<&str>,
+            member: impl Fn(&Transform) -> bool,
+        ) {
             let mut first = true;
-            for t in self.transforms.iter().filter(|t| member(t)) {
+            for t in transforms.iter().filter(|t| member(t)) {
                 if first {
-                    if !first_group {
+                    if !*first_group {
                         out.put(" / ");
                     }
-                    first_group = false;
+                    *first_group = false;
                     first = false;
                     if let Some(p) = prefix {
                         out.put(p);
@@ -519,15 +526,18 @@ impl Proposal {
                     t.key_length(),
                 );
             }
-        };
+        }
+        let (ts, mut first_group) = (&self.transforms[..], true);
         for ty in [1u8, 2, 3, 4] {
-            group(out, None, &|t| t.transform_type.0 == ty);
+            group(out, &mut first_group, ts, None, |t| {
+                t.transform_type.0 == ty
+            });
         }
         let is_addke = |t: &Transform| (6..=12).contains(&t.transform_type.0);
         let addke_key = |t: &Transform| t.transform_type.short().unwrap_or("ADDKE");
         let mut keys: [&str; 7] = [""; 7];
         let mut n = 0;
-        for t in self.transforms.iter().filter(|t| is_addke(t)) {
+        for t in ts.iter().filter(|t| is_addke(t)) {
             let k = addke_key(t);
             if n < keys.len() && !keys[..n].contains(&k) {
                 keys[n] = k;
@@ -536,10 +546,14 @@ impl Proposal {
         }
         keys[..n].sort_unstable();
         for k in &keys[..n] {
-            group(out, Some(k), &|t| is_addke(t) && addke_key(t) == *k);
+            group(out, &mut first_group, ts, Some(k), |t| {
+                is_addke(t) && addke_key(t) == *k
+            });
         }
-        group(out, None, &|t| t.transform_type.0 == 5);
-        group(out, None, &|t| !(1..=12).contains(&t.transform_type.0));
+        group(out, &mut first_group, ts, None, |t| t.transform_type.0 == 5);
+        group(out, &mut first_group, ts, None, |t| {
+            !(1..=12).contains(&t.transform_type.0)
+        });
     }
 
     /// The transforms' names ([`Transform`]'s `Display`) grouped by type.
