@@ -159,14 +159,29 @@ impl serde::Serialize for PayloadLabel {
 }
 
 impl PartialEq<str> for PayloadLabel {
+    /// Whether `other` is the label's text, compared piece by piece (no `String`).
     fn eq(&self, other: &str) -> bool {
+        let number = |n: u16, text: &str| itoa::Buffer::new().format(n) == text;
+        let inside = |prefix: &str| {
+            other
+                .strip_prefix(prefix)
+                .and_then(|rest| rest.strip_suffix(')'))
+        };
         match self {
             PayloadLabel::Fixed(s) => *s == other,
             PayloadLabel::Type(t) => match t.short() {
                 Some(s) => s == other,
-                None => other.strip_prefix("type-") == Some(t.0.to_string().as_str()),
+                None => other
+                    .strip_prefix("type-")
+                    .is_some_and(|n| number(u16::from(t.0), n)),
             },
-            _ => self.to_string() == other,
+            PayloadLabel::Notify(t) => inside("N(").is_some_and(|n| match t.name() {
+                Some(name) => name == n,
+                None => number(t.0, n),
+            }),
+            PayloadLabel::Skf { number: k, total } => inside("SKF(")
+                .and_then(|n| n.split_once('/'))
+                .is_some_and(|(a, b)| number(*k, a) && number(*total, b)),
         }
     }
 }

@@ -113,6 +113,9 @@ fn payload_labels() {
         assert_eq!(label.to_string(), text);
         assert_eq!(label, text);
         assert_ne!(label, "type-9");
+        assert_ne!(label, "N(COOKIE");
+        assert_ne!(label, "SKF(1/4)");
+        assert_ne!(label, "N(40001)");
         assert_eq!(
             crate::wire::registry::testjson::to_json(&label),
             format!("\"{text}\"")
