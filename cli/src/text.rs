@@ -49,6 +49,9 @@ pub struct Text {
     pub tape: Tape,
     /// A span being built before it is coloured.
     scratch: Vec<u8>,
+    /// A buffer a renderer may borrow (`std::mem::take`) for text it edits before writing it,
+    /// kept across records.
+    pub kv: Vec<u8>,
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -80,6 +83,7 @@ impl Text {
             color,
             tape: Tape::default(),
             scratch: Vec::new(),
+            kv: Vec::new(),
         }
     }
 

@@ -456,9 +456,13 @@ impl View {
     }
 }
 
-/// Renders what arrives on `rx` into `out`, in order, until the decoding side is done.
+/// Renders what arrives on `rx` into `out`, in order, until the decoding side is done. Each
+/// rendered batch goes back on `back` (when there is room) to be dropped and refilled by the
+/// decoding thread: freeing the events is then the decoding side's work, which balances the
+/// two threads (rendering is the longer stage).
 fn render_items(
     rx: std::sync::mpsc::Receiver<Vec<Item>>,
+    back: std::sync::mpsc::SyncSender<Vec<Item>>,
     out: &mut Output,
     view: View,
 ) -> anyhow::Result<()> {
@@ -467,6 +471,8 @@ fn render_items(
         for item in &batch {
             view.render(&mut t, item)?;
         }
+        // Never waits: with the return queue full the batch is dropped here.
+        let _ = back.try_send(batch);
         if t.buf.len() >= CHUNK {
             out.write_all(&t.buf)?;
             t.clear();
@@ -528,13 +534,16 @@ fn decode_cmd(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
                 t.clear();
                 Ok(true)
             },
+            || None,
         )?;
     } else {
         // Two stages on two cores: this thread reads packets and decodes them into owned
         // events; a second renders them, in order, and writes.
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(BATCHES_IN_FLIGHT);
+        // Rendered batches coming back, emptied here (at most as many as go forward).
+        let (back_tx, back_rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(BATCHES_IN_FLIGHT);
         std::thread::scope(|scope| -> anyhow::Result<()> {
-            let renderer = scope.spawn(|| render_items(rx, out, view));
+            let renderer = scope.spawn(|| render_items(rx, back_tx, out, view));
             let produced = produce(
                 &mut source,
                 &mut stream,
@@ -544,6 +553,12 @@ fn decode_cmd(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
                 bar.as_ref(),
                 BATCH,
                 |batch| Ok(tx.send(batch).is_ok()),
+                || {
+                    back_rx.try_recv().ok().map(|mut b| {
+                        b.clear();
+                        b
+                    })
+                },
             );
             drop(tx);
             let rendered = renderer
@@ -580,7 +595,7 @@ fn decode_cmd(a: &DecodeArgs, out: &mut Output) -> anyhow::Result<Status> {
 
 /// Reads `source` to its end (or past `--frames`, or `-c` IKE messages), decoding each packet
 /// into the [`Item`]s `filter` keeps, handed to `sink` `batch_len` at a time; `sink` returns
-/// false to stop.
+/// false to stop. Each new batch is an empty one from `recycle` when it has one.
 #[allow(clippy::too_many_arguments)]
 fn produce(
     source: &mut Source,
@@ -591,6 +606,7 @@ fn produce(
     bar: Option<&indicatif::ProgressBar>,
     batch_len: usize,
     mut sink: impl FnMut(Vec<Item>) -> anyhow::Result<bool>,
+    mut recycle: impl FnMut() -> Option<Vec<Item>>,
 ) -> anyhow::Result<()> {
     let live = source.is_live();
     let Filter { frames, sa, limit } = filter;
@@ -634,7 +650,10 @@ fn produce(
             break;
         }
         if batch.len() >= batch_len
-            && !sink(std::mem::replace(&mut batch, Vec::with_capacity(batch_len)))?
+            && !sink(std::mem::replace(
+                &mut batch,
+                recycle().unwrap_or_else(|| Vec::with_capacity(batch_len)),
+            ))?
         {
             return Ok(());
         }

@@ -388,7 +388,9 @@ fn payload_text(t: &mut Text, p: &Payload, depth: usize) {
 /// MODP Group (14)` (the proposal's `Display`), then what else the wire carries: the SPI,
 /// transform attributes other than Key Length, reserved octets.
 pub fn proposal_line(t: &mut Text, p: &Proposal) {
-    t.s("proposal ").d(p);
+    t.s("proposal ");
+    // The proposal's `Display`, written without `core::fmt`.
+    p.put_text(&mut t.buf);
     if p.transforms.is_empty() {
         t.s("no transforms");
     }
@@ -807,28 +809,55 @@ fn ikev2_text(t: &mut Text, d: &Ikev2Decoded) {
 }
 
 fn ikev1_payload_text(t: &mut Text, p: &Ikev1Payload, depth: usize) {
-    // `k=v` fields of the body, without its `kind=` tag.
-    let mut fields = Vec::new();
-    let kind = match t.tape.record(&p.body) {
+    // `k=v` fields of the body, without its `kind=` tag, trimmed: written into a buffer kept in
+    // `t` across payloads (no `String` per payload).
+    let mut fields = std::mem::take(&mut t.kv);
+    fields.clear();
+    let (text, kind_at) = match t.tape.record(&p.body) {
         Ok(()) => {
             t.tape.write_kv(0, &mut fields, HEX_MAX);
-            t.tape.top_str("kind").map(|k| format!("kind={k}"))
+            let text = String::from_utf8_lossy(&fields);
+            // Where `kind=KIND` first is, and its length.
+            let kind_at = t.tape.top_str("kind").map(|k| {
+                let at = text
+                    .match_indices("kind=")
+                    .map(|(i, _)| i)
+                    .find(|&i| text[i + 5..].starts_with(k));
+                (at, 5 + k.len())
+            });
+            (text, kind_at)
         }
-        Err(_) => {
-            fields.extend_from_slice(b"null");
-            None
-        }
+        Err(_) => (std::borrow::Cow::Borrowed("null"), None),
     };
-    let fields = String::from_utf8_lossy(&fields);
-    let fields = match kind {
-        Some(k) => std::borrow::Cow::Owned(fields.replacen(&k, "", 1).trim().to_string()),
-        None => fields,
+    // The text with `kind=KIND` cut out and then trimmed, as the two pieces either side.
+    let (before, after) = match kind_at {
+        None => (&text[..], ""),
+        Some((at, len)) => {
+            let (a, b) = match at {
+                Some(i) => (&text[..i], &text[i + len..]),
+                None => (&text[..], ""),
+            };
+            let a = a.trim_start();
+            let (a, b) = if a.is_empty() {
+                ("", b.trim_start())
+            } else {
+                (a, b)
+            };
+            let b = b.trim_end();
+            if b.is_empty() {
+                (a.trim_end(), "")
+            } else {
+                (a, b)
+            }
+        }
     };
     indent(t, depth);
     t.styled(text::cyan, |t| {
         t.pad_d(p.payload_type, 9);
     });
-    t.s(&fields).s("  (");
+    t.s(before).s(after).s("  (");
+    drop(text);
+    t.kv = fields;
     t.styled(text::dimmed, |t| {
         t.s("RFC 2408 §3; type ")
             .n(p.payload_type.0)

@@ -7,7 +7,8 @@ use std::ops::ControlFlow;
 use colored::Colorize;
 use ietfwg_ikev2::analysis::audit::{self, AuditEntry, Requirement, Role};
 use ietfwg_ikev2::analysis::summary::{
-    Analyzer, Evidence, KeysHint, Observed, Outcome, SaSummary, Severity, MAX_MESSAGES, MAX_SAS,
+    Analyzer, Evidence, KeysHint, Observed, Outcome, PayloadLabel, SaSummary, Severity,
+    MAX_MESSAGES, MAX_SAS,
 };
 use ietfwg_ikev2::decoder::Decoded;
 
@@ -363,6 +364,17 @@ fn audit_text(
     Ok(())
 }
 
+/// The ladder's payload labels, separated by spaces.
+fn labels(line: &mut String, labels: &[PayloadLabel]) {
+    use std::fmt::Write as _;
+    for (i, label) in labels.iter().enumerate() {
+        if i > 0 {
+            line.push(' ');
+        }
+        let _ = write!(line, "{label}");
+    }
+}
+
 fn sa_text(out: &mut Output, sa: &SaSummary) -> anyhow::Result<()> {
     let outcome = match sa.outcome {
         Outcome::Established => "ESTABLISHED".green().bold(),
@@ -469,28 +481,41 @@ fn sa_text(out: &mut Output, sa: &SaSummary) -> anyhow::Result<()> {
         )?;
     }
     writeln!(out, "  {}", "ladder".cyan())?;
+    // One line buffer for the whole ladder; the labels and numbers are written into it, not
+    // collected as `String`s first.
+    let mut line = String::with_capacity(160);
     for l in &sa.ladder {
+        use std::fmt::Write as _;
+        line.clear();
         let kind = if l.response { "response" } else { "request " };
-        let mut line = format!(
-            "    #{:<5} {:>9.3}s {} {:<16} {kind} mid {:<3} {}",
+        let _ = write!(
+            line,
+            "    #{:<5} {:>9.3}s {} ",
             l.frame,
             l.rel_ms / 1000.0,
-            l.direction.arrow(),
-            l.exchange,
-            l.message_id,
-            l.payloads.join(" ")
+            l.direction.arrow()
         );
+        // `{:<16}` of the exchange's name (or number): the code point's `Display` does not pad.
+        let _ = match l.exchange.name() {
+            Some(name) => write!(line, "{name:<16}"),
+            None => write!(line, "{:<16}", l.exchange.0),
+        };
+        let _ = write!(line, " {kind} mid {:<3} ", l.message_id);
+        labels(&mut line, &l.payloads);
         if let Some(inner) = &l.inner {
-            line += &format!(" [{}]", inner.join(" "));
+            line.push_str(" [");
+            labels(&mut line, inner);
+            line.push(']');
         }
-        line += &format!("  {} B", l.size);
+        let _ = write!(line, "  {} B", l.size);
         if let Some(of) = l.retransmission_of {
-            line += &format!("  {}", format!("retransmission of #{of}").yellow());
+            let _ = write!(line, "  {}", format!("retransmission of #{of}").yellow());
         }
         if l.unanswered {
-            line += &format!("  {}", "no answer".red());
+            let _ = write!(line, "  {}", "no answer".red());
         }
-        writeln!(out, "{line}")?;
+        line.push('\n');
+        out.write_all(line.as_bytes())?;
     }
     if !sa.findings.is_empty() {
         writeln!(out, "  {}", "findings".cyan())?;

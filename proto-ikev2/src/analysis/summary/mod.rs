@@ -48,7 +48,6 @@ use sa::*;
 use sa_init::*;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 
 use crate::ike_sa_init::{nat_detection_hash, Demand, InitResponse};
@@ -85,10 +84,33 @@ struct Held {
     /// When it was last active (the LRU key).
     last: u64,
     recs: Vec<Rec>,
-    /// Copies seen of each message → (frame of the first copy, copies).
-    copies: HashMap<CopyKey, (u64, u64)>,
+    /// Copies seen of each message → (frame of the first copy, copies). `foldhash` (seeded
+    /// per process): the key is looked up for every message.
+    copies: foldhash::HashMap<CopyKey, (u64, u64)>,
     /// Retransmissions beyond [`MAX_COPIES`], counted: (frame of the first copy, count).
     uncounted: BTreeMap<u64, u64>,
+}
+
+/// The digest of a message's octets that tells its copies apart: `foldhash` with a fixed seed
+/// (the same in every run; several times faster over a whole message than SipHash, which it
+/// replaces here).
+fn digest_of(bytes: &[u8]) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0).hash_one(bytes)
+}
+
+/// The Fragment Number of the message's SKF payload, as [`Rec::collect`] keeps it: the last
+/// SKF of the decrypted payloads, else of the outer ones.
+fn skf_number(m: &Observed<'_>) -> Option<u16> {
+    let last = |payloads: &[Payload]| {
+        payloads.iter().rev().find_map(|p| match &p.body {
+            PayloadBody::Skf(f) => Some(f.fragment_number),
+            _ => None,
+        })
+    };
+    m.decrypted
+        .and_then(last)
+        .or_else(|| last(&m.message.payloads))
 }
 
 /// Collects the messages of a capture and groups them by IKE SA. Memory is bounded: at most
@@ -98,9 +120,13 @@ struct Held {
 /// `RETRANSMISSIONS_COUNTED` finding).
 #[derive(Debug, Default)]
 pub struct Analyzer {
-    sas: HashMap<u64, Held>,
+    /// By initiator's SPI (`foldhash`, seeded per process: looked up for every message).
+    sas: foldhash::HashMap<u64, Held>,
     /// Last activity → SPIi, for the least recently active SA.
     lru: BTreeMap<u64, u64>,
+    /// The SA of the last message: it is the most recently active already, so its place in
+    /// `lru` needs no update when the next message is its too.
+    last_active: Option<u64>,
     messages: usize,
     clock: u64,
     capture_end: u64,
@@ -124,25 +150,33 @@ impl Analyzer {
             first: clock,
             ..Held::default()
         });
-        if held.last != 0 {
-            self.lru.remove(&held.last);
+        // The most recently active SA stays last in `lru` under its earlier key: no other SA
+        // was active since, so the order is the same.
+        if self.last_active != Some(spi_i) || held.last == 0 {
+            if held.last != 0 {
+                self.lru.remove(&held.last);
+            }
+            held.last = clock;
+            self.lru.insert(clock, spi_i);
+            self.last_active = Some(spi_i);
         }
-        held.last = clock;
-        self.lru.insert(clock, spi_i);
-        let rec = Rec::new(m);
+        // The copy is told apart before anything else is read of it: a retransmission beyond
+        // MAX_COPIES is only counted, so it costs a digest and a lookup, not a record.
+        let h = &m.message.header;
+        let digest = digest_of(m.bytes);
         let key = (
-            rec.response,
-            rec.from_initiator,
-            rec.message_id,
-            rec.skf.map(|(n, _)| n),
-            rec.digest,
+            h.response(),
+            h.initiator(),
+            h.message_id,
+            skf_number(m),
+            digest,
         );
-        let copies = held.copies.entry(key).or_insert((rec.frame, 0));
+        let copies = held.copies.entry(key).or_insert((m.frame, 0));
         copies.1 += 1;
         if copies.1 > MAX_COPIES {
             *held.uncounted.entry(copies.0).or_default() += 1;
         } else {
-            held.recs.push(rec);
+            held.recs.push(Rec::new(m, digest));
             self.messages += 1;
         }
         while self.sas.len() > MAX_SAS || self.messages > MAX_MESSAGES {

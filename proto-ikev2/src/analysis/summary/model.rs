@@ -79,23 +79,22 @@ pub struct LadderEntry {
     pub rel_ms: f64,
     /// Who sent it.
     pub direction: Direction,
-    /// Exchange type name (or number).
-    /// In JSON a code point, as a message header's exchange.
-    #[serde(serialize_with = "crate::wire::registry::exchange_name_as_code_point")]
-    pub exchange: String,
+    /// Exchange type; `Display` gives its name (or number). In JSON a code point, as a
+    /// message header's exchange.
+    pub exchange: ExchangeType,
     /// Message ID.
     pub message_id: u32,
     /// The R flag.
     pub response: bool,
     /// Outer payloads: `SA`, `KE`, `Ni`/`Nr`, `N(NAT_DETECTION_SOURCE_IP)`, `V`, `SK`,
     /// `SKF(1/3)`…
-    pub payloads: Vec<String>,
+    pub payloads: Vec<PayloadLabel>,
     /// Payloads inside SK/SKF when decrypted (for SKF: at the fragment that completed it).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub inner: Option<Vec<String>>,
-    /// Notify types, outer and inner, by name.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub notifies: Vec<String>,
+    pub inner: Option<Vec<PayloadLabel>>,
+    /// Notify types, outer and inner; in JSON by name (the notify's `Display`).
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "names")]
+    pub notifies: Vec<NotifyType>,
     /// Size of the IKE message in bytes (IKE header included, non-ESP marker excluded).
     pub size: usize,
     /// IP fragments that carried it, when more than one.
@@ -117,6 +116,94 @@ pub struct LadderEntry {
     /// A request for which the capture holds no response.
     #[serde(skip_serializing_if = "is_false")]
     pub unanswered: bool,
+}
+
+/// How the ladder names a payload: `SA`, `Ni`, `N(COOKIE)`, `SKF(1/3)`, `type-99`. A small
+/// `Copy` value, written out by its `Display` only when the ladder is printed; in JSON the
+/// same text as a string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayloadLabel {
+    /// A fixed name: `SA`, `KE`, `Ni`, `Nr`, `AUTH`, `EAP`, `D`, `SK`.
+    Fixed(&'static str),
+    /// A payload by its type's short name (`IDi`, `TSr`, `V`…), or `type-N` when it has none.
+    Type(PayloadType),
+    /// A Notify payload: `N(NAME)`, or `N(NUMBER)` for an unassigned type.
+    Notify(NotifyType),
+    /// An SKF payload: `SKF(Fragment Number/Total Fragments)`.
+    Skf {
+        /// Fragment Number.
+        number: u16,
+        /// Total Fragments.
+        total: u16,
+    },
+}
+
+impl std::fmt::Display for PayloadLabel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PayloadLabel::Fixed(s) => f.write_str(s),
+            PayloadLabel::Type(t) => match t.short() {
+                Some(s) => f.write_str(s),
+                None => write!(f, "type-{}", t.0),
+            },
+            PayloadLabel::Notify(t) => write!(f, "N({t})"),
+            PayloadLabel::Skf { number, total } => write!(f, "SKF({number}/{total})"),
+        }
+    }
+}
+
+impl serde::Serialize for PayloadLabel {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl PartialEq<str> for PayloadLabel {
+    /// Whether `other` is the label's text, compared piece by piece (no `String`).
+    fn eq(&self, other: &str) -> bool {
+        let number = |n: u16, text: &str| itoa::Buffer::new().format(n) == text;
+        let inside = |prefix: &str| {
+            other
+                .strip_prefix(prefix)
+                .and_then(|rest| rest.strip_suffix(')'))
+        };
+        match self {
+            PayloadLabel::Fixed(s) => *s == other,
+            PayloadLabel::Type(t) => match t.short() {
+                Some(s) => s == other,
+                None => other
+                    .strip_prefix("type-")
+                    .is_some_and(|n| number(u16::from(t.0), n)),
+            },
+            PayloadLabel::Notify(t) => inside("N(").is_some_and(|n| match t.name() {
+                Some(name) => name == n,
+                None => number(t.0, n),
+            }),
+            PayloadLabel::Skf { number: k, total } => inside("SKF(")
+                .and_then(|n| n.split_once('/'))
+                .is_some_and(|(a, b)| number(*k, a) && number(*total, b)),
+        }
+    }
+}
+
+impl PartialEq<&str> for PayloadLabel {
+    fn eq(&self, other: &&str) -> bool {
+        self == *other
+    }
+}
+
+/// Code points as a list of their names (`Display`).
+fn names<T: std::fmt::Display, S: serde::Serializer>(v: &[T], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(v.iter().map(ByName))
+}
+
+/// A code point serialised as its name (`Display`).
+struct ByName<'a, T>(&'a T);
+
+impl<T: std::fmt::Display> serde::Serialize for ByName<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self.0)
+    }
 }
 
 /// Nanoseconds since the Unix epoch as `"SECONDS.NANOSECONDS"` (nine digits).

@@ -4,8 +4,45 @@
 use super::*;
 
 /// Summarises one proposal (`position` is 1-based): its transforms named and grouped by type,
-/// its `Display` as `text`.
+/// its `Display` as `text`. Each transform's name is written once, without `core::fmt`
+/// ([`Transform::put_name`]), and shared by the groups and the transform list; the text is
+/// [`Proposal::put_text`].
 pub fn summarize_proposal(p: &Proposal, position: usize) -> ProposalSummary {
+    let transforms: Vec<TransformEntry> = p
+        .transforms
+        .iter()
+        .map(|t| {
+            let (id, key_length) = (t.transform_id.value(), t.key_length());
+            let mut name = String::with_capacity(24);
+            Transform::put_name(&mut name, t.transform_type, id, key_length);
+            TransformEntry {
+                transform_type: t.transform_type,
+                id,
+                key_length,
+                name,
+            }
+        })
+        .collect();
+    let mut g = TransformsByType::default();
+    for t in &transforms {
+        let name = t.name.clone();
+        match t.transform_type.0 {
+            1 => g.encr.push(name),
+            2 => g.prf.push(name),
+            3 => g.integ.push(name),
+            4 => g.ke.push(name),
+            5 => g.esn.push(name),
+            6..=12 => g
+                .addke
+                .entry(t.transform_type.short().unwrap_or("ADDKE").to_owned())
+                .or_default()
+                .push(name),
+            _ => g.other.push(name),
+        }
+    }
+    let mut text =
+        String::with_capacity(16 + transforms.iter().map(|t| t.name.len() + 3).sum::<usize>());
+    p.put_text(&mut text);
     let TransformsByType {
         encr,
         prf,
@@ -14,7 +51,7 @@ pub fn summarize_proposal(p: &Proposal, position: usize) -> ProposalSummary {
         addke,
         esn,
         other,
-    } = p.transforms_by_type();
+    } = g;
     ProposalSummary {
         number: p.proposal_num,
         position,
@@ -27,17 +64,8 @@ pub fn summarize_proposal(p: &Proposal, position: usize) -> ProposalSummary {
         addke,
         esn,
         other,
-        text: p.to_string(),
-        transforms: p
-            .transforms
-            .iter()
-            .map(|t| TransformEntry {
-                transform_type: t.transform_type,
-                id: t.transform_id.value(),
-                key_length: t.key_length(),
-                name: t.to_string(),
-            })
-            .collect(),
+        text,
+        transforms,
     }
 }
 

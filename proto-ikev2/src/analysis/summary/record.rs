@@ -43,8 +43,8 @@ pub(super) struct Rec {
     pub(super) response: bool,
     pub(super) message_id: u32,
     pub(super) digest: u64,
-    pub(super) outer: Vec<String>,
-    pub(super) inner: Option<Vec<String>>,
+    pub(super) outer: Vec<PayloadLabel>,
+    pub(super) inner: Option<Vec<PayloadLabel>>,
     pub(super) notifies: Vec<Note>,
     pub(super) sa: Option<Vec<Proposal>>,
     pub(super) ke: Option<KeId>,
@@ -77,10 +77,9 @@ impl Rec {
         }
     }
 
-    pub(super) fn new(m: &Observed<'_>) -> Rec {
+    /// The record of `m`, whose octets' digest is `digest`.
+    pub(super) fn new(m: &Observed<'_>, digest: u64) -> Rec {
         let h = &m.message.header;
-        let mut digest = std::collections::hash_map::DefaultHasher::new();
-        m.bytes.hash(&mut digest);
         let mut r = Rec {
             frame: m.frame,
             time: m.time_nanos,
@@ -93,7 +92,7 @@ impl Rec {
             from_initiator: h.initiator(),
             response: h.response(),
             message_id: h.message_id,
-            digest: digest.finish(),
+            digest,
             outer: Vec::new(),
             inner: None,
             notifies: Vec::new(),
@@ -141,8 +140,8 @@ impl Rec {
         r
     }
 
-    /// Records what matters of `payloads`; returns their short names.
-    pub(super) fn collect(&mut self, payloads: &[Payload], inner: bool) -> Vec<String> {
+    /// Records what matters of `payloads`; returns how the ladder names them.
+    pub(super) fn collect(&mut self, payloads: &[Payload], inner: bool) -> Vec<PayloadLabel> {
         let mut names = Vec::with_capacity(payloads.len());
         for p in payloads {
             let name = match &p.body {
@@ -151,19 +150,21 @@ impl Rec {
                         inner,
                         ..Note::outer(n)
                     });
-                    format!("N({})", notify_name(n.notify_type))
+                    PayloadLabel::Notify(n.notify_type)
                 }
                 PayloadBody::Sa(sa) => {
                     if self.sa.is_none() {
                         self.sa = Some(sa.proposals.to_vec());
                     }
-                    "SA".to_owned()
+                    PayloadLabel::Fixed("SA")
                 }
                 PayloadBody::Ke(ke) => {
                     self.ke.get_or_insert(ke.group);
-                    "KE".to_owned()
+                    PayloadLabel::Fixed("KE")
                 }
-                PayloadBody::Nonce(_) => if self.from_initiator { "Ni" } else { "Nr" }.to_owned(),
+                PayloadBody::Nonce(_) => {
+                    PayloadLabel::Fixed(if self.from_initiator { "Ni" } else { "Nr" })
+                }
                 PayloadBody::Ts(ts) => {
                     let list: Vec<String> = ts.selectors.iter().map(ToString::to_string).collect();
                     if p.payload_type == PayloadType::TSI {
@@ -171,7 +172,7 @@ impl Rec {
                     } else {
                         self.ts_r = Some(list);
                     }
-                    short(p.payload_type)
+                    PayloadLabel::Type(p.payload_type)
                 }
                 PayloadBody::Id(id) => {
                     let text = id.to_string();
@@ -180,34 +181,37 @@ impl Rec {
                     } else {
                         self.id_r = Some(text);
                     }
-                    short(p.payload_type)
+                    PayloadLabel::Type(p.payload_type)
                 }
                 PayloadBody::Auth(a) => {
                     self.auth = Some(a.method);
-                    "AUTH".to_owned()
+                    PayloadLabel::Fixed("AUTH")
                 }
                 PayloadBody::Eap(_) => {
                     self.eap = true;
-                    "EAP".to_owned()
+                    PayloadLabel::Fixed("EAP")
                 }
                 PayloadBody::Delete(d) => {
                     self.deletes.push((
                         d.protocol_id,
                         d.spis.iter().map(|s| hex::encode(&s.0)).collect(),
                     ));
-                    "D".to_owned()
+                    PayloadLabel::Fixed("D")
                 }
                 PayloadBody::Sk(sk) => {
                     self.encrypted = true;
                     self.sk_data_len = Some(sk.data.len());
-                    "SK".to_owned()
+                    PayloadLabel::Fixed("SK")
                 }
                 PayloadBody::Skf(f) => {
                     self.encrypted = true;
                     self.skf = Some((f.fragment_number, f.total_fragments));
-                    format!("SKF({}/{})", f.fragment_number, f.total_fragments)
+                    PayloadLabel::Skf {
+                        number: f.fragment_number,
+                        total: f.total_fragments,
+                    }
                 }
-                _ => short(p.payload_type),
+                _ => PayloadLabel::Type(p.payload_type),
             };
             names.push(name);
         }

@@ -142,19 +142,20 @@ pub(super) fn analyze(
 ) -> (SaSummary, Option<u64>) {
     recs.sort_by_key(|r| (r.time, r.frame));
     let t0 = recs.first().map_or(0, |r| r.time);
+    // The payload labels move into the ladder: nothing after this reads them from the records.
     let rows = recs
-        .iter()
+        .iter_mut()
         .map(|r| LadderEntry {
             frame: r.frame,
             time_nanos: r.time,
             rel_ms: r.time.saturating_sub(t0) as f64 / 1e6,
             direction: r.direction(),
-            exchange: exchange_name(r.exchange),
+            exchange: r.exchange,
             message_id: r.message_id,
             response: r.response,
-            payloads: r.outer.clone(),
-            inner: r.inner.clone(),
-            notifies: r.notifies.iter().map(|n| notify_name(n.t)).collect(),
+            payloads: std::mem::take(&mut r.outer),
+            inner: r.inner.take(),
+            notifies: r.notifies.iter().map(|n| n.t).collect(),
             size: r.size,
             ip_fragments: r.ip_fragments,
             retransmission_of: None,
@@ -216,6 +217,8 @@ pub(super) fn analyze(
         .rekey
         .as_ref()
         .and_then(|k| u64::from_str_radix(&k.new_spi_i, 16).ok());
+    let mut offered_earlier = init.offers;
+    let offered = offered_earlier.pop();
     let first_frame = recs.first().map_or(0, |r| r.frame);
     let last_frame = recs.last().map_or(0, |r| r.frame);
     let duration_ms = recs
@@ -237,14 +240,9 @@ pub(super) fn analyze(
         ended,
         decryption,
         identities,
-        offered: init.offers.last().cloned(),
-        offered_earlier: init
-            .offers
-            .iter()
-            .take(init.offers.len().saturating_sub(1))
-            .cloned()
-            .collect(),
-        chosen: init.chosen.clone(),
+        offered,
+        offered_earlier,
+        chosen: init.chosen,
         child_sas: later.children,
         rekeyed_from: None,
         rekeyed_to: later.rekey,

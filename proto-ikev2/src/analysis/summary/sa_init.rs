@@ -26,6 +26,9 @@ pub(super) fn ike_sa_init(sa: &mut Sa<'_>) -> Init {
         .filter(|(_, e)| e.exchange == ExchangeType::IKE_SA_INIT && e.requester_initiator)
         .map(|(i, _)| i)
         .collect();
+    // The proposals and KE group of the last request read: a retried request that repeats
+    // them repeats the last offer, which is then not summarised again.
+    let mut last_raw: Option<(&[Proposal], Option<KeId>)> = None;
     for (k, &ei) in idx.iter().enumerate() {
         let Some(ex) = sa.exs.get(ei).cloned() else {
             continue;
@@ -34,27 +37,35 @@ pub(super) fn ike_sa_init(sa: &mut Sa<'_>) -> Init {
         let req = sa.recs_of(&ex.req);
         let resp = sa.recs_of(&ex.resp);
         if let Some(q) = req.first() {
-            if let Some(props) = &q.sa {
-                let offer = Offer {
-                    frame: q.frame,
-                    ke_group: q.ke.map(ke_name),
-                    cookie: q.has_notify(nt::COOKIE),
-                    proposals: props
-                        .iter()
-                        .enumerate()
-                        .map(|(i, p)| summarize_proposal(p, i + 1))
-                        .collect(),
-                };
-                let same = init.offers.last().is_some_and(|o: &Offer| {
-                    o.proposals == offer.proposals && o.ke_group == offer.ke_group
-                });
-                if same {
+            if let Some(props) = q.sa.as_deref() {
+                if last_raw == Some((props, q.ke)) {
                     if let Some(o) = init.offers.last_mut() {
-                        o.frame = offer.frame;
-                        o.cookie = offer.cookie;
+                        o.frame = q.frame;
+                        o.cookie = q.has_notify(nt::COOKIE);
                     }
                 } else {
-                    init.offers.push(offer);
+                    last_raw = Some((props, q.ke));
+                    let offer = Offer {
+                        frame: q.frame,
+                        ke_group: q.ke.map(ke_name),
+                        cookie: q.has_notify(nt::COOKIE),
+                        proposals: props
+                            .iter()
+                            .enumerate()
+                            .map(|(i, p)| summarize_proposal(p, i + 1))
+                            .collect(),
+                    };
+                    let same = init.offers.last().is_some_and(|o: &Offer| {
+                        o.proposals == offer.proposals && o.ke_group == offer.ke_group
+                    });
+                    if same {
+                        if let Some(o) = init.offers.last_mut() {
+                            o.frame = offer.frame;
+                            o.cookie = offer.cookie;
+                        }
+                    } else {
+                        init.offers.push(offer);
+                    }
                 }
             }
             if !q.nat.is_empty() {
@@ -198,13 +209,7 @@ pub(super) fn ike_sa_init(sa: &mut Sa<'_>) -> Init {
                     let offers: Vec<String> = req
                         .first()
                         .and_then(|q| q.sa.as_ref())
-                        .map(|props| {
-                            props
-                                .iter()
-                                .enumerate()
-                                .map(|(i, p)| summarize_proposal(p, i + 1).text)
-                                .collect()
-                        })
+                        .map(|props| props.iter().map(ToString::to_string).collect())
                         .unwrap_or_default();
                     init.failed = Some(("NO_PROPOSAL_CHOSEN".to_owned(), p.frame));
                     let x =

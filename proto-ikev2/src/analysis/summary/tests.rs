@@ -48,6 +48,81 @@ fn proposal_names() {
     assert_eq!(s.transforms.len(), 7);
 }
 
+/// The summary's text is the proposal's `Display`, every group in its place (ADDKEn by name,
+/// ESN, then the other types), and each transform's name is the same in the groups and the list.
+#[test]
+fn proposal_text_is_the_display() {
+    let p = Proposal {
+        reserved: 0,
+        length: 0,
+        proposal_num: 3,
+        protocol_id: ProtocolId::ESP,
+        spi: vec![1, 2, 3, 4],
+        transforms: vec![
+            tr(5, 0, None),
+            tr(200, 7, None),
+            tr(7, 37, None),
+            tr(1, 20, Some(256)),
+            tr(6, 36, None),
+            tr(7, 31, None),
+            tr(0, 1, None),
+            tr(3, 12, None),
+            tr(5, 1, None),
+        ],
+    };
+    let s = summarize_proposal(&p, 2);
+    assert_eq!(s.text, p.to_string());
+    assert_eq!(s.spi.as_deref(), Some("01020304"));
+    assert_eq!(s.esn.len(), 2);
+    assert_eq!(s.other.len(), 2);
+    assert_eq!(s.addke.get("ADDKE2").map(Vec::len), Some(2));
+    let names: Vec<String> = p.transforms.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        s.transforms
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>(),
+        names
+    );
+    let empty = Proposal {
+        transforms: Vec::new(),
+        ..p
+    };
+    assert_eq!(summarize_proposal(&empty, 1).text, empty.to_string());
+}
+
+/// Ladder labels: the text the ladder prints, the same string in JSON, and compared with a
+/// `&str` as the tests do.
+#[test]
+fn payload_labels() {
+    let cases = [
+        (PayloadLabel::Fixed("SA"), "SA"),
+        (PayloadLabel::Type(PayloadType::IDI), "IDi"),
+        (PayloadLabel::Type(PayloadType(99)), "type-99"),
+        (PayloadLabel::Notify(nt::COOKIE), "N(COOKIE)"),
+        (PayloadLabel::Notify(NotifyType(40000)), "N(40000)"),
+        (
+            PayloadLabel::Skf {
+                number: 1,
+                total: 3,
+            },
+            "SKF(1/3)",
+        ),
+    ];
+    for (label, text) in cases {
+        assert_eq!(label.to_string(), text);
+        assert_eq!(label, text);
+        assert_ne!(label, "type-9");
+        assert_ne!(label, "N(COOKIE");
+        assert_ne!(label, "SKF(1/4)");
+        assert_ne!(label, "N(40001)");
+        assert_eq!(
+            crate::wire::registry::testjson::to_json(&label),
+            format!("\"{text}\"")
+        );
+    }
+}
+
 #[test]
 fn frames_ranges() {
     assert_eq!(frames_text(&[3, 4, 5]), "3–5");
@@ -290,4 +365,66 @@ fn odd_sequences_do_not_panic() {
 fn serde_json_like(s: &SaSummary) -> bool {
     crate::wire::registry::testjson::to_json(&s.ladder[0].direction)
         == r#""responder_to_initiator""#
+}
+
+/// A full SA table summarises the least recently active SA first, also when the last active
+/// one sent several messages in a row (its place is then kept, not moved); an SA summarised
+/// early while it was the last active one is held anew, and can be summarised early again.
+#[test]
+fn full_table_evicts_the_least_recently_active() {
+    let i: SocketAddr = "192.0.2.1:500".parse().unwrap();
+    let r: SocketAddr = "192.0.2.2:500".parse().unwrap();
+    let mut a = Analyzer::new();
+    let mut frame = 0u64;
+    let mut push = |a: &mut Analyzer, spi_i: u64, mid: u32| {
+        frame += 1;
+        let mut m = msg(0, 34, 0x08, mid, vec![notify(16388, Vec::new())]);
+        m.header.spi_i = spi_i;
+        let bytes = m.emit();
+        a.push(&Observed {
+            frame,
+            time_nanos: frame * 1_000,
+            src: i,
+            dst: r,
+            bytes: &bytes,
+            message: &m,
+            decrypted: None,
+            ip_fragments: 0,
+        });
+    };
+    // SA 1 twice in a row, then 2 … MAX_SAS, then 1 again: 2 is the least recently active.
+    push(&mut a, 1, 0);
+    push(&mut a, 1, 1);
+    for spi in 2..=MAX_SAS as u64 {
+        push(&mut a, spi, 0);
+    }
+    push(&mut a, 1, 2);
+    push(&mut a, 1, 3);
+    assert!(a.take_evicted().is_empty());
+    push(&mut a, 0xffff, 0);
+    let evicted: Vec<String> = a.take_evicted().into_iter().map(|s| s.spi_i).collect();
+    assert_eq!(evicted, [format!("{:016x}", 2)]);
+    // 3 next, then 4: SA 1 (active before 0xffff) stays.
+    push(&mut a, 0xfffe, 0);
+    push(&mut a, 0xfffd, 0);
+    let evicted: Vec<String> = a.take_evicted().into_iter().map(|s| s.spi_i).collect();
+    assert_eq!(evicted, [format!("{:016x}", 3), format!("{:016x}", 4)]);
+    assert_eq!(a.evictions(), 3);
+    let rest = a.finish();
+    assert_eq!(rest.len(), MAX_SAS);
+    let one = rest
+        .iter()
+        .find(|s| s.spi_i == format!("{:016x}", 1))
+        .expect("SA 1 is still held");
+    assert_eq!(one.ladder.len(), 4);
+
+    // One SA with more than MAX_MESSAGES messages, twice over.
+    let mut a = Analyzer::new();
+    for mid in 0..(2 * MAX_MESSAGES as u32 + 5) {
+        push(&mut a, 7, mid);
+    }
+    let evicted = a.take_evicted();
+    assert_eq!(evicted.len(), 2);
+    assert!(evicted.iter().all(|s| s.spi_i == format!("{:016x}", 7)));
+    assert_eq!(a.finish().len(), 1);
 }

@@ -45,7 +45,9 @@ pub use ke::Ke;
 pub use nonce::Nonce;
 pub use notify::{notify_type, GatewayId, Notify, NotifyData};
 pub use puzzle::PuzzleSolution;
-pub use sa::{AttrValue, Proposal, Sa, Transform, TransformAttr, TransformId, TransformsByType};
+pub use sa::{
+    AttrValue, NameSink, Proposal, Sa, Transform, TransformAttr, TransformId, TransformsByType,
+};
 pub use sk::{Sk, Skf};
 pub use ts::{TrafficSelector, Ts};
 pub use vendor::VendorId;

@@ -224,6 +224,50 @@ impl Transform {
         Ok(())
     }
 
+    /// [`Transform::write_name`] appended to `out` without `core::fmt` (numbers through
+    /// `itoa`): the same text, for the renderers that write a name per transform of every
+    /// proposal they print. A unit test holds the two to the same output.
+    pub fn put_name<W: NameSink + ?Sized>(
+        out: &mut W,
+        t: TransformType,
+        id: u16,
+        key_length: Option<u16>,
+    ) {
+        let mut num = itoa::Buffer::new();
+        let named = match t.0 {
+            1 => EncrId(id).name(),
+            2 => PrfId(id).name(),
+            3 => IntegId(id).name(),
+            4 | 6..=12 => KeId(id).name(),
+            5 => match id {
+                0 => Some("NO_ESN"),
+                1 => Some("ESN"),
+                _ => None,
+            },
+            _ => None,
+        };
+        match named {
+            Some(n) => {
+                out.put(n);
+                // Key exchange methods carry their number: `2048-bit MODP Group (14)`.
+                if matches!(t.0, 4 | 6..=12) {
+                    out.put(" (");
+                    out.put(num.format(id));
+                    out.put(")");
+                }
+            }
+            None => {
+                out.put(t.short().unwrap_or("TRANSFORM"));
+                out.put("#");
+                out.put(num.format(id));
+            }
+        }
+        if let Some(k) = key_length {
+            out.put("_");
+            out.put(num.format(k));
+        }
+    }
+
     /// The Key Length attribute (type 14, TV), in bits, if present.
     pub fn key_length(&self) -> Option<u16> {
         self.attributes.iter().find_map(|a| match a.value {
@@ -419,7 +463,99 @@ impl TransformsByType {
     }
 }
 
+/// Where [`Transform::put_name`] and [`Proposal::put_text`] append text: a `String` or a byte
+/// buffer, without going through `core::fmt`.
+pub trait NameSink {
+    /// Appends `s`.
+    fn put(&mut self, s: &str);
+}
+
+impl NameSink for String {
+    fn put(&mut self, s: &str) {
+        self.push_str(s);
+    }
+}
+
+impl NameSink for Vec<u8> {
+    fn put(&mut self, s: &str) {
+        self.extend_from_slice(s.as_bytes());
+    }
+}
+
 impl Proposal {
+    /// [`Proposal`]'s `Display` appended to `out` without `core::fmt`: the same text (a unit
+    /// test holds the two to it), written for every proposal a decoder or a summary prints.
+    pub fn put_text<W: NameSink + ?Sized>(&self, out: &mut W) {
+        let mut num = itoa::Buffer::new();
+        out.put("#");
+        out.put(num.format(self.proposal_num));
+        out.put(" ");
+        match self.protocol_id.name() {
+            Some(n) => out.put(n),
+            None => out.put(num.format(self.protocol_id.0)),
+        }
+        out.put(": ");
+        // One group: its members' names joined by `,`, after ` / ` unless it is the first one
+        // written, `prefix=` before it. Generic over `member`, so that each test is inlined.
+        fn group<W: NameSink + ?Sized>(
+            out: &mut W,
+            first_group: &mut bool,
+            transforms: &[Transform],
+            prefix: Option<&str>,
+            member: impl Fn(&Transform) -> bool,
+        ) {
+            let mut first = true;
+            for t in transforms.iter().filter(|t| member(t)) {
+                if first {
+                    if !*first_group {
+                        out.put(" / ");
+                    }
+                    *first_group = false;
+                    first = false;
+                    if let Some(p) = prefix {
+                        out.put(p);
+                        out.put("=");
+                    }
+                } else {
+                    out.put(",");
+                }
+                Transform::put_name(
+                    out,
+                    t.transform_type,
+                    t.transform_id.value(),
+                    t.key_length(),
+                );
+            }
+        }
+        let (ts, mut first_group) = (&self.transforms[..], true);
+        for ty in [1u8, 2, 3, 4] {
+            group(out, &mut first_group, ts, None, |t| {
+                t.transform_type.0 == ty
+            });
+        }
+        let is_addke = |t: &Transform| (6..=12).contains(&t.transform_type.0);
+        let addke_key = |t: &Transform| t.transform_type.short().unwrap_or("ADDKE");
+        let mut keys: [&str; 7] = [""; 7];
+        let mut n = 0;
+        for t in ts.iter().filter(|t| is_addke(t)) {
+            let k = addke_key(t);
+            if n < keys.len() && !keys[..n].contains(&k) {
+                keys[n] = k;
+                n += 1;
+            }
+        }
+        keys[..n].sort_unstable();
+        for k in &keys[..n] {
+            group(out, &mut first_group, ts, Some(k), |t| {
+                is_addke(t) && addke_key(t) == *k
+            });
+        }
+        group(out, &mut first_group, ts, None, |t| t.transform_type.0 == 5);
+        group(out, &mut first_group, ts, None, |t| {
+            !(1..=12).contains(&t.transform_type.0)
+        });
+    }
+
     /// The transforms' names ([`Transform`]'s `Display`) grouped by type.
     pub fn transforms_by_type(&self) -> TransformsByType {
         let mut g = TransformsByType::default();
@@ -715,6 +851,67 @@ mod tests {
                 p.transforms_by_type().groups().join(" / ")
             );
             assert_eq!(p.to_string(), expected, "{n} transforms");
+        }
+    }
+
+    /// `put_name` and `put_text` write what `Display` writes: every transform type with
+    /// assigned, unassigned and large IDs, with and without a key length, every protocol.
+    #[test]
+    fn put_text_equals_display() {
+        for ty in 0..=14u8 {
+            for id in [0u16, 1, 2, 3, 12, 14, 20, 28, 31, 36, 99, 1024, u16::MAX] {
+                for kl in [None, Some(128), Some(0)] {
+                    let attributes = kl
+                        .map(|v| {
+                            vec![TransformAttr {
+                                attr_type: TransformAttrType(14),
+                                value: AttrValue::Tv(v),
+                            }]
+                        })
+                        .unwrap_or_default();
+                    let t = Transform {
+                        reserved1: 0,
+                        length: 8,
+                        transform_type: TransformType(ty),
+                        reserved2: 0,
+                        transform_id: TransformId::new(TransformType(ty), id),
+                        attributes: attributes.into(),
+                    };
+                    let mut s = String::new();
+                    Transform::put_name(&mut s, t.transform_type, id, t.key_length());
+                    assert_eq!(s, t.to_string(), "type {ty} id {id} {kl:?}");
+                    let mut b = Vec::new();
+                    Transform::put_name(&mut b, t.transform_type, id, t.key_length());
+                    assert_eq!(b, s.as_bytes());
+                }
+            }
+        }
+        let types: [u8; 16] = [12, 3, 1, 6, 0, 2, 4, 9, 5, 1, 13, 6, 200, 11, 3, 7];
+        for protocol in [0u8, 1, 3, 250] {
+            for n in 0..=types.len() {
+                let p = Proposal {
+                    reserved: 0,
+                    length: 8,
+                    proposal_num: n as u8,
+                    protocol_id: ProtocolId(protocol),
+                    spi: Vec::new(),
+                    transforms: types[..n]
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &ty)| Transform {
+                            reserved1: 0,
+                            length: 8,
+                            transform_type: TransformType(ty),
+                            reserved2: 0,
+                            transform_id: TransformId::new(TransformType(ty), i as u16 * 7),
+                            attributes: Default::default(),
+                        })
+                        .collect(),
+                };
+                let mut s = String::new();
+                p.put_text(&mut s);
+                assert_eq!(s, p.to_string(), "protocol {protocol}, {n} transforms");
+            }
         }
     }
 
