@@ -107,6 +107,8 @@ pub struct Framer {
     next_seq: u8,
     next_bc0: u8,
     next_tag: u16,
+    /// The compressor's verification buffers, kept from one datagram to the next.
+    workspace: compress::Workspace,
 }
 
 impl Framer {
@@ -118,6 +120,7 @@ impl Framer {
             next_seq: 0,
             next_bc0: 0,
             next_tag: 0,
+            workspace: compress::Workspace::default(),
         }
     }
 
@@ -143,7 +146,8 @@ impl Framer {
             Some(m) => (m.originator, m.final_destination),
             None => (target.mac.src, target.mac.dst),
         };
-        let (compressed, header, consumed, fallback) = match compress::compress(
+        let (compressed, consumed, fallback) = match compress::compress_with(
+            &mut self.workspace,
             datagram,
             iid_src,
             iid_dst,
@@ -151,16 +155,18 @@ impl Framer {
             &self.config.options,
         ) {
             Ok(c) => {
-                let (h, n) = (c.bytes.clone(), c.consumed);
-                (Some(c), h, n, None)
+                let n = c.consumed;
+                (Some(c), n, None)
             }
             // An IPv6 datagram IPHC cannot describe (a Payload Length that disagrees with its
             // size…) still travels faithfully behind the uncompressed IPv6 dispatch; the whole
             // datagram, header included, is then payload that fragments anywhere.
-            Err(e) if e.layer() == Layer::Ipv6 && is_ipv6(datagram) => {
-                (None, vec![crate::dispatch::code::IPV6], 0, Some(e))
-            }
+            Err(e) if e.layer() == Layer::Ipv6 && is_ipv6(datagram) => (None, 0, Some(e)),
             Err(e) => return Err(e),
+        };
+        let header: &[u8] = match &compressed {
+            Some(c) => &c.bytes,
+            None => &[crate::dispatch::code::IPV6],
         };
 
         let mut prefix = Vec::new();
@@ -196,12 +202,49 @@ impl Framer {
                 )
             })?;
         let tag = self.next_tag;
-        let pieces = fragment::fragment(datagram, &header, consumed, room, tag)?;
+        let mut bc0 = self.next_bc0;
+        // A datagram that fits one frame (what `fragment::fragment` returns as one piece: the
+        // compressed headers, then the rest) is written straight into its frame.
+        if let Some(rest) = datagram
+            .get(consumed..)
+            .filter(|rest| header.len() + rest.len() <= room)
+        {
+            mac_header.seq = Some(first_seq);
+            if self.config.bc0 {
+                if let Some(b) = prefix.get_mut(bc0_at + 1) {
+                    *b = bc0;
+                }
+                bc0 = bc0.wrapping_add(1);
+            }
+            let payload_bytes = prefix.len() + header.len() + rest.len();
+            let mut f =
+                Vec::with_capacity(mac_header.len() + payload_bytes + self.config.fcs.len());
+            mac_header.emit_into(&mut f);
+            f.extend_from_slice(&prefix);
+            f.extend_from_slice(header);
+            f.extend_from_slice(rest);
+            mac::append_fcs(&mut f, self.config.fcs);
+            if target.mac.seq.is_none() {
+                self.next_seq = first_seq.wrapping_add(1);
+            }
+            self.next_bc0 = bc0;
+            let header_len = header.len();
+            return Ok(Framed {
+                frame_bytes: f.len(),
+                frames: vec![f],
+                compressed,
+                uncompressed_because: fallback,
+                header_len,
+                consumed,
+                datagram_tag: None,
+                payload_bytes,
+            });
+        }
+        let pieces = fragment::fragment(datagram, header, consumed, room, tag)?;
         let fragmented = pieces.first().is_some_and(|p| p.header.is_some());
 
         let mut frames = Vec::with_capacity(pieces.len());
         let (mut payload_bytes, mut frame_bytes) = (0, 0);
-        let mut bc0 = self.next_bc0;
         for (i, piece) in pieces.iter().enumerate() {
             mac_header.seq = Some(first_seq.wrapping_add(i as u8));
             if self.config.bc0 {
@@ -225,11 +268,12 @@ impl Framer {
         if fragmented {
             self.next_tag = tag.wrapping_add(1);
         }
+        let header_len = header.len();
         Ok(Framed {
             frames,
             compressed,
             uncompressed_because: fallback,
-            header_len: header.len(),
+            header_len,
             consumed,
             datagram_tag: fragmented.then_some(tag),
             payload_bytes,
