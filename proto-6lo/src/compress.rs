@@ -332,8 +332,8 @@ impl Compressor<'_> {
         };
         let nh = !items.is_empty();
         let (s, dd) = best_pair(
-            unicast_options(&h.src, iid_src, self.ctx, true),
-            if h.dst.octets()[0] == 0xff {
+            &unicast_options(&h.src, iid_src, self.ctx, true),
+            &if h.dst.octets()[0] == 0xff {
                 multicast_options(&h.dst, self.ctx)
             } else {
                 unicast_options(&h.dst, iid_dst, self.ctx, false)
@@ -806,28 +806,27 @@ fn multicast_options(addr: &Ipv6Addr, ctx: &ContextTable) -> Forms {
 /// when both lists are stably sorted by rank and walked source by source — found here without
 /// sorting, by comparing each pair's (cost, source rank, source position, destination rank,
 /// destination position).
-fn best_pair(src: Forms, dst: Forms) -> (AddrForm, AddrForm) {
-    type Key = (
-        usize,
-        (usize, bool, u8, u8),
-        usize,
-        (usize, bool, u8, u8),
-        usize,
-    );
-    let mut best: Option<(Key, &AddrForm, &AddrForm)> = None;
+fn best_pair(src: &Forms, dst: &Forms) -> (AddrForm, AddrForm) {
+    // The ranks are compared only between pairs of equal cost.
+    let mut best: Option<(usize, usize, usize)> = None;
     for (i, s) in src.iter().enumerate() {
-        let s_rank = s.rank();
         for (j, d) in dst.iter().enumerate() {
             let cid = usize::from(s.ctx_id.unwrap_or(0) != 0 || d.ctx_id.unwrap_or(0) != 0);
             let cost = usize::from(s.inline_len) + usize::from(d.inline_len) + cid;
-            let key = (cost, s_rank, i, d.rank(), j);
-            if best.as_ref().is_none_or(|(b, _, _)| key < *b) {
-                best = Some((key, s, d));
+            let better = match best {
+                None => true,
+                Some((c, _, _)) if cost != c => cost < c,
+                Some((_, bi, bj)) => {
+                    (s.rank(), i, d.rank(), j) < (src[bi].rank(), bi, dst[bj].rank(), bj)
+                }
+            };
+            if better {
+                best = Some((cost, i, j));
             }
         }
     }
     match best {
-        Some((_, s, d)) => (*s, *d),
+        Some((_, i, j)) => (src[i], dst[j]),
         // Both lists start with the 128-bit in-line form; not reached.
         None => (
             AddrForm::stateless(0, false, &[0; 16]),

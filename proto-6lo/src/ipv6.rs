@@ -295,12 +295,25 @@ pub(crate) fn summary_reusing(
 /// ([`crate::lowpan::Decoder::set_datagrams_only`]). Reads exactly the fields `summary` reads,
 /// in the same order, so that the first field to fail is the same.
 pub fn check(datagram: &[u8]) -> Result<Summary> {
-    check_at(datagram, 0, 0)?;
-    header(datagram)
+    let f = check_at(datagram, 0, 0)?;
+    Ok(Summary {
+        src: Ipv6Addr::from(f.src),
+        dst: Ipv6Addr::from(f.dst),
+        payload_length: f.payload_length,
+        next_header: f.next_header,
+        hop_limit: f.hop_limit,
+        traffic_class: f.traffic_class,
+        flow_label: f.flow_label,
+        ext_headers: Vec::new(),
+        upper: Upper::Other {
+            protocol: f.next_header,
+        },
+    })
 }
 
-/// [`summary_at`]'s walk over the extension headers and the upper-layer header, reads only.
-fn check_at(d: &[u8], base: usize, depth: u8) -> Result<()> {
+/// [`summary_at`]'s walk over the extension headers and the upper-layer header, reads only;
+/// the fixed header read.
+fn check_at(d: &[u8], base: usize, depth: u8) -> Result<Fixed> {
     let mut r = Reader::new(d, base, Layer::Ipv6);
     let f = Fixed::read(&mut r)?;
     let plen = usize::from(f.payload_length);
@@ -326,7 +339,7 @@ fn check_at(d: &[u8], base: usize, depth: u8) -> Result<()> {
             nh == proto::FRAGMENT && u16::from_be_bytes([body[0], body[1]]) >> 3 != 0;
         nh = next;
         if later_fragment {
-            return Ok(());
+            return Ok(f);
         }
     }
     let upper_bytes = p.rest();
@@ -342,10 +355,12 @@ fn check_at(d: &[u8], base: usize, depth: u8) -> Result<()> {
             p.u8("ICMPv6 code")?;
             p.u16_be("ICMPv6 checksum")?;
         }
-        proto::IPV6 if depth < MAX_NESTING => check_at(upper_bytes, p.offset(), depth + 1)?,
+        proto::IPV6 if depth < MAX_NESTING => {
+            check_at(upper_bytes, p.offset(), depth + 1)?;
+        }
         _ => {}
     }
-    Ok(())
+    Ok(f)
 }
 
 /// The fixed 40-byte header (RFC 8200 §3), read with a reader positioned at its first byte.
