@@ -117,6 +117,29 @@ pub fn compress_with(
     ctx: &ContextTable,
     opts: &Options,
 ) -> Result<Compressed> {
+    compress_into(
+        ws,
+        Vec::with_capacity(64),
+        datagram,
+        link_src,
+        link_dst,
+        ctx,
+        opts,
+    )
+}
+
+/// [`compress_with`], the compressed headers written into `bytes` (emptied first: a previous
+/// result's buffer, lent to this one).
+pub(crate) fn compress_into(
+    ws: &mut Workspace,
+    mut bytes: Vec<u8>,
+    datagram: &[u8],
+    link_src: LinkAddr,
+    link_dst: LinkAddr,
+    ctx: &ContextTable,
+    opts: &Options,
+) -> Result<Compressed> {
+    bytes.clear();
     let header = fixed_header(datagram, 0)?;
     if !header.length_ok {
         return Err(Error::invalid(
@@ -130,12 +153,13 @@ pub fn compress_with(
             ),
         ));
     }
+    // The configured contexts, listed once for every address form tried.
+    let contexts: Contexts<'_> = ctx.iter().collect();
     let c = Compressor {
         d: datagram,
-        ctx,
+        ctx: &contexts,
         opts,
     };
-    let mut bytes = Vec::with_capacity(64);
     let consumed = c.header(&header, 0, link_src.iid(), link_dst.iid(), 0, &mut bytes);
     verify(ws, datagram, bytes, consumed, link_src, link_dst, ctx)
 }
@@ -272,9 +296,12 @@ enum Item {
     Ipv6 { at: usize },
 }
 
+/// The contexts of a [`ContextTable`] that are set, by identifier, lowest first.
+type Contexts<'a> = SmallVec<[(u8, &'a crate::addr::Context); 4]>;
+
 struct Compressor<'a> {
     d: &'a [u8],
-    ctx: &'a ContextTable,
+    ctx: &'a [(u8, &'a crate::addr::Context)],
     opts: &'a Options,
 }
 
@@ -715,7 +742,7 @@ fn short_form(iid: &[u8]) -> Option<[u8; 2]> {
 fn unicast_options(
     addr: &Ipv6Addr,
     iid: Option<[u8; 8]>,
-    ctx: &ContextTable,
+    ctx: &[(u8, &crate::addr::Context)],
     source: bool,
 ) -> Forms {
     let o = addr.octets();
@@ -737,7 +764,7 @@ fn unicast_options(
             v.push(AddrForm::stateless(3, false, &[]));
         }
     }
-    for (id, c) in ctx.iter() {
+    for &(id, c) in ctx {
         let mut push = |mode: u8, inline: &[u8]| {
             v.push(AddrForm::new(true, mode, false, Some((id, c.len)), inline))
         };
@@ -757,7 +784,7 @@ fn unicast_options(
 }
 
 /// Every M=1 DAC/DAM form that rebuilds the multicast `addr`.
-fn multicast_options(addr: &Ipv6Addr, ctx: &ContextTable) -> Forms {
+fn multicast_options(addr: &Ipv6Addr, ctx: &[(u8, &crate::addr::Context)]) -> Forms {
     let o = addr.octets();
     let mut v = Forms::new();
     v.push(AddrForm::stateless(0, true, &o));
@@ -776,7 +803,7 @@ fn multicast_options(addr: &Ipv6Addr, ctx: &ContextTable) -> Forms {
         v.push(AddrForm::stateless(3, true, &[o[15]]));
     }
     // RFC 3306: ffXX:XXLL:PPPP:PPPP:PPPP:PPPP:XXXX:XXXX with L and P from the context.
-    for (id, c) in ctx.iter() {
+    for &(id, c) in ctx {
         let plen = c.len.min(64);
         let mut p = [0u8; 16];
         iphc::apply_prefix(&mut p, &c.prefix.octets(), plen);

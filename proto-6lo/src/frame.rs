@@ -78,7 +78,7 @@ impl Target {
 }
 
 /// The frames of one datagram.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Framed {
     /// Complete 802.15.4 frames, in order (with the FCS when the config asks for one).
     pub frames: Vec<Vec<u8>>,
@@ -135,6 +135,19 @@ impl Framer {
     /// header and dispatch headers (layer MAC, field `frame size`) or for the fragments
     /// (layer dispatch), a mesh header without link addresses. Counters only move on success.
     pub fn frame(&mut self, datagram: &[u8], target: &Target) -> Result<Framed> {
+        let mut out = Framed::default();
+        self.frame_into(datagram, target, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Framer::frame`] into `out`, which it overwrites on success: the previous contents of
+    /// `out` lend their allocations (the frame list, a frame's buffer, the compressed header
+    /// buffer), so that a caller framing datagram after datagram with one `Framed` allocates
+    /// less per datagram. On error `out` is left empty.
+    pub fn frame_into(&mut self, datagram: &[u8], target: &Target, out: &mut Framed) -> Result<()> {
+        let mut spare_frames = std::mem::take(&mut out.frames);
+        let spare_bytes = out.compressed.take().map(|c| c.bytes).unwrap_or_default();
+        *out = Framed::default();
         let mesh = match (&target.mesh, self.config.mesh_hops) {
             (Some(m), Some(h)) => Some(MeshHeader::new(h, m.originator, m.final_destination)),
             (Some(m), None) => Some(m.clone()),
@@ -146,8 +159,9 @@ impl Framer {
             Some(m) => (m.originator, m.final_destination),
             None => (target.mac.src, target.mac.dst),
         };
-        let (compressed, consumed, fallback) = match compress::compress_with(
+        let (compressed, consumed, fallback) = match compress::compress_into(
             &mut self.workspace,
+            spare_bytes,
             datagram,
             iid_src,
             iid_dst,
@@ -217,8 +231,11 @@ impl Framer {
                 bc0 = bc0.wrapping_add(1);
             }
             let payload_bytes = prefix.len() + header.len() + rest.len();
-            let mut f =
-                Vec::with_capacity(mac_header.len() + payload_bytes + self.config.fcs.len());
+            // The previous datagram's first frame buffer, if any.
+            spare_frames.truncate(1);
+            let mut f = spare_frames.pop().unwrap_or_default();
+            f.clear();
+            f.reserve(mac_header.len() + payload_bytes + self.config.fcs.len());
             mac_header.emit_into(&mut f);
             f.extend_from_slice(&prefix);
             f.extend_from_slice(header);
@@ -229,16 +246,19 @@ impl Framer {
             }
             self.next_bc0 = bc0;
             let header_len = header.len();
-            return Ok(Framed {
-                frame_bytes: f.len(),
-                frames: vec![f],
+            let frame_bytes = f.len();
+            spare_frames.push(f);
+            *out = Framed {
+                frame_bytes,
+                frames: spare_frames,
                 compressed,
                 uncompressed_because: fallback,
                 header_len,
                 consumed,
                 datagram_tag: None,
                 payload_bytes,
-            });
+            };
+            return Ok(());
         }
         let pieces = fragment::fragment(datagram, header, consumed, room, tag)?;
         let fragmented = pieces.first().is_some_and(|p| p.header.is_some());
@@ -269,7 +289,7 @@ impl Framer {
             self.next_tag = tag.wrapping_add(1);
         }
         let header_len = header.len();
-        Ok(Framed {
+        *out = Framed {
             frames,
             compressed,
             uncompressed_because: fallback,
@@ -278,7 +298,8 @@ impl Framer {
             datagram_tag: fragmented.then_some(tag),
             payload_bytes,
             frame_bytes,
-        })
+        };
+        Ok(())
     }
 }
 

@@ -267,6 +267,7 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
         .with_context(|| format!("creating {}", a.output))?;
     let mut sink = Sink {
         framer,
+        framed: Framed::default(),
         writer,
         cmp,
         ble_conn: None,
@@ -545,6 +546,8 @@ fn ethernet_target(
 /// Where compressed datagrams go, and what is counted of them on the way.
 struct Sink<W: Write> {
     framer: Framer,
+    /// The last datagram's frames, whose buffers the next one reuses.
+    framed: Framed,
     writer: CaptureWriter<W>,
     /// `--stats`: the same datagrams over 802.15.4 and Bluetooth LE.
     cmp: Option<Compare>,
@@ -586,6 +589,7 @@ fn emit<W: Write>(
     match addressed {
         Ok((target, out)) => one(
             &mut sink.framer,
+            &mut sink.framed,
             &mut sink.writer,
             st,
             number,
@@ -608,6 +612,7 @@ fn emit<W: Write>(
 #[allow(clippy::too_many_arguments)]
 fn one<W: Write>(
     framer: &mut Framer,
+    spare: &mut Framed,
     writer: &mut CaptureWriter<W>,
     st: &mut Stats,
     number: u64,
@@ -617,8 +622,8 @@ fn one<W: Write>(
     out: Out,
 ) -> anyhow::Result<()> {
     let mesh = target.mesh.is_some() || framer.config().mesh_hops.is_some();
-    let framed = framer.frame(datagram, target);
-    st.mib.add(framed.as_ref(), mesh);
+    let framed = framer.frame_into(datagram, target, spare).map(|()| &*spare);
+    st.mib.add(framed.as_ref().map(|f| *f), mesh);
     match framed {
         Ok(f) => {
             if let Some(e) = &f.uncompressed_because {
@@ -647,7 +652,7 @@ fn one<W: Write>(
                     }
                 }
             }
-            st.add(datagram.len(), &f);
+            st.add(datagram.len(), f);
         }
         Err(e) => {
             st.failed += 1;
