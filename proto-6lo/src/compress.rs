@@ -37,6 +37,7 @@
 use std::net::Ipv6Addr;
 
 use serde_with::{formats::Lowercase, hex::Hex};
+use smallvec::SmallVec;
 
 use crate::addr::{ContextTable, LinkAddr};
 use crate::error::{Error, Layer, Result};
@@ -85,6 +86,60 @@ pub fn compress(
     ctx: &ContextTable,
     opts: &Options,
 ) -> Result<Compressed> {
+    compress_with(
+        &mut Workspace::default(),
+        datagram,
+        link_src,
+        link_dst,
+        ctx,
+        opts,
+    )
+}
+
+/// Buffers [`compress_with`] reuses from one datagram to the next: the verification's
+/// compressed frame and its decompressed form.
+#[derive(Debug, Default)]
+pub struct Workspace {
+    /// The compressed headers followed by the rest of the datagram.
+    frame: Vec<u8>,
+    /// What they decompress to; `headers` then takes the rest of the datagram too.
+    slot: iphc::Decompressed,
+}
+
+/// [`compress`], with the verification's buffers taken from `ws` (and left there for the next
+/// datagram): the same result, fewer allocations for a caller compressing datagram after
+/// datagram ([`crate::frame::Framer`]).
+pub fn compress_with(
+    ws: &mut Workspace,
+    datagram: &[u8],
+    link_src: LinkAddr,
+    link_dst: LinkAddr,
+    ctx: &ContextTable,
+    opts: &Options,
+) -> Result<Compressed> {
+    compress_into(
+        ws,
+        Vec::with_capacity(64),
+        datagram,
+        link_src,
+        link_dst,
+        ctx,
+        opts,
+    )
+}
+
+/// [`compress_with`], the compressed headers written into `bytes` (emptied first: a previous
+/// result's buffer, lent to this one).
+pub(crate) fn compress_into(
+    ws: &mut Workspace,
+    mut bytes: Vec<u8>,
+    datagram: &[u8],
+    link_src: LinkAddr,
+    link_dst: LinkAddr,
+    ctx: &ContextTable,
+    opts: &Options,
+) -> Result<Compressed> {
+    bytes.clear();
     let header = fixed_header(datagram, 0)?;
     if !header.length_ok {
         return Err(Error::invalid(
@@ -98,18 +153,20 @@ pub fn compress(
             ),
         ));
     }
+    // The configured contexts, listed once for every address form tried.
+    let contexts: Contexts<'_> = ctx.iter().collect();
     let c = Compressor {
         d: datagram,
-        ctx,
+        ctx: &contexts,
         opts,
     };
-    let mut bytes = Vec::with_capacity(64);
     let consumed = c.header(&header, 0, link_src.iid(), link_dst.iid(), 0, &mut bytes);
-    verify(datagram, bytes, consumed, link_src, link_dst, ctx)
+    verify(ws, datagram, bytes, consumed, link_src, link_dst, ctx)
 }
 
 /// Decompresses `bytes` and checks that they give back `datagram`.
 fn verify(
+    ws: &mut Workspace,
     datagram: &[u8],
     bytes: Vec<u8>,
     consumed: usize,
@@ -126,10 +183,11 @@ fn verify(
         )
     };
     let rest = datagram.get(consumed..).unwrap_or_default();
-    let mut frame = Vec::with_capacity(bytes.len() + rest.len());
+    let Workspace { frame, slot: d } = ws;
+    frame.clear();
     frame.extend_from_slice(&bytes);
     frame.extend_from_slice(rest);
-    let d = iphc::decompress(&frame, 0, ctx, link_src, link_dst, None)
+    iphc::decompress_to(d, frame, 0, ctx, link_src, link_dst, None)
         .map_err(|e| internal(format!("the compressed headers do not decompress: {e}")))?;
     if d.consumed != bytes.len() {
         return Err(internal(format!(
@@ -138,10 +196,11 @@ fn verify(
             d.consumed
         )));
     }
-    let mut rebuilt = d.headers;
+    // The decompressed headers, then the rest: the datagram rebuilt (in the slot's buffer).
+    let rebuilt = &mut d.headers;
     rebuilt.extend_from_slice(rest);
-    ipv6::fill_checksums(&mut rebuilt, &d.checksum_fixes);
-    if rebuilt != datagram {
+    ipv6::fill_checksums(rebuilt, &d.checksum_fixes);
+    if rebuilt[..] != *datagram {
         let at = rebuilt
             .iter()
             .zip(datagram)
@@ -154,8 +213,8 @@ fn verify(
     Ok(Compressed {
         bytes,
         consumed,
-        iphc: d.iphc,
-        nhc: d.nhc,
+        iphc: std::mem::take(&mut d.iphc),
+        nhc: std::mem::take(&mut d.nhc),
     })
 }
 
@@ -208,6 +267,9 @@ fn fixed_header(d: &[u8], at: usize) -> Result<Header> {
     })
 }
 
+/// The planned NHC chain: held inline, as a chain rarely has more than a few headers.
+type Items = SmallVec<[Item; 4]>;
+
 /// One header of the NHC chain, planned.
 enum Item {
     /// An extension header at `at` of `len` octets: RFC 6282 form with `data` (padding possibly
@@ -215,7 +277,10 @@ enum Item {
     Ext {
         eid: u8,
         next_header: u8,
-        data: Vec<u8>,
+        /// Where the data (the header after Next Header and Length, padding possibly elided)
+        /// starts in the datagram, and its length.
+        data_at: usize,
+        data_len: usize,
         ghc: Option<Vec<u8>>,
     },
     /// A UDP header; `ghc` holds the payload's bytecode when that is used.
@@ -231,9 +296,12 @@ enum Item {
     Ipv6 { at: usize },
 }
 
+/// The contexts of a [`ContextTable`] that are set, by identifier, lowest first.
+type Contexts<'a> = SmallVec<[(u8, &'a crate::addr::Context); 4]>;
+
 struct Compressor<'a> {
     d: &'a [u8],
-    ctx: &'a ContextTable,
+    ctx: &'a [(u8, &'a crate::addr::Context)],
     opts: &'a Options,
 }
 
@@ -255,28 +323,32 @@ impl Compressor<'_> {
         let ecn = h.traffic_class & 0x03;
         let dscp = h.traffic_class >> 2;
         let fl = h.flow_label;
-        let (tf, tf_bytes): (u8, Vec<u8>) = if fl == 0 && h.traffic_class == 0 {
-            (3, vec![])
+        // The in-line octets in a fixed array, `tf_len` of them used.
+        let (tf, tf_bytes, tf_len): (u8, [u8; 4], usize) = if fl == 0 && h.traffic_class == 0 {
+            (3, [0; 4], 0)
         } else if fl == 0 {
-            (2, vec![(ecn << 6) | dscp])
+            (2, [(ecn << 6) | dscp, 0, 0, 0], 1)
         } else if dscp == 0 {
             (
                 1,
-                vec![
+                [
                     (ecn << 6) | ((fl >> 16) as u8 & 0x0f),
                     (fl >> 8) as u8,
                     fl as u8,
+                    0,
                 ],
+                3,
             )
         } else {
             (
                 0,
-                vec![
+                [
                     (ecn << 6) | dscp,
                     (fl >> 16) as u8 & 0x0f,
                     (fl >> 8) as u8,
                     fl as u8,
                 ],
+                4,
             )
         };
         let hlim = match h.hop_limit {
@@ -287,8 +359,8 @@ impl Compressor<'_> {
         };
         let nh = !items.is_empty();
         let (s, dd) = best_pair(
-            unicast_options(&h.src, iid_src, self.ctx, true),
-            if h.dst.octets()[0] == 0xff {
+            &unicast_options(&h.src, iid_src, self.ctx, true),
+            &if h.dst.octets()[0] == 0xff {
                 multicast_options(&h.dst, self.ctx)
             } else {
                 unicast_options(&h.dst, iid_dst, self.ctx, false)
@@ -308,15 +380,15 @@ impl Compressor<'_> {
         if cid {
             out.push((s.ctx_id.unwrap_or(0) << 4) | dd.ctx_id.unwrap_or(0));
         }
-        out.extend_from_slice(&tf_bytes);
+        out.extend_from_slice(&tf_bytes[..tf_len]);
         if !nh {
             out.push(h.next_header);
         }
         if hlim == 0 {
             out.push(h.hop_limit);
         }
-        out.extend_from_slice(&s.inline);
-        out.extend_from_slice(&dd.inline);
+        out.extend_from_slice(s.inline());
+        out.extend_from_slice(dd.inline());
 
         let n = items.len();
         for (i, item) in items.into_iter().enumerate() {
@@ -325,7 +397,8 @@ impl Compressor<'_> {
                 Item::Ext {
                     eid,
                     next_header,
-                    data,
+                    data_at,
+                    data_len,
                     ghc,
                 } => match ghc {
                     Some(code) => {
@@ -340,8 +413,9 @@ impl Compressor<'_> {
                         if !more {
                             out.push(next_header);
                         }
+                        let data = self.d.get(data_at..data_at + data_len).unwrap_or_default();
                         out.push(data.len() as u8);
-                        out.extend_from_slice(&data);
+                        out.extend_from_slice(data);
                     }
                 },
                 Item::Udp {
@@ -350,10 +424,10 @@ impl Compressor<'_> {
                     checksum,
                     ghc,
                 } => {
-                    let (p, ports) = udp_ports(src_port, dst_port);
+                    let (p, ports, ports_len) = udp_ports(src_port, dst_port);
                     let base = if ghc.is_some() { ghc::NHC_UDP } else { 0xf0 };
                     out.push(base | (u8::from(checksum.is_none()) << 2) | p);
-                    out.extend_from_slice(&ports);
+                    out.extend_from_slice(&ports[..ports_len]);
                     if let Some(c) = checksum {
                         out.extend_from_slice(&c.to_be_bytes());
                     }
@@ -387,10 +461,10 @@ impl Compressor<'_> {
 
     /// The headers after the IPv6 header at `at` that can be compressed, in order, and the
     /// offset where the uncompressed remainder starts.
-    fn plan(&self, h: &Header, at: usize, depth: u8) -> (Vec<Item>, usize) {
+    fn plan(&self, h: &Header, at: usize, depth: u8) -> (Items, usize) {
         let d = self.d;
         let total = d.len();
-        let mut items = Vec::new();
+        let mut items = Items::new();
         let mut pos = at + ipv6::HEADER_LEN;
         let mut next = h.next_header;
         loop {
@@ -500,7 +574,8 @@ impl Compressor<'_> {
             Item::Ext {
                 eid: e,
                 next_header,
-                data: data.to_vec(),
+                data_at: pos + 2,
+                data_len: data.len(),
                 ghc,
             },
             next_header,
@@ -560,18 +635,18 @@ fn udp_checksum(src: &Ipv6Addr, dst: &Ipv6Addr, udp: &[u8]) -> u16 {
     }
 }
 
-/// The P bits and in-line port octets (RFC 6282 §4.3.3).
-fn udp_ports(src: u16, dst: u16) -> (u8, Vec<u8>) {
+/// The P bits and in-line port octets (RFC 6282 §4.3.3): the first `len` octets of the array.
+fn udp_ports(src: u16, dst: u16) -> (u8, [u8; 4], usize) {
     let [sh, sl] = src.to_be_bytes();
     let [dh, dl] = dst.to_be_bytes();
     if src & 0xfff0 == 0xf0b0 && dst & 0xfff0 == 0xf0b0 {
-        (3, vec![((sl & 0x0f) << 4) | (dl & 0x0f)])
+        (3, [((sl & 0x0f) << 4) | (dl & 0x0f), 0, 0, 0], 1)
     } else if dst & 0xff00 == 0xf000 {
-        (1, vec![sh, sl, dl])
+        (1, [sh, sl, dl, 0], 3)
     } else if src & 0xff00 == 0xf000 {
-        (2, vec![sl, dh, dl])
+        (2, [sl, dh, dl, 0], 3)
     } else {
-        (0, vec![sh, sl, dh, dl])
+        (0, [sh, sl, dh, dl], 4)
     }
 }
 
@@ -581,8 +656,9 @@ fn low64(a: &Ipv6Addr) -> [u8; 8] {
     i
 }
 
-/// One way of carrying an address.
-#[derive(Debug, Clone)]
+/// One way of carrying an address. A small value (its in-line octets in a fixed array), so
+/// that the candidate forms of an address are built and compared without allocating.
+#[derive(Debug, Clone, Copy)]
 struct AddrForm {
     /// SAC / DAC.
     stateful: bool,
@@ -594,26 +670,51 @@ struct AddrForm {
     ctx_id: Option<u8>,
     /// Its prefix length (for tie-breaking: longest first).
     ctx_len: u8,
-    inline: Vec<u8>,
+    /// The in-line octets: the first `inline_len` (at most 16).
+    inline: [u8; 16],
+    inline_len: u8,
 }
 
+/// The candidate forms of one address, inline up to 8 (every stateless form, and a context or
+/// two; more contexts spill to the heap).
+type Forms = SmallVec<[AddrForm; 8]>;
+
 impl AddrForm {
-    fn stateless(mode: u8, multicast: bool, inline: &[u8]) -> Self {
+    /// A form with these in-line octets (at most 16: an address).
+    fn new(
+        stateful: bool,
+        mode: u8,
+        multicast: bool,
+        ctx: Option<(u8, u8)>,
+        octets: &[u8],
+    ) -> Self {
+        let mut inline = [0u8; 16];
+        let n = octets.len().min(16);
+        inline[..n].copy_from_slice(&octets[..n]);
         AddrForm {
-            stateful: false,
+            stateful,
             mode,
             multicast,
-            ctx_id: None,
-            ctx_len: 0,
-            inline: inline.to_vec(),
+            ctx_id: ctx.map(|(id, _)| id),
+            ctx_len: ctx.map_or(0, |(_, len)| len),
+            inline,
+            inline_len: n as u8,
         }
+    }
+
+    fn stateless(mode: u8, multicast: bool, inline: &[u8]) -> Self {
+        AddrForm::new(false, mode, multicast, None, inline)
+    }
+
+    fn inline(&self) -> &[u8] {
+        &self.inline[..usize::from(self.inline_len)]
     }
 
     /// Preference among forms of equal size: stateless first, then the longest context prefix,
     /// then the lowest context number.
     fn rank(&self) -> (usize, bool, u8, u8) {
         (
-            self.inline.len(),
+            usize::from(self.inline_len),
             self.stateful,
             128 - self.ctx_len.min(128),
             self.ctx_id.unwrap_or(0),
@@ -641,21 +742,18 @@ fn short_form(iid: &[u8]) -> Option<[u8; 2]> {
 fn unicast_options(
     addr: &Ipv6Addr,
     iid: Option<[u8; 8]>,
-    ctx: &ContextTable,
+    ctx: &[(u8, &crate::addr::Context)],
     source: bool,
-) -> Vec<AddrForm> {
+) -> Forms {
     let o = addr.octets();
     let low = low64(addr);
-    let mut v = vec![AddrForm::stateless(0, false, &o)];
+    let mut v = Forms::new();
+    v.push(AddrForm::stateless(0, false, &o));
     if source && addr.is_unspecified() {
-        v.push(AddrForm {
-            stateful: true,
-            mode: 0,
-            multicast: false,
-            ctx_id: None,
-            ctx_len: 128,
-            inline: vec![],
-        });
+        // `::` (SAC=1 SAM=00): no context, ranked as if its prefix were the whole address.
+        let mut unspecified = AddrForm::new(true, 0, false, None, &[]);
+        unspecified.ctx_len = 128;
+        v.push(unspecified);
     }
     if o[..8] == [0xfe, 0x80, 0, 0, 0, 0, 0, 0] {
         v.push(AddrForm::stateless(1, false, &low));
@@ -666,16 +764,9 @@ fn unicast_options(
             v.push(AddrForm::stateless(3, false, &[]));
         }
     }
-    for (id, c) in ctx.iter() {
+    for &(id, c) in ctx {
         let mut push = |mode: u8, inline: &[u8]| {
-            v.push(AddrForm {
-                stateful: true,
-                mode,
-                multicast: false,
-                ctx_id: Some(id),
-                ctx_len: c.len,
-                inline: inline.to_vec(),
-            })
+            v.push(AddrForm::new(true, mode, false, Some((id, c.len)), inline))
         };
         if with_context(low, c) == o {
             push(1, &low);
@@ -693,9 +784,10 @@ fn unicast_options(
 }
 
 /// Every M=1 DAC/DAM form that rebuilds the multicast `addr`.
-fn multicast_options(addr: &Ipv6Addr, ctx: &ContextTable) -> Vec<AddrForm> {
+fn multicast_options(addr: &Ipv6Addr, ctx: &[(u8, &crate::addr::Context)]) -> Forms {
     let o = addr.octets();
-    let mut v = vec![AddrForm::stateless(0, true, &o)];
+    let mut v = Forms::new();
+    v.push(AddrForm::stateless(0, true, &o));
     let zero = |r: std::ops::Range<usize>| o[r].iter().all(|&b| b == 0);
     if zero(2..11) {
         v.push(AddrForm::stateless(
@@ -711,7 +803,7 @@ fn multicast_options(addr: &Ipv6Addr, ctx: &ContextTable) -> Vec<AddrForm> {
         v.push(AddrForm::stateless(3, true, &[o[15]]));
     }
     // RFC 3306: ffXX:XXLL:PPPP:PPPP:PPPP:PPPP:XXXX:XXXX with L and P from the context.
-    for (id, c) in ctx.iter() {
+    for &(id, c) in ctx {
         let plen = c.len.min(64);
         let mut p = [0u8; 16];
         iphc::apply_prefix(&mut p, &c.prefix.octets(), plen);
@@ -723,35 +815,45 @@ fn multicast_options(addr: &Ipv6Addr, ctx: &ContextTable) -> Vec<AddrForm> {
         a[4..12].copy_from_slice(&p[..8]);
         a[12..16].copy_from_slice(&o[12..16]);
         if a == o {
-            v.push(AddrForm {
-                stateful: true,
-                mode: 0,
-                multicast: true,
-                ctx_id: Some(id),
-                ctx_len: c.len,
-                inline: vec![o[1], o[2], o[12], o[13], o[14], o[15]],
-            });
+            v.push(AddrForm::new(
+                true,
+                0,
+                true,
+                Some((id, c.len)),
+                &[o[1], o[2], o[12], o[13], o[14], o[15]],
+            ));
         }
     }
     v
 }
 
-/// The source/destination pair with the fewest octets, the CID octet included.
-fn best_pair(mut src: Vec<AddrForm>, mut dst: Vec<AddrForm>) -> (AddrForm, AddrForm) {
-    src.sort_by_key(AddrForm::rank);
-    dst.sort_by_key(AddrForm::rank);
-    let mut best: Option<(usize, &AddrForm, &AddrForm)> = None;
-    for s in &src {
-        for d in &dst {
+/// The source/destination pair with the fewest octets, the CID octet included; among pairs of
+/// equal cost the one whose source ranks first ([`AddrForm::rank`], then the order the forms
+/// were listed in), then whose destination does. That is the first pair of least cost met
+/// when both lists are stably sorted by rank and walked source by source — found here without
+/// sorting, by comparing each pair's (cost, source rank, source position, destination rank,
+/// destination position).
+fn best_pair(src: &Forms, dst: &Forms) -> (AddrForm, AddrForm) {
+    // The ranks are compared only between pairs of equal cost.
+    let mut best: Option<(usize, usize, usize)> = None;
+    for (i, s) in src.iter().enumerate() {
+        for (j, d) in dst.iter().enumerate() {
             let cid = usize::from(s.ctx_id.unwrap_or(0) != 0 || d.ctx_id.unwrap_or(0) != 0);
-            let cost = s.inline.len() + d.inline.len() + cid;
-            if best.is_none_or(|(b, _, _)| cost < b) {
-                best = Some((cost, s, d));
+            let cost = usize::from(s.inline_len) + usize::from(d.inline_len) + cid;
+            let better = match best {
+                None => true,
+                Some((c, _, _)) if cost != c => cost < c,
+                Some((_, bi, bj)) => {
+                    (s.rank(), i, d.rank(), j) < (src[bi].rank(), bi, dst[bj].rank(), bj)
+                }
+            };
+            if better {
+                best = Some((cost, i, j));
             }
         }
     }
     match best {
-        Some((_, s, d)) => (s.clone(), d.clone()),
+        Some((_, i, j)) => (src[i], dst[j]),
         // Both lists start with the 128-bit in-line form; not reached.
         None => (
             AddrForm::stateless(0, false, &[0; 16]),

@@ -78,7 +78,7 @@ impl Target {
 }
 
 /// The frames of one datagram.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Framed {
     /// Complete 802.15.4 frames, in order (with the FCS when the config asks for one).
     pub frames: Vec<Vec<u8>>,
@@ -107,6 +107,8 @@ pub struct Framer {
     next_seq: u8,
     next_bc0: u8,
     next_tag: u16,
+    /// The compressor's verification buffers, kept from one datagram to the next.
+    workspace: compress::Workspace,
 }
 
 impl Framer {
@@ -118,6 +120,7 @@ impl Framer {
             next_seq: 0,
             next_bc0: 0,
             next_tag: 0,
+            workspace: compress::Workspace::default(),
         }
     }
 
@@ -132,6 +135,19 @@ impl Framer {
     /// header and dispatch headers (layer MAC, field `frame size`) or for the fragments
     /// (layer dispatch), a mesh header without link addresses. Counters only move on success.
     pub fn frame(&mut self, datagram: &[u8], target: &Target) -> Result<Framed> {
+        let mut out = Framed::default();
+        self.frame_into(datagram, target, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Framer::frame`] into `out`, which it overwrites on success: the previous contents of
+    /// `out` lend their allocations (the frame list, a frame's buffer, the compressed header
+    /// buffer), so that a caller framing datagram after datagram with one `Framed` allocates
+    /// less per datagram. On error `out` is left empty.
+    pub fn frame_into(&mut self, datagram: &[u8], target: &Target, out: &mut Framed) -> Result<()> {
+        let mut spare_frames = std::mem::take(&mut out.frames);
+        let spare_bytes = out.compressed.take().map(|c| c.bytes).unwrap_or_default();
+        *out = Framed::default();
         let mesh = match (&target.mesh, self.config.mesh_hops) {
             (Some(m), Some(h)) => Some(MeshHeader::new(h, m.originator, m.final_destination)),
             (Some(m), None) => Some(m.clone()),
@@ -143,7 +159,9 @@ impl Framer {
             Some(m) => (m.originator, m.final_destination),
             None => (target.mac.src, target.mac.dst),
         };
-        let (compressed, header, consumed, fallback) = match compress::compress(
+        let (compressed, consumed, fallback) = match compress::compress_into(
+            &mut self.workspace,
+            spare_bytes,
             datagram,
             iid_src,
             iid_dst,
@@ -151,16 +169,18 @@ impl Framer {
             &self.config.options,
         ) {
             Ok(c) => {
-                let (h, n) = (c.bytes.clone(), c.consumed);
-                (Some(c), h, n, None)
+                let n = c.consumed;
+                (Some(c), n, None)
             }
             // An IPv6 datagram IPHC cannot describe (a Payload Length that disagrees with its
             // size…) still travels faithfully behind the uncompressed IPv6 dispatch; the whole
             // datagram, header included, is then payload that fragments anywhere.
-            Err(e) if e.layer() == Layer::Ipv6 && is_ipv6(datagram) => {
-                (None, vec![crate::dispatch::code::IPV6], 0, Some(e))
-            }
+            Err(e) if e.layer() == Layer::Ipv6 && is_ipv6(datagram) => (None, 0, Some(e)),
             Err(e) => return Err(e),
+        };
+        let header: &[u8] = match &compressed {
+            Some(c) => &c.bytes,
+            None => &[crate::dispatch::code::IPV6],
         };
 
         let mut prefix = Vec::new();
@@ -196,12 +216,55 @@ impl Framer {
                 )
             })?;
         let tag = self.next_tag;
-        let pieces = fragment::fragment(datagram, &header, consumed, room, tag)?;
+        let mut bc0 = self.next_bc0;
+        // A datagram that fits one frame (what `fragment::fragment` returns as one piece: the
+        // compressed headers, then the rest) is written straight into its frame.
+        if let Some(rest) = datagram
+            .get(consumed..)
+            .filter(|rest| header.len() + rest.len() <= room)
+        {
+            mac_header.seq = Some(first_seq);
+            if self.config.bc0 {
+                if let Some(b) = prefix.get_mut(bc0_at + 1) {
+                    *b = bc0;
+                }
+                bc0 = bc0.wrapping_add(1);
+            }
+            let payload_bytes = prefix.len() + header.len() + rest.len();
+            // The previous datagram's first frame buffer, if any.
+            spare_frames.truncate(1);
+            let mut f = spare_frames.pop().unwrap_or_default();
+            f.clear();
+            f.reserve(mac_header.len() + payload_bytes + self.config.fcs.len());
+            mac_header.emit_into(&mut f);
+            f.extend_from_slice(&prefix);
+            f.extend_from_slice(header);
+            f.extend_from_slice(rest);
+            mac::append_fcs(&mut f, self.config.fcs);
+            if target.mac.seq.is_none() {
+                self.next_seq = first_seq.wrapping_add(1);
+            }
+            self.next_bc0 = bc0;
+            let header_len = header.len();
+            let frame_bytes = f.len();
+            spare_frames.push(f);
+            *out = Framed {
+                frame_bytes,
+                frames: spare_frames,
+                compressed,
+                uncompressed_because: fallback,
+                header_len,
+                consumed,
+                datagram_tag: None,
+                payload_bytes,
+            };
+            return Ok(());
+        }
+        let pieces = fragment::fragment(datagram, header, consumed, room, tag)?;
         let fragmented = pieces.first().is_some_and(|p| p.header.is_some());
 
         let mut frames = Vec::with_capacity(pieces.len());
         let (mut payload_bytes, mut frame_bytes) = (0, 0);
-        let mut bc0 = self.next_bc0;
         for (i, piece) in pieces.iter().enumerate() {
             mac_header.seq = Some(first_seq.wrapping_add(i as u8));
             if self.config.bc0 {
@@ -225,16 +288,18 @@ impl Framer {
         if fragmented {
             self.next_tag = tag.wrapping_add(1);
         }
-        Ok(Framed {
+        let header_len = header.len();
+        *out = Framed {
             frames,
             compressed,
             uncompressed_because: fallback,
-            header_len: header.len(),
+            header_len,
             consumed,
             datagram_tag: fragmented.then_some(tag),
             payload_bytes,
             frame_bytes,
-        })
+        };
+        Ok(())
     }
 }
 

@@ -288,6 +288,81 @@ pub(crate) fn summary_reusing(
     summary_at(datagram, 0, 0, spare)
 }
 
+/// What [`summary`] would say of `datagram`, without building it: the same error when it
+/// fails; when it succeeds, only the fixed header (as [`header`] gives it, `upper` left as
+/// `Other { protocol: next header }`). No checksum is verified, no Neighbor Discovery message
+/// read: for a caller that only needs the datagram and its verdict
+/// ([`crate::lowpan::Decoder::set_datagrams_only`]). Reads exactly the fields `summary` reads,
+/// in the same order, so that the first field to fail is the same.
+pub fn check(datagram: &[u8]) -> Result<Summary> {
+    let f = check_at(datagram, 0, 0)?;
+    Ok(Summary {
+        src: Ipv6Addr::from(f.src),
+        dst: Ipv6Addr::from(f.dst),
+        payload_length: f.payload_length,
+        next_header: f.next_header,
+        hop_limit: f.hop_limit,
+        traffic_class: f.traffic_class,
+        flow_label: f.flow_label,
+        ext_headers: Vec::new(),
+        upper: Upper::Other {
+            protocol: f.next_header,
+        },
+    })
+}
+
+/// [`summary_at`]'s walk over the extension headers and the upper-layer header, reads only;
+/// the fixed header read.
+fn check_at(d: &[u8], base: usize, depth: u8) -> Result<Fixed> {
+    let mut r = Reader::new(d, base, Layer::Ipv6);
+    let f = Fixed::read(&mut r)?;
+    let plen = usize::from(f.payload_length);
+    let mut p = r.sub(plen.min(r.remaining()), "payload")?;
+    let mut nh = f.next_header;
+    while matches!(
+        nh,
+        proto::HOP_BY_HOP
+            | proto::ROUTING
+            | proto::DEST_OPTIONS
+            | proto::MOBILITY
+            | proto::FRAGMENT
+    ) {
+        let next = p.u8("extension header Next Header")?;
+        let len_byte = p.u8("extension header Length")?;
+        let len = if nh == proto::FRAGMENT {
+            8
+        } else {
+            (usize::from(len_byte) + 1) * 8
+        };
+        let body = p.take(len - 2, "extension header")?;
+        let later_fragment =
+            nh == proto::FRAGMENT && u16::from_be_bytes([body[0], body[1]]) >> 3 != 0;
+        nh = next;
+        if later_fragment {
+            return Ok(f);
+        }
+    }
+    let upper_bytes = p.rest();
+    match nh {
+        proto::UDP => {
+            p.u16_be("UDP source port")?;
+            p.u16_be("UDP destination port")?;
+            p.u16_be("UDP length")?;
+            p.u16_be("UDP checksum")?;
+        }
+        proto::ICMPV6 => {
+            p.u8("ICMPv6 type")?;
+            p.u8("ICMPv6 code")?;
+            p.u16_be("ICMPv6 checksum")?;
+        }
+        proto::IPV6 if depth < MAX_NESTING => {
+            check_at(upper_bytes, p.offset(), depth + 1)?;
+        }
+        _ => {}
+    }
+    Ok(f)
+}
+
 /// The fixed 40-byte header (RFC 8200 §3), read with a reader positioned at its first byte.
 struct Fixed {
     traffic_class: u8,
@@ -495,6 +570,62 @@ mod tests {
         write_header(&mut d, 0, 0, 10, proto::UDP, 64, &src, &dst);
         d.extend_from_slice(&[0x04, 0xd2, 0x16, 0x2e, 0x00, 0x0a, 0x00, 0x00, b'h', b'i']);
         d
+    }
+
+    /// `check` fails as `summary` does — the same error, field and offset — on every prefix of
+    /// datagrams with extension headers, a later fragment, ICMPv6 and IPv6-in-IPv6, and with
+    /// each Payload Length; on success it gives `header`.
+    #[test]
+    fn check_fails_as_summary_does() {
+        let src: Ipv6Addr = "fe80::1".parse().unwrap();
+        let dst: Ipv6Addr = "fe80::2".parse().unwrap();
+        let udp = [0x04, 0xd2, 0x16, 0x2e, 0x00, 0x0a, 0x00, 0x00, b'h', b'i'];
+        let icmp = [0x80, 0, 0, 0, 0, 1, 0, 1];
+        let hbh = [proto::UDP, 0, 1, 4, 0, 0, 0, 0];
+        let frag_later = [proto::UDP, 0, 0x00, 0x10, 0, 0, 0, 1];
+        let mut bodies: Vec<(u8, Vec<u8>)> = vec![
+            (proto::UDP, udp.to_vec()),
+            (proto::ICMPV6, icmp.to_vec()),
+            (proto::HOP_BY_HOP, [&hbh[..], &udp].concat()),
+            (proto::FRAGMENT, [&frag_later[..], &udp].concat()),
+            (proto::NO_NEXT_HEADER, vec![]),
+            (proto::ROUTING, vec![proto::ICMPV6, 0, 0, 1, 0, 0, 0, 0]),
+        ];
+        let mut inner = Vec::new();
+        write_header(
+            &mut inner,
+            0,
+            0,
+            udp.len() as u16,
+            proto::UDP,
+            64,
+            &src,
+            &dst,
+        );
+        inner.extend_from_slice(&udp);
+        bodies.push((proto::IPV6, inner));
+        let mut cases = 0;
+        for (next, body) in bodies {
+            for plen in [body.len(), body.len() + 3, body.len().saturating_sub(3), 0] {
+                let mut d = Vec::new();
+                write_header(&mut d, 0, 0, plen as u16, next, 64, &src, &dst);
+                d.extend_from_slice(&body);
+                for l in 0..=d.len() {
+                    let p = &d[..l];
+                    match (check(p), summary(p)) {
+                        (Ok(c), Ok(_)) => assert_eq!(c, header(p).unwrap()),
+                        (Err(a), Err(b)) => assert_eq!(a, b, "next {next} plen {plen} len {l}"),
+                        (a, b) => panic!("next {next} plen {plen} len {l}: {a:?} / {b:?}"),
+                    }
+                    cases += 1;
+                }
+            }
+        }
+        let mut v4 = vec![0x45u8; 40];
+        v4[4] = 0;
+        assert_eq!(check(&v4).err(), summary(&v4).err());
+        assert!(check(&v4).is_err());
+        assert!(cases > 500, "{cases}");
     }
 
     #[test]

@@ -350,6 +350,8 @@ pub struct Decoder {
     keys: KeyTable,
     /// Extended addresses of short ones, for the nonces.
     addresses: AddressBook,
+    /// [`Decoder::set_datagrams_only`].
+    datagrams_only: bool,
 }
 
 impl Decoder {
@@ -364,7 +366,28 @@ impl Decoder {
             rpl_root: None,
             keys: KeyTable::new(),
             addresses: AddressBook::new(),
+            datagrams_only: false,
         }
+    }
+
+    /// When on, the reports are cut to what a caller that writes the datagrams out needs
+    /// (`6lo decompress`, `6lo compress`): a completed datagram is checked as
+    /// [`ipv6::summary`] checks it — the same `ipv6_error` when it fails — but
+    /// `DatagramReport::ipv6` then holds only its fixed header ([`ipv6::header`]: no extension
+    /// headers, no upper layer, no checksum verdicts, no Neighbor Discovery message), and no
+    /// MLE message is decoded. The datagram bytes, the errors, the MAC frame, the 6LoWPAN
+    /// report and reassembly are as without it. While contexts are learnt
+    /// ([`Decoder::set_learn_contexts`]) the summaries are built all the same: the 6CO options
+    /// are read from them.
+    pub fn set_datagrams_only(&mut self, on: bool) {
+        self.datagrams_only = on;
+    }
+
+    /// Whether the read-back summary is cut to the fixed header: datagrams only, and no
+    /// context to learn from the summary.
+    #[inline(always)]
+    fn lean(&self) -> bool {
+        self.datagrams_only && !self.learn_contexts
     }
 
     /// Keys to unsecure secured frames with (IEEE 802.15.4-2015 §9, see [`crate::security`]).
@@ -426,6 +449,9 @@ impl Decoder {
     /// A datagram to or from UDP port 19788 carries an MLE message: decoded, and decrypted
     /// with the Thread keys when it is secured.
     fn decode_mle(&mut self, report: &mut FrameReport<'_>) {
+        if self.datagrams_only {
+            return;
+        }
         let Some(d) = report.datagram.as_mut() else {
             return;
         };
@@ -783,10 +809,7 @@ impl Decoder {
         bytes.extend_from_slice(payload.get(consumed..).unwrap_or_default());
         // `datagram_report`, written out so that its parts are stored in the report directly.
         ipv6::fill_checksums(&mut bytes, &fixes);
-        let (ipv6, ipv6_error) = match ipv6::summary_reusing(&bytes, &mut spare_nd) {
-            Ok(s) => (Some(s), None),
-            Err(e) => (ipv6::header(&bytes).ok(), Some(e)),
-        };
+        let (ipv6, ipv6_error) = read_back(&bytes, &mut spare_nd, self.lean());
         frames.clear();
         frames.push(number);
         if let Some(s) = &ipv6 {
@@ -1135,7 +1158,13 @@ impl Decoder {
         let Some((size, tag, offset)) = frag else {
             frames.clear();
             frames.push(number);
-            return Ok(Some(datagram_report(bytes, &fixes, frames, &mut nd)));
+            return Ok(Some(datagram_report(
+                bytes,
+                &fixes,
+                frames,
+                &mut nd,
+                self.lean(),
+            )));
         };
         let key = FragKey {
             src,
@@ -1183,6 +1212,7 @@ impl Decoder {
                     meta.as_deref().unwrap_or_default(),
                     frames,
                     &mut nd,
+                    self.lean(),
                 )))
             }
         }
@@ -1503,7 +1533,13 @@ impl Decoder {
                 };
                 let mut bytes = m.head;
                 bytes.extend_from_slice(data.get(m.compressed_head..).unwrap_or_default());
-                Ok(Some(datagram_report(bytes, &m.fixes, frames, &mut None)))
+                Ok(Some(datagram_report(
+                    bytes,
+                    &m.fixes,
+                    frames,
+                    &mut None,
+                    self.lean(),
+                )))
             }
         }
     }
@@ -1545,7 +1581,29 @@ fn partial_compression(
 /// function so the intent is named.
 fn log_abort(_: Incomplete) {}
 
-/// The report of a complete datagram: elided checksums filled, read back. A Neighbor Discovery
+/// A complete datagram read back: its summary (a Neighbor Discovery message built in
+/// `spare_nd`'s box when it holds one), or with `lean` only its fixed header after the same
+/// checks ([`ipv6::check`]); and why the summary failed, when it did. A datagram whose
+/// extension headers or upper layer do not parse still shows its fixed header, next to the
+/// error.
+#[inline(always)]
+fn read_back(
+    bytes: &[u8],
+    spare_nd: &mut Option<Box<crate::nd::NdMessage>>,
+    lean: bool,
+) -> (Option<Summary>, Option<Error>) {
+    let summary = if lean {
+        ipv6::check(bytes)
+    } else {
+        ipv6::summary_reusing(bytes, spare_nd)
+    };
+    match summary {
+        Ok(s) => (Some(s), None),
+        Err(e) => (ipv6::header(bytes).ok(), Some(e)),
+    }
+}
+
+/// The report of a complete datagram: elided checksums filled, read back ([`read_back`]). A Neighbor Discovery
 /// message is built in `spare_nd`'s box when it holds one.
 #[inline]
 fn datagram_report(
@@ -1553,14 +1611,10 @@ fn datagram_report(
     fixes: &[ChecksumFix],
     frames: Vec<u64>,
     spare_nd: &mut Option<Box<crate::nd::NdMessage>>,
+    lean: bool,
 ) -> DatagramReport {
     ipv6::fill_checksums(&mut bytes, fixes);
-    // A datagram whose extension headers or upper layer do not parse still shows its fixed
-    // header, next to the error.
-    let (ipv6, ipv6_error) = match ipv6::summary_reusing(&bytes, spare_nd) {
-        Ok(s) => (Some(s), None),
-        Err(e) => (ipv6::header(&bytes).ok(), Some(e)),
-    };
+    let (ipv6, ipv6_error) = read_back(&bytes, spare_nd, lean);
     DatagramReport {
         length: bytes.len(),
         frames,
@@ -1720,6 +1774,91 @@ pub(crate) mod tests {
         assert!(
             frames_seen > 0 && fast_frames > 0,
             "{frames_seen} {fast_frames}"
+        );
+    }
+
+    /// `set_datagrams_only` changes nothing a caller writing datagrams reads: over every frame
+    /// of the project's and the corpus's 802.15.4 captures (with and without the FCS, and cut
+    /// short at several lengths, so that errors occur in every layer), the error, MAC frame,
+    /// 6LoWPAN report, datagram bytes and frames, `ipv6_error` and the incomplete datagrams
+    /// are those of a full decoder; `ipv6` is the fixed header, present exactly when the full
+    /// summary (or, after an error, its fixed header) is. And `ipv6::check` fails exactly as
+    /// `ipv6::summary` does on every prefix of every datagram seen.
+    #[test]
+    fn datagrams_only_keeps_datagrams_and_verdicts() {
+        let mut dirs = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("../pcaps/6lo")];
+        dirs.extend(ietfwg_test_support::shared::corpus("6lo"));
+        let (mut datagrams, mut ipv6_errors, mut frame_errors) = (0usize, 0usize, 0usize);
+        let mut seen = std::collections::HashSet::new();
+        for dir in dirs {
+            for (path, fcs, frames) in captures(&dir) {
+                let mut full = Decoder::new(ContextTable::new(), Limits::default());
+                let mut lean = Decoder::new(ContextTable::new(), Limits::default());
+                lean.set_datagrams_only(true);
+                let mut reused = FrameReport::default();
+                for (i, f) in frames.iter().enumerate() {
+                    let n = i as u64 + 1;
+                    let mut variants = vec![(&f[..], fcs)];
+                    if fcs == FcsMode::Crc16 && f.len() >= 2 {
+                        variants.push((&f[..f.len() - 2], FcsMode::None));
+                    }
+                    // Cut short (small captures only: the big trace is covered whole above).
+                    if frames.len() < 200 {
+                        for cut in [1, 3, 9, 20, 30, 45, 60] {
+                            if let Some(l) = f.len().checked_sub(cut) {
+                                variants.push((&f[..l], FcsMode::None));
+                            }
+                        }
+                    }
+                    for (bytes, mode) in variants {
+                        let at = format!(
+                            "{} frame {n} ({} octets, {mode:?})",
+                            path.display(),
+                            bytes.len()
+                        );
+                        let a = full.decode_frame(bytes, mode, n, 0);
+                        lean.decode_frame_into(bytes, mode, n, 0, &mut reused);
+                        let b = &reused;
+                        assert_eq!(b.error, a.error, "{at}");
+                        assert_eq!(b.mac, a.mac, "{at}");
+                        assert_eq!(b.lowpan, a.lowpan, "{at}");
+                        assert_eq!(b.note, a.note, "{at}");
+                        frame_errors += usize::from(a.error.is_some());
+                        match (&a.datagram, &b.datagram) {
+                            (None, None) => {}
+                            (Some(x), Some(y)) => {
+                                assert_eq!(y.bytes, x.bytes, "{at}");
+                                assert_eq!(y.frames, x.frames, "{at}");
+                                assert_eq!(y.length, x.length, "{at}");
+                                assert_eq!(y.checksum_recomputed, x.checksum_recomputed, "{at}");
+                                assert_eq!(y.ipv6_error, x.ipv6_error, "{at}");
+                                assert_eq!(y.ipv6.is_some(), x.ipv6.is_some(), "{at}");
+                                assert_eq!(y.ipv6, ipv6::header(&y.bytes).ok(), "{at}");
+                                assert!(y.mle.is_none(), "{at}");
+                                datagrams += 1;
+                                ipv6_errors += usize::from(x.ipv6_error.is_some());
+                                if seen.len() < 3000 && seen.insert(x.bytes.clone()) {
+                                    for l in 0..=x.bytes.len() {
+                                        let d = &x.bytes[..l];
+                                        assert_eq!(
+                                            ipv6::check(d).err(),
+                                            ipv6::summary(d).err(),
+                                            "{at}: prefix of {l} octets"
+                                        );
+                                    }
+                                }
+                            }
+                            (x, y) => panic!("{at}: datagram {x:?} / {y:?}"),
+                        }
+                        assert_eq!(lean.take_expired(), full.take_expired(), "{at}");
+                    }
+                }
+                assert_eq!(lean.finish(), full.finish(), "{}", path.display());
+            }
+        }
+        assert!(
+            datagrams > 100 && frame_errors > 0,
+            "{datagrams} datagrams, {frame_errors} frame errors, {ipv6_errors} IPv6 errors"
         );
     }
 }

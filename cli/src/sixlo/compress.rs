@@ -35,6 +35,7 @@ use ietfwg_6lo::ble::{self, AddrType, BdAddr, Direction, Tracker};
 use ietfwg_6lo::compress::Options;
 use ietfwg_6lo::dispatch::DispatchHeader;
 use ietfwg_6lo::frame::{self, Config, Framed, Framer, Target};
+use ietfwg_6lo::lowpan::{DatagramReport, FrameReport};
 use ietfwg_6lo::mac::{self, FcsMode, MacHeader};
 use ietfwg_6lo::stats::LowpanMibOut;
 use ietfwg_6lo::LinkAddr;
@@ -222,6 +223,8 @@ impl Stats {
 
 pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
     let mut decoder = a.common.decoder()?;
+    // The datagrams are compressed again: no summary, ND or MLE is built of them.
+    decoder.set_datagrams_only(true);
     let contexts = decoder.contexts().clone();
     let ethernet = a.link == LinkOut::Ethernet;
     let mstp = a.link == LinkOut::Mstp;
@@ -264,6 +267,7 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
         .with_context(|| format!("creating {}", a.output))?;
     let mut sink = Sink {
         framer,
+        framed: Framed::default(),
         writer,
         cmp,
         ble_conn: None,
@@ -271,6 +275,7 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
     let mut st = Stats::default();
 
     let sel = a.select.selection();
+    let mut spare: Option<DatagramReport> = None;
     while let Some(pkt) = reader.next_packet()? {
         let (number, ts) = (pkt.number, pkt.ts);
         if sel.done(number, st.packets) {
@@ -305,7 +310,13 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
         match wpan_frame(&pkt) {
             Ok(Wpan::Frame(w)) => {
                 let (fcs, _) = super::frame_fcs(&pkt, &w);
-                let report = decoder.decode_frame(w.frame, fcs, number, ts.as_nanos());
+                // The previous datagram lends its buffers to this frame's
+                // (`decode_frame_into`), and takes them back below.
+                let mut report = FrameReport {
+                    datagram: spare.take(),
+                    ..FrameReport::default()
+                };
+                decoder.decode_frame_into(w.frame, fcs, number, ts.as_nanos(), &mut report);
                 if let Some(e) = &report.error {
                     st.decode_errors += 1;
                     eprintln!("frame {number}: {}", super::render::Hinted(e));
@@ -334,6 +345,7 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
                     mesh,
                 };
                 emit(&mut sink, &mut st, a, number, ts, &d.bytes, None, target)?;
+                spare = report.datagram.take();
             }
             Ok(Wpan::NotWpan(_)) => match ip_payload(&pkt) {
                 Ok(Some(ip)) if ip.first().is_some_and(|b| b >> 4 == 6) => {
@@ -534,6 +546,8 @@ fn ethernet_target(
 /// Where compressed datagrams go, and what is counted of them on the way.
 struct Sink<W: Write> {
     framer: Framer,
+    /// The last datagram's frames, whose buffers the next one reuses.
+    framed: Framed,
     writer: CaptureWriter<W>,
     /// `--stats`: the same datagrams over 802.15.4 and Bluetooth LE.
     cmp: Option<Compare>,
@@ -575,6 +589,7 @@ fn emit<W: Write>(
     match addressed {
         Ok((target, out)) => one(
             &mut sink.framer,
+            &mut sink.framed,
             &mut sink.writer,
             st,
             number,
@@ -597,6 +612,7 @@ fn emit<W: Write>(
 #[allow(clippy::too_many_arguments)]
 fn one<W: Write>(
     framer: &mut Framer,
+    spare: &mut Framed,
     writer: &mut CaptureWriter<W>,
     st: &mut Stats,
     number: u64,
@@ -606,8 +622,8 @@ fn one<W: Write>(
     out: Out,
 ) -> anyhow::Result<()> {
     let mesh = target.mesh.is_some() || framer.config().mesh_hops.is_some();
-    let framed = framer.frame(datagram, target);
-    st.mib.add(framed.as_ref(), mesh);
+    let framed = framer.frame_into(datagram, target, spare).map(|()| &*spare);
+    st.mib.add(framed.as_ref().map(|f| *f), mesh);
     match framed {
         Ok(f) => {
             if let Some(e) = &f.uncompressed_because {
@@ -636,7 +652,7 @@ fn one<W: Write>(
                     }
                 }
             }
-            st.add(datagram.len(), &f);
+            st.add(datagram.len(), f);
         }
         Err(e) => {
             st.failed += 1;
