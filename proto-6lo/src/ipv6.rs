@@ -311,14 +311,15 @@ pub fn check(datagram: &[u8]) -> Result<Summary> {
     })
 }
 
-/// [`summary_at`]'s walk over the extension headers and the upper-layer header, reads only;
-/// the fixed header read.
-fn check_at(d: &[u8], base: usize, depth: u8) -> Result<Fixed> {
-    let mut r = Reader::new(d, base, Layer::Ipv6);
-    let f = Fixed::read(&mut r)?;
-    let plen = usize::from(f.payload_length);
-    let mut p = r.sub(plen.min(r.remaining()), "payload")?;
-    let mut nh = f.next_header;
+/// Walks the extension headers (RFC 8200 §4) from `nh`, handing each one's Next Header value,
+/// length and body (after its two first octets) to `each`; returns the upper-layer protocol and
+/// whether the walk stopped at a non-first fragment (offset ≠ 0), which does not start with the
+/// upper-layer header.
+fn extension_headers<'a>(
+    p: &mut Reader<'a>,
+    mut nh: u8,
+    mut each: impl FnMut(u8, usize, &'a [u8]),
+) -> Result<(u8, bool)> {
     while matches!(
         nh,
         proto::HOP_BY_HOP
@@ -337,10 +338,25 @@ fn check_at(d: &[u8], base: usize, depth: u8) -> Result<Fixed> {
         let body = p.take(len - 2, "extension header")?;
         let later_fragment =
             nh == proto::FRAGMENT && u16::from_be_bytes([body[0], body[1]]) >> 3 != 0;
+        each(nh, len, body);
         nh = next;
         if later_fragment {
-            return Ok(f);
+            return Ok((nh, true));
         }
+    }
+    Ok((nh, false))
+}
+
+/// [`summary_at`]'s walk over the extension headers and the upper-layer header, reads only;
+/// the fixed header read.
+fn check_at(d: &[u8], base: usize, depth: u8) -> Result<Fixed> {
+    let mut r = Reader::new(d, base, Layer::Ipv6);
+    let f = Fixed::read(&mut r)?;
+    let plen = usize::from(f.payload_length);
+    let mut p = r.sub(plen.min(r.remaining()), "payload")?;
+    let (nh, later_fragment) = extension_headers(&mut p, f.next_header, |_, _, _| {})?;
+    if later_fragment {
+        return Ok(f);
     }
     let upper_bytes = p.rest();
     match nh {
@@ -441,45 +457,25 @@ fn summary_at(
     let mut p = r.sub(plen.min(r.remaining()), "payload")?;
 
     let mut ext_headers = Vec::new();
-    let mut nh = next_header;
     let mut routing_pending = false;
-    while matches!(
-        nh,
-        proto::HOP_BY_HOP
-            | proto::ROUTING
-            | proto::DEST_OPTIONS
-            | proto::MOBILITY
-            | proto::FRAGMENT
-    ) {
-        let next = p.u8("extension header Next Header")?;
-        let len_byte = p.u8("extension header Length")?;
-        let len = if nh == proto::FRAGMENT {
-            8
-        } else {
-            (usize::from(len_byte) + 1) * 8
-        };
-        let body = p.take(len - 2, "extension header")?;
+    let (nh, later_fragment) = extension_headers(&mut p, next_header, |nh, len, body| {
         if nh == proto::ROUTING && body.get(1).is_some_and(|&left| left != 0) {
             routing_pending = true;
         }
-        // A non-first fragment (offset != 0) does not start with the upper-layer header.
-        let later_fragment =
-            nh == proto::FRAGMENT && u16::from_be_bytes([body[0], body[1]]) >> 3 != 0;
         ext_headers.push((nh, len));
-        nh = next;
-        if later_fragment {
-            return Ok(Summary {
-                src: Ipv6Addr::from(src),
-                dst: Ipv6Addr::from(dst),
-                payload_length,
-                next_header,
-                hop_limit,
-                traffic_class,
-                flow_label,
-                ext_headers,
-                upper: Upper::Other { protocol: nh },
-            });
-        }
+    })?;
+    if later_fragment {
+        return Ok(Summary {
+            src: Ipv6Addr::from(src),
+            dst: Ipv6Addr::from(dst),
+            payload_length,
+            next_header,
+            hop_limit,
+            traffic_class,
+            flow_label,
+            ext_headers,
+            upper: Upper::Other { protocol: nh },
+        });
     }
     let upper_bytes = p.rest();
     let verifiable = complete && !routing_pending;

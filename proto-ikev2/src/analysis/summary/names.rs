@@ -25,20 +25,7 @@ pub fn summarize_proposal(p: &Proposal, position: usize) -> ProposalSummary {
         .collect();
     let mut g = TransformsByType::default();
     for t in &transforms {
-        let name = t.name.clone();
-        match t.transform_type.0 {
-            1 => g.encr.push(name),
-            2 => g.prf.push(name),
-            3 => g.integ.push(name),
-            4 => g.ke.push(name),
-            5 => g.esn.push(name),
-            6..=12 => g
-                .addke
-                .entry(t.transform_type.short().unwrap_or("ADDKE").to_owned())
-                .or_default()
-                .push(name),
-            _ => g.other.push(name),
-        }
+        g.push(t.transform_type, t.name.clone());
     }
     let mut text =
         String::with_capacity(16 + transforms.iter().map(|t| t.name.len() + 3).sum::<usize>());

@@ -442,6 +442,23 @@ pub struct TransformsByType {
 }
 
 impl TransformsByType {
+    /// Adds the name of a transform of type `ty` to its group.
+    pub fn push(&mut self, ty: TransformType, name: String) {
+        match ty.0 {
+            1 => self.encr.push(name),
+            2 => self.prf.push(name),
+            3 => self.integ.push(name),
+            4 => self.ke.push(name),
+            5 => self.esn.push(name),
+            6..=12 => self
+                .addke
+                .entry(ty.short().unwrap_or("ADDKE").to_owned())
+                .or_default()
+                .push(name),
+            _ => self.other.push(name),
+        }
+    }
+
     /// The groups as written in a proposal: types in the order ENCR, PRF, INTEG, KE, ADDKEn,
     /// ESN, others; names within a type separated by `,`.
     pub fn groups(&self) -> Vec<String> {
@@ -560,20 +577,7 @@ impl Proposal {
     pub fn transforms_by_type(&self) -> TransformsByType {
         let mut g = TransformsByType::default();
         for t in &self.transforms {
-            let name = t.to_string();
-            match t.transform_type.0 {
-                1 => g.encr.push(name),
-                2 => g.prf.push(name),
-                3 => g.integ.push(name),
-                4 => g.ke.push(name),
-                5 => g.esn.push(name),
-                6..=12 => g
-                    .addke
-                    .entry(t.transform_type.short().unwrap_or("ADDKE").to_owned())
-                    .or_default()
-                    .push(name),
-                _ => g.other.push(name),
-            }
+            g.push(t.transform_type, t.to_string());
         }
         g
     }
