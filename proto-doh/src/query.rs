@@ -140,25 +140,39 @@ const EXTRA_TYPES: &[(u16, &str)] = &[
 
 /// The presentation name of a record type: its mnemonic, or `TYPEnnn` (RFC 3597 §5).
 pub fn type_name(value: u16) -> String {
+    type_mnemonic(value).into_owned()
+}
+
+/// [`type_name`] without an allocation for the mnemonics (`doh batch` names every record).
+pub fn type_mnemonic(value: u16) -> std::borrow::Cow<'static, str> {
     if let Some((_, n)) = EXTRA_TYPES.iter().find(|(v, _)| *v == value) {
-        return (*n).to_string();
+        return std::borrow::Cow::Borrowed(n);
     }
     match RecordType::from(value) {
         // hickory's ZERO and ANAME (a draft, at a private-use number) are not IANA mnemonics.
-        RecordType::Unknown(_) | RecordType::ZERO | RecordType::ANAME => format!("TYPE{value}"),
-        t => t.to_string(),
+        RecordType::Unknown(_) | RecordType::ZERO | RecordType::ANAME => {
+            std::borrow::Cow::Owned(format!("TYPE{value}"))
+        }
+        // hickory's Display writes exactly this string.
+        t => std::borrow::Cow::Borrowed(<&'static str>::from(t)),
     }
 }
 
 /// The presentation name of a class: IN, CH, HS, NONE, ANY or `CLASSnnn` (RFC 3597 §5).
 pub fn class_name(value: u16) -> String {
+    class_mnemonic(value).into_owned()
+}
+
+/// [`class_name`] without an allocation for the mnemonics.
+pub fn class_mnemonic(value: u16) -> std::borrow::Cow<'static, str> {
+    use std::borrow::Cow::Borrowed;
     match value {
-        1 => "IN".into(),
-        3 => "CH".into(),
-        4 => "HS".into(),
-        254 => "NONE".into(),
-        255 => "ANY".into(),
-        n => format!("CLASS{n}"),
+        1 => Borrowed("IN"),
+        3 => Borrowed("CH"),
+        4 => Borrowed("HS"),
+        254 => Borrowed("NONE"),
+        255 => Borrowed("ANY"),
+        n => std::borrow::Cow::Owned(format!("CLASS{n}")),
     }
 }
 

@@ -11,14 +11,15 @@
 //! ```
 
 use std::collections::VecDeque;
-use std::io::Read as _;
+use std::io::{Read as _, Write as _};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context as _;
 use bytes::Bytes;
-use ietfwg_doh::answer::Record;
+use ietfwg_doh::answer::{AnswerRecords, Record};
+use ietfwg_doh::check::{check_response, HttpFacts};
 use ietfwg_doh::client::load::{self, LoadConfig, Progress, Stop};
 use ietfwg_doh::client::{Client, ClientError, Connector, Method, Response};
 use ietfwg_doh::query::QueryOptions;
@@ -106,6 +107,96 @@ fn line_problem(layer: &'static str, message: String) -> Problem {
     }
 }
 
+/// A [`LineResult`] of an answer, borrowing what it shows: the same JSON, without a String or a
+/// Vec of its own.
+#[derive(Serialize)]
+struct AnswerLine<'a> {
+    record: &'static str,
+    line: usize,
+    name: &'a str,
+    qtype: &'a str,
+    rcode: Option<&'a str>,
+    answers: AnswersJson<'a>,
+    status: Option<u16>,
+    ttfb_ms: Option<f64>,
+    error: Option<Problem>,
+}
+
+/// The answer section of an [`AnswerRecords`] as a JSON array of records.
+struct AnswersJson<'a>(&'a AnswerRecords);
+
+impl Serialize for AnswersJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.records())
+    }
+}
+
+/// Renders result lines into reused buffers: the answer is decoded once into `records`
+/// (checked as `doh query` checks it) and written straight into the line.
+#[derive(Default)]
+struct Renderer {
+    records: AnswerRecords,
+    /// Buffers of lines already written, for the next lines.
+    spare: Vec<Vec<u8>>,
+}
+
+impl Renderer {
+    fn buffer(&mut self) -> Vec<u8> {
+        let mut b = self.spare.pop().unwrap_or_default();
+        b.clear();
+        b
+    }
+
+    /// The NDJSON line (with its newline) of a job, and whether it is an error line and its
+    /// RCODE counted. `done` as for [`line_result`].
+    fn render(
+        &mut self,
+        job: &Job,
+        done: Option<(&Client, Result<Response, ClientError>)>,
+        counts: &mut Counts,
+    ) -> anyhow::Result<Vec<u8>> {
+        let mut buf = self.buffer();
+        let sent = done.is_some();
+        // The usual case: a 2xx DNS answer that passes every check `judge` makes.
+        let done = match done {
+            Some((client, Ok(response))) if job.prepared.is_ok() => {
+                let facts = HttpFacts {
+                    status: response.status,
+                    content_type: response.header("content-type"),
+                    body: &response.body,
+                    json_api: false,
+                };
+                if check_response(&facts).is_ok() && self.records.decode(&response.body).is_ok() {
+                    let rcode = self.records.rcode();
+                    counts.add_parts(true, false, Some(&rcode));
+                    let line = AnswerLine {
+                        record: "batch_line",
+                        line: job.line,
+                        name: &job.name,
+                        qtype: &job.qtype,
+                        rcode: Some(&rcode),
+                        answers: AnswersJson(&self.records),
+                        status: Some(response.status),
+                        ttfb_ms: Some(ms(response.ttfb)),
+                        error: None,
+                    };
+                    serde_json::to_writer(&mut buf, &line)?;
+                    buf.push(b'\n');
+                    return Ok(buf);
+                }
+                Some((client, Ok(response)))
+            }
+            other => other,
+        };
+        // Everything else (bad lines, failures, answers that fail a check) as before.
+        let r = line_result(job, done);
+        counts.add(sent, &r);
+        serde_json::to_writer(&mut buf, &r)?;
+        buf.push(b'\n');
+        Ok(buf)
+    }
+}
+
 #[derive(Debug, Default)]
 struct Counts {
     sent: usize,
@@ -117,10 +208,14 @@ struct Counts {
 
 impl Counts {
     fn add(&mut self, sent: bool, r: &LineResult) {
+        self.add_parts(sent, r.error.is_some(), r.rcode.as_deref());
+    }
+
+    fn add_parts(&mut self, sent: bool, error: bool, rcode: Option<&str>) {
         if sent {
             self.sent += 1;
         }
-        match (r.error.is_some(), r.rcode.as_deref()) {
+        match (error, rcode) {
             (true, _) | (false, None) => self.errors += 1,
             (false, Some("NOERROR")) => self.noerror += 1,
             (false, Some("NXDOMAIN")) => self.nxdomain += 1,
@@ -222,15 +317,18 @@ fn line_result(job: &Job, done: Option<(&Client, Result<Response, ClientError>)>
     r
 }
 
-/// Prints the results at the front of `pending` that are ready, in input order.
+/// Prints the lines at the front of `pending` that are ready, in input order; their buffers
+/// go back to `spare`.
 fn flush(
-    pending: &mut VecDeque<Option<LineResult>>,
+    pending: &mut VecDeque<Option<Vec<u8>>>,
     emitted: &mut usize,
     out: &mut Output,
+    spare: &mut Vec<Vec<u8>>,
 ) -> anyhow::Result<()> {
     while let Some(Some(_)) = pending.front() {
-        if let Some(Some(r)) = pending.pop_front() {
-            out.json(&r)?;
+        if let Some(Some(line)) = pending.pop_front() {
+            out.write_all(&line)?;
+            spare.push(line);
             *emitted += 1;
         }
     }
@@ -313,39 +411,40 @@ pub fn run(args: BatchArgs, mut out: Output) -> anyhow::Result<Status> {
 
         // Results arrive in completion order; in input order they wait in `pending` until
         // every earlier line is out. Lines that were not sent are ready from the start.
-        let mut pending: VecDeque<Option<LineResult>> = VecDeque::new();
+        let mut pending: VecDeque<Option<Vec<u8>>> = VecDeque::new();
         pending.resize_with(if args.unordered { 0 } else { n }, || None);
+        let mut render = Renderer::default();
         for (i, job) in jobs.iter().enumerate().filter(|(_, j)| j.prepared.is_err()) {
-            let r = line_result(job, None);
-            counts.add(false, &r);
+            let line = render.render(job, None, &mut counts)?;
             if let Some(b) = &bar {
                 b.inc(1);
             }
             if args.unordered {
-                out.json(&r)?;
+                out.write_all(&line)?;
+                render.spare.push(line);
             } else if let Some(slot) = pending.get_mut(i) {
-                *slot = Some(r);
+                *slot = Some(line);
             }
         }
         let mut emitted = 0usize;
-        flush(&mut pending, &mut emitted, &mut out)?;
+        flush(&mut pending, &mut emitted, &mut out, &mut render.spare)?;
         while let Some(done) = rx.recv().await {
             let Some(&i) = usize::try_from(done.seq).ok().and_then(|s| sendable.get(s)) else {
                 continue;
             };
-            let r = line_result(&jobs[i], Some((&done.client, done.result)));
-            counts.add(true, &r);
+            let line = render.render(&jobs[i], Some((&done.client, done.result)), &mut counts)?;
             if let Some(b) = &bar {
                 b.inc(1);
             }
             if args.unordered {
-                out.json(&r)?;
+                out.write_all(&line)?;
+                render.spare.push(line);
                 continue;
             }
             if let Some(slot) = pending.get_mut(i - emitted) {
-                *slot = Some(r);
+                *slot = Some(line);
             }
-            flush(&mut pending, &mut emitted, &mut out)?;
+            flush(&mut pending, &mut emitted, &mut out, &mut render.spare)?;
         }
         let report = match engine.await {
             Ok(r) => r,
