@@ -174,20 +174,29 @@ fn answer_message() -> impl Strategy<Value = Vec<u8>> {
     let rdata = prop_oneof![
         (Just(1u16), prop::collection::vec(any::<u8>(), 4)),
         (Just(28u16), prop::collection::vec(any::<u8>(), 16)),
-        (Just(16u16), "[ -~]{0,20}".prop_map(|t| {
-            let mut v = vec![t.len() as u8];
-            v.extend_from_slice(t.as_bytes());
-            v
-        })),
+        (
+            Just(16u16),
+            "[ -~]{0,20}".prop_map(|t| {
+                let mut v = vec![t.len() as u8];
+                v.extend_from_slice(t.as_bytes());
+                v
+            })
+        ),
         // A name: the label "x" then a pointer to the question name (offset 12).
         (Just(5u16), Just(vec![1, b'x', 0xc0, 12])),
-        (Just(15u16), (any::<u16>()).prop_map(|p| {
-            let mut v = p.to_be_bytes().to_vec();
-            v.extend_from_slice(&[0xc0, 12]);
-            v
-        })),
+        (
+            Just(15u16),
+            (any::<u16>()).prop_map(|p| {
+                let mut v = p.to_be_bytes().to_vec();
+                v.extend_from_slice(&[0xc0, 12]);
+                v
+            })
+        ),
         (Just(65280u16), prop::collection::vec(any::<u8>(), 0..12)),
-        (prop_oneof![Just(1u16), Just(28u16), Just(5u16)], prop::collection::vec(any::<u8>(), 0..20)),
+        (
+            prop_oneof![Just(1u16), Just(28u16), Just(5u16)],
+            prop::collection::vec(any::<u8>(), 0..20)
+        ),
     ];
     (
         0u8..16,

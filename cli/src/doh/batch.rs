@@ -111,7 +111,9 @@ fn line_problem(layer: &'static str, message: String) -> Problem {
 /// copied as it is; anything else goes through serde_json's escaping, so the output is
 /// serde_json's in both cases.
 fn json_str(buf: &mut Vec<u8>, s: &str) -> serde_json::Result<()> {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\' && b < 0x7f) {
+    if s.bytes()
+        .all(|b| b >= 0x20 && b != b'"' && b != b'\\' && b < 0x7f)
+    {
         buf.push(b'"');
         buf.extend_from_slice(s.as_bytes());
         buf.push(b'"');
@@ -468,8 +470,7 @@ pub fn run(args: BatchArgs, mut out: Output) -> anyhow::Result<Status> {
             let mut emitted = 0usize;
             flush(&mut pending, &mut emitted, &mut out, &mut render.spare)?;
             while let Some(done) = rx.recv().await {
-                let Some(&i) = usize::try_from(done.seq).ok().and_then(|s| sendable.get(s))
-                else {
+                let Some(&i) = usize::try_from(done.seq).ok().and_then(|s| sendable.get(s)) else {
                     continue;
                 };
                 let line =
@@ -581,7 +582,11 @@ mod tests {
             );
         }
         assert_eq!(answer.answer.len(), 2);
-        assert!(answer.answer[1].data.contains("\\\""), "{:?}", answer.answer[1]);
+        assert!(
+            answer.answer[1].data.contains("\\\""),
+            "{:?}",
+            answer.answer[1]
+        );
     }
 
     #[test]
