@@ -104,6 +104,11 @@ pub struct EdnsOption {
 
 /// The DNS header RCODE names (IANA "DNS RCODEs"); 16 is BADVERS in an OPT context.
 pub fn rcode_name(value: u16) -> String {
+    rcode_mnemonic(value).into_owned()
+}
+
+/// [`rcode_name`] without an allocation for the named RCODEs.
+pub fn rcode_mnemonic(value: u16) -> std::borrow::Cow<'static, str> {
     let n = match value {
         0 => "NOERROR",
         1 => "FORMERR",
@@ -125,9 +130,9 @@ pub fn rcode_name(value: u16) -> String {
         21 => "BADALG",
         22 => "BADTRUNC",
         23 => "BADCOOKIE",
-        n => return format!("RCODE{n}"),
+        n => return std::borrow::Cow::Owned(format!("RCODE{n}")),
     };
-    n.to_string()
+    std::borrow::Cow::Borrowed(n)
 }
 
 fn opcode_name(value: u8) -> String {
@@ -225,10 +230,17 @@ fn escape_text(bytes: &[u8], out: &mut String) {
 /// escaped with `\`, other octets as `\DDD` decimal, the trailing dot. Written here because
 /// hickory's ASCII form escapes in octal.
 fn name_text(name: &Name) -> String {
-    if name.is_root() {
-        return ".".into();
-    }
     let mut s = String::with_capacity(name.len() + 1);
+    name_text_into(name, &mut s);
+    s
+}
+
+/// [`name_text`], appended to `s`.
+fn name_text_into(name: &Name, s: &mut String) {
+    if name.is_root() {
+        s.push('.');
+        return;
+    }
     for label in name.iter() {
         for &b in label {
             match b {
@@ -244,7 +256,6 @@ fn name_text(name: &Name) -> String {
         }
         s.push('.');
     }
-    s
 }
 
 /// RFC 3597 §5 generic RDATA: `\# length hex`.
@@ -323,6 +334,20 @@ fn rdata_text(rdata: &RData, raw: &[u8]) -> String {
             }
             s
         }
+    }
+}
+
+/// [`rdata_text`], appended to `out`: the common address records without a String of their
+/// own.
+fn rdata_text_into(rdata: &RData, raw: &[u8], out: &mut String) {
+    match rdata {
+        RData::A(a) => {
+            let _ = write!(out, "{}", a.0);
+        }
+        RData::AAAA(a) => {
+            let _ = write!(out, "{}", a.0);
+        }
+        other => out.push_str(&rdata_text(other, raw)),
     }
 }
 
@@ -462,6 +487,157 @@ fn walk(b: &[u8]) -> std::result::Result<Layout, String> {
     })
 }
 
+/// The checks of [`Answer::from_wire`], shared with [`AnswerRecords::decode`]: walks the RFC 1035
+/// structure, decodes every question (`question`) and record (`record`: section 0–2, the
+/// record, its RDATA octets, TYPE and CLASS; the OPT record is not among them) with
+/// hickory-proto, and checks that each RDATA decodes to exactly RDLENGTH octets. Returns the
+/// RCODE with its extended bits (RFC 6891 §6.1.3) and the OPT record.
+fn decode_parts(
+    b: &[u8],
+    mut question: impl FnMut(Query),
+    mut record: impl FnMut(usize, HRecord, &[u8], u16, u16),
+) -> Result<(u16, Option<Edns>)> {
+    let size = b.len();
+    let bad = |reason: String| Error::Wire { size, reason };
+    if size > usize::from(u16::MAX) {
+        return Err(bad(
+            "longer than 65535 octets, the most a DNS message can be (RFC 8484 §6)".into(),
+        ));
+    }
+    let layout = walk(b).map_err(bad)?;
+    let decoder = BinDecoder::new(b);
+    for (n, &at) in layout.questions.iter().enumerate() {
+        // `at` < 65536: checked above.
+        let mut d = decoder.clone(at as u16);
+        let q = Query::read(&mut d)
+            .map_err(|e| bad(format!("question {} at offset {at}: {e}", n + 1)))?;
+        question(q);
+    }
+    let mut counts = [0usize; 3];
+    for &(s, at, rstart, rend, rtype) in &layout.records {
+        let mut d = decoder.clone(at as u16);
+        let rec = HRecord::read(&mut d).map_err(|e| {
+            bad(format!(
+                "{} record {} ({}) at offset {at}, RDATA at {rstart}–{rend}: {e}",
+                SECTIONS[s],
+                counts[s] + 1,
+                type_name(rtype)
+            ))
+        })?;
+        if d.index() != rend {
+            return Err(bad(format!(
+                "{} record {} ({}) at offset {at}: RDATA decodes to {} octets but RDLENGTH says {}",
+                SECTIONS[s],
+                counts[s] + 1,
+                type_name(rtype),
+                d.index().saturating_sub(rstart),
+                rend - rstart
+            )));
+        }
+        counts[s] += 1;
+        record(s, rec, &b[rstart..rend], rtype, u16_at(b, rstart - 8));
+    }
+    let mut rcode_value = u16::from(b[3] & 0x0f);
+    let edns = match layout.opt {
+        None => None,
+        Some((_, class, ttl, start, end)) => {
+            // RFC 6891 §6.1.3: the upper 8 bits of the 12-bit RCODE.
+            rcode_value |= ((ttl >> 24) as u16) << 4;
+            Some(Edns {
+                udp_payload_size: class,
+                version: ((ttl >> 16) & 0xff) as u8,
+                dnssec_ok: ttl & 0x8000 != 0,
+                z: (ttl & 0x7fff) as u16,
+                options: edns_options(b, start, end).map_err(bad)?,
+            })
+        }
+    };
+    Ok((rcode_value, edns))
+}
+
+/// The RCODE and answer section of wire messages, decoded one message after another into the
+/// same buffers (`doh batch`: one line per answer, many answers): no String or Vec of its own
+/// per record. Every message is checked exactly as [`Answer::from_wire`] checks it (the same
+/// code), so a message this refuses is one `from_wire` refuses with the same error, and the
+/// records read are the ones `from_wire` gives in [`Answer::answer`].
+#[derive(Debug, Default)]
+pub struct AnswerRecords {
+    /// Name, class, type and data of each record, one after another.
+    text: String,
+    /// Per record: where its four strings end in `text`, and its TTL.
+    spans: Vec<([usize; 4], u32)>,
+    rcode_value: u16,
+}
+
+/// One answer record as [`AnswerRecords`] holds it; serialises as [`Record`] does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RecordRef<'a> {
+    pub name: &'a str,
+    pub ttl: u32,
+    pub class: &'a str,
+    pub rtype: &'a str,
+    pub data: &'a str,
+}
+
+impl AnswerRecords {
+    /// Decodes `b`, replacing what the buffers held.
+    pub fn decode(&mut self, b: &[u8]) -> Result<()> {
+        self.text.clear();
+        self.spans.clear();
+        self.rcode_value = 0;
+        let text = &mut self.text;
+        let spans = &mut self.spans;
+        let (rcode_value, _) = decode_parts(
+            b,
+            |_| {},
+            |s, rec, raw, rtype, class| {
+                if s != 0 {
+                    return;
+                }
+                let mut ends = [0; 4];
+                name_text_into(rec.name(), text);
+                ends[0] = text.len();
+                text.push_str(&crate::query::class_mnemonic(class));
+                ends[1] = text.len();
+                text.push_str(&crate::query::type_mnemonic(rtype));
+                ends[2] = text.len();
+                rdata_text_into(rec.data(), raw, text);
+                ends[3] = text.len();
+                spans.push((ends, rec.ttl()));
+            },
+        )?;
+        self.rcode_value = rcode_value;
+        Ok(())
+    }
+
+    /// The RCODE, with the extended bits of the OPT record (as [`Answer::rcode_value`]).
+    pub fn rcode_value(&self) -> u16 {
+        self.rcode_value
+    }
+
+    /// The RCODE's name (as [`Answer::rcode`]).
+    pub fn rcode(&self) -> std::borrow::Cow<'static, str> {
+        rcode_mnemonic(self.rcode_value)
+    }
+
+    /// The answer section, in message order.
+    pub fn records(&self) -> impl ExactSizeIterator<Item = RecordRef<'_>> + Clone + '_ {
+        let mut start = 0;
+        let spans = self.spans.iter().map(move |&(ends, ttl)| {
+            let s = start;
+            start = ends[3];
+            (s, ends, ttl)
+        });
+        spans.map(|(s, e, ttl)| RecordRef {
+            name: self.text.get(s..e[0]).unwrap_or(""),
+            ttl,
+            class: self.text.get(e[0]..e[1]).unwrap_or(""),
+            rtype: self.text.get(e[1]..e[2]).unwrap_or(""),
+            data: self.text.get(e[2]..e[3]).unwrap_or(""),
+        })
+    }
+}
+
 /// The options of an OPT record's RDATA, with readable renderings.
 fn edns_options(
     b: &[u8],
@@ -578,70 +754,27 @@ impl Answer {
     /// Decodes a DNS message (RFC 1035 §4.1) of at most 65535 octets (RFC 8484 §6).
     pub fn from_wire(b: &[u8]) -> Result<Answer> {
         let size = b.len();
-        let bad = |reason: String| Error::Wire { size, reason };
-        if size > usize::from(u16::MAX) {
-            return Err(bad(
-                "longer than 65535 octets, the most a DNS message can be (RFC 8484 §6)".into(),
-            ));
-        }
-        let layout = walk(b).map_err(bad)?;
-        let decoder = BinDecoder::new(b);
-        let mut question = Vec::with_capacity(layout.questions.len());
-        for (n, &at) in layout.questions.iter().enumerate() {
-            // `at` < 65536: checked above.
-            let mut d = decoder.clone(at as u16);
-            let q = Query::read(&mut d)
-                .map_err(|e| bad(format!("question {} at offset {at}: {e}", n + 1)))?;
-            question.push(Question {
-                name: name_text(q.name()),
-                qtype: type_name(u16::from(q.query_type())),
-                qclass: class_name(u16::from(q.query_class())),
-            });
-        }
+        let mut question = Vec::new();
         let mut sections: [Vec<Record>; 3] = Default::default();
-        for &(s, at, rstart, rend, rtype) in &layout.records {
-            let mut d = decoder.clone(at as u16);
-            let rec = HRecord::read(&mut d).map_err(|e| {
-                bad(format!(
-                    "{} record {} ({}) at offset {at}, RDATA at {rstart}–{rend}: {e}",
-                    SECTIONS[s],
-                    sections[s].len() + 1,
-                    type_name(rtype)
-                ))
-            })?;
-            if d.index() != rend {
-                return Err(bad(format!(
-                    "{} record {} ({}) at offset {at}: RDATA decodes to {} octets but RDLENGTH says {}",
-                    SECTIONS[s],
-                    sections[s].len() + 1,
-                    type_name(rtype),
-                    d.index().saturating_sub(rstart),
-                    rend - rstart
-                )));
-            }
-            sections[s].push(Record {
-                name: name_text(rec.name()),
-                ttl: rec.ttl(),
-                class: class_name(u16_at(b, rstart - 8)),
-                rtype: type_name(rtype),
-                data: rdata_text(rec.data(), &b[rstart..rend]),
-            });
-        }
-        let mut rcode_value = u16::from(b[3] & 0x0f);
-        let edns = match layout.opt {
-            None => None,
-            Some((_, class, ttl, start, end)) => {
-                // RFC 6891 §6.1.3: the upper 8 bits of the 12-bit RCODE.
-                rcode_value |= ((ttl >> 24) as u16) << 4;
-                Some(Edns {
-                    udp_payload_size: class,
-                    version: ((ttl >> 16) & 0xff) as u8,
-                    dnssec_ok: ttl & 0x8000 != 0,
-                    z: (ttl & 0x7fff) as u16,
-                    options: edns_options(b, start, end).map_err(bad)?,
+        let (rcode_value, edns) = decode_parts(
+            b,
+            |q| {
+                question.push(Question {
+                    name: name_text(q.name()),
+                    qtype: type_name(u16::from(q.query_type())),
+                    qclass: class_name(u16::from(q.query_class())),
                 })
-            }
-        };
+            },
+            |s, rec, raw, rtype, class| {
+                sections[s].push(Record {
+                    name: name_text(rec.name()),
+                    ttl: rec.ttl(),
+                    class: class_name(class),
+                    rtype: type_name(rtype),
+                    data: rdata_text(rec.data(), raw),
+                })
+            },
+        )?;
         let [answer, authority, additional] = sections;
         Ok(Answer {
             id: u16_at(b, 0),

@@ -16,15 +16,11 @@ pub struct HttpFacts<'a> {
     pub json_api: bool,
 }
 
-/// The media type of a Content-Type value without parameters, lowercased (RFC 9110 §8.3.1:
-/// type and subtype are case-insensitive; `; charset=…` and other parameters are ignored).
-fn media_type(value: &str) -> String {
-    value
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
+/// The media type of a Content-Type value without parameters (RFC 9110 §8.3.1: type and
+/// subtype are case-insensitive — compare with `eq_ignore_ascii_case`; `; charset=…` and other
+/// parameters are ignored).
+fn media_type(value: &str) -> &str {
+    value.split(';').next().unwrap_or("").trim()
 }
 
 /// RFC 8484 §4.2.1 response handling: Ok when the body can be read as the answer asked for.
@@ -41,11 +37,10 @@ pub fn check_response(f: &HttpFacts<'_>) -> Result<()> {
         });
     }
     let expected = if f.json_api { DNS_JSON } else { DNS_MESSAGE };
-    let got = f.content_type.map(media_type);
-    let ok = match got.as_deref() {
-        Some(t) if t == expected => true,
+    let ok = match f.content_type.map(media_type) {
+        Some(t) if t.eq_ignore_ascii_case(expected) => true,
         // The JSON API is served as application/json by some resolvers (Google without `ct`).
-        Some("application/json") => f.json_api,
+        Some(t) if t.eq_ignore_ascii_case("application/json") => f.json_api,
         _ => false,
     };
     if !ok {

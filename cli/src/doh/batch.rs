@@ -11,14 +11,15 @@
 //! ```
 
 use std::collections::VecDeque;
-use std::io::Read as _;
+use std::io::{Read as _, Write as _};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context as _;
 use bytes::Bytes;
-use ietfwg_doh::answer::Record;
+use ietfwg_doh::answer::{AnswerRecords, Record};
+use ietfwg_doh::check::{check_response, HttpFacts};
 use ietfwg_doh::client::load::{self, LoadConfig, Progress, Stop};
 use ietfwg_doh::client::{Client, ClientError, Connector, Method, Response};
 use ietfwg_doh::query::QueryOptions;
@@ -106,6 +107,130 @@ fn line_problem(layer: &'static str, message: String) -> Problem {
     }
 }
 
+/// Appends `s` as a JSON string. Text that needs no escape (the usual name, type, address) is
+/// copied as it is; anything else goes through serde_json's escaping, so the output is
+/// serde_json's in both cases.
+fn json_str(buf: &mut Vec<u8>, s: &str) -> serde_json::Result<()> {
+    if s.bytes()
+        .all(|b| b >= 0x20 && b != b'"' && b != b'\\' && b < 0x7f)
+    {
+        buf.push(b'"');
+        buf.extend_from_slice(s.as_bytes());
+        buf.push(b'"');
+        Ok(())
+    } else {
+        serde_json::to_writer(buf, s)
+    }
+}
+
+/// The NDJSON line of an answer: the JSON that serde_json makes of a [`LineResult`] (same keys,
+/// order and number forms; `counts_classify` and `answer_line_is_line_result_json` below
+/// compare them), written here key by key into the reused buffer because building the
+/// `LineResult` (a String or Vec per field and record) and serialising it cost as much as
+/// the query itself.
+fn answer_line(
+    buf: &mut Vec<u8>,
+    job: &Job,
+    rcode: &str,
+    records: &AnswerRecords,
+    status: u16,
+    ttfb_ms: f64,
+) -> serde_json::Result<()> {
+    buf.extend_from_slice(b"{\"record\":\"batch_line\",\"line\":");
+    serde_json::to_writer(&mut *buf, &job.line)?;
+    buf.extend_from_slice(b",\"name\":");
+    json_str(buf, &job.name)?;
+    buf.extend_from_slice(b",\"qtype\":");
+    json_str(buf, &job.qtype)?;
+    buf.extend_from_slice(b",\"rcode\":");
+    json_str(buf, rcode)?;
+    buf.extend_from_slice(b",\"answers\":[");
+    for (i, r) in records.records().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        buf.extend_from_slice(b"{\"name\":");
+        json_str(buf, r.name)?;
+        buf.extend_from_slice(b",\"ttl\":");
+        serde_json::to_writer(&mut *buf, &r.ttl)?;
+        buf.extend_from_slice(b",\"class\":");
+        json_str(buf, r.class)?;
+        buf.extend_from_slice(b",\"rtype\":");
+        json_str(buf, r.rtype)?;
+        buf.extend_from_slice(b",\"data\":");
+        json_str(buf, r.data)?;
+        buf.push(b'}');
+    }
+    buf.extend_from_slice(b"],\"status\":");
+    serde_json::to_writer(&mut *buf, &status)?;
+    buf.extend_from_slice(b",\"ttfb_ms\":");
+    serde_json::to_writer(&mut *buf, &ttfb_ms)?;
+    buf.extend_from_slice(b",\"error\":null}");
+    Ok(())
+}
+
+/// Renders result lines into reused buffers: the answer is decoded once into `records`
+/// (checked as `doh query` checks it) and written straight into the line.
+#[derive(Default)]
+struct Renderer {
+    records: AnswerRecords,
+    /// Buffers of lines already written, for the next lines.
+    spare: Vec<Vec<u8>>,
+}
+
+impl Renderer {
+    fn buffer(&mut self) -> Vec<u8> {
+        let mut b = self.spare.pop().unwrap_or_default();
+        b.clear();
+        b
+    }
+
+    /// The NDJSON line (with its newline) of a job, and whether it is an error line and its
+    /// RCODE counted. `done` as for [`line_result`].
+    fn render(
+        &mut self,
+        job: &Job,
+        done: Option<(&Client, Result<Response, ClientError>)>,
+        counts: &mut Counts,
+    ) -> anyhow::Result<Vec<u8>> {
+        let mut buf = self.buffer();
+        let sent = done.is_some();
+        // The usual case: a 2xx DNS answer that passes every check `judge` makes.
+        let done = match done {
+            Some((client, Ok(response))) if job.prepared.is_ok() => {
+                let facts = HttpFacts {
+                    status: response.status,
+                    content_type: response.header("content-type"),
+                    body: &response.body,
+                    json_api: false,
+                };
+                if check_response(&facts).is_ok() && self.records.decode(&response.body).is_ok() {
+                    let rcode = self.records.rcode();
+                    counts.add_parts(true, false, Some(&rcode));
+                    answer_line(
+                        &mut buf,
+                        job,
+                        &rcode,
+                        &self.records,
+                        response.status,
+                        ms(response.ttfb),
+                    )?;
+                    buf.push(b'\n');
+                    return Ok(buf);
+                }
+                Some((client, Ok(response)))
+            }
+            other => other,
+        };
+        // Everything else (bad lines, failures, answers that fail a check) as before.
+        let r = line_result(job, done);
+        counts.add(sent, &r);
+        serde_json::to_writer(&mut buf, &r)?;
+        buf.push(b'\n');
+        Ok(buf)
+    }
+}
+
 #[derive(Debug, Default)]
 struct Counts {
     sent: usize,
@@ -117,10 +242,14 @@ struct Counts {
 
 impl Counts {
     fn add(&mut self, sent: bool, r: &LineResult) {
+        self.add_parts(sent, r.error.is_some(), r.rcode.as_deref());
+    }
+
+    fn add_parts(&mut self, sent: bool, error: bool, rcode: Option<&str>) {
         if sent {
             self.sent += 1;
         }
-        match (r.error.is_some(), r.rcode.as_deref()) {
+        match (error, rcode) {
             (true, _) | (false, None) => self.errors += 1,
             (false, Some("NOERROR")) => self.noerror += 1,
             (false, Some("NXDOMAIN")) => self.nxdomain += 1,
@@ -222,15 +351,18 @@ fn line_result(job: &Job, done: Option<(&Client, Result<Response, ClientError>)>
     r
 }
 
-/// Prints the results at the front of `pending` that are ready, in input order.
+/// Prints the lines at the front of `pending` that are ready, in input order; their buffers
+/// go back to `spare`.
 fn flush(
-    pending: &mut VecDeque<Option<LineResult>>,
+    pending: &mut VecDeque<Option<Vec<u8>>>,
     emitted: &mut usize,
     out: &mut Output,
+    spare: &mut Vec<Vec<u8>>,
 ) -> anyhow::Result<()> {
     while let Some(Some(_)) = pending.front() {
-        if let Some(Some(r)) = pending.pop_front() {
-            out.json(&r)?;
+        if let Some(Some(line)) = pending.pop_front() {
+            out.write_all(&line)?;
+            spare.push(line);
             *emitted += 1;
         }
     }
@@ -304,59 +436,76 @@ pub fn run(args: BatchArgs, mut out: Output) -> anyhow::Result<Status> {
 
     let rt = conn::runtime(conn::threads())?;
     let start = Instant::now();
-    let mut counts = Counts::default();
-    let connections = rt.block_on(async {
+    let unordered = args.unordered;
+    let writer_bar = bar.clone();
+    let ran = rt.block_on(async move {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let progress = Arc::new(Progress::default());
         let engine =
             tokio::spawn(async move { load::run(&connector, load, progress, Some(tx)).await });
 
-        // Results arrive in completion order; in input order they wait in `pending` until
-        // every earlier line is out. Lines that were not sent are ready from the start.
-        let mut pending: VecDeque<Option<LineResult>> = VecDeque::new();
-        pending.resize_with(if args.unordered { 0 } else { n }, || None);
-        for (i, job) in jobs.iter().enumerate().filter(|(_, j)| j.prepared.is_err()) {
-            let r = line_result(job, None);
-            counts.add(false, &r);
-            if let Some(b) = &bar {
-                b.inc(1);
+        // The lines are rendered and written by a task of the runtime, not on this thread:
+        // an answer then wakes a task on a worker, not a parked thread.
+        let writer = tokio::spawn(async move {
+            let bar = writer_bar;
+            let mut counts = Counts::default();
+            // Results arrive in completion order; in input order they wait in `pending`
+            // until every earlier line is out. Lines that were not sent are ready from the
+            // start.
+            let mut pending: VecDeque<Option<Vec<u8>>> = VecDeque::new();
+            pending.resize_with(if unordered { 0 } else { n }, || None);
+            let mut render = Renderer::default();
+            for (i, job) in jobs.iter().enumerate().filter(|(_, j)| j.prepared.is_err()) {
+                let line = render.render(job, None, &mut counts)?;
+                if let Some(b) = &bar {
+                    b.inc(1);
+                }
+                if unordered {
+                    out.write_all(&line)?;
+                    render.spare.push(line);
+                } else if let Some(slot) = pending.get_mut(i) {
+                    *slot = Some(line);
+                }
             }
-            if args.unordered {
-                out.json(&r)?;
-            } else if let Some(slot) = pending.get_mut(i) {
-                *slot = Some(r);
+            let mut emitted = 0usize;
+            flush(&mut pending, &mut emitted, &mut out, &mut render.spare)?;
+            while let Some(done) = rx.recv().await {
+                let Some(&i) = usize::try_from(done.seq).ok().and_then(|s| sendable.get(s)) else {
+                    continue;
+                };
+                let line =
+                    render.render(&jobs[i], Some((&done.client, done.result)), &mut counts)?;
+                if let Some(b) = &bar {
+                    b.inc(1);
+                }
+                if unordered {
+                    out.write_all(&line)?;
+                    render.spare.push(line);
+                    continue;
+                }
+                if let Some(slot) = pending.get_mut(i - emitted) {
+                    *slot = Some(line);
+                }
+                flush(&mut pending, &mut emitted, &mut out, &mut render.spare)?;
             }
-        }
-        let mut emitted = 0usize;
-        flush(&mut pending, &mut emitted, &mut out)?;
-        while let Some(done) = rx.recv().await {
-            let Some(&i) = usize::try_from(done.seq).ok().and_then(|s| sendable.get(s)) else {
-                continue;
-            };
-            let r = line_result(&jobs[i], Some((&done.client, done.result)));
-            counts.add(true, &r);
-            if let Some(b) = &bar {
-                b.inc(1);
-            }
-            if args.unordered {
-                out.json(&r)?;
-                continue;
-            }
-            if let Some(slot) = pending.get_mut(i - emitted) {
-                *slot = Some(r);
-            }
-            flush(&mut pending, &mut emitted, &mut out)?;
-        }
-        let report = match engine.await {
-            Ok(r) => r,
-            Err(e) => anyhow::bail!("the query engine failed: {e}"),
+            anyhow::Ok((out, counts))
+        });
+        let (out, counts) = match writer.await {
+            Ok(r) => r?,
+            Err(e) => anyhow::bail!("the output task failed: {e}"),
         };
-        let report = report.with_context(|| connect_context.clone())?;
-        anyhow::Ok(report.handshakes)
+        let handshakes = match engine.await {
+            Ok(r) => r
+                .map(|r| r.handshakes)
+                .with_context(|| connect_context.clone()),
+            Err(e) => Err(anyhow::anyhow!("the query engine failed: {e}")),
+        };
+        anyhow::Ok((out, counts, handshakes))
     });
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
+    let (mut out, counts, connections) = ran?;
     out.flush()?;
     let handshakes = connections?;
     let elapsed = start.elapsed();
@@ -398,7 +547,58 @@ pub fn run(args: BatchArgs, mut out: Output) -> anyhow::Result<Status> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+    use ietfwg_doh::answer::Answer;
+
+    /// The line written key by key is the JSON of the `LineResult` of the same answer: with an
+    /// A record, and a TXT record whose text needs escapes (quote, backslash, control octet).
+    #[test]
+    fn answer_line_is_line_result_json() {
+        #[rustfmt::skip]
+        let wire: Vec<u8> = [
+            &[0x12, 0x34, 0x81, 0x80, 0, 1, 0, 2, 0, 0, 0, 0][..], // header: NOERROR, 1 question, 2 answers
+            b"\x01q\x07example\x00\x00\x01\x00\x01",               // q.example. A IN
+            &[0xc0, 12, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4, 192, 0, 2, 1], // A 192.0.2.1, TTL 3600
+            &[0xc0, 12, 0, 16, 0, 1, 0, 0, 0, 60, 0, 7, 6],        // TXT, TTL 60, one string of 6
+            b"a\"b\\\x01c",
+        ]
+        .concat();
+        let mut records = AnswerRecords::default();
+        records.decode(&wire).unwrap();
+        let answer = Answer::from_wire(&wire).unwrap();
+        for (name, qtype) in [("q.example", "A"), ("odd\"name\u{e9}", "TYPE65")] {
+            let job = Job {
+                line: 7,
+                name: name.into(),
+                qtype: qtype.into(),
+                prepared: Err(String::new()),
+            };
+            let mut buf = Vec::new();
+            answer_line(&mut buf, &job, &records.rcode(), &records, 200, 1.25).unwrap();
+            let want = LineResult {
+                record: "batch_line",
+                line: 7,
+                name: name.into(),
+                qtype: qtype.into(),
+                rcode: Some(answer.rcode.clone()),
+                answers: answer.answer.clone(),
+                status: Some(200),
+                ttfb_ms: Some(1.25),
+                error: None,
+            };
+            assert_eq!(
+                String::from_utf8(buf).unwrap(),
+                serde_json::to_string(&want).unwrap()
+            );
+        }
+        assert_eq!(answer.answer.len(), 2);
+        assert!(
+            answer.answer[1].data.contains("\\\""),
+            "{:?}",
+            answer.answer[1]
+        );
+    }
 
     #[test]
     fn counts_classify() {

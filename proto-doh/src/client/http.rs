@@ -546,8 +546,17 @@ fn strip_connection_headers(headers: &mut ::http::HeaderMap) {
     }
 }
 
-/// A request from prepared parts (load generation): `base` headers, plus Content-Type and
-/// Content-Length when there is a body — unless `-H` gave them.
+/// [`base_headers`] of a POST: with the body's Content-Type, unless `-H` gave one.
+pub(crate) fn post_headers(mut base: ::http::HeaderMap) -> ::http::HeaderMap {
+    use ::http::header::{HeaderValue, CONTENT_TYPE};
+    if !base.contains_key(CONTENT_TYPE) {
+        base.insert(CONTENT_TYPE, HeaderValue::from_static(super::DNS_MESSAGE));
+    }
+    base
+}
+
+/// A request from prepared parts (load generation): `base` headers ([`post_headers`] for a
+/// body), plus Content-Length when there is a body.
 pub(crate) fn lean_request(
     sender: &Sender,
     base: &::http::HeaderMap,
@@ -555,12 +564,9 @@ pub(crate) fn lean_request(
     uri: ::http::Uri,
     body: Bytes,
 ) -> ::http::Request<Bytes> {
-    use ::http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
+    use ::http::header::{HeaderValue, CONTENT_LENGTH};
     let mut headers = base.clone();
     if !body.is_empty() {
-        if !headers.contains_key(CONTENT_TYPE) {
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static(super::DNS_MESSAGE));
-        }
         headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
     }
     let mut req = ::http::Request::new(body);

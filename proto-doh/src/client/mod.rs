@@ -318,6 +318,11 @@ impl Connector {
                 watch: conn.watch,
                 tls_settled: std::sync::OnceLock::new(),
                 base_headers: http::base_headers(&sh.target, &conn.sender, &sh.extra),
+                post_headers: http::post_headers(http::base_headers(
+                    &sh.target,
+                    &conn.sender,
+                    &sh.extra,
+                )),
                 sender: conn.sender,
                 extra: sh.extra.clone(),
                 request_timeout: sh.cfg.request_timeout,
@@ -353,6 +358,8 @@ struct Inner {
     post_uri: ::http::Uri,
     /// Accept, Host (HTTP/1.1) and the `-H` headers: what every DNS-message request carries.
     base_headers: ::http::HeaderMap,
+    /// `base_headers` and the POST body's Content-Type (unless `-H` gave one), made once.
+    post_headers: ::http::HeaderMap,
 }
 
 impl std::fmt::Debug for Client {
@@ -405,18 +412,30 @@ impl Client {
     pub async fn query_lean(&self, wire: Bytes, method: Method) -> Result<Response, ClientError> {
         use base64::Engine as _;
         let i = &self.inner;
-        let (m, uri, body, label) = match method {
-            Method::Post => (::http::Method::POST, i.post_uri.clone(), wire, &i.labels[0]),
+        let (m, uri, body, label, headers) = match method {
+            Method::Post => (
+                ::http::Method::POST,
+                i.post_uri.clone(),
+                wire,
+                &i.labels[0],
+                &i.post_headers,
+            ),
             Method::Get => {
                 let path = &i.target.path_and_query;
                 let dns = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&wire);
                 let sep = if path.contains('?') { '&' } else { '?' };
                 let uri =
                     http::request_uri(&i.target, &i.sender, &format!("{path}{sep}dns={dns}"))?;
-                (::http::Method::GET, uri, Bytes::new(), &i.labels[1])
+                (
+                    ::http::Method::GET,
+                    uri,
+                    Bytes::new(),
+                    &i.labels[1],
+                    &i.base_headers,
+                )
             }
         };
-        let req = http::lean_request(&i.sender, &i.base_headers, m, uri, body);
+        let req = http::lean_request(&i.sender, headers, m, uri, body);
         i.sender.send(req, label, i.request_timeout, true).await
     }
 
