@@ -440,8 +440,12 @@ impl Decoder {
     }
 
     fn ikev2(&mut self, bytes: Vec<u8>, frame: u64) -> Ikev2Decoded {
-        let header = Header::parse(&mut Reader::new(&bytes, 0)).ok();
         let message = Message::parse(&bytes);
+        // A parsed message's header is the one read from the same octets.
+        let header = match &message {
+            Ok(m) => Some(m.header.clone()),
+            Err(_) => Header::parse(&mut Reader::new(&bytes, 0)).ok(),
+        };
         let encrypted = match &message {
             Ok(m) => self.decrypt(m, &bytes, frame),
             Err(_) => None,
