@@ -69,10 +69,41 @@ pub(crate) enum Net<'a> {
     Ip(&'a [u8]),
     /// An IEEE 802.15.4 frame straight on the link (Linux cooked capture of a wpan device).
     Wpan { frame: &'a [u8], fcs: Fcs },
-    /// Something that is not IP; the string says what.
-    Other(String),
+    /// Something that is not IP; its text says what.
+    Other(NotIp),
     /// A link type this module does not walk.
     Unsupported(u32),
+}
+
+/// Why a frame carries no IP packet. The common Ethernet cases keep their numbers and are
+/// worded only when shown (`ip_payload` skips an ARP or LLDP frame without formatting a word).
+#[derive(Debug, Clone)]
+pub(crate) enum NotIp {
+    /// An IEEE 802.3 length field instead of an EtherType.
+    Llc(u16),
+    /// An EtherType other than IPv4/IPv6.
+    EtherType(u16),
+    /// Anything else, worded.
+    Text(String),
+}
+
+impl std::fmt::Display for NotIp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotIp::Llc(t) => write!(f, "IEEE 802.3 length field {t} (LLC frame), not IP"),
+            NotIp::EtherType(t) => match ether_type_name(*t) {
+                Some(n) => write!(f, "EtherType 0x{t:04x} ({n}), not IP"),
+                None => write!(f, "EtherType 0x{t:04x}, not IP"),
+            },
+            NotIp::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+impl From<String> for NotIp {
+    fn from(s: String) -> Self {
+        NotIp::Text(s)
+    }
 }
 
 /// The IP packet a frame carries, starting at its IPv4/IPv6 header (for IKEv2, DoH, and as
@@ -104,12 +135,15 @@ pub(crate) fn network(lt: u32, data: &[u8], orig_len: u32) -> Result<Net<'_>, Li
             if raw_ip_plausible(data, orig_len) {
                 ip(data, None, 0)
             } else {
-                Ok(Net::Other(format!(
+                Ok(Net::Other(
+                    format!(
                     "link type RAW but the data does not start with a plausible IPv4/IPv6 header \
                      (first byte {})",
                     data.first()
                         .map_or_else(|| "missing".to_string(), |b| format!("0x{b:02x}"))
-                )))
+                )
+                    .into(),
+                ))
             }
         }
         linktype::IPV4 => ip(data, Some(4), 0),
@@ -119,25 +153,32 @@ pub(crate) fn network(lt: u32, data: &[u8], orig_len: u32) -> Result<Net<'_>, Li
         linktype::IEEE802_15_4_WITHFCS
         | linktype::IEEE802_15_4_NOFCS
         | linktype::IEEE802_15_4_TAP
-        | linktype::IEEE802_15_4_NONASK_PHY => Ok(Net::Other(format!(
-            "link type {lt} ({}) carries 802.15.4 frames (6LoWPAN), not IP",
-            linktype::name(lt)
-        ))),
+        | linktype::IEEE802_15_4_NONASK_PHY => Ok(Net::Other(
+            format!(
+                "link type {lt} ({}) carries 802.15.4 frames (6LoWPAN), not IP",
+                linktype::name(lt)
+            )
+            .into(),
+        )),
         // 6LoWPAN links other than 802.15.4 (RFC 8163, RFC 9428, RFC 7428).
-        linktype::BACNET_MS_TP | linktype::NFC_LLCP | linktype::ZWAVE_R1_R2 => {
-            Ok(Net::Other(format!(
+        linktype::BACNET_MS_TP | linktype::NFC_LLCP | linktype::ZWAVE_R1_R2 => Ok(Net::Other(
+            format!(
                 "link type {lt} ({}) carries 6LoWPAN link frames, not IP",
                 linktype::name(lt)
-            )))
-        }
+            )
+            .into(),
+        )),
         linktype::BLUETOOTH_HCI_H4_WITH_PHDR
         | linktype::BLUETOOTH_LE_LL
         | linktype::BLUETOOTH_LINUX_MONITOR
         | linktype::BLUETOOTH_LE_LL_WITH_PHDR
-        | linktype::NORDIC_BLE => Ok(Net::Other(format!(
-            "link type {lt} ({}) carries Bluetooth LE (6LoWPAN over IPSP, RFC 7668), not IP",
-            linktype::name(lt)
-        ))),
+        | linktype::NORDIC_BLE => Ok(Net::Other(
+            format!(
+                "link type {lt} ({}) carries Bluetooth LE (6LoWPAN over IPSP, RFC 7668), not IP",
+                linktype::name(lt)
+            )
+            .into(),
+        )),
         _ => Ok(Net::Unsupported(lt)),
     }
 }
@@ -228,17 +269,8 @@ fn ether_payload(
             }
             0x0800 => return ip(data, Some(4), off),
             0x86dd => return ip(data, Some(6), off),
-            t if t < 0x0600 => {
-                return Ok(Net::Other(format!(
-                    "IEEE 802.3 length field {t} (LLC frame), not IP"
-                )))
-            }
-            t => {
-                return Ok(Net::Other(format!(
-                    "EtherType 0x{t:04x}{}, not IP",
-                    ether_type_name(t).map_or_else(String::new, |n| format!(" ({n})"))
-                )))
-            }
+            t if t < 0x0600 => return Ok(Net::Other(NotIp::Llc(t))),
+            t => return Ok(Net::Other(NotIp::EtherType(t))),
         }
     }
     Err(LinkError::TooManyTags { offset: off })
@@ -279,7 +311,9 @@ fn loopback(data: &[u8], network_order: bool) -> Result<Net<'_>, LinkError> {
     match family {
         2 => ip(rest, Some(4), 4),
         24 | 28 | 30 => ip(rest, Some(6), 4),
-        f => Ok(Net::Other(format!("loopback address family {f}, not IP"))),
+        f => Ok(Net::Other(
+            format!("loopback address family {f}, not IP").into(),
+        )),
     }
 }
 
@@ -369,9 +403,9 @@ fn cooked<'a>(
             frame: rest,
             fcs: Fcs::Absent,
         }),
-        _ if protocol < 0x0600 => Ok(Net::Other(format!(
-            "Linux {what} protocol 0x{protocol:04x} on ARPHRD {hatype}, not IP"
-        ))),
+        _ if protocol < 0x0600 => Ok(Net::Other(
+            format!("Linux {what} protocol 0x{protocol:04x} on ARPHRD {hatype}, not IP").into(),
+        )),
         _ => ether_payload(protocol, rest, off),
     }
 }
@@ -439,8 +473,20 @@ pub(crate) mod tests {
         let arp = ethernet(0x0806, &[], &[0u8; 28]);
         assert_eq!(ip_payload(&pkt(1, &arp)).unwrap(), None);
         match network(1, &arp, 42).unwrap() {
-            Net::Other(why) => assert!(why.contains("0x0806 (ARP)"), "{why}"),
+            Net::Other(why) => assert_eq!(why.to_string(), "EtherType 0x0806 (ARP), not IP"),
             other => panic!("{other:?}"),
+        }
+        // The texts the 6LoWPAN commands show for other frames, worded only when shown.
+        for (ether_type, text) in [
+            (0x88cc, "EtherType 0x88cc (LLDP), not IP"),
+            (0x1234, "EtherType 0x1234, not IP"),
+            (0x0100, "IEEE 802.3 length field 256 (LLC frame), not IP"),
+        ] {
+            let frame = ethernet(ether_type, &[], &[0u8; 46]);
+            match network(1, &frame, 60).unwrap() {
+                Net::Other(why) => assert_eq!(why.to_string(), text),
+                other => panic!("{other:?}"),
+            }
         }
 
         let short = [0u8; 10];

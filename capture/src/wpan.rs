@@ -219,7 +219,7 @@ pub fn wpan_frame<'a>(pkt: &Packet<'a>) -> Result<Wpan<'a>, WpanError> {
         lt => match link::network(lt, data, pkt.orig_len)? {
             Net::Ip(ip) => zep_in_ip(data, ip),
             Net::Wpan { frame, fcs } => direct(frame, fcs),
-            Net::Other(why) => Ok(Wpan::NotWpan(why)),
+            Net::Other(why) => Ok(Wpan::NotWpan(why.to_string())),
             Net::Unsupported(linktype) => Ok(Wpan::NotWpan(
                 LinkError::Unsupported { linktype }.to_string(),
             )),

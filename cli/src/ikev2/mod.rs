@@ -641,7 +641,7 @@ fn produce(
                 batch.push(Item::BadPacket {
                     frame: number,
                     ts,
-                    msg: format!("{e:#}"),
+                    msg: stream::bad_packet_text(&e),
                 });
                 false
             }

@@ -12,7 +12,7 @@ use std::ops::ControlFlow;
 use ietfwg_ikev2::crypto::keytable::SaKeys;
 use ietfwg_ikev2::decoder::{Decoded, Decoder, Report, TcpChunk, Transport};
 
-use ietfwg_capture::flows::{Flows, Proto};
+use ietfwg_capture::flows::{FlowError, Flows, Proto};
 use ietfwg_capture::{Packet, Timestamp};
 
 /// One thing seen on an IKE port, decoded.
@@ -42,8 +42,21 @@ pub enum Pushed {
     /// The handler asked to stop.
     Stopped,
     /// The packet's IP/UDP/TCP headers are malformed (or its link type unsupported); the
-    /// stream stays usable.
-    BadPacket(anyhow::Error),
+    /// stream stays usable. Kept as the capture crate's error, not an `anyhow::Error`, which
+    /// would capture a backtrace for every such packet when `RUST_BACKTRACE` is set.
+    BadPacket(FlowError),
+}
+
+/// A bad packet's error with its causes, `outer: inner`, as `anyhow`'s `{:#}` writes it.
+pub fn bad_packet_text(e: &FlowError) -> String {
+    let mut s = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cause = c.source();
+    }
+    s
 }
 
 /// Packets in, decoded IKE events out.
@@ -71,6 +84,13 @@ impl IkeStream {
         }
     }
 
+    /// IKEv1 messages with their header only ([`Decoder::set_ikev1_headers_only`]), for a
+    /// command that skips them.
+    pub fn ikev1_headers_only(mut self) -> Self {
+        self.decoder.set_ikev1_headers_only(true);
+        self
+    }
+
     /// One captured packet: hands `each` the IKE messages, ESP packets, keepalives and IKE-port
     /// problems it completes, in order, each decoded only when its turn comes (so that a
     /// handler that stops leaves the rest undecoded).
@@ -81,7 +101,7 @@ impl IkeStream {
     ) -> anyhow::Result<Pushed> {
         let l4s = match self.flows.push(pkt) {
             Ok(v) => v,
-            Err(e) => return Ok(Pushed::BadPacket(e.into())),
+            Err(e) => return Ok(Pushed::BadPacket(e)),
         };
         for l4 in l4s {
             let event = |r: Report| Event {

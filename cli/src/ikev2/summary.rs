@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 use ietfwg_capture::Timestamp;
 
 use super::json;
-use super::stream::{IkeStream, Pushed};
+use super::stream::{bad_packet_text, IkeStream, Pushed};
 use super::{load_keys, Source, SourceArgs};
 use crate::json::Problem;
 use crate::output::Output;
@@ -141,7 +141,8 @@ fn analyze(
     };
     let frames = source.frames;
     let mut input = Source::open_threaded(source)?;
-    let mut stream = IkeStream::new(keys);
+    // Only IKEv2 messages are analysed: IKEv1 ones are not worth their payloads' decoding.
+    let mut stream = IkeStream::new(keys).ikev1_headers_only();
     let mut analyzer = Analyzer::new();
     let (mut messages, mut broken, mut bad_packets) = (0u64, 0u64, 0u64);
     let mut stopped = false;
@@ -206,7 +207,7 @@ fn analyze(
             // counted and reported, and the packets after it are analysed.
             Pushed::BadPacket(e) => {
                 bad_packets += 1;
-                let msg = format!("{e:#}");
+                let msg = bad_packet_text(&e);
                 eprintln!("frame {number}: {msg}");
                 each(Item::Unreadable {
                     frame: number,

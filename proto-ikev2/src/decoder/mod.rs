@@ -279,6 +279,8 @@ pub struct Decoder {
     keys: Option<Vec<SaKeys>>,
     tcp: tcp::TcpStreams,
     fragments: fragments::Reassembly,
+    /// IKEv1 messages are read to the end of their header only ([`ikev1::parse_header`]).
+    ikev1_headers_only: bool,
 }
 
 impl Decoder {
@@ -289,6 +291,13 @@ impl Decoder {
             keys,
             ..Default::default()
         }
+    }
+
+    /// With `on`, IKEv1 messages are reported with their header only ([`ikev1::parse_header`]:
+    /// `payloads` empty, errors inside the payload chain not seen), for a consumer that skips
+    /// IKEv1 messages and so need not pay for their payloads. IKEv2 decoding is unchanged.
+    pub fn set_ikev1_headers_only(&mut self, on: bool) {
+        self.ikev1_headers_only = on;
     }
 
     /// A UDP datagram's payload from `src` to `dst`, seen in `frame` (a number the caller
@@ -416,7 +425,12 @@ impl Decoder {
         match unit {
             // IKEv1 by its major version, everything else to the IKEv2 parser.
             Unit::Message(m) if matches!(ike_version(&m), Some((1, _))) => {
-                Decoded::Ikev1(ikev1::parse(&m).map(Box::new))
+                let parsed = if self.ikev1_headers_only {
+                    ikev1::parse_header(&m)
+                } else {
+                    ikev1::parse(&m)
+                };
+                Decoded::Ikev1(parsed.map(Box::new))
             }
             Unit::Message(m) => Decoded::Ikev2(Box::new(self.ikev2(m, frame))),
             Unit::Esp { spi, seq, len } => Decoded::Esp { spi, seq, len },
@@ -426,8 +440,12 @@ impl Decoder {
     }
 
     fn ikev2(&mut self, bytes: Vec<u8>, frame: u64) -> Ikev2Decoded {
-        let header = Header::parse(&mut Reader::new(&bytes, 0)).ok();
         let message = Message::parse(&bytes);
+        // A parsed message's header is the one read from the same octets.
+        let header = match &message {
+            Ok(m) => Some(m.header.clone()),
+            Err(_) => Header::parse(&mut Reader::new(&bytes, 0)).ok(),
+        };
         let encrypted = match &message {
             Ok(m) => self.decrypt(m, &bytes, frame),
             Err(_) => None,

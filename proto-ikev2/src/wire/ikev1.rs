@@ -415,6 +415,18 @@ pub struct Ikev1Message {
 /// Parses one IKEv1 message (the bytes after any non-ESP marker). The header's Length must not
 /// exceed the bytes given; bytes after it are counted in [`Ikev1Message::trailing_len`].
 pub fn parse(bytes: &[u8]) -> crate::Result<Ikev1Message> {
+    parse_with(bytes, true)
+}
+
+/// Like [`parse`], but reads the header and checks its Length only: the payload chain is left
+/// unread, so [`Ikev1Message::payloads`] is empty and errors inside the chain are not seen. For
+/// a consumer that only tells IKEv1 messages apart from IKEv2 ones (`ikev2 summary` skips
+/// them), this saves building every payload's text.
+pub fn parse_header(bytes: &[u8]) -> crate::Result<Ikev1Message> {
+    parse_with(bytes, false)
+}
+
+fn parse_with(bytes: &[u8], payloads: bool) -> crate::Result<Ikev1Message> {
     let mut r = Reader::new(bytes, 0);
     let initiator_cookie = r.array::<8>("Initiator Cookie")?;
     let responder_cookie = r.array::<8>("Responder Cookie")?;
@@ -461,8 +473,8 @@ pub fn parse(bytes: &[u8]) -> crate::Result<Ikev1Message> {
     }
     let trailing_len = bytes.len() - total;
     let mut body = r.sub(total - Header::LEN, "message body")?;
-    if flags.encryption {
-        let encrypted_len = Some(body.remaining());
+    if flags.encryption || !payloads {
+        let encrypted_len = flags.encryption.then(|| body.remaining());
         return Ok(Ikev1Message {
             header,
             payloads: Vec::new(),
@@ -876,6 +888,25 @@ mod tests {
         assert_eq!(p.header.exchange_type.to_string(), "Quick Mode");
         assert!(p.payloads.is_empty());
         assert_eq!(p.encrypted_len, Some(16));
+    }
+
+    #[test]
+    fn header_only_parse_skips_the_chain_but_not_the_header_checks() {
+        let full = parse(&main_mode_1()).unwrap();
+        let h = parse_header(&main_mode_1()).unwrap();
+        assert_eq!(h.header, full.header);
+        assert!(h.payloads.is_empty() && h.encrypted_len.is_none());
+        assert_eq!(h.trailing_len, full.trailing_len);
+        // A broken chain is not looked at; a broken header still is.
+        let mut bad = header(13, 2, 0, 32);
+        bad.extend([0, 0, 0, 3]); // VID with Payload Length 3
+        assert!(parse(&bad).is_err());
+        assert_eq!(parse_header(&bad).unwrap().header.length, 32);
+        let e = parse_header(&header(13, 2, 0, 40)).unwrap_err();
+        assert_eq!(e.field, "Length");
+        let mut enc = header(8, 32, 0x01, 28 + 16);
+        enc.extend([0xee; 16]);
+        assert_eq!(parse_header(&enc).unwrap(), parse(&enc).unwrap());
     }
 
     #[test]

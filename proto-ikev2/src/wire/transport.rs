@@ -45,7 +45,6 @@
 
 use crate::error::Error;
 use crate::wire::header::Header;
-use crate::wire::reader::Reader;
 
 /// The IANA port for IKE (RFC 7296 §2).
 pub const IKE_PORT: u16 = 500;
@@ -139,8 +138,9 @@ pub fn ike_version(message: &[u8]) -> Option<(u8, u8)> {
     if message.len() < Header::LEN {
         return None;
     }
-    let h = Header::parse(&mut Reader::new(message, 0)).ok()?;
-    Some((h.major_version, h.minor_version))
+    // The Version octet of a whole header (what `Header::parse` reads there, without the rest).
+    let version = *message.get(17)?;
+    Some((version >> 4, version & 0x0f))
 }
 
 /// One message out of an RFC 9329 TCP stream.
