@@ -73,7 +73,22 @@ pub struct Time(pub ietfwg_capture::Timestamp);
 
 impl Serialize for Time {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&self.0)
+        // `Timestamp`'s `Display` (`{secs}.{nanos:09}`) without `core::fmt`: itoa's digits
+        // into a stack buffer, handed over as one string.
+        let mut buf = [b'0'; 32];
+        let mut b = itoa::Buffer::new();
+        let secs = b.format(self.0.secs).as_bytes();
+        buf[..secs.len()].copy_from_slice(secs);
+        let mut len = secs.len();
+        buf[len] = b'.';
+        len += 1;
+        let mut b = itoa::Buffer::new();
+        let ns = b.format(self.0.nanos).as_bytes();
+        // Zero-padded to nine digits (the buffer is filled with '0').
+        let pad = 9usize.saturating_sub(ns.len());
+        buf[len + pad..len + pad + ns.len()].copy_from_slice(ns);
+        len += pad + ns.len();
+        s.serialize_str(std::str::from_utf8(&buf[..len]).unwrap_or_default())
     }
 }
 
@@ -83,7 +98,7 @@ pub struct Hex<'a>(pub &'a [u8]);
 
 impl Serialize for Hex<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        ietfwg_6lo::hexser::serialize(self.0, s)
     }
 }
 
@@ -131,6 +146,20 @@ mod tests {
         );
         assert_eq!(rfc_cited("RFC x, RFC 8200").as_deref(), Some("RFC 8200"));
         assert_eq!(rfc_cited("no citation"), None);
+    }
+
+    #[test]
+    fn times_are_written_as_display_writes_them() -> anyhow::Result<()> {
+        for (secs, nanos) in [
+            (0, 0),
+            (1, 5),
+            (1_700_000_000, 123_456_789),
+            (u64::MAX, 999_999_999),
+        ] {
+            let ts = ietfwg_capture::Timestamp { secs, nanos };
+            assert_eq!(serde_json::to_string(&Time(ts))?, format!("\"{ts}\""));
+        }
+        Ok(())
     }
 
     #[test]

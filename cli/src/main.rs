@@ -10,6 +10,7 @@ mod hexdump;
 mod hints;
 mod ikev2;
 mod json;
+mod jsonser;
 mod manpages;
 mod output;
 mod pipeline;

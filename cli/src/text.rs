@@ -113,7 +113,7 @@ impl Text {
 
     /// One NDJSON line: `v` serialised straight into the buffer, then a newline.
     pub fn json<T: serde::Serialize + ?Sized>(&mut self, v: &T) -> anyhow::Result<()> {
-        serde_json::to_writer(&mut self.buf, v)?;
+        crate::jsonser::to_vec(&mut self.buf, v)?;
         self.buf.push(b'\n');
         Ok(())
     }

@@ -36,7 +36,7 @@
 
 use std::net::Ipv6Addr;
 
-use serde_with::{formats::Lowercase, hex::Hex};
+use crate::hexser::Hex;
 use smallvec::SmallVec;
 
 use crate::addr::{ContextTable, LinkAddr};
@@ -60,7 +60,7 @@ pub struct Options {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Compressed {
     /// LOWPAN_IPHC and LOWPAN_NHC (or GHC) headers, starting with the `011xxxxx` dispatch.
-    #[serde_as(as = "Hex<Lowercase>")]
+    #[serde_as(as = "Hex")]
     pub bytes: Vec<u8>,
     /// Octets of the datagram they replace (IPv6 header, compressed extension headers, UDP
     /// header, and with GHC the compressed payload); `datagram[consumed..]` follows as is.

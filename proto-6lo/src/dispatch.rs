@@ -38,7 +38,7 @@
 //! switch may appear anywhere before the terminal header and 6LoRHs sit after the fragment
 //! header and before the IPHC header (RFC 8138 §4).
 
-use serde_with::{formats::Lowercase, hex::Hex};
+use crate::hexser::Hex;
 
 use crate::addr::LinkAddr;
 use crate::error::{Layer, Result};
@@ -182,7 +182,7 @@ pub enum SixLoRhDetail {
         /// Bytes per compressed address.
         address_len: u8,
         /// The compressed hop addresses, in order.
-        #[serde_as(as = "Vec<Hex<Lowercase>>")]
+        #[serde_as(as = "Vec<Hex>")]
         hops: Vec<Vec<u8>>,
     },
     /// RPI-6LoRH (critical type 5, RFC 8138 §6.3): TSE = `O R F I K`.
@@ -213,7 +213,7 @@ pub enum SixLoRhDetail {
         /// Hop limit of the outer header.
         hop_limit: u8,
         /// The encapsulator's address as carried (empty when elided).
-        #[serde_as(as = "Hex<Lowercase>")]
+        #[serde_as(as = "Hex")]
         encapsulator: Vec<u8>,
     },
     /// A type this decoder does not interpret; see `body`.
@@ -245,7 +245,7 @@ pub struct SixLoRh {
     /// Elective form: the 5-bit Length field (body bytes after the 2-byte head).
     pub length: Option<u8>,
     /// The bytes after the 2-byte head.
-    #[serde_as(as = "Hex<Lowercase>")]
+    #[serde_as(as = "Hex")]
     pub body: Vec<u8>,
     /// The body, interpreted when the type is known.
     pub detail: SixLoRhDetail,

@@ -267,7 +267,7 @@ impl Partial {
 pub struct LearnedAddress {
     pub pan: u16,
     pub short: u16,
-    #[serde_as(as = "serde_with::hex::Hex<serde_with::formats::Lowercase>")]
+    #[serde_as(as = "crate::hexser::Hex")]
     pub extended: [u8; 8],
 }
 

@@ -33,7 +33,7 @@
 
 use std::net::Ipv6Addr;
 
-use serde_with::{formats::Lowercase, hex::Hex};
+use crate::hexser::Hex;
 
 use crate::error::{Error, Layer, Result};
 use crate::mac::SecurityLevel;
@@ -120,7 +120,7 @@ pub struct MleSecurity {
     pub key_id_mode: u8,
     pub frame_counter: u32,
     /// The key source (key identifier modes 2 and 3), as on the wire.
-    #[serde_as(as = "Option<Hex<Lowercase>>")]
+    #[serde_as(as = "Option<Hex>")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_source: Option<Vec<u8>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -129,7 +129,7 @@ pub struct MleSecurity {
     /// configured sequence's upper bits with the Key Index's lower 7.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_sequence: Option<u32>,
-    #[serde_as(as = "Hex<Lowercase>")]
+    #[serde_as(as = "Hex")]
     pub mic: Vec<u8>,
     pub status: Status,
     /// The network key whose MLE key verified the MIC.
@@ -137,7 +137,7 @@ pub struct MleSecurity {
     pub key: Option<KeyOrigin>,
     pub keys_tried: usize,
     /// The extended address the nonce was built from (the IPv6 source's IID, U/L flipped).
-    #[serde_as(as = "Option<Hex<Lowercase>>")]
+    #[serde_as(as = "Option<Hex>")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nonce_source: Option<[u8; 8]>,
     /// Why the message was not decrypted ([`Status::Unsupported`], [`Status::NoKey`]).
@@ -153,7 +153,7 @@ pub struct Tlv {
     pub type_: u8,
     pub name: &'static str,
     pub length: u8,
-    #[serde_as(as = "Hex<Lowercase>")]
+    #[serde_as(as = "Hex")]
     pub value: Vec<u8>,
 }
 

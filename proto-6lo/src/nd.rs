@@ -20,7 +20,7 @@
 
 use std::net::Ipv6Addr;
 
-use serde_with::{formats::Lowercase, hex::Hex};
+use crate::hexser::Hex;
 
 use crate::addr::LinkAddr;
 use crate::error::{Error, Layer, Result};
@@ -162,7 +162,7 @@ pub enum NdBody {
         /// Units of 60 seconds.
         registration_lifetime: u16,
         /// Registration Ownership Verifier (the EUI-64 for RFC 6775).
-        #[serde_as(as = "Hex<Lowercase>")]
+        #[serde_as(as = "Hex")]
         rovr: Vec<u8>,
         registered_address: Ipv6Addr,
     },
@@ -239,7 +239,7 @@ pub enum NdOption {
         /// Units of 60 seconds.
         registration_lifetime: u16,
         /// ROVR (the EUI-64 of an RFC 6775 ARO).
-        #[serde_as(as = "Hex<Lowercase>")]
+        #[serde_as(as = "Hex")]
         rovr: Vec<u8>,
     },
     /// 6LoWPAN Context Option (6CO, type 34, RFC 6775 §4.2).
@@ -266,7 +266,7 @@ pub enum NdOption {
         type_: u8,
         /// Length field, in units of 8 octets.
         length: u8,
-        #[serde_as(as = "Hex<Lowercase>")]
+        #[serde_as(as = "Hex")]
         data: Vec<u8>,
     },
 }
@@ -280,7 +280,7 @@ pub struct LinkLayerAddress {
     /// Length 2 with a zero tail: extended).
     pub address: Option<LinkAddr>,
     /// The option body after Type and Length, padding included.
-    #[serde_as(as = "Hex<Lowercase>")]
+    #[serde_as(as = "Hex")]
     pub data: Vec<u8>,
 }
 

@@ -34,7 +34,7 @@
 //! (UDP, the payload in GHC), `11011111` (ICMPv6 in GHC) and `10110IIN` (an extension header in
 //! GHC). Their decompressed octets are part of the rebuilt headers.
 
-use serde_with::{formats::Lowercase, hex::Hex};
+use crate::hexser::Hex;
 
 use crate::addr::ContextTable;
 use crate::error::{Error, Layer, Result};
@@ -119,7 +119,7 @@ pub enum NhcRepr {
         /// The compressed Length field: octets of header data that follow it.
         length: u8,
         /// The header data as carried (options, routing data, fragment fields …).
-        #[serde_as(as = "Hex<Lowercase>")]
+        #[serde_as(as = "Hex")]
         data: Vec<u8>,
         /// Octets of Pad1/PadN restored to reach a multiple of 8 (Hop-by-Hop, Destination
         /// Options).
@@ -152,7 +152,7 @@ pub enum NhcRepr {
         /// The bytecode ended with a STOP code (else it ran to the end of the frame).
         stopped: bool,
         /// The decompressed UDP payload (or its first part, when a STOP code ends it).
-        #[serde_as(as = "Hex<Lowercase>")]
+        #[serde_as(as = "Hex")]
         payload: Vec<u8>,
     },
     /// GHC-compressed ICMPv6 (RFC 7400 §3.1, `11011111`): the whole ICMPv6 message.
@@ -162,7 +162,7 @@ pub enum NhcRepr {
         /// The bytecode ended with a STOP code (else it ran to the end of the frame).
         stopped: bool,
         /// The decompressed ICMPv6 message (or its first part, when a STOP code ends it).
-        #[serde_as(as = "Hex<Lowercase>")]
+        #[serde_as(as = "Hex")]
         data: Vec<u8>,
     },
     /// A GHC-compressed extension header (RFC 7400 §3.2, `10110IIN`).
@@ -178,7 +178,7 @@ pub enum NhcRepr {
         compressed_len: usize,
         /// The decompressed header octets after Next Header and Length (Fragment: after Next
         /// Header and Reserved).
-        #[serde_as(as = "Hex<Lowercase>")]
+        #[serde_as(as = "Hex")]
         data: Vec<u8>,
     },
 }

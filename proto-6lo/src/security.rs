@@ -36,13 +36,13 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use crate::hexser::Hex;
 use aes::Aes128;
 use ccm::aead::{AeadInPlace, KeyInit};
 use ccm::consts::{U13, U16, U4, U8};
 use ccm::Ccm;
 use ctr::cipher::{KeyIvInit, StreamCipher};
 use hmac::{Hmac, Mac};
-use serde_with::{formats::Lowercase, hex::Hex};
 use sha2::Sha256;
 
 use crate::addr::LinkAddr;
@@ -484,7 +484,7 @@ pub struct SecurityReport {
     /// How many keys were tried.
     pub keys_tried: usize,
     /// The extended source address the nonce was built from.
-    #[serde_as(as = "Option<Hex<Lowercase>>")]
+    #[serde_as(as = "Option<Hex>")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nonce_source: Option<[u8; 8]>,
     /// The frame's short source address, when the extended one was missing.
@@ -495,7 +495,7 @@ pub struct SecurityReport {
     pub reason: Option<String>,
     /// The private payload in clear (for levels 1–3, the payload as it was), when the status
     /// allows decoding it.
-    #[serde_as(as = "Option<Hex<Lowercase>>")]
+    #[serde_as(as = "Option<Hex>")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plaintext: Option<Vec<u8>>,
 }

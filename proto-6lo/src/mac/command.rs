@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use serde_with::{formats::Lowercase, hex::Hex};
+use crate::hexser::Hex;
 
 use crate::addr::LinkAddr;
 use crate::error::Result;
@@ -84,7 +84,7 @@ pub struct MacCommand {
     pub id: CommandId,
     /// Offset of the Command Frame Identifier in the frame.
     pub offset: usize,
-    #[serde_as(as = "Hex<Lowercase>")]
+    #[serde_as(as = "Hex")]
     pub content: Vec<u8>,
 }
 

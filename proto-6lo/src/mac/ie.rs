@@ -16,7 +16,7 @@
 
 use std::fmt;
 
-use serde_with::{formats::Lowercase, hex::Hex};
+use crate::hexser::Hex;
 
 use crate::error::Result;
 use crate::reader::Reader;
@@ -113,7 +113,7 @@ pub struct HeaderIe {
     pub offset: usize,
     /// Content length (the Length field).
     pub length: usize,
-    #[serde_as(as = "Hex<Lowercase>")]
+    #[serde_as(as = "Hex")]
     pub content: Vec<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_correction: Option<TimeCorrection>,
@@ -266,7 +266,7 @@ pub struct MlmeSubIe {
     /// Offset of the sub-IE descriptor in the frame.
     pub offset: usize,
     pub length: usize,
-    #[serde_as(as = "Hex<Lowercase>")]
+    #[serde_as(as = "Hex")]
     pub content: Vec<u8>,
 }
 
@@ -278,7 +278,7 @@ pub struct PayloadIe {
     /// Offset of the IE descriptor in the frame.
     pub offset: usize,
     pub length: usize,
-    #[serde_as(as = "Hex<Lowercase>")]
+    #[serde_as(as = "Hex")]
     pub content: Vec<u8>,
     /// Nested IEs, for the MLME group.
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -43,7 +43,7 @@
 
 use std::fmt;
 
-use serde_with::{formats::Lowercase, hex::Hex};
+use crate::hexser::Hex;
 
 use crate::addr::LinkAddr;
 use crate::error::{Error, Layer, Result};
@@ -241,7 +241,7 @@ pub struct Frame<'a> {
     pub payload_ies: Vec<PayloadIe>,
     /// The payload (and, in 2015 frames, the payload IEs and command identifier) is ciphertext.
     pub payload_encrypted: bool,
-    #[serde_as(as = "Option<Hex<Lowercase>>")]
+    #[serde_as(as = "Option<Hex>")]
     pub mic: Option<Vec<u8>>,
     /// MAC payload proper: the data frame payload (where 6LoWPAN starts), the beacon payload,
     /// or the command content after the command identifier. Excludes IEs, MIC and FCS.

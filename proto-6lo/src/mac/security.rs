@@ -14,7 +14,7 @@
 
 use std::fmt;
 
-use serde_with::{formats::Lowercase, hex::Hex};
+use crate::hexser::Hex;
 
 use crate::error::Result;
 use crate::reader::Reader;
@@ -152,7 +152,7 @@ pub struct AuxSecurity {
     /// Absent when suppressed.
     pub frame_counter: Option<u32>,
     /// Key Source, as on the wire (4 or 8 octets), for key identifier modes 2 and 3.
-    #[serde_as(as = "Option<Hex<Lowercase>>")]
+    #[serde_as(as = "Option<Hex>")]
     pub key_source: Option<Vec<u8>>,
     /// Key Index, for key identifier modes 1–3.
     pub key_index: Option<u8>,

@@ -33,7 +33,8 @@
 //!
 //! Bound: 1 (base) + every candidate of each type, see [`Scan::max_probes`].
 
-use serde_with::{formats::Lowercase, hex::Hex, serde_as};
+use crate::wire::hexser::Hex;
+use serde_with::serde_as;
 use std::fmt;
 use std::net::SocketAddr;
 
@@ -707,7 +708,7 @@ pub enum ResponseKind {
     /// N(COOKIE): resend the request with it (RFC 7296 §2.6).
     Cookie {
         /// The cookie.
-        #[serde_as(as = "Hex<Lowercase>")]
+        #[serde_as(as = "Hex")]
         cookie: Vec<u8>,
     },
     /// N(REDIRECT) (RFC 5685): the responder sends us elsewhere.

@@ -41,6 +41,7 @@
 //! report it; callers must not trust such a plaintext. Errors are for what cannot be
 //! decrypted at all (truncation, lengths, impossible padding).
 
+use crate::wire::hexser::Hex;
 use aes::cipher::block_padding::NoPadding;
 use aes::cipher::{
     BlockCipher, BlockDecryptMut, BlockEncrypt, BlockSizeUser, KeyInit, KeyIvInit, StreamCipher,
@@ -54,7 +55,7 @@ use aes_gcm::AesGcm;
 use ccm::Ccm;
 use chacha20poly1305::ChaCha20Poly1305;
 use hmac::{Hmac, Mac};
-use serde_with::{formats::Lowercase, hex::Hex, serde_as};
+use serde_with::serde_as;
 use subtle::ConstantTimeEq;
 
 use crate::crypto::keytable::{AesBits, Encr, IcvLen, Integ, SaKeys};
@@ -91,7 +92,7 @@ pub struct Decrypted {
     pub first_payload: u8,
     /// The inner payload chain (for SKF: this fragment's share of it), Padding and Pad Length
     /// removed.
-    #[serde_as(as = "Hex<Lowercase>")]
+    #[serde_as(as = "Hex")]
     pub plaintext: Vec<u8>,
     /// Offset in the message of the ciphertext octet that became `plaintext[0]`: errors inside
     /// the inner chain can point there.

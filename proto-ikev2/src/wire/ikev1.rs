@@ -38,9 +38,10 @@
 
 use crate::error::Error;
 use crate::wire::header::Header;
+use crate::wire::hexser::Hex;
 use crate::wire::reader::Reader;
 use crate::wire::registry::codepoint;
-use serde_with::{formats::Lowercase, hex::Hex, serde_as};
+use serde_with::serde_as;
 
 codepoint! {
     /// ISAKMP Exchange Types (RFC 2408 §3.1, RFC 2409 §9, IANA "ISAKMP Exchange Types";
@@ -204,10 +205,10 @@ impl Ikev1Flags {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Ikev1Header {
     /// Initiator Cookie.
-    #[serde_as(as = "Hex<Lowercase>")]
+    #[serde_as(as = "Hex")]
     pub initiator_cookie: [u8; 8],
     /// Responder Cookie (zero in the first message).
-    #[serde_as(as = "Hex<Lowercase>")]
+    #[serde_as(as = "Hex")]
     pub responder_cookie: [u8; 8],
     /// Type of the first payload.
     pub next_payload: Ikev1PayloadType,
@@ -244,7 +245,7 @@ pub enum Ikev1AttrValue {
     /// TV format (AF = 1): the 2-octet value.
     Short(u16),
     /// TLV format (AF = 0): the variable-length value.
-    Long(#[serde_as(as = "Hex<Lowercase>")] Vec<u8>),
+    Long(#[serde_as(as = "Hex")] Vec<u8>),
 }
 
 /// What a payload carries, per type (only the fields commonly looked at).
@@ -261,7 +262,7 @@ pub enum Ikev1Body {
         /// Situation (first 4 octets).
         situation: Option<u32>,
         /// Bytes not walked as proposals.
-        #[serde_as(as = "Hex<Lowercase>")]
+        #[serde_as(as = "Hex")]
         situation_rest: Vec<u8>,
     },
     /// Proposal (§3.5); transforms are the payload's children.
@@ -271,7 +272,7 @@ pub enum Ikev1Body {
         /// Protocol-Id.
         protocol_id: Ikev1ProtocolId,
         /// SPI.
-        #[serde_as(as = "Hex<Lowercase>")]
+        #[serde_as(as = "Hex")]
         spi: Vec<u8>,
         /// # of Transforms, as announced.
         transforms: u8,
@@ -296,7 +297,7 @@ pub enum Ikev1Body {
         /// Port (0 = any).
         port: u16,
         /// Identification Data.
-        #[serde_as(as = "Hex<Lowercase>")]
+        #[serde_as(as = "Hex")]
         data: Vec<u8>,
     },
     /// Certificate (§3.9).
@@ -322,10 +323,10 @@ pub enum Ikev1Body {
         /// Notify Message Type.
         notify_type: Ikev1NotifyType,
         /// SPI.
-        #[serde_as(as = "Hex<Lowercase>")]
+        #[serde_as(as = "Hex")]
         spi: Vec<u8>,
         /// Notification Data.
-        #[serde_as(as = "Hex<Lowercase>")]
+        #[serde_as(as = "Hex")]
         data: Vec<u8>,
     },
     /// Delete (§3.15).
@@ -339,7 +340,7 @@ pub enum Ikev1Body {
         /// # of SPIs.
         count: u16,
         /// The SPIs (empty when SPI Size is 0).
-        #[serde_as(as = "Vec<Hex<Lowercase>>")]
+        #[serde_as(as = "Vec<Hex>")]
         spis: Vec<Vec<u8>>,
     },
     /// NAT-OA (RFC 3947 §5.2, and the draft's 131).
@@ -347,7 +348,7 @@ pub enum Ikev1Body {
         /// ID Type (ID_IPV4_ADDR or ID_IPV6_ADDR).
         id_type: Ikev1IdType,
         /// The address.
-        #[serde_as(as = "Hex<Lowercase>")]
+        #[serde_as(as = "Hex")]
         address: Vec<u8>,
     },
     /// Attribute payload of Config Mode (draft-ietf-ipsec-isakmp-mode-cfg-05 §3.2).
@@ -373,7 +374,7 @@ pub enum Ikev1Body {
     /// HASH, SIG, NONCE, VID, NAT-D, KE and the rest: the payload data.
     Data {
         /// Payload data (after the generic header).
-        #[serde_as(as = "Hex<Lowercase>")]
+        #[serde_as(as = "Hex")]
         data: Vec<u8>,
     },
 }

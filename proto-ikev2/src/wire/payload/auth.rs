@@ -20,8 +20,9 @@
 //! ```
 
 use super::{is_zero_3, Reader, Result, Writer};
+use crate::wire::hexser::Hex;
 use crate::wire::registry::AuthMethod;
-use serde_with::{formats::Lowercase, hex::Hex, serde_as};
+use serde_with::serde_as;
 
 /// Authentication payload body.
 #[serde_as]
@@ -33,7 +34,7 @@ pub struct Auth {
     #[serde(skip_serializing_if = "is_zero_3")]
     pub reserved: [u8; 3],
     /// Authentication Data, raw (what is emitted).
-    #[serde_as(as = "Hex<Lowercase>")]
+    #[serde_as(as = "Hex")]
     pub data: Vec<u8>,
     /// For Auth Method 14 (Digital Signature): the decoded layout.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -60,14 +61,14 @@ pub struct DigitalSignature {
     /// ASN.1 Length: the size of the AlgorithmIdentifier.
     pub asn1_length: u8,
     /// The AlgorithmIdentifier DER.
-    #[serde_as(as = "Hex<Lowercase>")]
+    #[serde_as(as = "Hex")]
     pub algorithm_identifier: Vec<u8>,
     /// Its algorithm OID, dotted.
     pub oid: String,
     /// The algorithm's name, when the OID is a known signature algorithm.
     pub algorithm: Option<&'static str>,
     /// Signature Value.
-    #[serde_as(as = "Hex<Lowercase>")]
+    #[serde_as(as = "Hex")]
     pub signature: Vec<u8>,
 }
 

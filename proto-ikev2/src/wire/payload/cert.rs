@@ -15,8 +15,9 @@
 //! ```
 
 use super::{utf8, Reader, Result, Writer};
+use crate::wire::hexser::Hex;
 use crate::wire::registry::CertEncoding;
-use serde_with::{formats::Lowercase, hex::Hex, serde_as};
+use serde_with::serde_as;
 
 /// Certificate payload body.
 #[serde_as]
@@ -25,7 +26,7 @@ pub struct Cert {
     /// Cert Encoding.
     pub encoding: CertEncoding,
     /// Certificate Data, raw (what is emitted).
-    #[serde_as(as = "Hex<Lowercase>")]
+    #[serde_as(as = "Hex")]
     pub data: Vec<u8>,
     /// For X.509 Certificate - Signature (4): the certificate's names, when the DER parses.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -51,7 +52,7 @@ pub struct X509Summary {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct HashAndUrl {
     /// SHA-1 hash (20 bytes).
-    #[serde_as(as = "Hex<Lowercase>")]
+    #[serde_as(as = "Hex")]
     pub hash: Vec<u8>,
     /// The URL (lossy UTF-8 for display).
     pub url: String,
@@ -106,7 +107,7 @@ pub struct CertReq {
     /// Cert Encoding.
     pub encoding: CertEncoding,
     /// Certification Authority, raw (what is emitted).
-    #[serde_as(as = "Hex<Lowercase>")]
+    #[serde_as(as = "Hex")]
     pub data: Vec<u8>,
     /// For X.509 encodings (4, 12, 13): the 20-byte CA key hashes, when the data is a
     /// multiple of 20 bytes.
@@ -118,7 +119,7 @@ pub struct CertReq {
 #[serde_as]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(transparent)]
-pub struct CaHash(#[serde_as(as = "Hex<Lowercase>")] pub [u8; 20]);
+pub struct CaHash(#[serde_as(as = "Hex")] pub [u8; 20]);
 
 impl CertReq {
     /// Parses the body (all of `r`).

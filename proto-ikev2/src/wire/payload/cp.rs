@@ -17,7 +17,8 @@
 //! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 //! ```
 
-use serde_with::{formats::Lowercase, hex::Hex, serde_as};
+use crate::wire::hexser::Hex;
+use serde_with::serde_as;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::{ipv4, ipv6, is_zero_3, utf8, Error, Reader, Result, Writer};
@@ -77,7 +78,7 @@ pub struct CfgAttribute {
     /// Attribute Type (15 bits).
     pub attr_type: CfgAttrType,
     /// Value, raw (what is emitted; its length is Length).
-    #[serde_as(as = "Hex<Lowercase>")]
+    #[serde_as(as = "Hex")]
     pub value: Vec<u8>,
     /// The value decoded by type; in JSON always an object (`{"empty": {}}`).
     #[serde(serialize_with = "decoded_object")]

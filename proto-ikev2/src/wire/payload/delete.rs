@@ -14,8 +14,9 @@
 //! AH/ESP: SPI Size 4.
 
 use super::{Error, Reader, Result, Writer};
+use crate::wire::hexser::Hex;
 use crate::wire::registry::ProtocolId;
-use serde_with::{formats::Lowercase, hex::Hex, serde_as};
+use serde_with::serde_as;
 
 /// Delete payload body.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -32,7 +33,7 @@ pub struct Delete {
 #[serde_as]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(transparent)]
-pub struct Spi(#[serde_as(as = "Hex<Lowercase>")] pub Vec<u8>);
+pub struct Spi(#[serde_as(as = "Hex")] pub Vec<u8>);
 
 impl Delete {
     /// Parses the body (all of `r`).

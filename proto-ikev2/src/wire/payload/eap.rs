@@ -14,8 +14,9 @@
 //! exactly.
 
 use super::{Error, Reader, Result, Writer};
+use crate::wire::hexser::Hex;
 use crate::wire::registry::{EapCode, EapType};
-use serde_with::{formats::Lowercase, hex::Hex, serde_as};
+use serde_with::serde_as;
 
 /// Extensible Authentication payload body.
 #[serde_as]
@@ -30,7 +31,7 @@ pub struct Eap {
     /// Type, for Request/Response messages with one.
     pub eap_type: Option<EapType>,
     /// Type_Data (or, for codes without a Type, the data after Length), raw.
-    #[serde_as(as = "Hex<Lowercase>")]
+    #[serde_as(as = "Hex")]
     pub type_data: Vec<u8>,
 }
 

@@ -10,7 +10,8 @@
 //! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 //! ```
 
-use serde_with::{formats::Lowercase, hex::Hex, serde_as};
+use crate::wire::hexser::Hex;
+use serde_with::serde_as;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::{ipv4, ipv6, is_zero_3, utf8, Reader, Result, Writer};
@@ -26,7 +27,7 @@ pub struct Id {
     #[serde(skip_serializing_if = "is_zero_3")]
     pub reserved: [u8; 3],
     /// Identification Data, raw (what is emitted).
-    #[serde_as(as = "Hex<Lowercase>")]
+    #[serde_as(as = "Hex")]
     pub data: Vec<u8>,
     /// The data decoded by ID Type, for display; in JSON always an object (`{"null": {}}`).
     #[serde(serialize_with = "value_object")]

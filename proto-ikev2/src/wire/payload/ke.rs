@@ -11,8 +11,9 @@
 //! ```
 
 use super::{is_zero_u16, Reader, Result, Writer};
+use crate::wire::hexser::Hex;
 use crate::wire::registry::KeId;
-use serde_with::{formats::Lowercase, hex::Hex, serde_as};
+use serde_with::serde_as;
 
 /// Key Exchange payload body.
 #[serde_as]
@@ -24,7 +25,7 @@ pub struct Ke {
     #[serde(skip_serializing_if = "is_zero_u16")]
     pub reserved: u16,
     /// Key Exchange Data (the public value).
-    #[serde_as(as = "Hex<Lowercase>")]
+    #[serde_as(as = "Hex")]
     pub data: Vec<u8>,
 }
 

@@ -53,9 +53,10 @@ pub use ts::{TrafficSelector, Ts};
 pub use vendor::VendorId;
 
 use crate::error::{Error, Result};
+use crate::wire::hexser::Hex;
 use crate::wire::reader::{Reader, Writer};
 use crate::wire::registry::PayloadType;
-use serde_with::{formats::Lowercase, hex::Hex, serde_as};
+use serde_with::serde_as;
 
 /// Payload type numbers (IANA "IKEv2 Payload Types"), usable before the registry has names.
 pub mod payload_type {
@@ -158,7 +159,7 @@ pub enum PayloadBody {
     /// Any other type (IKEv1 numbers, 49–52, unassigned): the body, raw.
     Unknown {
         /// The body after the generic header.
-        #[serde_as(as = "Hex<Lowercase>")]
+        #[serde_as(as = "Hex")]
         data: Vec<u8>,
     },
 }

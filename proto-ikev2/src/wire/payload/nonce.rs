@@ -2,14 +2,15 @@
 //! enforced here; the audit reports it).
 
 use super::{Reader, Result, Writer};
-use serde_with::{formats::Lowercase, hex::Hex, serde_as};
+use crate::wire::hexser::Hex;
+use serde_with::serde_as;
 
 /// Nonce payload body.
 #[serde_as]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Nonce {
     /// Nonce Data.
-    #[serde_as(as = "Hex<Lowercase>")]
+    #[serde_as(as = "Hex")]
     pub data: Vec<u8>,
 }
 

@@ -15,7 +15,8 @@
 //! The Notification Data is always kept raw (it is what is emitted); [`NotifyData`] is its
 //! decoding for the types whose layout an RFC defines.
 
-use serde_with::{formats::Lowercase, hex::Hex, serde_as};
+use crate::wire::hexser::Hex;
+use serde_with::serde_as;
 use smallvec::SmallVec;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -104,11 +105,11 @@ pub struct Notify {
     /// Notify Message Type.
     pub notify_type: NotifyType,
     /// SPI (its length is SPI Size).
-    #[serde_as(as = "Hex<Lowercase>")]
+    #[serde_as(as = "Hex")]
     pub spi: Vec<u8>,
     /// Notification Data, raw (what is emitted); held inline up to 24 bytes (a NAT_DETECTION
     /// hash is 20), so most notifications need no allocation.
-    #[serde_as(as = "Hex<Lowercase>")]
+    #[serde_as(as = "Hex")]
     pub data: SmallVec<[u8; 24]>,
     /// Notification Data decoded by type; in JSON always an object (`{"empty": {}}`).
     #[serde(serialize_with = "decoded_object")]
@@ -138,9 +139,9 @@ pub enum NotifyData {
     /// Data whose layout is not decoded (unknown or opaque types): see `data`.
     Raw,
     /// NAT_DETECTION_SOURCE_IP / NAT_DETECTION_DESTINATION_IP: SHA-1(SPIs | IP | port).
-    NatDetectionHash(#[serde_as(as = "Hex<Lowercase>")] [u8; 20]),
+    NatDetectionHash(#[serde_as(as = "Hex")] [u8; 20]),
     /// COOKIE.
-    Cookie(#[serde_as(as = "Hex<Lowercase>")] Vec<u8>),
+    Cookie(#[serde_as(as = "Hex")] Vec<u8>),
     /// INVALID_KE_PAYLOAD: the group the responder wants.
     InvalidKePayload {
         /// Accepted DH group.
@@ -169,7 +170,7 @@ pub enum NotifyData {
         /// [`NotifyData`]).
         gateway_id: Box<GatewayId>,
         /// Nonce Data (REDIRECT in IKE_SA_INIT), absent otherwise.
-        #[serde_as(as = "Option<Hex<Lowercase>>")]
+        #[serde_as(as = "Option<Hex>")]
         nonce: Option<Vec<u8>>,
     },
     /// SET_WINDOW_SIZE.
@@ -197,13 +198,13 @@ pub enum NotifyData {
         /// PPK_ID Type: 1 = PPK_ID_OPAQUE, 2 = PPK_ID_FIXED.
         ppk_id_type: u8,
         /// PPK_ID.
-        #[serde_as(as = "Hex<Lowercase>")]
+        #[serde_as(as = "Hex")]
         ppk_id: Vec<u8>,
     },
     /// NO_PPK_AUTH: authentication data computed without the PPK.
-    NoPpkAuth(#[serde_as(as = "Hex<Lowercase>")] Vec<u8>),
+    NoPpkAuth(#[serde_as(as = "Hex")] Vec<u8>),
     /// N(ADDITIONAL_KEY_EXCHANGE) (RFC 9370): the Link data.
-    AdditionalKeyExchangeLink(#[serde_as(as = "Hex<Lowercase>")] Vec<u8>),
+    AdditionalKeyExchangeLink(#[serde_as(as = "Hex")] Vec<u8>),
     /// The data doesn't fit the type's layout.
     Malformed {
         /// Why.
@@ -223,7 +224,7 @@ pub enum GatewayId {
     /// Type 3.
     Fqdn(String),
     /// Other types, or a malformed identity: raw.
-    Raw(#[serde_as(as = "Hex<Lowercase>")] Vec<u8>),
+    Raw(#[serde_as(as = "Hex")] Vec<u8>),
 }
 
 impl std::fmt::Display for GatewayId {

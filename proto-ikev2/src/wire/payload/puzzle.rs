@@ -12,14 +12,15 @@
 //! them (the count comes from the PUZZLE notify), so it stays raw here.
 
 use super::{Reader, Result, Writer};
-use serde_with::{formats::Lowercase, hex::Hex, serde_as};
+use crate::wire::hexser::Hex;
+use serde_with::serde_as;
 
 /// Puzzle Solution payload body.
 #[serde_as]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PuzzleSolution {
     /// Puzzle Solution Data.
-    #[serde_as(as = "Hex<Lowercase>")]
+    #[serde_as(as = "Hex")]
     pub data: Vec<u8>,
 }
 

@@ -35,10 +35,11 @@
 //! lengths, SPI Size and Num Transforms are checked on parse and recomputed on emit.
 
 use super::{is_zero_u8, Error, Reader, Result, Writer};
+use crate::wire::hexser::Hex;
 use crate::wire::registry::{
     EncrId, IntegId, KeId, PrfId, ProtocolId, SeqNumId, TransformAttrType, TransformType,
 };
-use serde_with::{formats::Lowercase, hex::Hex, serde_as};
+use serde_with::serde_as;
 pub use smallvec::{smallvec, SmallVec};
 
 /// Security Association payload body: one or more proposals.
@@ -63,7 +64,7 @@ pub struct Proposal {
     pub protocol_id: ProtocolId,
     /// SPI (its length is SPI Size): empty in IKE_SA_INIT, 8 bytes for an IKE rekey, 4 for
     /// AH/ESP.
-    #[serde_as(as = "Hex<Lowercase>")]
+    #[serde_as(as = "Hex")]
     pub spi: Vec<u8>,
     /// The transforms (their count is Num Transforms).
     pub transforms: Vec<Transform>,
@@ -177,7 +178,7 @@ pub enum AttrValue {
     /// AF=1: the 16-bit value in place of the length.
     Tv(u16),
     /// AF=0: Attribute Length and the bytes.
-    Tlv(#[serde_as(as = "Hex<Lowercase>")] Vec<u8>),
+    Tlv(#[serde_as(as = "Hex")] Vec<u8>),
 }
 
 impl Transform {

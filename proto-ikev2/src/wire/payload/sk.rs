@@ -27,8 +27,9 @@
 //! fragments after the first carry 0.
 
 use super::{Reader, Result, Writer};
+use crate::wire::hexser::Hex;
 use crate::wire::registry::PayloadType;
-use serde_with::{formats::Lowercase, hex::Hex, serde_as};
+use serde_with::serde_as;
 
 /// Encrypted and Authenticated payload body.
 #[serde_as]
@@ -37,7 +38,7 @@ pub struct Sk {
     /// The Next Payload field: the type of the first payload inside the encrypted data.
     pub next_payload: PayloadType,
     /// IV, ciphertext and ICV, undivided.
-    #[serde_as(as = "Hex<Lowercase>")]
+    #[serde_as(as = "Hex")]
     pub data: Vec<u8>,
 }
 
@@ -68,7 +69,7 @@ pub struct Skf {
     /// Total Fragments.
     pub total_fragments: u16,
     /// IV, encrypted fragment and ICV, undivided.
-    #[serde_as(as = "Hex<Lowercase>")]
+    #[serde_as(as = "Hex")]
     pub data: Vec<u8>,
 }
 

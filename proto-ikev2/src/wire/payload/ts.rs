@@ -23,7 +23,8 @@
 //! TS_SECLABEL (10): TS Type, Reserved (1), Selector Length, Security Label.
 //! ```
 
-use serde_with::{formats::Lowercase, hex::Hex, serde_as};
+use crate::wire::hexser::Hex;
+use serde_with::serde_as;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::{is_zero_3, Error, Reader, Result, Writer};
@@ -75,7 +76,7 @@ pub enum TrafficSelector {
         /// The Reserved byte, kept as received.
         reserved: u8,
         /// Security Label.
-        #[serde_as(as = "Hex<Lowercase>")]
+        #[serde_as(as = "Hex")]
         label: Vec<u8>,
     },
     /// Any other TS Type: the second byte and the rest after Selector Length, raw.
@@ -85,7 +86,7 @@ pub enum TrafficSelector {
         /// The byte after TS Type.
         byte1: u8,
         /// The bytes after Selector Length.
-        #[serde_as(as = "Hex<Lowercase>")]
+        #[serde_as(as = "Hex")]
         data: Vec<u8>,
     },
 }

@@ -1,14 +1,15 @@
 //! Vendor ID payload (RFC 7296 §3.12): opaque bytes, recognised against known vendor IDs.
 
 use super::{Reader, Result, Writer};
-use serde_with::{formats::Lowercase, hex::Hex, serde_as};
+use crate::wire::hexser::Hex;
+use serde_with::serde_as;
 
 /// Vendor ID payload body.
 #[serde_as]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct VendorId {
     /// Vendor ID.
-    #[serde_as(as = "Hex<Lowercase>")]
+    #[serde_as(as = "Hex")]
     pub data: Vec<u8>,
     /// The vendor (and version) the bytes are known to stand for, if any.
     pub vendor: Option<&'static str>,
