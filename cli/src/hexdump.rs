@@ -8,7 +8,7 @@
 use std::io::{self, Write};
 
 use colored::{Color, Colorize};
-use ietfwg_fieldmap::{Field, Layer};
+use ietfwg_report::fields::{Field, Layer};
 
 const PALETTE: [Color; 6] = [
     Color::Cyan,

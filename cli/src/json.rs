@@ -98,7 +98,7 @@ pub struct Hex<'a>(pub &'a [u8]);
 
 impl Serialize for Hex<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ietfwg_6lo::hexser::serialize(self.0, s)
+        ietfwg_report::hex::serialize(self.0, s)
     }
 }
 

@@ -36,7 +36,7 @@
 
 use std::net::Ipv6Addr;
 
-use crate::hexser::Hex;
+use ietfwg_report::hex::Hex;
 use smallvec::SmallVec;
 
 use crate::addr::{ContextTable, LinkAddr};

@@ -38,7 +38,7 @@
 //! switch may appear anywhere before the terminal header and 6LoRHs sit after the fragment
 //! header and before the IPHC header (RFC 8138 §4).
 
-use crate::hexser::Hex;
+use ietfwg_report::hex::Hex;
 
 use crate::addr::LinkAddr;
 use crate::error::{Layer, Result};

@@ -12,7 +12,7 @@
 //! [`FieldLayer::Undecoded`]; a gap that the rules below do not account for is a field named
 //! [`UNMAPPED`] (tests check that real captures produce none).
 
-pub use ietfwg_fieldmap::{BitField, Layer, UNMAPPED};
+pub use ietfwg_report::fields::{BitField, Layer, UNMAPPED};
 
 use crate::dispatch::DispatchHeader;
 use crate::iphc::IphcRepr;
@@ -58,10 +58,10 @@ impl Layer for FieldLayer {
 }
 
 /// One field of a frame.
-pub type Field = ietfwg_fieldmap::Field<FieldLayer>;
+pub type Field = ietfwg_report::fields::Field<FieldLayer>;
 
 /// Builds the list in wire order.
-type Map = ietfwg_fieldmap::Map<FieldLayer>;
+type Map = ietfwg_report::fields::Map<FieldLayer>;
 
 const MAC_FCF: &str = "IEEE 802.15.4-2015 §7.2.2";
 const MAC_FIELDS: &str = "IEEE 802.15.4-2015 §7.2.1";

@@ -43,7 +43,6 @@ pub mod fragment;
 pub mod frame;
 pub mod ghc;
 pub mod hc1;
-pub mod hexser;
 pub mod iphc;
 pub mod ipv6;
 pub mod link;

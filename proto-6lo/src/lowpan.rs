@@ -267,7 +267,7 @@ impl Partial {
 pub struct LearnedAddress {
     pub pan: u16,
     pub short: u16,
-    #[serde_as(as = "crate::hexser::Hex")]
+    #[serde_as(as = "ietfwg_report::hex::Hex")]
     pub extended: [u8; 8],
 }
 

@@ -33,7 +33,7 @@
 
 use std::net::Ipv6Addr;
 
-use crate::hexser::Hex;
+use ietfwg_report::hex::Hex;
 
 use crate::error::{Error, Layer, Result};
 use crate::mac::SecurityLevel;

@@ -20,7 +20,7 @@
 
 use std::net::Ipv6Addr;
 
-use crate::hexser::Hex;
+use ietfwg_report::hex::Hex;
 
 use crate::addr::LinkAddr;
 use crate::error::{Error, Layer, Result};

@@ -34,7 +34,7 @@
 //! (UDP, the payload in GHC), `11011111` (ICMPv6 in GHC) and `10110IIN` (an extension header in
 //! GHC). Their decompressed octets are part of the rebuilt headers.
 
-use crate::hexser::Hex;
+use ietfwg_report::hex::Hex;
 
 use crate::addr::ContextTable;
 use crate::error::{Error, Layer, Result};

@@ -36,13 +36,13 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use crate::hexser::Hex;
 use aes::Aes128;
 use ccm::aead::{AeadInPlace, KeyInit};
 use ccm::consts::{U13, U16, U4, U8};
 use ccm::Ccm;
 use ctr::cipher::{KeyIvInit, StreamCipher};
 use hmac::{Hmac, Mac};
+use ietfwg_report::hex::Hex;
 use sha2::Sha256;
 
 use crate::addr::LinkAddr;

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::hexser::Hex;
+use ietfwg_report::hex::Hex;
 
 use crate::addr::LinkAddr;
 use crate::error::Result;

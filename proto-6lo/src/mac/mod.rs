@@ -43,7 +43,7 @@
 
 use std::fmt;
 
-use crate::hexser::Hex;
+use ietfwg_report::hex::Hex;
 
 use crate::addr::LinkAddr;
 use crate::error::{Error, Layer, Result};

@@ -14,7 +14,7 @@
 
 use std::fmt;
 
-use crate::hexser::Hex;
+use ietfwg_report::hex::Hex;
 
 use crate::error::Result;
 use crate::reader::Reader;

@@ -33,7 +33,7 @@
 //!
 //! Bound: 1 (base) + every candidate of each type, see [`Scan::max_probes`].
 
-use crate::wire::hexser::Hex;
+use ietfwg_report::hex::Hex;
 use serde_with::serde_as;
 use std::fmt;
 use std::net::SocketAddr;

@@ -41,7 +41,6 @@
 //! report it; callers must not trust such a plaintext. Errors are for what cannot be
 //! decrypted at all (truncation, lengths, impossible padding).
 
-use crate::wire::hexser::Hex;
 use aes::cipher::block_padding::NoPadding;
 use aes::cipher::{
     BlockCipher, BlockDecryptMut, BlockEncrypt, BlockSizeUser, KeyInit, KeyIvInit, StreamCipher,
@@ -55,6 +54,7 @@ use aes_gcm::AesGcm;
 use ccm::Ccm;
 use chacha20poly1305::ChaCha20Poly1305;
 use hmac::{Hmac, Mac};
+use ietfwg_report::hex::Hex;
 use serde_with::serde_as;
 use subtle::ConstantTimeEq;
 

@@ -10,7 +10,7 @@
 //! error) is a field of layer [`FieldLayer::Undecoded`]; a gap the offsets do not account for
 //! is a field named [`UNMAPPED`] (tests check that real captures produce none).
 
-pub use ietfwg_fieldmap::{BitField, Layer, UNMAPPED};
+pub use ietfwg_report::fields::{BitField, Layer, UNMAPPED};
 
 use crate::crypto::decrypt::Decrypted;
 use crate::error::Error;
@@ -48,10 +48,10 @@ impl Layer for FieldLayer {
 }
 
 /// One field.
-pub type Field = ietfwg_fieldmap::Field<FieldLayer>;
+pub type Field = ietfwg_report::fields::Field<FieldLayer>;
 
 /// Builds the list in wire order.
-type Map = ietfwg_fieldmap::Map<FieldLayer>;
+type Map = ietfwg_report::fields::Map<FieldLayer>;
 
 const HDR: &str = "RFC 7296 §3.1";
 const GENERIC: &str = "RFC 7296 §3.2";

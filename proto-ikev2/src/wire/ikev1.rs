@@ -38,9 +38,9 @@
 
 use crate::error::Error;
 use crate::wire::header::Header;
-use crate::wire::hexser::Hex;
 use crate::wire::reader::Reader;
 use crate::wire::registry::codepoint;
+use ietfwg_report::hex::Hex;
 use serde_with::serde_as;
 
 codepoint! {

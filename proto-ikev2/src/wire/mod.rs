@@ -5,7 +5,6 @@
 
 pub mod fields;
 pub mod header;
-pub mod hexser;
 pub mod ikev1;
 pub mod message;
 pub mod payload;

@@ -20,8 +20,8 @@
 //! ```
 
 use super::{is_zero_3, Reader, Result, Writer};
-use crate::wire::hexser::Hex;
 use crate::wire::registry::AuthMethod;
+use ietfwg_report::hex::Hex;
 use serde_with::serde_as;
 
 /// Authentication payload body.

@@ -15,8 +15,8 @@
 //! ```
 
 use super::{utf8, Reader, Result, Writer};
-use crate::wire::hexser::Hex;
 use crate::wire::registry::CertEncoding;
+use ietfwg_report::hex::Hex;
 use serde_with::serde_as;
 
 /// Certificate payload body.

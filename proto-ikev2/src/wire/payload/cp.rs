@@ -17,7 +17,7 @@
 //! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 //! ```
 
-use crate::wire::hexser::Hex;
+use ietfwg_report::hex::Hex;
 use serde_with::serde_as;
 use std::net::{Ipv4Addr, Ipv6Addr};
 

@@ -14,8 +14,8 @@
 //! AH/ESP: SPI Size 4.
 
 use super::{Error, Reader, Result, Writer};
-use crate::wire::hexser::Hex;
 use crate::wire::registry::ProtocolId;
+use ietfwg_report::hex::Hex;
 use serde_with::serde_as;
 
 /// Delete payload body.

@@ -14,8 +14,8 @@
 //! exactly.
 
 use super::{Error, Reader, Result, Writer};
-use crate::wire::hexser::Hex;
 use crate::wire::registry::{EapCode, EapType};
+use ietfwg_report::hex::Hex;
 use serde_with::serde_as;
 
 /// Extensible Authentication payload body.

@@ -11,8 +11,8 @@
 //! ```
 
 use super::{is_zero_u16, Reader, Result, Writer};
-use crate::wire::hexser::Hex;
 use crate::wire::registry::KeId;
+use ietfwg_report::hex::Hex;
 use serde_with::serde_as;
 
 /// Key Exchange payload body.

@@ -53,9 +53,9 @@ pub use ts::{TrafficSelector, Ts};
 pub use vendor::VendorId;
 
 use crate::error::{Error, Result};
-use crate::wire::hexser::Hex;
 use crate::wire::reader::{Reader, Writer};
 use crate::wire::registry::PayloadType;
+use ietfwg_report::hex::Hex;
 use serde_with::serde_as;
 
 /// Payload type numbers (IANA "IKEv2 Payload Types"), usable before the registry has names.

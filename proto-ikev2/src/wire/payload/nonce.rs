@@ -2,7 +2,7 @@
 //! enforced here; the audit reports it).
 
 use super::{Reader, Result, Writer};
-use crate::wire::hexser::Hex;
+use ietfwg_report::hex::Hex;
 use serde_with::serde_as;
 
 /// Nonce payload body.

@@ -15,7 +15,7 @@
 //! The Notification Data is always kept raw (it is what is emitted); [`NotifyData`] is its
 //! decoding for the types whose layout an RFC defines.
 
-use crate::wire::hexser::Hex;
+use ietfwg_report::hex::Hex;
 use serde_with::serde_as;
 use smallvec::SmallVec;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

@@ -12,7 +12,7 @@
 //! them (the count comes from the PUZZLE notify), so it stays raw here.
 
 use super::{Reader, Result, Writer};
-use crate::wire::hexser::Hex;
+use ietfwg_report::hex::Hex;
 use serde_with::serde_as;
 
 /// Puzzle Solution payload body.

@@ -35,10 +35,10 @@
 //! lengths, SPI Size and Num Transforms are checked on parse and recomputed on emit.
 
 use super::{is_zero_u8, Error, Reader, Result, Writer};
-use crate::wire::hexser::Hex;
 use crate::wire::registry::{
     EncrId, IntegId, KeId, PrfId, ProtocolId, SeqNumId, TransformAttrType, TransformType,
 };
+use ietfwg_report::hex::Hex;
 use serde_with::serde_as;
 pub use smallvec::{smallvec, SmallVec};
 

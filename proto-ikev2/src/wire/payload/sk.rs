@@ -27,8 +27,8 @@
 //! fragments after the first carry 0.
 
 use super::{Reader, Result, Writer};
-use crate::wire::hexser::Hex;
 use crate::wire::registry::PayloadType;
+use ietfwg_report::hex::Hex;
 use serde_with::serde_as;
 
 /// Encrypted and Authenticated payload body.

@@ -23,7 +23,7 @@
 //! TS_SECLABEL (10): TS Type, Reserved (1), Selector Length, Security Label.
 //! ```
 
-use crate::wire::hexser::Hex;
+use ietfwg_report::hex::Hex;
 use serde_with::serde_as;
 use std::net::{Ipv4Addr, Ipv6Addr};
 

@@ -1,7 +1,7 @@
 //! Vendor ID payload (RFC 7296 §3.12): opaque bytes, recognised against known vendor IDs.
 
 use super::{Reader, Result, Writer};
-use crate::wire::hexser::Hex;
+use ietfwg_report::hex::Hex;
 use serde_with::serde_as;
 
 /// Vendor ID payload body.

@@ -3,7 +3,8 @@
 //! without building a `String` for every field.
 //!
 //! Written by hand: serde_with's adapter allocates the whole hex string before handing it to the
-//! serialiser, and `--json` output writes one for every key, nonce, key exchange and SK payload of a capture.
+//! serialiser, and `--json` output writes one for every key, MIC, nonce, IE content and key
+//! exchange of a capture.
 
 use std::fmt;
 
@@ -20,16 +21,17 @@ impl<T: AsRef<[u8]>> SerializeAs<T> for Hex {
     }
 }
 
-const DIGITS: &[u8; 16] = b"0123456789abcdef";
-
-/// Encodes `bytes` into the front of `buf` (which holds at least twice as many octets).
+/// Encodes `bytes` into the front of `buf` (which holds at least twice as many octets) with the
+/// hex crate's encoder; "" if it does not fit (callers size `buf` so that it does).
 fn encode<'b>(bytes: &[u8], buf: &'b mut [u8]) -> &'b str {
-    for (i, b) in bytes.iter().enumerate() {
-        buf[2 * i] = DIGITS[usize::from(b >> 4)];
-        buf[2 * i + 1] = DIGITS[usize::from(b & 0xf)];
+    let Some(out) = buf.get_mut(..2 * bytes.len()) else {
+        return "";
+    };
+    if hex::encode_to_slice(bytes, out).is_err() {
+        return "";
     }
-    // Only ASCII digits were written.
-    std::str::from_utf8(&buf[..2 * bytes.len()]).unwrap_or_default()
+    // Only ASCII hex digits were written.
+    std::str::from_utf8(out).unwrap_or_default()
 }
 
 /// `bytes` as one lowercase hex string: short ones from a stack buffer, longer ones in chunks.
@@ -52,5 +54,20 @@ impl fmt::Display for Chunks<'_> {
             f.write_str(encode(chunk, &mut buf))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn stack_and_chunked_encodings_are_the_hex_crates() {
+        let bytes: Vec<u8> = (0..=255u8).chain(0..=255).collect();
+        let mut buf = [0u8; 512];
+        assert_eq!(
+            super::encode(&bytes[..200], &mut buf),
+            hex::encode(&bytes[..200])
+        );
+        assert_eq!(super::encode(&bytes[..300], &mut buf), "", "does not fit");
+        assert_eq!(super::Chunks(&bytes).to_string(), hex::encode(&bytes));
     }
 }
