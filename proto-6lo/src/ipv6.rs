@@ -296,19 +296,7 @@ pub(crate) fn summary_reusing(
 /// in the same order, so that the first field to fail is the same.
 pub fn check(datagram: &[u8]) -> Result<Summary> {
     let f = check_at(datagram, 0, 0)?;
-    Ok(Summary {
-        src: Ipv6Addr::from(f.src),
-        dst: Ipv6Addr::from(f.dst),
-        payload_length: f.payload_length,
-        next_header: f.next_header,
-        hop_limit: f.hop_limit,
-        traffic_class: f.traffic_class,
-        flow_label: f.flow_label,
-        ext_headers: Vec::new(),
-        upper: Upper::Other {
-            protocol: f.next_header,
-        },
-    })
+    Ok(f.header_summary())
 }
 
 /// Walks the extension headers (RFC 8200 §4) from `nh`, handing each one's Next Header value,
@@ -393,6 +381,24 @@ struct Fixed {
 }
 
 impl Fixed {
+    /// The fixed header alone as a [`Summary`]: no extension headers, the upper layer named
+    /// by its Next Header only.
+    fn header_summary(&self) -> Summary {
+        Summary {
+            src: Ipv6Addr::from(self.src),
+            dst: Ipv6Addr::from(self.dst),
+            payload_length: self.payload_length,
+            next_header: self.next_header,
+            hop_limit: self.hop_limit,
+            traffic_class: self.traffic_class,
+            flow_label: self.flow_label,
+            ext_headers: Vec::new(),
+            upper: Upper::Other {
+                protocol: self.next_header,
+            },
+        }
+    }
+
     #[inline(always)]
     fn read(r: &mut Reader<'_>) -> Result<Fixed> {
         let at = r.offset();
@@ -421,19 +427,7 @@ impl Fixed {
 pub fn header(datagram: &[u8]) -> Result<Summary> {
     let mut r = Reader::new(datagram, 0, Layer::Ipv6);
     let f = Fixed::read(&mut r)?;
-    Ok(Summary {
-        src: Ipv6Addr::from(f.src),
-        dst: Ipv6Addr::from(f.dst),
-        payload_length: f.payload_length,
-        next_header: f.next_header,
-        hop_limit: f.hop_limit,
-        traffic_class: f.traffic_class,
-        flow_label: f.flow_label,
-        ext_headers: Vec::new(),
-        upper: Upper::Other {
-            protocol: f.next_header,
-        },
-    })
+    Ok(f.header_summary())
 }
 
 fn summary_at(
