@@ -159,6 +159,11 @@ fn answer_line(
         json_str(buf, r.rtype)?;
         buf.extend_from_slice(b",\"data\":");
         json_str(buf, r.data)?;
+        // DNSSEC records only (absent otherwise, as serde skips it).
+        if let Some(f) = r.fields {
+            buf.extend_from_slice(b",\"fields\":");
+            serde_json::to_writer(&mut *buf, f)?;
+        }
         buf.push(b'}');
     }
     buf.extend_from_slice(b"],\"status\":");
