@@ -133,7 +133,7 @@ pub struct Nsec3Fields {
     pub iterations: u16,
     /// Uppercase hex; empty for no salt (shown as `-`).
     pub salt: String,
-    /// Base32 with the extended hex alphabet (RFC 4648 §7), as kdig shows it.
+    /// Base32 with the extended hex alphabet (RFC 4648 §7), lowercase as kdig shows it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_hashed_owner: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -234,7 +234,11 @@ pub fn fields(rdata: &RData, raw: &[u8], name_text: fn(&Name) -> String) -> Opti
             flags: n.flags(),
             iterations: n.iterations(),
             salt: hex::encode_upper(n.salt()),
-            next_hashed_owner: Some(data_encoding::BASE32HEX_NOPAD.encode(n.next_hashed_owner_name())),
+            next_hashed_owner: Some(
+                data_encoding::BASE32HEX_NOPAD
+                    .encode(n.next_hashed_owner_name())
+                    .to_ascii_lowercase(),
+            ),
             types: Some(types(n.type_bit_maps())),
         }),
         DNSSECRData::NSEC3PARAM(n) => RecordFields::Nsec3param(Nsec3Fields {
