@@ -67,9 +67,22 @@ fn kdig(port: u16, name: &str, qtype: &str) -> BTreeSet<String> {
 
 /// The presentation text a record's typed fields give, built here from the JSON alone.
 fn text_from_fields(f: &Value) -> String {
-    let n = |k: &str| f[k].as_u64().unwrap_or_else(|| panic!("{k} in {f}")).to_string();
-    let s = |k: &str| f[k].as_str().unwrap_or_else(|| panic!("{k} in {f}")).to_string();
-    let id = |k: &str| f[k]["id"].as_u64().unwrap_or_else(|| panic!("{k} in {f}")).to_string();
+    let n = |k: &str| {
+        f[k].as_u64()
+            .unwrap_or_else(|| panic!("{k} in {f}"))
+            .to_string()
+    };
+    let s = |k: &str| {
+        f[k].as_str()
+            .unwrap_or_else(|| panic!("{k} in {f}"))
+            .to_string()
+    };
+    let id = |k: &str| {
+        f[k]["id"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{k} in {f}"))
+            .to_string()
+    };
     let types = |k: &str| {
         f[k].as_array()
             .unwrap_or_else(|| panic!("{k} in {f}"))
@@ -78,8 +91,16 @@ fn text_from_fields(f: &Value) -> String {
             .collect::<Vec<_>>()
     };
     match f["kind"].as_str().unwrap() {
-        "dnskey" | "cdnskey" => [n("flags"), n("protocol"), id("algorithm"), s("public_key")].join(" "),
-        "ds" | "cds" => [n("key_tag"), id("algorithm"), id("digest_type"), s("digest")].join(" "),
+        "dnskey" | "cdnskey" => {
+            [n("flags"), n("protocol"), id("algorithm"), s("public_key")].join(" ")
+        }
+        "ds" | "cds" => [
+            n("key_tag"),
+            id("algorithm"),
+            id("digest_type"),
+            s("digest"),
+        ]
+        .join(" "),
         "rrsig" => [
             s("type_covered"),
             id("algorithm"),
@@ -98,7 +119,11 @@ fn text_from_fields(f: &Value) -> String {
             v.join(" ")
         }
         kind @ ("nsec3" | "nsec3param") => {
-            let salt = if s("salt").is_empty() { "-".into() } else { s("salt") };
+            let salt = if s("salt").is_empty() {
+                "-".into()
+            } else {
+                s("salt")
+            };
             let mut v = vec![id("hash_algorithm"), n("flags"), n("iterations"), salt];
             if kind == "nsec3" {
                 v.push(s("next_hashed_owner"));
@@ -160,7 +185,10 @@ fn dnssec_records_read_as_kdig_shows_them_in_text_json_and_batch() {
             .filter(|l| !l.starts_with(';') && !l.trim().is_empty())
             .map(norm)
             .collect();
-        assert_eq!(got, want, "{name} {qtype}: ietfwg (left) and kdig (right) differ");
+        assert_eq!(
+            got, want,
+            "{name} {qtype}: ietfwg (left) and kdig (right) differ"
+        );
         compared += got.len();
         // JSON: the schema, and fields that give back the same text.
         let out = doh_query(&url, &ca, &name, qtype, &["--do", "--json"]);
@@ -188,7 +216,14 @@ fn dnssec_records_read_as_kdig_shows_them_in_text_json_and_batch() {
     }
     assert!(compared >= 30, "only {compared} records compared");
     let all: BTreeSet<String> = [
-        "dnskey", "cdnskey", "rrsig", "ds", "cds", "nsec", "nsec3", "nsec3param",
+        "dnskey",
+        "cdnskey",
+        "rrsig",
+        "ds",
+        "cds",
+        "nsec",
+        "nsec3",
+        "nsec3param",
     ]
     .into_iter()
     .map(String::from)

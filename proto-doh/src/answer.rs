@@ -652,11 +652,7 @@ impl AnswerRecords {
             rtype: self.text.get(e[1]..e[2]).unwrap_or(""),
             data: self.text.get(e[2]..e[3]).unwrap_or(""),
             // Few records are DNSSEC ones: a scan of this short list.
-            fields: self
-                .fields
-                .iter()
-                .find(|(at, _)| *at == i)
-                .map(|(_, f)| f),
+            fields: self.fields.iter().find(|(at, _)| *at == i).map(|(_, f)| f),
         })
     }
 }

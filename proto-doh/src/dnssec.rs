@@ -314,3 +314,81 @@ impl fmt::Display for RecordFields {
 pub fn write_text(fields: &RecordFields, out: &mut String) {
     let _ = write!(out, "{fields}");
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use crate::answer::Answer;
+
+    /// A message with one answer of TYPE `rtype` and RDATA `rdata`, owner `q.example.`.
+    fn message(rtype: u16, rdata: &[u8]) -> Vec<u8> {
+        let len = u16::try_from(rdata.len()).unwrap();
+        #[rustfmt::skip]
+        let m = [
+            &[0, 0, 0x84, 0, 0, 1, 0, 1, 0, 0, 0, 0][..],      // header: QR AA, 1 question, 1 answer
+            b"\x01q\x07example\x00",                            // q.example.
+            &rtype.to_be_bytes(), &[0, 1],                      // QTYPE, IN
+            &[0xc0, 12], &rtype.to_be_bytes(), &[0, 1],         // owner → question name, TYPE, IN
+            &[0, 0, 0x0e, 0x10], &len.to_be_bytes(),            // TTL 3600, RDLENGTH
+            rdata,
+        ]
+        .concat();
+        m
+    }
+
+    fn first(rtype: u16, rdata: &[u8]) -> crate::answer::Record {
+        Answer::from_wire(&message(rtype, rdata))
+            .unwrap()
+            .answer
+            .remove(0)
+    }
+
+    #[test]
+    fn dnskey_with_an_unassigned_algorithm_keeps_its_number() {
+        // Flags 257 (ZONE, SEP), protocol 3, algorithm 200 (unassigned), key 01 02 03.
+        let r = first(48, &[0x01, 0x01, 3, 200, 1, 2, 3]);
+        assert_eq!(r.data, "257 3 200 AQID");
+        let f = serde_json::to_value(r.fields.unwrap()).unwrap();
+        assert_eq!(f["kind"], "dnskey");
+        assert_eq!(f["algorithm"]["id"], 200);
+        assert_eq!(f["algorithm"]["name"], serde_json::Value::Null);
+        // RFC 4034 Appendix B over 01 01 03 c8 01 02 03.
+        let sum: u32 = 0x0101 + 0x03c8 + 0x0102 + 0x0300;
+        assert_eq!(f["key_tag"], (sum + (sum >> 16)) & 0xffff);
+    }
+
+    #[test]
+    fn nsec_shows_unknown_types_in_the_bitmap_as_typennn() {
+        // Next name a.example., window 0 with A (1) and RRSIG (46), window 255 with TYPE65280.
+        #[rustfmt::skip]
+        let rdata = [
+            &b"\x01a\x07example\x00"[..],
+            &[0, 6, 0x40, 0, 0, 0, 0, 0x02],  // window 0, 6 octets: bit 1 (A), bit 46 (RRSIG)
+            &[255, 1, 0x80],                  // window 255, 1 octet: bit 0 (65280)
+        ]
+        .concat();
+        let r = first(47, &rdata);
+        assert_eq!(r.data, "a.example. A RRSIG TYPE65280");
+    }
+
+    #[test]
+    fn rrsig_times_are_utc_calendar_times() {
+        #[rustfmt::skip]
+        let rdata = [
+            &[0, 1, 13, 2][..],                // covers A, ECDSAP256SHA256, 2 labels
+            &3600u32.to_be_bytes(),
+            &1_798_761_600u32.to_be_bytes(),   // 2027-01-01 00:00:00
+            &1_796_083_199u32.to_be_bytes(),   // 2026-11-30 23:59:59
+            &[0x12, 0x34],                     // key tag 4660
+            b"\x07example\x00",
+            &[0xde, 0xad, 0xbe, 0xef],
+        ]
+        .concat();
+        let r = first(46, &rdata);
+        assert_eq!(
+            r.data,
+            "A 13 2 3600 20270101000000 20261130235959 4660 example. 3q2+7w=="
+        );
+    }
+}

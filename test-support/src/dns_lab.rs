@@ -133,7 +133,11 @@ fn sign_zones(dir: &Path) -> Result<String, String> {
     let ksk_key = read(&format!("{ksk}.key"))?;
     child.push_str(&ksk_key);
     child.push_str(&read(&format!("{zsk}.key"))?);
-    child.push_str(&run_tool(dir, "dnssec-dsfromkey", &["-C", "-2", &format!("{ksk}.key")])?);
+    child.push_str(&run_tool(
+        dir,
+        "dnssec-dsfromkey",
+        &["-C", "-2", &format!("{ksk}.key")],
+    )?);
     child.push('\n');
     for line in ksk_key.lines().filter(|l| l.contains(" DNSKEY ")) {
         child.push_str(&line.replace(" DNSKEY ", " CDNSKEY "));
@@ -144,8 +148,18 @@ fn sign_zones(dir: &Path) -> Result<String, String> {
         dir,
         "dnssec-signzone",
         &[
-            "-q", "-3", "AB12", "-H", "0", "-o", NSEC3_ZONE, "-f", "n3.signed", "n3.zone",
-            &format!("{ksk}.key"), &format!("{zsk}.key"),
+            "-q",
+            "-3",
+            "AB12",
+            "-H",
+            "0",
+            "-o",
+            NSEC3_ZONE,
+            "-f",
+            "n3.signed",
+            "n3.zone",
+            &format!("{ksk}.key"),
+            &format!("{zsk}.key"),
         ],
     )?;
     // The parent: NSEC, with the child's DS from the dsset file dnssec-signzone wrote.
@@ -164,8 +178,14 @@ fn sign_zones(dir: &Path) -> Result<String, String> {
         dir,
         "dnssec-signzone",
         &[
-            "-q", "-o", SIGNED_ZONE, "-f", "signed.signed", "signed.zone",
-            &format!("{pksk}.key"), &format!("{pzsk}.key"),
+            "-q",
+            "-o",
+            SIGNED_ZONE,
+            "-f",
+            "signed.signed",
+            "signed.zone",
+            &format!("{pksk}.key"),
+            &format!("{pzsk}.key"),
         ],
     )?;
     let d = dir.display();
@@ -561,7 +581,11 @@ impl Bind {
             free_port(false),
         );
         fs::write(dir.join("example.test.zone"), zone_file()).expect("write zone");
-        let extra = if signed { sign_zones(&dir)? } else { String::new() };
+        let extra = if signed {
+            sign_zones(&dir)?
+        } else {
+            String::new()
+        };
         let d = dir.display();
         let conf = format!(
             r#"// BIND 9.18 DoH lab on loopback, authoritative only
