@@ -21,6 +21,7 @@ use hickory_proto::rr::{Name, RData, Record as HRecord};
 use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
 use serde::{Deserialize, Serialize};
 
+use crate::dnssec::RecordFields;
 use crate::error::{Error, Result};
 use crate::query::{class_name, type_name};
 
@@ -78,6 +79,10 @@ pub struct Record {
     pub rtype: String,
     /// The RDATA in presentation format; `\# len hex` (RFC 3597 §5) for types not decoded.
     pub data: String,
+    /// The typed fields of a DNSSEC record (DNSKEY, RRSIG, DS, NSEC, NSEC3, …); absent for
+    /// other records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<RecordFields>,
 }
 
 /// The OPT pseudo-record (RFC 6891 §6.1).
@@ -566,6 +571,8 @@ pub struct AnswerRecords {
     text: String,
     /// Per record: where its four strings end in `text`, and its TTL.
     spans: Vec<([usize; 4], u32)>,
+    /// The DNSSEC records' fields, with the index of their record in `spans`.
+    fields: Vec<(usize, RecordFields)>,
     rcode_value: u16,
 }
 
@@ -577,6 +584,8 @@ pub struct RecordRef<'a> {
     pub class: &'a str,
     pub rtype: &'a str,
     pub data: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<&'a RecordFields>,
 }
 
 impl AnswerRecords {
@@ -584,9 +593,11 @@ impl AnswerRecords {
     pub fn decode(&mut self, b: &[u8]) -> Result<()> {
         self.text.clear();
         self.spans.clear();
+        self.fields.clear();
         self.rcode_value = 0;
         let text = &mut self.text;
         let spans = &mut self.spans;
+        let fields = &mut self.fields;
         let (rcode_value, _) = decode_parts(
             b,
             |_| {},
@@ -601,7 +612,13 @@ impl AnswerRecords {
                 ends[1] = text.len();
                 text.push_str(&crate::query::type_mnemonic(rtype));
                 ends[2] = text.len();
-                rdata_text_into(rec.data(), raw, text);
+                match crate::dnssec::fields(rec.data(), raw, name_text) {
+                    Some(f) => {
+                        crate::dnssec::write_text(&f, text);
+                        fields.push((spans.len(), f));
+                    }
+                    None => rdata_text_into(rec.data(), raw, text),
+                }
                 ends[3] = text.len();
                 spans.push((ends, rec.ttl()));
             },
@@ -623,17 +640,19 @@ impl AnswerRecords {
     /// The answer section, in message order.
     pub fn records(&self) -> impl ExactSizeIterator<Item = RecordRef<'_>> + Clone + '_ {
         let mut start = 0;
-        let spans = self.spans.iter().map(move |&(ends, ttl)| {
+        let spans = self.spans.iter().enumerate().map(move |(i, &(ends, ttl))| {
             let s = start;
             start = ends[3];
-            (s, ends, ttl)
+            (i, s, ends, ttl)
         });
-        spans.map(|(s, e, ttl)| RecordRef {
+        spans.map(|(i, s, e, ttl)| RecordRef {
             name: self.text.get(s..e[0]).unwrap_or(""),
             ttl,
             class: self.text.get(e[0]..e[1]).unwrap_or(""),
             rtype: self.text.get(e[1]..e[2]).unwrap_or(""),
             data: self.text.get(e[2]..e[3]).unwrap_or(""),
+            // Few records are DNSSEC ones: a scan of this short list.
+            fields: self.fields.iter().find(|(at, _)| *at == i).map(|(_, f)| f),
         })
     }
 }
@@ -771,8 +790,16 @@ impl Answer {
                     ttl: rec.ttl(),
                     class: class_name(class),
                     rtype: type_name(rtype),
-                    data: rdata_text(rec.data(), raw),
-                })
+                    data: String::new(),
+                    fields: None,
+                });
+                if let Some(r) = sections[s].last_mut() {
+                    r.fields = crate::dnssec::fields(rec.data(), raw, name_text);
+                    r.data = match &r.fields {
+                        Some(f) => f.to_string(),
+                        None => rdata_text(rec.data(), raw),
+                    };
+                }
             },
         )?;
         let [answer, authority, additional] = sections;
@@ -821,6 +848,7 @@ impl Answer {
                     class: "IN".into(),
                     rtype: type_name(r.rtype),
                     data: r.data,
+                    fields: None,
                 })
                 .collect::<Vec<_>>()
         };

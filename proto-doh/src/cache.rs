@@ -95,6 +95,7 @@ mod tests {
             class: "IN".into(),
             rtype: rtype.into(),
             data,
+            fields: None,
         };
         Answer {
             id: 0,

@@ -5,6 +5,7 @@
 //! | [`query`] | DNS queries as RFC 8484 wants them: ID 0, EDNS(0), RFC 8467 padding, flags |
 //! | [`wire`] | the GET (`?dns=` base64url) and POST forms, media types, the JSON API URL |
 //! | [`answer`] | one answer model for `application/dns-message` and `application/dns-json` |
+//! | [`dnssec`] | DNSKEY, RRSIG, DS, NSEC, NSEC3 (RFC 4034, RFC 5155, RFC 7344) as kdig presents them, and as typed fields |
 //! | [`check`] | response checks: HTTP status, content type, size |
 //! | [`cache`] | RFC 8484 §5.1: HTTP freshness lifetime against the answer's smallest TTL |
 //! | [`input`] | a DNS message given as binary, hex or base64url, auto-detected |
@@ -21,6 +22,7 @@ pub mod cache;
 pub mod check;
 pub mod client;
 pub mod conformance;
+pub mod dnssec;
 pub mod error;
 pub mod input;
 pub mod query;

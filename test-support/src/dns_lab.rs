@@ -89,6 +89,112 @@ pub fn bulk_addr(i: usize) -> Ipv4Addr {
     Ipv4Addr::new(198, 18 + (i >> 16) as u8, (i >> 8) as u8, i as u8)
 }
 
+/// A zone signed with NSEC and Ed25519 keys (served by [`Bind::start_signed`]).
+pub const SIGNED_ZONE: &str = "signed.test";
+/// The child of [`SIGNED_ZONE`], signed with NSEC3 (salt `AB12`, no extra iterations) and
+/// ECDSA P-256 keys; it publishes CDS and CDNSKEY records for its KSK, and the parent its DS.
+pub const NSEC3_ZONE: &str = "n3.signed.test";
+
+fn run_tool(dir: &Path, tool: &str, args: &[&str]) -> Result<String, String> {
+    let path = program(tool).ok_or_else(|| format!("{tool} is not installed"))?;
+    let out = Command::new(path)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .map_err(|e| format!("{tool}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{tool} {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// Makes keys for [`NSEC3_ZONE`] and [`SIGNED_ZONE`], signs both zones into `dir`, and returns
+/// the `zone` statements that serve them.
+fn sign_zones(dir: &Path) -> Result<String, String> {
+    let keygen = |alg: &str, ksk: bool, zone: &str| {
+        let mut args = vec!["-q", "-a", alg, "-K", "."];
+        if ksk {
+            args.extend(["-f", "KSK"]);
+        }
+        args.push(zone);
+        run_tool(dir, "dnssec-keygen", &args)
+    };
+    let read = |f: &str| fs::read_to_string(dir.join(f)).map_err(|e| format!("{f}: {e}"));
+    // The child: NSEC3, with CDS (RFC 7344 §3.1) and CDNSKEY (§3.2) for its KSK.
+    let ksk = keygen("ECDSAP256SHA256", true, NSEC3_ZONE)?;
+    let zsk = keygen("ECDSAP256SHA256", false, NSEC3_ZONE)?;
+    let mut child = format!(
+        "$ORIGIN {NSEC3_ZONE}.\n$TTL {TTL}\n@ IN SOA ns hostmaster 1 3600 600 86400 {TTL}\n\
+         @ IN NS ns\nns IN A 192.0.2.53\nwww IN A 192.0.2.80\n"
+    );
+    let ksk_key = read(&format!("{ksk}.key"))?;
+    child.push_str(&ksk_key);
+    child.push_str(&read(&format!("{zsk}.key"))?);
+    child.push_str(&run_tool(
+        dir,
+        "dnssec-dsfromkey",
+        &["-C", "-2", &format!("{ksk}.key")],
+    )?);
+    child.push('\n');
+    for line in ksk_key.lines().filter(|l| l.contains(" DNSKEY ")) {
+        child.push_str(&line.replace(" DNSKEY ", " CDNSKEY "));
+        child.push('\n');
+    }
+    fs::write(dir.join("n3.zone"), child).map_err(|e| e.to_string())?;
+    run_tool(
+        dir,
+        "dnssec-signzone",
+        &[
+            "-q",
+            "-3",
+            "AB12",
+            "-H",
+            "0",
+            "-o",
+            NSEC3_ZONE,
+            "-f",
+            "n3.signed",
+            "n3.zone",
+            &format!("{ksk}.key"),
+            &format!("{zsk}.key"),
+        ],
+    )?;
+    // The parent: NSEC, with the child's DS from the dsset file dnssec-signzone wrote.
+    let pksk = keygen("ED25519", true, SIGNED_ZONE)?;
+    let pzsk = keygen("ED25519", false, SIGNED_ZONE)?;
+    let mut parent = format!(
+        "$ORIGIN {SIGNED_ZONE}.\n$TTL {TTL}\n@ IN SOA ns hostmaster 1 3600 600 86400 {TTL}\n\
+         @ IN NS ns\nns IN A 192.0.2.1\nwww IN A 192.0.2.10\n\
+         n3 IN NS ns.n3\nns.n3 IN A 192.0.2.53\n"
+    );
+    parent.push_str(&read(&format!("{pksk}.key"))?);
+    parent.push_str(&read(&format!("{pzsk}.key"))?);
+    parent.push_str(&read(&format!("dsset-{NSEC3_ZONE}."))?);
+    fs::write(dir.join("signed.zone"), parent).map_err(|e| e.to_string())?;
+    run_tool(
+        dir,
+        "dnssec-signzone",
+        &[
+            "-q",
+            "-o",
+            SIGNED_ZONE,
+            "-f",
+            "signed.signed",
+            "signed.zone",
+            &format!("{pksk}.key"),
+            &format!("{pzsk}.key"),
+        ],
+    )?;
+    let d = dir.display();
+    Ok(format!(
+        "zone \"{SIGNED_ZONE}\" {{ type primary; file \"{d}/signed.signed\"; }};\n\
+         zone \"{NSEC3_ZONE}\" {{ type primary; file \"{d}/n3.signed\"; }};\n"
+    ))
+}
+
 /// The zone file for [`ZONE`].
 pub fn zone_file() -> String {
     let mut z = String::with_capacity(64 * 1024 + BULK * 40);
@@ -450,10 +556,22 @@ impl Bind {
     /// `CI=true`). Panics with named's log when it is installed but does not start.
     pub fn start() -> Option<Bind> {
         let named = program("named")?;
-        Some(start_retrying("BIND", || Bind::try_start(&named)))
+        Some(start_retrying("BIND", || Bind::try_start(&named, false)))
     }
 
-    fn try_start(named: &Path) -> Result<Bind, String> {
+    /// [`Bind::start`], also serving the DNSSEC-signed zones [`SIGNED_ZONE`] (NSEC, Ed25519)
+    /// and its delegated child [`NSEC3_ZONE`] (NSEC3 with salt, ECDSA P-256, CDS and CDNSKEY),
+    /// signed at start-up with BIND's `dnssec-keygen` and `dnssec-signzone`. None with a
+    /// notice when named or those tools are not installed (a panic under `CI=true`).
+    pub fn start_signed() -> Option<Bind> {
+        let named = program("named")?;
+        program("dnssec-keygen")?;
+        program("dnssec-signzone")?;
+        program("dnssec-dsfromkey")?;
+        Some(start_retrying("BIND", || Bind::try_start(&named, true)))
+    }
+
+    fn try_start(named: &Path, signed: bool) -> Result<Bind, String> {
         let dir = temp_dir("bind");
         let certs = make_certs(&dir);
         let (dns_port, doh_port, http_port, stats_port) = (
@@ -463,6 +581,11 @@ impl Bind {
             free_port(false),
         );
         fs::write(dir.join("example.test.zone"), zone_file()).expect("write zone");
+        let extra = if signed {
+            sign_zones(&dir)?
+        } else {
+            String::new()
+        };
         let d = dir.display();
         let conf = format!(
             r#"// BIND 9.18 DoH lab on loopback, authoritative only
@@ -484,7 +607,7 @@ options {{
 controls {{ }};
 statistics-channels {{ inet 127.0.0.1 port {stats_port} allow {{ 127.0.0.1; }}; }};
 zone "{ZONE}" {{ type primary; file "{d}/example.test.zone"; }};
-"#
+{extra}"#
         );
         let conf_path = dir.join("named.conf");
         fs::write(&conf_path, conf).expect("write named.conf");

@@ -159,6 +159,11 @@ fn answer_line(
         json_str(buf, r.rtype)?;
         buf.extend_from_slice(b",\"data\":");
         json_str(buf, r.data)?;
+        // DNSSEC records only (absent otherwise, as serde skips it).
+        if let Some(f) = r.fields {
+            buf.extend_from_slice(b",\"fields\":");
+            serde_json::to_writer(&mut *buf, f)?;
+        }
         buf.push(b'}');
     }
     buf.extend_from_slice(b"],\"status\":");
@@ -557,11 +562,14 @@ mod tests {
     fn answer_line_is_line_result_json() {
         #[rustfmt::skip]
         let wire: Vec<u8> = [
-            &[0x12, 0x34, 0x81, 0x80, 0, 1, 0, 2, 0, 0, 0, 0][..], // header: NOERROR, 1 question, 2 answers
+            &[0x12, 0x34, 0x81, 0x80, 0, 1, 0, 3, 0, 0, 0, 0][..], // header: NOERROR, 1 question, 3 answers
             b"\x01q\x07example\x00\x00\x01\x00\x01",               // q.example. A IN
             &[0xc0, 12, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4, 192, 0, 2, 1], // A 192.0.2.1, TTL 3600
             &[0xc0, 12, 0, 16, 0, 1, 0, 0, 0, 60, 0, 7, 6],        // TXT, TTL 60, one string of 6
             b"a\"b\\\x01c",
+            &[0xc0, 12, 0, 43, 0, 1, 0, 0, 0, 60, 0, 36],         // DS, TTL 60, RDLENGTH 36
+            &[0xaa, 0xbb, 13, 2],                                   // key tag, ECDSAP256SHA256, SHA-256
+            &[0x5a; 32],                                            // digest
         ]
         .concat();
         let mut records = AnswerRecords::default();
@@ -592,7 +600,13 @@ mod tests {
                 serde_json::to_string(&want).unwrap()
             );
         }
-        assert_eq!(answer.answer.len(), 2);
+        assert_eq!(answer.answer.len(), 3);
+        // The DNSSEC record's typed fields are in both lines (the comparison above).
+        assert_eq!(
+            answer.answer[2].data,
+            format!("43707 13 2 {}", "5A".repeat(32))
+        );
+        assert!(answer.answer[2].fields.is_some());
         assert!(
             answer.answer[1].data.contains("\\\""),
             "{:?}",
