@@ -12,6 +12,7 @@ use std::borrow::Cow;
 
 use idna::uts46::{AsciiDenyList, DnsLength, Hyphens, Uts46};
 
+use crate::answer::Answer;
 use crate::{Error, Result};
 
 /// The ACE prefix of an A-label (RFC 5890 §2.3.2.1).
@@ -90,6 +91,36 @@ pub fn to_unicode(name: &str) -> Option<String> {
         .collect();
     let shown = shown.join(".");
     (shown != name).then_some(shown)
+}
+
+/// The answer as kdig `+idn` shows it: question and owner names with their A-labels as
+/// U-labels where they decode (the RDATA is left as it is). Borrowed when nothing changes.
+pub fn unicode_answer(a: &Answer) -> Cow<'_, Answer> {
+    let has_a_label = |n: &str| n.split('.').any(is_a_label);
+    let any = a.question.iter().any(|q| has_a_label(&q.name))
+        || [&a.answer, &a.authority, &a.additional]
+            .iter()
+            .any(|s| s.iter().any(|r| has_a_label(&r.name)));
+    if !any {
+        return Cow::Borrowed(a);
+    }
+    let mut u = a.clone();
+    for q in &mut u.question {
+        if let Some(n) = to_unicode(&q.name) {
+            q.name = n;
+        }
+    }
+    for r in u
+        .answer
+        .iter_mut()
+        .chain(u.authority.iter_mut())
+        .chain(u.additional.iter_mut())
+    {
+        if let Some(n) = to_unicode(&r.name) {
+            r.name = n;
+        }
+    }
+    Cow::Owned(u)
 }
 
 /// Why UTS #46 refused `name`: the first label that fails alone and, inside it, the first
