@@ -93,14 +93,16 @@ pub fn to_unicode(name: &str) -> Option<String> {
     (shown != name).then_some(shown)
 }
 
-/// The answer as kdig `+idn` shows it: question and owner names with their A-labels as
-/// U-labels where they decode (the RDATA is left as it is). Borrowed when nothing changes.
+/// The answer as kdig `+idn` shows it: question names, owner names and the names in RDATA
+/// (CNAME, NS, MX, SOA, SRV… targets: the fields that are fully qualified names, ending in a
+/// dot) with their A-labels as U-labels where they decode. Borrowed when nothing changes.
 pub fn unicode_answer(a: &Answer) -> Cow<'_, Answer> {
-    let has_a_label = |n: &str| n.split('.').any(is_a_label);
+    let has_a_label = |n: &str| n.split(['.', ' ']).any(is_a_label);
     let any = a.question.iter().any(|q| has_a_label(&q.name))
-        || [&a.answer, &a.authority, &a.additional]
-            .iter()
-            .any(|s| s.iter().any(|r| has_a_label(&r.name)));
+        || [&a.answer, &a.authority, &a.additional].iter().any(|s| {
+            s.iter()
+                .any(|r| has_a_label(&r.name) || has_a_label(&r.data))
+        });
     if !any {
         return Cow::Borrowed(a);
     }
@@ -119,8 +121,23 @@ pub fn unicode_answer(a: &Answer) -> Cow<'_, Answer> {
         if let Some(n) = to_unicode(&r.name) {
             r.name = n;
         }
+        if has_a_label(&r.data) {
+            r.data = unicode_rdata(&r.data);
+        }
     }
     Cow::Owned(u)
+}
+
+/// The presentation RDATA with each field that is a fully qualified name (ends in a dot,
+/// unquoted) shown in Unicode where it holds valid A-labels; other fields as they are.
+fn unicode_rdata(data: &str) -> String {
+    data.split(' ')
+        .map(|f| match f.ends_with('.') && !f.starts_with('"') {
+            true => to_unicode(f).map_or(Cow::Borrowed(f), Cow::Owned),
+            false => Cow::Borrowed(f),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Why UTS #46 refused `name`: the first label that fails alone and, inside it, the first
@@ -136,7 +153,10 @@ fn why_not(name: &str) -> String {
         )
         .is_ok()
     };
-    for (i, label) in name.split(['.', '\u{3002}', '\u{ff0e}', '\u{ff61}']).enumerate() {
+    for (i, label) in name
+        .split(['.', '\u{3002}', '\u{ff0e}', '\u{ff61}'])
+        .enumerate()
+    {
         if ok(label) {
             continue;
         }
@@ -188,9 +208,15 @@ mod tests {
     #[test]
     fn unicode_to_a_labels() {
         assert_eq!(to_ascii("bücher.example").unwrap(), "xn--bcher-kva.example");
-        assert_eq!(to_ascii("bücher.example.").unwrap(), "xn--bcher-kva.example.");
+        assert_eq!(
+            to_ascii("bücher.example.").unwrap(),
+            "xn--bcher-kva.example."
+        );
         // UTS #46 mapping: upper case folded in the IDN label, U+3002 as a dot.
-        assert_eq!(to_ascii("BÜCHER。example").unwrap(), "xn--bcher-kva.example");
+        assert_eq!(
+            to_ascii("BÜCHER。example").unwrap(),
+            "xn--bcher-kva.example"
+        );
         assert_eq!(to_ascii("例え.テスト").unwrap(), "xn--r8jz45g.xn--zckzah");
         // Nontransitional (IDNA 2008): ß and ς are kept, not mapped to ss and σ.
         assert_eq!(to_ascii("faß.de").unwrap(), "xn--fa-hia.de");
@@ -198,13 +224,28 @@ mod tests {
 
     #[test]
     fn ascii_names_untouched() {
-        for n in [".", "Example.COM", "_dmarc.example", "_443._tcp.www.example.", "a\\.b.c"] {
-            assert!(matches!(to_ascii(n).unwrap(), Cow::Borrowed(s) if s == n), "{n}");
+        for n in [
+            ".",
+            "Example.COM",
+            "_dmarc.example",
+            "_443._tcp.www.example.",
+            "a\\.b.c",
+        ] {
+            assert!(
+                matches!(to_ascii(n).unwrap(), Cow::Borrowed(s) if s == n),
+                "{n}"
+            );
         }
         // The ASCII labels around an IDN label keep their case.
-        assert_eq!(to_ascii("WWW.bücher.Example").unwrap(), "WWW.xn--bcher-kva.Example");
+        assert_eq!(
+            to_ascii("WWW.bücher.Example").unwrap(),
+            "WWW.xn--bcher-kva.Example"
+        );
         // A valid A-label given as such goes out as given.
-        assert_eq!(to_ascii("xn--bcher-kva.example").unwrap(), "xn--bcher-kva.example");
+        assert_eq!(
+            to_ascii("xn--bcher-kva.example").unwrap(),
+            "xn--bcher-kva.example"
+        );
     }
 
     #[test]
@@ -223,7 +264,10 @@ mod tests {
             "label 1 \"a\\u{e000}b\": U+E000 '\\u{e000}' is disallowed in IDNA 2008 / UTS #46 (RFC 5892)"
         );
         let r = reason("xn--a.example");
-        assert!(r.contains("label 1 \"xn--a\" is not a valid A-label"), "{r}");
+        assert!(
+            r.contains("label 1 \"xn--a\" is not a valid A-label"),
+            "{r}"
+        );
         let r = reason("www.\u{0301}abc.example");
         assert!(r.starts_with("label 2 "), "{r}");
         assert!(r.contains("combining mark"), "{r}");
@@ -233,6 +277,18 @@ mod tests {
         // Hebrew followed by a European digit at the start: RFC 5893 rule 1.
         let r = reason("1\u{05d0}.example");
         assert!(r.starts_with("label 1 "), "{r}");
+    }
+
+    #[test]
+    fn rdata_names_to_unicode() {
+        assert_eq!(unicode_rdata("xn--bcher-kva.example."), "bücher.example.");
+        assert_eq!(
+            unicode_rdata("10 mail.xn--bcher-kva.example."),
+            "10 mail.bücher.example."
+        );
+        // Text is text, even when it looks like a name; invalid A-labels stay as sent.
+        assert_eq!(unicode_rdata("\"xn--bcher-kva.\""), "\"xn--bcher-kva.\"");
+        assert_eq!(unicode_rdata("xn--a.example."), "xn--a.example.");
     }
 
     #[test]
@@ -246,7 +302,11 @@ mod tests {
             Some("WWW.bücher.Example")
         );
         assert_eq!(to_unicode("www.example."), None, "no A-label");
-        assert_eq!(to_unicode("xn--a.example."), None, "invalid A-label: as sent");
+        assert_eq!(
+            to_unicode("xn--a.example."),
+            None,
+            "invalid A-label: as sent"
+        );
         assert_eq!(to_unicode("xn--.example."), None);
         // Round trip.
         for n in ["bücher.example.", "例え.テスト.", "faß.de."] {

@@ -635,7 +635,9 @@ fn run_json_api(
         while let Some((i, done)) = rx.recv().await {
             let Some(job) = jobs.get(i) else { continue };
             let line = match done {
-                Some((client, result)) => render.render(job, Some((&client, result)), &mut counts)?,
+                Some((client, result)) => {
+                    render.render(job, Some((&client, result)), &mut counts)?
+                }
                 None => render.render(job, None, &mut counts)?,
             };
             if let Some(b) = &bar {

@@ -157,7 +157,10 @@ mod tests {
             format!("{e:#}").contains("unknown record type \"BOGUS\""),
             "{e:#}"
         );
-        let e = parse(&[]).unwrap().options("xn--a.example", "A").unwrap_err();
+        let e = parse(&[])
+            .unwrap()
+            .options("xn--a.example", "A")
+            .unwrap_err();
         assert_eq!(
             format!("{e:#}"),
             "query name \"xn--a.example\": label 1 \"xn--a\" is not a valid A-label: its \

@@ -427,7 +427,10 @@ pub fn run(args: QueryArgs, mut out: Output) -> anyhow::Result<Status> {
                 text.push_str(&render::text(a, out.color));
             } else {
                 // As kdig +idn shows them: owner names in Unicode where they are A-labels.
-                text.push_str(&render::text(&ietfwg_doh::idn::unicode_answer(a), out.color));
+                text.push_str(&render::text(
+                    &ietfwg_doh::idn::unicode_answer(a),
+                    out.color,
+                ));
             }
             if !text.is_empty() && !text.ends_with('\n') {
                 text.push('\n');

@@ -506,7 +506,8 @@ where
             (bytes.to_vec(), None)
         }
         Wanted::Json { name, qtype } => {
-            let mut o = crate::query::QueryOptions::new(&name.to_string(), qtype);
+            // `to_ascii`: the A-labels (hickory's Display shows them as U-labels).
+            let mut o = crate::query::QueryOptions::new(&name.to_ascii(), qtype);
             o.padding = crate::query::Padding::None;
             let m = crate::query::build(&o).map_err(|e| Reject {
                 status: 400,
