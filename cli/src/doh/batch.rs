@@ -699,10 +699,16 @@ mod tests {
         let mut records = AnswerRecords::default();
         records.decode(&wire).unwrap();
         let answer = Answer::from_wire(&wire).unwrap();
-        for (name, qtype) in [("q.example", "A"), ("odd\"name\u{e9}", "TYPE65")] {
+        for (name, qtype) in [
+            ("q.example", "A"),
+            ("odd\"name\u{e9}", "TYPE65"),
+            ("xn--bcher-kva.example", "A"),
+        ] {
+            let name_unicode = ietfwg_doh::idn::to_unicode(name);
             let job = Job {
                 line: 7,
                 name: name.into(),
+                name_unicode: name_unicode.clone(),
                 qtype: qtype.into(),
                 prepared: Err(String::new()),
             };
@@ -712,6 +718,7 @@ mod tests {
                 record: "batch_line",
                 line: 7,
                 name: name.into(),
+                name_unicode,
                 qtype: qtype.into(),
                 rcode: Some(answer.rcode.clone()),
                 answers: answer.answer.clone(),
@@ -739,6 +746,7 @@ mod tests {
             record: "batch_line",
             line: 1,
             name: "a".into(),
+            name_unicode: None,
             qtype: "A".into(),
             rcode: Some("NOERROR".into()),
             answers: vec![],
