@@ -157,6 +157,45 @@ fn json_keeps_a_labels_and_adds_name_unicode() {
     assert!(m.contains("U+E000") && m.contains("disallowed"), "{m}");
 }
 
+/// `doh bench` with a Unicode name (and a file of them) asks BIND for the A-labels: every
+/// answer NOERROR, where the name BIND holds only as `xn--bcher-kva` would be NXDOMAIN if
+/// sent otherwise.
+#[test]
+fn bench_sends_a_labels() {
+    let Some(b) = bind() else { return };
+    let ca = b.cacert();
+    let dir = serve_lab::tempdir("idn-bench");
+    let file = dir.join("names.txt");
+    std::fs::write(&file, "bücher.example.test\n例え.example.test TXT\n").unwrap();
+    for source in [
+        &["bücher.example.test", "A"][..],
+        &["-f", file.to_str().unwrap()][..],
+    ] {
+        let url = b.doh_url();
+        let mut args = vec!["doh", "bench", &url];
+        args.extend_from_slice(source);
+        args.extend(["--count", "20", "--cacert", ca.to_str().unwrap(), "--json"]);
+        let out = common::ietfwg(&args);
+        assert_exit(&out, 0);
+        let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(r["rcodes"]["NOERROR"], 20, "{r}");
+    }
+    let out = common::ietfwg(&[
+        "doh",
+        "bench",
+        &b.doh_url(),
+        "xn--a.example.test",
+        "--count",
+        "1",
+    ]);
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("is not a valid A-label"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn invalid_names_are_usage_errors() {
     // Refused before any connection: the server is never reached.
