@@ -101,6 +101,22 @@ fn unicode_names_against_bind_and_kdig() {
     // Names in RDATA too, as kdig shows them: the CNAME's target.
     let ours = stdout(&doh_query(&url, &ca, "idn-alias.example.test", "A", &[]));
     assert!(ours.contains("\tCNAME\tbücher.example.test.\n"), "{ours}");
+    let short = stdout(&doh_query(
+        &url,
+        &ca,
+        "idn-alias.example.test",
+        "A",
+        &["--short"],
+    ));
+    assert_eq!(short, "bücher.example.test.\n192.0.2.70\n");
+    let short = stdout(&doh_query(
+        &url,
+        &ca,
+        "idn-alias.example.test",
+        "A",
+        &["--short", "--no-idn"],
+    ));
+    assert_eq!(short, "xn--bcher-kva.example.test.\n192.0.2.70\n");
     // The question section too, and the owner of the A record in Unicode.
     let ours = stdout(&doh_query(&url, &ca, "BÜCHER.example.test", "A", &[]));
     assert!(ours.contains(";bücher.example.test.\t\tIN\tA\n"), "{ours}");

@@ -421,16 +421,17 @@ pub fn run(args: QueryArgs, mut out: Output) -> anyhow::Result<Status> {
     } else {
         let mut text = String::new();
         if let Some(a) = answer {
-            if args.short {
-                text.push_str(&render::short(a));
-            } else if args.no_idn {
-                text.push_str(&render::text(a, out.color));
+            // As kdig shows them: question, owner and RDATA names in Unicode where they are
+            // valid A-labels, unless --no-idn.
+            let a = if args.no_idn {
+                Cow::Borrowed(a)
             } else {
-                // As kdig +idn shows them: owner names in Unicode where they are A-labels.
-                text.push_str(&render::text(
-                    &ietfwg_doh::idn::unicode_answer(a),
-                    out.color,
-                ));
+                ietfwg_doh::idn::unicode_answer(a)
+            };
+            if args.short {
+                text.push_str(&render::short(&a));
+            } else {
+                text.push_str(&render::text(&a, out.color));
             }
             if !text.is_empty() && !text.ends_with('\n') {
                 text.push('\n');
