@@ -67,6 +67,19 @@ pub const RECORDS: &[(&str, &str, &str)] = &[
     ("short.example.test", "A", "192.0.2.60"),
 ];
 
+/// Internationalised names of the zone (IDNA 2008 A-labels), as `(owner, type, data)`:
+/// `bücher.example.test` with an address, `例え.example.test` with a TXT, and an ASCII alias
+/// whose CNAME target is an A-label. Kept apart from [`RECORDS`], which tests walk whole.
+pub const IDN_RECORDS: &[(&str, &str, &str)] = &[
+    ("xn--bcher-kva.example.test", "A", "192.0.2.70"),
+    ("xn--r8jz45g.example.test", "TXT", "\"idn\""),
+    (
+        "idn-alias.example.test",
+        "CNAME",
+        "xn--bcher-kva.example.test.",
+    ),
+];
+
 /// The TTL of `short.example.test` (smaller than [`TTL`]).
 pub const SHORT_TTL: u32 = 60;
 
@@ -202,7 +215,7 @@ pub fn zone_file() -> String {
     let _ = writeln!(z, "@ IN SOA ns1 hostmaster 1 3600 600 86400 {TTL}");
     let _ = writeln!(z, "@ IN NS ns1");
     let _ = writeln!(z, "ns1 IN A 127.0.0.1");
-    for (owner, rtype, data) in RECORDS {
+    for (owner, rtype, data) in RECORDS.iter().chain(IDN_RECORDS) {
         let rel = owner
             .strip_suffix(ZONE)
             .map(|s| s.trim_end_matches('.'))

@@ -54,6 +54,11 @@ pub struct BatchArgs {
     #[arg(long)]
     pub get: bool,
 
+    /// Ask the server's JSON API (`application/dns-json`, `?name=…&type=…`) instead of sending
+    /// DNS messages, as `doh query --json-api` does; the lines are the same.
+    #[arg(long, conflicts_with = "get")]
+    pub json_api: bool,
+
     #[command(flatten)]
     pub flags: QueryFlags,
 
@@ -65,7 +70,10 @@ pub struct BatchArgs {
 #[derive(Debug)]
 struct Job {
     line: usize,
+    /// As sent: A-labels for a name given in Unicode; as given when the line is bad.
     name: String,
+    /// The name in Unicode when it holds valid A-labels (`name_unicode` of the line).
+    name_unicode: Option<String>,
     qtype: String,
     /// The options and the wire query, or why the line cannot be sent.
     prepared: Result<(QueryOptions, Vec<u8>), String>,
@@ -78,7 +86,11 @@ struct LineResult {
     record: &'static str,
     /// 1-based line number in the input.
     line: usize,
+    /// The name as sent (A-labels for an internationalised name).
     name: String,
+    /// The name in Unicode, only when it holds A-labels that are valid IDNA 2008.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name_unicode: Option<String>,
     qtype: String,
     /// "NOERROR", "NXDOMAIN", …; null when no DNS answer came back.
     rcode: Option<String>,
@@ -140,6 +152,10 @@ fn answer_line(
     serde_json::to_writer(&mut *buf, &job.line)?;
     buf.extend_from_slice(b",\"name\":");
     json_str(buf, &job.name)?;
+    if let Some(u) = &job.name_unicode {
+        buf.extend_from_slice(b",\"name_unicode\":");
+        json_str(buf, u)?;
+    }
     buf.extend_from_slice(b",\"qtype\":");
     json_str(buf, &job.qtype)?;
     buf.extend_from_slice(b",\"rcode\":");
@@ -178,6 +194,8 @@ fn answer_line(
 /// (checked as `doh query` checks it) and written straight into the line.
 #[derive(Default)]
 struct Renderer {
+    /// Answers come from the JSON API: every line goes through [`line_result`].
+    json_api: bool,
     records: AnswerRecords,
     /// Buffers of lines already written, for the next lines.
     spare: Vec<Vec<u8>>,
@@ -202,7 +220,7 @@ impl Renderer {
         let sent = done.is_some();
         // The usual case: a 2xx DNS answer that passes every check `judge` makes.
         let done = match done {
-            Some((client, Ok(response))) if job.prepared.is_ok() => {
+            Some((client, Ok(response))) if job.prepared.is_ok() && !self.json_api => {
                 let facts = HttpFacts {
                     status: response.status,
                     content_type: response.header("content-type"),
@@ -228,7 +246,7 @@ impl Renderer {
             other => other,
         };
         // Everything else (bad lines, failures, answers that fail a check) as before.
-        let r = line_result(job, done);
+        let r = line_result(job, done, self.json_api);
         counts.add(sent, &r);
         serde_json::to_writer(&mut buf, &r)?;
         buf.push(b'\n');
@@ -291,9 +309,15 @@ fn parse_jobs(input: &str, flags: &QueryFlags) -> Vec<Job> {
                 })
                 .map_err(|e| format!("line {line}: {e:#}")),
         };
+        // The name as sent once it is prepared: its A-labels for a Unicode name.
+        let name = match &prepared {
+            Ok((o, _)) => o.name.clone(),
+            Err(_) => name.to_string(),
+        };
         jobs.push(Job {
             line,
-            name: name.to_string(),
+            name_unicode: ietfwg_doh::idn::to_unicode(&name),
+            name,
             qtype: qtype.to_string(),
             prepared,
         });
@@ -302,11 +326,16 @@ fn parse_jobs(input: &str, flags: &QueryFlags) -> Vec<Job> {
 }
 
 /// The result line of a job: not sent (a bad line), or what the engine brought back for it.
-fn line_result(job: &Job, done: Option<(&Client, Result<Response, ClientError>)>) -> LineResult {
+fn line_result(
+    job: &Job,
+    done: Option<(&Client, Result<Response, ClientError>)>,
+    json_api: bool,
+) -> LineResult {
     let mut r = LineResult {
         record: "batch_line",
         line: job.line,
         name: job.name.clone(),
+        name_unicode: job.name_unicode.clone(),
         qtype: job.qtype.clone(),
         rcode: None,
         answers: Vec::new(),
@@ -338,7 +367,7 @@ fn line_result(job: &Job, done: Option<(&Client, Result<Response, ClientError>)>
             return r;
         }
     };
-    match judge(response, opts, false) {
+    match judge(response, opts, json_api) {
         Outcome::Answer {
             answer, response, ..
         } => {
@@ -414,6 +443,9 @@ pub fn run(args: BatchArgs, mut out: Output) -> anyhow::Result<Status> {
     out.set_json();
     let n = jobs.len();
     let bar = progress_bar(n, &out);
+    if args.json_api {
+        return run_json_api(&args, jobs, cfg, out, bar);
+    }
 
     // The load engine of `doh bench`, closed loop over `--connections`: `--concurrency`
     // queries in flight on each, each line once. Lines that cannot be sent never reach it.
@@ -531,18 +563,118 @@ pub fn run(args: BatchArgs, mut out: Output) -> anyhow::Result<Status> {
             super::bench::zero_rtt_text(&handshakes)
         ));
     }
+    summary(&counts, secs, rate, handshakes.connections, &tls);
+    Ok(if counts.noerror == n {
+        Status::Ok
+    } else {
+        Status::Findings
+    })
+}
+
+/// The closing line on standard error.
+fn summary(counts: &Counts, secs: f64, rate: f64, connections: u64, tls: &str) {
     eprintln!(
         "ietfwg: batch: sent {}, NOERROR {}, NXDOMAIN {}, other {}, errors {}, elapsed {:.2} s, \
-         {:.0} q/s, connections: {}{tls}",
-        counts.sent,
-        counts.noerror,
-        counts.nxdomain,
-        counts.other,
-        counts.errors,
-        secs,
-        rate,
-        handshakes.connections
+         {:.0} q/s, connections: {connections}{tls}",
+        counts.sent, counts.noerror, counts.nxdomain, counts.other, counts.errors, secs, rate,
     );
+}
+
+/// `doh batch --json-api`: each line a JSON API GET (`?name=…&type=…`), `--concurrency` in
+/// flight on each of `--connections` connections (line i on connection i mod M), answers
+/// parsed with [`ietfwg_doh::answer::Answer::from_json_api`] and written as the same NDJSON
+/// lines. The load engine of `doh bench` sends DNS messages only, so the requests go through
+/// [`Client::json_api`] here, as `doh query --json-api` sends its one.
+fn run_json_api(
+    args: &BatchArgs,
+    jobs: Arc<Vec<Job>>,
+    cfg: ietfwg_doh::client::ClientConfig,
+    out: Output,
+    bar: Option<indicatif::ProgressBar>,
+) -> anyhow::Result<Status> {
+    let n = jobs.len();
+    let m = usize::from(args.connections);
+    let in_flight = usize::from(args.concurrency) * m;
+    let unordered = args.unordered;
+    let server = cfg.url.clone();
+    let rt = conn::runtime(conn::threads())?;
+    let start = Instant::now();
+    let ran = rt.block_on(async move {
+        let mut clients = Vec::with_capacity(m);
+        for _ in 0..m {
+            clients.push(conn::connect(cfg.clone()).await?);
+        }
+        let connections = clients.len() as u64;
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let permits = Arc::new(tokio::sync::Semaphore::new(in_flight.max(1)));
+        let sender_jobs = Arc::clone(&jobs);
+        let sender = tokio::spawn(async move {
+            for (i, job) in sender_jobs.iter().enumerate() {
+                let (Ok((opts, _)), Some(client)) = (&job.prepared, clients.get(i % m.max(1)))
+                else {
+                    let _ = tx.send((i, None));
+                    continue;
+                };
+                let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
+                    break;
+                };
+                let url = ietfwg_doh::wire::json_api_url(&server, opts);
+                let client = client.clone();
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let result = client.json_api(&url).await;
+                    drop(permit);
+                    let _ = tx.send((i, Some((client, result))));
+                });
+            }
+        });
+        let mut out = out;
+        let mut counts = Counts::default();
+        let mut render = Renderer {
+            json_api: true,
+            ..Renderer::default()
+        };
+        let mut pending: VecDeque<Option<Vec<u8>>> = VecDeque::new();
+        pending.resize_with(if unordered { 0 } else { n }, || None);
+        let mut emitted = 0usize;
+        while let Some((i, done)) = rx.recv().await {
+            let Some(job) = jobs.get(i) else { continue };
+            let line = match done {
+                Some((client, result)) => {
+                    render.render(job, Some((&client, result)), &mut counts)?
+                }
+                None => render.render(job, None, &mut counts)?,
+            };
+            if let Some(b) = &bar {
+                b.inc(1);
+            }
+            if unordered {
+                out.write_all(&line)?;
+                render.spare.push(line);
+                continue;
+            }
+            if let Some(slot) = pending.get_mut(i - emitted) {
+                *slot = Some(line);
+            }
+            flush(&mut pending, &mut emitted, &mut out, &mut render.spare)?;
+        }
+        if let Err(e) = sender.await {
+            anyhow::bail!("the query task failed: {e}");
+        }
+        if let Some(b) = &bar {
+            b.finish_and_clear();
+        }
+        anyhow::Ok((out, counts, connections))
+    });
+    let (mut out, counts, connections) = ran?;
+    out.flush()?;
+    let secs = start.elapsed().as_secs_f64();
+    let rate = if secs > 0.0 {
+        counts.sent as f64 / secs
+    } else {
+        0.0
+    };
+    summary(&counts, secs, rate, connections, "");
     Ok(if counts.noerror == n {
         Status::Ok
     } else {
@@ -575,10 +707,16 @@ mod tests {
         let mut records = AnswerRecords::default();
         records.decode(&wire).unwrap();
         let answer = Answer::from_wire(&wire).unwrap();
-        for (name, qtype) in [("q.example", "A"), ("odd\"name\u{e9}", "TYPE65")] {
+        for (name, qtype) in [
+            ("q.example", "A"),
+            ("odd\"name\u{e9}", "TYPE65"),
+            ("xn--bcher-kva.example", "A"),
+        ] {
+            let name_unicode = ietfwg_doh::idn::to_unicode(name);
             let job = Job {
                 line: 7,
                 name: name.into(),
+                name_unicode: name_unicode.clone(),
                 qtype: qtype.into(),
                 prepared: Err(String::new()),
             };
@@ -588,6 +726,7 @@ mod tests {
                 record: "batch_line",
                 line: 7,
                 name: name.into(),
+                name_unicode,
                 qtype: qtype.into(),
                 rcode: Some(answer.rcode.clone()),
                 answers: answer.answer.clone(),
@@ -621,6 +760,7 @@ mod tests {
             record: "batch_line",
             line: 1,
             name: "a".into(),
+            name_unicode: None,
             qtype: "A".into(),
             rcode: Some("NOERROR".into()),
             answers: vec![],

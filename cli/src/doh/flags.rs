@@ -49,10 +49,12 @@ pub struct QueryFlags {
 }
 
 impl QueryFlags {
-    /// The query for `name` and `qtype` (a mnemonic, TYPEnnn or number) with these flags.
+    /// The query for `name` and `qtype` (a mnemonic, TYPEnnn or number) with these flags. A
+    /// name in Unicode is asked for by its A-labels (IDNA 2008, [`ietfwg_doh::idn`]).
     pub fn options(&self, name: &str, qtype: &str) -> anyhow::Result<QueryOptions> {
         let qtype = parse_type(qtype).context("record type")?;
-        let mut o = QueryOptions::new(name, qtype);
+        let name = ietfwg_doh::idn::to_ascii(name)?;
+        let mut o = QueryOptions::new(&name, qtype);
         o.qclass = parse_class(&self.class).context("--class")?;
         o.id = self.id;
         o.dnssec_ok = self.dnssec_ok;
@@ -100,6 +102,17 @@ mod tests {
     }
 
     #[test]
+    fn unicode_names_go_out_as_a_labels() {
+        let o = parse(&[]).unwrap().options("Bücher.example.", "A").unwrap();
+        assert_eq!(o.name, "xn--bcher-kva.example.");
+        let wire = ietfwg_doh::query::build(&o).unwrap();
+        assert!(
+            wire.windows(14).any(|w| w == b"\x0dxn--bcher-kva"),
+            "the A-label is on the wire"
+        );
+    }
+
+    #[test]
     fn flags() {
         let f = parse(&[
             "--do",
@@ -143,6 +156,15 @@ mod tests {
         assert!(
             format!("{e:#}").contains("unknown record type \"BOGUS\""),
             "{e:#}"
+        );
+        let e = parse(&[])
+            .unwrap()
+            .options("xn--a.example", "A")
+            .unwrap_err();
+        assert_eq!(
+            format!("{e:#}"),
+            "query name \"xn--a.example\": label 1 \"xn--a\" is not a valid A-label: its \
+             Punycode does not decode to a U-label IDNA 2008 allows (RFC 5891 §5.4)"
         );
         let e = parse(&["--class", "XX"])
             .unwrap()

@@ -47,6 +47,11 @@ pub struct QueryArgs {
     #[arg(long, conflicts_with = "get")]
     pub json_api: bool,
 
+    /// Show names as they are on the wire (A-labels, `xn--…`) rather than in Unicode (like
+    /// kdig +noidn).
+    #[arg(long)]
+    pub no_idn: bool,
+
     /// Print only the answer data, one per line.
     #[arg(long, conflicts_with = "json")]
     pub short: bool,
@@ -288,8 +293,11 @@ struct Report<'a> {
     record: &'static str,
     server: &'a str,
     method: &'static str,
-    /// The question asked, as `doh batch` names it.
+    /// The question asked, as `doh batch` names it: as sent (A-labels for an IDN).
     name: &'a str,
+    /// The question name in Unicode, only when it holds A-labels that are valid IDNA 2008.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name_unicode: Option<String>,
     qtype: &'a str,
     /// The DNS answer's keys, as `doh decode --json` gives them; absent when none came back.
     #[serde(flatten)]
@@ -371,7 +379,7 @@ pub fn run(args: QueryArgs, mut out: Output) -> anyhow::Result<Status> {
     }
     // --short shows data only: say why the exit status is 1 when the answer is not NOERROR.
     if let Some(a) = answer.filter(|a| args.short && !a.is_noerror()) {
-        eprintln!("ietfwg: {} for {} {}", a.rcode, args.name, args.qtype);
+        eprintln!("ietfwg: {} for {} {}", a.rcode, opts.name, args.qtype);
     }
     if let Some(c) = cache.filter(|c| c.exceeds) {
         eprintln!("ietfwg: finding: {}", cache_line(c));
@@ -399,7 +407,8 @@ pub fn run(args: QueryArgs, mut out: Output) -> anyhow::Result<Status> {
             record: "query",
             server: &server,
             method: form.name(),
-            name: &args.name,
+            name: &opts.name,
+            name_unicode: ietfwg_doh::idn::to_unicode(&opts.name),
             qtype: &args.qtype,
             answer,
             error,
@@ -412,10 +421,17 @@ pub fn run(args: QueryArgs, mut out: Output) -> anyhow::Result<Status> {
     } else {
         let mut text = String::new();
         if let Some(a) = answer {
-            if args.short {
-                text.push_str(&render::short(a));
+            // As kdig shows them: question, owner and RDATA names in Unicode where they are
+            // valid A-labels, unless --no-idn.
+            let a = if args.no_idn {
+                Cow::Borrowed(a)
             } else {
-                text.push_str(&render::text(a, out.color));
+                ietfwg_doh::idn::unicode_answer(a)
+            };
+            if args.short {
+                text.push_str(&render::short(&a));
+            } else {
+                text.push_str(&render::text(&a, out.color));
             }
             if !text.is_empty() && !text.ends_with('\n') {
                 text.push('\n');

@@ -506,7 +506,8 @@ where
             (bytes.to_vec(), None)
         }
         Wanted::Json { name, qtype } => {
-            let mut o = crate::query::QueryOptions::new(&name.to_string(), qtype);
+            // `to_ascii`: the A-labels (hickory's Display shows them as U-labels).
+            let mut o = crate::query::QueryOptions::new(&name.to_ascii(), qtype);
             o.padding = crate::query::Padding::None;
             let m = crate::query::build(&o).map_err(|e| Reject {
                 status: 400,
@@ -552,17 +553,23 @@ where
         })
 }
 
-/// The JSON API's schema (Google's and Cloudflare's `application/dns-json`).
+/// The JSON API's schema (Google's and Cloudflare's `application/dns-json`). Names and data
+/// in the presentation form of [`crate::answer`], as `doh query` shows the DNS message: names
+/// keep their A-labels (hickory's Display turns them into U-labels) and TXT strings their
+/// quotes, as Google's and Cloudflare's endpoints give them.
 fn json_api(m: &hickory_proto::op::Message) -> String {
-    let rr = |rs: &[hickory_proto::rr::Record]| {
+    let answer = m
+        .to_vec()
+        .ok()
+        .and_then(|w| crate::answer::Answer::from_wire(&w).ok());
+    let rr = |rs: &[crate::answer::Record]| {
         rs.iter()
-            .filter(|r| r.record_type() != hickory_proto::rr::RecordType::OPT)
             .map(|r| {
                 serde_json::json!({
-                    "name": r.name().to_string(),
-                    "type": u16::from(r.record_type()),
-                    "TTL": r.ttl(),
-                    "data": r.data().to_string(),
+                    "name": r.name,
+                    "type": crate::query::parse_type(&r.rtype).map_or(0, u16::from),
+                    "TTL": r.ttl,
+                    "data": r.data,
                 })
             })
             .collect::<Vec<_>>()
@@ -570,7 +577,9 @@ fn json_api(m: &hickory_proto::op::Message) -> String {
     let q: Vec<_> = m
         .queries()
         .iter()
-        .map(|q| serde_json::json!({"name": q.name().to_string(), "type": u16::from(q.query_type())}))
+        .map(
+            |q| serde_json::json!({"name": q.name().to_ascii(), "type": u16::from(q.query_type())}),
+        )
         .collect();
     let mut v = serde_json::json!({
         "Status": u16::from(m.response_code()),
@@ -581,13 +590,15 @@ fn json_api(m: &hickory_proto::op::Message) -> String {
         "CD": m.checking_disabled(),
         "Question": q,
     });
-    for (key, recs) in [
-        ("Answer", rr(m.answers())),
-        ("Authority", rr(m.name_servers())),
-        ("Additional", rr(m.additionals())),
-    ] {
-        if !recs.is_empty() {
-            v[key] = serde_json::Value::Array(recs);
+    if let Some(a) = &answer {
+        for (key, recs) in [
+            ("Answer", rr(&a.answer)),
+            ("Authority", rr(&a.authority)),
+            ("Additional", rr(&a.additional)),
+        ] {
+            if !recs.is_empty() {
+                v[key] = serde_json::Value::Array(recs);
+            }
         }
     }
     v.to_string()
