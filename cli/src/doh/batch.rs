@@ -29,6 +29,7 @@ use super::conn::{self, ConnArgs};
 use super::flags::QueryFlags;
 use super::query::{judge, ms, Form, Outcome};
 use crate::json::Problem;
+use crate::jsonser;
 use crate::output::Output;
 use crate::Status;
 
@@ -119,24 +120,8 @@ fn line_problem(layer: &'static str, message: String) -> Problem {
     }
 }
 
-/// Appends `s` as a JSON string. Text that needs no escape (the usual name, type, address) is
-/// copied as it is; anything else goes through serde_json's escaping, so the output is
-/// serde_json's in both cases.
-fn json_str(buf: &mut Vec<u8>, s: &str) -> serde_json::Result<()> {
-    if s.bytes()
-        .all(|b| b >= 0x20 && b != b'"' && b != b'\\' && b < 0x7f)
-    {
-        buf.push(b'"');
-        buf.extend_from_slice(s.as_bytes());
-        buf.push(b'"');
-        Ok(())
-    } else {
-        serde_json::to_writer(buf, s)
-    }
-}
-
 /// The NDJSON line of an answer: the JSON that serde_json makes of a [`LineResult`] (same keys,
-/// order and number forms; `counts_classify` and `answer_line_is_line_result_json` below
+/// order and number forms, values written by [`jsonser`]; `counts_classify` and `answer_line_is_line_result_json` below
 /// compare them), written here key by key into the reused buffer because building the
 /// `LineResult` (a String or Vec per field and record) and serialising it cost as much as
 /// the query itself.
@@ -147,45 +132,45 @@ fn answer_line(
     records: &AnswerRecords,
     status: u16,
     ttfb_ms: f64,
-) -> serde_json::Result<()> {
+) -> Result<(), jsonser::Error> {
     buf.extend_from_slice(b"{\"record\":\"batch_line\",\"line\":");
-    serde_json::to_writer(&mut *buf, &job.line)?;
+    jsonser::to_vec(buf, &job.line)?;
     buf.extend_from_slice(b",\"name\":");
-    json_str(buf, &job.name)?;
+    jsonser::to_vec(buf, &job.name)?;
     if let Some(u) = &job.name_unicode {
         buf.extend_from_slice(b",\"name_unicode\":");
-        json_str(buf, u)?;
+        jsonser::to_vec(buf, u)?;
     }
     buf.extend_from_slice(b",\"qtype\":");
-    json_str(buf, &job.qtype)?;
+    jsonser::to_vec(buf, &job.qtype)?;
     buf.extend_from_slice(b",\"rcode\":");
-    json_str(buf, rcode)?;
+    jsonser::to_vec(buf, rcode)?;
     buf.extend_from_slice(b",\"answers\":[");
     for (i, r) in records.records().enumerate() {
         if i > 0 {
             buf.push(b',');
         }
         buf.extend_from_slice(b"{\"name\":");
-        json_str(buf, r.name)?;
+        jsonser::to_vec(buf, r.name)?;
         buf.extend_from_slice(b",\"ttl\":");
-        serde_json::to_writer(&mut *buf, &r.ttl)?;
+        jsonser::to_vec(buf, &r.ttl)?;
         buf.extend_from_slice(b",\"class\":");
-        json_str(buf, r.class)?;
+        jsonser::to_vec(buf, r.class)?;
         buf.extend_from_slice(b",\"rtype\":");
-        json_str(buf, r.rtype)?;
+        jsonser::to_vec(buf, r.rtype)?;
         buf.extend_from_slice(b",\"data\":");
-        json_str(buf, r.data)?;
+        jsonser::to_vec(buf, r.data)?;
         // DNSSEC records only (absent otherwise, as serde skips it).
         if let Some(f) = r.fields {
             buf.extend_from_slice(b",\"fields\":");
-            serde_json::to_writer(&mut *buf, f)?;
+            jsonser::to_vec(buf, f)?;
         }
         buf.push(b'}');
     }
     buf.extend_from_slice(b"],\"status\":");
-    serde_json::to_writer(&mut *buf, &status)?;
+    jsonser::to_vec(buf, &status)?;
     buf.extend_from_slice(b",\"ttfb_ms\":");
-    serde_json::to_writer(&mut *buf, &ttfb_ms)?;
+    jsonser::to_vec(buf, &ttfb_ms)?;
     buf.extend_from_slice(b",\"error\":null}");
     Ok(())
 }
@@ -248,7 +233,7 @@ impl Renderer {
         // Everything else (bad lines, failures, answers that fail a check) as before.
         let r = line_result(job, done, self.json_api);
         counts.add(sent, &r);
-        serde_json::to_writer(&mut buf, &r)?;
+        jsonser::to_vec(&mut buf, &r)?;
         buf.push(b'\n');
         Ok(buf)
     }
