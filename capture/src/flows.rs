@@ -100,11 +100,18 @@ impl Flows {
     /// Packets that are not IP, or carry neither UDP nor TCP, give nothing. `Err`: a malformed
     /// IP/UDP/TCP header or an invalid fragment (the caller names the frame).
     pub fn push<'a>(&mut self, pkt: &Packet<'a>) -> Result<Vec<L4<'a>>, FlowError> {
+        Ok(self.push_one(pkt)?.into_iter().collect())
+    }
+
+    /// As [`Flows::push`], for a caller that takes the payload as it comes: a packet makes at
+    /// most one available (a UDP datagram, or the TCP stream octets its segment put in order),
+    /// and this returns it without a `Vec` per packet.
+    pub fn push_one<'a>(&mut self, pkt: &Packet<'a>) -> Result<Option<L4<'a>>, FlowError> {
         let Some(ip) = ip_payload(pkt)? else {
-            return Ok(Vec::new());
+            return Ok(None);
         };
         let Some(p) = self.ipfrag.push(pkt.number, pkt.ts, ip)? else {
-            return Ok(Vec::new());
+            return Ok(None);
         };
         let IpPacket {
             src,
@@ -142,14 +149,14 @@ impl Flows {
                         Cow::Owned(v)
                     }
                 };
-                Ok(vec![L4 {
+                Ok(Some(L4 {
                     src: SocketAddr::new(src, sport),
                     dst: SocketAddr::new(dst, dport),
                     proto: Proto::Udp,
                     payload: body,
                     tcp: None,
                     ip_fragments,
-                }])
+                }))
             }
             6 => {
                 let h = TcpHeaderSlice::from_slice(&payload).map_err(|e| FlowError::TcpHeader {
@@ -173,7 +180,7 @@ impl Flows {
                     wire_len: data.len(),
                 };
                 let Some(d) = self.tcp.push(seg) else {
-                    return Ok(Vec::new());
+                    return Ok(None);
                 };
                 let meta = TcpMeta {
                     gap_before: d.gap_before,
@@ -191,16 +198,16 @@ impl Flows {
                     }
                     (_, b) => Cow::Owned(b.into_owned()),
                 };
-                Ok(vec![L4 {
+                Ok(Some(L4 {
                     src,
                     dst,
                     proto: Proto::Tcp,
                     payload: bytes,
                     tcp: Some(meta),
                     ip_fragments,
-                }])
+                }))
             }
-            _ => Ok(Vec::new()),
+            _ => Ok(None),
         }
     }
 

@@ -435,8 +435,11 @@ impl CaptureReader {
     /// Errors (truncated or malformed record, oversized record, I/O) name the frame number and
     /// the file offset of the offending record; after an error the reader is finished.
     pub fn next_packet(&mut self) -> Result<Option<Packet<'_>>, ReadError> {
+        // `consume_noshift`: the buffer is compacted only by `refill`, when a block runs past
+        // its end (a partial block moved to the front), not each time half of it has been
+        // consumed (`consume` moved the unread half: as many octets as the file holds, again).
         if self.pending > 0 {
-            self.inner.consume(self.pending);
+            self.inner.consume_noshift(self.pending);
             self.offset += self.pending as u64;
             self.pending = 0;
         }
@@ -453,7 +456,7 @@ impl CaptureReader {
             };
             match outcome {
                 Ok((len, Ok(Step::Skip))) => {
-                    self.inner.consume(len);
+                    self.inner.consume_noshift(len);
                     self.offset += len as u64;
                 }
                 Ok((len, Ok(step))) => break (len, step),

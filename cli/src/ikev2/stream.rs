@@ -11,6 +11,7 @@ use std::ops::ControlFlow;
 
 use ietfwg_ikev2::crypto::keytable::SaKeys;
 use ietfwg_ikev2::decoder::{Decoded, Decoder, Report, TcpChunk, Transport};
+use ietfwg_ikev2::wire::payload::OpaqueData;
 
 use ietfwg_capture::flows::{FlowError, Flows, Proto};
 use ietfwg_capture::{Packet, Timestamp};
@@ -91,6 +92,68 @@ impl IkeStream {
         self
     }
 
+    /// IKEv2 payloads' opaque octet strings (KE, Nonce, SK and SKF data) left in the message
+    /// ([`Decoder::set_opaque_data`]), for a command that reads only the payloads' fixed
+    /// fields.
+    pub fn opaque_data_left(mut self) -> Self {
+        self.decoder.set_opaque_data(OpaqueData::Left);
+        self
+    }
+
+    /// As [`IkeStream::push`], lending `each` every event instead of giving it: each UDP
+    /// message's buffers then go back to the decoder for the next one
+    /// ([`Decoder::recycle`]).
+    pub fn push_lent(
+        &mut self,
+        pkt: &Packet<'_>,
+        mut each: impl FnMut(&Event) -> anyhow::Result<ControlFlow<()>>,
+    ) -> anyhow::Result<Pushed> {
+        let l4 = match self.flows.push_one(pkt) {
+            Ok(v) => v,
+            Err(e) => return Ok(Pushed::BadPacket(e)),
+        };
+        let Some(l4) = l4 else {
+            return Ok(Pushed::Done);
+        };
+        let event = |r: Report| Event {
+            frame: pkt.number,
+            ts: pkt.ts,
+            src: l4.src,
+            dst: l4.dst,
+            transport: r.transport,
+            decoded: r.decoded,
+            ip_fragments: l4.ip_fragments,
+        };
+        match (l4.proto, l4.tcp) {
+            (Proto::Udp, _) => {
+                if let Some(r) = self.decoder.udp(l4.src, l4.dst, &l4.payload, pkt.number) {
+                    let ev = event(r);
+                    let flow = each(&ev)?;
+                    self.decoder.recycle(ev.decoded);
+                    if flow.is_break() {
+                        return Ok(Pushed::Stopped);
+                    }
+                }
+            }
+            (Proto::Tcp, Some(meta)) => {
+                let chunk = TcpChunk {
+                    bytes: &l4.payload,
+                    stream_offset: meta.stream_offset,
+                    gap_before: meta.gap_before,
+                    from_initiator: meta.from_initiator,
+                };
+                // The reports borrow the decoder: these events are dropped, not recycled.
+                for r in self.decoder.tcp(l4.src, l4.dst, chunk, pkt.number) {
+                    if each(&event(r))?.is_break() {
+                        return Ok(Pushed::Stopped);
+                    }
+                }
+            }
+            (Proto::Tcp, None) => {}
+        }
+        Ok(Pushed::Done)
+    }
+
     /// One captured packet: hands `each` the IKE messages, ESP packets, keepalives and IKE-port
     /// problems it completes, in order, each decoded only when its turn comes (so that a
     /// handler that stops leaves the rest undecoded).
@@ -99,11 +162,11 @@ impl IkeStream {
         pkt: &Packet<'_>,
         mut each: impl FnMut(Event) -> anyhow::Result<ControlFlow<()>>,
     ) -> anyhow::Result<Pushed> {
-        let l4s = match self.flows.push(pkt) {
+        let l4 = match self.flows.push_one(pkt) {
             Ok(v) => v,
             Err(e) => return Ok(Pushed::BadPacket(e)),
         };
-        for l4 in l4s {
+        if let Some(l4) = l4 {
             let event = |r: Report| Event {
                 frame: pkt.number,
                 ts: pkt.ts,

@@ -142,7 +142,11 @@ fn analyze(
     let frames = source.frames;
     let mut input = Source::open_threaded(source)?;
     // Only IKEv2 messages are analysed: IKEv1 ones are not worth their payloads' decoding.
-    let mut stream = IkeStream::new(keys).ikev1_headers_only();
+    // The analysis reads no KE, Nonce or SK/SKF octets (the SK payload's length only): they
+    // are not copied out of the message.
+    let mut stream = IkeStream::new(keys)
+        .ikev1_headers_only()
+        .opaque_data_left();
     let mut analyzer = Analyzer::new();
     let (mut messages, mut broken, mut bad_packets) = (0u64, 0u64, 0u64);
     let mut stopped = false;
@@ -153,7 +157,7 @@ fn analyze(
             stopped = true;
             break;
         }
-        let pushed = stream.push(&pkt, |ev| {
+        let pushed = stream.push_lent(&pkt, |ev| {
             let Decoded::Ikev2(d) = &ev.decoded else {
                 return Ok(ControlFlow::Continue(()));
             };

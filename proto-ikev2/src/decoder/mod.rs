@@ -34,7 +34,7 @@ use crate::error::Error;
 use crate::wire::header::Header;
 use crate::wire::ikev1::{self, Ikev1Message};
 use crate::wire::message::Message;
-use crate::wire::payload::{self, Payload, PayloadBody};
+use crate::wire::payload::{self, OpaqueData, Payload, PayloadBody};
 use crate::wire::reader::Reader;
 use crate::wire::registry::PayloadType;
 use crate::wire::transport::{
@@ -281,6 +281,14 @@ pub struct Decoder {
     fragments: fragments::Reassembly,
     /// IKEv1 messages are read to the end of their header only ([`ikev1::parse_header`]).
     ikev1_headers_only: bool,
+    /// IKEv2 payloads' opaque octet strings copied or left ([`Decoder::set_opaque_data`]).
+    opaque: OpaqueData,
+    /// Buffers of messages handed back with [`Decoder::recycle`], reused by the next message
+    /// (instead of an allocation and a free of each per message): the boxed report, the
+    /// octets, the payload list.
+    spare_box: Option<Box<Ikev2Decoded>>,
+    spare_bytes: Vec<u8>,
+    spare_payloads: Vec<Payload>,
 }
 
 impl Decoder {
@@ -298,6 +306,44 @@ impl Decoder {
     /// IKEv1 messages and so need not pay for their payloads. IKEv2 decoding is unchanged.
     pub fn set_ikev1_headers_only(&mut self, on: bool) {
         self.ikev1_headers_only = on;
+    }
+
+    /// With [`OpaqueData::Left`], IKEv2 messages are parsed with Key Exchange Data, Nonce
+    /// Data and the SK/SKF octets left in [`Ikev2Decoded::bytes`] instead of copied into the
+    /// payloads (see [`OpaqueData`]), for a consumer that reads the payloads' fixed fields and
+    /// lengths only (decryption, which reads the message octets, is unchanged). Every message
+    /// parses or fails as with the default, [`OpaqueData::Copied`].
+    pub fn set_opaque_data(&mut self, opaque: OpaqueData) {
+        self.opaque = opaque;
+    }
+
+    /// Hands back a report the caller is done with: the buffers of an IKEv2 message (its
+    /// octets, its payload list, the box) are kept, emptied, for the next message to reuse.
+    /// Optional: a report simply dropped costs the allocations this saves.
+    pub fn recycle(&mut self, decoded: Decoded) {
+        let Decoded::Ikev2(mut d) = decoded else {
+            return;
+        };
+        let mut bytes = std::mem::take(&mut d.bytes);
+        bytes.clear();
+        let mut payloads = match &mut d.message {
+            Ok(m) => std::mem::take(&mut m.payloads),
+            Err(_) => Vec::new(),
+        };
+        payloads.clear();
+        d.encrypted = None;
+        d.partial = Vec::new();
+        self.spare_bytes = bytes;
+        self.spare_payloads = payloads;
+        self.spare_box = Some(d);
+    }
+
+    /// `message` in an owned buffer (the spare one when there is one).
+    fn owned(&mut self, message: &[u8]) -> Vec<u8> {
+        let mut v = std::mem::take(&mut self.spare_bytes);
+        v.clear();
+        v.extend_from_slice(message);
+        v
     }
 
     /// A UDP datagram's payload from `src` to `dst`, seen in `frame` (a number the caller
@@ -351,7 +397,7 @@ impl Decoder {
                 } else {
                     Transport::Udp
                 },
-                Unit::Message(message.to_vec()),
+                Unit::Message(self.owned(message)),
             ),
             UdpPayload::Keepalive => (Transport::UdpNatT, Unit::Keepalive),
             UdpPayload::Esp { spi, seq, len } => (Transport::UdpNatT, Unit::Esp { spi, seq, len }),
@@ -430,17 +476,21 @@ impl Decoder {
                 } else {
                     ikev1::parse(&m)
                 };
+                if self.spare_bytes.capacity() == 0 {
+                    self.spare_bytes = m;
+                }
                 Decoded::Ikev1(parsed.map(Box::new))
             }
-            Unit::Message(m) => Decoded::Ikev2(Box::new(self.ikev2(m, frame))),
+            Unit::Message(m) => Decoded::Ikev2(self.ikev2(m, frame)),
             Unit::Esp { spi, seq, len } => Decoded::Esp { spi, seq, len },
             Unit::Keepalive => Decoded::Keepalive,
             Unit::Problem(p) => Decoded::Transport(p),
         }
     }
 
-    fn ikev2(&mut self, bytes: Vec<u8>, frame: u64) -> Ikev2Decoded {
-        let message = Message::parse(&bytes);
+    fn ikev2(&mut self, bytes: Vec<u8>, frame: u64) -> Box<Ikev2Decoded> {
+        let payloads = std::mem::take(&mut self.spare_payloads);
+        let message = Message::parse_reusing(&bytes, payloads, self.opaque);
         // A parsed message's header is the one read from the same octets.
         let header = match &message {
             Ok(m) => Some(m.header.clone()),
@@ -454,12 +504,19 @@ impl Decoder {
             Ok(_) => Vec::new(),
             Err(_) => Message::payloads_before_error(&bytes),
         };
-        Ikev2Decoded {
+        let decoded = Ikev2Decoded {
             bytes,
             header,
             message,
             encrypted,
             partial,
+        };
+        match self.spare_box.take() {
+            Some(mut b) => {
+                *b = decoded;
+                b
+            }
+            None => Box::new(decoded),
         }
     }
 

@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::wire::header::Header;
-use crate::wire::payload::{self, Payload};
+use crate::wire::payload::{self, OpaqueData, Payload};
 use crate::wire::reader::{Reader, Writer};
 
 /// One IKEv2 message.
@@ -21,6 +21,18 @@ impl Message {
     // Not inlined: keeps the entry point one symbol for profilers (the cost is one call).
     #[inline(never)]
     pub fn parse(bytes: &[u8]) -> Result<Message> {
+        Message::parse_reusing(bytes, Vec::new(), OpaqueData::Copied)
+    }
+
+    /// [`Message::parse`] into `payloads` (cleared first: the allocation of an earlier
+    /// message's payloads, reused), with the payloads' opaque octet strings copied or left in
+    /// `bytes` ([`OpaqueData`]). Succeeds and fails exactly where [`Message::parse`] does.
+    #[inline(never)]
+    pub fn parse_reusing(
+        bytes: &[u8],
+        payloads: Vec<Payload>,
+        opaque: OpaqueData,
+    ) -> Result<Message> {
         let mut r = Reader::new(bytes, 0);
         let header = Header::parse(&mut r).map_err(|e| e.within("IKE header"))?;
         header
@@ -50,7 +62,8 @@ impl Message {
             };
             return Err(Error::invalid("Length", 24, reason).within("IKE header"));
         }
-        let payloads = payload::parse_chain(&mut r, header.next_payload)?;
+        let payloads =
+            payload::parse_chain_reusing(&mut r, header.next_payload, payloads, opaque)?;
         Ok(Message { header, payloads })
     }
 

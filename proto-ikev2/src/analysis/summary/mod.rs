@@ -47,7 +47,7 @@ use record::*;
 use sa::*;
 use sa_init::*;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::net::SocketAddr;
 
 use crate::ike_sa_init::{nat_detection_hash, Demand, InitResponse};
@@ -122,8 +122,12 @@ fn skf_number(m: &Observed<'_>) -> Option<u16> {
 pub struct Analyzer {
     /// By initiator's SPI (`foldhash`, seeded per process: looked up for every message).
     sas: foldhash::HashMap<u64, Held>,
-    /// Last activity → SPIi, for the least recently active SA.
-    lru: BTreeMap<u64, u64>,
+    /// (last activity, SPIi) in order of activity, for the least recently active SA: an entry
+    /// is current while its SA's [`Held::last`] is that activity; older ones are skipped when
+    /// met and dropped when they outnumber the SAs. (A queue instead of an ordered map: a
+    /// message that changes the active SA appends one entry instead of a tree removal and
+    /// insertion.)
+    lru: VecDeque<(u64, u64)>,
     /// The SA of the last message: it is the most recently active already, so its place in
     /// `lru` needs no update when the next message is its too.
     last_active: Option<u64>,
@@ -153,11 +157,8 @@ impl Analyzer {
         // The most recently active SA stays last in `lru` under its earlier key: no other SA
         // was active since, so the order is the same.
         if self.last_active != Some(spi_i) || held.last == 0 {
-            if held.last != 0 {
-                self.lru.remove(&held.last);
-            }
             held.last = clock;
-            self.lru.insert(clock, spi_i);
+            self.lru.push_back((clock, spi_i));
             self.last_active = Some(spi_i);
         }
         // The copy is told apart before anything else is read of it: a retransmission beyond
@@ -179,6 +180,11 @@ impl Analyzer {
             held.recs.push(Rec::new(m, digest));
             self.messages += 1;
         }
+        if self.lru.len() > 2 * self.sas.len() + 64 {
+            let sas = &self.sas;
+            self.lru
+                .retain(|(t, spi)| sas.get(spi).is_some_and(|h| h.last == *t));
+        }
         while self.sas.len() > MAX_SAS || self.messages > MAX_MESSAGES {
             if !self.evict_one() {
                 break;
@@ -188,8 +194,14 @@ impl Analyzer {
 
     /// Summarises the least recently active SA now; false when none is held.
     fn evict_one(&mut self) -> bool {
-        let Some((_, spi)) = self.lru.pop_first() else {
-            return false;
+        // The first current entry (see `lru`).
+        let spi = loop {
+            let Some((t, spi)) = self.lru.pop_front() else {
+                return false;
+            };
+            if self.sas.get(&spi).is_some_and(|h| h.last == t) {
+                break spi;
+            }
         };
         let Some(held) = self.sas.remove(&spi) else {
             return false;

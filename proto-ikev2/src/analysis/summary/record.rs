@@ -200,7 +200,12 @@ impl Rec {
                 }
                 PayloadBody::Sk(sk) => {
                     self.encrypted = true;
-                    self.sk_data_len = Some(sk.data.len());
+                    // The body's length after the generic header: what `data` holds when
+                    // the message was parsed with its octets copied (for a payload built by
+                    // hand, with a Payload Length of 0, `data` itself), and what it would
+                    // hold when they were left in the message (`OpaqueData::Left`).
+                    self.sk_data_len =
+                        Some(sk.data.len().max(usize::from(p.length).saturating_sub(4)));
                     PayloadLabel::Fixed("SK")
                 }
                 PayloadBody::Skf(f) => {

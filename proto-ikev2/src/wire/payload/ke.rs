@@ -33,12 +33,20 @@ impl Ke {
     /// Parses the body (all of `r`).
     #[inline]
     pub fn parse(r: &mut Reader<'_>) -> Result<Ke> {
+        Ke::parse_opaque(r, true)
+    }
+
+    /// [`Ke::parse`]; without `keep_data`, `data` is left empty (see
+    /// [`super::OpaqueData::Left`]).
+    #[inline]
+    pub(crate) fn parse_opaque(r: &mut Reader<'_>, keep_data: bool) -> Result<Ke> {
         let group = KeId(r.u16("Diffie-Hellman Group Num")?);
         let reserved = r.u16("RESERVED")?;
+        let rest = r.take_rest();
         Ok(Ke {
             group,
             reserved,
-            data: r.take_rest().to_vec(),
+            data: if keep_data { rest.to_vec() } else { Vec::new() },
         })
     }
 

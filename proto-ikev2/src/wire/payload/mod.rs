@@ -164,6 +164,22 @@ pub enum PayloadBody {
     },
 }
 
+/// Whether a parse copies the payloads' opaque octet strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OpaqueData {
+    /// Every body whole: what [`parse_chain`] and `Message::parse` give.
+    #[default]
+    Copied,
+    /// The octet strings that are the rest of a payload — Key Exchange Data, Nonce Data, and
+    /// the IV, ciphertext and ICV of SK and SKF — are left empty: they stay in the message at
+    /// the payload's `offset` (the body after the 4-octet generic header, `length` − 4
+    /// octets, minus SKF's 4 octets of fragment numbers). For a reader that needs only the
+    /// fixed fields (group, fragment numbers) and the payload's length, such as the capture
+    /// analysis; everything else, and every error, is as with [`OpaqueData::Copied`] (taking
+    /// the rest of a body never fails). Such a message is not for [`emit_chain`].
+    Left,
+}
+
 /// Short name of a payload type as RFC 7296 §3.2 abbreviates it ("SA", "IDi", "N"…), or
 /// "payload type N" for others.
 pub fn short_name(t: PayloadType) -> std::borrow::Cow<'static, str> {
@@ -202,7 +218,7 @@ impl Payload {
     pub fn parse(r: &mut Reader<'_>, payload_type: PayloadType) -> Result<(Payload, PayloadType)> {
         let offset = r.offset();
         let (next, cb, length, mut b) = generic_header(r)?;
-        let body = parse_body(&mut b, payload_type, next)?;
+        let body = parse_body(&mut b, payload_type, next, OpaqueData::Copied)?;
         let p = Payload {
             payload_type,
             critical: cb & 0x80 != 0,
@@ -280,23 +296,25 @@ fn parse_body(
     b: &mut Reader<'_>,
     payload_type: PayloadType,
     next: PayloadType,
+    opaque: OpaqueData,
 ) -> Result<PayloadBody> {
+    let keep = opaque == OpaqueData::Copied;
     let body = match payload_type.0 {
         33 => PayloadBody::Sa(Sa::parse(b)?),
-        34 => PayloadBody::Ke(Ke::parse(b)?),
+        34 => PayloadBody::Ke(Ke::parse_opaque(b, keep)?),
         35 | 36 => PayloadBody::Id(Id::parse(b)?),
         37 => PayloadBody::Cert(Box::new(Cert::parse(b)?)),
         38 => PayloadBody::CertReq(CertReq::parse(b)?),
         39 => PayloadBody::Auth(Box::new(Auth::parse(b)?)),
-        40 => PayloadBody::Nonce(Nonce::parse(b)?),
+        40 => PayloadBody::Nonce(Nonce::parse_opaque(b, keep)),
         41 => PayloadBody::Notify(Notify::parse(b)?),
         42 => PayloadBody::Delete(Delete::parse(b)?),
         43 => PayloadBody::VendorId(VendorId::parse(b)?),
         44 | 45 => PayloadBody::Ts(Ts::parse(b)?),
-        46 => PayloadBody::Sk(Sk::parse(b, next)?),
+        46 => PayloadBody::Sk(Sk::parse_opaque(b, next, keep)),
         47 => PayloadBody::Cp(Cp::parse(b)?),
         48 => PayloadBody::Eap(Eap::parse(b)?),
-        53 => PayloadBody::Skf(Skf::parse(b, next)?),
+        53 => PayloadBody::Skf(Skf::parse_opaque(b, next, keep)?),
         54 => PayloadBody::Puzzle(PuzzleSolution::parse(b)?),
         _ => PayloadBody::Unknown {
             data: b.take_rest().to_vec(),
@@ -333,10 +351,22 @@ fn count_chain(mut rest: &[u8], first: PayloadType) -> usize {
 /// with Next Payload 0, or with an SK/SKF payload (whose Next Payload names its first inner
 /// payload; nothing may follow it). Each payload takes at least 4 bytes, so the walk ends.
 pub fn parse_chain(r: &mut Reader<'_>, first: PayloadType) -> Result<Vec<Payload>> {
+    parse_chain_reusing(r, first, Vec::new(), OpaqueData::Copied)
+}
+
+/// [`parse_chain`] into `out` (cleared first; its allocation reused, e.g. from the previous
+/// message's payloads), with the opaque octet strings copied or left ([`OpaqueData`]).
+pub fn parse_chain_reusing(
+    r: &mut Reader<'_>,
+    first: PayloadType,
+    mut out: Vec<Payload>,
+    opaque: OpaqueData,
+) -> Result<Vec<Payload>> {
     // Sized exactly from a first walk over the generic headers (at most one payload per 4
     // bytes of input).
-    let mut out = Vec::with_capacity(count_chain(r.rest(), first));
-    parse_chain_into(r, first, &mut out)?;
+    out.clear();
+    out.reserve(count_chain(r.rest(), first));
+    parse_chain_into(r, first, &mut out, opaque)?;
     Ok(out)
 }
 
@@ -345,14 +375,19 @@ pub fn parse_chain(r: &mut Reader<'_>, first: PayloadType) -> Result<Vec<Payload
 #[cold]
 pub fn payloads_before_error(r: &mut Reader<'_>, first: PayloadType) -> Vec<Payload> {
     let mut out = Vec::new();
-    match parse_chain_into(r, first, &mut out) {
+    match parse_chain_into(r, first, &mut out, OpaqueData::Copied) {
         Ok(()) => Vec::new(),
         Err(_) => out,
     }
 }
 
 /// [`parse_chain`] into `out`, which holds every payload read before an error.
-fn parse_chain_into(r: &mut Reader<'_>, first: PayloadType, out: &mut Vec<Payload>) -> Result<()> {
+fn parse_chain_into(
+    r: &mut Reader<'_>,
+    first: PayloadType,
+    out: &mut Vec<Payload>,
+    opaque: OpaqueData,
+) -> Result<()> {
     let mut next = first;
     while next != payload_type::NONE {
         let ty = next;
@@ -365,7 +400,8 @@ fn parse_chain_into(r: &mut Reader<'_>, first: PayloadType, out: &mut Vec<Payloa
         let offset = r.offset();
         let (np, cb, length, mut b) =
             generic_header(r).map_err(|e| e.within(what(out.len() + 1)))?;
-        let body = parse_body(&mut b, ty, np).map_err(|e| e.within(what(out.len() + 1)))?;
+        let body =
+            parse_body(&mut b, ty, np, opaque).map_err(|e| e.within(what(out.len() + 1)))?;
         let encrypted = matches!(body, PayloadBody::Sk(_) | PayloadBody::Skf(_));
         out.push(Payload {
             payload_type: ty,

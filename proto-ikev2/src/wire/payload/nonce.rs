@@ -18,9 +18,17 @@ impl Nonce {
     /// Parses the body (all of `r`).
     #[inline]
     pub fn parse(r: &mut Reader<'_>) -> Result<Nonce> {
-        Ok(Nonce {
-            data: r.take_rest().to_vec(),
-        })
+        Ok(Nonce::parse_opaque(r, true))
+    }
+
+    /// [`Nonce::parse`], which cannot fail; without `keep_data`, `data` is left empty (see
+    /// [`super::OpaqueData::Left`]).
+    #[inline]
+    pub(crate) fn parse_opaque(r: &mut Reader<'_>, keep_data: bool) -> Nonce {
+        let rest = r.take_rest();
+        Nonce {
+            data: if keep_data { rest.to_vec() } else { Vec::new() },
+        }
     }
 
     /// Writes the body.

@@ -46,10 +46,18 @@ impl Sk {
     /// Parses the body (all of `r`); `next_payload` is the generic header's Next Payload.
     #[inline]
     pub fn parse(r: &mut Reader<'_>, next_payload: PayloadType) -> Result<Sk> {
-        Ok(Sk {
+        Ok(Sk::parse_opaque(r, next_payload, true))
+    }
+
+    /// [`Sk::parse`], which cannot fail; without `keep_data`, `data` is left empty (see
+    /// [`super::OpaqueData::Left`]).
+    #[inline]
+    pub(crate) fn parse_opaque(r: &mut Reader<'_>, next_payload: PayloadType, keep_data: bool) -> Sk {
+        let rest = r.take_rest();
+        Sk {
             next_payload,
-            data: r.take_rest().to_vec(),
-        })
+            data: if keep_data { rest.to_vec() } else { Vec::new() },
+        }
     }
 
     /// Writes the body.
@@ -77,13 +85,25 @@ impl Skf {
     /// Parses the body (all of `r`); `next_payload` is the generic header's Next Payload.
     #[inline]
     pub fn parse(r: &mut Reader<'_>, next_payload: PayloadType) -> Result<Skf> {
+        Skf::parse_opaque(r, next_payload, true)
+    }
+
+    /// [`Skf::parse`]; without `keep_data`, `data` is left empty (see
+    /// [`super::OpaqueData::Left`]).
+    #[inline]
+    pub(crate) fn parse_opaque(
+        r: &mut Reader<'_>,
+        next_payload: PayloadType,
+        keep_data: bool,
+    ) -> Result<Skf> {
         let fragment_number = r.u16("Fragment Number")?;
         let total_fragments = r.u16("Total Fragments")?;
+        let rest = r.take_rest();
         Ok(Skf {
             next_payload,
             fragment_number,
             total_fragments,
-            data: r.take_rest().to_vec(),
+            data: if keep_data { rest.to_vec() } else { Vec::new() },
         })
     }
 
