@@ -940,6 +940,22 @@ fn classify(
 
 /// Converts a pcapng timestamp (`ticks` units of 10^-n or 2^-n s, plus `if_tsoffset` seconds).
 fn ticks_to_ts(ticks: u64, tsresol: u8, tsoffset: i64) -> Option<Timestamp> {
+    // The usual resolutions, 10^-0 to 10^-9 s (microseconds by default), in 64-bit
+    // arithmetic: 10^9 is a multiple of the unit, so the nanoseconds are exact. The general
+    // case below divides 128-bit numbers (a library call each).
+    if tsresol <= 9 {
+        let units = 10u64.pow(u32::from(tsresol));
+        let secs = i128::from(ticks / units) + i128::from(tsoffset);
+        return Some(Timestamp {
+            secs: u64::try_from(secs).ok()?,
+            nanos: u32::try_from((ticks % units) * (1_000_000_000 / units)).ok()?,
+        });
+    }
+    ticks_to_ts_wide(ticks, tsresol, tsoffset)
+}
+
+/// [`ticks_to_ts`] for any resolution, in 128-bit arithmetic.
+fn ticks_to_ts_wide(ticks: u64, tsresol: u8, tsoffset: i64) -> Option<Timestamp> {
     let exp = u32::from(tsresol & 0x7f);
     let units: u128 = if tsresol & 0x80 == 0 {
         10u128.checked_pow(exp)?
@@ -1465,6 +1481,30 @@ pub(crate) mod tests {
             CaptureReader::open("/nonexistent/x.pcap").unwrap_err()
         );
         assert!(e.contains("/nonexistent/x.pcap"), "{e}");
+    }
+
+    #[test]
+    fn ticks_decimal_fast_path_equals_the_wide_one() {
+        let ticks = [
+            0,
+            1,
+            999,
+            1_000_000,
+            1_672_531_200_123_456,
+            u64::MAX - 1,
+            u64::MAX,
+        ];
+        for tsresol in 0..=9u8 {
+            for t in ticks {
+                for off in [0, -1, 7, i64::MIN, i64::MAX] {
+                    assert_eq!(
+                        ticks_to_ts(t, tsresol, off),
+                        ticks_to_ts_wide(t, tsresol, off),
+                        "{t} {tsresol} {off}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

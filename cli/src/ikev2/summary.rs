@@ -144,13 +144,12 @@ fn analyze(
     // Only IKEv2 messages are analysed: IKEv1 ones are not worth their payloads' decoding.
     // The analysis reads no KE, Nonce or SK/SKF octets (the SK payload's length only): they
     // are not copied out of the message.
-    let mut stream = IkeStream::new(keys)
-        .ikev1_headers_only()
-        .opaque_data_left();
+    let mut stream = IkeStream::new(keys).ikev1_headers_only().opaque_data_left();
     let mut analyzer = Analyzer::new();
     let (mut messages, mut broken, mut bad_packets) = (0u64, 0u64, 0u64);
     let mut stopped = false;
     let mut early = Vec::new();
+    let mut evictions_seen = 0;
     while let Some(pkt) = input.next_packet()? {
         let (number, pkt_ts) = (pkt.number, pkt.ts);
         if frames.is_some_and(|r| r.past(number)) {
@@ -194,12 +193,18 @@ fn analyze(
                 ControlFlow::Continue(())
             })
         })?;
-        for item in unreadable.drain(..) {
-            each(item)?;
+        // (Both usually empty: looked at only when not, as this runs for every packet.)
+        if !unreadable.is_empty() {
+            for item in unreadable.drain(..) {
+                each(item)?;
+            }
         }
-        early.extend(analyzer.take_evicted());
-        for sa in early.drain(..) {
-            give(sa, &mut each)?;
+        if analyzer.evictions() != evictions_seen {
+            evictions_seen = analyzer.evictions();
+            early.extend(analyzer.take_evicted());
+            for sa in early.drain(..) {
+                give(sa, &mut each)?;
+            }
         }
         match pushed {
             Pushed::Stopped => {

@@ -62,8 +62,7 @@ impl Message {
             };
             return Err(Error::invalid("Length", 24, reason).within("IKE header"));
         }
-        let payloads =
-            payload::parse_chain_reusing(&mut r, header.next_payload, payloads, opaque)?;
+        let payloads = payload::parse_chain_reusing(&mut r, header.next_payload, payloads, opaque)?;
         Ok(Message { header, payloads })
     }
 

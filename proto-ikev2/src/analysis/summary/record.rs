@@ -1,6 +1,7 @@
 //! What [`Analyzer::push`] keeps of each message.
 
 use super::*;
+use crate::wire::payload::Sa as SaPayload;
 
 #[derive(Debug, Clone)]
 pub(super) struct Note {
@@ -111,11 +112,11 @@ impl Rec {
             decrypted: m.decrypted.is_some(),
             nat: Vec::new(),
             init_response: (h.exchange == ExchangeType::IKE_SA_INIT && h.response())
-                .then(|| Box::new(InitResponse::read(m.message))),
+                .then(|| Box::new(init_response(m))),
         };
-        r.outer = r.collect(&m.message.payloads, false);
+        r.outer = r.collect(&m.message.payloads, false, Some(m.bytes));
         if let Some(inner) = m.decrypted {
-            r.inner = Some(r.collect(inner, true));
+            r.inner = Some(r.collect(inner, true, None));
         }
         for n in r.notifies.iter().filter(|n| !n.inner) {
             let dest = match n.t {
@@ -140,8 +141,14 @@ impl Rec {
         r
     }
 
-    /// Records what matters of `payloads`; returns how the ladder names them.
-    pub(super) fn collect(&mut self, payloads: &[Payload], inner: bool) -> Vec<PayloadLabel> {
+    /// Records what matters of `payloads` (of the message `bytes`, for the outer ones);
+    /// returns how the ladder names them.
+    pub(super) fn collect(
+        &mut self,
+        payloads: &[Payload],
+        inner: bool,
+        bytes: Option<&[u8]>,
+    ) -> Vec<PayloadLabel> {
         let mut names = Vec::with_capacity(payloads.len());
         for p in payloads {
             let name = match &p.body {
@@ -154,7 +161,7 @@ impl Rec {
                 }
                 PayloadBody::Sa(sa) => {
                     if self.sa.is_none() {
-                        self.sa = Some(sa.proposals.to_vec());
+                        self.sa = Some(proposals_of(sa, p, bytes));
                     }
                     PayloadLabel::Fixed("SA")
                 }
@@ -222,6 +229,35 @@ impl Rec {
         }
         names
     }
+}
+
+/// The proposals of the SA payload `p`: as parsed, or, when the parse left them in the
+/// message `bytes` (`OpaqueData::Left`: `proposals` empty, which a parsed SA payload never
+/// is), parsed from there now — only for the messages that are recorded.
+fn proposals_of(sa: &SaPayload, p: &Payload, bytes: Option<&[u8]>) -> Vec<Proposal> {
+    if !sa.proposals.is_empty() {
+        return sa.proposals.to_vec();
+    }
+    bytes
+        .and_then(|b| SaPayload::parse_left(p, b))
+        .map(|s| s.proposals.into_vec())
+        .unwrap_or_default()
+}
+
+/// [`InitResponse::read`] of the message, with the SA payload's proposals parsed when the
+/// message's parse left them in its octets.
+fn init_response(m: &Observed<'_>) -> InitResponse {
+    let mut r = InitResponse::read(m.message);
+    if r.proposals.as_ref().is_some_and(Vec::is_empty) {
+        let first_sa = m.message.payloads.iter().find_map(|p| match &p.body {
+            PayloadBody::Sa(sa) => Some((p, sa)),
+            _ => None,
+        });
+        if let Some((p, sa)) = first_sa {
+            r.proposals = Some(proposals_of(sa, p, Some(m.bytes)));
+        }
+    }
+    r
 }
 
 pub(super) fn short(t: PayloadType) -> String {

@@ -173,10 +173,15 @@ pub enum OpaqueData {
     /// The octet strings that are the rest of a payload — Key Exchange Data, Nonce Data, and
     /// the IV, ciphertext and ICV of SK and SKF — are left empty: they stay in the message at
     /// the payload's `offset` (the body after the 4-octet generic header, `length` − 4
-    /// octets, minus SKF's 4 octets of fragment numbers). For a reader that needs only the
-    /// fixed fields (group, fragment numbers) and the payload's length, such as the capture
-    /// analysis; everything else, and every error, is as with [`OpaqueData::Copied`] (taking
-    /// the rest of a body never fails). Such a message is not for [`emit_chain`].
+    /// octets, minus SKF's 4 octets of fragment numbers). An SA payload is checked whole but
+    /// its proposals are left in the message too (`proposals` empty, which a parsed SA
+    /// payload never is; [`Sa::parse_left`] parses them when they are wanted). For a reader
+    /// that needs only the fixed fields (group, fragment numbers), the payloads' lengths and
+    /// some SA payloads, such as the capture analysis, which keeps the proposals of a few
+    /// messages and counts the retransmissions of the others; everything else, and every
+    /// error, is as with [`OpaqueData::Copied`] (taking the rest of a body never fails, and
+    /// the SA payload goes through the same checks). Such a message is not for
+    /// [`emit_chain`].
     Left,
 }
 
@@ -300,7 +305,7 @@ fn parse_body(
 ) -> Result<PayloadBody> {
     let keep = opaque == OpaqueData::Copied;
     let body = match payload_type.0 {
-        33 => PayloadBody::Sa(Sa::parse(b)?),
+        33 => PayloadBody::Sa(Sa::parse_opaque(b, keep)?),
         34 => PayloadBody::Ke(Ke::parse_opaque(b, keep)?),
         35 | 36 => PayloadBody::Id(Id::parse(b)?),
         37 => PayloadBody::Cert(Box::new(Cert::parse(b)?)),
@@ -400,8 +405,7 @@ fn parse_chain_into(
         let offset = r.offset();
         let (np, cb, length, mut b) =
             generic_header(r).map_err(|e| e.within(what(out.len() + 1)))?;
-        let body =
-            parse_body(&mut b, ty, np, opaque).map_err(|e| e.within(what(out.len() + 1)))?;
+        let body = parse_body(&mut b, ty, np, opaque).map_err(|e| e.within(what(out.len() + 1)))?;
         let encrypted = matches!(body, PayloadBody::Sk(_) | PayloadBody::Skf(_));
         out.push(Payload {
             payload_type: ty,

@@ -52,7 +52,11 @@ impl Sk {
     /// [`Sk::parse`], which cannot fail; without `keep_data`, `data` is left empty (see
     /// [`super::OpaqueData::Left`]).
     #[inline]
-    pub(crate) fn parse_opaque(r: &mut Reader<'_>, next_payload: PayloadType, keep_data: bool) -> Sk {
+    pub(crate) fn parse_opaque(
+        r: &mut Reader<'_>,
+        next_payload: PayloadType,
+        keep_data: bool,
+    ) -> Sk {
         let rest = r.take_rest();
         Sk {
             next_payload,
