@@ -87,8 +87,22 @@ struct Held {
     /// Copies seen of each message → (frame of the first copy, copies). `foldhash` (seeded
     /// per process): the key is looked up for every message.
     copies: foldhash::HashMap<CopyKey, (u64, u64)>,
-    /// Retransmissions beyond [`MAX_COPIES`], counted: (frame of the first copy, count).
-    uncounted: BTreeMap<u64, u64>,
+}
+
+impl Held {
+    /// Retransmissions beyond [`MAX_COPIES`], counted: frame of the first copy → count (the
+    /// copies of each message past the first [`MAX_COPIES`], summed over the messages whose
+    /// first copy came in that frame). Read off `copies` when the SA is summarised, instead of
+    /// an ordered map updated for every such copy.
+    fn uncounted(&self) -> BTreeMap<u64, u64> {
+        let mut out = BTreeMap::new();
+        for &(frame, n) in self.copies.values() {
+            if n > MAX_COPIES {
+                *out.entry(frame).or_default() += n - MAX_COPIES;
+            }
+        }
+        out
+    }
 }
 
 /// The digest of a message's octets that tells its copies apart: `foldhash` with a fixed seed
@@ -174,9 +188,7 @@ impl Analyzer {
         );
         let copies = held.copies.entry(key).or_insert((m.frame, 0));
         copies.1 += 1;
-        if copies.1 > MAX_COPIES {
-            *held.uncounted.entry(copies.0).or_default() += 1;
-        } else {
+        if copies.1 <= MAX_COPIES {
             held.recs.push(Rec::new(m, digest));
             self.messages += 1;
         }
@@ -262,16 +274,16 @@ fn summarise(spi: u64, held: Held, end: u64) -> Option<(SaSummary, Option<u64>)>
     if held.recs.is_empty() {
         return None;
     }
+    let uncounted = held.uncounted();
     let (mut sa, next) = analyze(spi, held.recs, end);
-    if !held.uncounted.is_empty() {
-        let total: u64 = held.uncounted.values().sum();
-        let each: Vec<String> = held
-            .uncounted
+    if !uncounted.is_empty() {
+        let total: u64 = uncounted.values().sum();
+        let each: Vec<String> = uncounted
             .iter()
             .take(8)
             .map(|(frame, n)| format!("{n} of frame {frame}"))
             .collect();
-        let more = held.uncounted.len().saturating_sub(each.len());
+        let more = uncounted.len().saturating_sub(each.len());
         let more = if more > 0 {
             format!(" and of {more} more message(s)")
         } else {
@@ -286,7 +298,7 @@ fn summarise(spi: u64, held: Held, end: u64) -> Option<(SaSummary, Option<u64>)>
             ),
             check: String::new(),
             evidence: Evidence::Seen,
-            frames: held.uncounted.keys().take(8).copied().collect(),
+            frames: uncounted.keys().take(8).copied().collect(),
             keys_hint: None,
         });
     }
