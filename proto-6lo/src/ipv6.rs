@@ -430,6 +430,24 @@ pub fn header(datagram: &[u8]) -> Result<Summary> {
     Ok(f.header_summary())
 }
 
+/// How many octets of `datagram` follow the end its fixed header's Payload Length gives (RFC 8200
+/// §3, "Payload Length: length of the IPv6 payload, i.e., the rest of the packet following this
+/// IPv6 header"); 0 when it ends there or earlier, when it is not an IPv6 header, or when the
+/// Payload Length is 0 (a jumbogram's, RFC 2675 §2, whose length is in a Hop-by-Hop option).
+pub fn trailing_octets(datagram: &[u8]) -> usize {
+    match datagram {
+        [v, _, _, _, hi, lo, ..] if v >> 4 == 6 && datagram.len() >= HEADER_LEN => {
+            let ends_at = HEADER_LEN + usize::from(u16::from_be_bytes([*hi, *lo]));
+            if ends_at == HEADER_LEN {
+                0
+            } else {
+                datagram.len().saturating_sub(ends_at)
+            }
+        }
+        _ => 0,
+    }
+}
+
 fn summary_at(
     d: &[u8],
     base: usize,
@@ -551,6 +569,27 @@ fn summary_at(
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trailing_octets_are_those_past_the_payload_length() {
+        let mut d = vec![0u8; 46];
+        d[0] = 0x60;
+        d[5] = 6; // Payload Length 6: the datagram is exactly 46 octets
+        assert_eq!(trailing_octets(&d), 0);
+        d.extend_from_slice(&[0xaa; 63]);
+        assert_eq!(trailing_octets(&d), 63);
+        // Shorter than the Payload Length (a first fragment): nothing trails.
+        assert_eq!(trailing_octets(&d[..45]), 0);
+        // Payload Length 0 (a jumbogram's, RFC 2675): its length is elsewhere.
+        d[5] = 0;
+        assert_eq!(trailing_octets(&d), 0);
+        // Not IPv6, or shorter than a header.
+        d[5] = 6;
+        d[0] = 0x45;
+        assert_eq!(trailing_octets(&d), 0);
+        d[0] = 0x60;
+        assert_eq!(trailing_octets(&d[..39]), 0);
+    }
 
     /// fe80::1 -> fe80::2, UDP 1234 -> 5678, payload "hi", checksum to be filled.
     fn udp_datagram() -> Vec<u8> {

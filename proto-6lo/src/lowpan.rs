@@ -119,6 +119,12 @@ pub struct DatagramReport {
     pub frames: Vec<u64>,
     /// True when at least one UDP checksum was elided on the wire and recomputed here.
     pub checksum_recomputed: bool,
+    /// Octets that followed the end of the datagram its IPv6 Payload Length gives (RFC 8200 §3:
+    /// the length of the payload following the header), cut off `bytes`: an uncompressed IPv6
+    /// header (dispatch 0x41) or a FRAG1 Datagram Size can carry more than the datagram, and a
+    /// receiving stack drops the excess. 0 when the datagram ends where it says (always with
+    /// IPHC, whose Payload Length is inferred from the link).
+    pub trailing: usize,
     /// The IPv6 header and the upper layer, read back from the datagram.
     pub ipv6: Option<Summary>,
     /// Why `ipv6` is missing, when it is.
@@ -836,6 +842,8 @@ impl Decoder {
             length: bytes.len(),
             frames,
             checksum_recomputed: !fixes.is_empty(),
+            // IPHC's Payload Length is the length of what follows the header: nothing trails.
+            trailing: 0,
             ipv6,
             ipv6_error,
             mle: None,
@@ -1614,11 +1622,14 @@ fn datagram_report(
     lean: bool,
 ) -> DatagramReport {
     ipv6::fill_checksums(&mut bytes, fixes);
+    let trailing = ipv6::trailing_octets(&bytes);
+    bytes.truncate(bytes.len() - trailing);
     let (ipv6, ipv6_error) = read_back(&bytes, spare_nd, lean);
     DatagramReport {
         length: bytes.len(),
         frames,
         checksum_recomputed: !fixes.is_empty(),
+        trailing,
         ipv6,
         ipv6_error,
         mle: None,

@@ -200,6 +200,15 @@ pub fn frame(t: &mut Text, r: &FrameReport<'_>, link: &Link<'_>) -> anyhow::Resu
     if let Some(e) = r.lowpan.as_ref().and_then(|l| l.sixlorh_error.as_ref()) {
         warnings.push(problem(e));
     }
+    if let Some(d) = r.datagram.as_ref().filter(|d| d.trailing > 0) {
+        warnings.push(Problem {
+            layer: Cow::Borrowed("ipv6"),
+            field: Some(Cow::Borrowed("Payload Length")),
+            offset: Some(4),
+            message: super::render::trailing_message(d),
+            rfc: Some(Cow::Borrowed("RFC 8200 §3")),
+        });
+    }
     if let Some(s) = r.datagram.as_ref().and_then(|d| d.ipv6.as_ref()) {
         nd_warnings(s, &mut warnings);
     }

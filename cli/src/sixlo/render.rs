@@ -8,7 +8,9 @@ use ietfwg_6lo::hc1;
 use ietfwg_6lo::iphc::{Encoding, IphcRepr};
 use ietfwg_6lo::ipv6::{Summary, Upper};
 use ietfwg_6lo::link::LinkHeader;
-use ietfwg_6lo::lowpan::{Compression, FrameReport, IncompleteDatagram, PartialCompression};
+use ietfwg_6lo::lowpan::{
+    Compression, DatagramReport, FrameReport, IncompleteDatagram, PartialCompression,
+};
 use ietfwg_6lo::mle::MleMessage;
 use ietfwg_6lo::nhc::NhcRepr;
 use ietfwg_6lo::security::{SecurityReport, Status};
@@ -255,6 +257,14 @@ pub fn frame_text(t: &mut Text, r: &FrameReport<'_>, link: &Link<'_>) {
             label_text(t, "note");
             t.s("UDP checksum elided on the wire, recomputed (RFC 6282 §4.3.2)")
                 .nl();
+        }
+        if d.trailing > 0 {
+            label_text(t, "warning");
+            t.styled(text::yellow, |t| {
+                t.s(&trailing_message(d));
+            });
+            cite(t, "RFC 8200 §3");
+            t.nl();
         }
         if let Some(e) = &d.ipv6_error {
             label_text(t, "warning");
@@ -1178,6 +1188,18 @@ pub fn link_error(
         t.st(text::red_bold, msg).nl();
         Ok(())
     }
+}
+
+/// The warning for octets after the end of a datagram's Payload Length (text and JSON).
+pub fn trailing_message(d: &DatagramReport) -> String {
+    format!(
+        "{} octet{} after the end of the datagram, which its Payload Length ({}) puts at \
+         {} octets: not part of it, dropped",
+        d.trailing,
+        if d.trailing == 1 { "" } else { "s" },
+        d.length.saturating_sub(ietfwg_6lo::ipv6::HEADER_LEN),
+        d.length
+    )
 }
 
 pub fn incomplete_line(inc: &IncompleteDatagram) -> String {
