@@ -106,14 +106,28 @@ impl IkeStream {
     pub fn push_lent(
         &mut self,
         pkt: &Packet<'_>,
-        mut each: impl FnMut(&Event) -> anyhow::Result<ControlFlow<()>>,
+        each: impl FnMut(&Event) -> anyhow::Result<ControlFlow<()>>,
     ) -> anyhow::Result<Pushed> {
+        self.push_into(pkt, Lend(each))
+    }
+
+    /// One captured packet: hands `each` the IKE messages, ESP packets, keepalives and IKE-port
+    /// problems it completes, in order, each decoded only when its turn comes (so that a
+    /// handler that stops leaves the rest undecoded).
+    pub fn push(
+        &mut self,
+        pkt: &Packet<'_>,
+        each: impl FnMut(Event) -> anyhow::Result<ControlFlow<()>>,
+    ) -> anyhow::Result<Pushed> {
+        self.push_into(pkt, Give(each))
+    }
+
+    /// The packet through [`Flows`] to the decoder, its events to `sink`.
+    fn push_into(&mut self, pkt: &Packet<'_>, mut sink: impl Sink) -> anyhow::Result<Pushed> {
         let l4 = match self.flows.push_one(pkt) {
-            Ok(v) => v,
+            Ok(Some(l4)) => l4,
+            Ok(None) => return Ok(Pushed::Done),
             Err(e) => return Ok(Pushed::BadPacket(e)),
-        };
-        let Some(l4) = l4 else {
-            return Ok(Pushed::Done);
         };
         let event = |r: Report| Event {
             frame: pkt.number,
@@ -127,10 +141,7 @@ impl IkeStream {
         match (l4.proto, l4.tcp) {
             (Proto::Udp, _) => {
                 if let Some(r) = self.decoder.udp(l4.src, l4.dst, &l4.payload, pkt.number) {
-                    let ev = event(r);
-                    let flow = each(&ev)?;
-                    self.decoder.recycle(ev.decoded);
-                    if flow.is_break() {
+                    if sink.udp(&mut self.decoder, event(r))?.is_break() {
                         return Ok(Pushed::Stopped);
                     }
                 }
@@ -142,64 +153,13 @@ impl IkeStream {
                     gap_before: meta.gap_before,
                     from_initiator: meta.from_initiator,
                 };
-                // The reports borrow the decoder: these events are dropped, not recycled.
                 for r in self.decoder.tcp(l4.src, l4.dst, chunk, pkt.number) {
-                    if each(&event(r))?.is_break() {
+                    if sink.tcp(event(r))?.is_break() {
                         return Ok(Pushed::Stopped);
                     }
                 }
             }
             (Proto::Tcp, None) => {}
-        }
-        Ok(Pushed::Done)
-    }
-
-    /// One captured packet: hands `each` the IKE messages, ESP packets, keepalives and IKE-port
-    /// problems it completes, in order, each decoded only when its turn comes (so that a
-    /// handler that stops leaves the rest undecoded).
-    pub fn push(
-        &mut self,
-        pkt: &Packet<'_>,
-        mut each: impl FnMut(Event) -> anyhow::Result<ControlFlow<()>>,
-    ) -> anyhow::Result<Pushed> {
-        let l4 = match self.flows.push_one(pkt) {
-            Ok(v) => v,
-            Err(e) => return Ok(Pushed::BadPacket(e)),
-        };
-        if let Some(l4) = l4 {
-            let event = |r: Report| Event {
-                frame: pkt.number,
-                ts: pkt.ts,
-                src: l4.src,
-                dst: l4.dst,
-                transport: r.transport,
-                decoded: r.decoded,
-                ip_fragments: l4.ip_fragments,
-            };
-            match (l4.proto, l4.tcp) {
-                (Proto::Udp, _) => {
-                    let report = self.decoder.udp(l4.src, l4.dst, &l4.payload, pkt.number);
-                    if let Some(r) = report {
-                        if each(event(r))?.is_break() {
-                            return Ok(Pushed::Stopped);
-                        }
-                    }
-                }
-                (Proto::Tcp, Some(meta)) => {
-                    let chunk = TcpChunk {
-                        bytes: &l4.payload,
-                        stream_offset: meta.stream_offset,
-                        gap_before: meta.gap_before,
-                        from_initiator: meta.from_initiator,
-                    };
-                    for r in self.decoder.tcp(l4.src, l4.dst, chunk, pkt.number) {
-                        if each(event(r))?.is_break() {
-                            return Ok(Pushed::Stopped);
-                        }
-                    }
-                }
-                (Proto::Tcp, None) => {}
-            }
         }
         Ok(Pushed::Done)
     }
@@ -219,6 +179,39 @@ impl IkeStream {
         out.extend(tcp.iter().map(ToString::to_string));
         out.extend(fragments.iter().map(ToString::to_string));
         out
+    }
+}
+
+/// Where [`IkeStream::push_into`] hands events: given away ([`IkeStream::push`]) or lent, the
+/// UDP messages' buffers going back to the decoder ([`IkeStream::push_lent`]).
+trait Sink {
+    /// A message of a UDP datagram; `decoder` takes its buffers back when lent.
+    fn udp(&mut self, decoder: &mut Decoder, ev: Event) -> anyhow::Result<ControlFlow<()>>;
+    /// A message of a TCP stream (the reports borrow the decoder: dropped, not recycled).
+    fn tcp(&mut self, ev: Event) -> anyhow::Result<ControlFlow<()>>;
+}
+
+struct Give<F>(F);
+
+impl<F: FnMut(Event) -> anyhow::Result<ControlFlow<()>>> Sink for Give<F> {
+    fn udp(&mut self, _: &mut Decoder, ev: Event) -> anyhow::Result<ControlFlow<()>> {
+        (self.0)(ev)
+    }
+    fn tcp(&mut self, ev: Event) -> anyhow::Result<ControlFlow<()>> {
+        (self.0)(ev)
+    }
+}
+
+struct Lend<F>(F);
+
+impl<F: FnMut(&Event) -> anyhow::Result<ControlFlow<()>>> Sink for Lend<F> {
+    fn udp(&mut self, decoder: &mut Decoder, ev: Event) -> anyhow::Result<ControlFlow<()>> {
+        let flow = (self.0)(&ev)?;
+        decoder.recycle(ev.decoded);
+        Ok(flow)
+    }
+    fn tcp(&mut self, ev: Event) -> anyhow::Result<ControlFlow<()>> {
+        (self.0)(&ev)
     }
 }
 
