@@ -352,6 +352,8 @@ pub struct Decoder {
     addresses: AddressBook,
     /// [`Decoder::set_datagrams_only`].
     datagrams_only: bool,
+    /// [`Decoder::set_fcs_unchecked`].
+    fcs_unchecked: bool,
 }
 
 impl Decoder {
@@ -367,6 +369,7 @@ impl Decoder {
             keys: KeyTable::new(),
             addresses: AddressBook::new(),
             datagrams_only: false,
+            fcs_unchecked: false,
         }
     }
 
@@ -381,6 +384,14 @@ impl Decoder {
     /// are read from them.
     pub fn set_datagrams_only(&mut self, on: bool) {
         self.datagrams_only = on;
+    }
+
+    /// When on, a frame's FCS is split off as the [`FcsMode`] given says but its CRC is not
+    /// computed ([`mac::parse_fcs_unchecked`]): `FrameReport::mac`'s `fcs` is None; the rest of
+    /// the report is as without it (nothing else the decoder does reads the FCS verdict). For a
+    /// caller that does not read it (`6lo compress`).
+    pub fn set_fcs_unchecked(&mut self, on: bool) {
+        self.fcs_unchecked = on;
     }
 
     /// Whether the read-back summary is cut to the fixed header: datagrams only, and no
@@ -586,7 +597,12 @@ impl Decoder {
         report.learned_address = None;
         report.link = None;
         report.partial = None;
-        report.mac = match mac::parse(frame, fcs) {
+        let parsed = if self.fcs_unchecked {
+            mac::parse_fcs_unchecked(frame, fcs)
+        } else {
+            mac::parse(frame, fcs)
+        };
+        report.mac = match parsed {
             Ok(f) => Some(f),
             Err(e) => {
                 report.mac = None;
@@ -1789,6 +1805,7 @@ pub(crate) mod tests {
         let mut dirs = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("../pcaps/6lo")];
         dirs.extend(ietfwg_test_support::shared::corpus("6lo"));
         let (mut datagrams, mut ipv6_errors, mut frame_errors) = (0usize, 0usize, 0usize);
+        let mut unchecked_fcs = 0usize;
         let mut seen = std::collections::HashSet::new();
         for dir in dirs {
             for (path, fcs, frames) in captures(&dir) {
@@ -1796,6 +1813,11 @@ pub(crate) mod tests {
                 let mut lean = Decoder::new(ContextTable::new(), Limits::default());
                 lean.set_datagrams_only(true);
                 let mut reused = FrameReport::default();
+                // As `6lo compress` decodes: datagrams only, the FCS not checked.
+                let mut unchecked = Decoder::new(ContextTable::new(), Limits::default());
+                unchecked.set_datagrams_only(true);
+                unchecked.set_fcs_unchecked(true);
+                let mut reused_unchecked = FrameReport::default();
                 for (i, f) in frames.iter().enumerate() {
                     let n = i as u64 + 1;
                     let mut variants = vec![(&f[..], fcs)];
@@ -1819,6 +1841,34 @@ pub(crate) mod tests {
                         let a = full.decode_frame(bytes, mode, n, 0);
                         lean.decode_frame_into(bytes, mode, n, 0, &mut reused);
                         let b = &reused;
+                        unchecked.decode_frame_into(bytes, mode, n, 0, &mut reused_unchecked);
+                        let u = &reused_unchecked;
+                        let mut mac_unchecked = b.mac.clone();
+                        if let Some(m) = mac_unchecked.as_mut() {
+                            m.fcs = None;
+                        }
+                        assert_eq!(u.mac, mac_unchecked, "{at}");
+                        assert_eq!(
+                            (&u.error, &u.lowpan, &u.note),
+                            (&b.error, &b.lowpan, &b.note)
+                        );
+                        assert_eq!(
+                            u.datagram.as_ref().map(|d| (
+                                &d.bytes,
+                                &d.frames,
+                                &d.ipv6,
+                                &d.ipv6_error
+                            )),
+                            b.datagram.as_ref().map(|d| (
+                                &d.bytes,
+                                &d.frames,
+                                &d.ipv6,
+                                &d.ipv6_error
+                            )),
+                            "{at}"
+                        );
+                        unchecked_fcs +=
+                            usize::from(b.mac.as_ref().is_some_and(|m| m.fcs.is_some()));
                         assert_eq!(b.error, a.error, "{at}");
                         assert_eq!(b.mac, a.mac, "{at}");
                         assert_eq!(b.lowpan, a.lowpan, "{at}");
@@ -1850,12 +1900,17 @@ pub(crate) mod tests {
                             }
                             (x, y) => panic!("{at}: datagram {x:?} / {y:?}"),
                         }
-                        assert_eq!(lean.take_expired(), full.take_expired(), "{at}");
+                        let expired = lean.take_expired();
+                        assert_eq!(unchecked.take_expired(), expired, "{at}");
+                        assert_eq!(expired, full.take_expired(), "{at}");
                     }
                 }
-                assert_eq!(lean.finish(), full.finish(), "{}", path.display());
+                let lean_left = lean.finish();
+                assert_eq!(unchecked.finish(), lean_left, "{}", path.display());
+                assert_eq!(lean_left, full.finish(), "{}", path.display());
             }
         }
+        assert!(unchecked_fcs > 1000, "{unchecked_fcs} frames with an FCS");
         assert!(
             datagrams > 100 && frame_errors > 0,
             "{datagrams} datagrams, {frame_errors} frame errors, {ipv6_errors} IPv6 errors"

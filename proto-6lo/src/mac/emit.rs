@@ -239,7 +239,11 @@ fn put_addr(buf: &mut Vec<u8>, a: &LinkAddr) {
     match a {
         LinkAddr::Absent => {}
         LinkAddr::Short(s) => buf.extend_from_slice(&s.to_le_bytes()),
-        LinkAddr::Extended(e) => buf.extend(e.iter().rev()),
+        LinkAddr::Extended(e) => {
+            let mut r = *e;
+            r.reverse();
+            buf.extend_from_slice(&r);
+        }
     }
 }
 
