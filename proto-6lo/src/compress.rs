@@ -332,7 +332,9 @@ impl Compressor<'_> {
         depth: u8,
         out: &mut Vec<u8>,
     ) -> usize {
-        let (items, end) = self.plan(h, at, depth);
+        // Filled where it lies (a SmallVec returned or iterated by value is copied whole).
+        let mut items = Items::new();
+        let end = self.plan(h, at, depth, &mut items);
 
         // TF (RFC 6282 §3.1.1): ECN first, then DSCP.
         let ecn = h.traffic_class & 0x03;
@@ -406,15 +408,15 @@ impl Compressor<'_> {
         dd.write_inline(&h.dst.octets(), out);
 
         let n = items.len();
-        for (i, item) in items.into_iter().enumerate() {
+        for (i, item) in items.iter().enumerate() {
             let more = i + 1 < n;
             match item {
-                Item::Ext {
+                &Item::Ext {
                     eid,
                     next_header,
                     data_at,
                     data_len,
-                    ghc,
+                    ref ghc,
                 } => match ghc {
                     Some(code) => {
                         out.push(ghc::NHC_EXT | (eid << 1) | u8::from(more));
@@ -433,11 +435,11 @@ impl Compressor<'_> {
                         out.extend_from_slice(data);
                     }
                 },
-                Item::Udp {
+                &Item::Udp {
                     src_port,
                     dst_port,
                     checksum,
-                    ghc,
+                    ref ghc,
                 } => {
                     let (p, ports, ports_len) = udp_ports(src_port, dst_port);
                     let base = if ghc.is_some() { ghc::NHC_UDP } else { 0xf0 };
@@ -454,7 +456,7 @@ impl Compressor<'_> {
                     out.push(ghc::NHC_ICMPV6);
                     out.extend_from_slice(&code);
                 }
-                Item::Ipv6 { at: inner_at } => {
+                &Item::Ipv6 { at: inner_at } => {
                     out.push(0xe0 | (eid::IPV6 << 1));
                     return match fixed_header(self.d, inner_at) {
                         Ok(inner) => self.header(
@@ -474,12 +476,11 @@ impl Compressor<'_> {
         end
     }
 
-    /// The headers after the IPv6 header at `at` that can be compressed, in order, and the
-    /// offset where the uncompressed remainder starts.
-    fn plan(&self, h: &Header, at: usize, depth: u8) -> (Items, usize) {
+    /// The headers after the IPv6 header at `at` that can be compressed, in order, appended to
+    /// `items`; returns the offset where the uncompressed remainder starts.
+    fn plan(&self, h: &Header, at: usize, depth: u8, items: &mut Items) -> usize {
         let d = self.d;
         let total = d.len();
-        let mut items = Items::new();
         let mut pos = at + ipv6::HEADER_LEN;
         let mut next = h.next_header;
         loop {
@@ -547,7 +548,7 @@ impl Compressor<'_> {
                 _ => break,
             }
         }
-        (items, pos)
+        pos
     }
 
     /// An extension header of protocol `p` at `pos`: the planned item, its Next Header and its

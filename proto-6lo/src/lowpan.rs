@@ -309,7 +309,7 @@ struct RfragHead {
 
 /// Allocations a previous report lends to the next frame's datagram (emptied before use):
 /// its bytes, its frame list, and the box of its Neighbor Discovery message.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Scratch {
     bytes: Vec<u8>,
     frames: Vec<u64>,
@@ -354,6 +354,11 @@ pub struct Decoder {
     datagrams_only: bool,
     /// [`Decoder::set_fcs_unchecked`].
     fcs_unchecked: bool,
+    /// [`Decoder::set_whole_iphc_unreported`].
+    whole_iphc_unreported: bool,
+    /// Buffers handed back with [`Decoder::recycle`], for the next frame whose report comes
+    /// without a datagram to reuse.
+    stash: Scratch,
 }
 
 impl Decoder {
@@ -370,6 +375,8 @@ impl Decoder {
             addresses: AddressBook::new(),
             datagrams_only: false,
             fcs_unchecked: false,
+            whole_iphc_unreported: false,
+            stash: Scratch::default(),
         }
     }
 
@@ -392,6 +399,16 @@ impl Decoder {
     /// caller that does not read it (`6lo compress`).
     pub fn set_fcs_unchecked(&mut self, on: bool) {
         self.fcs_unchecked = on;
+    }
+
+    /// When on, a frame whose MAC payload is one whole LOWPAN_IPHC datagram (no dispatch header
+    /// before it: no mesh, broadcast, fragment or page header) and that decodes gets no
+    /// `FrameReport::lowpan` (its IPHC and NHC fields): its datagram holds all it carried.
+    /// Every other frame — dispatch headers, fragments, an IPHC header in error — is reported
+    /// as without it. For a caller that reads the datagrams, and the dispatch headers only
+    /// where there are some (`6lo decompress`, `6lo compress`).
+    pub fn set_whole_iphc_unreported(&mut self, on: bool) {
+        self.whole_iphc_unreported = on;
     }
 
     /// Whether the read-back summary is cut to the fixed header: datagrams only, and no
@@ -455,6 +472,16 @@ impl Decoder {
         self.learn_address(&mut report);
         self.decode_mle(&mut report);
         report
+    }
+
+    /// Takes the buffers of `d` (its bytes and frame list, left empty) for the next frame's
+    /// datagram: for a caller that decodes each frame into a new report
+    /// ([`Decoder::decode_frame_into`] with an empty one) and is done with this one's datagram.
+    /// A report that still holds its datagram when passed to `decode_frame_into` lends its
+    /// buffers itself.
+    pub fn recycle(&mut self, d: &mut DatagramReport) {
+        self.stash.bytes = std::mem::take(&mut d.bytes);
+        self.stash.frames = std::mem::take(&mut d.frames);
     }
 
     /// A datagram to or from UDP port 19788 carries an MLE message: decoded, and decrypted
@@ -583,7 +610,7 @@ impl Decoder {
                     _ => None,
                 },
             },
-            None => Scratch::default(),
+            None => std::mem::take(&mut self.stash),
         };
         // `FrameReport::empty(number)`, field by field, and the MAC frame parsed straight into
         // its place in the report (a `Frame` moved through locals is copied at every step).
@@ -833,21 +860,23 @@ impl Decoder {
                 report.learned_contexts = self.learn_from(s);
             }
         }
-        report.lowpan = Some(LowpanReport {
-            dispatch: Vec::new(),
-            page: 0,
-            compression: Some(Compression::Iphc {
-                iphc,
-                nhc,
-                compressed_len: consumed,
-                uncompressed_len,
-            }),
-            fragment: None,
-            rfrag: None,
-            sixlorh: None,
-            sixlorh_error: None,
-            rfrag_ack: None,
-        });
+        if !self.whole_iphc_unreported {
+            report.lowpan = Some(LowpanReport {
+                dispatch: Vec::new(),
+                page: 0,
+                compression: Some(Compression::Iphc {
+                    iphc,
+                    nhc,
+                    compressed_len: consumed,
+                    uncompressed_len,
+                }),
+                fragment: None,
+                rfrag: None,
+                sixlorh: None,
+                sixlorh_error: None,
+                rfrag_ack: None,
+            });
+        }
         report.datagram = Some(DatagramReport {
             length: bytes.len(),
             frames,
@@ -1805,7 +1834,7 @@ pub(crate) mod tests {
         let mut dirs = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("../pcaps/6lo")];
         dirs.extend(ietfwg_test_support::shared::corpus("6lo"));
         let (mut datagrams, mut ipv6_errors, mut frame_errors) = (0usize, 0usize, 0usize);
-        let mut unchecked_fcs = 0usize;
+        let (mut unchecked_fcs, mut unreported) = (0usize, 0usize);
         let mut seen = std::collections::HashSet::new();
         for dir in dirs {
             for (path, fcs, frames) in captures(&dir) {
@@ -1813,10 +1842,12 @@ pub(crate) mod tests {
                 let mut lean = Decoder::new(ContextTable::new(), Limits::default());
                 lean.set_datagrams_only(true);
                 let mut reused = FrameReport::default();
-                // As `6lo compress` decodes: datagrams only, the FCS not checked.
+                // As `6lo compress` decodes: datagrams only, the FCS not checked, no 6LoWPAN
+                // report for a frame that is one whole IPHC datagram.
                 let mut unchecked = Decoder::new(ContextTable::new(), Limits::default());
                 unchecked.set_datagrams_only(true);
                 unchecked.set_fcs_unchecked(true);
+                unchecked.set_whole_iphc_unreported(true);
                 let mut reused_unchecked = FrameReport::default();
                 for (i, f) in frames.iter().enumerate() {
                     let n = i as u64 + 1;
@@ -1848,10 +1879,21 @@ pub(crate) mod tests {
                             m.fcs = None;
                         }
                         assert_eq!(u.mac, mac_unchecked, "{at}");
-                        assert_eq!(
-                            (&u.error, &u.lowpan, &u.note),
-                            (&b.error, &b.lowpan, &b.note)
-                        );
+                        assert_eq!((&u.error, &u.note), (&b.error, &b.note), "{at}");
+                        match (&u.lowpan, &b.lowpan) {
+                            (None, Some(l)) => {
+                                assert!(
+                                    l.dispatch.is_empty()
+                                        && matches!(l.compression, Some(Compression::Iphc { .. }))
+                                        && l.fragment.is_none()
+                                        && b.error.is_none()
+                                        && b.datagram.is_some(),
+                                    "{at}: {l:?}"
+                                );
+                                unreported += 1;
+                            }
+                            (x, y) => assert_eq!(x, y, "{at}"),
+                        }
                         assert_eq!(
                             u.datagram.as_ref().map(|d| (
                                 &d.bytes,
@@ -1911,6 +1953,7 @@ pub(crate) mod tests {
             }
         }
         assert!(unchecked_fcs > 1000, "{unchecked_fcs} frames with an FCS");
+        assert!(unreported > 1000, "{unreported} whole IPHC frames");
         assert!(
             datagrams > 100 && frame_errors > 0,
             "{datagrams} datagrams, {frame_errors} frame errors, {ipv6_errors} IPv6 errors"
