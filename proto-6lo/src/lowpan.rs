@@ -948,7 +948,10 @@ impl Decoder {
     /// Datagrams given up (timed out, evicted, aborted by the sender) since the last call.
     pub fn take_expired(&mut self) -> Vec<IncompleteDatagram> {
         let mut v = self.reassembler.take_expired();
-        v.extend(self.rfrag.take_expired());
+        let rfrag = self.rfrag.take_expired();
+        if !rfrag.is_empty() {
+            v.extend(rfrag);
+        }
         v
     }
 
