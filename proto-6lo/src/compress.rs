@@ -1297,4 +1297,31 @@ mod tests {
         }
         assert!(differing_choices > 10_000, "{differing_choices}");
     }
+
+    /// The stateless multicast forms offered for an address are those RFC 6282 §3.1.1 allows:
+    /// 48 bits for `ffXX::00XX:XXXX:XXXX`, 32 bits for `ffXX::00XX:XXXX`, 8 bits for
+    /// `ff02::00XX`, on addresses with a non-zero octet at each place in turn.
+    #[test]
+    fn multicast_forms_offered_by_zero_ranges() {
+        for scope in [0x02u8, 0x05] {
+            for hole in 2..16usize {
+                let mut o = [0u8; 16];
+                o[0] = 0xff;
+                o[1] = scope;
+                o[hole] = 0x40;
+                let want: &[u8] = match hole {
+                    2..=10 => &[0],
+                    11..=12 => &[0, 1],
+                    13..=14 => &[0, 1, 2],
+                    _ if scope == 0x02 => &[0, 1, 2, 3],
+                    _ => &[0, 1, 2],
+                };
+                let got: Vec<u8> = multicast_options(&Ipv6Addr::from(o), &[])
+                    .iter()
+                    .map(|f| f.mode)
+                    .collect();
+                assert_eq!(got, want, "{}", Ipv6Addr::from(o));
+            }
+        }
+    }
 }
