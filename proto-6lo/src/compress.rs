@@ -423,7 +423,7 @@ impl Compressor<'_> {
                         if !more {
                             out.push(next_header);
                         }
-                        out.extend_from_slice(&code);
+                        out.extend_from_slice(code);
                     }
                     None => {
                         out.push(0xe0 | (eid << 1) | u8::from(more));
@@ -449,12 +449,12 @@ impl Compressor<'_> {
                         out.extend_from_slice(&c.to_be_bytes());
                     }
                     if let Some(code) = ghc {
-                        out.extend_from_slice(&code);
+                        out.extend_from_slice(code);
                     }
                 }
                 Item::Icmpv6 { code } => {
                     out.push(ghc::NHC_ICMPV6);
-                    out.extend_from_slice(&code);
+                    out.extend_from_slice(code);
                 }
                 &Item::Ipv6 { at: inner_at } => {
                     out.push(0xe0 | (eid::IPV6 << 1));
