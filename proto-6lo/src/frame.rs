@@ -209,7 +209,10 @@ impl Framer {
         let mut mac_header = target.mac.clone();
         let first_seq = target.mac.seq.unwrap_or(self.next_seq);
         mac_header.seq = Some(first_seq);
-        let mac_len = mac_header.len();
+        // Assembled once: its length decides the room left, and a datagram that fits one frame
+        // is written behind it.
+        let mhr = mac_header.mhr();
+        let mac_len = mhr.bytes().len();
         let on_air_fcs = self.config.fcs.len().max(2);
         let fixed = mac_len + on_air_fcs + prefix.len();
         let room = self
@@ -253,7 +256,7 @@ impl Framer {
             let f = &mut out.frames[0];
             f.clear();
             f.reserve(mac_len + payload_bytes + self.config.fcs.len());
-            mac_header.emit_into(f);
+            f.extend_from_slice(mhr.bytes());
             f.extend_from_slice(&prefix);
             f.extend_from_slice(header);
             f.extend_from_slice(rest);

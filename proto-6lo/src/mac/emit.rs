@@ -174,8 +174,13 @@ impl MacHeader {
 
     /// Appends the MAC header to `buf`.
     pub fn emit_into(&self, buf: &mut Vec<u8>) {
-        // Assembled in an array of the largest header's size, then appended at once: one
-        // capacity check for the header instead of one per field.
+        buf.extend_from_slice(self.mhr().bytes());
+    }
+
+    /// The MAC header assembled in an array of the largest header's size (to be appended at
+    /// once: one capacity check for the header instead of one per field), its length known
+    /// before it is written.
+    pub(crate) fn mhr(&self) -> Mhr {
         let l = self.layout();
         let mut h = Mhr::default();
         h.put(&l.fcf(self).to_le_bytes());
@@ -190,14 +195,14 @@ impl MacHeader {
             h.put(&p.to_le_bytes());
         }
         h.put_addr(&self.src);
-        buf.extend_from_slice(h.bytes());
+        h
     }
 }
 
 /// A MAC header being assembled: frame control, sequence number, two PAN IDs and two extended
 /// addresses at most (23 octets).
 #[derive(Default)]
-struct Mhr {
+pub(crate) struct Mhr {
     buf: [u8; 23],
     len: usize,
 }
@@ -225,7 +230,7 @@ impl Mhr {
         }
     }
 
-    fn bytes(&self) -> &[u8] {
+    pub(crate) fn bytes(&self) -> &[u8] {
         &self.buf[..self.len]
     }
 }
