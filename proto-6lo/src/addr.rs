@@ -167,6 +167,9 @@ impl fmt::Display for Context {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContextTable {
     entries: [Option<Context>; 16],
+    /// Bit `i` set when `entries[i]` is: [`ContextTable::iter`] visits the set entries only
+    /// (the compressor lists them for every datagram, and most tables hold none or one).
+    set: u16,
 }
 
 impl ContextTable {
@@ -180,6 +183,7 @@ impl ContextTable {
         match self.entries.get_mut(usize::from(id)) {
             Some(slot) => {
                 *slot = Some(ctx);
+                self.set |= 1 << id;
                 true
             }
             None => false,
@@ -193,10 +197,15 @@ impl ContextTable {
 
     /// The configured contexts, with their ids.
     pub fn iter(&self) -> impl Iterator<Item = (u8, &Context)> {
-        self.entries
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| c.as_ref().map(|c| (i as u8, c)))
+        let mut left = self.set;
+        std::iter::from_fn(move || {
+            // The lowest id still to visit.
+            let id = u8::try_from(left.trailing_zeros())
+                .ok()
+                .filter(|&i| i < 16)?;
+            left &= left - 1;
+            Some((id, self.entries.get(usize::from(id))?.as_ref()?))
+        })
     }
 
     /// Parses `N=PREFIX/LEN`, as the command line gives it, and sets it.
@@ -248,5 +257,32 @@ mod tests {
         assert_eq!(t.get(3).unwrap().len, 64);
         assert!(t.set_from_arg("16=2001:db8::/64").is_err());
         assert!(t.set_from_arg("1=2001:db8::/129").is_err());
+    }
+
+    /// `iter` lists exactly the contexts `get` finds, lowest id first, whatever the order they
+    /// were set in (an id set twice once, with its last value); `set` refuses ids past 15.
+    #[test]
+    fn iter_lists_the_set_contexts_in_id_order() {
+        let ctx = |n: u8| Context {
+            prefix: Ipv6Addr::new(0x2001, 0xdb8, u16::from(n), 0, 0, 0, 0, 0),
+            len: 48 + n,
+        };
+        assert_eq!(ContextTable::new().iter().count(), 0);
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..500 {
+            let mut t = ContextTable::new();
+            for k in 0..(x % 20) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let id = (x % 17) as u8;
+                assert_eq!(t.set(id, ctx(id.wrapping_add(k as u8))), id < 16);
+            }
+            let want: Vec<(u8, Context)> = (0..16u8)
+                .filter_map(|i| t.get(i).map(|c| (i, *c)))
+                .collect();
+            let got: Vec<(u8, Context)> = t.iter().map(|(i, c)| (i, *c)).collect();
+            assert_eq!(got, want);
+        }
     }
 }

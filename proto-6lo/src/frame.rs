@@ -145,9 +145,19 @@ impl Framer {
     /// buffer), so that a caller framing datagram after datagram with one `Framed` allocates
     /// less per datagram. On error `out` is left empty.
     pub fn frame_into(&mut self, datagram: &[u8], target: &Target, out: &mut Framed) -> Result<()> {
-        let mut spare_frames = std::mem::take(&mut out.frames);
-        let spare_bytes = out.compressed.take().map(|c| c.bytes).unwrap_or_default();
-        *out = Framed::default();
+        let r = self.frame_in_place(datagram, target, out);
+        if r.is_err() {
+            *out = Framed::default();
+        }
+        r
+    }
+
+    /// [`Framer::frame_into`] without the clean-up on error: `out` is written field by field
+    /// where it lies (a `Framed` or `Compressed` built in locals and moved into place is copied
+    /// at every step).
+    fn frame_in_place(&mut self, datagram: &[u8], target: &Target, out: &mut Framed) -> Result<()> {
+        out.uncompressed_because = None;
+        out.datagram_tag = None;
         let mesh = match (&target.mesh, self.config.mesh_hops) {
             (Some(m), Some(h)) => Some(MeshHeader::new(h, m.originator, m.final_destination)),
             (Some(m), None) => Some(m.clone()),
@@ -159,29 +169,34 @@ impl Framer {
             Some(m) => (m.originator, m.final_destination),
             None => (target.mac.src, target.mac.dst),
         };
-        let (compressed, consumed, fallback) = match compress::compress_into(
+        // The previous datagram's compressed headers lend their buffer to this one's.
+        let slot = out.compressed.get_or_insert_with(Compressed::empty);
+        let consumed = match compress::compress_into(
             &mut self.workspace,
-            spare_bytes,
+            slot,
             datagram,
             iid_src,
             iid_dst,
             &self.contexts,
             &self.config.options,
         ) {
-            Ok(c) => {
-                let n = c.consumed;
-                (Some(c), n, None)
-            }
+            Ok(()) => slot.consumed,
             // An IPv6 datagram IPHC cannot describe (a Payload Length that disagrees with its
             // size…) still travels faithfully behind the uncompressed IPv6 dispatch; the whole
             // datagram, header included, is then payload that fragments anywhere.
-            Err(e) if e.layer() == Layer::Ipv6 && is_ipv6(datagram) => (None, 0, Some(e)),
+            Err(e) if e.layer() == Layer::Ipv6 && is_ipv6(datagram) => {
+                out.compressed = None;
+                out.uncompressed_because = Some(e);
+                0
+            }
             Err(e) => return Err(e),
         };
-        let header: &[u8] = match &compressed {
+        out.consumed = consumed;
+        let header: &[u8] = match &out.compressed {
             Some(c) => &c.bytes,
             None => &[crate::dispatch::code::IPV6],
         };
+        out.header_len = header.len();
 
         let mut prefix = Vec::new();
         if let Some(m) = &mesh {
@@ -194,8 +209,12 @@ impl Framer {
         let mut mac_header = target.mac.clone();
         let first_seq = target.mac.seq.unwrap_or(self.next_seq);
         mac_header.seq = Some(first_seq);
+        // Assembled once: its length decides the room left, and a datagram that fits one frame
+        // is written behind it.
+        let mhr = mac_header.mhr();
+        let mac_len = mhr.bytes().len();
         let on_air_fcs = self.config.fcs.len().max(2);
-        let fixed = mac_header.len() + on_air_fcs + prefix.len();
+        let fixed = mac_len + on_air_fcs + prefix.len();
         let room = self
             .config
             .frame_size
@@ -207,10 +226,9 @@ impl Framer {
                     "frame size",
                     0,
                     format!(
-                        "{} octets leave no room after the MAC header ({}), FCS ({on_air_fcs}) and \
-                         mesh/BC0 headers ({})",
+                        "{} octets leave no room after the MAC header ({mac_len}), FCS \
+                         ({on_air_fcs}) and mesh/BC0 headers ({})",
                         self.config.frame_size,
-                        mac_header.len(),
                         prefix.len()
                     ),
                 )
@@ -223,7 +241,6 @@ impl Framer {
             .get(consumed..)
             .filter(|rest| header.len() + rest.len() <= room)
         {
-            mac_header.seq = Some(first_seq);
             if self.config.bc0 {
                 if let Some(b) = prefix.get_mut(bc0_at + 1) {
                     *b = bc0;
@@ -232,38 +249,31 @@ impl Framer {
             }
             let payload_bytes = prefix.len() + header.len() + rest.len();
             // The previous datagram's first frame buffer, if any.
-            spare_frames.truncate(1);
-            let mut f = spare_frames.pop().unwrap_or_default();
+            out.frames.truncate(1);
+            if out.frames.is_empty() {
+                out.frames.push(Vec::new());
+            }
+            let f = &mut out.frames[0];
             f.clear();
-            f.reserve(mac_header.len() + payload_bytes + self.config.fcs.len());
-            mac_header.emit_into(&mut f);
+            f.reserve(mac_len + payload_bytes + self.config.fcs.len());
+            f.extend_from_slice(mhr.bytes());
             f.extend_from_slice(&prefix);
             f.extend_from_slice(header);
             f.extend_from_slice(rest);
-            mac::append_fcs(&mut f, self.config.fcs);
+            mac::append_fcs(f, self.config.fcs);
             if target.mac.seq.is_none() {
                 self.next_seq = first_seq.wrapping_add(1);
             }
             self.next_bc0 = bc0;
-            let header_len = header.len();
-            let frame_bytes = f.len();
-            spare_frames.push(f);
-            *out = Framed {
-                frame_bytes,
-                frames: spare_frames,
-                compressed,
-                uncompressed_because: fallback,
-                header_len,
-                consumed,
-                datagram_tag: None,
-                payload_bytes,
-            };
+            out.frame_bytes = f.len();
+            out.payload_bytes = payload_bytes;
             return Ok(());
         }
         let pieces = fragment::fragment(datagram, header, consumed, room, tag)?;
         let fragmented = pieces.first().is_some_and(|p| p.header.is_some());
 
-        let mut frames = Vec::with_capacity(pieces.len());
+        out.frames.clear();
+        out.frames.reserve(pieces.len());
         let (mut payload_bytes, mut frame_bytes) = (0, 0);
         for (i, piece) in pieces.iter().enumerate() {
             mac_header.seq = Some(first_seq.wrapping_add(i as u8));
@@ -279,7 +289,7 @@ impl Framer {
             let f = mac::emit(&mac_header, &payload, self.config.fcs);
             payload_bytes += payload.len();
             frame_bytes += f.len();
-            frames.push(f);
+            out.frames.push(f);
         }
         if target.mac.seq.is_none() {
             self.next_seq = first_seq.wrapping_add(pieces.len() as u8);
@@ -288,17 +298,9 @@ impl Framer {
         if fragmented {
             self.next_tag = tag.wrapping_add(1);
         }
-        let header_len = header.len();
-        *out = Framed {
-            frames,
-            compressed,
-            uncompressed_because: fallback,
-            header_len,
-            consumed,
-            datagram_tag: fragmented.then_some(tag),
-            payload_bytes,
-            frame_bytes,
-        };
+        out.datagram_tag = fragmented.then_some(tag);
+        out.payload_bytes = payload_bytes;
+        out.frame_bytes = frame_bytes;
         Ok(())
     }
 }

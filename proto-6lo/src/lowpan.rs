@@ -315,7 +315,7 @@ struct RfragHead {
 
 /// Allocations a previous report lends to the next frame's datagram (emptied before use):
 /// its bytes, its frame list, and the box of its Neighbor Discovery message.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Scratch {
     bytes: Vec<u8>,
     frames: Vec<u64>,
@@ -358,6 +358,13 @@ pub struct Decoder {
     addresses: AddressBook,
     /// [`Decoder::set_datagrams_only`].
     datagrams_only: bool,
+    /// [`Decoder::set_fcs_unchecked`].
+    fcs_unchecked: bool,
+    /// [`Decoder::set_whole_iphc_unreported`].
+    whole_iphc_unreported: bool,
+    /// Buffers handed back with [`Decoder::recycle`], for the next frame whose report comes
+    /// without a datagram to reuse.
+    stash: Scratch,
 }
 
 impl Decoder {
@@ -373,6 +380,9 @@ impl Decoder {
             keys: KeyTable::new(),
             addresses: AddressBook::new(),
             datagrams_only: false,
+            fcs_unchecked: false,
+            whole_iphc_unreported: false,
+            stash: Scratch::default(),
         }
     }
 
@@ -387,6 +397,24 @@ impl Decoder {
     /// are read from them.
     pub fn set_datagrams_only(&mut self, on: bool) {
         self.datagrams_only = on;
+    }
+
+    /// When on, a frame's FCS is split off as the [`FcsMode`] given says but its CRC is not
+    /// computed ([`mac::parse_fcs_unchecked`]): `FrameReport::mac`'s `fcs` is None; the rest of
+    /// the report is as without it (nothing else the decoder does reads the FCS verdict). For a
+    /// caller that does not read it (`6lo compress`).
+    pub fn set_fcs_unchecked(&mut self, on: bool) {
+        self.fcs_unchecked = on;
+    }
+
+    /// When on, a frame whose MAC payload is one whole LOWPAN_IPHC datagram (no dispatch header
+    /// before it: no mesh, broadcast, fragment or page header) and that decodes gets no
+    /// `FrameReport::lowpan` (its IPHC and NHC fields): its datagram holds all it carried.
+    /// Every other frame — dispatch headers, fragments, an IPHC header in error — is reported
+    /// as without it. For a caller that reads the datagrams, and the dispatch headers only
+    /// where there are some (`6lo decompress`, `6lo compress`).
+    pub fn set_whole_iphc_unreported(&mut self, on: bool) {
+        self.whole_iphc_unreported = on;
     }
 
     /// Whether the read-back summary is cut to the fixed header: datagrams only, and no
@@ -450,6 +478,16 @@ impl Decoder {
         self.learn_address(&mut report);
         self.decode_mle(&mut report);
         report
+    }
+
+    /// Takes the buffers of `d` (its bytes and frame list, left empty) for the next frame's
+    /// datagram: for a caller that decodes each frame into a new report
+    /// ([`Decoder::decode_frame_into`] with an empty one) and is done with this one's datagram.
+    /// A report that still holds its datagram when passed to `decode_frame_into` lends its
+    /// buffers itself.
+    pub fn recycle(&mut self, d: &mut DatagramReport) {
+        self.stash.bytes = std::mem::take(&mut d.bytes);
+        self.stash.frames = std::mem::take(&mut d.frames);
     }
 
     /// A datagram to or from UDP port 19788 carries an MLE message: decoded, and decrypted
@@ -578,7 +616,7 @@ impl Decoder {
                     _ => None,
                 },
             },
-            None => Scratch::default(),
+            None => std::mem::take(&mut self.stash),
         };
         // `FrameReport::empty(number)`, field by field, and the MAC frame parsed straight into
         // its place in the report (a `Frame` moved through locals is copied at every step).
@@ -592,7 +630,12 @@ impl Decoder {
         report.learned_address = None;
         report.link = None;
         report.partial = None;
-        report.mac = match mac::parse(frame, fcs) {
+        let parsed = if self.fcs_unchecked {
+            mac::parse_fcs_unchecked(frame, fcs)
+        } else {
+            mac::parse(frame, fcs)
+        };
+        report.mac = match parsed {
             Ok(f) => Some(f),
             Err(e) => {
                 report.mac = None;
@@ -823,21 +866,23 @@ impl Decoder {
                 report.learned_contexts = self.learn_from(s);
             }
         }
-        report.lowpan = Some(LowpanReport {
-            dispatch: Vec::new(),
-            page: 0,
-            compression: Some(Compression::Iphc {
-                iphc,
-                nhc,
-                compressed_len: consumed,
-                uncompressed_len,
-            }),
-            fragment: None,
-            rfrag: None,
-            sixlorh: None,
-            sixlorh_error: None,
-            rfrag_ack: None,
-        });
+        if !self.whole_iphc_unreported {
+            report.lowpan = Some(LowpanReport {
+                dispatch: Vec::new(),
+                page: 0,
+                compression: Some(Compression::Iphc {
+                    iphc,
+                    nhc,
+                    compressed_len: consumed,
+                    uncompressed_len,
+                }),
+                fragment: None,
+                rfrag: None,
+                sixlorh: None,
+                sixlorh_error: None,
+                rfrag_ack: None,
+            });
+        }
         report.datagram = Some(DatagramReport {
             length: bytes.len(),
             frames,
@@ -911,7 +956,10 @@ impl Decoder {
     /// Datagrams given up (timed out, evicted, aborted by the sender) since the last call.
     pub fn take_expired(&mut self) -> Vec<IncompleteDatagram> {
         let mut v = self.reassembler.take_expired();
-        v.extend(self.rfrag.take_expired());
+        let rfrag = self.rfrag.take_expired();
+        if !rfrag.is_empty() {
+            v.extend(rfrag);
+        }
         v
     }
 
@@ -1800,6 +1848,7 @@ pub(crate) mod tests {
         let mut dirs = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("../pcaps/6lo")];
         dirs.extend(ietfwg_test_support::shared::corpus("6lo"));
         let (mut datagrams, mut ipv6_errors, mut frame_errors) = (0usize, 0usize, 0usize);
+        let (mut unchecked_fcs, mut unreported) = (0usize, 0usize);
         let mut seen = std::collections::HashSet::new();
         for dir in dirs {
             for (path, fcs, frames) in captures(&dir) {
@@ -1807,6 +1856,13 @@ pub(crate) mod tests {
                 let mut lean = Decoder::new(ContextTable::new(), Limits::default());
                 lean.set_datagrams_only(true);
                 let mut reused = FrameReport::default();
+                // As `6lo compress` decodes: datagrams only, the FCS not checked, no 6LoWPAN
+                // report for a frame that is one whole IPHC datagram.
+                let mut unchecked = Decoder::new(ContextTable::new(), Limits::default());
+                unchecked.set_datagrams_only(true);
+                unchecked.set_fcs_unchecked(true);
+                unchecked.set_whole_iphc_unreported(true);
+                let mut reused_unchecked = FrameReport::default();
                 for (i, f) in frames.iter().enumerate() {
                     let n = i as u64 + 1;
                     let mut variants = vec![(&f[..], fcs)];
@@ -1830,6 +1886,45 @@ pub(crate) mod tests {
                         let a = full.decode_frame(bytes, mode, n, 0);
                         lean.decode_frame_into(bytes, mode, n, 0, &mut reused);
                         let b = &reused;
+                        unchecked.decode_frame_into(bytes, mode, n, 0, &mut reused_unchecked);
+                        let u = &reused_unchecked;
+                        let mut mac_unchecked = b.mac.clone();
+                        if let Some(m) = mac_unchecked.as_mut() {
+                            m.fcs = None;
+                        }
+                        assert_eq!(u.mac, mac_unchecked, "{at}");
+                        assert_eq!((&u.error, &u.note), (&b.error, &b.note), "{at}");
+                        match (&u.lowpan, &b.lowpan) {
+                            (None, Some(l)) => {
+                                assert!(
+                                    l.dispatch.is_empty()
+                                        && matches!(l.compression, Some(Compression::Iphc { .. }))
+                                        && l.fragment.is_none()
+                                        && b.error.is_none()
+                                        && b.datagram.is_some(),
+                                    "{at}: {l:?}"
+                                );
+                                unreported += 1;
+                            }
+                            (x, y) => assert_eq!(x, y, "{at}"),
+                        }
+                        assert_eq!(
+                            u.datagram.as_ref().map(|d| (
+                                &d.bytes,
+                                &d.frames,
+                                &d.ipv6,
+                                &d.ipv6_error
+                            )),
+                            b.datagram.as_ref().map(|d| (
+                                &d.bytes,
+                                &d.frames,
+                                &d.ipv6,
+                                &d.ipv6_error
+                            )),
+                            "{at}"
+                        );
+                        unchecked_fcs +=
+                            usize::from(b.mac.as_ref().is_some_and(|m| m.fcs.is_some()));
                         assert_eq!(b.error, a.error, "{at}");
                         assert_eq!(b.mac, a.mac, "{at}");
                         assert_eq!(b.lowpan, a.lowpan, "{at}");
@@ -1861,12 +1956,18 @@ pub(crate) mod tests {
                             }
                             (x, y) => panic!("{at}: datagram {x:?} / {y:?}"),
                         }
-                        assert_eq!(lean.take_expired(), full.take_expired(), "{at}");
+                        let expired = lean.take_expired();
+                        assert_eq!(unchecked.take_expired(), expired, "{at}");
+                        assert_eq!(expired, full.take_expired(), "{at}");
                     }
                 }
-                assert_eq!(lean.finish(), full.finish(), "{}", path.display());
+                let lean_left = lean.finish();
+                assert_eq!(unchecked.finish(), lean_left, "{}", path.display());
+                assert_eq!(lean_left, full.finish(), "{}", path.display());
             }
         }
+        assert!(unchecked_fcs > 1000, "{unchecked_fcs} frames with an FCS");
+        assert!(unreported > 1000, "{unreported} whole IPHC frames");
         assert!(
             datagrams > 100 && frame_errors > 0,
             "{datagrams} datagrams, {frame_errors} frame errors, {ipv6_errors} IPv6 errors"

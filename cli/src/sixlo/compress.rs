@@ -35,7 +35,7 @@ use ietfwg_6lo::ble::{self, AddrType, BdAddr, Direction, Tracker};
 use ietfwg_6lo::compress::Options;
 use ietfwg_6lo::dispatch::DispatchHeader;
 use ietfwg_6lo::frame::{self, Config, Framed, Framer, Target};
-use ietfwg_6lo::lowpan::{DatagramReport, FrameReport};
+use ietfwg_6lo::lowpan::FrameReport;
 use ietfwg_6lo::mac::{self, FcsMode, MacHeader};
 use ietfwg_6lo::stats::LowpanMibOut;
 use ietfwg_6lo::LinkAddr;
@@ -225,6 +225,10 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
     let mut decoder = a.common.decoder()?;
     // The datagrams are compressed again: no summary, ND or MLE is built of them.
     decoder.set_datagrams_only(true);
+    // Nothing here reads a captured frame's FCS verdict: its CRC is not computed.
+    decoder.set_fcs_unchecked(true);
+    // A frame that is one whole IPHC datagram has no dispatch header (mesh) to read.
+    decoder.set_whole_iphc_unreported(true);
     let contexts = decoder.contexts().clone();
     let ethernet = a.link == LinkOut::Ethernet;
     let mstp = a.link == LinkOut::Mstp;
@@ -275,7 +279,6 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
     let mut st = Stats::default();
 
     let sel = a.select.selection();
-    let mut spare: Option<DatagramReport> = None;
     while let Some(pkt) = reader.next_packet()? {
         let (number, ts) = (pkt.number, pkt.ts);
         if sel.done(number, st.packets) {
@@ -310,12 +313,9 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
         match wpan_frame(&pkt) {
             Ok(Wpan::Frame(w)) => {
                 let (fcs, _) = super::frame_fcs(&pkt, &w);
-                // The previous datagram lends its buffers to this frame's
-                // (`decode_frame_into`), and takes them back below.
-                let mut report = FrameReport {
-                    datagram: spare.take(),
-                    ..FrameReport::default()
-                };
+                // The previous datagram's buffers, handed back to the decoder below
+                // (`Decoder::recycle`), serve this frame's.
+                let mut report = FrameReport::default();
                 decoder.decode_frame_into(w.frame, fcs, number, ts.as_nanos(), &mut report);
                 if let Some(e) = &report.error {
                     st.decode_errors += 1;
@@ -345,7 +345,9 @@ pub fn run(a: &CompressArgs, _out: &Output) -> anyhow::Result<Status> {
                     mesh,
                 };
                 emit(&mut sink, &mut st, a, number, ts, &d.bytes, None, target)?;
-                spare = report.datagram.take();
+                if let Some(d) = report.datagram.as_mut() {
+                    decoder.recycle(d);
+                }
             }
             Ok(Wpan::NotWpan(_)) => match ip_payload(&pkt) {
                 Ok(Some(ip)) if ip.first().is_some_and(|b| b >> 4 == 6) => {

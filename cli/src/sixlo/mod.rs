@@ -898,8 +898,11 @@ fn read_bounded_line(r: &mut impl BufRead, line: &mut Vec<u8>) -> std::io::Resul
 
 fn decompress(a: &DecompressArgs, out: &Output) -> anyhow::Result<Status> {
     let mut decoder = a.common.decoder()?;
-    // Only the datagrams and the verdicts are written: no summary, ND or MLE is built.
+    // Only the datagrams and the verdicts are written: no summary, ND or MLE is built, and a
+    // frame that is one whole IPHC datagram gets no 6LoWPAN report (only the fragment headers
+    // of frames that complete no datagram are read below).
     decoder.set_datagrams_only(true);
+    decoder.set_whole_iphc_unreported(true);
     crate::hints::capture_stdin(&a.input, "ietfwg 6lo decompress")?;
     // The capture is read on another thread, batch by batch.
     let (mut reader, len) = ThreadedReader::open(&a.input)?;

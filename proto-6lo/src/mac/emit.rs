@@ -174,19 +174,64 @@ impl MacHeader {
 
     /// Appends the MAC header to `buf`.
     pub fn emit_into(&self, buf: &mut Vec<u8>) {
+        buf.extend_from_slice(self.mhr().bytes());
+    }
+
+    /// The MAC header assembled in an array of the largest header's size (to be appended at
+    /// once: one capacity check for the header instead of one per field), its length known
+    /// before it is written.
+    pub(crate) fn mhr(&self) -> Mhr {
         let l = self.layout();
-        buf.extend_from_slice(&l.fcf(self).to_le_bytes());
+        let mut h = Mhr::default();
+        h.put(&l.fcf(self).to_le_bytes());
         if let Some(s) = l.seq {
-            buf.push(s);
+            h.put(&[s]);
         }
         if let Some(p) = l.dst_pan {
-            buf.extend_from_slice(&p.to_le_bytes());
+            h.put(&p.to_le_bytes());
         }
-        put_addr(buf, &self.dst);
+        h.put_addr(&self.dst);
         if let Some(p) = l.src_pan {
-            buf.extend_from_slice(&p.to_le_bytes());
+            h.put(&p.to_le_bytes());
         }
-        put_addr(buf, &self.src);
+        h.put_addr(&self.src);
+        h
+    }
+}
+
+/// A MAC header being assembled: frame control, sequence number, two PAN IDs and two extended
+/// addresses at most (23 octets).
+#[derive(Default)]
+pub(crate) struct Mhr {
+    buf: [u8; 23],
+    len: usize,
+}
+
+impl Mhr {
+    /// Appends `b`; never more than the 23 octets of the largest header (anything beyond would
+    /// be dropped, not written out of bounds).
+    fn put(&mut self, b: &[u8]) {
+        if let Some(dst) = self.buf.get_mut(self.len..self.len + b.len()) {
+            dst.copy_from_slice(b);
+            self.len += b.len();
+        }
+    }
+
+    /// An address little-endian, as the MAC header carries it.
+    fn put_addr(&mut self, a: &LinkAddr) {
+        match a {
+            LinkAddr::Absent => {}
+            LinkAddr::Short(s) => self.put(&s.to_le_bytes()),
+            LinkAddr::Extended(e) => {
+                let mut r = *e;
+                r.reverse();
+                self.put(&r);
+            }
+        }
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
     }
 }
 
@@ -231,15 +276,6 @@ fn addr_len(a: &LinkAddr) -> usize {
         LinkAddr::Absent => 0,
         LinkAddr::Short(_) => 2,
         LinkAddr::Extended(_) => 8,
-    }
-}
-
-/// Writes an address little-endian, as the MAC header carries it.
-fn put_addr(buf: &mut Vec<u8>, a: &LinkAddr) {
-    match a {
-        LinkAddr::Absent => {}
-        LinkAddr::Short(s) => buf.extend_from_slice(&s.to_le_bytes()),
-        LinkAddr::Extended(e) => buf.extend(e.iter().rev()),
     }
 }
 

@@ -346,11 +346,16 @@ fn crc32(data: &[u8]) -> u32 {
 /// Whether `frame` ends in an FCS of kind `mode` that matches the octets before it
 /// (IEEE 802.15.4-2020 §7.2.10); false for [`FcsMode::None`] and for frames shorter than the FCS.
 pub fn fcs_matches(frame: &[u8], mode: FcsMode) -> bool {
-    matches!(split_fcs(frame, mode), Ok((_, Some(Fcs { ok: true, .. }))))
+    matches!(
+        split_fcs(frame, mode, true),
+        Ok((_, Some(Fcs { ok: true, .. })))
+    )
 }
 
-/// Splits off and checks the FCS. Returns the frame without its FCS.
-fn split_fcs(frame: &[u8], mode: FcsMode) -> Result<(&[u8], Option<Fcs>)> {
+/// Splits off and, with `check`, checks the FCS. Returns the frame without its FCS (and no
+/// [`Fcs`] when `check` is off).
+#[inline(always)]
+fn split_fcs(frame: &[u8], mode: FcsMode, check: bool) -> Result<(&[u8], Option<Fcs>)> {
     let n = mode.len();
     if frame.len() < n {
         return Err(Error::truncated(Layer::Mac, "FCS", 0, n, frame.len()));
@@ -358,6 +363,7 @@ fn split_fcs(frame: &[u8], mode: FcsMode) -> Result<(&[u8], Option<Fcs>)> {
     let (body, tail) = frame.split_at(frame.len() - n);
     let fcs = match mode {
         FcsMode::None => None,
+        _ if !check => None,
         FcsMode::Crc16 => {
             let mut r = Reader::new(tail, body.len(), Layer::Mac);
             let received = u32::from(r.u16_le("FCS")?);
@@ -414,7 +420,20 @@ fn parse_ies(rest: &mut Reader<'_>, encrypted: bool) -> Result<(Vec<HeaderIe>, V
 /// Errors name the field and its absolute offset in `frame`. A bad FCS is not an error (see
 /// [`Fcs::ok`]).
 pub fn parse(frame: &[u8], fcs: FcsMode) -> Result<Frame<'_>> {
-    let (body, fcs) = split_fcs(frame, fcs)?;
+    parse_with(frame, fcs, true)
+}
+
+/// [`parse`] without computing the CRC: the FCS octets are split off as `fcs` says, but
+/// [`Frame::fcs`] is None whatever they hold. Everything else (the errors included: a frame
+/// shorter than its FCS still fails) is as [`parse`] gives it. For a caller that does not
+/// read the verdict (`6lo compress`): the CRC is most of the cost of a short frame's header.
+pub fn parse_fcs_unchecked(frame: &[u8], fcs: FcsMode) -> Result<Frame<'_>> {
+    parse_with(frame, fcs, false)
+}
+
+#[inline(always)]
+fn parse_with(frame: &[u8], fcs: FcsMode, check: bool) -> Result<Frame<'_>> {
+    let (body, fcs) = split_fcs(frame, fcs, check)?;
     let mut r = Reader::new(body, 0, Layer::Mac);
 
     // Frame control.

@@ -831,6 +831,47 @@ fn crc_catalogue_check_values_and_32_bit_fcs() {
     assert!(f.dst.is_broadcast());
 }
 
+/// `parse_fcs_unchecked` splits the FCS off as `parse` does, computes no CRC (no `fcs`, right
+/// or wrong), and fails as `parse` does on a frame shorter than its FCS.
+#[test]
+fn fcs_unchecked_is_parse_without_the_verdict() {
+    let mut frame = vec![
+        0x41, 0x88, // FCF 0x8841: data, compression, v2003, short/short
+        0x07, // seq
+        0xcd, 0xab, // dst PAN
+        0xff, 0xff, // dst broadcast
+        0x01, 0x00, // src short 0x0001
+        b'h', b'e', b'l', b'l', b'o', // payload
+    ];
+    append_fcs(&mut frame, FcsMode::Crc16);
+    let mut bad = frame.clone();
+    *bad.last_mut().unwrap() ^= 0xff;
+    for (f, ok) in [(&frame, true), (&bad, false)] {
+        for mode in [FcsMode::Crc16, FcsMode::Crc32, FcsMode::None] {
+            let checked = parse(f, mode).unwrap();
+            let unchecked = parse_fcs_unchecked(f, mode).unwrap();
+            if mode == FcsMode::Crc16 {
+                assert_eq!(checked.fcs.map(|x| x.ok), Some(ok));
+            }
+            assert_eq!(unchecked.fcs, None);
+            assert_eq!(
+                Frame {
+                    fcs: None,
+                    ..checked
+                },
+                unchecked,
+                "{mode:?}"
+            );
+        }
+    }
+    for short in [&frame[..0], &frame[..1]] {
+        assert_eq!(
+            parse_fcs_unchecked(short, FcsMode::Crc16).unwrap_err(),
+            parse(short, FcsMode::Crc16).unwrap_err()
+        );
+    }
+}
+
 /// 2003 Association Request (MAC command), as in zigbee-join-authenticate.pcap frame 15.
 const ASSOC_REQ_2003: &[u8] = &[
     0x23, 0xc8, // FCF 0xc823: command, AR, dst short, v2003, src ext, no compression
