@@ -160,11 +160,9 @@ pub(crate) fn compress_into(
             ),
         ));
     }
-    // The configured contexts, listed once for every address form tried.
-    let contexts: Contexts<'_> = ctx.iter().collect();
     let c = Compressor {
         d: datagram,
-        ctx: &contexts,
+        ctx,
         opts,
     };
     let consumed = c.header(
@@ -200,17 +198,35 @@ fn verify(
     let bytes = &out.bytes;
     let rest = datagram.get(consumed..).unwrap_or_default();
     let Workspace { frame, slot: d } = ws;
-    frame.clear();
-    frame.extend_from_slice(bytes);
-    frame.extend_from_slice(rest);
-    iphc::decompress_to(d, frame, 0, ctx, link_src, link_dst, None)
-        .map_err(|e| internal(format!("the compressed headers do not decompress: {e}")))?;
+    // The compressed headers alone are decompressed, told the datagram's size as a FRAG1
+    // would tell it: the lengths IPHC elides then come out as from the whole frame (the
+    // headers plus `rest`), without copying `rest` behind the headers first. A datagram too
+    // long for the 16-bit size is decompressed from the whole frame instead.
+    let decompressed = match u16::try_from(datagram.len()) {
+        Ok(size) => iphc::decompress_to(d, bytes, 0, ctx, link_src, link_dst, Some(size)),
+        Err(_) => {
+            frame.clear();
+            frame.extend_from_slice(bytes);
+            frame.extend_from_slice(rest);
+            iphc::decompress_to(d, frame, 0, ctx, link_src, link_dst, None)
+        }
+    };
+    decompressed.map_err(|e| internal(format!("the compressed headers do not decompress: {e}")))?;
     if d.consumed != bytes.len() {
         return Err(internal(format!(
             "{} compressed octets written, {} read back",
             bytes.len(),
             d.consumed
         )));
+    }
+    // Without a checksum to compute over the whole datagram, the rebuilt datagram (the
+    // decompressed headers, then `rest`) equals `datagram` exactly when the headers equal the
+    // octets they replace: `rest` is `datagram[consumed..]` itself.
+    if d.checksum_fixes.is_empty() && datagram.get(..consumed) == Some(&d.headers[..]) {
+        out.consumed = consumed;
+        out.iphc.clone_from(&d.iphc);
+        std::mem::swap(&mut out.nhc, &mut d.nhc);
+        return Ok(());
     }
     // The decompressed headers, then the rest: the datagram rebuilt (in the slot's buffer).
     let rebuilt = &mut d.headers;
@@ -316,7 +332,7 @@ type Contexts<'a> = SmallVec<[(u8, &'a crate::addr::Context); 4]>;
 
 struct Compressor<'a> {
     d: &'a [u8],
-    ctx: &'a [(u8, &'a crate::addr::Context)],
+    ctx: &'a ContextTable,
     opts: &'a Options,
 }
 
@@ -375,14 +391,21 @@ impl Compressor<'_> {
             _ => 0,
         };
         let nh = !items.is_empty();
-        let (s, dd) = best_pair(
-            &unicast_options(&h.src, iid_src, self.ctx, true),
-            &if h.dst.octets()[0] == 0xff {
-                multicast_options(&h.dst, self.ctx)
-            } else {
-                unicast_options(&h.dst, iid_dst, self.ctx, false)
-            },
-        );
+        let (s, dd) = match fully_elided_pair(&h.src, &h.dst, iid_src, iid_dst) {
+            Some(pair) => pair,
+            None => {
+                // The configured contexts, listed once for both addresses.
+                let contexts: Contexts<'_> = self.ctx.iter().collect();
+                best_pair(
+                    &unicast_options(&h.src, iid_src, &contexts, true),
+                    &if h.dst.octets()[0] == 0xff {
+                        multicast_options(&h.dst, &contexts)
+                    } else {
+                        unicast_options(&h.dst, iid_dst, &contexts, false)
+                    },
+                )
+            }
+        };
         let cid = s.ctx_id.unwrap_or(0) != 0 || dd.ctx_id.unwrap_or(0) != 0;
 
         out.push(iphc::DISPATCH | (tf << 3) | (u8::from(nh) << 2) | hlim);
@@ -848,6 +871,42 @@ fn multicast_options(addr: &Ipv6Addr, ctx: &[(u8, &crate::addr::Context)]) -> Fo
         }
     }
     v
+}
+
+/// The pair [`best_pair`] picks from the full lists when the source is a link-local address
+/// whose IID the link address gives (SAC=0 SAM=11, no octet in line) and the destination is
+/// either the same (M=0 DAC=0 DAM=11) or a multicast `ff02::00XX` (M=1 DAC=0 DAM=11, one
+/// octet): the commonest datagrams on a 6LoWPAN link. None otherwise.
+///
+/// Why it is that pair: no form carries fewer octets (no source form carries fewer than 0, no
+/// multicast form fewer than 1), neither needs the CID octet, so the pair costs the least any
+/// pair can; and among the forms of that length the stateless ones rank first
+/// ([`AddrForm::rank`]), and each list holds one stateless form of each mode. So the lists,
+/// their contexts and the pair search are skipped; a test compares it with [`best_pair`].
+fn fully_elided_pair(
+    src: &Ipv6Addr,
+    dst: &Ipv6Addr,
+    iid_src: Option<[u8; 8]>,
+    iid_dst: Option<[u8; 8]>,
+) -> Option<(AddrForm, AddrForm)> {
+    const LINK_LOCAL: [u8; 8] = [0xfe, 0x80, 0, 0, 0, 0, 0, 0];
+    let (s, d) = (src.octets(), dst.octets());
+    if s[..8] != LINK_LOCAL || iid_src != Some(low64(src)) {
+        return None;
+    }
+    let dst_form = if d[0] == 0xff {
+        // `ff02::00XX`: DAM=11 (the same test as `multicast_options`).
+        if d[1] != 0x02 || d[2..15].iter().any(|&b| b != 0) {
+            return None;
+        }
+        AddrForm::stateless(3, true)
+    } else {
+        if d[..8] != LINK_LOCAL || iid_dst != Some(low64(dst)) {
+            return None;
+        }
+        AddrForm::stateless(3, false)
+    };
+    Some((AddrForm::stateless(3, false), dst_form))
 }
 
 /// The source/destination pair with the fewest octets, the CID octet included; among pairs of
@@ -1323,5 +1382,134 @@ mod tests {
                 assert_eq!(got, want, "{}", Ipv6Addr::from(o));
             }
         }
+    }
+
+    /// The full search the compressor falls back on, with the contexts of `t`.
+    fn searched_pair(
+        src: &Ipv6Addr,
+        dst: &Ipv6Addr,
+        iid_src: Option<[u8; 8]>,
+        iid_dst: Option<[u8; 8]>,
+        t: &ContextTable,
+    ) -> (AddrForm, AddrForm) {
+        let contexts: Contexts<'_> = t.iter().collect();
+        best_pair(
+            &unicast_options(src, iid_src, &contexts, true),
+            &if dst.octets()[0] == 0xff {
+                multicast_options(dst, &contexts)
+            } else {
+                unicast_options(dst, iid_dst, &contexts, false)
+            },
+        )
+    }
+
+    #[test]
+    fn fully_elided_pair_is_the_searched_pair() {
+        // Addresses and IIDs near the fast path's edges: link-local or not, IID given by the
+        // link or not, 16-bit short form or not, multicast of every scope and zero range.
+        let addrs: Vec<Ipv6Addr> = [
+            "fe80::ff:fe00:1",
+            "fe80::ff:fe00:2",
+            "fe80::212:4b00:102:304",
+            "fe80:0:0:1::ff:fe00:1",
+            "fe81::ff:fe00:1",
+            "2001:db8:1::ff:fe00:1",
+            "2001:db8:5:6:212:4b00:102:304",
+            "::",
+            "::1",
+            "ff02::1",
+            "ff02::1a",
+            "ff02::1:ff00:1",
+            "ff02::100",
+            "ff05::1",
+            "ff12::1",
+            "ff32:40:2001:db8:1::1",
+            "ff02:0:0:0:0:0:0:1",
+        ]
+        .iter()
+        .map(|s| a(s))
+        .collect();
+        let iids = [
+            None,
+            Some([0, 0, 0, 0xff, 0xfe, 0, 0, 1]),
+            Some([0, 0, 0, 0xff, 0xfe, 0, 0, 2]),
+            Some([0x02, 0x12, 0x4b, 0, 0x01, 0x02, 0x03, 0x04]),
+        ];
+        let mut with_fe80_ctx = ctx();
+        with_fe80_ctx.set(
+            1,
+            Context {
+                prefix: a("fe80::"),
+                len: 64,
+            },
+        );
+        let tables = [ContextTable::new(), ctx(), with_fe80_ctx];
+        let (mut fast, mut slow) = (0, 0);
+        for t in &tables {
+            for src in &addrs {
+                for dst in &addrs {
+                    for is in iids {
+                        for id in iids {
+                            let searched = searched_pair(src, dst, is, id, t);
+                            match fully_elided_pair(src, dst, is, id) {
+                                Some(p) => {
+                                    assert_eq!(p, searched, "{src} {dst} {is:?} {id:?}");
+                                    fast += 1;
+                                }
+                                None => slow += 1,
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(fast > 100 && slow > 1_000, "{fast} {slow}");
+        // The commonest cases do take it.
+        let iid1 = Some([0, 0, 0, 0xff, 0xfe, 0, 0, 1]);
+        let iid2 = Some([0, 0, 0, 0xff, 0xfe, 0, 0, 2]);
+        let (s1, s2, all) = (a("fe80::ff:fe00:1"), a("fe80::ff:fe00:2"), a("ff02::1"));
+        assert!(fully_elided_pair(&s1, &s2, iid1, iid2).is_some());
+        assert!(fully_elided_pair(&s1, &all, iid1, None).is_some());
+        assert!(fully_elided_pair(&s1, &s2, iid2, iid2).is_none());
+        assert!(fully_elided_pair(&s1, &a("ff05::1"), iid1, None).is_none());
+    }
+
+    #[test]
+    fn verification_with_and_without_checksum_to_compute() {
+        // Link-local and global, UDP with the checksum kept and elided, an ICMPv6 message:
+        // every one verified, and what it verified decompresses back to the datagram.
+        let t = ctx();
+        for elide in [false, true] {
+            let opts = Options {
+                elide_udp_checksum: elide,
+                ghc: false,
+            };
+            for (s, d) in [
+                ("fe80::ff:fe00:1", "fe80::ff:fe00:abcd"),
+                ("fe80::ff:fe00:1", "ff02::1"),
+                ("2001:db8:1::5", "2001:db8:5:6::7"),
+            ] {
+                let u = udp(5683, 61616, b"hello", s, d);
+                let dg = dgram(0, 0, proto::UDP, 64, s, d, &u);
+                let link_src = LinkAddr::Short(1);
+                let c = compress(&dg, link_src, MAC_DST, &t, &opts).unwrap();
+                let mut frame = c.bytes.clone();
+                frame.extend_from_slice(&dg[c.consumed..]);
+                let back = iphc::decompress(&frame, 0, &t, link_src, MAC_DST, None).unwrap();
+                let mut rebuilt = back.headers.clone();
+                rebuilt.extend_from_slice(&frame[back.consumed..]);
+                ipv6::fill_checksums(&mut rebuilt, &back.checksum_fixes);
+                assert_eq!(rebuilt, dg, "{s} {d} elide={elide}");
+                assert_eq!(back.checksum_fixes.is_empty(), !elide, "{s} {d}");
+            }
+        }
+        // A datagram longer than a 16-bit size (Payload Length 65,535) is verified from the
+        // whole frame.
+        let (s, d) = ("fe80::ff:fe00:1", "ff02::1");
+        let data: Vec<u8> = (0..65_527u32).map(|i| i as u8).collect();
+        let dg = dgram(0, 0, proto::UDP, 64, s, d, &udp(5683, 5683, &data, s, d));
+        assert_eq!(dg.len(), 65_575);
+        let c = compress(&dg, LinkAddr::Short(1), MAC_DST, &t, &Options::default()).unwrap();
+        assert_eq!(c.consumed, 48);
     }
 }
