@@ -721,17 +721,8 @@ type Forms = SmallVec<[AddrForm; 8]>;
 
 impl AddrForm {
     fn new(stateful: bool, mode: u8, multicast: bool, ctx: Option<(u8, u8)>) -> Self {
-        let inline_len = match (multicast, stateful, mode) {
-            (false, false, 0) => 16,
-            (false, _, 1) => 8,
-            (false, _, 2) => 2,
-            (false, _, _) => 0,
-            (true, false, 0) => 16,
-            (true, false, 1) => 6,
-            (true, false, 2) => 4,
-            (true, false, _) => 1,
-            (true, true, _) => 6,
-        };
+        // At most 16: fits the form's octet count.
+        let inline_len = iphc::address_inline_len(stateful, mode, multicast) as u8;
         AddrForm {
             stateful,
             mode,

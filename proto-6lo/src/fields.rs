@@ -609,23 +609,6 @@ fn upper_name(next_header: Option<u8>, nhc: &[NhcRepr]) -> &'static str {
 const IPHC: &str = "RFC 6282 §3.1.1";
 const IPHC_INLINE: &str = "RFC 6282 §3.2";
 
-/// In-line octets of an address: (SAC or DAC, SAM or DAM, M) → length, RFC 6282 §3.1.1.
-fn addr_inline(ctx: bool, mode: u8, multicast: bool) -> usize {
-    match (multicast, ctx, mode) {
-        (false, false, 0) => 16,
-        (false, true, 0) => 0,
-        (false, _, 1) => 8,
-        (false, _, 2) => 2,
-        (false, _, _) => 0,
-        (true, false, 0) => 16,
-        (true, false, 1) => 6,
-        (true, false, 2) => 4,
-        (true, false, _) => 1,
-        (true, true, 0) => 6,
-        (true, true, _) => 0,
-    }
-}
-
 fn iphc_fields(m: &mut Map, p: &IphcRepr) {
     let start = m.at;
     let word = (0b011 << 13)
@@ -698,7 +681,7 @@ fn iphc_fields(m: &mut Map, p: &IphcRepr) {
         format!(
             "source {} ({} in-line byte(s))",
             p.src_mode,
-            addr_inline(p.sac, p.sam, false)
+            crate::iphc::address_inline_len(p.sac, p.sam, false)
         ),
     )
     .bit(
@@ -728,7 +711,7 @@ fn iphc_fields(m: &mut Map, p: &IphcRepr) {
         format!(
             "destination {} ({} in-line byte(s))",
             p.dst_mode,
-            addr_inline(p.dac, p.dam, p.m)
+            crate::iphc::address_inline_len(p.dac, p.dam, p.m)
         ),
     );
     if p.cid {
@@ -787,7 +770,7 @@ fn iphc_fields(m: &mut Map, p: &IphcRepr) {
             IPHC_INLINE,
         );
     }
-    let s = addr_inline(p.sac, p.sam, false);
+    let s = crate::iphc::address_inline_len(p.sac, p.sam, false);
     if s > 0 {
         m.push(
             s,
@@ -797,7 +780,7 @@ fn iphc_fields(m: &mut Map, p: &IphcRepr) {
             IPHC_INLINE,
         );
     }
-    let d = addr_inline(p.dac, p.dam, p.m);
+    let d = crate::iphc::address_inline_len(p.dac, p.dam, p.m);
     if d > 0 {
         m.push(
             d,

@@ -50,6 +50,25 @@ pub fn is_iphc(b: u8) -> bool {
     b & DISPATCH_MASK == DISPATCH
 }
 
+/// Octets an address carries in line for its context bit (SAC or DAC), mode (SAM or DAM) and
+/// M bit: the table of RFC 6282 §3.1.1, for the decoder and the compressor alike. The reserved
+/// combination (M = 1, DAC = 1, DAM ≠ 00) carries none.
+pub fn address_inline_len(stateful: bool, mode: u8, multicast: bool) -> usize {
+    match (multicast, stateful, mode) {
+        (false, false, 0) => 16,
+        (false, true, 0) => 0,
+        (false, _, 1) => 8,
+        (false, _, 2) => 2,
+        (false, _, _) => 0,
+        (true, false, 0) => 16,
+        (true, false, 1) => 6,
+        (true, false, 2) => 4,
+        (true, false, _) => 1,
+        (true, true, 0) => 6,
+        (true, true, _) => 0,
+    }
+}
+
 /// One LOWPAN_IPHC header: the raw encoding fields and the values they decompress to.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct IphcRepr {
@@ -974,6 +993,46 @@ mod tests {
             },
         );
         t
+    }
+
+    /// The table the compressor and the field map use is what the decoder reads: for every
+    /// SAC/SAM and M/DAC/DAM, the octets it consumes after the IPHC and Next Header octets.
+    #[test]
+    fn address_inline_len_is_what_the_decoder_reads() {
+        let mut checked = 0;
+        for sac in [false, true] {
+            for sam in 0..4u8 {
+                for (m, dac) in [(false, false), (false, true), (true, false), (true, true)] {
+                    for dam in 0..4u8 {
+                        // TF=11, NH inline, HLIM=01 (64); CID=0 (context 0).
+                        let b1 = u8::from(sac) << 6
+                            | sam << 4
+                            | u8::from(m) << 3
+                            | u8::from(dac) << 2
+                            | dam;
+                        let mut buf = vec![0x79, b1, 59];
+                        buf.extend(1..=40u8); // in-line octets, then payload
+                        let want =
+                            address_inline_len(sac, sam, false) + address_inline_len(dac, dam, m);
+                        match decompress(&buf, 0, &ctx(), MAC_SRC, MAC_DST, None) {
+                            Ok(d) => {
+                                assert_eq!(
+                                    d.iphc.inline_len,
+                                    3 + want, // the two IPHC octets, Next Header, the addresses
+                                    "{sac} {sam} {m} {dac} {dam}"
+                                );
+                                checked += 1;
+                            }
+                            // Reserved (RFC 6282 §3.1.1): M=0, DAC=1, DAM=00; M=1, DAC=1, DAM≠00.
+                            Err(_) => {
+                                assert!(dac && (m != (dam == 0)), "{sac} {sam} {m} {dac} {dam}")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 2 * 4 * 12);
     }
 
     #[test]
