@@ -299,6 +299,12 @@ impl Reassembler {
         self.fragment(frame, now, frag)
     }
 
+    /// The sweep [`Reassembler::push`] makes before reading a packet, for a caller that read a
+    /// whole (unfragmented) packet itself.
+    pub(crate) fn sweep_at(&mut self, ts: Timestamp) {
+        self.sweep(ts.as_nanos());
+    }
+
     /// Notes on what went wrong without an error (expired or evicted datagrams), and every
     /// datagram still incomplete; clears the state.
     pub fn finish(&mut self) -> Vec<String> {
