@@ -342,6 +342,10 @@ impl Reassembler {
             return;
         }
         self.last_sweep = now;
+        if self.pending.is_empty() {
+            // Nothing to expire (the usual case): no list of expired keys to build.
+            return;
+        }
         let timeout = self.cfg.timeout_ns;
         let mut expired: Vec<FragKey> = self
             .pending
