@@ -956,7 +956,9 @@ fn classify(
 /// gives `None` and goes through `pcap-parser` and [`classify`], which name its error.
 fn plain_epb_le(data: &[u8], interfaces: &[Interface]) -> Option<(usize, Step)> {
     let word = |at: usize| -> Option<u32> {
-        Some(u32::from_le_bytes(data.get(at..at.checked_add(4)?)?.try_into().ok()?))
+        Some(u32::from_le_bytes(
+            data.get(at..at.checked_add(4)?)?.try_into().ok()?,
+        ))
     };
     // Block Type 6, Block Total Length, Interface ID, Timestamp (high, low), Captured and
     // Original Packet Length, Packet Data, Block Total Length (pcapng §4.3).
@@ -1352,7 +1354,8 @@ pub(crate) mod tests {
                 big_endian: false,
                 interfaces: interfaces.to_vec(),
             };
-            let (rest, block) = parse_block_le(v).expect("taken by hand but refused by pcap-parser");
+            let (rest, block) =
+                parse_block_le(v).expect("taken by hand but refused by pcap-parser");
             let slow = classify(&mut format, PcapBlockOwned::NG(block), 1)
                 .unwrap_or_else(|e| panic!("taken by hand but refused: {e}"));
             assert_eq!(len, v.len() - rest.len());
