@@ -299,6 +299,12 @@ impl Reassembler {
         self.fragment(frame, now, frag)
     }
 
+    /// The sweep [`Reassembler::push`] makes before reading a packet, for a caller that read a
+    /// whole (unfragmented) packet itself.
+    pub(crate) fn sweep_at(&mut self, ts: Timestamp) {
+        self.sweep(ts.as_nanos());
+    }
+
     /// Notes on what went wrong without an error (expired or evicted datagrams), and every
     /// datagram still incomplete; clears the state.
     pub fn finish(&mut self) -> Vec<String> {
@@ -336,6 +342,10 @@ impl Reassembler {
             return;
         }
         self.last_sweep = now;
+        if self.pending.is_empty() {
+            // Nothing to expire (the usual case): no list of expired keys to build.
+            return;
+        }
         let timeout = self.cfg.timeout_ns;
         let mut expired: Vec<FragKey> = self
             .pending

@@ -375,6 +375,14 @@ fn audit_text(
 }
 
 /// The ladder's payload labels, separated by spaces.
+/// `{text:<width}`: `text`, then spaces up to `width` characters.
+fn pad_right(line: &mut String, text: &str, width: usize) {
+    line.push_str(text);
+    for _ in text.chars().count()..width {
+        line.push(' ');
+    }
+}
+
 fn labels(line: &mut String, labels: &[PayloadLabel]) {
     use std::fmt::Write as _;
     for (i, label) in labels.iter().enumerate() {
@@ -494,30 +502,38 @@ fn sa_text(out: &mut Output, sa: &SaSummary) -> anyhow::Result<()> {
     // One line buffer for the whole ladder; the labels and numbers are written into it, not
     // collected as `String`s first.
     let mut line = String::with_capacity(160);
+    // The integers are written with itoa and padded here: `write!` with a width went through
+    // the formatting machinery for each (a few thousand instructions a line, and a capture's
+    // ladders have a line per message).
+    let mut num = itoa::Buffer::new();
     for l in &sa.ladder {
         use std::fmt::Write as _;
         line.clear();
         let kind = if l.response { "response" } else { "request " };
-        let _ = write!(
-            line,
-            "    #{:<5} {:>9.3}s {} ",
-            l.frame,
-            l.rel_ms / 1000.0,
-            l.direction.arrow()
-        );
+        line.push_str("    #");
+        pad_right(&mut line, num.format(l.frame), 5);
+        let _ = write!(line, " {:>9.3}s ", l.rel_ms / 1000.0);
+        line.push_str(l.direction.arrow());
+        line.push(' ');
         // `{:<16}` of the exchange's name (or number): the code point's `Display` does not pad.
-        let _ = match l.exchange.name() {
-            Some(name) => write!(line, "{name:<16}"),
-            None => write!(line, "{:<16}", l.exchange.0),
-        };
-        let _ = write!(line, " {kind} mid {:<3} ", l.message_id);
+        match l.exchange.name() {
+            Some(name) => pad_right(&mut line, name, 16),
+            None => pad_right(&mut line, num.format(l.exchange.0), 16),
+        }
+        line.push(' ');
+        line.push_str(kind);
+        line.push_str(" mid ");
+        pad_right(&mut line, num.format(l.message_id), 3);
+        line.push(' ');
         labels(&mut line, &l.payloads);
         if let Some(inner) = &l.inner {
             line.push_str(" [");
             labels(&mut line, inner);
             line.push(']');
         }
-        let _ = write!(line, "  {} B", l.size);
+        line.push_str("  ");
+        line.push_str(num.format(l.size));
+        line.push_str(" B");
         if let Some(of) = l.retransmission_of {
             let _ = write!(line, "  {}", format!("retransmission of #{of}").yellow());
         }
