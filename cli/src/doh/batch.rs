@@ -370,22 +370,54 @@ fn line_result(
     r
 }
 
-/// Prints the lines at the front of `pending` that are ready, in input order; their buffers
-/// go back to `spare`.
-fn flush(
-    pending: &mut VecDeque<Option<Vec<u8>>>,
-    emitted: &mut usize,
-    out: &mut Output,
-    spare: &mut Vec<Vec<u8>>,
-) -> anyhow::Result<()> {
-    while let Some(Some(_)) = pending.front() {
-        if let Some(Some(line)) = pending.pop_front() {
-            out.write_all(&line)?;
-            spare.push(line);
-            *emitted += 1;
+/// The output lines in input order although results arrive in completion order: each waits in
+/// its slot until every earlier line is out. With `unordered`, lines go out as they come.
+struct LineOrder {
+    pending: VecDeque<Option<Vec<u8>>>,
+    emitted: usize,
+    unordered: bool,
+}
+
+impl LineOrder {
+    fn new(lines: usize, unordered: bool) -> Self {
+        let mut pending = VecDeque::new();
+        pending.resize_with(if unordered { 0 } else { lines }, || None);
+        LineOrder {
+            pending,
+            emitted: 0,
+            unordered,
         }
     }
-    Ok(())
+
+    /// Line `i`, rendered: written at once when order does not matter, else put in its slot
+    /// and every line now in order written. Written lines' buffers go to `spare` for reuse.
+    fn put(
+        &mut self,
+        i: usize,
+        line: Vec<u8>,
+        out: &mut Output,
+        spare: &mut Vec<Vec<u8>>,
+    ) -> anyhow::Result<()> {
+        if self.unordered {
+            out.write_all(&line)?;
+            spare.push(line);
+            return Ok(());
+        }
+        if let Some(slot) = i
+            .checked_sub(self.emitted)
+            .and_then(|at| self.pending.get_mut(at))
+        {
+            *slot = Some(line);
+        }
+        while let Some(Some(_)) = self.pending.front() {
+            if let Some(Some(line)) = self.pending.pop_front() {
+                out.write_all(&line)?;
+                spare.push(line);
+                self.emitted += 1;
+            }
+        }
+        Ok(())
+    }
 }
 
 fn read_input(file: Option<&PathBuf>) -> anyhow::Result<String> {
@@ -471,26 +503,16 @@ pub fn run(args: BatchArgs, mut out: Output) -> anyhow::Result<Status> {
         let writer = tokio::spawn(async move {
             let bar = writer_bar;
             let mut counts = Counts::default();
-            // Results arrive in completion order; in input order they wait in `pending`
-            // until every earlier line is out. Lines that were not sent are ready from the
-            // start.
-            let mut pending: VecDeque<Option<Vec<u8>>> = VecDeque::new();
-            pending.resize_with(if unordered { 0 } else { n }, || None);
+            // Lines that were not sent are ready from the start.
+            let mut order = LineOrder::new(n, unordered);
             let mut render = Renderer::default();
             for (i, job) in jobs.iter().enumerate().filter(|(_, j)| j.prepared.is_err()) {
                 let line = render.render(job, None, &mut counts)?;
                 if let Some(b) = &bar {
                     b.inc(1);
                 }
-                if unordered {
-                    out.write_all(&line)?;
-                    render.spare.push(line);
-                } else if let Some(slot) = pending.get_mut(i) {
-                    *slot = Some(line);
-                }
+                order.put(i, line, &mut out, &mut render.spare)?;
             }
-            let mut emitted = 0usize;
-            flush(&mut pending, &mut emitted, &mut out, &mut render.spare)?;
             while let Some(done) = rx.recv().await {
                 let Some(&i) = usize::try_from(done.seq).ok().and_then(|s| sendable.get(s)) else {
                     continue;
@@ -500,15 +522,7 @@ pub fn run(args: BatchArgs, mut out: Output) -> anyhow::Result<Status> {
                 if let Some(b) = &bar {
                     b.inc(1);
                 }
-                if unordered {
-                    out.write_all(&line)?;
-                    render.spare.push(line);
-                    continue;
-                }
-                if let Some(slot) = pending.get_mut(i - emitted) {
-                    *slot = Some(line);
-                }
-                flush(&mut pending, &mut emitted, &mut out, &mut render.spare)?;
+                order.put(i, line, &mut out, &mut render.spare)?;
             }
             anyhow::Ok((out, counts))
         });
@@ -619,9 +633,7 @@ fn run_json_api(
             json_api: true,
             ..Renderer::default()
         };
-        let mut pending: VecDeque<Option<Vec<u8>>> = VecDeque::new();
-        pending.resize_with(if unordered { 0 } else { n }, || None);
-        let mut emitted = 0usize;
+        let mut order = LineOrder::new(n, unordered);
         while let Some((i, done)) = rx.recv().await {
             let Some(job) = jobs.get(i) else { continue };
             let line = match done {
@@ -633,15 +645,7 @@ fn run_json_api(
             if let Some(b) = &bar {
                 b.inc(1);
             }
-            if unordered {
-                out.write_all(&line)?;
-                render.spare.push(line);
-                continue;
-            }
-            if let Some(slot) = pending.get_mut(i - emitted) {
-                *slot = Some(line);
-            }
-            flush(&mut pending, &mut emitted, &mut out, &mut render.spare)?;
+            order.put(i, line, &mut out, &mut render.spare)?;
         }
         if let Err(e) = sender.await {
             anyhow::bail!("the query task failed: {e}");
