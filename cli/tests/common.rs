@@ -199,3 +199,20 @@ pub fn schema_check(name: &str, stdout: &[u8]) -> u64 {
     }
     errors
 }
+
+/// Runs `kdig ARGS…` in a UTF-8 locale (libidn2 converts names from and to the locale's
+/// character set) and returns its stdout; a failed run fails the test with kdig's output.
+pub fn kdig(args: &[&str]) -> String {
+    let out = Command::new("kdig")
+        .args(args)
+        .env("LC_ALL", "C.UTF-8")
+        .output()
+        .expect("run kdig");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "kdig failed: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}

@@ -10,7 +10,6 @@
 mod common;
 mod serve_lab;
 
-use std::process::Command;
 use std::sync::OnceLock;
 
 use ietfwg_test_support::dns_lab::Bind;
@@ -55,18 +54,7 @@ fn kdig(port: u16, idn: bool, name: &str, qtype: &str) -> String {
         args.push("+noidn");
     }
     args.extend([name, qtype]);
-    let out = Command::new("kdig")
-        .args(&args)
-        .env("LC_ALL", "C.UTF-8")
-        .output()
-        .expect("run kdig");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "kdig failed: {text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text
+    common::kdig(&args)
 }
 
 #[test]

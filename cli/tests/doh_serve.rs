@@ -16,28 +16,18 @@ use serve_lab::start;
 
 /// `kdig @127.0.0.1 -p PORT +https +tls-ca=CERT +tls-hostname=localhost NAME TYPE`.
 fn kdig(port: u16, cert: &std::path::Path, name: &str, qtype: &str) -> String {
-    let out = Command::new("kdig")
-        .args([
-            "@127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "+https",
-            &format!("+tls-ca={}", cert.display()),
-            "+tls-hostname=localhost",
-            "+timeout=5",
-            "+retry=0",
-            name,
-            qtype,
-        ])
-        .output()
-        .expect("run kdig");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "kdig failed: {text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text
+    common::kdig(&[
+        "@127.0.0.1",
+        "-p",
+        &port.to_string(),
+        "+https",
+        &format!("+tls-ca={}", cert.display()),
+        "+tls-hostname=localhost",
+        "+timeout=5",
+        "+retry=0",
+        name,
+        qtype,
+    ])
 }
 
 #[test]
