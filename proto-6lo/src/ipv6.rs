@@ -476,81 +476,74 @@ fn summary_at(
         }
         ext_headers.push((nh, len));
     })?;
-    if later_fragment {
-        return Ok(Summary {
-            src: Ipv6Addr::from(src),
-            dst: Ipv6Addr::from(dst),
-            payload_length,
-            next_header,
-            hop_limit,
-            traffic_class,
-            flow_label,
-            ext_headers,
-            upper: Upper::Other { protocol: nh },
-        });
-    }
     let upper_bytes = p.rest();
     let verifiable = complete && !routing_pending;
-    let upper = match nh {
-        proto::UDP => {
-            let src_port = p.u16_be("UDP source port")?;
-            let dst_port = p.u16_be("UDP destination port")?;
-            let length = p.u16_be("UDP length")?;
-            let checksum = p.u16_be("UDP checksum")?;
-            let ulen = usize::from(length);
-            let checksum_ok = if !verifiable {
-                None
-            } else if checksum == 0 || ulen < 8 || ulen > upper_bytes.len() {
-                Some(false)
-            } else {
-                Some(
+    // A later fragment does not start with the upper-layer header.
+    let upper = if later_fragment {
+        Upper::Other { protocol: nh }
+    } else {
+        match nh {
+            proto::UDP => {
+                let src_port = p.u16_be("UDP source port")?;
+                let dst_port = p.u16_be("UDP destination port")?;
+                let length = p.u16_be("UDP length")?;
+                let checksum = p.u16_be("UDP checksum")?;
+                let ulen = usize::from(length);
+                let checksum_ok = if !verifiable {
+                    None
+                } else if checksum == 0 || ulen < 8 || ulen > upper_bytes.len() {
+                    Some(false)
+                } else {
+                    Some(
+                        pseudo_sum(
+                            &src.to_be_bytes(),
+                            &dst.to_be_bytes(),
+                            proto::UDP,
+                            &upper_bytes[..ulen],
+                        ) == 0xffff,
+                    )
+                };
+                Upper::Udp {
+                    src_port,
+                    dst_port,
+                    length,
+                    checksum,
+                    checksum_ok,
+                }
+            }
+            proto::ICMPV6 => {
+                let type_ = p.u8("ICMPv6 type")?;
+                let code = p.u8("ICMPv6 code")?;
+                let checksum = p.u16_be("ICMPv6 checksum")?;
+                let checksum_ok = verifiable.then(|| {
                     pseudo_sum(
                         &src.to_be_bytes(),
                         &dst.to_be_bytes(),
-                        proto::UDP,
-                        &upper_bytes[..ulen],
-                    ) == 0xffff,
-                )
-            };
-            Upper::Udp {
-                src_port,
-                dst_port,
-                length,
-                checksum,
-                checksum_ok,
+                        proto::ICMPV6,
+                        upper_bytes,
+                    ) == 0xffff
+                });
+                let (nd, nd_error) =
+                    crate::nd::parse_boxed(type_, code, p.rest(), p.offset(), spare);
+                Upper::Icmpv6 {
+                    type_,
+                    code,
+                    name: icmpv6_name(type_),
+                    checksum,
+                    checksum_ok,
+                    nd,
+                    nd_error,
+                }
             }
+            proto::IPV6 if depth < MAX_NESTING => Upper::Ipv6(Box::new(summary_at(
+                upper_bytes,
+                p.offset(),
+                depth + 1,
+                spare,
+            )?)),
+            proto::NO_NEXT_HEADER => Upper::None,
+            protocol => Upper::Other { protocol },
         }
-        proto::ICMPV6 => {
-            let type_ = p.u8("ICMPv6 type")?;
-            let code = p.u8("ICMPv6 code")?;
-            let checksum = p.u16_be("ICMPv6 checksum")?;
-            let checksum_ok = verifiable.then(|| {
-                pseudo_sum(
-                    &src.to_be_bytes(),
-                    &dst.to_be_bytes(),
-                    proto::ICMPV6,
-                    upper_bytes,
-                ) == 0xffff
-            });
-            let (nd, nd_error) = crate::nd::parse_boxed(type_, code, p.rest(), p.offset(), spare);
-            Upper::Icmpv6 {
-                type_,
-                code,
-                name: icmpv6_name(type_),
-                checksum,
-                checksum_ok,
-                nd,
-                nd_error,
-            }
-        }
-        proto::IPV6 if depth < MAX_NESTING => Upper::Ipv6(Box::new(summary_at(
-            upper_bytes,
-            p.offset(),
-            depth + 1,
-            spare,
-        )?)),
-        proto::NO_NEXT_HEADER => Upper::None,
-        protocol => Upper::Other { protocol },
     };
     Ok(Summary {
         src: Ipv6Addr::from(src),
